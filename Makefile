@@ -1,0 +1,41 @@
+# controlwatch: everything a fresh machine needs goes through these targets.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+DEB_PACKAGES := prometheus=2.42.0+ds-5+deb12u1 prometheus-alertmanager=0.25.0-1+b4
+
+.PHONY: run test lint bench venv tools clean
+
+$(STAMP): pyproject.toml requirements/constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "pip==25.3"
+	$(PY) -m pip install -q -c requirements/constraints.txt -e ".[sandbox,dev]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Debian packages the tests drive for real (promtool, prometheus, amtool, alertmanager).
+tools:
+	@if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null; then \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(DEB_PACKAGES); \
+	fi
+
+run: $(STAMP)
+	$(VENV)/bin/controlwatch run --demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check monitor checks tests
+	$(VENV)/bin/mypy monitor checks
+
+test: $(STAMP) tools lint
+	$(VENV)/bin/pytest -q
+
+bench: $(STAMP)
+	$(PY) -m benchmarks
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,80 @@
+"""The values that flow from controls to everything downstream: verdicts, findings, results.
+
+Kept free of I/O and of Google types so that controls stay pure and every consumer
+(exporter, `/results`, evidence, CLI) reads one shape.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from enum import StrEnum
+from typing import Any
+
+
+class Verdict(StrEnum):
+    """Outcome of one result. `error` means the control could not judge: never a pass."""
+
+    PASS = "pass"
+    FAIL = "fail"
+    ERROR = "error"
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+
+class Area(StrEnum):
+    FW = "firewall"
+    IAM = "iam"
+    BKP = "backup"
+    REG = "region"
+    LOG = "logging"
+    DRIFT = "drift"
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """What a control says about one subject; the runner stamps control and scope on it."""
+
+    resource: str
+    verdict: Verdict
+    reason: str
+    subject: str = ""
+    latent: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """One judged subject, as exported, logged and kept as evidence (DESIGN.md "Results")."""
+
+    control: str
+    scope: str
+    resource: str
+    subject: str
+    verdict: Verdict
+    reason: str
+    excepted: bool = False
+    latent: bool = False
+    exception_reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["verdict"] = self.verdict.value
+        if self.exception_reason is None:
+            del data["exception_reason"]
+        return data
+
+
+def roll_up(results: Iterable[Result]) -> Verdict:
+    """Status of a control for a scope: any error wins, then any non-excepted failure."""
+    status = Verdict.PASS
+    for result in results:
+        if result.verdict is Verdict.ERROR:
+            return Verdict.ERROR
+        if result.verdict is Verdict.FAIL and not result.excepted:
+            status = Verdict.FAIL
+    return status

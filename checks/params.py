@@ -1,0 +1,119 @@
+"""Typed parameters of the controls (`params:` in the config, overridable per scope).
+
+One pydantic model serves the config loader (validation, error messages) and the controls
+(typed access), so the grammar of a parameter is defined exactly once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_PORT_SPEC = re.compile(r"^(?P<proto>[a-z]+|\d{1,3})(?::(?P<lo>\d{1,5})(?:-(?P<hi>\d{1,5}))?)?$")
+_PROTOCOL_NUMBERS = {"6": "tcp", "17": "udp", "132": "sctp", "1": "icmp"}
+# A single region (europe-west1), a multi-region (eu, us, asia) or a dual-region (eur4, nam4).
+_REGION = re.compile(r"^(?:[a-z]+-[a-z]+\d+|eu|us|asia|EU|US|ASIA|[a-z]{3}\d+)$")
+_INSTANCE_SPEC = re.compile(r"^(?:[a-z][-a-z0-9]{4,28}[a-z0-9]/[a-z]+-[a-z]+\d+-[a-z]/[a-z][-a-z0-9]*|[a-z][-_a-z0-9]*=[-_a-z0-9]*)$")
+
+
+@dataclass(frozen=True, slots=True)
+class PortSpec:
+    """`proto[:port[-port]]`: a protocol, and a port range (all ports when none is given)."""
+
+    protocol: str
+    low: int = 0
+    high: int = 65535
+
+    def covers(self, protocol: str, port: int) -> bool:
+        return self.protocol == protocol and self.low <= port <= self.high
+
+    def __str__(self) -> str:
+        if (self.low, self.high) == (0, 65535):
+            return self.protocol
+        if self.low == self.high:
+            return f"{self.protocol}:{self.low}"
+        return f"{self.protocol}:{self.low}-{self.high}"
+
+
+def parse_port_spec(text: str) -> PortSpec:
+    """Parse `tcp:443`, `udp:5000-5100`, `tcp` (all ports); raises ValueError naming the problem."""
+    match = _PORT_SPEC.match(text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not proto[:port[-port]] (e.g. 'tcp:443', 'udp:5000-5100')")
+    proto = _PROTOCOL_NUMBERS.get(match["proto"], match["proto"])
+    if match["lo"] is None:
+        return PortSpec(proto)
+    low = int(match["lo"])
+    high = int(match["hi"]) if match["hi"] is not None else low
+    if not 0 <= low <= high <= 65535:
+        raise ValueError(f"{text!r}: ports must satisfy 0 <= low <= high <= 65535")
+    return PortSpec(proto, low, high)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RegionParams(_Strict):
+    allowed: tuple[str, ...] = Field(default=("europe-west1",), min_length=1)
+
+    @field_validator("allowed")
+    @classmethod
+    def _regions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for region in value:
+            if not _REGION.match(region):
+                raise ValueError(f"{region!r} is not a region (e.g. 'europe-west1') or multi-region ('eu')")
+        return value
+
+
+class FirewallParams(_Strict):
+    public_ports: tuple[str, ...] = ()
+    public_instances: tuple[str, ...] = ()
+
+    @field_validator("public_ports")
+    @classmethod
+    def _ports(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for spec in value:
+            parse_port_spec(spec)
+        return value
+
+    @field_validator("public_instances")
+    @classmethod
+    def _instances(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for spec in value:
+            if not _INSTANCE_SPEC.match(spec):
+                raise ValueError(f"{spec!r} is neither PROJECT/ZONE/NAME nor label=value")
+        return value
+
+    def port_specs(self) -> tuple[PortSpec, ...]:
+        return tuple(parse_port_spec(spec) for spec in self.public_ports)
+
+
+class IamParams(_Strict):
+    allowed_domains: tuple[str, ...] = ()
+    privileged_members: tuple[str, ...] = ()
+
+
+class BackupParams(_Strict):
+    rpo_hours: float = Field(default=24, gt=0)
+    min_retention_days: int = Field(default=7, ge=1)
+    disk_selector: dict[str, str] = Field(default_factory=dict)
+
+
+class Params(_Strict):
+    """All control parameters; defaults are DESIGN.md's."""
+
+    region: RegionParams = RegionParams()
+    firewall: FirewallParams = FirewallParams()
+    iam: IamParams = IamParams()
+    backup: BackupParams = BackupParams()
+
+    def merged(self, overrides: dict[str, Any]) -> Params:
+        """These params with a scope's partial overrides applied (validated again)."""
+        data = self.model_dump()
+        for area, values in overrides.items():
+            data.setdefault(area, {}).update(values)
+        return Params.model_validate(data)
