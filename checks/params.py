@@ -16,7 +16,11 @@ _PORT_SPEC = re.compile(r"^(?P<proto>[a-z]+|\d{1,3})(?::(?P<lo>\d{1,5})(?:-(?P<h
 _PROTOCOL_NUMBERS = {"6": "tcp", "17": "udp", "132": "sctp", "1": "icmp"}
 # A single region (europe-west1), a multi-region (eu, us, asia) or a dual-region (eur4, nam4).
 _REGION = re.compile(r"^(?:[a-z]+-[a-z]+\d+|eu|us|asia|EU|US|ASIA|[a-z]{3}\d+)$")
-_INSTANCE_SPEC = re.compile(r"^(?:[a-z][-a-z0-9]{4,28}[a-z0-9]/[a-z]+-[a-z]+\d+-[a-z]/[a-z][-a-z0-9]*|[a-z][-_a-z0-9]*=[-_a-z0-9]*)$")
+# PROJECT/ZONE/NAME, or label=value.
+_INSTANCE_SPEC = re.compile(
+    r"^(?:[a-z][-a-z0-9]{4,28}[a-z0-9]/[a-z]+-[a-z]+\d+-[a-z]/[a-z][-a-z0-9]*"
+    r"|[a-z][-_a-z0-9]*=[-_a-z0-9]*)$"
+)
 
 
 @dataclass(frozen=True, slots=True)
