@@ -1,0 +1,176 @@
+"""The one typed door to APScheduler 3.x (which ships no type information).
+
+One job per scope, with the settings that stop APScheduler from losing runs silently:
+`coalesce=True`, `max_instances=1`, `misfire_grace_time` = the interval, jitter. A run
+requested while the scope's run is in flight (an audit-log event, say) marks the scope
+dirty and the in-flight job runs it again as soon as it ends, so a request is never
+dropped as a `max_instances` skip. A trivial heartbeat job on its own one-thread executor
+shows when the main pool is starved. Every job event is handed to `on_event`.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import structlog
+from apscheduler.events import (
+    EVENT_JOB_ERROR,
+    EVENT_JOB_EXECUTED,
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+)
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+log = structlog.get_logger("controlwatch.scheduler")
+
+_EVENT_NAMES = {
+    EVENT_JOB_EXECUTED: "executed",
+    EVENT_JOB_ERROR: "error",
+    EVENT_JOB_MISSED: "missed",
+    EVENT_JOB_MAX_INSTANCES: "max_instances",
+}
+HEARTBEAT_JOB = "heartbeat"
+
+
+class ScopeScheduler:
+    """Runs `run(scope)` for every scope on its interval, and on request."""
+
+    def __init__(
+        self,
+        run: Callable[[str], None],
+        *,
+        workers: int,
+        on_event: Callable[[str], None],
+        heartbeat: Callable[[], None],
+        heartbeat_interval: float = 5.0,
+    ) -> None:
+        self._run = run
+        self._on_event = on_event
+        self._state = threading.Lock()
+        self._running: set[str] = set()
+        self._dirty: set[str] = set()
+        self._scheduler: Any = BackgroundScheduler(
+            executors={
+                "default": ThreadPoolExecutor(max_workers=max(1, workers)),
+                "heartbeat": ThreadPoolExecutor(max_workers=1),
+            },
+            timezone=UTC,
+        )
+        self._scheduler.add_listener(
+            self._listen, EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES
+        )
+        self._scheduler.add_job(
+            heartbeat,
+            "interval",
+            seconds=heartbeat_interval,
+            id=HEARTBEAT_JOB,
+            executor="heartbeat",
+            next_run_time=datetime.now(UTC),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=None,
+        )
+
+    def set_scope(self, scope: str, interval: float, jitter: float, *, first_run_in: float = 0.0) -> None:
+        """Add or replace the periodic job of `scope`."""
+        self._scheduler.add_job(
+            self._execute,
+            "interval",
+            args=[scope],
+            seconds=interval,
+            jitter=jitter or None,
+            id=_job_id(scope),
+            name=f"sweep {scope}",
+            replace_existing=True,
+            next_run_time=datetime.now(UTC) + timedelta(seconds=first_run_in),
+            coalesce=True,
+            max_instances=1,
+            misfire_grace_time=max(1, int(interval)),
+        )
+
+    def remove_scope(self, scope: str) -> None:
+        if self._scheduler.get_job(_job_id(scope)) is not None:
+            self._scheduler.remove_job(_job_id(scope))
+
+    def scopes(self) -> list[str]:
+        return sorted(
+            job.id.removeprefix("scope:") for job in self._scheduler.get_jobs() if job.id.startswith("scope:")
+        )
+
+    def job_settings(self, scope: str) -> dict[str, Any]:
+        """The APScheduler settings of a scope's job (for tests and diagnostics)."""
+        job = self._scheduler.get_job(_job_id(scope))
+        return {
+            "coalesce": job.coalesce,
+            "max_instances": job.max_instances,
+            "misfire_grace_time": job.misfire_grace_time,
+            "interval": job.trigger.interval.total_seconds(),
+            "jitter": job.trigger.jitter,
+        }
+
+    def request_run(self, scope: str) -> None:
+        """Run `scope` now; if its run is in flight, once more right after it."""
+        with self._state:
+            if scope in self._running:
+                self._dirty.add(scope)
+                return
+        self._scheduler.add_job(
+            self._execute,
+            "date",
+            args=[scope],
+            run_date=datetime.now(UTC),
+            id=f"recheck:{scope}",
+            name=f"re-check {scope}",
+            replace_existing=True,
+            misfire_grace_time=None,
+        )
+
+    def running(self) -> set[str]:
+        with self._state:
+            return set(self._running)
+
+    def start(self) -> None:
+        self._scheduler.start()
+
+    def shutdown(self, wait: bool = False) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=wait)
+
+    def _execute(self, scope: str) -> None:
+        with self._state:
+            if scope in self._running:
+                self._dirty.add(scope)
+                return
+            self._running.add(scope)
+        try:
+            while True:
+                self._run(scope)
+                with self._state:
+                    if scope not in self._dirty:
+                        break
+                    self._dirty.discard(scope)
+                log.info("rerun_dirty_scope", scope=scope)
+        finally:
+            with self._state:
+                self._running.discard(scope)
+                self._dirty.discard(scope)
+
+    def _listen(self, event: Any) -> None:
+        if event.job_id == HEARTBEAT_JOB and event.code == EVENT_JOB_EXECUTED:
+            return
+        name = _EVENT_NAMES.get(event.code)
+        if name is None:
+            return
+        self._on_event(name)
+        if name == "error":
+            log.error("job_failed", job=event.job_id, error=repr(event.exception))
+        elif name != "executed":
+            log.warning("job_skipped", job=event.job_id, event=name)
+
+
+def _job_id(scope: str) -> str:
+    return f"scope:{scope}"
