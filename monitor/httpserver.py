@@ -1,0 +1,245 @@
+"""The metrics port: `/metrics`, `/results`, `/healthz`, `/readyz`, on the stdlib HTTP server.
+
+Every route reads memory only (the `ResultStore` and the metrics registry), so a scrape or an
+on-call `curl` never waits on Google. Request lines are not logged: Prometheus scrapes every
+few seconds and would drown the structured log.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import sys
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from prometheus_client.exposition import choose_encoder
+
+from checks.model import Verdict
+from monitor.metrics import Metrics
+from monitor.store import ControlState, ResultStore
+
+SCHEMA_VERSION = 1
+RESULTS_PARAMS = ("control", "scope", "status")
+ErrorCallback = Callable[[str, BaseException], None]
+
+
+def rfc3339(ts: float) -> str:
+    """Unix time as RFC 3339 UTC with a `Z`, the form every JSON timestamp here uses."""
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    """Split `host:port` (`[::1]:9797` for IPv6); port 0 asks the kernel for a free one."""
+    host, sep, port_text = listen.rpartition(":")
+    if not sep or not port_text.isdigit():
+        raise ValueError(f"listen address must be host:port, got {listen!r}")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    port = int(port_text)
+    if port > 65535:
+        raise ValueError(f"port must be 0-65535, got {port}")
+    return host, port
+
+
+def state_json(state: ControlState) -> dict[str, Any]:
+    """One control's entry in `/results`: timestamps RFC 3339 (null until set), interval seconds."""
+    return {
+        "control": state.control,
+        "scope": state.scope,
+        "area": state.area.value,
+        "severity": state.severity.value,
+        "status": state.status.value if state.status is not None else None,
+        "failing": state.failing,
+        "excepted": state.excepted,
+        "checked": state.checked,
+        "last_run": rfc3339(state.last_run) if state.last_run is not None else None,
+        "last_success": rfc3339(state.last_success) if state.last_success is not None else None,
+        "interval": state.interval,
+        "results": [r.to_json() for r in state.results],
+    }
+
+
+class _BadQuery(ValueError):
+    """A `/results` query the caller must fix: answered 400 with the message."""
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True  # a stuck client never holds up stop() or process exit
+    on_error: ErrorCallback | None = None
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Route errors escaping a handler (a client hanging up mid-write) away from stderr."""
+        exc = sys.exc_info()[1]
+        if self.on_error is not None and exc is not None:
+            self.on_error(f"connection from {client_address}", exc)
+
+
+class _Server6(_Server):
+    address_family = socket.AF_INET6
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    metrics: Metrics
+    store: ResultStore
+    disable_nagle_algorithm = True
+    timeout = 10  # seconds a client may idle mid-request before its thread is freed
+    server_version = "controlwatch"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: request lines would flood stderr at every scrape."""
+
+    # -- routing -------------------------------------------------------------------------
+
+    def do_GET(self) -> None:
+        url = urlsplit(self.path)
+        try:
+            if url.path == "/metrics":
+                self._metrics()
+            elif url.path == "/results":
+                self._results(url.query)
+            elif url.path == "/healthz":
+                self._send(HTTPStatus.OK, b"ok\n", "text/plain; charset=utf-8")
+            elif url.path == "/readyz":
+                self._readyz()
+            else:
+                self._error(HTTPStatus.NOT_FOUND, f"no route {url.path}")
+        except _BadQuery as exc:
+            self._error(HTTPStatus.BAD_REQUEST, str(exc))
+        except Exception as exc:  # answer 500 rather than drop the connection
+            if self.server.on_error is not None:
+                self.server.on_error(f"GET {url.path}", exc)
+            self._error(HTTPStatus.INTERNAL_SERVER_ERROR, "internal error")
+
+    def _not_allowed(self) -> None:
+        self._error(HTTPStatus.METHOD_NOT_ALLOWED, f"method {self.command} not allowed", allow_get=True)
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_OPTIONS = do_HEAD = _not_allowed
+
+    # -- routes --------------------------------------------------------------------------
+
+    def _metrics(self) -> None:
+        encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
+        self._send(HTTPStatus.OK, encoder(self.metrics.registry), content_type)
+
+    def _results(self, query: str) -> None:
+        params = self._parse_results_query(query)
+        states = [
+            s
+            for s in self.store.states()
+            if s.control == params.get("control", s.control)
+            and s.scope == params.get("scope", s.scope)
+            and ("status" not in params or (s.status is not None and s.status.value == params["status"]))
+        ]
+        body = {
+            "schema_version": SCHEMA_VERSION,
+            "generated_at": rfc3339(datetime.now(UTC).timestamp()),
+            "controls": [state_json(s) for s in states],
+        }
+        self._json(HTTPStatus.OK, body)
+
+    def _parse_results_query(self, query: str) -> dict[str, str]:
+        """Validate the filters: a typo must answer 400, never an empty (all-clear looking) list."""
+        try:
+            raw = parse_qs(query, keep_blank_values=True, strict_parsing=bool(query))
+        except ValueError:
+            raise _BadQuery(f"malformed query string {query!r}") from None
+        params: dict[str, str] = {}
+        for name, values in raw.items():
+            if name not in RESULTS_PARAMS:
+                raise _BadQuery(f"unknown query parameter {name!r}; allowed: {', '.join(RESULTS_PARAMS)}")
+            if len(values) != 1:
+                raise _BadQuery(f"query parameter {name!r} given more than once")
+            if not values[0]:
+                raise _BadQuery(f"query parameter {name!r} is empty")
+            params[name] = values[0]
+        if "status" in params and params["status"] not in {v.value for v in Verdict}:
+            raise _BadQuery(f"query parameter 'status' must be pass, fail or error, got {params['status']!r}")
+        if "control" in params and params["control"] not in self.store.configured_controls():
+            raise _BadQuery(f"query parameter 'control': {params['control']!r} is not a configured control")
+        if "scope" in params and params["scope"] not in self.store.configured_scopes():
+            raise _BadQuery(f"query parameter 'scope': {params['scope']!r} is not a configured scope")
+        return params
+
+    def _readyz(self) -> None:
+        ready, waiting = self.store.ready()
+        status = HTTPStatus.OK if ready else HTTPStatus.SERVICE_UNAVAILABLE
+        self._json(status, {"ready": ready, "waiting": waiting})
+
+    # -- responses -----------------------------------------------------------------------
+
+    def _error(self, status: HTTPStatus, message: str, *, allow_get: bool = False) -> None:
+        self._json(status, {"error": message, "status": int(status)}, allow_get=allow_get)
+
+    def _json(self, status: HTTPStatus, body: dict[str, Any], *, allow_get: bool = False) -> None:
+        data = (json.dumps(body, indent=None, separators=(",", ":")) + "\n").encode()
+        self._send(status, data, "application/json", allow_get=allow_get)
+
+    def _send(self, status: HTTPStatus, data: bytes, content_type: str, *, allow_get: bool = False) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        if allow_get:
+            self.send_header("Allow", "GET")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+
+class MetricsServer:
+    """Serves the metrics port on a background thread; `stop()` returns within a second."""
+
+    def __init__(
+        self, listen: str, metrics: Metrics, store: ResultStore, *, on_error: ErrorCallback | None = None
+    ) -> None:
+        self._host, self._requested_port = parse_listen(listen)
+        self._metrics = metrics
+        self._store = store
+        self._on_error = on_error
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Bind and serve; raises OSError at once if the address is taken."""
+        if self._server is not None:
+            raise RuntimeError("MetricsServer already started")
+        handler = type("Handler", (_Handler,), {"metrics": self._metrics, "store": self._store})
+        server_class = _Server6 if ":" in self._host else _Server
+        server = server_class((self._host, self._requested_port), handler)
+        server.on_error = self._on_error
+        self._server = server
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="metrics-http", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop accepting, close the socket; in-flight requests finish on their daemon threads."""
+        server, thread = self._server, self._thread
+        if server is None or thread is None:
+            return
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+        self._server = self._thread = None
+
+    @property
+    def port(self) -> int:
+        """The bound port (the real one when started with port 0)."""
+        if self._server is None:
+            raise RuntimeError("MetricsServer not started")
+        return int(self._server.server_address[1])
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. `http://127.0.0.1:9797`."""
+        host = f"[{self._host}]" if ":" in self._host else (self._host or "0.0.0.0")
+        return f"http://{host}:{self.port}"

@@ -1,0 +1,224 @@
+"""The latest results per (control, scope): the one source `/metrics`, `/results` and the CLI read.
+
+A scrape or a `/results` request must never call Google (DESIGN.md "Metrics and the results
+endpoint"), so the scheduler writes every finished run here and readers take a consistent
+copy under one lock. Only the latest run of each pair is kept: history is the evidence
+ledger's job, and keeping it here would grow without bound.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from checks.model import Area, Result, Severity, Verdict, roll_up
+from checks.registry import ControlMeta
+
+TransitionKey = tuple[str, str, str, str]
+"""(control, scope, from status, to status)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ControlState:
+    """What is known about one configured (control, scope) pair.
+
+    `status` and `last_run` are None until the pair's first run ends; `last_success` stays None
+    until a run ends in something other than `error`, so staleness alerts can tell
+    "never succeeded" from "succeeded long ago".
+    """
+
+    control: str
+    scope: str
+    area: Area
+    severity: Severity
+    status: Verdict | None
+    failing: int
+    excepted: int
+    checked: int
+    last_run: float | None
+    last_success: float | None
+    interval: float
+    results: tuple[Result, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class StoreView:
+    """States, transitions and area counts taken under one lock, so one scrape is consistent."""
+
+    states: tuple[ControlState, ...]
+    transitions: dict[TransitionKey, int]
+    configured_by_area: dict[str, int]
+
+
+def _control_sort_key(control_id: str) -> tuple[str, int, str]:
+    """Order ids like the registry does (`FW-2` before `FW-10`), so output is stable and readable."""
+    area, _, number = control_id.partition("-")
+    return (area, int(number) if number.isdigit() else 0, control_id)
+
+
+def _pair_key(pair: tuple[str, str]) -> tuple[tuple[str, int, str], str]:
+    return (_control_sort_key(pair[0]), pair[1])
+
+
+class ResultStore:
+    """Thread-safe store of the latest run of every configured (control, scope) pair."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._configured = False
+        self._states: dict[tuple[str, str], ControlState] = {}
+        self._transitions: dict[TransitionKey, int] = {}
+        self._scopes: set[str] = set()
+        self._finished_scopes: set[str] = set()
+
+    # -- writers -------------------------------------------------------------------------
+
+    def configure(self, entries: Iterable[tuple[ControlMeta, str, float]]) -> None:
+        """Replace the configured set with `(meta, scope, interval_seconds)` for each enabled pair.
+
+        Called at start and on every SIGHUP reload. Pairs that stay keep their state (a reload
+        must not blank the dashboards); pairs that go are dropped with their transitions, so
+        series of removed controls or scopes disappear instead of going stale.
+        """
+        wanted: dict[tuple[str, str], tuple[ControlMeta, float]] = {}
+        for meta, scope, interval in entries:
+            key = (meta.id, scope)
+            if key in wanted:
+                raise ValueError(f"control {meta.id} configured twice for scope {scope}")
+            if not interval > 0:
+                raise ValueError(f"interval of {meta.id} for scope {scope} must be > 0, got {interval}")
+            wanted[key] = (meta, float(interval))
+        with self._lock:
+            states: dict[tuple[str, str], ControlState] = {}
+            for key, (meta, interval) in wanted.items():
+                old = self._states.get(key)
+                if old is None:
+                    states[key] = ControlState(
+                        control=meta.id,
+                        scope=key[1],
+                        area=meta.area,
+                        severity=meta.severity,
+                        status=None,
+                        failing=0,
+                        excepted=0,
+                        checked=0,
+                        last_run=None,
+                        last_success=None,
+                        interval=interval,
+                        results=(),
+                    )
+                else:
+                    states[key] = replace(old, area=meta.area, severity=meta.severity, interval=interval)
+            self._states = states
+            self._transitions = {k: n for k, n in self._transitions.items() if (k[0], k[1]) in states}
+            self._scopes = {scope for _, scope in states}
+            self._finished_scopes &= self._scopes
+            self._configured = True
+
+    def record(self, scope: str, meta: ControlMeta, results: Sequence[Result], ended_at: float) -> ControlState:
+        """Keep the results of one finished run of `meta` on `scope` and return the new state.
+
+        A run that judged nothing is `error`, not `pass`: every control gives at least one
+        result per scope (DESIGN.md "Results"), so an empty list means something broke.
+        A run of a pair that is not configured (it ended after a reload removed it) is rolled
+        up and returned but not kept, so a reload cannot be undone by a straggling run.
+        """
+        for result in results:
+            if result.control != meta.id or result.scope != scope:
+                raise ValueError(f"result for {result.control}/{result.scope} recorded as {meta.id}/{scope}")
+        status = roll_up(results) if results else Verdict.ERROR
+        failing = sum(1 for r in results if r.verdict is Verdict.FAIL and not r.excepted)
+        excepted = sum(1 for r in results if r.verdict is Verdict.FAIL and r.excepted)
+        key = (meta.id, scope)
+        with self._lock:
+            old = self._states.get(key)
+            state = ControlState(
+                control=meta.id,
+                scope=scope,
+                area=meta.area,
+                severity=meta.severity,
+                status=status,
+                failing=failing,
+                excepted=excepted,
+                checked=len(results),
+                last_run=ended_at,
+                last_success=ended_at if status is not Verdict.ERROR else (old.last_success if old else None),
+                interval=old.interval if old else 0.0,
+                results=tuple(results),
+            )
+            if old is None:
+                return state
+            if old.status is not None and old.status is not status:
+                tkey = (meta.id, scope, old.status.value, status.value)
+                self._transitions[tkey] = self._transitions.get(tkey, 0) + 1
+            self._states[key] = state
+            return state
+
+    def mark_scope_run_finished(self, scope: str) -> None:
+        """Note that a run of `scope` ended (whatever its outcome), for readiness."""
+        with self._lock:
+            if scope in self._scopes:
+                self._finished_scopes.add(scope)
+
+    # -- readers -------------------------------------------------------------------------
+
+    def ready(self) -> tuple[bool, list[str]]:
+        """Whether every configured scope finished a run, and the scopes still waiting.
+
+        Not ready before the first `configure()`: an unconfigured store has nothing to serve.
+        A scope added by a reload makes the store unready until its first run ends, because
+        until then `/results` cannot say anything about it.
+        """
+        with self._lock:
+            waiting = sorted(self._scopes - self._finished_scopes)
+            return (self._configured and not waiting, waiting)
+
+    def states(self) -> list[ControlState]:
+        """Every configured pair, run or not, ordered by control id then scope."""
+        with self._lock:
+            return [self._states[key] for key in sorted(self._states, key=_pair_key)]
+
+    def transitions(self) -> dict[TransitionKey, int]:
+        """How often each configured pair's status changed, by (control, scope, from, to)."""
+        with self._lock:
+            return dict(self._transitions)
+
+    def configured_by_area(self) -> dict[str, int]:
+        """Configured (control, scope) pairs per area, every area present (0 included)."""
+        with self._lock:
+            return self._count_by_area()
+
+    def view(self) -> StoreView:
+        """States, transitions and area counts in one consistent copy (what a scrape reads)."""
+        with self._lock:
+            states = tuple(self._states[key] for key in sorted(self._states, key=_pair_key))
+            return StoreView(states, dict(self._transitions), self._count_by_area())
+
+    def results(self, control: str | None = None, scope: str | None = None, verdict: str | None = None) -> list[Result]:
+        """The latest results, narrowed by control id, scope and result verdict."""
+        wanted = Verdict(verdict) if verdict is not None else None  # ValueError names a bad verdict
+        out: list[Result] = []
+        for state in self.states():
+            if control is not None and state.control != control:
+                continue
+            if scope is not None and state.scope != scope:
+                continue
+            out.extend(r for r in state.results if wanted is None or r.verdict is wanted)
+        return out
+
+    def configured_controls(self) -> set[str]:
+        """Control ids configured for at least one scope (lets `/results` reject a typo)."""
+        with self._lock:
+            return {control for control, _ in self._states}
+
+    def configured_scopes(self) -> set[str]:
+        """Scopes with at least one configured control."""
+        with self._lock:
+            return set(self._scopes)
+
+    def _count_by_area(self) -> dict[str, int]:
+        counts = {area.value: 0 for area in Area}
+        for state in self._states.values():
+            counts[state.area.value] += 1
+        return counts
