@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 _PORT_SPEC = re.compile(r"^(?P<proto>[a-z]+|\d{1,3})(?::(?P<lo>\d{1,5})(?:-(?P<hi>\d{1,5}))?)?$")
 _PROTOCOL_NUMBERS = {"6": "tcp", "17": "udp", "132": "sctp", "1": "icmp"}
@@ -61,36 +61,31 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class RegionParams(_Strict):
-    allowed: tuple[str, ...] = Field(default=("europe-west1",), min_length=1)
+# Each entry validated on its own, so an error names its index (`public_ports[1]`).
+def _region(region: str) -> str:
+    if not _REGION.match(region):
+        raise ValueError(f"{region!r} is not a region (e.g. 'europe-west1') or multi-region ('eu')")
+    return region
 
-    @field_validator("allowed")
-    @classmethod
-    def _regions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for region in value:
-            if not _REGION.match(region):
-                raise ValueError(f"{region!r} is not a region (e.g. 'europe-west1') or multi-region ('eu')")
-        return value
+
+def _port(spec: str) -> str:
+    parse_port_spec(spec)
+    return spec
+
+
+def _instance(spec: str) -> str:
+    if not _INSTANCE_SPEC.match(spec):
+        raise ValueError(f"{spec!r} is neither PROJECT/ZONE/NAME nor label=value")
+    return spec
+
+
+class RegionParams(_Strict):
+    allowed: tuple[Annotated[str, AfterValidator(_region)], ...] = Field(default=("europe-west1",), min_length=1)
 
 
 class FirewallParams(_Strict):
-    public_ports: tuple[str, ...] = ()
-    public_instances: tuple[str, ...] = ()
-
-    @field_validator("public_ports")
-    @classmethod
-    def _ports(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for spec in value:
-            parse_port_spec(spec)
-        return value
-
-    @field_validator("public_instances")
-    @classmethod
-    def _instances(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        for spec in value:
-            if not _INSTANCE_SPEC.match(spec):
-                raise ValueError(f"{spec!r} is neither PROJECT/ZONE/NAME nor label=value")
-        return value
+    public_ports: tuple[Annotated[str, AfterValidator(_port)], ...] = ()
+    public_instances: tuple[Annotated[str, AfterValidator(_instance)], ...] = ()
 
     def port_specs(self) -> tuple[PortSpec, ...]:
         return tuple(parse_port_spec(spec) for spec in self.public_ports)

@@ -1,0 +1,491 @@
+"""The one config file, as frozen pydantic models, and a loader that never shows a traceback.
+
+A bad file must stop the start with something an operator can act on: every problem is
+one line, `FILE:LINE: KEY.PATH: reason`, collected in one go (`ConfigError.problems`).
+Lines come from `monitor.yamlsource`; pydantic's error locations are mapped back to them.
+Control parameters reuse `checks.params.Params`, so their grammar lives in one place.
+"""
+
+from __future__ import annotations
+
+import difflib
+import ipaddress
+import re
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from urllib.parse import urlsplit
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SerializationInfo,
+    ValidationError,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import ErrorDetails
+
+from checks.params import Params
+from monitor.durations import NonNegativeDuration, PositiveDuration, format_duration
+from monitor.yamlsource import Document, KeyPath, Problem, SourceError, format_path, parse_yaml, read_source
+
+__all__ = [
+    "AcceptedRiskConfig",
+    "Config",
+    "ConfigError",
+    "DriftConfig",
+    "EvidenceConfig",
+    "GcpConfig",
+    "LogConfig",
+    "MetricsConfig",
+    "Problem",
+    "ProjectScope",
+    "ScheduleConfig",
+    "Scopes",
+    "load_config",
+    "parse_config",
+]
+
+PROJECT_ID = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
+CONTROL_ID = re.compile(r"^[A-Z]+-\d\d$")
+_LOG_NAME = re.compile(r"^projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/logs/[A-Za-z0-9_.%/-]{1,512}$")
+_HOSTNAME = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+class ConfigError(Exception):
+    """A config that must not be used; `str()` is one `FILE:LINE: KEY.PATH: reason` line per problem."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems: list[Problem] = list(problems)
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+# --- value grammars -------------------------------------------------------------------
+
+
+def _project_id(value: str) -> str:
+    if not PROJECT_ID.match(value):
+        raise ValueError(
+            f"{value!r} is not a project id (6-30 characters: lowercase letters, digits and hyphens, "
+            "starting with a letter, not ending with a hyphen)"
+        )
+    return value
+
+
+def _control_id(value: str, info: ValidationInfo) -> str:
+    if not CONTROL_ID.match(value):
+        raise ValueError(f"{value!r} is not a control id (AREA-NN, e.g. 'FW-01')")
+    known = (info.context or {}).get("known_controls")
+    if known is not None and value not in known:
+        close = difflib.get_close_matches(value, sorted(known), n=1)
+        raise ValueError(f"unknown control {value!r}" + (f"; did you mean {close[0]!r}?" if close else ""))
+    return value
+
+
+def _non_empty(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _not_blank_path(value: object) -> object:
+    if isinstance(value, str) and not value.strip():
+        raise ValueError("must not be empty")
+    return value
+
+
+def _expiry(value: object) -> date:
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a real date") from None
+    raise ValueError(f"{value!r} is not a date written YYYY-MM-DD (it means the end of that day, UTC)")
+
+
+def _listen(value: str) -> str:
+    split_host_port(value)
+    return value
+
+
+def split_host_port(value: str) -> tuple[str, int]:
+    """`127.0.0.1:9797`, `[::1]:9797`, `metrics.local:9797` → (host, port); ValueError otherwise."""
+    usage = f"{value!r} is not host:port (e.g. '127.0.0.1:9797', '[::1]:9797')"
+    if value.startswith("["):
+        host, _, rest = value[1:].partition("]")
+        if not rest.startswith(":"):
+            raise ValueError(usage)
+        port = rest[1:]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise ValueError(f"{value!r}: {host!r} is not an IPv6 address") from None
+    else:
+        host, sep, port = value.rpartition(":")
+        if not sep or not host:
+            raise ValueError(usage)
+        if ":" in host:
+            raise ValueError(f"{value!r}: write an IPv6 address in brackets, e.g. '[::1]:9797'")
+        _check_host(value, host)
+    if not (port.isascii() and port.isdigit()) or int(port) > 65535:
+        raise ValueError(f"{value!r}: the port must be a number from 0 to 65535")
+    return host, int(port)
+
+
+def _check_host(value: str, host: str) -> None:
+    if re.fullmatch(r"[\d.]+", host):
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            raise ValueError(f"{value!r}: {host!r} is not an IPv4 address") from None
+    elif len(host) > 253 or not _HOSTNAME.match(host):
+        raise ValueError(f"{value!r}: {host!r} is not a host name or IP address")
+
+
+def _endpoint(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{value!r} is not an http(s) URL (e.g. 'http://127.0.0.1:8085')")
+    try:
+        parts.port  # noqa: B018 - urlsplit checks the port only when asked
+    except ValueError:
+        raise ValueError(f"{value!r}: the port must be a number from 0 to 65535") from None
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise ValueError(f"{value!r}: no credentials, query or fragment in the endpoint")
+    return value
+
+
+def _log_name(value: str) -> str:
+    if not _LOG_NAME.match(value):
+        raise ValueError(f"{value!r} is not a log name 'projects/PROJECT_ID/logs/LOG_ID'")
+    return value
+
+
+ProjectId = Annotated[str, AfterValidator(_project_id)]
+ControlId = Annotated[str, AfterValidator(_control_id)]
+NonEmptyStr = Annotated[str, AfterValidator(_non_empty)]
+FilePath = Annotated[Path, BeforeValidator(_not_blank_path)]
+ExpiryDate = Annotated[date, BeforeValidator(_expiry)]
+
+
+# --- models ---------------------------------------------------------------------------
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ProjectScope(_Frozen):
+    """One watched project; `params` holds only its overrides (the keys written in the file)."""
+
+    id: ProjectId
+    params: Params = Params()
+    disabled_controls: tuple[ControlId, ...] = ()
+
+    def overrides(self) -> dict[str, Any]:
+        """The parameters this scope sets, as a partial `params:` mapping."""
+        return self.params.model_dump(exclude_unset=True)
+
+    @field_serializer("params")
+    def _dump_overrides(self, params: Params, info: SerializationInfo) -> dict[str, Any]:
+        # Dumping the defaults too would show values that the global params replace.
+        return params.model_dump(mode=info.mode, exclude_unset=True)
+
+
+class Scopes(_Frozen):
+    projects: tuple[ProjectScope, ...]
+
+    @field_validator("projects")
+    @classmethod
+    def _at_least_one(cls, value: tuple[ProjectScope, ...]) -> tuple[ProjectScope, ...]:
+        if not value:
+            raise ValueError("list at least one project to watch")
+        return value
+
+
+class ScheduleConfig(_Frozen):
+    interval: PositiveDuration = timedelta(minutes=15)
+    jitter: NonNegativeDuration = Field(default=timedelta(seconds=30), validate_default=True)
+
+    @field_validator("jitter")
+    @classmethod
+    def _below_interval(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        interval = info.data.get("interval")
+        if interval is not None and value >= interval:
+            raise ValueError(
+                f"jitter ({format_duration(value)}) must be shorter than interval ({format_duration(interval)})"
+            )
+        return value
+
+
+class GcpConfig(_Frozen):
+    call_timeout: PositiveDuration = timedelta(seconds=30)
+    run_deadline: PositiveDuration = Field(default=timedelta(minutes=5), validate_default=True)
+    max_workers: int = Field(default=4, ge=1, le=32, strict=True)
+    api_endpoint: Annotated[str, AfterValidator(_endpoint)] | None = None
+
+    @field_validator("run_deadline")
+    @classmethod
+    def _covers_a_call(cls, value: timedelta, info: ValidationInfo) -> timedelta:
+        timeout = info.data.get("call_timeout")
+        if timeout is not None and value < timeout:
+            raise ValueError(
+                f"run_deadline ({format_duration(value)}) is shorter than call_timeout ({format_duration(timeout)})"
+            )
+        return value
+
+
+class AcceptedRiskConfig(_Frozen):
+    """An entry of `exceptions:` (see `monitor.risks`); `resource` and `subject` are globs."""
+
+    control: ControlId
+    scope: ProjectId
+    resource: NonEmptyStr
+    subject: NonEmptyStr | None = None
+    reason: NonEmptyStr
+    approver: NonEmptyStr
+    expires: ExpiryDate
+
+
+class MetricsConfig(_Frozen):
+    listen: Annotated[str, AfterValidator(_listen)] = "127.0.0.1:9797"
+
+    @property
+    def host(self) -> str:
+        return split_host_port(self.listen)[0]
+
+    @property
+    def port(self) -> int:
+        return split_host_port(self.listen)[1]
+
+
+class EvidenceConfig(_Frozen):
+    path: FilePath = Path(".controlwatch/evidence.sqlite3")
+    signing_key_file: FilePath | None = None
+    checkpoint_interval: PositiveDuration = timedelta(hours=1)
+    retention_days: int = Field(default=400, ge=1, strict=True)
+    cloud_logging: Annotated[str, AfterValidator(_log_name)] | None = None
+
+
+class DriftConfig(_Frozen):
+    audit_poll_interval: PositiveDuration = timedelta(seconds=10)
+
+
+class LogConfig(_Frozen):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["json", "console"] = "json"
+
+
+class Config(_Frozen):
+    """The whole file. Durations are `timedelta`; tuples keep it immutable."""
+
+    scopes: Scopes
+    schedule: ScheduleConfig = ScheduleConfig()
+    gcp: GcpConfig = GcpConfig()
+    disabled_controls: tuple[ControlId, ...] = ()
+    params: Params = Params()
+    exceptions: tuple[AcceptedRiskConfig, ...] = ()
+    metrics: MetricsConfig = MetricsConfig()
+    evidence: EvidenceConfig = EvidenceConfig()
+    drift: DriftConfig = DriftConfig()
+    log: LogConfig = LogConfig()
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> Config:
+        """Cross-key checks; `parse_config` collects them with their lines via the context."""
+        found = _cross_checks(self)
+        sink = (info.context or {}).get("cross_problems")
+        if isinstance(sink, list):
+            sink.extend(found)
+        elif found:
+            raise ValueError("; ".join(f"{format_path(loc)}: {reason}" for loc, reason in found))
+        return self
+
+    def scope_ids(self) -> tuple[str, ...]:
+        """The configured project ids, in file order."""
+        return tuple(scope.id for scope in self.scopes.projects)
+
+    def scope(self, scope_id: str) -> ProjectScope:
+        for scope in self.scopes.projects:
+            if scope.id == scope_id:
+                return scope
+        raise KeyError(f"unknown scope {scope_id!r}")
+
+    def params_for(self, scope_id: str) -> Params:
+        """The global params with the scope's overrides applied."""
+        return self.params.merged(self.scope(scope_id).overrides())
+
+    def disabled_for(self, scope_id: str) -> frozenset[str]:
+        """Controls disabled globally or for this scope."""
+        return frozenset(self.disabled_controls) | frozenset(self.scope(scope_id).disabled_controls)
+
+
+def _cross_checks(config: Config) -> list[tuple[KeyPath, str]]:
+    found: list[tuple[KeyPath, str]] = []
+    first: dict[str, int] = {}
+    for index, scope in enumerate(config.scopes.projects):
+        if scope.id in first:
+            reason = f"duplicate project {scope.id!r} (also scopes.projects[{first[scope.id]}])"
+            found.append((("scopes", "projects", index, "id"), reason))
+        first.setdefault(scope.id, index)
+        try:
+            config.params.merged(scope.overrides())
+        except ValidationError as exc:
+            found.extend((("scopes", "projects", index, "params", *e["loc"]), _reason(e)) for e in exc.errors())
+    for index, entry in enumerate(config.exceptions):
+        if entry.scope not in first:
+            found.append((("exceptions", index, "scope"), f"{entry.scope!r} is not one of scopes.projects"))
+    return found
+
+
+# --- loading --------------------------------------------------------------------------
+
+
+def load_config(path: str | Path, known_controls: Iterable[str] | None = None) -> Config:
+    """Read and validate a config file; raises `ConfigError` (never anything else) when unusable.
+
+    With `known_controls` (the registry's ids), unknown control ids are errors too.
+    """
+    try:
+        text = read_source(Path(path))
+    except SourceError as exc:
+        raise ConfigError(exc.problems) from None
+    return parse_config(text, str(path), known_controls)
+
+
+def parse_config(text: str, source: str, known_controls: Iterable[str] | None = None) -> Config:
+    """Validate config text; `source` names it in messages (the file path, usually)."""
+    try:
+        document = parse_yaml(text, source)
+    except SourceError as exc:
+        raise ConfigError(exc.problems) from None
+    if document.data is None:
+        raise ConfigError([Problem(source, "the file is empty: it needs at least 'scopes:'")])
+    if not isinstance(document.data, dict):
+        reason = f"the top level must be a mapping (scopes:, params:, ...), not {_describe(document.data)}"
+        raise ConfigError([Problem(source, reason, document.line_of(()))])
+    cross: list[tuple[KeyPath, str]] = []
+    known = frozenset(known_controls) if known_controls is not None else None
+    try:
+        config = Config.model_validate(document.data, context={"known_controls": known, "cross_problems": cross})
+    except ValidationError as exc:
+        problems = [_located(source, document, e["loc"], _reason(e)) for e in _meaningful(exc.errors())]
+    else:
+        problems = [_located(source, document, loc, reason) for loc, reason in cross]
+    if problems:
+        unique = {str(p): p for p in problems}.values()
+        raise ConfigError(sorted(unique, key=lambda p: (p.line or 0, p.path)))
+    return config
+
+
+def _meaningful(errors: list[ErrorDetails]) -> list[ErrorDetails]:
+    """Drop "too short" for a list whose items failed: pydantic counts only the valid ones."""
+    failed_items = {e["loc"][:-1] for e in errors if e["loc"] and isinstance(e["loc"][-1], int)}
+    return [e for e in errors if not (e["type"] == "too_short" and e["loc"] in failed_items)]
+
+
+def _located(source: str, document: Document, loc: KeyPath, reason: str) -> Problem:
+    path = tuple(part for part in loc if part != "[key]")
+    return Problem(source, reason, document.line_of(path), loc=path)
+
+
+# --- pydantic errors as sentences -----------------------------------------------------
+
+_EXPECTED = {
+    "model_type": "a mapping",
+    "model_attributes_type": "a mapping",
+    "dict_type": "a mapping",
+    "tuple_type": "a list",
+    "list_type": "a list",
+    "string_type": "a string",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "path_type": "a file path",
+}
+
+
+def _reason(error: ErrorDetails) -> str:
+    kind, value = error["type"], error.get("input")
+    if kind == "missing":
+        return "missing required key"
+    if kind == "extra_forbidden":
+        return _unknown_key(error["loc"])
+    if kind == "value_error":
+        return error["msg"].removeprefix("Value error, ")
+    if kind == "too_short":
+        return f"must list at least {error.get('ctx', {}).get('min_length', 1)} item(s)"
+    if kind in _EXPECTED:
+        return f"expected {_EXPECTED[kind]}, got {_describe(value)}"
+    if isinstance(value, list | dict):
+        return str(error["msg"])
+    return f"{error['msg']}, got {_describe(value)}"
+
+
+def _unknown_key(loc: KeyPath) -> str:
+    known = _fields_at(loc[:-1])
+    if not known:
+        return "unknown key"
+    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    return f"unknown key{hint} (expected one of: {', '.join(known)})"
+
+
+def _fields_at(loc: KeyPath) -> list[str]:
+    """Field names of the model found at `loc`, walking the annotations from `Config`."""
+    annotation: Any = Config
+    for part in loc:
+        annotation = _unwrap(annotation)
+        if isinstance(part, int):
+            args = get_args(annotation)
+            annotation = args[0] if args else None
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel) and part in annotation.model_fields:
+            annotation = annotation.model_fields[part].annotation
+        else:
+            return []
+    annotation = _unwrap(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return list(annotation.model_fields)
+    return []
+
+
+def _unwrap(annotation: Any) -> Any:
+    while True:
+        origin = get_origin(annotation)
+        if origin is Annotated:
+            annotation = get_args(annotation)[0]
+        elif origin in (Union, UnionType):
+            annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
+        else:
+            return annotation
+
+
+def _describe(value: object) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return f"boolean {str(value).lower()}"
+    if isinstance(value, int | float):
+        return f"number {value}"
+    if isinstance(value, str):
+        return f"string {value!r}"
+    if isinstance(value, list | tuple):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
