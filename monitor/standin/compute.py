@@ -1,0 +1,185 @@
+"""Compute Engine v1 routes: lists, aggregated lists and gets, answered from the scenario.
+
+Shapes follow the real API: list envelopes carry `kind`/`id`/`selfLink`, leave `items`
+out when empty, page with `maxResults` (0-500, default 500) and `nextPageToken`, and sort
+by name unless `orderBy` says `creationTimestamp desc` (the only two orders Compute
+offers). Aggregated lists group by `zones/…`, `regions/…` or `global` and, like Compute,
+list every scope the project knows on every page, with a `NO_RESULTS_ON_PAGE` warning
+where the page has nothing for it. A project without a `compute` part has the API
+disabled: 403 SERVICE_DISABLED. An unknown project is Compute's 404.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from monitor.standin import rfc3339
+from monitor.standin.discovery import load_api
+from monitor.standin.filters import compile_filter
+from monitor.standin.replies import ApiError, Reply, not_found, service_disabled
+from monitor.standin.routes import Call, Handler, page
+from monitor.standin.scenario import Project, Resource, scope_key
+
+SELF_LINK_BASE = "https://www.googleapis.com/compute/v1/"
+MAX_RESULTS = 500
+#: aggregated kind -> the scope key prefixes it is listed under
+AGGREGATED_SCOPES: Mapping[str, tuple[str, ...]] = {
+    "instances": ("zones/",),
+    "disks": ("zones/", "regions/"),
+    "subnetworks": ("regions/",),
+    "resourcePolicies": ("regions/",),
+    "addresses": ("regions/", "global"),
+}
+
+
+def _project(call: Call) -> Project:
+    key = call.params["project"]
+    project = call.scenario.project(key)
+    if project is None:
+        raise not_found(f"projects/{key}")
+    if project.compute is None:
+        raise service_disabled("compute", project.number)
+    return project
+
+
+def _resources(project: Project, kind: str) -> tuple[Resource, ...]:
+    assert project.compute is not None
+    return project.compute.get(kind, ())
+
+
+def _envelope_kind(call: Call) -> str:
+    assert call.method.response is not None
+    kind: str = load_api("compute").schema(call.method.response)["properties"]["kind"]["default"]
+    return kind
+
+
+def _page_size(call: Call) -> int:
+    size = call.int_query("maxResults", MAX_RESULTS)
+    if size < 0 or size > MAX_RESULTS:
+        raise ApiError(
+            400,
+            f"Invalid value for field 'maxResults': '{size}'. Must be less than or equal to {MAX_RESULTS}",
+            reason="invalid",
+        )
+    return size or MAX_RESULTS
+
+
+def _select(call: Call, resources: Sequence[Resource]) -> list[Resource]:
+    """`resources` filtered by `filter` and sorted by `orderBy` (name by default)."""
+    keep = compile_filter(call.query.get("filter"))
+    chosen = [r for r in resources if keep(r)]
+    order = (call.query.get("orderBy") or "name").strip()
+    if order == "name":
+        return sorted(chosen, key=lambda r: str(r.get("name", "")))
+    if order == "creationTimestamp desc":
+
+        def created(r: Resource) -> float:
+            when = rfc3339.parse(str(r.get("creationTimestamp", "")))
+            return when.timestamp() if when else float("-inf")
+
+        return sorted(chosen, key=created, reverse=True)
+    raise ApiError(
+        400,
+        f"Invalid value for field 'orderBy': '{order}'. Only 'name' and 'creationTimestamp desc' are supported.",
+        reason="invalid",
+    )
+
+
+def _list(call: Call, collection: str, resources: Sequence[Resource]) -> Reply:
+    chosen, token = page(_select(call, resources), call.query.get("pageToken"), _page_size(call))
+    ident = f"projects/{call.params['project']}/{collection}"
+    body: dict[str, Any] = {"kind": _envelope_kind(call), "id": ident}
+    if chosen:
+        body["items"] = chosen
+    body["selfLink"] = SELF_LINK_BASE + ident
+    if token:
+        body["nextPageToken"] = token
+    return Reply(200, body)
+
+
+def _known_scopes(project: Project) -> set[str]:
+    """Every zone and region the project's resources mention (a zone implies its region)."""
+    assert project.compute is not None
+    scopes = {"global"}
+    for kind, items in project.compute.items():
+        for resource in items:
+            key = scope_key(kind, resource)
+            scopes.add(key)
+            if key.startswith("zones/"):
+                scopes.add("regions/" + key.removeprefix("zones/").rsplit("-", 1)[0])
+    return scopes
+
+
+def _aggregated(kind: str) -> Handler:
+    prefixes = AGGREGATED_SCOPES[kind]
+
+    def handle(call: Call) -> Reply:
+        project = _project(call)
+        scopes = sorted(s for s in _known_scopes(project) if s.startswith(prefixes))
+        chosen = _select(call, _resources(project, kind))
+        keyed = sorted(((scope_key(kind, r), r) for r in chosen), key=lambda pair: pair[0])
+        on_page, token = page(keyed, call.query.get("pageToken"), _page_size(call))
+        items: dict[str, Any] = {}
+        for scope in scopes:
+            found = [r for s, r in on_page if s == scope]
+            if found:
+                items[scope] = {kind: found}
+            else:
+                items[scope] = {
+                    "warning": {
+                        "code": "NO_RESULTS_ON_PAGE",
+                        "message": f"There are no results for scope '{scope}' on this page.",
+                        "data": [{"key": "scope", "value": scope}],
+                    }
+                }
+        ident = f"projects/{call.params['project']}/aggregated/{kind}"
+        body: dict[str, Any] = {"kind": _envelope_kind(call), "id": ident, "items": items}
+        body["selfLink"] = SELF_LINK_BASE + ident
+        if token:
+            body["nextPageToken"] = token
+        return Reply(200, body)
+
+    return handle
+
+
+def _global_list(kind: str, collection: str, keep: Callable[[Resource], bool] = lambda r: True) -> Handler:
+    def handle(call: Call) -> Reply:
+        resources = [r for r in _resources(_project(call), kind) if keep(r)]
+        return _list(call, collection, resources)
+
+    return handle
+
+
+def _subnetworks_list(call: Call) -> Reply:
+    region = call.params["region"]
+    scope = f"regions/{region}"
+    resources = [r for r in _resources(_project(call), "subnetworks") if scope_key("subnetworks", r) == scope]
+    return _list(call, f"regions/{region}/subnetworks", resources)
+
+
+def _firewalls_get(call: Call) -> Reply:
+    name = call.params["firewall"]
+    for resource in _resources(_project(call), "firewalls"):
+        if resource.get("name") == name:
+            return Reply(200, resource)
+    raise not_found(f"projects/{call.params['project']}/global/firewalls/{name}")
+
+
+def handlers() -> dict[str, Handler]:
+    """API method id -> handler, for every Compute method the stand-in serves."""
+    return {
+        "compute.firewalls.list": _global_list("firewalls", "global/firewalls"),
+        "compute.firewalls.get": _firewalls_get,
+        "compute.networks.list": _global_list("networks", "global/networks"),
+        "compute.snapshots.list": _global_list("snapshots", "global/snapshots"),
+        "compute.globalAddresses.list": _global_list(
+            "addresses", "global/addresses", lambda r: scope_key("addresses", r) == "global"
+        ),
+        "compute.subnetworks.list": _subnetworks_list,
+        "compute.subnetworks.aggregatedList": _aggregated("subnetworks"),
+        "compute.instances.aggregatedList": _aggregated("instances"),
+        "compute.disks.aggregatedList": _aggregated("disks"),
+        "compute.resourcePolicies.aggregatedList": _aggregated("resourcePolicies"),
+        "compute.addresses.aggregatedList": _aggregated("addresses"),
+    }

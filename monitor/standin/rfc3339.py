@@ -1,0 +1,46 @@
+"""RFC 3339 timestamps as the APIs write them, parsed and shifted without losing their form.
+
+Compute writes `2025-01-15T09:30:00.000-08:00`, Logging `2025-02-01T10:00:00.123456789Z`:
+nanoseconds do not fit a `datetime`, so a shift moves whole seconds and keeps the
+fraction and the UTC offset exactly as written.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+_TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
+
+
+def _offset(text: str) -> timezone:
+    if text in ("Z", "z"):
+        return UTC
+    sign = -1 if text[0] == "-" else 1
+    hours, minutes = int(text[1:3]), int(text[4:6])
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def parse(text: str) -> datetime | None:
+    """An aware datetime (fraction cut to microseconds), or None if `text` is not RFC 3339."""
+    match = _TIMESTAMP.match(text)
+    if not match:
+        return None
+    day, clock, fraction, offset = match.groups()
+    try:
+        base = datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=_offset(offset))
+    except ValueError:
+        return None
+    if fraction:
+        base += timedelta(microseconds=int((fraction[1:] + "000000")[:6]))
+    return base
+
+
+def shift(text: str, seconds: int) -> str | None:
+    """`text` moved by whole `seconds`, same fraction and offset; None if not RFC 3339."""
+    match = _TIMESTAMP.match(text)
+    if not match or parse(text) is None:
+        return None
+    day, clock, fraction, offset = match.groups()
+    moved = datetime.fromisoformat(f"{day}T{clock}") + timedelta(seconds=seconds)
+    return moved.strftime("%Y-%m-%dT%H:%M:%S") + (fraction or "") + offset

@@ -1,0 +1,399 @@
+"""Scenario files: an estate written in the APIs' own REST shapes, checked before it is served.
+
+A scenario is what the stand-in serves and what tests and the demo describe. Every
+resource is validated against its discovery schema (after numbers written for int64
+fields are turned into strings, as the APIs send them), so a misspelt or mistyped field
+stops the load with the file, the JSON path and the reason instead of being dropped by
+a client later.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from monitor.standin import rfc3339
+from monitor.standin.discovery import Api, Issue, Schema, index, join, load_api
+
+#: compute part key -> Compute v1 schema
+COMPUTE_KINDS = {
+    "firewalls": "Firewall",
+    "networks": "Network",
+    "subnetworks": "Subnetwork",
+    "instances": "Instance",
+    "disks": "Disk",
+    "snapshots": "Snapshot",
+    "resourcePolicies": "ResourcePolicy",
+    "addresses": "Address",
+}
+#: where zonal/regional kinds live: the location fields one of which must be present
+#: (empty: optional). Addresses without `region` are global addresses.
+LOCATIONS: Mapping[str, tuple[str, ...]] = {
+    "instances": ("zone",),
+    "disks": ("zone", "region"),
+    "subnetworks": ("region",),
+    "resourcePolicies": ("region",),
+    "addresses": (),
+}
+PROJECT_LOGGING = {"sinks": "LogSink", "metrics": "LogMetric", "entries": "LogEntry"}
+NODE_LOGGING = {"sinks": "LogSink", "entries": "LogEntry"}
+_TOP_KEYS = ("now", "organization", "folders", "projects")
+_LOCATION_URL = re.compile(r"(?:^|/)(zones|regions)/([a-z0-9-]+)$")
+_PROJECT_NAME = re.compile(r"^projects/(\d+)$")
+
+Resource = Mapping[str, Any]
+#: applied to every resource: (api, schema ref, resource, JSON path) -> new resource
+ResourceFn = Callable[[Api, str, Any, str], Any]
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be served: `problems` are (JSON path, reason) pairs."""
+
+    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+        self.source = source
+        self.problems = problems
+        shown = [f"{source}: {path}: {reason}" if path else f"{source}: {reason}" for path, reason in problems[:20]]
+        if len(problems) > 20:
+            shown.append(f"{source}: … and {len(problems) - 20} more")
+        super().__init__("\n".join(shown))
+
+
+@dataclass(frozen=True)
+class Node:
+    """An organisation or folder: its v3 resource plus the optional parts it carries."""
+
+    name: str
+    resource: Resource
+    iam_policy: Resource | None
+    logging: Mapping[str, tuple[Resource, ...]] | None
+
+
+@dataclass(frozen=True)
+class Project:
+    """A project: its v3 resource, and per part its resources.
+
+    `compute` is None when the scenario has no `compute` part: the Compute Engine API is
+    then not enabled in the project (its calls answer 403 SERVICE_DISABLED).
+    """
+
+    project_id: str
+    number: str
+    resource: Resource
+    iam_policy: Resource | None
+    compute: Mapping[str, tuple[Resource, ...]] | None
+    logging: Mapping[str, tuple[Resource, ...]] | None
+
+    def location(self) -> str:
+        """`projects/NUMBER`, as services name their consumer."""
+        return f"projects/{self.number}"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario; `document` is the normalised file (int64 numbers as strings)."""
+
+    now: datetime
+    projects: Mapping[str, Project]
+    organization: Node | None
+    folders: Mapping[str, Node]
+    source: str
+    document: Mapping[str, Any] = field(repr=False)
+
+    def project(self, key: str) -> Project | None:
+        """The project whose projectId or number is `key`."""
+        found = self.projects.get(key)
+        if found is not None:
+            return found
+        return next((p for p in self.projects.values() if p.number == key), None)
+
+    def node(self, name: str) -> Node | None:
+        """The organisation or folder named `name` (`organizations/N`, `folders/N`)."""
+        if self.organization is not None and self.organization.name == name:
+            return self.organization
+        return self.folders.get(name)
+
+    def shift_to(self, wall_clock: datetime) -> Scenario:
+        """This scenario with every timestamp moved by (wall_clock − now), for the demo.
+
+        Shifted: string fields declared `google-datetime`, and fields named `…Timestamp`
+        (Compute's `creationTimestamp`, `lastStartTimestamp`, …). Not shifted: timestamps
+        inside free text such as IAM condition expressions or log payloads.
+        """
+        seconds = round((wall_clock - self.now).total_seconds())
+
+        def leaf(value: Any, schema: Schema, name: str) -> Any:
+            if isinstance(value, str) and (schema.get("format") == "google-datetime" or name.endswith("Timestamp")):
+                moved = rfc3339.shift(value, seconds)
+                return value if moved is None else moved
+            return value
+
+        def resource(api: Api, ref: str, value: Any, path: str) -> Any:
+            return api.rewrite(value, ref, leaf)
+
+        document, problems = _map_resources(self.document, resource)
+        document = dict(document)
+        document["now"] = rfc3339.shift(str(self.document["now"]), seconds)
+        assert not problems, problems  # the document was validated when it was loaded
+        return _build(document, self.source)
+
+
+def load_scenario(source: str | Path | Mapping[str, Any]) -> Scenario:
+    """Load and validate a scenario from a YAML/JSON file or an already parsed mapping."""
+    if isinstance(source, Mapping):
+        return _load(copy.deepcopy(dict(source)), "<scenario>")
+    path = Path(source)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ScenarioError(str(path), [("", f"cannot read: {exc.strerror or exc}")]) from None
+    try:
+        if path.suffix == ".json":
+            data = json.loads(text)
+        else:
+            data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except (json.JSONDecodeError, yaml.YAMLError, _DuplicateKey) as exc:
+        language = "JSON" if path.suffix == ".json" else "YAML"
+        raise ScenarioError(str(path), [("", f"not valid {language}: {exc}")]) from None
+    return _load(data, str(path))
+
+
+def _load(data: Any, source: str) -> Scenario:
+    if not isinstance(data, dict):
+        raise ScenarioError(source, [("", "a scenario is a mapping with now, organization, folders, projects")])
+
+    def coerce(api: Api, ref: str, value: Any, path: str) -> Any:
+        return api.rewrite(value, ref, _int64_to_string)
+
+    issues: list[Issue] = []
+
+    def validate(api: Api, ref: str, value: Any, path: str) -> Any:
+        issues.extend(api.validate(value, ref, path=path))
+        return value
+
+    document, problems = _map_resources(data, coerce)
+    if not problems:
+        _map_resources(document, validate)
+    problems += [(i.path, i.message) for i in issues]
+    if problems:
+        raise ScenarioError(source, problems)
+    return _build(document, source)
+
+
+def _int64_to_string(value: Any, schema: Schema, name: str) -> Any:
+    if schema.get("format") in ("int64", "uint64") and isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _map_resources(data: Mapping[str, Any], fn: ResourceFn) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Rebuild the document with `fn` applied to each resource in place; report bad structure."""
+    crm, compute, logging = load_api("cloudresourcemanager"), load_api("compute"), load_api("logging")
+    problems: list[tuple[str, str]] = []
+    out: dict[str, Any] = {}
+
+    def part_lists(value: Any, path: str, kinds: Mapping[str, str], api: Api) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            problems.append((path, "expected a mapping of kinds to lists"))
+            return None
+        mapped: dict[str, Any] = {}
+        for kind, items in value.items():
+            where = join(path, kind)
+            if kind not in kinds:
+                problems.append((where, f"unknown kind (expected one of {', '.join(kinds)})"))
+                continue
+            if not isinstance(items, list):
+                problems.append((where, "expected a list"))
+                continue
+            mapped[kind] = [fn(api, kinds[kind], item, index(where, i)) for i, item in enumerate(items)]
+        return mapped
+
+    def node(value: Any, path: str, ref: str, parts: Mapping[str, tuple[str, Mapping[str, str]]]) -> Any:
+        if not isinstance(value, dict):
+            problems.append((path, "expected a mapping"))
+            return value
+        own = {k: v for k, v in value.items() if k not in parts and k != "iamPolicy"}
+        mapped: dict[str, Any] = dict(fn(crm, ref, own, path))
+        if "iamPolicy" in value:
+            mapped["iamPolicy"] = fn(crm, "Policy", value["iamPolicy"], join(path, "iamPolicy"))
+        for part, (api_name, kinds) in parts.items():
+            if part in value:
+                api = compute if api_name == "compute" else logging
+                mapped[part] = part_lists(value[part], join(path, part), kinds, api)
+        return mapped
+
+    for key, value in data.items():
+        if key not in _TOP_KEYS:
+            problems.append((key, f"unknown key (expected {', '.join(_TOP_KEYS)})"))
+        elif key == "now":
+            out[key] = value
+        elif key == "organization":
+            out[key] = node(value, key, "Organization", {"logging": ("logging", NODE_LOGGING)})
+        else:
+            if not isinstance(value, list):
+                problems.append((key, "expected a list"))
+                continue
+            ref = "Folder" if key == "folders" else "Project"
+            parts = {"logging": ("logging", NODE_LOGGING)}
+            if key == "projects":
+                parts = {"compute": ("compute", COMPUTE_KINDS), "logging": ("logging", PROJECT_LOGGING)}
+            out[key] = [node(item, index(key, i), ref, parts) for i, item in enumerate(value)]
+    return out, problems
+
+
+def _build(document: Mapping[str, Any], source: str) -> Scenario:
+    """The Scenario model of a validated document, after the checks schemas cannot express."""
+    problems: list[tuple[str, str]] = []
+    now_raw = document.get("now")
+    now = rfc3339.parse(now_raw) if isinstance(now_raw, str) else None
+    if now is None:
+        problems.append(("now", f"required: an RFC 3339 timestamp such as 2026-11-25T12:00:00Z, got {now_raw!r}"))
+
+    organization = None
+    if "organization" in document:
+        organization = _node(document["organization"], "organization", "organizations/", problems)
+    folders: dict[str, Node] = {}
+    for i, raw in enumerate(document.get("folders", [])):
+        folder = _node(raw, index("folders", i), "folders/", problems)
+        if folder is not None:
+            if folder.name in folders:
+                problems.append((index("folders", i), f"duplicate folder {folder.name}"))
+            folders[folder.name] = folder
+
+    projects: dict[str, Project] = {}
+    for i, raw in enumerate(document.get("projects", [])):
+        project = _project(raw, index("projects", i), problems)
+        if project is None:
+            continue
+        if project.project_id in projects:
+            problems.append((join(index("projects", i), "projectId"), f"duplicate project {project.project_id}"))
+        elif any(p.number == project.number for p in projects.values()):
+            problems.append((join(index("projects", i), "name"), f"duplicate project number {project.number}"))
+        projects[project.project_id] = project
+    if problems:
+        raise ScenarioError(source, problems)
+    assert now is not None
+    return Scenario(now, projects, organization, folders, source, document)
+
+
+def _node(raw: Mapping[str, Any], path: str, prefix: str, problems: list[tuple[str, str]]) -> Node | None:
+    name = raw.get("name")
+    if not isinstance(name, str) or not re.fullmatch(re.escape(prefix) + r"\d+", name):
+        problems.append((join(path, "name"), f"required: {prefix}NUMBER"))
+        return None
+    policy = raw.get("iamPolicy")
+    _check_policy(policy, join(path, "iamPolicy"), problems)
+    resource = {k: v for k, v in raw.items() if k not in ("iamPolicy", "logging")}
+    return Node(name, resource, policy, _freeze_parts(raw.get("logging")))
+
+
+def _project(raw: Mapping[str, Any], path: str, problems: list[tuple[str, str]]) -> Project | None:
+    project_id = raw.get("projectId")
+    if not isinstance(project_id, str) or not project_id:
+        problems.append((join(path, "projectId"), "required"))
+        return None
+    name = raw.get("name")
+    match = _PROJECT_NAME.match(name) if isinstance(name, str) else None
+    if match is None:
+        problems.append((join(path, "name"), "required: projects/NUMBER"))
+        return None
+    policy = raw.get("iamPolicy")
+    _check_policy(policy, join(path, "iamPolicy"), problems)
+    compute = raw.get("compute")
+    if compute is not None:
+        _check_compute(compute, join(path, "compute"), problems)
+    resource = {k: v for k, v in raw.items() if k not in ("iamPolicy", "compute", "logging")}
+    return Project(
+        project_id=project_id,
+        number=match.group(1),
+        resource=resource,
+        iam_policy=policy,
+        compute=_freeze_parts(compute),
+        logging=_freeze_parts(raw.get("logging")),
+    )
+
+
+def _freeze_parts(parts: Mapping[str, list[Resource]] | None) -> Mapping[str, tuple[Resource, ...]] | None:
+    if parts is None:
+        return None
+    return {kind: tuple(items) for kind, items in parts.items()}
+
+
+def _check_policy(policy: Resource | None, path: str, problems: list[tuple[str, str]]) -> None:
+    if policy is None:
+        return
+    conditional = any("condition" in b for b in policy.get("bindings", []))
+    if conditional and policy.get("version") != 3:
+        problems.append((join(path, "version"), "a policy with conditional bindings must be version 3"))
+
+
+def _check_compute(compute: Mapping[str, list[Resource]], path: str, problems: list[tuple[str, str]]) -> None:
+    for kind, items in compute.items():
+        seen: set[tuple[str, str]] = set()
+        required = LOCATIONS.get(kind)
+        for i, item in enumerate(items):
+            where = index(join(path, kind), i)
+            name = item.get("name")
+            if not isinstance(name, str) or not name:
+                problems.append((join(where, "name"), "required"))
+                continue
+            placed = [f for f in ("zone", "region") if f in item]
+            if required and not any(f in item for f in required):
+                problems.append((where, f"{kind} must carry their own {' or '.join(required)} URL"))
+                continue
+            if required is None or not placed:
+                scope = "global"
+            elif location_key(item[placed[0]]) is None:
+                url = item[placed[0]]
+                problems.append((join(where, placed[0]), f"expected a …/{placed[0]}s/NAME URL, got {url!r}"))
+                continue
+            else:
+                scope = scope_key(kind, item)
+            if (scope, name) in seen:
+                problems.append((join(where, "name"), f"duplicate {kind} {name!r} in {scope}"))
+            seen.add((scope, name))
+
+
+def location_key(url: Any) -> str | None:
+    """`zones/NAME` or `regions/NAME` from a zone/region URL (the aggregated-list key)."""
+    match = _LOCATION_URL.search(url) if isinstance(url, str) else None
+    return f"{match.group(1)}/{match.group(2)}" if match else None
+
+
+def scope_key(kind: str, resource: Resource) -> str:
+    """The aggregated-list key a resource of `kind` is listed under (`global` when unplaced)."""
+    for name in ("zone", "region"):
+        if name in resource:
+            return location_key(resource[name]) or "global"
+    return "global"
+
+
+class _DuplicateKey(ValueError):
+    pass
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that keeps timestamps as strings (the APIs send strings) and rejects duplicate keys."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        keys: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in keys:
+                mark = key_node.start_mark
+                raise _DuplicateKey(f"duplicate key {key!r} at line {mark.line + 1}")
+            keys.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
