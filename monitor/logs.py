@@ -32,8 +32,8 @@ def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[
     return event
 
 
-def configure_logging(level: str = "info", stream: TextIO | None = None) -> None:
-    """Route structlog and stdlib logging (APScheduler, google libs) to JSON lines."""
+def configure_logging(level: str = "info", stream: TextIO | None = None, fmt: str = "json") -> None:
+    """Route structlog and stdlib logging (APScheduler, google libs) to JSON lines (or console text)."""
     out = stream if stream is not None else sys.stdout
     threshold = _LEVELS.get(level, logging.INFO)
     processors: list[Any] = [
@@ -46,8 +46,13 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
         _severity,
         structlog.processors.EventRenamer("message"),
     ]
+    renderer: Any = (
+        structlog.dev.ConsoleRenderer(colors=False, event_key="message")
+        if fmt == "console"
+        else structlog.processors.JSONRenderer(sort_keys=False)
+    )
     structlog.configure(
-        processors=[*processors, structlog.processors.JSONRenderer(sort_keys=False)],
+        processors=[*processors, renderer],
         wrapper_class=structlog.make_filtering_bound_logger(threshold),
         logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=False,
@@ -57,7 +62,7 @@ def configure_logging(level: str = "info", stream: TextIO | None = None) -> None
         structlog.stdlib.ProcessorFormatter(
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
-                structlog.processors.JSONRenderer(),
+                renderer,
             ],
             foreign_pre_chain=processors,
         )
