@@ -1,1 +1,461 @@
-"""Firewall and network exposure controls (FW-01 to FW-10). Placeholder until written."""
+"""Firewall and network exposure controls (FW-01 to FW-10), as CONTROLS.md defines them.
+
+FW-01 to FW-05 are one family: each asks which (protocol, port) pairs a rule effectively
+opens to the internet (see `checks.netrules`: internet ranges, shadowing per protocol, port
+and address family), and differs only in the pairs it cares about and those it approves.
+Every rule gets one result; a disabled rule that would expose passes with `latent`.
+FW-06 judges rule logging (a disabled rule passes as out of scope, saying so), FW-07 the
+default network and its rules, FW-08 default-deny egress per network, FW-09 external IPs
+per instance, FW-10 flow logs per subnetwork.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+
+from checks.model import Area, Finding, Severity, Verdict
+from checks.names import compute_name, last_segment
+from checks.netrules import (
+    ALL,
+    EMPTY,
+    JSON,
+    Coverage,
+    Rule,
+    Unjudgeable,
+    describe_exposure,
+    exposure,
+    external_ips,
+    flag,
+    network_key,
+    obj,
+    parse_rules,
+    union,
+)
+from checks.params import Params
+from checks.registry import References, control
+from checks.snapshot import Kind, Snapshot
+
+_FIREWALLS = "firewalls"
+_DEFAULT_RULES = frozenset(f"default-allow-{name}" for name in ("internal", "ssh", "rdp", "icmp"))
+# Proxy-only and Private Service Connect subnetworks cannot log flows
+# (INTERNAL_HTTPS_LOAD_BALANCER is the older name of REGIONAL_MANAGED_PROXY).
+_NO_FLOW_LOGS = frozenset(
+    {"REGIONAL_MANAGED_PROXY", "GLOBAL_MANAGED_PROXY", "PRIVATE_SERVICE_CONNECT", "INTERNAL_HTTPS_LOAD_BALANCER"}
+)
+_FW03_SERVICES: dict[str, tuple[str, ...]] = {
+    "FTP": ("20-21",), "Telnet": ("23",), "SMTP": ("25",), "DNS": ("53",), "POP3": ("110",),
+    "NetBIOS": ("137-139",), "LDAP": ("389", "636"), "SMB": ("445",), "MSSQL": ("1433",),
+    "Oracle": ("1521", "2483-2484"), "MySQL": ("3306",), "PostgreSQL": ("5432",), "VNC": ("5900",),
+    "Redis": ("6379",), "Kubernetes": ("6443", "10250"), "Docker": ("2375-2376",),
+    "Cassandra": ("7000-7001", "7199", "9042", "9160"), "Elasticsearch": ("9200", "9300"),
+    "Memcached": ("11211",), "MongoDB": ("27017-27019",),
+}
+_FW03_COVERAGE = {
+    service: Coverage.from_specs(f"{proto}:{ports}" for proto in ("tcp", "udp") for ports in port_list)
+    for service, port_list in _FW03_SERVICES.items()
+}
+
+
+# --- the exposure family (FW-01 to FW-05) -----------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Family:
+    what: str  # the pairs judged, for "does not allow …"
+    wanted: Callable[[Rule], Coverage]  # the pairs judged, for one rule
+    approved: Coverage = EMPTY  # judged pairs that may face the internet
+    note: Callable[[Coverage], str] = lambda offending: ""  # ", reaching MySQL", after the pairs
+
+
+def _exposure_findings(snapshot: Snapshot, family: _Family) -> Iterator[Finding]:
+    parsed = parse_rules(snapshot.get(Kind.FIREWALLS), snapshot.scope)
+    rules = [rule for _, rule in parsed if isinstance(rule, Rule)]
+    for raw, rule in parsed:
+        resource = compute_name(raw, snapshot.scope, _FIREWALLS)
+        if isinstance(rule, Unjudgeable):
+            yield _unjudgeable(resource, f"rule {raw.get('name', '?')}", rule)
+        else:
+            yield _judge_exposure(resource, rule, rules, family)
+
+
+def _judge_exposure(resource: str, rule: Rule, rules: list[Rule], family: _Family) -> Finding:
+    who = f"rule {rule.name}"
+    if not rule.ingress:
+        return Finding(resource, Verdict.PASS, f"{who} is an egress rule (direction: EGRESS): it opens no ingress")
+    if not rule.allow:
+        return Finding(resource, Verdict.PASS, f"{who} is a deny rule (denied[]): it opens nothing")
+    if not rule.internet:
+        return Finding(resource, Verdict.PASS, f"{who} has no internet source ({rule.sources})")
+    seen = exposure(rule, rules, family.wanted(rule))
+    if not any(seen.opened.values()):
+        return Finding(resource, Verdict.PASS, f"{who} does not allow {family.what} (allowed[]: {rule.coverage})")
+    denies = ", ".join(f"deny rule {deny.name} (priority {deny.priority})" for deny in seen.shadowed_by)
+    offending = {fam: coverage - family.approved for fam, coverage in seen.effective.items()}
+    if any(offending.values()):
+        subject = describe_exposure(offending, rule)
+        body = (
+            f"{describe_exposure(offending, rule, fields=True)} at priority {rule.priority}"
+            f"{family.note(union(offending.values()))}; "
+            + (f"partly shadowed by {denies}" if denies else "not shadowed")
+        )
+        if rule.enabled:
+            return Finding(resource, Verdict.FAIL, f"{who} allows {body}", subject)
+        reason = f"{who} is disabled (disabled: true) but would allow {body}: it is one click from live"
+        return Finding(resource, Verdict.PASS, reason, subject, latent=True)
+    approved = {fam: coverage for fam, coverage in seen.effective.items() if coverage}
+    if approved:
+        shadow = f"; partly shadowed by {denies}" if denies else ""
+        reason = f"{who} allows only approved {describe_exposure(approved, rule, fields=True)}{shadow}"
+        return Finding(resource, Verdict.PASS, reason, describe_exposure(approved, rule))
+    reason = (
+        f"{who} allows {describe_exposure(seen.opened, rule, fields=True)} at priority {rule.priority}, "
+        f"but it is shadowed by {denies}"
+    )
+    return Finding(resource, Verdict.PASS, reason, describe_exposure(seen.opened, rule))
+
+
+def _unjudgeable(resource: str, who: str, error: Unjudgeable) -> Finding:
+    return Finding(resource, Verdict.ERROR, f"{who}: cannot judge {error.field}: {error.message}", error.field)
+
+
+_SSH = Coverage.from_specs(("tcp:22", "sctp:22"))
+_RDP = Coverage.from_specs(("tcp:3389", "udp:3389"))
+_FW03_ALL = union(_FW03_COVERAGE.values())
+
+
+@control(
+    id="FW-01", title="No SSH from the internet", area=Area.FW, severity=Severity.CRITICAL,
+    kinds=(Kind.FIREWALLS,), unit="firewall rule",
+    references=References(cis="3.6", soc2=("CC6.1", "CC6.6"), sha="OPEN_SSH_PORT"),
+    rationale="SSH open to the whole internet is scanned and brute-forced within minutes of going live; "
+    "a weak key, a leaked key or an sshd vulnerability then gives a shell on the VM. Administrative "
+    "access should come through Identity-Aware Proxy TCP forwarding or a bastion, not from anywhere.",
+    remediation="Allow SSH only from IAP's range (35.235.240.0/20) or known networks: `gcloud compute "
+    "firewall-rules update RULE --source-ranges=35.235.240.0/20`, or delete the rule: `gcloud compute "
+    "firewall-rules delete RULE`.",
+)
+def fw01_ssh(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
+    """Fails a rule that effectively opens tcp:22 or sctp:22 to the internet: SSH exposure."""
+    return _exposure_findings(snapshot, _Family("tcp:22 or sctp:22", lambda rule: _SSH))
+
+
+@control(
+    id="FW-02", title="No RDP from the internet", area=Area.FW, severity=Severity.CRITICAL,
+    kinds=(Kind.FIREWALLS,), unit="firewall rule",
+    references=References(cis="3.7", soc2=("CC6.1", "CC6.6"), sha="OPEN_RDP_PORT"),
+    rationale="RDP open to the internet is one of the most common ways into Windows estates: it is "
+    "brute-forced constantly and has had wormable pre-authentication vulnerabilities. Remote desktop "
+    "should come through Identity-Aware Proxy or a VPN, never from any address.",
+    remediation="Allow RDP only from IAP's range or known networks: `gcloud compute firewall-rules update "
+    "RULE --source-ranges=35.235.240.0/20`, or delete the rule: `gcloud compute firewall-rules delete RULE`.",
+)
+def fw02_rdp(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
+    """Fails a rule that effectively opens tcp:3389 or udp:3389 to the internet: RDP exposure."""
+    return _exposure_findings(snapshot, _Family("tcp:3389 or udp:3389", lambda rule: _RDP))
+
+
+def _services(offending: Coverage) -> str:
+    return ", reaching " + ", ".join(name for name, ports in _FW03_COVERAGE.items() if offending & ports)
+
+
+@control(
+    id="FW-03", title="No database or admin port from the internet", area=Area.FW, severity=Severity.HIGH,
+    kinds=(Kind.FIREWALLS,), unit="firewall rule",
+    references=References(cis="3.x", soc2=("CC6.6",), sha="OPEN_*_PORT"),
+    rationale="Databases, caches, directory, file-sharing, mail and cluster-admin services (MySQL, Redis, "
+    "LDAP, SMB, the Kubernetes API, Docker, ...) are built for trusted networks: many answer without "
+    "authentication by default, and internet-wide scanners find and ransom them within hours.",
+    remediation="Reach these services over private networking (VPC, Private Service Connect, VPN) and "
+    "remove the internet source: `gcloud compute firewall-rules update RULE --source-ranges=CIDR`, or "
+    "delete the rule: `gcloud compute firewall-rules delete RULE`.",
+)
+def fw03_admin_ports(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
+    """Fails a rule that effectively opens, over tcp or udp, a database or admin port (the
+    CONTROLS.md list) to the internet; the reason names the services."""
+    family = _Family("a database or admin port", lambda rule: _FW03_ALL, note=_services)
+    return _exposure_findings(snapshot, family)
+
+
+@control(
+    id="FW-04", title="No rule opens every port or protocol to the internet", area=Area.FW,
+    severity=Severity.CRITICAL, kinds=(Kind.FIREWALLS,), unit="firewall rule",
+    references=References(cis="3.x", soc2=("CC6.6",), sha="OPEN_FIREWALL"),
+    rationale="A rule that opens every port or every protocol to the internet exposes whatever any VM it "
+    "targets happens to listen on, today and after every future change: the firewall no longer limits "
+    "anything, and each new service is public the moment it starts.",
+    remediation="Replace the rule's protocols and sources with only those needed: `gcloud compute "
+    "firewall-rules update RULE --rules=tcp:443 --source-ranges=CIDR`.",
+)
+def fw04_open_all(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
+    """Fails a rule with an unshadowed entry opening every port or protocol to the internet
+    (`all`, tcp/udp/sctp without ports, or ports covering 1-65535)."""
+    note = ", opening every port or protocol"
+    return _exposure_findings(snapshot, _Family("every port or protocol", lambda rule: rule.wide, note=lambda c: note))
+
+
+@control(
+    id="FW-05", title="Only approved ports face the internet", area=Area.FW, severity=Severity.HIGH,
+    kinds=(Kind.FIREWALLS,), unit="firewall rule", params=("firewall.public_ports",),
+    references=References(soc2=("CC6.6",), sha="OPEN_FIREWALL"),
+    rationale="Every port reachable from the internet is attack surface that must be owned and patched. "
+    "Listing the approved ones (`firewall.public_ports`, e.g. tcp:443) turns any other exposure into a "
+    "finding, so a forgotten test rule or a too-wide port range is caught when it appears.",
+    remediation="Narrow the rule to the approved ports: `gcloud compute firewall-rules update RULE "
+    "--rules=tcp:443`, or, after review, add the port to `firewall.public_ports`.",
+)
+def fw05_public_ports(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
+    """Fails a rule that effectively exposes a (protocol, port) outside `firewall.public_ports`."""
+    note = f", outside firewall.public_ports ({', '.join(params.firewall.public_ports) or 'empty'})"
+    approved = Coverage.from_specs(params.firewall.port_specs())
+    return _exposure_findings(snapshot, _Family("anything", lambda rule: ALL, approved, lambda c: note))
+
+
+# --- FW-06 to FW-10 ---------------------------------------------------------------------------
+
+
+def _log_state(resource: JSON) -> str:
+    """How `logConfig.enable` reads when it is not true: false, absent, or no logConfig at all."""
+    if resource.get("logConfig") is None:
+        return "logConfig absent: off by default"
+    return "logConfig.enable: false" if "enable" in resource["logConfig"] else "logConfig.enable absent: off by default"
+
+
+@control(
+    id="FW-06", title="Firewall rule logging is on", area=Area.FW, severity=Severity.MEDIUM,
+    kinds=(Kind.FIREWALLS,), unit="firewall rule",
+    references=References(soc2=("CC7.2",), sha="FIREWALL_RULE_LOGGING_DISABLED"),
+    rationale="Without firewall rule logging there is no record of which connections a rule allowed "
+    "or denied, so an intrusion through an open port, or a rule that blocks legitimate traffic, "
+    "cannot be investigated after the fact.",
+    remediation="Turn logging on for the rule: `gcloud compute firewall-rules update RULE "
+    "--enable-logging --logging-metadata=exclude-all`.",
+)
+def fw06_rule_logging(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
+    """Fails an enabled rule without `logConfig.enable: true` (absent is off). A disabled rule
+    passes, saying it is out of scope until enabled, so that every rule has one result."""
+    for raw in snapshot.get(Kind.FIREWALLS):
+        resource, who = compute_name(raw, snapshot.scope, _FIREWALLS), f"rule {raw.get('name', '?')}"
+        try:
+            disabled, logging = flag(raw, "disabled"), flag(obj(raw, "logConfig"), "enable", "logConfig.enable")
+        except Unjudgeable as error:
+            yield _unjudgeable(resource, who, error)
+            continue
+        if disabled:
+            yield Finding(resource, Verdict.PASS, f"{who} is disabled (disabled: true): out of scope until enabled")
+        elif logging:
+            yield Finding(resource, Verdict.PASS, f"{who} logs (logConfig.enable: true)")
+        else:
+            yield Finding(resource, Verdict.FAIL, f"{who} is enabled and does not log ({_log_state(raw)})")
+
+
+@control(
+    id="FW-07", title="No default network", area=Area.FW, severity=Severity.MEDIUM,
+    kinds=(Kind.FIREWALLS, Kind.NETWORKS), unit="network, and default-allow-* rule",
+    references=References(cis="3.1", soc2=("CC6.6",), sha="DEFAULT_NETWORK"),
+    rationale="The default network is created with every project: an auto-mode VPC with a subnetwork "
+    "in every region and the rules default-allow-internal, -ssh, -rdp and -icmp, the last three open "
+    "to the whole internet. Nobody designed it, so workloads placed in it inherit exposure nobody chose.",
+    remediation="Move workloads to a custom-mode VPC, then delete the default rules and network: "
+    "`gcloud compute firewall-rules delete default-allow-internal default-allow-ssh default-allow-rdp "
+    "default-allow-icmp` and `gcloud compute networks delete default`; stop new projects getting one "
+    "with the organisation policy `constraints/compute.skipDefaultNetworkCreation`.",
+)
+def fw07_default_network(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
+    """Fails a network named `default`, and each enabled default-allow-internal/-ssh/-rdp/-icmp
+    rule: the permissive defaults every project is created with."""
+    for network in snapshot.get(Kind.NETWORKS):
+        name = str(network.get("name", "?"))
+        resource = compute_name(network, snapshot.scope, "networks")
+        if name == "default":
+            reason = "network default is the project's default network (name: default)"
+            yield Finding(resource, Verdict.FAIL, reason, name)
+        else:
+            yield Finding(resource, Verdict.PASS, f"network {name} is not named default", name)
+    for raw in snapshot.get(Kind.FIREWALLS):
+        name = str(raw.get("name", "?"))
+        if name not in _DEFAULT_RULES:
+            continue
+        resource = compute_name(raw, snapshot.scope, _FIREWALLS)
+        try:
+            disabled = flag(raw, "disabled")
+        except Unjudgeable as error:
+            yield _unjudgeable(resource, f"rule {name}", error)
+            continue
+        if disabled:
+            yield Finding(resource, Verdict.PASS, f"rule {name} is disabled (disabled: true)", name)
+        else:
+            state = "disabled: false" if "disabled" in raw else "disabled absent"
+            reason = f"rule {name}, a default-network rule, is enabled ({state})"
+            yield Finding(resource, Verdict.FAIL, reason, name)
+
+
+def _denies_all_egress(rule: Rule, family: int) -> bool:
+    """An egress deny of every protocol to the whole `family`, for every instance and source."""
+    return (
+        not rule.ingress
+        and not rule.allow
+        and rule.coverage == ALL
+        and family in rule.internet
+        and not (rule.target_tags or rule.target_accounts or rule.narrowed)
+    )
+
+
+def _ipv6_need(subnetworks: Iterable[JSON], key: str | None, scope: str) -> tuple[str, str]:
+    """Why the network needs an IPv6 deny too ("" if not), and why that is unknown ("" if known)."""
+    need, unknown = "", ""
+    for sub in subnetworks:
+        if network_key(sub.get("network"), scope) != key:
+            continue
+        stack = sub.get("stackType", "IPV4_ONLY")
+        if stack in ("IPV4_IPV6", "IPV6_ONLY"):
+            need = need or f"subnetwork {sub.get('name')} has stackType: {stack}"
+        elif stack != "IPV4_ONLY":
+            unknown = unknown or f"subnetwork {sub.get('name')} has unknown stackType {stack!r}"
+    return need, unknown
+
+
+@control(
+    id="FW-08", title="Egress is denied by default", area=Area.FW, severity=Severity.LOW,
+    kinds=(Kind.FIREWALLS, Kind.NETWORKS, Kind.SUBNETWORKS), unit="network",
+    references=References(soc2=("CC6.6",), sha="EGRESS_DENY_RULE_NOT_SET"),
+    rationale="VPC networks allow all egress by default, so a compromised VM can download tooling and "
+    "send data anywhere. A lowest-priority deny-all egress rule makes every outbound flow an explicit, "
+    "reviewable allow; dual-stack networks need it for IPv6 too, or IPv6 stays wide open.",
+    remediation="Add a deny-all egress rule per address family, then allow what is needed at a "
+    "higher priority: `gcloud compute firewall-rules create deny-all-egress --network=NETWORK "
+    "--direction=EGRESS --action=DENY --rules=all --destination-ranges=0.0.0.0/0 --priority=65535` "
+    "(and `deny-all-egress-v6` with `--destination-ranges=::/0` for dual-stack subnetworks).",
+)
+def fw08_egress_deny(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
+    """Fails a network without an enabled egress deny of `all` to 0.0.0.0/0 applying to every
+    instance, and to ::/0 too when one of its subnetworks has IPv6 (`stackType` IPV4_IPV6, or
+    IPV6_ONLY): without it, any VM can send data anywhere."""
+    parsed = parse_rules(snapshot.get(Kind.FIREWALLS), snapshot.scope)
+    subnetworks = snapshot.get(Kind.SUBNETWORKS)
+    ranges = {4: "0.0.0.0/0", 6: "::/0"}
+    for network in snapshot.get(Kind.NETWORKS):
+        name = str(network.get("name", "?"))
+        key = network_key(network.get("selfLink") or name, snapshot.scope)
+        resource = compute_name(network, snapshot.scope, "networks")
+        need_v6, unknown = _ipv6_need(subnetworks, key, snapshot.scope)
+        here = [(raw, rule) for raw, rule in parsed if network_key(raw.get("network"), snapshot.scope) == key]
+        rules = [rule for _, rule in here if isinstance(rule, Rule)]
+        broken = [f"rule {raw.get('name', '?')}: {rule}" for raw, rule in here if isinstance(rule, Unjudgeable)]
+        candidates = {fam: [r for r in rules if _denies_all_egress(r, fam)] for fam in ranges}
+        enabled = {fam: [r for r in candidates[fam] if r.enabled] for fam in ranges}
+        missing = [fam for fam in ((4, 6) if need_v6 or unknown else (4,)) if not enabled[fam]]
+        certain = [fam for fam in missing if fam == 4 or need_v6]  # not just an unknown stackType
+        why = f", needed as {need_v6}" if need_v6 else ""
+        if not missing:
+            deciding = [fam for fam in ranges if fam == 4 or need_v6 or unknown]
+            by = "; ".join(f"rule {enabled[fam][0].name} denies all egress to {ranges[fam]}" for fam in deciding)
+            subject = ", ".join(ranges[fam] for fam in deciding)
+            yield Finding(resource, Verdict.PASS, f"network {name}: {by}{why}", subject)
+        elif broken or not certain:
+            subject = ", ".join(ranges[fam] for fam in missing)
+            reason = f"network {name}: cannot judge egress to {subject}: {'; '.join(broken or [unknown])}"
+            yield Finding(resource, Verdict.ERROR, reason, subject)
+        else:
+            subject = ", ".join(ranges[fam] for fam in certain)
+            off = sorted({f"rule {r.name} would, but is disabled" for fam in certain for r in candidates[fam]})
+            reason = (
+                f"network {name} has no enabled egress rule denying all to {subject} (direction: EGRESS, "
+                f"denied[]: all, no targets){why}" + (f" ({'; '.join(off)})" if off else "")
+            )
+            yield Finding(resource, Verdict.FAIL, reason, subject)
+
+
+def _approval(instance: JSON, scope: str, specs: Iterable[str]) -> str | None:
+    """The `firewall.public_instances` entry (PROJECT/ZONE/NAME or label=value) the instance matches."""
+    labels = instance.get("labels") or {}
+    link = str(instance.get("selfLink", ""))
+    project = link.split("/projects/", 1)[1].split("/", 1)[0] if "/projects/" in link else scope
+    path = f"{project}/{last_segment(str(instance.get('zone', '')))}/{instance.get('name')}"
+    for spec in specs:
+        key, is_label, value = spec.partition("=")
+        if (is_label and isinstance(labels, dict) and labels.get(key) == value) or spec == path:
+            return spec
+    return None
+
+
+@control(
+    id="FW-09", title="No VM can get an external IP unless approved", area=Area.FW, severity=Severity.HIGH,
+    kinds=(Kind.INSTANCES,), params=("firewall.public_instances",), unit="instance",
+    references=References(cis="4.9", soc2=("CC6.6",), sha="PUBLIC_IP_ADDRESS"),
+    rationale="A VM with an external IP is directly reachable from the internet, and only its firewall "
+    "rules stand between it and every scanner; one too-wide rule exposes it. VMs should reach out "
+    "through Cloud NAT and be reached through load balancers or IAP, with direct exposure approved "
+    "case by case.",
+    remediation="Remove the external address: `gcloud compute instances delete-access-config INSTANCE "
+    "--zone=ZONE --access-config-name=\"external-nat\"` (IPv6: `gcloud compute instances "
+    "network-interfaces update INSTANCE --zone=ZONE --stack-type=IPV4_ONLY`), or, after review, list "
+    "it in `firewall.public_instances`; enforce with the organisation policy "
+    "`constraints/compute.vmExternalIpAccess`.",
+)
+def fw09_external_ip(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
+    """Fails an instance with a ONE_TO_ONE_NAT access config (with or without natIP, running or
+    not: a stopped VM gets an address on start) or an ipv6AccessConfigs entry, unless it matches
+    `firewall.public_instances`."""
+    for instance in snapshot.get(Kind.INSTANCES):
+        resource = compute_name(instance, snapshot.scope, "instances")
+        who = f"instance {instance.get('name', '?')}"
+        try:
+            external = list(external_ips(instance))
+        except Unjudgeable as error:
+            yield _unjudgeable(resource, who, error)
+            continue
+        if not external:
+            reason = f"{who} has no external IP (no ONE_TO_ONE_NAT accessConfigs, no ipv6AccessConfigs)"
+            yield Finding(resource, Verdict.PASS, reason)
+            continue
+        subject, how = ", ".join(s for s, _ in external), "; ".join(r for _, r in external)
+        approved = _approval(instance, snapshot.scope, params.firewall.public_instances)
+        if approved:
+            reason = f"{who} has an external IP via {how}; approved by firewall.public_instances entry {approved}"
+            yield Finding(resource, Verdict.PASS, reason, subject)
+        else:
+            reason = f"{who} has an external IP via {how}; it matches no firewall.public_instances entry"
+            yield Finding(resource, Verdict.FAIL, reason, subject)
+
+
+@control(
+    id="FW-10", title="VPC flow logs are on", area=Area.FW, severity=Severity.LOW,
+    kinds=(Kind.SUBNETWORKS,), unit="subnetwork",
+    references=References(cis="3.8", soc2=("CC7.2",), sha="FLOW_LOGS_DISABLED"),
+    rationale="VPC flow logs record which addresses talked to which, and how much. Without them, "
+    "network anomalies and data exfiltration cannot be detected, and an incident's reach cannot be "
+    "reconstructed afterwards.",
+    remediation="Turn flow logs on for the subnetwork: `gcloud compute networks subnets update SUBNET "
+    "--region=REGION --enable-flow-logs --logging-flow-sampling=1.0`.",
+)
+def fw10_flow_logs(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
+    """Fails a subnetwork whose flow logs are off: neither `logConfig.enable: true` nor
+    `enableFlowLogs: true`, or a `logConfig.flowSampling` of 0 (no flow reported). Proxy-only and
+    Private Service Connect subnetworks cannot log, and pass saying so."""
+    for sub in snapshot.get(Kind.SUBNETWORKS):
+        resource = compute_name(sub, snapshot.scope, "subnetworks")
+        who = f"subnetwork {sub.get('name', '?')}"
+        purpose = sub.get("purpose")
+        if purpose in _NO_FLOW_LOGS:
+            yield Finding(resource, Verdict.PASS, f"{who} has purpose {purpose}, which cannot log flows")
+            continue
+        try:
+            config = obj(sub, "logConfig")
+            sampling = config.get("flowSampling", 0.5)
+            if isinstance(sampling, bool) or not isinstance(sampling, int | float):
+                raise Unjudgeable("logConfig.flowSampling", f"{sampling!r} is not a number")
+            on = [key for key, value in (("logConfig.enable", flag(config, "enable", "logConfig.enable")),
+                                         ("enableFlowLogs", flag(sub, "enableFlowLogs"))) if value]
+        except Unjudgeable as error:
+            yield _unjudgeable(resource, who, error)
+            continue
+        if on and sampling > 0:
+            yield Finding(resource, Verdict.PASS, f"{who} logs flows ({on[0]}: true)")
+        elif on:
+            reason = f"{who} has {on[0]}: true but logConfig.flowSampling: {sampling}, so no flow is reported"
+            yield Finding(resource, Verdict.FAIL, reason)
+        else:
+            legacy = ", enableFlowLogs: false" if "enableFlowLogs" in sub else ""
+            reason = f"{who} does not log flows ({_log_state(sub)}{legacy})"
+            yield Finding(resource, Verdict.FAIL, reason)
