@@ -54,7 +54,7 @@ def check_table(results: Sequence[Result], *, show_passing: bool = False) -> str
     lines = []
     for r in shown:
         verdict = "EXCEPTED" if r.excepted else r.verdict.value.upper()
-        where = r.resource.rsplit("/", 1)[-1] + (f" [{r.subject}]" if r.subject else "")
+        where = _short(r.resource, r.scope) + (f" [{r.subject}]" if r.subject else "")
         latent = " (latent)" if r.latent else ""
         lines.append(f"{verdict:<8} {r.control:<8} {r.scope:<24} {where}: {r.reason}{latent}")
         if r.excepted and r.exception_reason:
@@ -64,3 +64,10 @@ def check_table(results: Sequence[Result], *, show_passing: bool = False) -> str
         f"{counts['pass']} pass, {counts['fail']} fail, {counts['excepted']} excepted, {counts['error']} error"
     )
     return "\n".join(lines)
+
+
+def _short(resource: str, scope: str) -> str:
+    """`global/firewalls/x` from `//compute.googleapis.com/projects/p/global/firewalls/x`."""
+    marker = f"/projects/{scope}/"
+    head, found, tail = resource.partition(marker)
+    return tail if found and tail else resource

@@ -36,25 +36,23 @@ def configure_logging(level: str = "info", stream: TextIO | None = None, fmt: st
     """Route structlog and stdlib logging (APScheduler, google libs) to JSON lines (or console text)."""
     out = stream if stream is not None else sys.stdout
     threshold = _LEVELS.get(level, logging.INFO)
-    processors: list[Any] = [
+    shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True, key="time"),
         _redact,
         structlog.processors.format_exc_info,
-        _severity,
-        structlog.processors.EventRenamer("message"),
     ]
     renderer: Any = (
-        structlog.dev.ConsoleRenderer(colors=False, event_key="message")
+        structlog.dev.ConsoleRenderer(colors=False)
         if fmt == "console"
         else structlog.processors.JSONRenderer(sort_keys=False)
     )
     structlog.configure(
-        processors=[*processors, renderer],
-        wrapper_class=structlog.make_filtering_bound_logger(threshold),
-        logger_factory=structlog.PrintLoggerFactory(out),
+        processors=[structlog.stdlib.filter_by_level, *shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        wrapper_class=structlog.stdlib.BoundLogger,
+        logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(out)
@@ -62,12 +60,15 @@ def configure_logging(level: str = "info", stream: TextIO | None = None, fmt: st
         structlog.stdlib.ProcessorFormatter(
             processors=[
                 structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                _severity,
+                structlog.processors.EventRenamer("message"),
                 renderer,
             ],
-            foreign_pre_chain=processors,
+            foreign_pre_chain=shared,
         )
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
     # Third-party libraries speak at WARNING and above only: their INFO chatter is noise here.
     root.setLevel(max(threshold, logging.WARNING))
+    logging.getLogger("controlwatch").setLevel(threshold)

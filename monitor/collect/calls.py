@@ -1,0 +1,253 @@
+"""One HTTP call at a time, with OUR retry policy (DESIGN "Time budget of a run, and retries").
+
+The client libraries' own retry is switched off on every call (`retry=None`): Compute's
+default retries a 503 for up to 600 s, far past any run deadline, and retries nothing
+else we need. Instead this module runs a small explicit loop, rather than
+`google.api_core.retry.Retry`, because the table needs things that class cannot express:
+a rate limit waits past the next quota-minute boundary (not an exponential step), the
+wait is checked against the run's deadline *before* sleeping, every retry is reported to
+the observer with the table's reason, and an abandoned run stops its retries at once.
+
+Every attempt is reported to `ApiObserver.request` with the HTTP status (or
+`timeout`/`connection`), every retry to `ApiObserver.retry`. Failures leave as data:
+`CallFailed` (the kind is `error`) or `ServiceDisabled` (the kind is empty, with a note).
+Google modules are imported lazily, inside `classify`, so importing this is cheap.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from monitor.collect.observer import ApiObserver
+
+T = TypeVar("T")
+
+SERVICE_TITLES = {
+    "compute": "Compute Engine API",
+    "cloudresourcemanager": "Cloud Resource Manager API",
+}
+_DISABLED_REASONS = frozenset({"SERVICE_DISABLED", "accessNotConfigured"})
+_RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "RATE_LIMIT_EXCEEDED", "userRateLimitExceeded"})
+_RETRIED_STATUSES = frozenset({500, 502, 503, 504})
+# api_core prefixes REST error messages with "GET http://host/path: "; the URL adds nothing
+# a reader of a control's error needs, the method id already says which call it was.
+_URL_PREFIX = re.compile(r"^[A-Z]+ \S+: ")
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter; injectable so tests run in milliseconds.
+
+    `max_attempts` counts every attempt, the first included. `quota_window` is the
+    period at whose wall-clock boundary a rate-limit quota refills (60 s in GCP).
+    """
+
+    initial: float = 1.0
+    maximum: float = 30.0
+    multiplier: float = 2.0
+    max_attempts: int = 5
+    quota_window: float = 60.0
+
+    def backoff(self, retry_number: int, rand: Callable[[], float] = random.random) -> float:
+        """Full jitter: uniform in [0, min(maximum, initial * multiplier**n)]."""
+        cap = min(self.maximum, self.initial * self.multiplier**retry_number)
+        return cap * rand()
+
+    def past_quota_boundary(self, wall_now: float, rand: Callable[[], float] = random.random) -> float:
+        """Seconds until just past the next quota-window boundary (jittered, so runs spread)."""
+        window = self.quota_window
+        until = (math.floor(wall_now / window) + 1) * window - wall_now
+        return until + min(self.initial, window) * rand()
+
+
+class CallFailed(Exception):
+    """A call ended without a usable answer; `str()` is the error a control reports.
+
+    `deadline` is True when the run's deadline decided the outcome (cut or no time left
+    to retry), so the run can be counted as cut by its deadline.
+    """
+
+    def __init__(self, message: str, *, status: str | None = None, deadline: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.deadline = deadline
+
+
+class ServiceDisabled(Exception):
+    """The API is not enabled in the project: no resources of the kind can exist."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.note = f"{SERVICE_TITLES.get(service, service)} not enabled"
+        super().__init__(self.note)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """How one failed attempt is reported and handled (one row of the retry table)."""
+
+    code: str  # for ApiObserver.request: HTTP status, or timeout|connection|malformed
+    message: str
+    retry_reason: str | None = None  # for ApiObserver.retry; None: not retried
+    disabled: bool = False
+    rate_limited: bool = False
+
+
+def _reasons(exc: Any) -> list[str]:
+    """Every machine reason an API error carries: ErrorInfo `reason` and legacy `errors[].reason`."""
+    found: list[str] = []
+    reason = getattr(exc, "reason", None)
+    if isinstance(reason, str) and reason:
+        found.append(reason)
+    for err in getattr(exc, "errors", None) or ():
+        value = err.get("reason") if isinstance(err, dict) else getattr(err, "reason", None)
+        if isinstance(value, str) and value:
+            found.append(value)
+    return found
+
+
+def _api_error(exc: Any) -> Outcome:
+    status = int(exc.code) if exc.code is not None else 0
+    reasons = _reasons(exc)
+    text = _URL_PREFIX.sub("", str(exc.message or "").strip()) or type(exc).__name__
+    label = f"HTTP {status}" + (f" {reasons[0]}" if reasons else "")
+    message = f"{label}: {text}"
+    code = str(status)
+    if status == 403 and _DISABLED_REASONS.intersection(reasons):
+        return Outcome(code, message, disabled=True)
+    if status == 429:
+        return Outcome(code, message, retry_reason="429", rate_limited=True)
+    if status == 403 and _RATE_LIMIT_REASONS.intersection(reasons):
+        return Outcome(code, message, retry_reason="rate_limit", rate_limited=True)
+    if status in _RETRIED_STATUSES:
+        return Outcome(code, message, retry_reason=code)
+    return Outcome(code, message)
+
+
+def classify(exc: BaseException) -> Outcome | None:
+    """The retry-table row of an exception raised by one client call; None if it is not one.
+
+    Exceptions that are not about the HTTP exchange (bugs) return None and propagate.
+    """
+    import requests
+    import urllib3.exceptions
+    from google.api_core import exceptions as core
+    from google.auth import exceptions as auth
+    from google.protobuf import json_format
+
+    if isinstance(exc, core.GoogleAPICallError):
+        return _api_error(exc)
+    if isinstance(exc, auth.GoogleAuthError):
+        # AuthorizedSession raises these on a 401 it cannot fix by refreshing (anonymous
+        # credentials: InvalidOperation) or when the token refresh itself is refused.
+        return Outcome("401", f"authentication failed: {type(exc).__name__}: {exc}")
+    if isinstance(exc, requests.exceptions.Timeout) or (
+        isinstance(exc, requests.exceptions.ConnectionError)
+        and any(isinstance(arg, urllib3.exceptions.ReadTimeoutError) for arg in exc.args)
+    ):
+        # requests raises ConnectionError(ReadTimeoutError) when the timeout hits while
+        # reading the body, ReadTimeout when it hits before the headers: both are timeouts.
+        return Outcome("timeout", f"timed out: {type(exc).__name__}: {exc}", retry_reason="timeout")
+    if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.ChunkedEncodingError):
+        # A connection dropped mid-body surfaces as ChunkedEncodingError: same cause, same row.
+        return Outcome("connection", f"connection failed: {type(exc).__name__}: {exc}", retry_reason="connection")
+    if isinstance(exc, requests.exceptions.RequestException):
+        return Outcome("connection", f"HTTP request failed: {type(exc).__name__}: {exc}")
+    if isinstance(exc, json_format.ParseError | json.JSONDecodeError):
+        # The transport parses only 2xx bodies, so a parse failure means a 2xx came back.
+        return Outcome("200", f"malformed response body: {type(exc).__name__}: {exc}")
+    if isinstance(exc, AttributeError) and "has no attribute 'get'" in str(exc):
+        # api_core quirk: an error status whose JSON body is not an object.
+        return Outcome("malformed", f"malformed error response body: {exc}")
+    return None
+
+
+class Caller:
+    """Runs single HTTP calls of one API method (one kind) within one run's deadline.
+
+    `deadline` is a `clock()` value; `cancelled` is set when the run abandons its kinds,
+    so a call that outlives the run stops retrying as soon as its current attempt ends.
+    """
+
+    def __init__(
+        self,
+        *,
+        service: str,
+        method: str,
+        observer: ApiObserver,
+        policy: RetryPolicy,
+        call_timeout: float,
+        deadline: float,
+        cancelled: threading.Event | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+        rand: Callable[[], float] = random.random,
+    ) -> None:
+        self.service = service
+        self.method = method
+        self._observer = observer
+        self._policy = policy
+        self._call_timeout = call_timeout
+        self._deadline = deadline
+        self._cancelled = cancelled if cancelled is not None else threading.Event()
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._rand = rand
+
+    def __call__(self, attempt: Callable[[float], T]) -> T:
+        """Run `attempt(timeout)` (exactly one HTTP call) until it succeeds or the table says stop."""
+        method = self.method
+        policy = self._policy
+        started = self._clock()
+        attempts = 0
+        last: Outcome | None = None
+        while True:
+            if self._cancelled.is_set():
+                raise CallFailed(f"{method}: abandoned at the run deadline", deadline=True)
+            remaining = self._deadline - self._clock()
+            if remaining <= 0:
+                after = self._clock() - started
+                cause = f" (last: {last.message})" if last else ""
+                raise CallFailed(f"{method}: deadline exceeded after {after:.1f}s{cause}", deadline=True)
+            try:
+                result = attempt(min(self._call_timeout, remaining))
+            except Exception as exc:
+                outcome = classify(exc)
+                if outcome is None:
+                    raise
+                self._observer.request(self.service, method, outcome.code)
+                if outcome.disabled:
+                    raise ServiceDisabled(self.service) from exc
+                attempts += 1
+                last = outcome
+                failed = f"{method}: {outcome.message}"
+                if outcome.retry_reason is None:
+                    raise CallFailed(failed, status=outcome.code) from exc
+                if attempts >= policy.max_attempts:
+                    raise CallFailed(f"{failed} (gave up after {attempts} attempts)", status=outcome.code) from exc
+                if outcome.rate_limited:
+                    wait = policy.past_quota_boundary(self._wall_clock(), self._rand)
+                else:
+                    wait = policy.backoff(attempts - 1, self._rand)
+                if self._clock() + wait >= self._deadline:
+                    raise CallFailed(
+                        f"{failed} (gave up after {attempts} attempts: waiting {wait:.1f}s "
+                        f"to retry would pass the run deadline)",
+                        status=outcome.code,
+                        deadline=True,
+                    ) from exc
+                self._observer.retry(self.service, outcome.retry_reason)
+                if self._cancelled.wait(wait):
+                    raise CallFailed(f"{failed} (abandoned at the run deadline)", deadline=True) from exc
+                continue
+            # The transport raises for every status >= 400, so getting here means a 2xx.
+            self._observer.request(self.service, method, "200")
+            return result

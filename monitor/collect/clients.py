@@ -1,0 +1,104 @@
+"""The Google API clients, built lazily, one per service the collectors call.
+
+`from google.cloud import compute_v1` alone costs ~1.7 s, so nothing here imports a
+Google module before a client is first asked for: a CLI command that calls no API never
+pays for it. The stand-in differs from real GCP only by endpoint and anonymous
+credentials; every other code path is the one production takes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+READ_ONLY_SCOPE = "https://www.googleapis.com/auth/cloud-platform.read-only"
+
+# client name -> (module, class, extra constructor arguments)
+_CLIENT_CLASSES: Mapping[str, tuple[str, str, Mapping[str, str]]] = {
+    "firewalls": ("google.cloud.compute_v1", "FirewallsClient", {}),
+    "networks": ("google.cloud.compute_v1", "NetworksClient", {}),
+    "subnetworks": ("google.cloud.compute_v1", "SubnetworksClient", {}),
+    "instances": ("google.cloud.compute_v1", "InstancesClient", {}),
+    "disks": ("google.cloud.compute_v1", "DisksClient", {}),
+    "snapshots": ("google.cloud.compute_v1", "SnapshotsClient", {}),
+    "resourcePolicies": ("google.cloud.compute_v1", "ResourcePoliciesClient", {}),
+    "addresses": ("google.cloud.compute_v1", "AddressesClient", {}),
+    # resourcemanager_v3 defaults to gRPC: REST is what the stand-in (and our proxy rules) speak.
+    "projects": ("google.cloud.resourcemanager_v3", "ProjectsClient", {"transport": "rest"}),
+}
+CLIENT_NAMES = tuple(_CLIENT_CLASSES)
+
+
+class CredentialsMissing(Exception):
+    """No Application Default Credentials: the daemon cannot call Google (CLI exit 2)."""
+
+    HINT = (
+        "run `gcloud auth application-default login`, point GOOGLE_APPLICATION_CREDENTIALS "
+        "at a credentials file, or run under Workload Identity / an attached service account"
+    )
+
+    def __init__(self, cause: str) -> None:
+        super().__init__(f"no Google credentials found ({cause}); {self.HINT}")
+
+
+class GcpClients:
+    """Lazily built, cached clients sharing one set of credentials and client options.
+
+    Credentials are held, never logged: `repr` shows the endpoint only.
+    """
+
+    def __init__(self, credentials: Any, endpoint: str | None = None) -> None:
+        self._credentials = credentials
+        self.endpoint = endpoint
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"GcpClients(endpoint={self.endpoint or 'default'!r})"
+
+    def get(self, name: str) -> Any:
+        """The client called `name` (see `CLIENT_NAMES`), built on first use."""
+        with self._lock:
+            client = self._clients.get(name)
+            if client is None:
+                client = self._clients[name] = self._build(name)
+            return client
+
+    def _build(self, name: str) -> Any:
+        import importlib
+
+        try:
+            module_name, class_name, extra = _CLIENT_CLASSES[name]
+        except KeyError:
+            raise KeyError(f"no Google client named {name!r}; known: {', '.join(CLIENT_NAMES)}") from None
+        cls = getattr(importlib.import_module(module_name), class_name)
+        kwargs: dict[str, Any] = {"credentials": self._credentials, **extra}
+        if self.endpoint is not None:
+            kwargs["client_options"] = {"api_endpoint": self.endpoint}
+        return cls(**kwargs)
+
+
+def make_clients(endpoint: str | None = None) -> GcpClients:
+    """Clients for `endpoint` (the stand-in: anonymous credentials) or real GCP (ADC).
+
+    Raises `CredentialsMissing` when real GCP is meant and no credentials are found;
+    never falls back to anything else.
+    """
+    if endpoint is not None:
+        if not endpoint.startswith(("http://", "https://")):
+            # Without a scheme the clients silently prefix https://, which the stand-in does not speak.
+            raise ValueError(f"endpoint must start with http:// or https://, got {endpoint!r}")
+        from google.auth import credentials as auth_credentials
+
+        anonymous: Any = auth_credentials.AnonymousCredentials
+        return GcpClients(anonymous(), endpoint)
+
+    import google.auth
+    from google.auth import exceptions as auth_exceptions
+
+    try:
+        credentials, _project = google.auth.default(scopes=[READ_ONLY_SCOPE])
+    except auth_exceptions.DefaultCredentialsError as exc:
+        raise CredentialsMissing(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+    return GcpClients(credentials)

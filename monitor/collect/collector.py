@@ -1,0 +1,204 @@
+"""Collect the kinds one run of one scope needs into a Snapshot, within a hard deadline.
+
+`timeout=` on a client call bounds each socket read, not the call: a server dripping a
+byte at a time keeps a call alive indefinitely. So the run's deadline is enforced from
+outside: the kinds run in a per-run thread pool, the run waits for them with a timeout,
+and whatever has not finished by then becomes an `error` ("deadline exceeded") while its
+thread is abandoned. Abandoned threads are counted per scope in `StuckCalls`, so the
+scheduler can refuse to start a scope again while its previous calls still hang.
+
+Every requested kind ends up in the snapshot: resources, an error, or (API disabled)
+empty with a note. Nothing raised while collecting escapes as an exception, and nothing
+becomes an empty success by accident: the last-resort handler turns a bug into an error.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from checks.snapshot import KindData, Snapshot
+from monitor.collect.calls import Caller, CallFailed, RetryPolicy, ServiceDisabled, classify
+from monitor.collect.clients import GcpClients
+from monitor.collect.kinds import KINDS
+from monitor.collect.observer import ApiObserver
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class CollectSettings:
+    """The time budget of a run (config `gcp:`) and the retry policy.
+
+    `page_size` sets `maxResults` on list calls; None leaves it to the API (500).
+    """
+
+    call_timeout: float = 30.0
+    run_deadline: float = 300.0
+    max_workers: int = 4
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    page_size: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Collection:
+    """What one run collected, and whether its deadline cut it."""
+
+    snapshot: Snapshot
+    deadline_exceeded: bool = False
+    abandoned: int = 0  # calls left running past the deadline (threads abandoned)
+
+
+class StuckCalls:
+    """Per scope, how many abandoned calls are still running; thread-safe."""
+
+    def __init__(self) -> None:
+        self._counts: dict[str, int] = {}
+        self._changed = threading.Condition()
+
+    def add(self, scope: str) -> None:
+        with self._changed:
+            self._counts[scope] = self._counts.get(scope, 0) + 1
+
+    def done(self, scope: str) -> None:
+        with self._changed:
+            left = self._counts.get(scope, 0) - 1
+            if left > 0:
+                self._counts[scope] = left
+            else:
+                self._counts.pop(scope, None)
+            self._changed.notify_all()
+
+    def busy(self, scope: str) -> int:
+        """Abandoned calls of `scope` still running: start no new run of it while > 0."""
+        with self._changed:
+            return self._counts.get(scope, 0)
+
+    def total(self) -> int:
+        with self._changed:
+            return sum(self._counts.values())
+
+    def wait_idle(self, scope: str | None = None, timeout: float = 0.0) -> bool:
+        """Wait up to `timeout` s until `scope` (or every scope) has no stuck call."""
+
+        def idle() -> bool:
+            return not (self._counts.get(scope, 0) if scope is not None else self._counts)
+
+        with self._changed:
+            return self._changed.wait_for(idle, timeout=timeout)
+
+
+def _collect_kind(
+    kind: str,
+    scope: str,
+    clients: GcpClients,
+    settings: CollectSettings,
+    observer: ApiObserver,
+    deadline: float,
+    cancelled: threading.Event,
+) -> tuple[KindData, bool]:
+    """One kind, errors as data: (data, whether the run's deadline decided it)."""
+    spec = KINDS.get(kind)
+    if spec is None:
+        return KindData(error=f"no collector for kind {kind!r}"), False
+    call = Caller(
+        service=spec.service,
+        method=spec.method,
+        observer=observer,
+        policy=settings.retry,
+        call_timeout=settings.call_timeout,
+        deadline=deadline,
+        cancelled=cancelled,
+    )
+    try:
+        resources = spec.fetch(clients.get(spec.client), scope, call, settings.page_size)
+    except ServiceDisabled as exc:
+        return KindData(note=exc.note), False
+    except CallFailed as exc:
+        return KindData(error=str(exc)), exc.deadline
+    except Exception as exc:  # a Google/requests error outside a call, or a bug: never a pass
+        outcome = classify(exc)
+        if outcome is not None:
+            return KindData(error=f"{spec.method}: {outcome.message}"), False
+        log.exception("collecting %s for %s failed unexpectedly", kind, scope)
+        return KindData(error=f"{spec.method}: unexpected {type(exc).__name__}: {exc}"), False
+    return KindData(resources=tuple(resources)), False
+
+
+def collect_snapshot(
+    scope: str,
+    kinds: Iterable[str],
+    clients: GcpClients,
+    *,
+    settings: CollectSettings,
+    observer: ApiObserver,
+    now: datetime,
+    stuck: StuckCalls | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Collection:
+    """Collect each of `kinds` once for project `scope`, cut hard at `settings.run_deadline`."""
+    wanted = list(dict.fromkeys(kinds))
+    started = clock()
+    deadline = started + settings.run_deadline
+    cancelled = threading.Event()
+    lock = threading.Lock()
+    results: dict[str, KindData] = {}
+    abandoned: set[str] = set()
+    deadline_hit = False
+
+    def work(kind: str) -> None:
+        nonlocal deadline_hit
+        t0 = clock()
+        data, by_deadline = _collect_kind(kind, scope, clients, settings, observer, deadline, cancelled)
+        with lock:
+            late = kind in abandoned
+            if not late:
+                results[kind] = data
+                deadline_hit = deadline_hit or by_deadline
+        if late:
+            # The run already reported this kind as cut; only the stuck count changes.
+            if stuck is not None:
+                stuck.done(scope)
+        else:
+            observer.collection(kind, clock() - t0)
+
+    workers = max(1, min(settings.max_workers, len(wanted)))
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"collect-{scope}")
+    futures: dict[Future[None], str] = {}
+    try:
+        for kind in wanted:
+            futures[executor.submit(work, kind)] = kind
+        wait(futures, timeout=max(0.0, deadline - clock()))
+    finally:
+        cancelled.set()  # stop the retries of whatever is still running
+        cut = f"deadline exceeded (run_deadline {settings.run_deadline:g}s)"
+        elapsed = clock() - started
+        late_kinds: list[str] = []
+        with lock:
+            for future, kind in futures.items():
+                if kind in results:
+                    continue
+                if future.done() and not future.cancelled():
+                    # `work` itself raised (an observer bug, say): an error, not a stuck call.
+                    exc = future.exception()
+                    results[kind] = KindData(error=f"collector failed: {type(exc).__name__}: {exc}")
+                    continue
+                if future.cancel():
+                    results[kind] = KindData(error=f"{cut}: not started")
+                else:
+                    abandoned.add(kind)
+                    results[kind] = KindData(error=cut)
+                    if stuck is not None:
+                        stuck.add(scope)
+                late_kinds.append(kind)
+                deadline_hit = True
+        executor.shutdown(wait=False, cancel_futures=True)
+    for kind in late_kinds:
+        observer.collection(kind, elapsed)
+    snapshot = Snapshot(scope=scope, now=now, kinds={kind: results[kind] for kind in wanted})
+    return Collection(snapshot=snapshot, deadline_exceeded=deadline_hit, abandoned=len(abandoned))

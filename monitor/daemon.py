@@ -1,0 +1,183 @@
+"""The long-running daemon: config → scheduler → collectors → controls → store → /metrics.
+
+`Daemon` owns the runtime state (store, metrics, HTTP server, scheduler) and nothing
+else; `serve()` adds the process concerns (signals, reload, bounded shutdown). The
+collection function is injected, so the same daemon runs against real GCP or the
+stand-in without knowing which.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from types import FrameType
+from typing import Any
+
+import structlog
+
+from checks.registry import Registry
+from monitor import __version__
+from monitor.collect.observer import ApiObserver
+from monitor.config import Config
+from monitor.httpserver import MetricsServer
+from monitor.metrics import Metrics
+from monitor.plans import build_plans, risks_from
+from monitor.risks import stale_risks
+from monitor.scheduler import ScopeScheduler
+from monitor.store import ResultStore
+from monitor.sweep import Collect, ScopePlan, log_fields, run_scope
+
+log = structlog.get_logger("controlwatch.daemon")
+
+# Whether a scope may start a new run now (False while calls of an earlier run are stuck).
+StuckCheck = Callable[[str], int]
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """How this daemon reaches GCP: the collection function and what it says of stuck calls."""
+
+    collect: Collect
+    stuck_calls: StuckCheck
+    mode: str = "live"  # live | demo
+
+
+class Daemon:
+    def __init__(self, config: Config, registry: Registry, runtime: Runtime) -> None:
+        self._registry = registry
+        self._runtime = runtime
+        self._lock = threading.Lock()
+        self._config = config
+        self._plans: dict[str, ScopePlan] = build_plans(config, registry)
+        self.store = ResultStore()
+        self.metrics = Metrics(self.store, version=__version__, mode=runtime.mode)
+        self.server = MetricsServer(config.metrics.listen, self.metrics, self.store)
+        self.scheduler = ScopeScheduler(
+            self.run_scope,
+            workers=min(max(2, len(self._plans)), 8),
+            on_event=self.metrics.job_event,
+            heartbeat=lambda: self.metrics.heartbeat(time.time()),
+        )
+
+    @property
+    def config(self) -> Config:
+        with self._lock:
+            return self._config
+
+    def start(self) -> None:
+        self._configure(self._config, self._plans, first=True)
+        self.server.start()
+        self.scheduler.start()
+        log.info(
+            "daemon_started",
+            mode=self._runtime.mode,
+            version=__version__,
+            scopes=sorted(self._plans),
+            metrics_url=self.server.url + "/metrics",
+            results_url=self.server.url + "/results",
+        )
+
+    def run_scope(self, scope: str) -> None:
+        """One scheduled run of one scope (called by the scheduler's worker threads)."""
+        with self._lock:
+            plan = self._plans.get(scope)
+            config = self._config
+        if plan is None:
+            return
+        stuck = self._runtime.stuck_calls(scope)
+        if stuck:
+            log.warning("scope_run_skipped", scope=scope, reason=f"{stuck} call(s) of an earlier run still stuck")
+            return
+        observer: ApiObserver = self.metrics
+        run = run_scope(plan, self._runtime.collect, observer)
+        metas = {c.meta.id: c.meta for c in plan.controls}
+        for control_id, results in run.results.items():
+            self.store.record(scope, metas[control_id], results, run.ended)
+        self.store.mark_scope_run_finished(scope)
+        if run.deadline_exceeded:
+            self.metrics.deadline_exceeded(scope)
+        self._report_stale_risks(config)
+        fields = log_fields(run)
+        if fields["error_controls"]:
+            log.warning("scope_run", **fields)
+        else:
+            log.info("scope_run", **fields)
+
+    def reload(self, load: Callable[[], Config]) -> bool:
+        """Swap in a new config; a bad one keeps the running config (logged and counted)."""
+        try:
+            config = load()
+            plans = build_plans(config, self._registry)
+        except Exception as exc:  # ConfigError or a bug: either way the old config keeps running
+            self.metrics.config_reload(False)
+            log.error("config_reload_failed", error=str(exc))
+            return False
+        self._configure(config, plans, first=False)
+        self.metrics.config_reload(True)
+        log.info("config_reloaded", scopes=sorted(plans))
+        return True
+
+    def stop(self, grace: float) -> None:
+        """Stop scheduling, give in-flight runs `grace` seconds, close the HTTP server."""
+        self.scheduler.shutdown(wait=False)
+        deadline = time.monotonic() + grace
+        while self.scheduler.running() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        left = sorted(self.scheduler.running())
+        self.server.stop()
+        log.info("daemon_stopped", abandoned_runs=left)
+
+    def _configure(self, config: Config, plans: dict[str, ScopePlan], *, first: bool) -> None:
+        interval = config.schedule.interval.total_seconds()
+        jitter = config.schedule.jitter.total_seconds()
+        entries = [(c.meta, scope, interval) for scope, plan in plans.items() for c in plan.controls]
+        with self._lock:
+            old = set(self._plans)
+            self._config, self._plans = config, plans
+        self.store.configure(entries)
+        self.metrics.set_scopes(sorted(plans))
+        for scope in old - set(plans):
+            self.scheduler.remove_scope(scope)
+        for scope in sorted(plans):
+            # New scopes start at once; on reload, existing ones keep their phase within the interval.
+            start_in = 0.0 if (first or scope not in old) else interval
+            self.scheduler.set_scope(scope, interval, jitter, first_run_in=start_in)
+
+    def _report_stale_risks(self, config: Config) -> None:
+        states = self.store.states()
+        judged = {(s.control, s.scope) for s in states if s.status is not None}
+        results = [r for s in states for r in s.results]
+        stale = stale_risks(risks_from(config), results, datetime.now(UTC), judged)
+        self.metrics.exceptions_stale({reason: len(risks) for reason, risks in stale.items()})
+
+
+def serve(daemon: Daemon, load_config: Callable[[], Config], *, grace: float = 10.0,
+          stop_event: threading.Event | None = None) -> None:
+    """Run until SIGINT/SIGTERM; SIGHUP reloads. Must be called from the main thread."""
+    stop = stop_event or threading.Event()
+    hup = threading.Event()
+
+    def on_stop(signum: int, frame: FrameType | None) -> None:
+        log.info("signal_received", signal=signal.Signals(signum).name)
+        stop.set()
+
+    def on_hup(signum: int, frame: FrameType | None) -> None:
+        hup.set()
+
+    previous: list[tuple[signal.Signals, Any]] = []
+    for signum, handler in ((signal.SIGINT, on_stop), (signal.SIGTERM, on_stop), (signal.SIGHUP, on_hup)):
+        previous.append((signum, signal.signal(signum, handler)))
+    try:
+        daemon.start()
+        while not stop.wait(0.2):
+            if hup.is_set():
+                hup.clear()
+                daemon.reload(load_config)
+    finally:
+        daemon.stop(grace)
+        for signum, handler in previous:
+            signal.signal(signum, handler)

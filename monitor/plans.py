@@ -1,0 +1,44 @@
+"""From a validated config and the registry to what each scope's runs judge."""
+
+from __future__ import annotations
+
+from checks.registry import Registry
+from monitor.config import Config
+from monitor.risks import AcceptedRisk
+from monitor.sweep import ScopePlan
+
+
+def risks_from(config: Config) -> tuple[AcceptedRisk, ...]:
+    return tuple(
+        AcceptedRisk(
+            control=entry.control,
+            scope=entry.scope,
+            resource=entry.resource,
+            subject=entry.subject,
+            reason=entry.reason,
+            approver=entry.approver,
+            expires=entry.expires,
+        )
+        for entry in config.exceptions
+    )
+
+
+def build_plans(
+    config: Config, registry: Registry, *, only_controls: frozenset[str] | None = None
+) -> dict[str, ScopePlan]:
+    """One plan per configured scope: its enabled controls, merged params and accepted risks."""
+    risks = risks_from(config)
+    plans: dict[str, ScopePlan] = {}
+    for scope in config.scope_ids():
+        disabled = config.disabled_for(scope)
+        controls = tuple(
+            c for c in registry
+            if c.meta.id not in disabled and (only_controls is None or c.meta.id in only_controls)
+        )
+        plans[scope] = ScopePlan(
+            scope=scope,
+            controls=controls,
+            params=config.params_for(scope),
+            risks=tuple(r for r in risks if r.scope == scope),
+        )
+    return plans

@@ -1,0 +1,53 @@
+"""Wiring from a config to a collection function: real GCP, or the stand-in via `api_endpoint`.
+
+The only difference between the two is the endpoint and the credentials (anonymous for
+the loopback stand-in, Application Default Credentials otherwise); the collectors, retries
+and deadlines are the same code path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from checks.snapshot import Snapshot
+from monitor.collect.clients import GcpClients, make_clients
+from monitor.collect.collector import CollectSettings, StuckCalls, collect_snapshot
+from monitor.collect.observer import ApiObserver
+from monitor.config import Config
+from monitor.daemon import Runtime
+from monitor.sweep import Collect
+
+
+def collect_settings(config: Config) -> CollectSettings:
+    return CollectSettings(
+        call_timeout=config.gcp.call_timeout.total_seconds(),
+        run_deadline=config.gcp.run_deadline.total_seconds(),
+        max_workers=config.gcp.max_workers,
+    )
+
+
+def make_collect(clients: GcpClients, settings: CollectSettings, stuck: StuckCalls,
+                 fixed_now: datetime | None = None) -> Collect:
+    """A `Collect` over these clients; `fixed_now` pins the judging time (scenario files)."""
+
+    def collect(scope: str, kinds: Sequence[str], observer: ApiObserver, now: datetime) -> tuple[Snapshot, bool, int]:
+        outcome = collect_snapshot(
+            scope,
+            kinds,
+            clients,
+            settings=settings,
+            observer=observer,
+            now=fixed_now or now,
+            stuck=stuck,
+        )
+        return outcome.snapshot, outcome.deadline_exceeded, outcome.abandoned
+
+    return collect
+
+
+def build_runtime(config: Config, *, endpoint: str | None, mode: str) -> Runtime:
+    """Clients for `endpoint` (None = real GCP through ADC; raises CredentialsMissing)."""
+    clients = make_clients(endpoint)
+    stuck = StuckCalls()
+    return Runtime(collect=make_collect(clients, collect_settings(config), stuck), stuck_calls=stuck.busy, mode=mode)
