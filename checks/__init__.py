@@ -7,6 +7,9 @@ from checks.registry import Registry, controls_in
 
 def default_registry() -> Registry:
     """Every shipped control, gathered explicitly from the area modules."""
-    from checks import firewall
+    from checks import auditlog, backup, firewall, iam, region
 
-    return Registry(controls_in(vars(firewall).values()))
+    controls = []
+    for module in (firewall, iam, backup, region, auditlog):
+        controls.extend(controls_in(vars(module).values()))
+    return Registry(controls)

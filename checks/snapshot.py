@@ -29,6 +29,17 @@ class Kind:
     SNAPSHOTS = "snapshots"
     RESOURCE_POLICIES = "resourcePolicies"
     ADDRESSES = "addresses"
+    # The project's IAM policy, read with requestedPolicyVersion 3: one Policy dict.
+    IAM_POLICY = "iamPolicy"
+    # The project's ancestors, nearest first, ending with the organisation: one dict each,
+    # {"resource": <v3 Folder or Organization>, "iamPolicy": <Policy, version 3>}.
+    ANCESTRY = "ancestry"
+    # The project's log sinks (LogSink dicts).
+    SINKS = "sinks"
+    # Sinks of the ancestors: {"parent": "folders/55" | "organizations/4242", "sink": <LogSink>}.
+    ANCESTOR_SINKS = "ancestorSinks"
+    # The project's logs-based metrics (LogMetric dicts).
+    LOG_METRICS = "logMetrics"
 
     ALL: tuple[str, ...] = (
         PROJECT,
@@ -40,6 +51,11 @@ class Kind:
         SNAPSHOTS,
         RESOURCE_POLICIES,
         ADDRESSES,
+        IAM_POLICY,
+        ANCESTRY,
+        SINKS,
+        ANCESTOR_SINKS,
+        LOG_METRICS,
     )
 
 

@@ -1,0 +1,1 @@
+"""Placeholder: the controls of this area land with issue 3."""
