@@ -122,8 +122,11 @@ def _demo_paths() -> tuple[Path, Path]:
 @cli.command()
 @click.option("--scenario", type=click.Path(dir_okay=False), help="Scenario file (default: the demo organisation).")
 @click.option("--port", type=click.IntRange(0, 65535), default=8085, show_default=True, help="Loopback port.")
-@click.option("--shift-time/--no-shift-time", default=None,
-              help="Move timestamps to the wall clock (default: on for the demo, off otherwise).")
+@click.option(
+    "--shift-time/--no-shift-time",
+    default=None,
+    help="Move timestamps to the wall clock (default: on for the demo, off otherwise).",
+)
 def sandbox(scenario: str | None, port: int, shift_time: bool | None) -> None:
     """Serve the local GCP stand-in alone (loopback only), for poking with the client libraries."""
     path = Path(scenario) if scenario else _demo_paths()[0]
@@ -152,12 +155,22 @@ def _signals_set(event: threading.Event) -> Iterator[None]:
 
 
 @cli.command()
-@click.option("--config", "config_path", type=click.Path(), envvar="CONTROLWATCH_CONFIG",
-              help="Config file (or CONTROLWATCH_CONFIG).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(),
+    envvar="CONTROLWATCH_CONFIG",
+    help="Config file (or CONTROLWATCH_CONFIG).",
+)
 @click.option("--demo", is_flag=True, help="Run against the bundled demo organisation through the local stand-in.")
 @click.option("--listen", help="Override metrics.listen (host:port; port 0 picks a free one).")
-@click.option("--grace", type=click.FloatRange(0, 300), default=10.0, show_default=True,
-              help="Seconds in-flight runs get to finish on SIGINT/SIGTERM.")
+@click.option(
+    "--grace",
+    type=click.FloatRange(0, 300),
+    default=10.0,
+    show_default=True,
+    help="Seconds in-flight runs get to finish on SIGINT/SIGTERM.",
+)
 def run(config_path: str | None, demo: bool, listen: str | None, grace: float) -> None:
     """Run the daemon: one scheduled sweep per scope, /metrics, /results, /healthz, /readyz."""
     from monitor.daemon import Daemon, serve
@@ -179,8 +192,12 @@ def run(config_path: str | None, demo: bool, listen: str | None, grace: float) -
         standin = _standin(_load_scenario(scenario_path), shift_time=True)
         endpoint = standin.__enter__().url
         stack.append(standin)
-        log.warning("DEMO MODE: judging the bundled demo organisation served by the local stand-in, "
-                    "not a real Google Cloud estate", mode="demo", standin=endpoint)
+        log.warning(
+            "DEMO MODE: judging the bundled demo organisation served by the local stand-in, "
+            "not a real Google Cloud estate",
+            mode="demo",
+            standin=endpoint,
+        )
     try:
         config = _with(config, endpoint=endpoint, listen=listen)
         runtime = _runtime(build_runtime, config, endpoint, "demo" if demo else "live")
@@ -217,8 +234,9 @@ def _announce(daemon: Any, demo: bool) -> None:
                 threading.Event().wait(0.05)
                 continue
             mode = "DEMO (bundled demo organisation, local stand-in)" if demo else "live"
-            click.echo(f"controlwatch {__version__} [{mode}]: metrics at {url}/metrics, results at {url}/results",
-                       err=True)
+            click.echo(
+                f"controlwatch {__version__} [{mode}]: metrics at {url}/metrics, results at {url}/results", err=True
+            )
             return
 
     threading.Thread(target=wait_and_print, daemon=True).start()
@@ -238,14 +256,23 @@ def _exit_abandoning_stuck_threads() -> None:
 
 @cli.command()
 @click.option("--config", "config_path", type=click.Path(), envvar="CONTROLWATCH_CONFIG", help="Config file.")
-@click.option("--scenario", type=click.Path(dir_okay=False),
-              help="Evaluate a scenario file offline, through the local stand-in and the real collectors.")
+@click.option(
+    "--scenario",
+    type=click.Path(dir_okay=False),
+    help="Evaluate a scenario file offline, through the local stand-in and the real collectors.",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @click.option("--control", "controls", multiple=True, help="Only this control (repeatable).")
 @click.option("--scope", "scopes", multiple=True, help="Only this scope (repeatable).")
 @click.option("--all", "show_all", is_flag=True, help="Table: list passing results too.")
-def check(config_path: str | None, scenario: str | None, fmt: str, controls: tuple[str, ...],
-          scopes: tuple[str, ...], show_all: bool) -> None:
+def check(
+    config_path: str | None,
+    scenario: str | None,
+    fmt: str,
+    controls: tuple[str, ...],
+    scopes: tuple[str, ...],
+    show_all: bool,
+) -> None:
     """Run every scope once, print the results, exit 0 (ok), 1 (fail), 3 (error)."""
     registry = default_registry()
     unknown = [c for c in controls if c not in registry]
@@ -273,8 +300,9 @@ def check(config_path: str | None, scenario: str | None, fmt: str, controls: tup
     sys.exit(exit_code(results))
 
 
-def _check_once(config: Config, scopes: list[str], controls: tuple[str, ...],
-                fixed_now: datetime | None) -> tuple[datetime, list[Result]]:
+def _check_once(
+    config: Config, scopes: list[str], controls: tuple[str, ...], fixed_now: datetime | None
+) -> tuple[datetime, list[Result]]:
     from monitor.collect.clients import CredentialsMissing, make_clients
     from monitor.collect.collector import StuckCalls
     from monitor.collect.observer import NullObserver
@@ -301,8 +329,7 @@ def _check_once(config: Config, scopes: list[str], controls: tuple[str, ...],
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table",
-              show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
 def controls(fmt: str) -> None:
     """List every control: id, area, severity, title, parameters, remediation, references."""
     registry = default_registry()

@@ -47,7 +47,9 @@ class Runtime:
 
 
 class Daemon:
-    def __init__(self, config: Config, registry: Registry, runtime: Runtime) -> None:
+    def __init__(
+        self, config: Config, registry: Registry, runtime: Runtime, *, heartbeat_interval: float = 5.0
+    ) -> None:
         self._registry = registry
         self._runtime = runtime
         self._lock = threading.Lock()
@@ -61,7 +63,9 @@ class Daemon:
             workers=min(max(2, len(self._plans)), 8),
             on_event=self.metrics.job_event,
             heartbeat=lambda: self.metrics.heartbeat(time.time()),
+            heartbeat_interval=heartbeat_interval,
         )
+        self._configure(config, self._plans, first=True)
 
     @property
     def config(self) -> Config:
@@ -69,7 +73,6 @@ class Daemon:
             return self._config
 
     def start(self) -> None:
-        self._configure(self._config, self._plans, first=True)
         self.server.start()
         self.scheduler.start()
         log.info(
@@ -155,8 +158,9 @@ class Daemon:
         self.metrics.exceptions_stale({reason: len(risks) for reason, risks in stale.items()})
 
 
-def serve(daemon: Daemon, load_config: Callable[[], Config], *, grace: float = 10.0,
-          stop_event: threading.Event | None = None) -> None:
+def serve(
+    daemon: Daemon, load_config: Callable[[], Config], *, grace: float = 10.0, stop_event: threading.Event | None = None
+) -> None:
     """Run until SIGINT/SIGTERM; SIGHUP reloads. Must be called from the main thread."""
     stop = stop_event or threading.Event()
     hup = threading.Event()

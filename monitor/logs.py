@@ -19,9 +19,7 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
 
 def _severity(_: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     level = event.pop("level", method)
-    event["severity"] = {"warn": "WARNING", "exception": "ERROR", "critical": "CRITICAL"}.get(
-        level, str(level).upper()
-    )
+    event["severity"] = {"warn": "WARNING", "exception": "ERROR", "critical": "CRITICAL"}.get(level, str(level).upper())
     return event
 
 

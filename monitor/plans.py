@@ -32,8 +32,7 @@ def build_plans(
     for scope in config.scope_ids():
         disabled = config.disabled_for(scope)
         controls = tuple(
-            c for c in registry
-            if c.meta.id not in disabled and (only_controls is None or c.meta.id in only_controls)
+            c for c in registry if c.meta.id not in disabled and (only_controls is None or c.meta.id in only_controls)
         )
         plans[scope] = ScopePlan(
             scope=scope,

@@ -27,8 +27,9 @@ def collect_settings(config: Config) -> CollectSettings:
     )
 
 
-def make_collect(clients: GcpClients, settings: CollectSettings, stuck: StuckCalls,
-                 fixed_now: datetime | None = None) -> Collect:
+def make_collect(
+    clients: GcpClients, settings: CollectSettings, stuck: StuckCalls, fixed_now: datetime | None = None
+) -> Collect:
     """A `Collect` over these clients; `fixed_now` pins the judging time (scenario files)."""
 
     def collect(scope: str, kinds: Sequence[str], observer: ApiObserver, now: datetime) -> tuple[Snapshot, bool, int]:

@@ -13,8 +13,14 @@ from monitor.risks import AcceptedRisk, apply_risks, stale_risks
 from monitor.runner import run_control
 from tests.builders import make_snapshot
 
-META = dict(area=Area.FW, severity=Severity.HIGH, kinds=(Kind.FIREWALLS,), rationale="r", remediation="gcloud x",
-            unit="firewall rule")
+META = dict(
+    area=Area.FW,
+    severity=Severity.HIGH,
+    kinds=(Kind.FIREWALLS,),
+    rationale="r",
+    remediation="gcloud x",
+    unit="firewall rule",
+)
 
 
 def _fail_every_rule(snapshot: Snapshot, params: Params) -> Iterable[Finding]:
@@ -61,22 +67,36 @@ def test_nothing_in_scope_is_one_pass_naming_the_unit_and_disabled_api() -> None
 def test_findings_are_stamped_with_control_and_scope() -> None:
     snap = make_snapshot({"compute": {"firewalls": [{"name": "a"}, {"name": "b"}]}}, scope="shop-dev")
     results = run_control(FAIL_ALL, snap, Params())
-    assert [(r.control, r.scope, r.resource) for r in results] == [("T-01", "shop-dev", "//x/a"),
-                                                                   ("T-01", "shop-dev", "//x/b")]
+    assert [(r.control, r.scope, r.resource) for r in results] == [
+        ("T-01", "shop-dev", "//x/a"),
+        ("T-01", "shop-dev", "//x/b"),
+    ]
 
 
 def _result(resource: str, verdict: Verdict = Verdict.FAIL, subject: str = "tcp:22") -> Result:
     return Result(control="FW-01", scope="shop-prod", resource=resource, subject=subject, verdict=verdict, reason="r")
 
 
-RISK = AcceptedRisk(control="FW-01", scope="shop-prod", resource="//compute.googleapis.com/*/firewalls/bastion-*",
-                    reason="bastion during migration", approver="ciso@example.be", expires=date(2026, 12, 31))
+RISK = AcceptedRisk(
+    control="FW-01",
+    scope="shop-prod",
+    resource="//compute.googleapis.com/*/firewalls/bastion-*",
+    reason="bastion during migration",
+    approver="ciso@example.be",
+    expires=date(2026, 12, 31),
+)
 
 
 def test_accepted_risk_marks_failure_excepted_but_keeps_fail() -> None:
     now = datetime(2026, 12, 31, 23, 59, tzinfo=UTC)
-    results = apply_risks([_result("//compute.googleapis.com/projects/p/global/firewalls/bastion-1"),
-                           _result("//compute.googleapis.com/projects/p/global/firewalls/web")], [RISK], now)
+    results = apply_risks(
+        [
+            _result("//compute.googleapis.com/projects/p/global/firewalls/bastion-1"),
+            _result("//compute.googleapis.com/projects/p/global/firewalls/web"),
+        ],
+        [RISK],
+        now,
+    )
     assert [(r.verdict, r.excepted) for r in results] == [(Verdict.FAIL, True), (Verdict.FAIL, False)]
     assert "bastion during migration" in (results[0].exception_reason or "")
     assert "ciso@example.be" in (results[0].exception_reason or "")
@@ -93,8 +113,15 @@ def test_expired_risk_turns_back_into_plain_failure() -> None:
 
 
 def test_subject_glob_and_passing_results_are_not_marked() -> None:
-    risk = AcceptedRisk(control="FW-01", scope="shop-prod", resource="*", subject="udp:*", reason="x", approver="y",
-                        expires=date(2030, 1, 1))
+    risk = AcceptedRisk(
+        control="FW-01",
+        scope="shop-prod",
+        resource="*",
+        subject="udp:*",
+        reason="x",
+        approver="y",
+        expires=date(2030, 1, 1),
+    )
     now = datetime(2026, 1, 1, tzinfo=UTC)
     results = apply_risks([_result("//a", subject="tcp:22"), _result("//b", Verdict.PASS, "udp:1")], [risk], now)
     assert [r.excepted for r in results] == [False, False]

@@ -47,8 +47,9 @@ def make(recorder: Recorder) -> Iterator[Callable[..., ScopeScheduler]]:
     made: list[ScopeScheduler] = []
 
     def build(run: Callable[[str], None], workers: int = 2) -> ScopeScheduler:
-        sched = ScopeScheduler(run, workers=workers, on_event=recorder.event, heartbeat=recorder.beat,
-                               heartbeat_interval=0.1)
+        sched = ScopeScheduler(
+            run, workers=workers, on_event=recorder.event, heartbeat=recorder.beat, heartbeat_interval=0.1
+        )
         made.append(sched)
         return sched
 
@@ -61,8 +62,13 @@ def test_scope_jobs_use_settings_that_do_not_lose_runs(make: Callable[..., Scope
     sched = make(lambda scope: None)
     sched.set_scope("shop-prod", interval=900, jitter=30, first_run_in=60)
     settings = sched.job_settings("shop-prod")
-    assert settings == {"coalesce": True, "max_instances": 1, "misfire_grace_time": 900, "interval": 900.0,
-                        "jitter": 30}
+    assert settings == {
+        "coalesce": True,
+        "max_instances": 1,
+        "misfire_grace_time": 900,
+        "interval": 900.0,
+        "jitter": 30,
+    }
 
 
 def test_request_during_run_is_rerun_not_dropped(make: Callable[..., ScopeScheduler], recorder: Recorder) -> None:
@@ -108,8 +114,9 @@ def test_raising_job_is_counted_and_runs_again(make: Callable[..., ScopeSchedule
     assert sched.running() == set()
 
 
-def test_hung_scope_does_not_stop_other_scopes_or_heartbeat(make: Callable[..., ScopeScheduler],
-                                                          recorder: Recorder) -> None:
+def test_hung_scope_does_not_stop_other_scopes_or_heartbeat(
+    make: Callable[..., ScopeScheduler], recorder: Recorder
+) -> None:
     hang = threading.Event()
 
     def run(scope: str) -> None:

@@ -1,0 +1,75 @@
+"""A stand-in serving the demo organisation, and daemons wired to it, for daemon-level tests.
+
+Daemons here are built in-process with a fast retry policy, so fault paths take
+milliseconds; the collectors, clients and stand-in are the real ones.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from checks import default_registry
+from monitor.collect import CollectSettings, RetryPolicy, StuckCalls, make_clients
+from monitor.config import Config, parse_config
+from monitor.daemon import Daemon, Runtime
+from monitor.demo import DEMO_SCENARIO
+from monitor.runtime import make_collect
+from monitor.standin import StandIn, load_scenario
+
+FAST_RETRY = RetryPolicy(initial=0.01, maximum=0.05, multiplier=2.0, max_attempts=3, quota_window=0.2)
+
+
+@pytest.fixture(scope="session")
+def demo_standin() -> Iterator[StandIn]:
+    server = StandIn(load_scenario(DEMO_SCENARIO))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def standin(demo_standin: StandIn) -> Iterator[StandIn]:
+    demo_standin.reset()
+    yield demo_standin
+    demo_standin.reset()
+
+
+def config_for(scopes: list[str], extra: str = "") -> Config:
+    projects = "\n".join(f"    - id: {s}" for s in scopes)
+    text = f"""
+scopes:
+  projects:
+{projects}
+schedule: {{interval: 1h, jitter: 0s}}
+gcp: {{call_timeout: 1s, run_deadline: 3s, max_workers: 4}}
+metrics: {{listen: "127.0.0.1:0"}}
+params:
+  firewall: {{public_ports: ["tcp:443"]}}
+{extra}
+"""
+    return parse_config(text, "test.yaml")
+
+
+@pytest.fixture
+def make_daemon(standin: StandIn) -> Iterator[Callable[..., tuple[Daemon, StuckCalls]]]:
+    made: list[Daemon] = []
+
+    def build(config: Config, *, run_deadline: float = 3.0, call_timeout: float = 0.5) -> tuple[Daemon, StuckCalls]:
+        stuck = StuckCalls()
+        settings = CollectSettings(
+            call_timeout=call_timeout, run_deadline=run_deadline, max_workers=4, retry=FAST_RETRY
+        )
+        runtime = Runtime(collect=make_collect(make_clients(standin.url), settings, stuck), stuck_calls=stuck.busy)
+        daemon = Daemon(config, default_registry(), runtime)
+        made.append(daemon)
+        return daemon, stuck
+
+    yield build
+    for daemon in made:
+        daemon.scheduler.shutdown(wait=False)
+        try:
+            daemon.server.stop()
+        except Exception:
+            pass

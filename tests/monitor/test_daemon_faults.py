@@ -1,0 +1,182 @@
+"""Fail closed, end to end: a fault at the stand-in turns exactly the controls that read the
+faulty kind into `error`, with the cause in the reason, while other controls and scopes go on.
+
+Real clients, real collectors, real stand-in; only the retry policy is shortened.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from checks import default_registry
+from checks.snapshot import Kind
+from monitor.collect import CollectSettings, StuckCalls, make_clients
+from monitor.daemon import Daemon, Runtime
+from monitor.demo import DEMO_SCENARIO
+from monitor.runtime import make_collect
+from monitor.standin import Fault, StandIn, load_scenario
+from tests.monitor.conftest import FAST_RETRY, config_for
+
+SCOPE, OTHER = "shop-prod", "ledger-clean"
+REGISTRY = default_registry()
+READS_FIREWALLS = {c.meta.id for c in REGISTRY if Kind.FIREWALLS in c.meta.kinds}
+FW_OTHERS = {c.meta.id for c in REGISTRY if c.meta.id.startswith("FW-")} - READS_FIREWALLS
+
+MakeDaemon = Callable[..., tuple[Daemon, StuckCalls]]
+
+
+def statuses(daemon: Daemon, scope: str) -> dict[str, str]:
+    return {s.control: s.status.value for s in daemon.store.states() if s.scope == scope and s.status is not None}
+
+
+def sample(daemon: Daemon, name: str, labels: dict[str, str]) -> float | None:
+    value: Any = daemon.metrics.registry.get_sample_value(name, labels)
+    return value
+
+
+FAULTS = [
+    pytest.param(Fault(method="compute.firewalls.list", project=SCOPE, status=403), "HTTP 403", id="403"),
+    pytest.param(Fault(method="compute.firewalls.list", project=SCOPE, status=404), "HTTP 404", id="404"),
+    pytest.param(Fault(method="compute.firewalls.list", project=SCOPE, status=429), "HTTP 429", id="429-persistent"),
+    pytest.param(Fault(method="compute.firewalls.list", project=SCOPE, status=500), "HTTP 500", id="500"),
+    pytest.param(Fault(method="compute.firewalls.list", project=SCOPE, status=503), "HTTP 503", id="503"),
+    pytest.param(
+        Fault(method="compute.firewalls.list", project=SCOPE, kind="latency", delay=1.2), "timed out", id="timeout"
+    ),
+    pytest.param(
+        Fault(method="compute.firewalls.list", project=SCOPE, kind="malformed"), "malformed", id="malformed-json"
+    ),
+    pytest.param(
+        Fault(method="compute.firewalls.list", project=SCOPE, kind="drop"), "connection failed", id="dropped-connection"
+    ),
+]
+
+
+@pytest.mark.parametrize(("fault", "cause"), FAULTS)
+def test_fault_turns_only_affected_controls_to_error(
+    standin: StandIn, make_daemon: MakeDaemon, fault: Fault, cause: str
+) -> None:
+    daemon, _ = make_daemon(config_for([SCOPE, OTHER]))
+    standin.add_fault(fault)
+    daemon.run_scope(SCOPE)
+    daemon.run_scope(OTHER)
+    got = statuses(daemon, SCOPE)
+    assert {c for c, s in got.items() if s == "error"} == READS_FIREWALLS
+    for control in FW_OTHERS:
+        assert got[control] in ("pass", "fail"), control
+    errors = daemon.store.results(scope=SCOPE, verdict="error")
+    assert errors and all(cause in r.reason and "compute.firewalls.list" in r.reason for r in errors), errors[0]
+    assert set(statuses(daemon, OTHER).values()) == {"pass"}
+    # Failing counts stay visible beside the error where a control still judged something.
+    assert (
+        sample(
+            daemon,
+            "controlwatch_control_status",
+            {"control": "FW-01", "scope": SCOPE, "area": "firewall", "severity": "critical", "status": "error"},
+        )
+        == 1
+    )
+
+
+def test_rate_limit_burst_is_retried_and_counted(standin: StandIn, make_daemon: MakeDaemon) -> None:
+    daemon, _ = make_daemon(config_for([SCOPE]))
+    standin.add_fault(Fault(method="compute.firewalls.list", project=SCOPE, status=429, times=2))
+    daemon.run_scope(SCOPE)
+    assert "error" not in statuses(daemon, SCOPE).values()
+    assert sample(daemon, "controlwatch_api_retries_total", {"service": "compute", "reason": "429"}) == 2
+    assert (
+        sample(
+            daemon,
+            "controlwatch_api_requests_total",
+            {"service": "compute", "method": "compute.firewalls.list", "code": "429"},
+        )
+        == 2
+    )
+
+
+def test_disabled_compute_api_means_no_resources_not_error(standin: StandIn, make_daemon: MakeDaemon) -> None:
+    daemon, _ = make_daemon(config_for([SCOPE]))
+    standin.add_fault(Fault(method="*", project=SCOPE, status=403, reason="SERVICE_DISABLED"))
+    daemon.run_scope(SCOPE)
+    fw = {c: s for c, s in statuses(daemon, SCOPE).items() if c.startswith("FW-")}
+    assert set(fw.values()) == {"pass"}
+    [result] = daemon.store.results(control="FW-01", scope=SCOPE)
+    assert "Compute Engine API not enabled" in result.reason
+
+
+def test_one_listing_per_kind_per_run_shared_by_every_control(standin: StandIn, make_daemon: MakeDaemon) -> None:
+    daemon, _ = make_daemon(config_for([SCOPE]))
+    daemon.run_scope(SCOPE)
+    methods = [r.method for r in standin.requests if r.project in (SCOPE, "482913570164")]
+    counts = {m: methods.count(m) for m in set(methods)}
+    kinds = {k for c in REGISTRY for k in c.meta.kinds}
+    assert len(counts) >= len(kinds & set(Kind.ALL)) - 1  # every kind read, the project included
+    assert all(n == 1 for n in counts.values()), counts
+
+
+def test_drip_forever_is_cut_at_deadline_while_other_scopes_and_heartbeat_go_on() -> None:
+    standin = StandIn(load_scenario(DEMO_SCENARIO))  # its own: stopping it is what ends the drip
+    standin.start()
+    stuck = StuckCalls()
+    settings = CollectSettings(call_timeout=0.5, run_deadline=1.5, max_workers=4, retry=FAST_RETRY)
+    runtime = Runtime(collect=make_collect(make_clients(standin.url), settings, stuck), stuck_calls=stuck.busy)
+    daemon = Daemon(config_for([SCOPE, OTHER]), REGISTRY, runtime, heartbeat_interval=0.3)
+    standin.add_fault(Fault(method="compute.firewalls.list", project=SCOPE, kind="drip", delay=0.2))
+    daemon.start()
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            ready, _ = daemon.store.ready()
+            if ready:
+                break
+            time.sleep(0.05)
+        assert daemon.store.ready()[0]
+        got = statuses(daemon, SCOPE)
+        assert {c for c, s in got.items() if s == "error"} == READS_FIREWALLS
+        [reason] = {r.reason for r in daemon.store.results(control="FW-01", scope=SCOPE)}
+        assert "deadline exceeded" in reason
+        assert sample(daemon, "controlwatch_run_deadline_exceeded_total", {"scope": SCOPE}) == 1
+        assert set(statuses(daemon, OTHER).values()) == {"pass"}
+        assert stuck.busy(SCOPE) == 1  # the dripping call is abandoned, not killed
+        # While it is stuck, the scope starts no new run; the other scope and the heartbeat go on.
+        beat = sample(daemon, "controlwatch_scheduler_heartbeat_timestamp_seconds", {}) or 0.0
+        daemon.scheduler.request_run(SCOPE)
+        daemon.scheduler.request_run(OTHER)
+        end = time.monotonic() + 10
+        while time.monotonic() < end:
+            now_beat = sample(daemon, "controlwatch_scheduler_heartbeat_timestamp_seconds", {}) or 0.0
+            if now_beat > beat:
+                break
+            time.sleep(0.1)
+        assert (sample(daemon, "controlwatch_scheduler_heartbeat_timestamp_seconds", {}) or 0.0) > beat
+        assert sample(daemon, "controlwatch_run_deadline_exceeded_total", {"scope": SCOPE}) == 1
+    finally:
+        daemon.stop(grace=1.0)
+        standin.stop()  # ends the drip, so the abandoned call returns
+    assert stuck.wait_idle(SCOPE, timeout=10)
+
+
+def test_raising_run_is_counted_and_runs_again() -> None:
+    calls: list[str] = []
+    done = threading.Event()
+
+    def broken_collect(*args: Any) -> Any:
+        calls.append("x")
+        if len(calls) >= 3:
+            done.set()
+        raise RuntimeError("collector bug")
+
+    runtime = Runtime(collect=broken_collect, stuck_calls=lambda scope: 0)
+    daemon = Daemon(config_for([SCOPE]), REGISTRY, runtime)
+    daemon.scheduler.set_scope(SCOPE, interval=0.2, jitter=0)
+    daemon.scheduler.start()
+    try:
+        assert done.wait(10)
+    finally:
+        daemon.scheduler.shutdown()
+    assert (sample(daemon, "controlwatch_scheduler_job_events_total", {"event": "error"}) or 0) >= 2
