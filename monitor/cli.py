@@ -243,9 +243,12 @@ def _announce(daemon: Any, demo: bool) -> None:
 
 
 def _exit_abandoning_stuck_threads() -> None:
-    """Leave now even if a Google call is still stuck in a worker thread (it cannot be killed)."""
-    stuck = [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
-    if stuck:
+    """Leave now even if a Google call is still stuck in a worker thread (it cannot be killed).
+
+    Everything that needs closing is closed by now; the interpreter's exit would otherwise
+    join the executors' worker threads, i.e. wait for a dripping call forever.
+    """
+    if any(t is not threading.main_thread() and t.is_alive() for t in threading.enumerate()):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
