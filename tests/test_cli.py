@@ -1,0 +1,189 @@
+"""The command line: `check` (JSON shape and exit codes), `controls`, `config validate`, `results`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from checks import default_registry
+from monitor.cli import cli
+
+MINIMAL = Path(__file__).parent / "standin" / "data" / "scenario-minimal.json"
+FW = [c for c in default_registry().ids() if c.startswith("FW-")]
+FW_ARGS = [arg for control in FW for arg in ("--control", control)]
+RESULT_KEYS = {"control", "scope", "resource", "subject", "verdict", "reason", "excepted", "latent"}
+
+
+def scenario(tmp_path: Path, mutate: Any = None) -> Path:
+    data = json.loads(MINIMAL.read_text())
+    if mutate is not None:
+        mutate(data)
+    path = tmp_path / "scenario.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def invoke(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def bad_port(data: dict[str, Any]) -> None:
+    data["projects"][0]["compute"]["firewalls"][0]["allowed"][0]["ports"] = ["abc"]
+
+
+def test_check_json_document_and_exit_1_on_failure(tmp_path: Path) -> None:
+    code, out, _ = invoke("check", "--scenario", str(scenario(tmp_path)), "--format", "json", *FW_ARGS)
+    doc = json.loads(out)
+    assert code == 1
+    assert set(doc) == {"schema_version", "now", "results", "summary"}
+    assert doc["schema_version"] == 1 and doc["now"] == "2026-11-25T12:00:00Z"
+    assert all(set(r) >= RESULT_KEYS for r in doc["results"])
+    controls = {r["control"] for r in doc["results"]}
+    assert controls == set(FW)
+    assert doc["summary"]["fail"] == sum(1 for r in doc["results"] if r["verdict"] == "fail" and not r["excepted"])
+    fw06 = [r for r in doc["results"] if r["control"] == "FW-06"]
+    assert any(r["verdict"] == "fail" and r["resource"].endswith("/global/firewalls/allow-https") for r in fw06)
+
+
+def test_check_exit_0_when_nothing_fails(tmp_path: Path) -> None:
+    code, out, _ = invoke("check", "--scenario", str(scenario(tmp_path)), "--control", "FW-01", "--format", "json")
+    assert code == 0
+    assert {r["control"] for r in json.loads(out)["results"]} == {"FW-01"}
+
+
+def test_check_exit_3_when_any_result_is_error_even_beside_failures(tmp_path: Path) -> None:
+    code, out, _ = invoke("check", "--scenario", str(scenario(tmp_path, bad_port)), "--format", "json", *FW_ARGS)
+    doc = json.loads(out)
+    assert code == 3
+    assert doc["summary"]["error"] >= 1 and doc["summary"]["fail"] >= 1
+    [error] = [r for r in doc["results"] if r["verdict"] == "error" and r["control"] == "FW-01"]
+    assert "'abc'" in error["reason"]
+
+
+def test_check_excepted_failure_exits_0_and_is_reported(tmp_path: Path) -> None:
+    config = tmp_path / "cw.yaml"
+    config.write_text(
+        "scopes: {projects: [{id: example-shop}]}\n"
+        "exceptions:\n"
+        "  - {control: FW-06, scope: example-shop, resource: '*', reason: logging costs reviewed,"
+        " approver: ciso@example.be, expires: '2099-12-31'}\n"
+    )
+    code, out, _ = invoke(
+        "check",
+        "--scenario",
+        str(scenario(tmp_path)),
+        "--config",
+        str(config),
+        "--control",
+        "FW-06",
+        "--format",
+        "json",
+    )
+    doc = json.loads(out)
+    assert code == 0
+    assert doc["summary"]["excepted"] >= 1 and doc["summary"]["fail"] == 0
+    excepted = [r for r in doc["results"] if r["excepted"]]
+    assert all(r["verdict"] == "fail" and "ciso@example.be" in r["exception_reason"] for r in excepted)
+
+
+def test_check_table_lists_failures_for_people(tmp_path: Path) -> None:
+    code, out, _ = invoke("check", "--scenario", str(scenario(tmp_path)), *FW_ARGS)
+    assert code == 1
+    assert "FAIL     FW-06" in out and "global/firewalls/allow-https" in out
+    assert out.strip().splitlines()[-1].endswith("error")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--control", "FW-99"], "unknown control FW-99"),
+        (["--scope", "nope-project"], "unknown scope nope-project"),
+    ],
+    ids=["unknown-control", "unknown-scope"],
+)
+def test_check_bad_usage_exits_2(tmp_path: Path, args: list[str], message: str) -> None:
+    code, out, err = invoke("check", "--scenario", str(scenario(tmp_path)), *args)
+    assert code == 2 and message in err and out == ""
+
+
+def test_check_bad_scenario_exits_2_naming_the_field(tmp_path: Path) -> None:
+    def misspell(data: dict[str, Any]) -> None:
+        rule = data["projects"][0]["compute"]["firewalls"][0]
+        rule["allowed"][0]["ipProtocol"] = rule["allowed"][0].pop("IPProtocol")
+
+    code, _, err = invoke("check", "--scenario", str(scenario(tmp_path, misspell)))
+    assert code == 2
+    assert "firewalls[0].allowed[0].ipProtocol" in err and "Traceback" not in err
+
+
+def test_check_without_config_or_scenario_exits_2() -> None:
+    code, _, err = invoke("check")
+    assert code == 2 and "--scenario" in err
+
+
+def test_controls_json_lists_the_whole_catalogue() -> None:
+    code, out, _ = invoke("controls", "--format", "json")
+    items = json.loads(out)
+    assert code == 0
+    assert [i["id"] for i in items] == default_registry().ids()
+    for item in items:
+        assert {"id", "area", "title", "severity", "params", "references", "remediation", "rationale"} <= set(item)
+        assert item["remediation"] and item["rationale"]
+
+
+def test_controls_table_has_a_row_per_control() -> None:
+    code, out, _ = invoke("controls")
+    assert code == 0
+    assert len(out.strip().splitlines()) == len(default_registry()) + 1
+
+
+def test_config_validate(tmp_path: Path) -> None:
+    good = Path(__file__).parents[1] / "config" / "controlwatch.example.yaml"
+    assert invoke("config", "validate", str(good))[0] == 0
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("scopes:\n  projects:\n    - id: shop-prod\nschedule: {interval: 5 minutes}\n")
+    code, _, err = invoke("config", "validate", str(bad))
+    assert code == 2 and "bad.yaml:4" in err and "schedule.interval" in err and "Traceback" not in err
+
+
+def test_results_reads_a_running_daemons_store(tmp_path: Path) -> None:
+    from checks.model import Result, Verdict
+    from monitor.httpserver import MetricsServer
+    from monitor.metrics import Metrics
+    from monitor.store import ResultStore
+
+    registry = default_registry()
+    meta = registry.get("FW-01").meta
+    store = ResultStore()
+    store.configure([(meta, "shop-prod", 900.0)])
+    failing = Result(
+        control="FW-01",
+        scope="shop-prod",
+        resource="//compute.googleapis.com/projects/shop-prod/global/firewalls/ssh-any",
+        subject="tcp:22 from 0.0.0.0/0",
+        verdict=Verdict.FAIL,
+        reason="open",
+    )
+    store.record("shop-prod", meta, [failing], 1.0)
+    server = MetricsServer("127.0.0.1:0", Metrics(store, version="t"), store)
+    server.start()
+    try:
+        code, out, _ = invoke("results", "--url", server.url)
+        assert code == 0 and "FW-01" in out and "global/firewalls/ssh-any" in out
+        code, _, err = invoke("results", "--url", server.url, "--control", "FW-77")
+        assert code == 2 and "FW-77" in err
+    finally:
+        server.stop()
+    code, _, err = invoke("results", "--url", "http://127.0.0.1:9")
+    assert code == 2 and "is `controlwatch run` listening" in err
+
+
+def test_help_on_every_command() -> None:
+    for command in ([], ["run"], ["check"], ["controls"], ["results"], ["config", "validate"], ["sandbox"]):
+        code, out, _ = invoke(*command, "--help")
+        assert code == 0 and "Usage:" in out
