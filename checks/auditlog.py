@@ -1,1 +1,370 @@
-"""Placeholder: the controls of this area land with issue 3."""
+"""Audit logging controls (LOG-01 to LOG-03), as CONTROLS.md defines them.
+
+LOG-01 judges the effective audit configuration of a project: the union of the
+`auditConfigs` of its organisation, its folders and itself (a level can add log types,
+never remove them, but an exemption anywhere exempts). LOG-02 looks for one sink that
+exports every log of the project: on the project, or on an ancestor with
+`includeChildren: true`. LOG-03 looks, per kind of change that CIS 2.4 to 2.9 name, for an
+enabled logs-based metric whose filter holds that kind's tokens (see `checks.logfilters`).
+
+Decisions the catalogue leaves open:
+- a whitespace-only sink filter is empty (the Logging API matches every entry with it);
+  a filter holding only comments is not recognised as empty (it fails: conservative);
+- a sink whose `exclusions` are all `disabled: true` still does not count: the spec says
+  "no exclusions", and re-enabling one is a click away; an empty list is no exclusions;
+- a `disabled` metric does not count for LOG-03; the reason names it if it would;
+- LOG-03 checks the metric only: the alerting policy on it is not collected (known limit);
+- unreadable data (an audit config without `service`, an unknown `logType`, a sink or
+  metric without `name`, a non-boolean flag) gives `error`, never `pass`; LOG-02 and
+  LOG-03 still pass when another, readable sink or metric qualifies.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from checks.logfilters import excerpt, is_empty, tokens_in
+from checks.model import Area, Finding, Severity, Verdict
+from checks.names import project_name
+from checks.netrules import Unjudgeable, flag, strings
+from checks.params import Params
+from checks.registry import References, control
+from checks.snapshot import Kind, Snapshot
+
+_ALL = "allServices"
+_REQUIRED = ("ADMIN_READ", "DATA_READ", "DATA_WRITE")
+_LOG_TYPES = frozenset(_REQUIRED) | {"LOG_TYPE_UNSPECIFIED"}
+
+
+def _unreadable(resource: str, where: str, error: Unjudgeable, also: str = "") -> Finding:
+    """An `error` finding: `where` names the level or item (if any), `error.field` the field."""
+    at = f"{where} " if where else ""
+    return Finding(resource, Verdict.ERROR, f"cannot judge {at}{error.field}: {error.message}{also}", error.field)
+
+
+# --- LOG-01 -------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Union:
+    """The effective audit configuration, with where each part came from."""
+
+    levels: list[str] = field(default_factory=list)  # organisation first, project last
+    logged: dict[str, list[str]] = field(default_factory=lambda: {t: [] for t in _REQUIRED})
+    exemptions: list[tuple[str, str]] = field(default_factory=list)  # (member, "DATA_READ of S at L")
+    per_service: list[str] = field(default_factory=list)  # "storage.googleapis.com at projects/p"
+
+    def add(self, level: str, policy: object) -> None:
+        """Fold one level's Policy in; raises Unjudgeable on data it cannot read."""
+        self.levels.append(level)
+        if not isinstance(policy, dict):
+            raise Unjudgeable("iamPolicy", f"{policy!r} is not an object")
+        configs = policy.get("auditConfigs", [])
+        if not isinstance(configs, list):
+            raise Unjudgeable("auditConfigs", f"{configs!r} is not a list")
+        for i, config in enumerate(configs):
+            where = f"auditConfigs[{i}]"
+            if not isinstance(config, dict):
+                raise Unjudgeable(where, f"{config!r} is not an object")
+            service = config.get("service")
+            if not isinstance(service, str) or not service:
+                raise Unjudgeable(f"{where}.service", "absent" if service is None else f"{service!r} is not a service")
+            entries = config.get("auditLogConfigs", [])
+            if not isinstance(entries, list):
+                raise Unjudgeable(f"{where}.auditLogConfigs", f"{entries!r} is not a list")
+            if service != _ALL and entries:
+                self.per_service.append(f"{service} at {level}")
+            for j, entry in enumerate(entries):
+                self._add_entry(level, service, f"{where}.auditLogConfigs[{j}]", entry)
+
+    def _add_entry(self, level: str, service: str, where: str, entry: object) -> None:
+        if not isinstance(entry, dict):
+            raise Unjudgeable(where, f"{entry!r} is not an object")
+        log_type = entry.get("logType")
+        if log_type not in _LOG_TYPES:
+            raise Unjudgeable(f"{where}.logType", f"{log_type!r} is not a log type ({', '.join(_REQUIRED)})")
+        try:
+            members = strings(entry, "exemptedMembers")
+        except Unjudgeable as error:
+            raise Unjudgeable(f"{where}.exemptedMembers", error.message) from None
+        self.exemptions.extend((member, f"{log_type} of {service} at {level}") for member in members)
+        if service == _ALL and log_type in self.logged:
+            self.logged[log_type].append(level)
+
+    def judge(self, resource: str) -> Finding:
+        missing = [t for t in _REQUIRED if not self.logged[t]]
+        logs = [f"{t} ({', '.join(self.logged[t])})" for t in _REQUIRED if self.logged[t]]
+        parts = [f"effective audit config ({' + '.join(self.levels)})"]
+        if missing:
+            parts.append(f"allServices misses {', '.join(missing)} at every level")
+            parts.append(f"it logs {', '.join(logs)}" if logs else "no level logs any type for allServices")
+            if self.per_service:
+                parts.append(f"per-service entries do not cover allServices ({', '.join(self.per_service)})")
+        else:
+            parts.append(f"allServices logs {', '.join(logs)}")
+        if self.exemptions:
+            parts.append("exemptedMembers: " + "; ".join(f"{m} from {what}" for m, what in self.exemptions))
+        else:
+            parts.append("no exemptedMembers")
+        reason = ": ".join(parts[:2]) + "".join(f"; {part}" for part in parts[2:])
+        if missing:
+            return Finding(resource, Verdict.FAIL, reason, ", ".join(missing))
+        if self.exemptions:
+            return Finding(resource, Verdict.FAIL, reason, ", ".join(sorted({m for m, _ in self.exemptions})))
+        return Finding(resource, Verdict.PASS, reason, _ALL)
+
+
+def _level_name(index: int, entry: object) -> str:
+    """`organizations/4242` or `folders/55`, from an ANCESTRY entry's resource."""
+    if not isinstance(entry, dict):
+        raise Unjudgeable(f"ancestry[{index}]", f"{entry!r} is not an object")
+    resource = entry.get("resource")
+    name = resource.get("name") if isinstance(resource, dict) else None
+    if not isinstance(name, str) or not name.startswith(("folders/", "organizations/")):
+        raise Unjudgeable(f"ancestry[{index}].resource.name", f"{name!r} is not a folder or organization name")
+    if "iamPolicy" not in entry:
+        raise Unjudgeable(f"ancestry[{index}].iamPolicy", "absent")
+    return name
+
+
+@control(
+    id="LOG-01", title="Audit logs cover every service", area=Area.LOG, severity=Severity.HIGH,
+    kinds=(Kind.IAM_POLICY, Kind.ANCESTRY), unit="scope",
+    references=References(cis="2.1", soc2=("CC7.2",), sha="AUDIT_LOGGING_DISABLED"),
+    rationale="Admin Activity logs are always on, but reads of configuration (ADMIN_READ) and reads "
+    "and writes of data (DATA_READ, DATA_WRITE) are only logged when an audit config asks for them. "
+    "Without them, who read a secret, exported a table or listed a bucket cannot be answered; an "
+    "exempted member is exactly the identity whose actions then go unrecorded.",
+    remediation="Set an allServices audit config with ADMIN_READ, DATA_READ and DATA_WRITE and no "
+    "exemptedMembers, best once at the organisation: `gcloud organizations get-iam-policy ORG_ID "
+    "--format=json > policy.json`, edit `auditConfigs`, then `gcloud organizations set-iam-policy ORG_ID "
+    "policy.json`. Remove an exemption at the level that holds it the same way (`gcloud projects "
+    "set-iam-policy PROJECT policy.json`, `gcloud resource-manager folders set-iam-policy FOLDER policy.json`).",
+)
+def log01_audit_config(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
+    """Fails unless the union of the organisation's, folders' and project's audit configs logs
+    ADMIN_READ, DATA_READ and DATA_WRITE for allServices with no exemptedMembers anywhere."""
+    resource, project = project_name(snapshot.scope), f"projects/{snapshot.scope}"
+    policies = snapshot.get(Kind.IAM_POLICY)
+    ancestry = snapshot.get(Kind.ANCESTRY)
+    effective, where = _Union(), ""
+    try:
+        named = [(_level_name(i, entry), entry) for i, entry in enumerate(ancestry)]
+        for where, entry in reversed(named):
+            effective.add(where, entry["iamPolicy"])
+        where = project
+        if len(policies) != 1:
+            raise Unjudgeable("iamPolicy", f"{len(policies)} policies collected, expected one")
+        effective.add(project, policies[0])
+    except Unjudgeable as error:
+        yield _unreadable(resource, where, error)
+        return
+    yield effective.judge(resource)
+
+
+# --- LOG-02 -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Sink:
+    name: str  # projects/p/sinks/s, folders/55/sinks/s
+    destination: str
+    inherited: bool
+    shortfalls: tuple[str, ...]  # why it does not export every log of the project; empty: it does
+
+
+def _read_sink(parent: str, raw: object, inherited: bool) -> _Sink:
+    """One candidate sink, judged; raises Unjudgeable on data it cannot read."""
+    if not isinstance(raw, dict):
+        raise Unjudgeable("sink", f"{raw!r} is not an object")
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:
+        raise Unjudgeable("name", "absent" if name is None else f"{name!r} is not a sink name")
+    why = []
+    if inherited and not flag(raw, "includeChildren"):
+        state = "false" if "includeChildren" in raw else "absent"
+        why.append(f"does not include children (includeChildren: {state})")
+    if flag(raw, "disabled"):
+        why.append("is disabled (disabled: true)")
+    destination, text, exclusions = raw.get("destination", ""), raw.get("filter", ""), raw.get("exclusions")
+    if not isinstance(destination, str):
+        raise Unjudgeable("destination", f"{destination!r} is not a string")
+    if not destination.strip():
+        why.append("has no destination (destination " + ("empty)" if "destination" in raw else "absent)"))
+    if not isinstance(text, str):
+        raise Unjudgeable("filter", f"{text!r} is not a string")
+    if not is_empty(text):
+        why.append(f"has a filter ({excerpt(text)})")
+    if not isinstance(exclusions, list | None):
+        raise Unjudgeable("exclusions", f"{exclusions!r} is not a list")
+    if exclusions:
+        names = ", ".join(str(e.get("name", "?")) if isinstance(e, dict) else "?" for e in exclusions)
+        dormant = all(isinstance(e, dict) and e.get("disabled") is True for e in exclusions)
+        why.append(f"has exclusions ({names}{'; all disabled, one click from live' if dormant else ''})")
+    return _Sink(_sink_name(parent, name), destination, inherited, tuple(why))
+
+
+def _sink_name(parent: str, name: str) -> str:
+    """`folders/55/sinks/s` from the parent and the sink's id (a full name is kept)."""
+    return name if "/sinks/" in name else f"{parent}/sinks/{name}"
+
+
+def _candidates(snapshot: Snapshot) -> Iterator[tuple[str, str, object, bool]]:
+    """(item label, parent, sink, inherited): the project's sinks, then its ancestors'."""
+    for i, sink in enumerate(snapshot.get(Kind.SINKS)):
+        yield f"projects/{snapshot.scope} sinks[{i}]", f"projects/{snapshot.scope}", sink, False
+    for i, entry in enumerate(snapshot.get(Kind.ANCESTOR_SINKS)):
+        parent = entry.get("parent") if isinstance(entry, dict) else None
+        if isinstance(parent, str) and parent.startswith(("folders/", "organizations/")):
+            yield f"{parent} sinks (ancestorSinks[{i}])", parent, entry.get("sink"), True
+        else:
+            yield f"ancestorSinks[{i}]", "", Unjudgeable("parent", f"{parent!r} is not a folder or organization"), True
+
+
+@control(
+    id="LOG-02", title="All logs are exported", area=Area.LOG, severity=Severity.HIGH,
+    kinds=(Kind.SINKS, Kind.ANCESTOR_SINKS), unit="scope",
+    references=References(cis="2.2", soc2=("CC7.2",), sha="LOG_NOT_EXPORTED"),
+    rationale="Logs kept only in the project's own buckets expire with their retention and can be "
+    "deleted by whoever controls the project. A sink that exports every entry, unfiltered and without "
+    "exclusions, to a destination the project's admins do not control keeps the record an "
+    "investigation or an auditor needs, even after a compromise.",
+    remediation="Create an unfiltered sink without exclusions, once for all projects at the organisation "
+    "or a folder: `gcloud logging sinks create all-logs storage.googleapis.com/BUCKET "
+    "--organization=ORG_ID --include-children`, or per project: `gcloud logging sinks create all-logs "
+    "storage.googleapis.com/BUCKET --project=PROJECT` (no `--log-filter`, no `--exclusion`); then grant "
+    "the sink's writer identity write access to the destination.",
+)
+def log02_export(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
+    """Passes when an enabled sink with a destination, no filter and no exclusions exists on the
+    project, or on an ancestor with includeChildren: true; the reason names it."""
+    resource = project_name(snapshot.scope)
+    sinks: list[_Sink] = []
+    broken: list[tuple[str, Unjudgeable]] = []
+    for label, parent, raw, inherited in _candidates(snapshot):
+        name = raw.get("name") if isinstance(raw, dict) else None
+        if isinstance(name, str) and name:
+            label = _sink_name(parent, name)
+        try:
+            if isinstance(raw, Unjudgeable):
+                raise raw
+            sinks.append(_read_sink(parent, raw, inherited))
+        except Unjudgeable as error:
+            broken.append((label, error))
+    full = [sink for sink in sinks if not sink.shortfalls]
+    if full:
+        best = full[0]
+        how = ", includeChildren: true" if best.inherited else ""
+        also = f"; also {', '.join(sink.name for sink in full[1:])}" if full[1:] else ""
+        reason = f"sink {best.name} exports every log to {best.destination}: enabled, no filter, no exclusions{how}"
+        yield Finding(resource, Verdict.PASS, reason + also, best.name)
+        return
+    shortfalls = "; ".join(f"{sink.name} {', '.join(sink.shortfalls)}" for sink in sinks)
+    if broken:
+        label, problem = broken[0]
+        yield _unreadable(resource, label, problem, f"; and no other sink counts: {shortfalls}" if sinks else "")
+    elif sinks:
+        yield Finding(resource, Verdict.FAIL, f"no sink exports every log: {shortfalls}")
+    else:
+        yield Finding(resource, Verdict.FAIL, "no sink exports every log: the project and its ancestors have none")
+
+
+# --- LOG-03 -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Change:
+    subject: str
+    cis: str
+    sha: str
+    tokens: tuple[str, ...]
+
+
+_CHANGES = (
+    _Change("firewall", "2.7", "FIREWALL_NOT_MONITORED",
+            ("gce_firewall_rule", "compute.firewalls.insert", "compute.firewalls.patch", "compute.firewalls.delete")),
+    _Change("ownership", "2.4", "OWNER_NOT_MONITORED", ("bindingDeltas", "roles/owner")),
+    _Change("audit-config", "2.5", "AUDIT_CONFIG_NOT_MONITORED", ("auditConfigDeltas",)),
+    _Change("custom-roles", "2.6", "CUSTOM_ROLE_NOT_MONITORED", ("iam_role", "CreateRole", "DeleteRole", "UpdateRole")),
+    _Change("routes", "2.8", "ROUTE_NOT_MONITORED", ("gce_route", "compute.routes.insert", "compute.routes.delete")),
+    _Change("networks", "2.9", "NETWORK_NOT_MONITORED",
+            ("gce_network", "compute.networks.insert", "compute.networks.patch", "compute.networks.delete",
+             "compute.networks.removePeering", "compute.networks.addPeering")),
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Metric:
+    name: str
+    filter: str
+    disabled: bool
+
+
+def _read_metric(index: int, raw: object) -> _Metric:
+    if not isinstance(raw, dict):
+        raise Unjudgeable(f"logMetrics[{index}]", f"{raw!r} is not an object")
+    name, text = raw.get("name"), raw.get("filter")
+    if not isinstance(name, str) or not name:
+        raise Unjudgeable(f"logMetrics[{index}].name", "absent" if name is None else f"{name!r} is not a name")
+    if not isinstance(text, str):
+        raise Unjudgeable(f"metric {name} filter", "absent" if text is None else f"{text!r} is not a string")
+    try:
+        return _Metric(name, text, flag(raw, "disabled"))
+    except Unjudgeable as error:
+        raise Unjudgeable(f"metric {name} disabled", error.message) from None
+
+
+def _judge_change(resource: str, change: _Change, metrics: list[_Metric], broken: list[Unjudgeable]) -> Finding:
+    tokens, cited = ", ".join(change.tokens), f"CIS {change.cis}"
+    found = [(m, tokens_in(m.filter, change.tokens)) for m in metrics]
+    for metric, hits in found:
+        if not metric.disabled and len(hits) == len(change.tokens):
+            reason = f"metric {metric.name} matches every {cited} token ({tokens})"
+            return Finding(resource, Verdict.PASS, reason, change.subject)
+    dormant = [m.name for m, hits in found if m.disabled and len(hits) == len(change.tokens)]
+    partial = [(m, hits) for m, hits in found if hits and not m.disabled]
+    closest = max(partial, key=lambda pair: len(pair[1])) if partial else None
+    missing = [t for t in change.tokens if closest is None or t not in closest[1]]
+    reason = f"no enabled logs-based metric matches every {cited} token: missing {', '.join(missing)}"
+    if closest is not None:
+        reason += f" (closest: metric {closest[0].name}, with {', '.join(closest[1])})"
+    elif metrics:
+        reason += " (no enabled metric has any of them)"
+    else:
+        reason += " (the project has no logs-based metrics)"
+    if dormant:
+        reason += f"; metric {', '.join(dormant)} matches but is disabled (disabled: true)"
+    if broken:
+        detail = "; ".join(f"{error.field}: {error.message}" for error in broken)
+        return Finding(resource, Verdict.ERROR, f"cannot judge {detail}; and {reason}", change.subject)
+    return Finding(resource, Verdict.FAIL, f"{reason}; SHA {change.sha}", change.subject)
+
+
+@control(
+    id="LOG-03", title="Changes to the controls are themselves alerted on", area=Area.LOG,
+    severity=Severity.MEDIUM, kinds=(Kind.LOG_METRICS,), unit="kind of change",
+    references=References(cis="2.4–2.9", soc2=("CC7.2", "CC8.1"), sha=", ".join(c.sha for c in _CHANGES)),
+    rationale="Whoever gains a foothold changes the controls first: opens a firewall rule, adds a route "
+    "or a peering, makes themselves owner, widens a custom role, or switches audit logging down. A "
+    "logs-based metric per kind of change, with an alert on it, turns each such change into a page "
+    "within minutes instead of a surprise at the next review.",
+    remediation="Create one logs-based metric per kind with the CIS 2.4-2.9 filter, e.g. `gcloud logging "
+    "metrics create firewall-changes --log-filter='resource.type=\"gce_firewall_rule\" AND "
+    "(protoPayload.methodName:\"compute.firewalls.patch\" OR protoPayload.methodName:\"compute.firewalls.insert\" "
+    "OR protoPayload.methodName:\"compute.firewalls.delete\")'`, and an alerting policy on each: "
+    "`gcloud alpha monitoring policies create --policy-from-file=POLICY.json`.",
+)
+def log03_change_metrics(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
+    """One finding per kind of change (firewall, ownership, audit-config, custom-roles, routes,
+    networks): passes when an enabled metric's filter holds every CIS token of that kind."""
+    resource = project_name(snapshot.scope)
+    metrics: list[_Metric] = []
+    broken: list[Unjudgeable] = []
+    for index, raw in enumerate(snapshot.get(Kind.LOG_METRICS)):
+        try:
+            metrics.append(_read_metric(index, raw))
+        except Unjudgeable as error:
+            broken.append(error)
+    for change in _CHANGES:
+        yield _judge_change(resource, change, metrics, broken)
