@@ -14,6 +14,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 _PORT_SPEC = re.compile(r"^(?P<proto>[a-z]+|\d{1,3})(?::(?P<lo>\d{1,5})(?:-(?P<hi>\d{1,5}))?)?$")
 _PROTOCOL_NUMBERS = {"6": "tcp", "17": "udp", "132": "sctp", "1": "icmp"}
+# The protocol names VPC firewall rules accept; anything else is a typo ("tpc") that would
+# otherwise approve nothing, silently.
+_PROTOCOL_NAMES = frozenset({"tcp", "udp", "icmp", "esp", "ah", "sctp", "ipip", "all"})
 # A single region (europe-west1), a multi-region (eu, us, asia) or a dual-region (eur4, nam4).
 _REGION = re.compile(r"^(?:[a-z]+-[a-z]+\d+|eu|us|asia|EU|US|ASIA|[a-z]{3}\d+)$")
 # PROJECT/ZONE/NAME, or label=value.
@@ -48,6 +51,10 @@ def parse_port_spec(text: str) -> PortSpec:
     if match is None:
         raise ValueError(f"{text!r} is not proto[:port[-port]] (e.g. 'tcp:443', 'udp:5000-5100')")
     proto = _PROTOCOL_NUMBERS.get(match["proto"], match["proto"])
+    if not proto.isdigit() and proto not in _PROTOCOL_NAMES:
+        raise ValueError(f"{text!r}: unknown protocol {proto!r} (one of {', '.join(sorted(_PROTOCOL_NAMES))}, or 0-255)")
+    if proto.isdigit() and int(proto) > 255:
+        raise ValueError(f"{text!r}: protocol numbers go from 0 to 255")
     if match["lo"] is None:
         return PortSpec(proto)
     low = int(match["lo"])
