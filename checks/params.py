@@ -52,7 +52,8 @@ def parse_port_spec(text: str) -> PortSpec:
         raise ValueError(f"{text!r} is not proto[:port[-port]] (e.g. 'tcp:443', 'udp:5000-5100')")
     proto = _PROTOCOL_NUMBERS.get(match["proto"], match["proto"])
     if not proto.isdigit() and proto not in _PROTOCOL_NAMES:
-        raise ValueError(f"{text!r}: unknown protocol {proto!r} (one of {', '.join(sorted(_PROTOCOL_NAMES))}, or 0-255)")
+        known = ", ".join(sorted(_PROTOCOL_NAMES))
+        raise ValueError(f"{text!r}: unknown protocol {proto!r} (one of {known}, or 0-255)")
     if proto.isdigit() and int(proto) > 255:
         raise ValueError(f"{text!r}: protocol numbers go from 0 to 255")
     if match["lo"] is None:
