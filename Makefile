@@ -28,7 +28,7 @@ run: $(STAMP)
 	$(VENV)/bin/controlwatch run --demo
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check monitor checks tests
+	$(VENV)/bin/ruff check monitor checks tests benchmarks
 	$(VENV)/bin/mypy monitor checks
 
 test: $(STAMP) tools lint

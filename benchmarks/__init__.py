@@ -1,0 +1,1 @@
+"""Timing benchmarks (`make bench`): goals about time live here, not in the tests."""

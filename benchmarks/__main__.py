@@ -1,0 +1,85 @@
+"""`make bench`: how long controlwatch takes to do its work, against the loopback stand-in.
+
+- cold start of a command that needs no Google client (`controlwatch controls`): the
+  collectors import the clients lazily, so this must stay well under their ~2.6 s;
+- one sweep of every demo scope (collect + judge), warm, median and worst of N;
+- `controlwatch check --scenario` on the demo organisation, end to end (cold process).
+
+Everything runs on 127.0.0.1 and every loop is bounded in count.
+"""
+
+from __future__ import annotations
+
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def timed(fn: Callable[[], object], runs: int) -> list[float]:
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return times
+
+
+def report(name: str, times: list[float], goal: float | None = None) -> bool:
+    median, worst = statistics.median(times), max(times)
+    verdict = "" if goal is None else ("  ok" if median <= goal else f"  OVER GOAL ({goal:.2f}s)")
+    print(f"{name:<52} n={len(times):<3} median {median:7.3f}s  worst {worst:7.3f}s{verdict}")
+    return goal is None or median <= goal
+
+
+def command(*args: str) -> Callable[[], object]:
+    def run() -> object:
+        return subprocess.run(
+            [sys.executable, "-m", "monitor", *args], cwd=ROOT, capture_output=True, timeout=120, check=False
+        )
+
+    return run
+
+
+def sweep_benchmark(runs: int) -> list[float]:
+    from checks import default_registry
+    from monitor.collect import CollectSettings, StuckCalls, make_clients
+    from monitor.collect.observer import NullObserver
+    from monitor.config import load_config
+    from monitor.demo import DEMO_CONFIG, DEMO_SCENARIO
+    from monitor.plans import build_plans
+    from monitor.runtime import make_collect
+    from monitor.standin import StandIn, load_scenario
+    from monitor.sweep import run_scope
+
+    config = load_config(DEMO_CONFIG)
+    plans = build_plans(config, default_registry())
+    with StandIn(load_scenario(DEMO_SCENARIO), shift_time=True) as server:
+        collect = make_collect(make_clients(server.url), CollectSettings(), StuckCalls())
+
+        def sweep() -> None:
+            for plan in plans.values():
+                run_scope(plan, collect, NullObserver())
+
+        sweep()  # warm: imports and connections
+        return timed(sweep, runs)
+
+
+def main() -> int:
+    ok = True
+    print("controlwatch benchmarks (loopback stand-in, this machine)")
+    ok &= report("cold start: controlwatch controls", timed(command("controls"), 5), goal=1.5)
+    ok &= report("warm sweep: 4 demo scopes, every control", sweep_benchmark(20), goal=1.0)
+    from monitor.demo import DEMO_CONFIG, DEMO_SCENARIO
+
+    check = command("check", "--scenario", str(DEMO_SCENARIO), "--config", str(DEMO_CONFIG), "--format", "json")
+    ok &= report("cold check --scenario demo organisation", timed(check, 3), goal=8.0)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
