@@ -124,7 +124,7 @@ class Coverage:
 
     @classmethod
     def from_specs(cls, specs: Iterable[PortSpec | str]) -> Coverage:
-        """The pairs `proto[:port[-port]]` specs name; a spec of an unknown protocol names none."""
+        """The pairs `proto[:port[-port]]` specs name (the config loader has rejected unknown protocols)."""
         mapping: dict[int, list[tuple[int, int]]] = {}
         for spec in specs:
             parsed = parse_port_spec(spec) if isinstance(spec, str) else spec

@@ -136,11 +136,10 @@ def test_bad_ranges_are_unjudgeable(bad: object) -> None:
         (ALL - Coverage.from_specs(["tcp:22"]), "all except tcp:22"),
         (ALL - Coverage.from_specs(["tcp", "udp:53"]), "all except tcp, udp:53"),
         (EMPTY, "nothing"),
-        (Coverage.from_specs(["foo:22"]), "nothing"),
     ],
     ids=[
         "port", "ports-merged", "whole-protocol", "portless", "portless-ignores-port", "number", "all-spec",
-        "all", "all-except-port", "all-except-protocol", "empty", "unknown-protocol-spec",
+        "all", "all-except-port", "all-except-protocol", "empty",
     ],
 )  # fmt: skip
 def test_coverage_text(coverage: Coverage, text: str) -> None:
