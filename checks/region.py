@@ -1,1 +1,189 @@
-"""Placeholder: the controls of this area land with issue 3."""
+"""Region pinning controls (REG-01 to REG-06), as CONTROLS.md defines them: every location of a
+resource within `region.allowed`, one result per resource, severity high.
+
+Locations are read and judged by `checks.locations` (zone -> region, multi- and dual-regions
+only where listed verbatim, all of a resource's locations must be allowed). Per kind:
+instances `zone`; disks `zone`, or `region` and every `replicaZones[]`; subnetworks `region`
+(auto-mode networks' subnetworks like any other; networks get no result); addresses
+`region`, a global one passing as not region-bound; snapshots every `storageLocations[]`
+(none listed cannot be judged: Google always fills it); snapshot schedules `region` and every
+`snapshotSchedulePolicy.snapshotProperties.storageLocations[]` (none listed fails: Google then
+stores the snapshots in a multi-region). Other resource policies get no result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from checks.locations import Location, field_location, judge_locations, list_locations, unjudgeable
+from checks.model import Area, Finding, Severity, Verdict
+from checks.names import compute_name, last_segment
+from checks.netrules import JSON, Unjudgeable
+from checks.params import Params
+from checks.registry import References, control
+from checks.schedules import is_schedule
+from checks.snapshot import Kind, Snapshot
+
+_REFS = References(soc2=("C1.1", "CC6.7"))
+_PARAMS = ("region.allowed",)
+_RATIONALE = (
+    "The estate is pinned to Belgium (europe-west1) for data residency: customer data and its copies "
+    "must stay in the regions the organisation has committed to, in contracts and under the GDPR. The "
+    "organisation policy constraints/gcp.resourceLocations only stops new resources; this detective "
+    "control finds what already sits elsewhere, or was created before the policy or under an exemption."
+)
+Locate = Callable[[JSON], tuple[list[Location], list[tuple[str, str]]]]
+
+
+def _required(resource: JSON, key: str, *, zonal: bool = False) -> Location:
+    found = field_location(resource, key, zonal=zonal)
+    if found is None:
+        raise Unjudgeable(key, "absent")
+    return found
+
+
+def _judge_all(snapshot: Snapshot, params: Params, resources: Iterable[JSON], collection: str, noun: str,
+               locate: Locate) -> Iterator[Finding]:  # fmt: skip
+    """One finding per resource: `locate` gives its locations and any extra failures."""
+    for raw in resources:
+        resource, who = compute_name(raw, snapshot.scope, collection), f"{noun} {raw.get('name', '?')}"
+        try:
+            locations, failures = locate(raw)
+        except Unjudgeable as error:
+            yield unjudgeable(resource, who, error)
+            continue
+        yield judge_locations(resource, who, locations, params.region.allowed, failures=failures)
+
+
+@control(
+    id="REG-01", title="Instances run in an allowed region", area=Area.REG, severity=Severity.HIGH,
+    kinds=(Kind.INSTANCES,), params=_PARAMS, unit="instance", references=_REFS, rationale=_RATIONALE,
+    remediation="Move the instance into an allowed zone (from a snapshot or machine image of its disks, "
+    "then delete the original): `gcloud compute instances create NAME --zone=europe-west1-b "
+    "--source-machine-image=IMAGE`; enforce with `gcloud resource-manager org-policies allow "
+    "gcp.resourceLocations in:europe-west1-locations --project=PROJECT`.",
+)
+def reg01_instances(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
+    """Fails an instance whose `zone` is not in a region of `region.allowed`."""
+    return _judge_all(snapshot, params, snapshot.get(Kind.INSTANCES), "instances", "instance",
+                      lambda raw: ([_required(raw, "zone", zonal=True)], []))  # fmt: skip
+
+
+def _disk_locations(disk: JSON) -> tuple[list[Location], list[tuple[str, str]]]:
+    zone = field_location(disk, "zone", zonal=True)
+    region = field_location(disk, "region")
+    if zone is None and region is None:
+        raise Unjudgeable("zone", "absent, and no region either")
+    found = [loc for loc in (zone, region) if loc is not None]
+    return found + list_locations(disk, "replicaZones", zonal=True), []
+
+
+@control(
+    id="REG-02", title="Disks stay in an allowed region", area=Area.REG, severity=Severity.HIGH,
+    kinds=(Kind.DISKS,), params=_PARAMS, unit="disk", references=_REFS, rationale=_RATIONALE,
+    remediation="Copy the disk into an allowed region through a snapshot stored there, then delete the "
+    "original: `gcloud compute snapshots create SNAP --source-disk=DISK --source-disk-zone=ZONE "
+    "--storage-location=europe-west1` and `gcloud compute disks create DISK --source-snapshot=SNAP "
+    "--zone=europe-west1-b` (regional disks: `--region=europe-west1 "
+    "--replica-zones=europe-west1-b,europe-west1-c`).",
+)
+def reg02_disks(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
+    """Fails a disk whose `zone`, or (regional) `region` or any `replicaZones[]` entry, is not in
+    a region of `region.allowed`."""
+    return _judge_all(snapshot, params, snapshot.get(Kind.DISKS), "disks", "disk", _disk_locations)
+
+
+@control(
+    id="REG-03", title="Subnetworks exist only in allowed regions", area=Area.REG, severity=Severity.HIGH,
+    kinds=(Kind.SUBNETWORKS,), params=_PARAMS, unit="subnetwork", references=_REFS, rationale=_RATIONALE,
+    remediation="Delete the subnetwork outside the allowed regions: `gcloud compute networks subnets delete "
+    "SUBNET --region=REGION`; an auto-mode network creates one in every region, so convert it first: "
+    "`gcloud compute networks update NETWORK --switch-to-custom-subnet-mode`.",
+)
+def reg03_subnetworks(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
+    """Fails a subnetwork whose `region` is not in `region.allowed` (auto-mode networks' too)."""
+    return _judge_all(snapshot, params, snapshot.get(Kind.SUBNETWORKS), "subnetworks", "subnetwork",
+                      lambda raw: ([_required(raw, "region")], []))  # fmt: skip
+
+
+def _address(snapshot: Snapshot, params: Params, raw: JSON) -> Finding:
+    resource, who = compute_name(raw, snapshot.scope, "addresses"), f"address {raw.get('name', '?')}"
+    region = raw.get("region")
+    link = str(raw.get("selfLink", ""))
+    if (region is None or region == "" or last_segment(str(region)) == "global") and "/regions/" not in link:
+        shown = "region absent" if region is None or region == "" else f"region {last_segment(str(region))}"
+        return Finding(resource, Verdict.PASS, f"{who}: global address, not region-bound ({shown})", "global")
+    try:
+        locations = [_required(raw, "region")]
+    except Unjudgeable as error:
+        error = Unjudgeable(error.field, f"{error.message}, but its selfLink is regional ({link})")
+        return unjudgeable(resource, who, error)
+    return judge_locations(resource, who, locations, params.region.allowed)
+
+
+@control(
+    id="REG-04", title="Addresses are reserved only in allowed regions", area=Area.REG, severity=Severity.HIGH,
+    kinds=(Kind.ADDRESSES,), params=_PARAMS, unit="address", references=_REFS, rationale=_RATIONALE,
+    remediation="Release the address outside the allowed regions and reserve one where the workload "
+    "belongs: `gcloud compute addresses delete ADDRESS --region=REGION` and `gcloud compute addresses "
+    "create ADDRESS --region=europe-west1`.",
+)
+def reg04_addresses(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
+    """Fails a regional address whose `region` is not in `region.allowed`; a global address
+    (no region, or the aggregated `global` scope) passes as not region-bound."""
+    for raw in snapshot.get(Kind.ADDRESSES):
+        yield _address(snapshot, params, raw)
+
+
+def _snapshot_locations(snap: JSON) -> tuple[list[Location], list[tuple[str, str]]]:
+    found = list_locations(snap, "storageLocations")
+    if not found:
+        raise Unjudgeable("storageLocations", "none listed (Google always fills it): where it is stored is unknown")
+    return found, []
+
+
+@control(
+    id="REG-05", title="Snapshots are stored only in allowed regions", area=Area.REG, severity=Severity.HIGH,
+    kinds=(Kind.SNAPSHOTS,), params=_PARAMS, unit="snapshot", references=_REFS, rationale=_RATIONALE,
+    remediation="Store a new snapshot in an allowed region and delete the misplaced one: `gcloud compute "
+    "snapshots create SNAP --source-disk=DISK --source-disk-zone=ZONE --storage-location=europe-west1` "
+    "and `gcloud compute snapshots delete SNAPSHOT`; fix the schedule that made it (REG-06).",
+)
+def reg05_snapshots(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
+    """Fails a snapshot with a `storageLocations[]` entry (a multi-region such as `eu` included)
+    outside `region.allowed`; none listed is an error."""
+    return _judge_all(snapshot, params, snapshot.get(Kind.SNAPSHOTS), "snapshots", "snapshot", _snapshot_locations)
+
+
+_STORAGE = "snapshotSchedulePolicy.snapshotProperties.storageLocations"
+
+
+def _schedule_locations(policy: JSON) -> tuple[list[Location], list[tuple[str, str]]]:
+    region = _required(policy, "region")
+    schedule = policy["snapshotSchedulePolicy"]
+    if not isinstance(schedule, dict):
+        raise Unjudgeable("snapshotSchedulePolicy", f"{schedule!r} is not an object")
+    properties = schedule.get("snapshotProperties") or {}
+    if not isinstance(properties, dict):
+        raise Unjudgeable("snapshotSchedulePolicy.snapshotProperties", f"{properties!r} is not an object")
+    stored = list_locations(properties, "storageLocations", _STORAGE)
+    if stored:
+        return [region, *stored], []
+    why = f"no storage location ({_STORAGE} absent or empty: Google then stores its snapshots in a multi-region)"
+    return [region], [("no storage location", why)]
+
+
+@control(
+    id="REG-06", title="Snapshot schedules store snapshots only in allowed regions", area=Area.REG,
+    severity=Severity.HIGH, kinds=(Kind.RESOURCE_POLICIES,), params=_PARAMS, unit="snapshot schedule",
+    references=_REFS, rationale=_RATIONALE,
+    remediation="Create the schedule in an allowed region with an explicit storage location, and attach it "
+    "instead: `gcloud compute resource-policies create snapshot-schedule POLICY --region=europe-west1 "
+    "--storage-location=europe-west1 --daily-schedule --start-time=02:00 --max-retention-days=14` "
+    "(a schedule's storage location cannot be changed in place).",
+)
+def reg06_snapshot_schedules(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
+    """Fails a snapshot schedule whose `region` or any storage location is outside `region.allowed`,
+    or that names no storage location (Google then picks a multi-region)."""
+    schedules = [policy for policy in snapshot.get(Kind.RESOURCE_POLICIES) if is_schedule(policy)]
+    return _judge_all(snapshot, params, schedules, "resourcePolicies", "snapshot schedule", _schedule_locations)
