@@ -55,6 +55,7 @@ class Daemon:
         self._lock = threading.Lock()
         self._config = config
         self._plans: dict[str, ScopePlan] = build_plans(config, registry)
+        self._stale_seen: list[tuple[str, str, str, str, str]] = []
         self.store = ResultStore()
         self.metrics = Metrics(self.store, version=__version__, mode=runtime.mode)
         self.server = MetricsServer(config.metrics.listen, self.metrics, self.store)
@@ -156,6 +157,22 @@ class Daemon:
         results = [r for s in states for r in s.results]
         stale = stale_risks(risks_from(config), results, datetime.now(UTC), judged)
         self.metrics.exceptions_stale({reason: len(risks) for reason, risks in stale.items()})
+        described = sorted(
+            (reason, risk.control, risk.scope, risk.resource, risk.expires.isoformat())
+            for reason, risks in stale.items()
+            for risk in risks
+        )
+        with self._lock:
+            changed, self._stale_seen = described != self._stale_seen, described
+        if changed and described:
+            log.warning(
+                "accepted_risks_stale",
+                risks=[
+                    {"why": why, "control": c, "scope": s, "resource": r, "expires": e}
+                    for why, c, s, r, e in described
+                ],
+                hint="remove or renew them in `exceptions:`",
+            )
 
 
 def serve(
