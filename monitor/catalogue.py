@@ -38,14 +38,30 @@ def catalogue_json(registry: Registry) -> list[dict[str, Any]]:
     return [control_json(c.meta) for c in registry]
 
 
-def catalogue_table(registry: Registry) -> str:
-    rows = [("ID", "SEVERITY", "AREA", "PER", "TITLE")]
-    rows += [(m.id, m.severity.value, m.area.value, m.unit, m.title) for m in (c.meta for c in registry)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
-        for row in rows
-    )
+def catalogue_table(registry: Registry, *, verbose: bool = False) -> str:
+    """One row per control; `verbose` adds the rationale and remediation under each row."""
+    header = ("ID", "SEVERITY", "AREA", "PER", "PARAMS", "CIS", "SOC 2", "SCC FINDING", "TITLE")
+    rows = [header]
+    for meta in (c.meta for c in registry):
+        refs = meta.references
+        cells = (meta.id, meta.severity.value, meta.area.value, meta.unit, ",".join(meta.params) or "-",
+                 refs.cis or "-", ",".join(refs.soc2) or "-", refs.sha or "-")
+        rows.append((*(_clip(cell) for cell in cells), meta.title))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    lines = []
+    for index, row in enumerate(rows):
+        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
+        lines.append("  ".join(cells) + "  " + row[-1])
+        if verbose and index:
+            meta = registry.get(row[0]).meta
+            lines.append(f"    why: {meta.rationale}")
+            lines.append(f"    fix: {meta.remediation}")
+    return "\n".join(lines)
+
+
+def _clip(cell: str, width: int = 30) -> str:
+    """Keep the terminal table readable; `--format json` has every value in full."""
+    return cell if len(cell) <= width else cell[: width - 1] + "…"
 
 
 def catalogue_markdown(registry: Registry) -> str:

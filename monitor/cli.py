@@ -333,7 +333,8 @@ def _check_once(
 
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
-def controls(fmt: str) -> None:
+@click.option("--verbose", "-v", is_flag=True, help="Table: add each control's rationale and remediation.")
+def controls(fmt: str, verbose: bool) -> None:
     """List every control: id, area, severity, title, parameters, remediation, references."""
     registry = default_registry()
     if fmt == "json":
@@ -341,7 +342,7 @@ def controls(fmt: str) -> None:
     elif fmt == "markdown":
         click.echo(catalogue_markdown(registry))
     else:
-        click.echo(catalogue_table(registry))
+        click.echo(catalogue_table(registry, verbose=verbose))
 
 
 @cli.command()
