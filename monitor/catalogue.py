@@ -41,17 +41,25 @@ def catalogue_json(registry: Registry) -> list[dict[str, Any]]:
 def catalogue_table(registry: Registry, *, verbose: bool = False) -> str:
     """One row per control; `verbose` adds the rationale and remediation under each row."""
     header = ("ID", "SEVERITY", "AREA", "PER", "PARAMS", "CIS", "SOC 2", "SCC FINDING", "TITLE")
-    rows = [header]
+    rows: list[tuple[str, ...]] = [header]
     for meta in (c.meta for c in registry):
         refs = meta.references
-        cells = (meta.id, meta.severity.value, meta.area.value, meta.unit, ",".join(meta.params) or "-",
-                 refs.cis or "-", ",".join(refs.soc2) or "-", refs.sha or "-")
-        rows.append((*(_clip(cell) for cell in cells), meta.title))
+        values = (
+            meta.id,
+            meta.severity.value,
+            meta.area.value,
+            meta.unit,
+            ",".join(meta.params) or "-",
+            refs.cis or "-",
+            ",".join(refs.soc2) or "-",
+            refs.sha or "-",
+        )
+        rows.append((*(_clip(value) for value in values), meta.title))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
     lines = []
     for index, row in enumerate(rows):
-        cells = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
-        lines.append("  ".join(cells) + "  " + row[-1])
+        padded = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
+        lines.append("  ".join(padded) + "  " + row[-1])
         if verbose and index:
             meta = registry.get(row[0]).meta
             lines.append(f"    why: {meta.rationale}")
