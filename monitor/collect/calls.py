@@ -16,6 +16,7 @@ Google modules are imported lazily, inside `classify`, so importing this is chea
 
 from __future__ import annotations
 
+import copy
 import json
 import math
 import random
@@ -33,6 +34,7 @@ T = TypeVar("T")
 SERVICE_TITLES = {
     "compute": "Compute Engine API",
     "cloudresourcemanager": "Cloud Resource Manager API",
+    "logging": "Cloud Logging API",
 }
 _DISABLED_REASONS = frozenset({"SERVICE_DISABLED", "accessNotConfigured"})
 _RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "RATE_LIMIT_EXCEEDED", "userRateLimitExceeded"})
@@ -159,15 +161,59 @@ def classify(exc: BaseException) -> Outcome | None:
     if isinstance(exc, requests.exceptions.ConnectionError | requests.exceptions.ChunkedEncodingError):
         # A connection dropped mid-body surfaces as ChunkedEncodingError: same cause, same row.
         return Outcome("connection", f"connection failed: {type(exc).__name__}: {exc}", retry_reason="connection")
-    if isinstance(exc, requests.exceptions.RequestException):
-        return Outcome("connection", f"HTTP request failed: {type(exc).__name__}: {exc}")
     if isinstance(exc, json_format.ParseError | json.JSONDecodeError):
         # The transport parses only 2xx bodies, so a parse failure means a 2xx came back.
+        # Checked before RequestException: requests' own JSONDecodeError (the handwritten
+        # logging client's `response.json()`) is both.
         return Outcome("200", f"malformed response body: {type(exc).__name__}: {exc}")
+    if isinstance(exc, requests.exceptions.RequestException):
+        return Outcome("connection", f"HTTP request failed: {type(exc).__name__}: {exc}")
     if isinstance(exc, AttributeError) and "has no attribute 'get'" in str(exc):
         # api_core quirk: an error status whose JSON body is not an object.
         return Outcome("malformed", f"malformed error response body: {exc}")
     return None
+
+
+class _Shared:
+    """One shared read: its outcome once `done` is set (a value or the failure)."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.value: Any = None
+        self.error: BaseException | None = None
+
+
+class SharedReads:
+    """Reads shared by the kinds of one run: each (method, resource) is fetched once.
+
+    The ancestry and ancestor-sink kinds both walk project -> folders -> organisation, and
+    the project kind reads the project too. Without sharing one run would read the same
+    resources two or three times, and could see two versions of the hierarchy. The first
+    kind to ask makes the call through its own Caller (observed, retried, bound by the
+    deadline); the others wait for that outcome, failures included.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._reads: dict[tuple[str, str], _Shared] = {}
+
+    def claim(self, method: str, resource: str) -> tuple[_Shared, bool]:
+        """The read of (method, resource), and whether the caller must make it (first asker)."""
+        with self._lock:
+            shared = self._reads.get((method, resource))
+            if shared is not None:
+                return shared, False
+            shared = self._reads[(method, resource)] = _Shared()
+            return shared, True
+
+
+def _again(error: BaseException) -> Exception:
+    """A fresh exception telling what `error` told (one exception object is never raised twice)."""
+    if isinstance(error, CallFailed):
+        return CallFailed(str(error), status=error.status, deadline=error.deadline)
+    if isinstance(error, ServiceDisabled):
+        return ServiceDisabled(error.service)
+    return CallFailed(f"shared read failed: {type(error).__name__}: {error}")
 
 
 class Caller:
@@ -175,6 +221,7 @@ class Caller:
 
     `deadline` is a `clock()` value; `cancelled` is set when the run abandons its kinds,
     so a call that outlives the run stops retrying as soon as its current attempt ends.
+    `shared` (one per run) lets `read_once` share a read between the run's kinds.
     """
 
     def __init__(
@@ -190,9 +237,11 @@ class Caller:
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
+        shared: SharedReads | None = None,
     ) -> None:
         self.service = service
         self.method = method
+        self._shared = shared
         self._observer = observer
         self._policy = policy
         self._call_timeout = call_timeout
@@ -201,6 +250,54 @@ class Caller:
         self._clock = clock
         self._wall_clock = wall_clock
         self._rand = rand
+
+    def derive(self, method: str, service: str | None = None) -> Caller:
+        """A Caller for another method within the same run: same deadline, policy, observer, sharing.
+
+        For kinds that make several kinds of call (the ancestry walk): each call is
+        observed under its own method id, as the metrics promise.
+        """
+        return Caller(
+            service=service or self.service,
+            method=method,
+            observer=self._observer,
+            policy=self._policy,
+            call_timeout=self._call_timeout,
+            deadline=self._deadline,
+            cancelled=self._cancelled,
+            clock=self._clock,
+            wall_clock=self._wall_clock,
+            rand=self._rand,
+            shared=self._shared,
+        )
+
+    def read_once(self, resource: str, attempt: Callable[[float], T]) -> T:
+        """`self(attempt)`, made once per run for (this method, `resource`); each asker gets its own copy.
+
+        `attempt` must return plain JSON (it is deep-copied). A waiter gives up at the
+        run's deadline or when the run is abandoned, like a call would.
+        """
+        if self._shared is None:
+            return self(attempt)
+        shared, mine = self._shared.claim(self.method, resource)
+        if mine:
+            try:
+                shared.value = self(attempt)
+            except BaseException as exc:
+                shared.error = exc
+                raise
+            finally:
+                shared.done.set()
+            return copy.deepcopy(shared.value)  # type: ignore[no-any-return]
+        while not shared.done.wait(min(0.05, max(0.0, self._deadline - self._clock()))):
+            waiting = f"waiting for another kind's read of {resource}"
+            if self._cancelled.is_set():
+                raise CallFailed(f"{self.method}: abandoned at the run deadline ({waiting})", deadline=True)
+            if self._clock() >= self._deadline:
+                raise CallFailed(f"{self.method}: deadline exceeded ({waiting})", deadline=True)
+        if shared.error is not None:
+            raise _again(shared.error)
+        return copy.deepcopy(shared.value)  # type: ignore[no-any-return]
 
     def __call__(self, attempt: Callable[[float], T]) -> T:
         """Run `attempt(timeout)` (exactly one HTTP call) until it succeeds or the table says stop."""

@@ -14,8 +14,13 @@ from typing import Any
 
 READ_ONLY_SCOPE = "https://www.googleapis.com/auth/cloud-platform.read-only"
 
+# The handwritten logging client insists on a project at construction (with ADC it would
+# otherwise guess one from the environment, or fail). The collectors never use it: every
+# call names its own parent (`projects/P/sinks`, `folders/55/sinks`), so any value does.
+LOGGING_CLIENT_PROJECT = "controlwatch-unused"
+
 # client name -> (module, class, extra constructor arguments)
-_CLIENT_CLASSES: Mapping[str, tuple[str, str, Mapping[str, str]]] = {
+_CLIENT_CLASSES: Mapping[str, tuple[str, str, Mapping[str, Any]]] = {
     "firewalls": ("google.cloud.compute_v1", "FirewallsClient", {}),
     "networks": ("google.cloud.compute_v1", "NetworksClient", {}),
     "subnetworks": ("google.cloud.compute_v1", "SubnetworksClient", {}),
@@ -26,6 +31,11 @@ _CLIENT_CLASSES: Mapping[str, tuple[str, str, Mapping[str, str]]] = {
     "addresses": ("google.cloud.compute_v1", "AddressesClient", {}),
     # resourcemanager_v3 defaults to gRPC: REST is what the stand-in (and our proxy rules) speak.
     "projects": ("google.cloud.resourcemanager_v3", "ProjectsClient", {"transport": "rest"}),
+    "folders": ("google.cloud.resourcemanager_v3", "FoldersClient", {"transport": "rest"}),
+    "organizations": ("google.cloud.resourcemanager_v3", "OrganizationsClient", {"transport": "rest"}),
+    # The logging GAPIC clients are gRPC-only; the handwritten client speaks JSON over HTTP
+    # once told not to pick gRPC (it does whenever grpcio is importable, which it always is).
+    "logging": ("google.cloud.logging", "Client", {"_use_grpc": False, "project": LOGGING_CLIENT_PROJECT}),
 }
 CLIENT_NAMES = tuple(_CLIENT_CLASSES)
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from checks.snapshot import KindData, Snapshot
-from monitor.collect.calls import Caller, CallFailed, RetryPolicy, ServiceDisabled, classify
+from monitor.collect.calls import Caller, CallFailed, RetryPolicy, ServiceDisabled, SharedReads, classify
 from monitor.collect.clients import GcpClients
 from monitor.collect.kinds import KINDS
 from monitor.collect.observer import ApiObserver
@@ -101,6 +101,7 @@ def _collect_kind(
     observer: ApiObserver,
     deadline: float,
     cancelled: threading.Event,
+    shared: SharedReads | None = None,
 ) -> tuple[KindData, bool]:
     """One kind, errors as data: (data, whether the run's deadline decided it)."""
     spec = KINDS.get(kind)
@@ -114,9 +115,11 @@ def _collect_kind(
         call_timeout=settings.call_timeout,
         deadline=deadline,
         cancelled=cancelled,
+        shared=shared,
     )
     try:
-        resources = spec.fetch(clients.get(spec.client), scope, call, settings.page_size)
+        client = clients if spec.client is None else clients.get(spec.client)
+        resources = spec.fetch(client, scope, call, settings.page_size)
     except ServiceDisabled as exc:
         return KindData(note=exc.note), False
     except CallFailed as exc:
@@ -146,6 +149,7 @@ def collect_snapshot(
     started = clock()
     deadline = started + settings.run_deadline
     cancelled = threading.Event()
+    shared = SharedReads()  # the project and its ancestors are read once per run, whoever asks
     lock = threading.Lock()
     results: dict[str, KindData] = {}
     abandoned: set[str] = set()
@@ -154,7 +158,7 @@ def collect_snapshot(
     def work(kind: str) -> None:
         nonlocal deadline_hit
         t0 = clock()
-        data, by_deadline = _collect_kind(kind, scope, clients, settings, observer, deadline, cancelled)
+        data, by_deadline = _collect_kind(kind, scope, clients, settings, observer, deadline, cancelled, shared)
         with lock:
             late = kind in abandoned
             if not late:

@@ -9,7 +9,8 @@ fetching pages on its own.
 
 Messages become REST JSON (camelCase, enums as names, int64 as strings) through
 proto-plus `to_dict`, so no Google type leaves this module. Zonal and regional kinds use
-`aggregated_list`, one listing for all zones. Adding a kind is one entry in `KINDS`.
+`aggregated_list`, one listing for all zones. Adding a kind is one entry in `KINDS`; the
+IAM policy and ancestry kinds live in `hierarchy`, the Logging kinds in `cloudlogging`.
 """
 
 from __future__ import annotations
@@ -20,23 +21,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from checks.snapshot import JSON, Kind
+from monitor.collect import cloudlogging, hierarchy
 from monitor.collect.calls import Caller, CallFailed
+from monitor.collect.convert import to_json
 
-# fetch(client, project, call, page_size) -> resources; `call` is bound to the kind's method
+# fetch(client, project, call, page_size) -> resources; `call` is bound to the kind's method.
+# `client` is the kind's client, or the GcpClients themselves for kinds that need several.
 Fetch = Callable[[Any, str, Caller, int | None], list[JSON]]
 
 _PARTIAL_WARNINGS = frozenset({"UNREACHABLE"})
-
-
-def to_json(message: Any) -> JSON:
-    """A proto-plus message as the REST API writes it (camelCase, enum names, no unset fields)."""
-    result: JSON = type(message).to_dict(
-        message,
-        use_integers_for_enums=False,
-        preserving_proto_field_name=False,
-        always_print_fields_with_no_presence=False,
-    )
-    return result
 
 
 def _pages(call: Caller, list_call: Callable[..., Any], request: dict[str, Any]) -> Iterator[Any]:
@@ -95,8 +88,11 @@ def _aggregated(client: Any, project: str, call: Caller, page_size: int | None, 
 def project(client: Any, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:
     """The v3 Project resource itself (labels, parent, state), as a one-element list."""
     name = f"projects/{project_id}"
-    found = call(lambda timeout: client.get_project(name=name, retry=None, timeout=timeout))
-    return [to_json(found)]
+    # Shared with the ancestry walks of the same run: one projects.get per run.
+    found: JSON = call.read_once(
+        name, lambda timeout: to_json(client.get_project(name=name, retry=None, timeout=timeout))
+    )
+    return [found]
 
 
 def firewalls(client: Any, project: str, call: Caller, page_size: int | None = None) -> list[JSON]:
@@ -138,7 +134,7 @@ class KindSpec:
 
     service: str
     method: str
-    client: str  # a name known to `GcpClients.get`
+    client: str | None  # a name known to `GcpClients.get`; None: the fetch gets the GcpClients
     fetch: Fetch
 
 
@@ -154,4 +150,13 @@ KINDS: Mapping[str, KindSpec] = {
         "compute", "compute.resourcePolicies.aggregatedList", "resourcePolicies", resource_policies
     ),
     Kind.ADDRESSES: KindSpec("compute", "compute.addresses.aggregatedList", "addresses", addresses),
+    Kind.IAM_POLICY: KindSpec(
+        "cloudresourcemanager", "cloudresourcemanager.projects.getIamPolicy", "projects", hierarchy.iam_policy
+    ),
+    # Several calls (projects.get, then per ancestor {folders,organizations}.get and
+    # .getIamPolicy), each observed under its own method id; `method` names the kind's errors.
+    Kind.ANCESTRY: KindSpec("cloudresourcemanager", "cloudresourcemanager.folders.get", None, hierarchy.ancestry),
+    Kind.SINKS: KindSpec("logging", "logging.projects.sinks.list", "logging", cloudlogging.sinks),
+    Kind.ANCESTOR_SINKS: KindSpec("logging", "logging.folders.sinks.list", None, cloudlogging.ancestor_sinks),
+    Kind.LOG_METRICS: KindSpec("logging", "logging.projects.metrics.list", "logging", cloudlogging.log_metrics),
 }

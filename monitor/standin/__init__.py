@@ -1,4 +1,4 @@
-"""The local GCP stand-in: the real Compute, Resource Manager (and next, Logging) REST shapes on 127.0.0.1.
+"""The local GCP stand-in: the real Compute, Resource Manager and Logging REST shapes on 127.0.0.1.
 
 Backed by a scenario file, validated against Google's discovery documents (the
 `controlwatch[sandbox]` extra), with injectable faults and a request log. Importing this

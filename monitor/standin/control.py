@@ -78,11 +78,16 @@ class StandInControl:
         data = self._call("GET", "requests", params=params)
         return [RequestRecord.from_json(r) for r in data["requests"]]
 
+    def written_entries(self, log_name: str | None = None) -> list[dict[str, Any]]:
+        """Log entries written through `entries:write` since the last reset (one logName's, or all)."""
+        params = {"logName": log_name} if log_name else None
+        return list(self._call("GET", "entries", params=params)["entries"])
+
     def clear_requests(self) -> None:
         self._call("DELETE", "requests")
 
     def reset(self) -> None:
-        """Clear faults and the request log."""
+        """Clear faults, the request log and written log entries."""
         self._call("POST", "reset")
 
     def load(self, scenario: dict[str, Any]) -> list[str]:

@@ -72,8 +72,14 @@ class Fault:
             return False
         return self.project is None or self.project in project_keys
 
-    def error(self, method: str, project_number: str | None, project_id: str | None) -> ApiError:
-        """The error answer of a `status` fault, for API method id `method`."""
+    def error(
+        self, method: str, project_number: str | None, project_id: str | None, *, resource: str | None = None
+    ) -> ApiError:
+        """The error answer of a `status` fault, for API method id `method`.
+
+        `resource` names what a denial is about when it is not the project (`folders/55`,
+        `organizations/4242`), so an error about an ancestor says which one.
+        """
         assert self.status is not None
         api = method.split(".", 1)[0]
         if self.status == 429 or (self.status == 403 and self.reason in _RATE):
@@ -82,7 +88,7 @@ class Fault:
             return service_disabled(api, project_number, message=self.message)
         if self.status == 403 and (self.reason is None or self.reason in _DENIED):
             permission = method.replace("cloudresourcemanager.", "resourcemanager.", 1)
-            resource = f"projects/{project_id}" if project_id else "projects/_"
+            resource = resource or (f"projects/{project_id}" if project_id else "projects/_")
             message = self.message
             if api == "compute" and message is None:
                 message = f"Required '{permission}' permission for '{resource}'"

@@ -55,19 +55,33 @@ class RequestRecord:
 
 
 class RequestLog:
-    """A thread-safe, bounded list of RequestRecord."""
+    """A thread-safe, bounded list of RequestRecord.
+
+    A request is logged when its answer is sent, which for a `latency` fault is long after
+    it arrived. Each clear starts a new generation, and a request that arrived before the
+    clear is not logged after it: a test that resets the stand-in never counts the late
+    end of a previous test's slow request.
+    """
 
     def __init__(self, limit: int = MAX_RECORDS) -> None:
         self._lock = threading.Lock()
         self._records: deque[RequestRecord] = deque(maxlen=limit)
+        self._generation = 0
 
-    def append(self, record: RequestRecord) -> None:
+    def generation(self) -> int:
+        """The current generation: pass it back to `append` for a request arriving now."""
         with self._lock:
-            self._records.append(record)
+            return self._generation
+
+    def append(self, record: RequestRecord, generation: int | None = None) -> None:
+        with self._lock:
+            if generation is None or generation == self._generation:
+                self._records.append(record)
 
     def clear(self) -> None:
         with self._lock:
             self._records.clear()
+            self._generation += 1
 
     def records(self, method: str | None = None) -> list[RequestRecord]:
         """All records in arrival order, or those of one API method id."""

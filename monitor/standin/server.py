@@ -2,7 +2,7 @@
 
 One stdlib ThreadingHTTPServer (HTTP/1.1 keep-alive, Nagle off: with it on, every request
 stalls ~40 ms on delayed ACKs) serves the API routes and a control API under
-`/_standin/` for faults, the request log and resets. Every successful answer is
+`/_standin/` for faults, the request log, written log entries and resets. Every successful answer is
 validated against the method's discovery response schema before it is sent; a
 failure there is a stand-in bug and is answered 500 with the reason (and logged).
 """
@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from monitor.standin import compute, crm
+from monitor.standin import cloudlogging, compute, crm
 from monitor.standin.faults import Fault, FaultTable
 from monitor.standin.replies import ApiError, Reply
 from monitor.standin.requestlog import RequestLog, RequestRecord
@@ -37,6 +37,7 @@ HOST = "127.0.0.1"
 CONTROL_PREFIX = "/_standin/"
 DRIP_CONTENT_LENGTH = 10_000_000
 _PROJECT_PARAMS = ("project", "projectsId")
+_NODE_PARAMS = (("folders", "foldersId"), ("organizations", "organizationsId"))
 
 
 class _Server(ThreadingHTTPServer):
@@ -88,7 +89,8 @@ class StandIn:
         self._scenario = self._prepare(_as_scenario(scenario))
         self._faults = FaultTable()
         self._log = RequestLog()
-        self._router = Router({**compute.handlers(), **crm.handlers()})
+        self._entries = cloudlogging.LogStore()
+        self._router = Router({**compute.handlers(), **crm.handlers(), **cloudlogging.handlers(self._entries)})
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -177,17 +179,23 @@ class StandIn:
     def scenario(self) -> Scenario:
         return self._scenario
 
+    def written_entries(self, log_name: str | None = None) -> list[dict[str, Any]]:
+        """Log entries written through `entries:write` since the last reset (one logName's, or all)."""
+        return self._entries.entries(log_name)
+
     def add_fault(self, fault: Fault) -> int:
         return self._faults.add(fault)
 
     def reset(self) -> None:
-        """Clear faults and the request log (the scenario stays)."""
+        """Clear faults, the request log and written log entries (the scenario stays)."""
         self._faults.clear()
         self._log.clear()
+        self._entries.clear()
 
     def load(self, scenario: Scenario | str | Path | Mapping[str, Any]) -> None:
-        """Serve another scenario from the next request on."""
+        """Serve another scenario from the next request on; entries written so far are dropped."""
         self._scenario = self._prepare(_as_scenario(scenario))
+        self._entries.clear()
 
     # -- requests --------------------------------------------------------------------
 
@@ -218,6 +226,7 @@ class StandIn:
         method_id = route.method.id if route else None
         keys, project_id = _project_keys(params, scenario)
         active = self._faults.take(method_id, keys) if route else None
+        generation = self._log.generation()  # a reset while this request is slow forgets it
 
         def record(status: int) -> None:
             self._log.append(
@@ -231,7 +240,8 @@ class StandIn:
                     time=time.time(),
                     fault=active.id if active else None,
                     body=body,
-                )
+                ),
+                generation,
             )
 
         if route is None:
@@ -239,7 +249,7 @@ class StandIn:
         elif active is not None and active.fault.kind == "status":
             known = scenario.project(project_id) if project_id else None
             number = known.number if known else None
-            reply = active.fault.error(route.method.id, number, project_id).reply()
+            reply = active.fault.error(route.method.id, number, project_id, resource=_node_name(params)).reply()
         elif active is not None and active.fault.kind == "drop":
             record(0)
             _drop(h)
@@ -345,6 +355,9 @@ class StandIn:
         if (verb, what) == ("GET", "requests"):
             method = query.get("method", [None])[-1]
             return Reply(200, {"requests": [r.to_json() for r in self._log.records(method)]})
+        if (verb, what) == ("GET", "entries"):
+            log_name = query.get("logName", [None])[-1]
+            return Reply(200, {"entries": self._entries.entries(log_name)})
         if (verb, what) == ("DELETE", "requests"):
             self._log.clear()
             return Reply(200, {})
@@ -378,6 +391,11 @@ def _project_keys(params: Mapping[str, str], scenario: Scenario) -> tuple[tuple[
     if project is None:
         return (key,), key
     return (project.project_id, project.number), project.project_id
+
+
+def _node_name(params: Mapping[str, str]) -> str | None:
+    """`folders/N` or `organizations/N` when the request is about one, else None."""
+    return next((f"{kind}/{params[p]}" for kind, p in _NODE_PARAMS if p in params), None)
 
 
 def _truncated(reply: Reply) -> Reply:

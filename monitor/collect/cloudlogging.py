@@ -1,0 +1,81 @@
+"""Cloud Logging kinds: the project's sinks and logs-based metrics, and its ancestors' sinks.
+
+Read as raw REST JSON through the handwritten client's own connection
+(`client._connection.api_request`), not through `client.list_sinks()` /
+`list_metrics()`. Those build `Sink` / `Metric` objects that keep only `name`,
+`destination`, `filter` and `writerIdentity` (`Sink._update_from_api_repr`) or `name`,
+`filter` and `description` (`Metric.from_api_repr`) in google-cloud-logging 3.17: they
+drop `disabled`, `includeChildren`, `exclusions`, `bigqueryOptions`, `bucketName`,
+`metricDescriptor`, and `Sink.from_api_repr` raises KeyError on a sink without
+`destination`. LOG-02 decides on exactly those dropped fields, so a sink that is
+`disabled: true` would look enabled. The connection is the same one the client's own
+methods use (credentials, endpoint, user agent), it has no retry of its own (the
+`Caller` is the only retry), and each page is one call with the run's timeout. The
+GAPIC logging clients would keep every field but are gRPC-only.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from checks.snapshot import JSON
+from monitor.collect.calls import Caller, CallFailed
+from monitor.collect.clients import GcpClients
+from monitor.collect.hierarchy import about, ancestors
+
+SERVICE = "logging"
+
+
+def _one_page(connection: Any, path: str, params: dict[str, Any], timeout: float) -> Any:
+    return connection.api_request(method="GET", path=path, query_params=params, timeout=timeout)
+
+
+def list_raw(client: Any, path: str, key: str, call: Caller, page_size: int | None) -> list[JSON]:
+    """Every item under `key` of a Logging list at `path` (`/projects/p/sinks`), one call per page."""
+    items: list[JSON] = []
+    seen: set[str] = set()
+    token = ""
+    while True:
+        params: dict[str, Any] = {}
+        if page_size is not None:
+            params["pageSize"] = page_size
+        if token:
+            params["pageToken"] = token
+        body = call(functools.partial(_one_page, client._connection, path, params))
+        page = body.get(key, []) if isinstance(body, dict) else None
+        if not isinstance(page, list) or not all(isinstance(item, dict) for item in page):
+            raise CallFailed(f"{call.method}: malformed response body: no list of objects under {key!r}", status="200")
+        items.extend(page)
+        token = str(body.get("nextPageToken") or "")
+        if not token:
+            return items
+        if token in seen:
+            raise CallFailed(f"{call.method}: the API returned page token {token!r} twice (paging loop)")
+        seen.add(token)
+
+
+def sinks(client: Any, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:
+    """The project's own sinks (LogSink JSON). Logging disabled: empty, with a note."""
+    return list_raw(client, f"/projects/{project_id}/sinks", "sinks", call, page_size)
+
+
+def log_metrics(client: Any, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:
+    """The project's logs-based metrics (LogMetric JSON). Logging disabled: empty, with a note."""
+    return list_raw(client, f"/projects/{project_id}/metrics", "metrics", call, page_size)
+
+
+def ancestor_sinks(clients: GcpClients, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:
+    """`{"parent": "folders/55", "sink": LogSink}` for every sink of every ancestor, nearest first.
+
+    Fails closed: an ancestor whose sinks cannot be listed (denied, or the Logging API
+    off for the caller) is an error naming it, since its sinks may export this project's logs.
+    """
+    client = clients.get("logging")
+    found: list[JSON] = []
+    for name, _resource in ancestors(clients, project_id, call):
+        collection = name.split("/", 1)[0]
+        listing = call.derive(f"logging.{collection}.sinks.list", SERVICE)
+        step = functools.partial(list_raw, client, f"/{name}/sinks", "sinks", listing, page_size)
+        found.extend({"parent": name, "sink": sink} for sink in about(f"ancestor {name}", step))
+    return found
