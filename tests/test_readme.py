@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from checks import default_registry
+from checks.snapshot import Kind
 from monitor.catalogue import README_BEGIN, README_END, readme_section
 from monitor.cli import cli
 from monitor.config import Config
@@ -32,6 +33,11 @@ def test_every_metric_family_is_documented() -> None:
     assert len(names) >= 25
     for name in names:  # prometheus_client names counter families without their `_total`
         assert f"`{name}`" in README or f"`{name}_total`" in README, name
+
+
+def test_every_kind_is_documented() -> None:
+    for kind in Kind.ALL:
+        assert f"`{kind}`" in README, kind
 
 
 def test_every_command_is_documented() -> None:
