@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from checks import default_registry
 from monitor.demo import DEMO_SCENARIO
 from monitor.standin import Fault, StandIn, load_scenario
 from tests.tools import require_tool, wait_until
@@ -117,8 +118,10 @@ def test_probes_metrics_logs_and_clean_stop(config: Path, signum: int) -> None:
         assert daemon.get("/healthz")[0] == 200
         assert wait_until(lambda: daemon.get("/readyz")[0] == 200, 30), daemon.get("/readyz")
         _, body = daemon.get("/metrics")
-        for scope in SCOPES:
-            assert f'controlwatch_control_status{{area="firewall",control="FW-01",scope="{scope}"' in body
+        for scope in SCOPES:  # every control of every area, for every scope
+            for control in default_registry().ids():
+                assert f'control="{control}",scope="{scope}",severity=' in body, (control, scope)
+        assert 'controlwatch_control_status{area="firewall",control="FW-01",scope="shop-prod"' in body
         assert 'controlwatch_build_info{mode="live",version="0.1.0"} 1.0' in body
         if signum == signal.SIGTERM:
             promtool = require_tool("promtool")

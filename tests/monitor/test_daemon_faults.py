@@ -180,3 +180,34 @@ def test_raising_run_is_counted_and_runs_again() -> None:
     finally:
         daemon.scheduler.shutdown()
     assert (sample(daemon, "controlwatch_scheduler_job_events_total", {"event": "error"}) or 0) >= 2
+
+
+# Every kind beyond the firewall area: a 403 on the call that feeds it turns exactly the
+# controls reading that kind into `error`, naming the call; every other control judges.
+KIND_FAULTS = [
+    (Kind.IAM_POLICY, "cloudresourcemanager.projects.getIamPolicy", None),
+    (Kind.ANCESTRY, "cloudresourcemanager.organizations.getIamPolicy", None),
+    (Kind.SINKS, "logging.projects.sinks.list", None),
+    (Kind.ANCESTOR_SINKS, "logging.folders.sinks.list", None),
+    (Kind.LOG_METRICS, "logging.projects.metrics.list", None),
+    (Kind.DISKS, "compute.disks.aggregatedList", SCOPE),
+    (Kind.SNAPSHOTS, "compute.snapshots.list", SCOPE),
+    (Kind.RESOURCE_POLICIES, "compute.resourcePolicies.aggregatedList", SCOPE),
+    (Kind.ADDRESSES, "compute.addresses.aggregatedList", SCOPE),
+    (Kind.INSTANCES, "compute.instances.aggregatedList", SCOPE),
+    (Kind.SUBNETWORKS, "compute.subnetworks.aggregatedList", SCOPE),
+]
+
+
+@pytest.mark.parametrize(("kind", "method", "project"), KIND_FAULTS, ids=[k for k, _, _ in KIND_FAULTS])
+def test_each_kind_fails_closed(standin: StandIn, make_daemon: MakeDaemon, kind: str, method: str,
+                                project: str | None) -> None:
+    daemon, _ = make_daemon(config_for([SCOPE]))
+    standin.add_fault(Fault(method=method, project=project, status=403))
+    daemon.run_scope(SCOPE)
+    readers = {c.meta.id for c in REGISTRY if kind in c.meta.kinds}
+    got = statuses(daemon, SCOPE)
+    assert readers and {c for c, s in got.items() if s == "error"} == readers
+    for control in readers:
+        [result] = daemon.store.results(control=control, scope=SCOPE)
+        assert f"{kind}:" in result.reason and "403" in result.reason, result.reason
