@@ -187,3 +187,14 @@ def test_help_on_every_command() -> None:
     for command in ([], ["run"], ["check"], ["controls"], ["results"], ["config", "validate"], ["sandbox"]):
         code, out, _ = invoke(*command, "--help")
         assert code == 0 and "Usage:" in out
+
+
+def test_missing_credentials_with_a_config_exit_2_never_demo_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "cw.yaml"
+    config.write_text("scopes: {projects: [{id: shop-prod}]}\n")
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", str(tmp_path / "missing-key.json"))
+    code, out, err = invoke("check", "--config", str(config), "--format", "json")
+    assert code == 2 and out == ""
+    assert "credentials" in err.lower() and "Traceback" not in err

@@ -188,3 +188,37 @@ def test_run_without_config_or_demo_refuses_with_a_hint() -> None:
     )
     assert proc.returncode == 2
     assert "--demo" in proc.stderr and "--config" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_make_run_demo_serves_every_fw_control_with_the_planted_failures(tmp_path: Path) -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "run", "--demo", "--listen", "127.0.0.1:0"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    daemon = Daemon.__new__(Daemon)
+    daemon.proc, daemon.lines, daemon.url = proc, [], ""
+    readers = [
+        threading.Thread(target=daemon._read, args=(proc.stdout, True), daemon=True),
+        threading.Thread(target=daemon._read, args=(proc.stderr, False), daemon=True),
+    ]
+    for reader in readers:
+        reader.start()
+    try:
+        assert wait_until(lambda: bool(daemon.url), 30), "make run must print where its metrics are"
+        assert wait_until(lambda: daemon.get("/readyz")[0] == 200, 60)
+        _, body = daemon.get("/metrics")
+        assert 'controlwatch_build_info{mode="demo",version="0.1.0"} 1.0' in body
+        for scope in ("shop-prod", "shop-staging", "data-platform", "ledger-clean"):
+            for control in (c for c in default_registry().ids() if c.startswith("FW-")):
+                assert f'control="{control}",scope="{scope}",severity=' in body
+        assert daemon.status("shop-staging", "FW-01") == "fail"
+        _, results = daemon.get("/results?scope=shop-staging&control=FW-01")
+        failing = [r for state in json.loads(results)["controls"] for r in state["results"] if r["verdict"] == "fail"]
+        assert any(r["resource"].endswith("/firewalls/default-allow-ssh") and "tcp:22" in r["reason"] for r in failing)
+        assert any(r["message"].startswith("DEMO MODE") for r in daemon.records())
+    finally:
+        assert daemon.stop() == 0
