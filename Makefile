@@ -18,10 +18,15 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 venv: $(STAMP)
 
 # Debian packages the tests drive for real (promtool, prometheus, amtool, alertmanager).
+# Pinned; if the mirror has moved past the pin (a Debian security update), the current
+# package of the same release is taken and a warning says so.
 tools:
 	@if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null; then \
 	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(DEB_PACKAGES); \
+	  { DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(DEB_PACKAGES) || \
+	    { echo "warning: pinned $(DEB_PACKAGES) unavailable, installing the current packages"; \
+	      DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends \
+	        $(foreach p,$(DEB_PACKAGES),$(firstword $(subst =, ,$(p)))); }; }; \
 	fi
 
 run: $(STAMP)
