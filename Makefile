@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := prometheus=2.42.0+ds-5+deb12u1 prometheus-alertmanager=0.25.0-1+b4
 
-.PHONY: run test lint bench venv tools clean
+.PHONY: run test lint bench venv tools clean readme
 
 $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ test: $(STAMP) tools lint
 
 bench: $(STAMP)
 	$(PY) -m benchmarks
+
+# Regenerate the README's controls table from the registry (a test fails when it is stale).
+readme: $(STAMP)
+	$(PY) -c "from checks import default_registry; from monitor.catalogue import update_readme; update_readme('README.md', default_registry())"
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -89,3 +89,15 @@ def catalogue_markdown(registry: Registry) -> str:
 
 def readme_section(registry: Registry) -> str:
     return f"{README_BEGIN}\n{catalogue_markdown(registry)}\n{README_END}"
+
+
+def update_readme(path: str, registry: Registry) -> bool:
+    """Rewrite the generated controls section of the README at `path`; True if it changed."""
+    with open(path, encoding="utf-8") as handle:
+        text = handle.read()
+    start, end = text.index(README_BEGIN), text.index(README_END) + len(README_END)
+    updated = text[:start] + readme_section(registry) + text[end:]
+    if updated != text:
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(updated)
+    return updated != text

@@ -15,6 +15,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +24,7 @@ import click
 import structlog
 
 from checks import default_registry
-from checks.model import Result, Verdict
+from checks.model import Area, Result, Verdict
 from monitor import __version__
 from monitor.catalogue import catalogue_json, catalogue_markdown, catalogue_table
 from monitor.checkout import EXIT_USAGE, check_json, check_table, exit_code
@@ -268,6 +269,13 @@ def _exit_abandoning_stuck_threads() -> None:
 @click.option("--control", "controls", multiple=True, help="Only this control (repeatable).")
 @click.option("--scope", "scopes", multiple=True, help="Only this scope (repeatable).")
 @click.option("--all", "show_all", is_flag=True, help="Table: list passing results too.")
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False),
+    help="Approved baselines (JSON, as `controlwatch baseline show --format json` prints) for the DRIFT controls; "
+    "default: the baseline store beside evidence.path.",
+)
 def check(
     config_path: str | None,
     scenario: str | None,
@@ -275,6 +283,7 @@ def check(
     controls: tuple[str, ...],
     scopes: tuple[str, ...],
     show_all: bool,
+    baseline_file: str | None,
 ) -> None:
     """Run every scope once, print the results, exit 0 (ok), 1 (fail), 3 (error)."""
     registry = default_registry()
@@ -293,19 +302,52 @@ def check(
     bad_scopes = [s for s in chosen if s not in config.scope_ids()]
     if bad_scopes:
         raise UsageFailure(f"unknown scope {', '.join(bad_scopes)}; scopes: {', '.join(config.scope_ids())}")
+    baselines = _baselines(config, baseline_file)
     configure_logging("error", stream=sys.stderr)
     if loaded is not None:
         with _standin(loaded, shift_time=False) as server:
-            now, results = _check_once(_with(config, endpoint=server.url), chosen, controls, loaded.now)
+            now, results, notes = _check_once(
+                _with(config, endpoint=server.url), chosen, controls, loaded.now, baselines
+            )
     else:
-        now, results = _check_once(config, chosen, controls, None)
-    click.echo(check_json(now, results) if fmt == "json" else check_table(results, show_passing=show_all))
+        now, results, notes = _check_once(config, chosen, controls, None, baselines)
+    if fmt == "json":
+        click.echo(check_json(now, results, notes))
+    else:
+        click.echo(check_table(results, show_passing=show_all))
+        for note in notes:
+            click.echo(f"note: {note}")
     sys.exit(exit_code(results))
 
 
+def _baselines(config: Config, baseline_file: str | None) -> dict[str, Any]:
+    """Approved baselines per scope: from `--baseline FILE`, else the store (never created here)."""
+    if baseline_file:
+        try:
+            document = json.loads(Path(baseline_file).read_text())
+        except (OSError, ValueError) as exc:
+            raise UsageFailure(f"{baseline_file}: cannot read baselines: {exc}") from None
+        entries = document.get("baselines", [document]) if isinstance(document, dict) else document
+        try:
+            return {entry["scope"]: entry for entry in entries}
+        except (TypeError, KeyError):
+            raise UsageFailure(f"{baseline_file}: not a baseline document (each needs a 'scope')") from None
+    from monitor.baseline import BaselineStore, default_path
+
+    path = default_path(config.evidence.path)
+    if not path.exists():
+        return {}
+    store = BaselineStore(path)
+    return {scope: doc for scope in config.scope_ids() if (doc := store.get(scope)) is not None}
+
+
 def _check_once(
-    config: Config, scopes: list[str], controls: tuple[str, ...], fixed_now: datetime | None
-) -> tuple[datetime, list[Result]]:
+    config: Config,
+    scopes: list[str],
+    controls: tuple[str, ...],
+    fixed_now: datetime | None,
+    baselines: dict[str, Any],
+) -> tuple[datetime, list[Result], list[str]]:
     from monitor.collect.clients import CredentialsMissing, make_clients
     from monitor.collect.collector import StuckCalls
     from monitor.collect.observer import NullObserver
@@ -321,11 +363,21 @@ def _check_once(
     plans = build_plans(config, default_registry(), only_controls=frozenset(controls) if controls else None)
     now = fixed_now or datetime.now(UTC)
     results: list[Result] = []
+    notes: list[str] = []
     for scope in scopes:
-        run = run_scope(plans[scope], collect, NullObserver(), now=now)
+        plan = plans[scope]
+        if scope not in baselines:  # DRIFT needs an approved baseline: leave it out and say so
+            drift = [c.meta.id for c in plan.controls if c.meta.area is Area.DRIFT]
+            if drift:
+                plan = replace(plan, controls=tuple(c for c in plan.controls if c.meta.area is not Area.DRIFT))
+                notes.append(
+                    f"{', '.join(drift)} left out for {scope}: no approved baseline "
+                    f"(`controlwatch baseline approve --scope {scope}`)"
+                )
+        run = run_scope(plan, collect, NullObserver(), now=now, baseline=baselines.get(scope))
         for control_results in run.results.values():
             results.extend(control_results)
-    return now, results
+    return now, results, notes
 
 
 # --- catalogue and results ----------------------------------------------------------------------
@@ -370,6 +422,15 @@ def results(url: str, control: str | None, scope: str | None, show_all: bool, fm
         for item in state.get("results", []):
             rows.append(Result(**{**item, "verdict": Verdict(item["verdict"])}))
     click.echo(check_table(rows, show_passing=show_all))
+
+
+def _register_subcommands() -> None:
+    from monitor.baseline_cli import baseline
+
+    cli.add_command(baseline)
+
+
+_register_subcommands()
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
@@ -19,10 +19,13 @@ from typing import Any
 
 import structlog
 
+from checks.model import Area, Result
 from checks.registry import Registry
 from monitor import __version__
+from monitor.baseline import BaselineStore, default_path
 from monitor.collect.observer import ApiObserver
 from monitor.config import Config
+from monitor.drifttrack import DriftTracker
 from monitor.httpserver import MetricsServer
 from monitor.metrics import Metrics
 from monitor.plans import build_plans, risks_from
@@ -48,7 +51,13 @@ class Runtime:
 
 class Daemon:
     def __init__(
-        self, config: Config, registry: Registry, runtime: Runtime, *, heartbeat_interval: float = 5.0
+        self,
+        config: Config,
+        registry: Registry,
+        runtime: Runtime,
+        *,
+        heartbeat_interval: float = 5.0,
+        baselines: BaselineStore | None = None,
     ) -> None:
         self._registry = registry
         self._runtime = runtime
@@ -56,6 +65,8 @@ class Daemon:
         self._config = config
         self._plans: dict[str, ScopePlan] = build_plans(config, registry)
         self._stale_seen: list[tuple[str, str, str, str, str]] = []
+        self._baselines = baselines or BaselineStore(default_path(config.evidence.path))
+        self._drift = DriftTracker()
         self.store = ResultStore()
         self.metrics = Metrics(self.store, version=__version__, mode=runtime.mode)
         self.server = MetricsServer(config.metrics.listen, self.metrics, self.store)
@@ -97,11 +108,13 @@ class Daemon:
             log.warning("scope_run_skipped", scope=scope, reason=f"{stuck} call(s) of an earlier run still stuck")
             return
         observer: ApiObserver = self.metrics
-        run = run_scope(plan, self._runtime.collect, observer)
+        baseline = self._baseline_for(plan)
+        run = run_scope(plan, self._runtime.collect, observer, baseline=baseline)
         metas = {c.meta.id: c.meta for c in plan.controls}
         for control_id, results in run.results.items():
             self.store.record(scope, metas[control_id], results, run.ended)
         self.store.mark_scope_run_finished(scope)
+        self._report_drift(scope, run.results)
         if run.deadline_exceeded:
             self.metrics.deadline_exceeded(scope)
         self._report_stale_risks(config)
@@ -151,6 +164,32 @@ class Daemon:
             start_in = 0.0 if (first or scope not in old) else interval
             self.scheduler.set_scope(scope, interval, jitter, first_run_in=start_in)
 
+    def _baseline_for(self, plan: ScopePlan) -> Mapping[str, Any] | None:
+        if not any(c.meta.area is Area.DRIFT for c in plan.controls):
+            return None
+        try:
+            baseline = self._baselines.get(plan.scope)
+        except Exception as exc:  # an unreadable store: DRIFT controls report "no approved baseline"
+            log.error("baseline_store_unreadable", scope=plan.scope, error=str(exc))
+            baseline = None
+        self.metrics.baseline_approved(plan.scope, baseline is not None)
+        return baseline
+
+    def _report_drift(self, scope: str, results: Mapping[str, list[Result]]) -> None:
+        for control, control_results in results.items():
+            if not control.startswith("DRIFT-"):
+                continue
+            report = self._drift.update(scope, control, control_results)
+            self.metrics.set_drift(control, scope, report.active)
+            for change, count in report.new_changes.items():
+                self.metrics.drift_event(control, scope, change, count)
+            if report.new_items:
+                log.warning(
+                    "drift_detected", scope=scope, control=control, changes=[r.reason for r in report.new_items]
+                )
+            if report.resolved:
+                log.info("drift_resolved", scope=scope, control=control, items=report.resolved)
+
     def _report_stale_risks(self, config: Config) -> None:
         states = self.store.states()
         judged = {(s.control, s.scope) for s in states if s.status is not None}
@@ -168,8 +207,7 @@ class Daemon:
             log.warning(
                 "accepted_risks_stale",
                 risks=[
-                    {"why": why, "control": c, "scope": s, "resource": r, "expires": e}
-                    for why, c, s, r, e in described
+                    {"why": why, "control": c, "scope": s, "resource": r, "expires": e} for why, c, s, r, e in described
                 ],
                 hint="remove or renew them in `exceptions:`",
             )

@@ -189,6 +189,12 @@ class Metrics:
             ["control", "scope", "change"],
             registry=reg,
         )
+        self._baseline = Gauge(
+            PREFIX + "baseline_approved",
+            "1 when the scope has an approved drift baseline, 0 when its DRIFT controls cannot judge.",
+            ["scope"],
+            registry=reg,
+        )
         self._stale = Gauge(
             PREFIX + "exceptions_stale",
             "Accepted risks that are expired or match no result.",
@@ -272,6 +278,10 @@ class Metrics:
         wanted = set(scopes)
         for scope in self._scopes - wanted:
             self._deadline.remove(scope)
+            try:
+                self._baseline.remove(scope)
+            except KeyError:
+                pass
         for scope in wanted - self._scopes:
             self._deadline.labels(scope)
         self._scopes = wanted
@@ -307,6 +317,10 @@ class Metrics:
     def set_drift(self, control: str, scope: str, active: bool) -> None:
         """Whether `control` on `scope` currently differs from its approved baseline."""
         self._drift_active.labels(control, scope).set(1 if active else 0)
+
+    def baseline_approved(self, scope: str, approved: bool) -> None:
+        """Whether `scope` has an approved baseline (its own alert: drift cannot be judged without)."""
+        self._baseline.labels(scope).set(1 if approved else 0)
 
     def drift_event(self, control: str, scope: str, change: str, count: int = 1) -> None:
         """`count` drifted items seen, `change` being `added`, `removed` or `changed`."""

@@ -7,8 +7,8 @@ control on that one snapshot, and applies the accepted risks.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,11 +70,14 @@ def run_scope(
     *,
     now: datetime | None = None,
     clock: Callable[[], float] = time.time,
+    baseline: Mapping[str, Any] | None = None,
 ) -> ScopeRun:
-    """Collect once, judge every control of the plan, mark accepted risks."""
+    """Collect once, judge every control of the plan (DRIFT ones against `baseline`), mark accepted risks."""
     started = clock()
     judged_at = now if now is not None else datetime.fromtimestamp(started, UTC)
     snapshot, deadline_exceeded, abandoned = collect(plan.scope, plan.kinds(), observer, judged_at)
+    if baseline is not None:
+        snapshot = replace(snapshot, baseline=baseline)
     results: dict[str, list[Result]] = {}
     for control in plan.controls:
         judged = run_control(control, snapshot, plan.params)

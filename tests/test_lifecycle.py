@@ -25,9 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 SCOPES = ["shop-prod", "ledger-clean"]
 
 
-def config_text(endpoint: str, scopes: list[str], run_deadline: str = "20s") -> str:
+def config_text(endpoint: str, scopes: list[str], run_deadline: str = "20s", state: Path | None = None) -> str:
     projects = "".join(f"    - id: {s}\n" for s in scopes)
-    return (
+    evidence = f"evidence: {{path: '{state / 'evidence.sqlite3'}'}}\n" if state else ""
+    return evidence + (
         f"scopes:\n  projects:\n{projects}"
         "schedule: {interval: 1h, jitter: 0s}\n"
         f"gcp: {{call_timeout: 2s, run_deadline: {run_deadline}, api_endpoint: '{endpoint}'}}\n"
@@ -107,7 +108,7 @@ def standin() -> Iterator[StandIn]:
 @pytest.fixture
 def config(tmp_path: Path, standin: StandIn) -> Path:
     path = tmp_path / "controlwatch.yaml"
-    path.write_text(config_text(standin.url, SCOPES))
+    path.write_text(config_text(standin.url, SCOPES, state=tmp_path))
     return path
 
 
@@ -155,7 +156,7 @@ def test_sighup_reload_keeps_old_config_on_bad_file_and_applies_a_good_one(confi
         assert failed and "unknown_key" in str(failed[0]["error"]) and failed[0]["severity"] == "ERROR"
         assert daemon.get("/results?scope=shop-prod")[0] == 200  # the old config still runs
 
-        config.write_text(config_text(standin.url, [*SCOPES, "data-platform"]))
+        config.write_text(config_text(standin.url, [*SCOPES, "data-platform"], state=config.parent))
         daemon.proc.send_signal(signal.SIGHUP)
         assert wait_until(lambda: daemon.metric("controlwatch_config_reloads_total", 'result="success"') == 1, 10)
         assert wait_until(lambda: daemon.status("data-platform", "FW-03") == "fail", 30)
@@ -165,7 +166,7 @@ def test_sighup_reload_keeps_old_config_on_bad_file_and_applies_a_good_one(confi
 
 def test_shutdown_is_bounded_while_a_call_is_stuck(tmp_path: Path, standin: StandIn) -> None:
     path = tmp_path / "controlwatch.yaml"
-    path.write_text(config_text(standin.url, ["shop-prod"], run_deadline="60s"))
+    path.write_text(config_text(standin.url, ["shop-prod"], run_deadline="60s", state=tmp_path))
     standin.add_fault(Fault(method="compute.firewalls.list", kind="drip", delay=0.5))
     daemon = Daemon(path, "--grace", "1")
     assert wait_until(lambda: bool(standin.requests_for("compute.firewalls.list")), 20)

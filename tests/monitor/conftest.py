@@ -7,10 +7,12 @@ milliseconds; the collectors, clients and stand-in are the real ones.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
 from checks import default_registry
+from monitor.baseline import BaselineStore
 from monitor.collect import CollectSettings, RetryPolicy, StuckCalls, make_clients
 from monitor.config import Config, parse_config
 from monitor.daemon import Daemon, Runtime
@@ -36,7 +38,11 @@ def standin(demo_standin: StandIn) -> Iterator[StandIn]:
     demo_standin.reset()
 
 
-def config_for(scopes: list[str], extra: str = "") -> Config:
+NO_DRIFT = "disabled_controls: [DRIFT-01, DRIFT-02, DRIFT-03]\n"
+
+
+def config_for(scopes: list[str], extra: str = "", *, drift: bool = False) -> Config:
+    """A config for `scopes`; DRIFT controls off unless asked (they need an approved baseline)."""
     projects = "\n".join(f"    - id: {s}" for s in scopes)
     text = f"""
 scopes:
@@ -48,12 +54,12 @@ metrics: {{listen: "127.0.0.1:0"}}
 params:
   firewall: {{public_ports: ["tcp:443"]}}
 {extra}
-"""
+{"" if drift else NO_DRIFT}"""
     return parse_config(text, "test.yaml")
 
 
 @pytest.fixture
-def make_daemon(standin: StandIn) -> Iterator[Callable[..., tuple[Daemon, StuckCalls]]]:
+def make_daemon(standin: StandIn, tmp_path: Path) -> Iterator[Callable[..., tuple[Daemon, StuckCalls]]]:
     made: list[Daemon] = []
 
     def build(config: Config, *, run_deadline: float = 3.0, call_timeout: float = 0.5) -> tuple[Daemon, StuckCalls]:
@@ -62,7 +68,7 @@ def make_daemon(standin: StandIn) -> Iterator[Callable[..., tuple[Daemon, StuckC
             call_timeout=call_timeout, run_deadline=run_deadline, max_workers=4, retry=FAST_RETRY
         )
         runtime = Runtime(collect=make_collect(make_clients(standin.url), settings, stuck), stuck_calls=stuck.busy)
-        daemon = Daemon(config, default_registry(), runtime)
+        daemon = Daemon(config, default_registry(), runtime, baselines=BaselineStore(tmp_path / "baselines.sqlite3"))
         made.append(daemon)
         return daemon, stuck
 

@@ -268,6 +268,7 @@ def test_every_family_is_exported_with_help_and_type(metrics: Metrics) -> None:
     text = generate_latest(metrics.registry).decode()
     families = {line.split()[2]: line.split()[3] for line in text.splitlines() if line.startswith("# TYPE")}
     assert families == {
+        "controlwatch_baseline_approved": "gauge",
         "controlwatch_control_status": "gauge",
         "controlwatch_control_failing_resources": "gauge",
         "controlwatch_control_excepted_resources": "gauge",
@@ -306,3 +307,13 @@ def test_describe_does_not_read_the_store() -> None:
             raise AssertionError("describe must not read the store")
 
     Metrics(Exploding(), version="0.1.0")  # registering calls describe()
+
+
+def test_baseline_approved_per_scope_and_dropped_with_the_scope(metrics: Metrics) -> None:
+    metrics.set_scopes(["shop-prod", "shop-dev"])
+    metrics.baseline_approved("shop-prod", True)
+    metrics.baseline_approved("shop-dev", False)
+    assert value(metrics, "controlwatch_baseline_approved", scope="shop-prod") == 1
+    assert value(metrics, "controlwatch_baseline_approved", scope="shop-dev") == 0
+    metrics.set_scopes(["shop-prod"])
+    assert value(metrics, "controlwatch_baseline_approved", scope="shop-dev") is None
