@@ -1,0 +1,88 @@
+"""Drift through the daemon: no baseline, approval, a change at the stand-in, revert."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from checks.driftstate import kinds_for, watched_state
+from monitor.baseline import BaselineStore
+from monitor.collect import NullObserver, StuckCalls
+from monitor.daemon import Daemon
+from monitor.demo import DEMO_SCENARIO
+from monitor.standin import StandIn
+from tests.monitor.conftest import config_for
+
+MakeDaemon = Callable[..., tuple[Daemon, StuckCalls]]
+SCOPE = "ledger-clean"
+DRIFT = ("DRIFT-01", "DRIFT-02", "DRIFT-03")
+
+
+def value(daemon: Daemon, name: str, labels: dict[str, str]) -> float | None:
+    got: float | None = daemon.metrics.registry.get_sample_value(name, labels)
+    return got
+
+
+def statuses(daemon: Daemon) -> dict[str, str | None]:
+    return {s.control: s.status.value if s.status else None for s in daemon.store.states() if s.control in DRIFT}
+
+
+def approve(daemon: Daemon, store: BaselineStore) -> None:
+    collect = daemon._runtime.collect
+    snapshot, _, _ = collect(SCOPE, kinds_for(DRIFT), NullObserver(), datetime.now(UTC))
+    store.approve(SCOPE, watched_state(snapshot), "alice", now=datetime.now(UTC))
+
+
+def widened(scenario: dict[str, Any]) -> dict[str, Any]:
+    changed = copy.deepcopy(scenario)
+    [project] = [p for p in changed["projects"] if p["projectId"] == SCOPE]
+    rule = next(r for r in project["compute"]["firewalls"] if r.get("sourceRanges"))
+    rule["sourceRanges"] = ["0.0.0.0/0"]
+    return changed
+
+
+def test_drift_lifecycle(standin: StandIn, make_daemon: MakeDaemon, tmp_path: Path) -> None:
+    original = yaml.safe_load(DEMO_SCENARIO.read_text())
+    daemon, _ = make_daemon(config_for([SCOPE], drift=True))
+    store: BaselineStore = daemon._baselines
+    try:
+        daemon.run_scope(SCOPE)
+        assert set(statuses(daemon).values()) == {"error"}
+        [no_baseline] = daemon.store.results(control="DRIFT-01", scope=SCOPE)
+        assert no_baseline.reason.startswith("no approved baseline")
+        assert value(daemon, "controlwatch_baseline_approved", {"scope": SCOPE}) == 0
+
+        approve(daemon, store)
+        daemon.run_scope(SCOPE)
+        assert set(statuses(daemon).values()) == {"pass"}
+        assert value(daemon, "controlwatch_baseline_approved", {"scope": SCOPE}) == 1
+        assert value(daemon, "controlwatch_drift_active", {"control": "DRIFT-01", "scope": SCOPE}) == 0
+
+        standin.load(widened(original))
+        for _ in range(2):  # a persisting drift is one event, not one per run
+            daemon.run_scope(SCOPE)
+        assert statuses(daemon)["DRIFT-01"] == "fail"
+        assert value(daemon, "controlwatch_drift_active", {"control": "DRIFT-01", "scope": SCOPE}) == 1
+        events = {"control": "DRIFT-01", "scope": SCOPE, "change": "changed"}
+        assert value(daemon, "controlwatch_drift_events_total", events) == 1
+        [changed] = [r for r in daemon.store.results(control="DRIFT-01", scope=SCOPE) if r.verdict.value == "fail"]
+        assert "sourceRanges" in changed.reason and "0.0.0.0/0" in changed.reason
+
+        standin.load(original)  # the revert
+        daemon.run_scope(SCOPE)
+        assert statuses(daemon)["DRIFT-01"] == "pass"
+        assert value(daemon, "controlwatch_drift_active", {"control": "DRIFT-01", "scope": SCOPE}) == 0
+
+        standin.load(widened(original))  # drift again, then approve the new state
+        daemon.run_scope(SCOPE)
+        assert value(daemon, "controlwatch_drift_events_total", events) == 2
+        approve(daemon, store)
+        daemon.run_scope(SCOPE)
+        assert value(daemon, "controlwatch_drift_active", {"control": "DRIFT-01", "scope": SCOPE}) == 0
+    finally:
+        standin.load(original)
