@@ -22,7 +22,7 @@ README = (Path(__file__).parents[1] / "README.md").read_text()
 def test_controls_table_is_generated_from_the_registry() -> None:
     start, end = README.index(README_BEGIN), README.index(README_END) + len(README_END)
     assert README[start:end] == readme_section(default_registry()), (
-        "README controls table is stale: regenerate it with `controlwatch controls --format markdown`"
+        "README controls table is stale: regenerate it with `make readme`"
     )
 
 
