@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 import urllib.parse
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from monitor.standin.discovery import DOCUMENTS, Api, Method, load_api
@@ -35,6 +35,8 @@ class Call:
     query: Mapping[str, str]
     body: Any
     scenario: Scenario
+    #: request headers, names lower-cased (mutations read `x-standin-principal`, `user-agent`)
+    headers: Mapping[str, str] = field(default_factory=dict)
 
     def int_query(self, name: str, default: int) -> int:
         value = self.query.get(name)

@@ -24,7 +24,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from monitor.standin import cloudlogging, compute, crm
+from monitor.standin import cloudlogging, compute, crm, mutations
+from monitor.standin.auditlog import AuditTrail
 from monitor.standin.faults import Fault, FaultTable
 from monitor.standin.replies import ApiError, Reply
 from monitor.standin.requestlog import RequestLog, RequestRecord
@@ -90,7 +91,16 @@ class StandIn:
         self._faults = FaultTable()
         self._log = RequestLog()
         self._entries = cloudlogging.LogStore()
-        self._router = Router({**compute.handlers(), **crm.handlers(), **cloudlogging.handlers(self._entries)})
+        self._audit = AuditTrail(self._entries)
+        self._mutations = mutations.Mutations(lambda: self._scenario, self._replace_scenario, self._audit)
+        self._router = Router(
+            {
+                **compute.handlers(),
+                **crm.handlers(),
+                **cloudlogging.handlers(self._entries),
+                **self._mutations.handlers(),
+            }
+        )
         self._httpd: _Server | None = None
         self._thread: threading.Thread | None = None
         self._stopping = threading.Event()
@@ -179,6 +189,14 @@ class StandIn:
     def scenario(self) -> Scenario:
         return self._scenario
 
+    @property
+    def audit(self) -> AuditTrail:
+        """The Admin Activity trail of mutations: its `delay` holds entries back, `flush()` releases them."""
+        return self._audit
+
+    def _replace_scenario(self, scenario: Scenario) -> None:
+        self._scenario = scenario  # a mutation's next state (mutations.py)
+
     def written_entries(self, log_name: str | None = None) -> list[dict[str, Any]]:
         """Log entries written through `entries:write` since the last reset (one logName's, or all)."""
         return self._entries.entries(log_name)
@@ -187,15 +205,19 @@ class StandIn:
         return self._faults.add(fault)
 
     def reset(self) -> None:
-        """Clear faults, the request log and written log entries (the scenario stays)."""
+        """Clear faults, the request log and written log entries (the scenario stays, mutations included)."""
         self._faults.clear()
         self._log.clear()
         self._entries.clear()
+        self._audit.clear()
+        self._mutations.clear()
 
     def load(self, scenario: Scenario | str | Path | Mapping[str, Any]) -> None:
         """Serve another scenario from the next request on; entries written so far are dropped."""
         self._scenario = self._prepare(_as_scenario(scenario))
         self._entries.clear()
+        self._audit.clear()
+        self._mutations.clear()
 
     # -- requests --------------------------------------------------------------------
 
@@ -263,21 +285,28 @@ class StandIn:
                 record(0)
                 _drop(h)
                 return
-            reply = body_error or self._answer(route, params, query, body, scenario)
+            headers = {k.lower(): v for k, v in h.headers.items()}
+            reply = body_error or self._answer(route, params, query, body, scenario, headers)
             if active is not None and active.fault.kind == "malformed":
                 reply = _truncated(reply)
         record(reply.status)
         self._send(h, reply)
 
     def _answer(
-        self, route: Route, params: dict[str, str], query: Mapping[str, Sequence[str]], body: Any, scenario: Scenario
+        self,
+        route: Route,
+        params: dict[str, str],
+        query: Mapping[str, Sequence[str]],
+        body: Any,
+        scenario: Scenario,
+        headers: Mapping[str, str] | None = None,
     ) -> Reply:
         method = route.method
         try:
             checked = self._router.check_query(method, query)
             if route.handler is None:
                 raise ApiError(501, f"The stand-in does not implement {method.id}.", reason="notImplemented")
-            reply = route.handler(Call(method, params, checked, body, scenario))
+            reply = route.handler(Call(method, params, checked, body, scenario, headers or {}))
         except ApiError as exc:
             return exc.reply()
         except Exception as exc:
