@@ -11,6 +11,7 @@ from __future__ import annotations
 import signal
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,6 +23,8 @@ import structlog
 from checks.model import Area, Result
 from checks.registry import Registry
 from monitor import __version__
+from monitor.attribution import attribute
+from monitor.auditpoll import AuditEvent, AuditPoller
 from monitor.baseline import BaselineStore, default_path
 from monitor.collect.observer import ApiObserver
 from monitor.config import Config
@@ -35,6 +38,7 @@ from monitor.store import ResultStore
 from monitor.sweep import Collect, ScopePlan, log_fields, run_scope
 
 log = structlog.get_logger("controlwatch.daemon")
+_EVENTS_KEPT = 200  # audit events remembered per scope, for attributing drift
 
 # Whether a scope may start a new run now (False while calls of an earlier run are stuck).
 StuckCheck = Callable[[str], int]
@@ -47,6 +51,7 @@ class Runtime:
     collect: Collect
     stuck_calls: StuckCheck
     mode: str = "live"  # live | demo
+    clients: Any = None  # GcpClients, for the audit-log poller; None: no event-driven re-checks
 
 
 class Daemon:
@@ -67,6 +72,7 @@ class Daemon:
         self._stale_seen: list[tuple[str, str, str, str, str]] = []
         self._baselines = baselines or BaselineStore(default_path(config.evidence.path))
         self._drift = DriftTracker()
+        self._events: dict[str, deque[AuditEvent]] = {}
         self.store = ResultStore()
         self.metrics = Metrics(self.store, version=__version__, mode=runtime.mode)
         self.server = MetricsServer(config.metrics.listen, self.metrics, self.store)
@@ -78,6 +84,7 @@ class Daemon:
             heartbeat_interval=heartbeat_interval,
         )
         self._configure(config, self._plans, first=True)
+        self._poller = self._make_poller(config)
 
     @property
     def config(self) -> Config:
@@ -87,6 +94,8 @@ class Daemon:
     def start(self) -> None:
         self.server.start()
         self.scheduler.start()
+        if self._poller is not None:
+            self._poller.start()
         log.info(
             "daemon_started",
             mode=self._runtime.mode,
@@ -111,10 +120,15 @@ class Daemon:
         baseline = self._baseline_for(plan)
         run = run_scope(plan, self._runtime.collect, observer, baseline=baseline)
         metas = {c.meta.id: c.meta for c in plan.controls}
-        for control_id, results in run.results.items():
+        events = self._recent_events(scope)
+        attributed = {
+            control: attribute(results, events) if control.startswith("DRIFT-") else results
+            for control, results in run.results.items()
+        }
+        for control_id, results in attributed.items():
             self.store.record(scope, metas[control_id], results, run.ended)
         self.store.mark_scope_run_finished(scope)
-        self._report_drift(scope, run.results)
+        self._report_drift(scope, run.results, attributed)
         if run.deadline_exceeded:
             self.metrics.deadline_exceeded(scope)
         self._report_stale_risks(config)
@@ -140,6 +154,8 @@ class Daemon:
 
     def stop(self, grace: float) -> None:
         """Stop scheduling, give in-flight runs `grace` seconds, close the HTTP server."""
+        if self._poller is not None:
+            self._poller.stop(timeout=min(grace, 5.0))
         self.scheduler.shutdown(wait=False)
         deadline = time.monotonic() + grace
         while self.scheduler.running() and time.monotonic() < deadline:
@@ -175,7 +191,11 @@ class Daemon:
         self.metrics.baseline_approved(plan.scope, baseline is not None)
         return baseline
 
-    def _report_drift(self, scope: str, results: Mapping[str, list[Result]]) -> None:
+    def _report_drift(
+        self, scope: str, results: Mapping[str, list[Result]], attributed: Mapping[str, list[Result]]
+    ) -> None:
+        """Drift gauges and events from the raw results (an attribution arriving later is not a
+        new event); the log line carries the attributed ones: the diff, and who and when."""
         for control, control_results in results.items():
             if not control.startswith("DRIFT-"):
                 continue
@@ -184,11 +204,45 @@ class Daemon:
             for change, count in report.new_changes.items():
                 self.metrics.drift_event(control, scope, change, count)
             if report.new_items:
-                log.warning(
-                    "drift_detected", scope=scope, control=control, changes=[r.reason for r in report.new_items]
-                )
+                new = {(r.resource, r.subject) for r in report.new_items}
+                changes = [r.reason for r in attributed[control] if (r.resource, r.subject) in new]
+                log.warning("drift_detected", scope=scope, control=control, changes=changes)
             if report.resolved:
                 log.info("drift_resolved", scope=scope, control=control, items=report.resolved)
+
+    def _make_poller(self, config: Config) -> AuditPoller | None:
+        """Event-driven re-checks need drift controls somewhere and clients to read the log."""
+        wants = any(c.meta.area is Area.DRIFT for plan in self._plans.values() for c in plan.controls)
+        if not wants or self._runtime.clients is None:
+            return None
+        return AuditPoller(
+            self._runtime.clients,
+            scopes=lambda: sorted(self._plans),
+            on_change=self._on_audit_event,
+            interval=config.drift.audit_poll_interval.total_seconds(),
+            observer=self.metrics,
+            call_timeout=config.gcp.call_timeout.total_seconds(),
+        )
+
+    def _on_audit_event(self, event: AuditEvent) -> None:
+        """A watched change in the Admin Activity log: remember who/when, re-check the scope now."""
+        with self._lock:
+            known = event.scope in self._plans
+            self._events.setdefault(event.scope, deque(maxlen=_EVENTS_KEPT)).append(event)
+        log.info(
+            "audit_event",
+            scope=event.scope,
+            method=event.method,
+            resource=event.resource_name,
+            principal=event.principal,
+            at=event.timestamp.isoformat(),
+        )
+        if known:
+            self.scheduler.request_run(event.scope)
+
+    def _recent_events(self, scope: str) -> list[AuditEvent]:
+        with self._lock:
+            return list(self._events.get(scope, ()))
 
     def _report_stale_risks(self, config: Config) -> None:
         states = self.store.states()

@@ -60,4 +60,9 @@ def build_runtime(config: Config, *, endpoint: str | None, mode: str) -> Runtime
     preload_clients()
     clients = make_clients(endpoint)
     stuck = StuckCalls()
-    return Runtime(collect=make_collect(clients, collect_settings(config), stuck), stuck_calls=stuck.busy, mode=mode)
+    return Runtime(
+        collect=make_collect(clients, collect_settings(config), stuck),
+        stuck_calls=stuck.busy,
+        mode=mode,
+        clients=clients,
+    )

@@ -1,0 +1,51 @@
+"""Who made a drifted change, and when: DRIFT results joined with Admin Activity audit events.
+
+Pure: the daemon keeps the recent events per scope (from the audit poller) and calls
+`attribute` on a run's DRIFT results before storing them, so `/results` and the drift log
+line say "changed by sre@example.be at …". A result with no matching event is unchanged:
+the audit log may be late, and the next run tries again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+
+from checks.model import Result, Verdict
+from monitor.auditpoll import AuditEvent
+
+_COMPUTE = "//compute.googleapis.com/"
+_CRM = "//cloudresourcemanager.googleapis.com/"
+
+
+def _resource_name(result: Result) -> str:
+    """`projects/p/global/firewalls/f` from `//compute.googleapis.com/projects/p/...`."""
+    for prefix in (_COMPUTE, _CRM):
+        if result.resource.startswith(prefix):
+            return result.resource[len(prefix) :]
+    return result.resource
+
+
+def _matches(result: Result, event: AuditEvent) -> bool:
+    name = _resource_name(result)
+    if result.control == "DRIFT-02":  # grants: the project's SetIamPolicy
+        return event.area == "iam" and event.resource_name == name
+    if result.control == "DRIFT-03":  # a disk's attachments, or a schedule it uses
+        return event.area == "backup" and (event.resource_name == name or "/resourcePolicies/" in event.resource_name)
+    return event.resource_name == name
+
+
+def attribute(results: Sequence[Result], events: Iterable[AuditEvent]) -> list[Result]:
+    """Append the latest matching audit event (who, when, which method) to each drifted result."""
+    recent = sorted(events, key=lambda e: e.timestamp)
+    attributed: list[Result] = []
+    for result in results:
+        event = next((e for e in reversed(recent) if _matches(result, e)), None)
+        if result.verdict is not Verdict.FAIL or event is None:
+            attributed.append(result)
+            continue
+        who = event.principal or "an unknown principal"
+        when = event.timestamp.isoformat().replace("+00:00", "Z")
+        note = f"; changed by {who} at {when} ({event.method}, Admin Activity audit log)"
+        attributed.append(replace(result, reason=result.reason + note))
+    return attributed
