@@ -1,0 +1,141 @@
+"""deploy/grafana: the dashboard is the generator's output, well formed, and every query in it parses on
+a real Prometheus and uses only what the daemon exports."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+
+from tests.deploy import promql
+from tests.deploy.conftest import DASHBOARD, DASHBOARD_SCRIPT, Prometheus
+from tests.deploy.exported import exported_samples
+from tests.deploy.test_alert_rules import check_names_and_labels
+
+# What Grafana puts in place of its variables; `.*` is the dashboard's "All" value.
+SUBSTITUTIONS = {
+    "scope": ".*",
+    "area": ".*",
+    "__rate_interval": "5m",
+    "__interval": "1m",
+    "__range": "1h",
+    "__range_s": "3600",
+    "__range_ms": "3600000",
+}
+
+
+def substitute(expr: str) -> str:
+    out = re.sub(r"\$\{(\w+)(?::\w+)?\}|\$(\w+)", lambda m: SUBSTITUTIONS[m.group(1) or m.group(2)], expr)
+    assert "$" not in out, out
+    return out
+
+
+def dashboard() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(DASHBOARD.read_text(encoding="utf-8"))
+    return loaded
+
+
+def panels() -> list[dict[str, Any]]:
+    return [p for p in dashboard()["panels"] if p["type"] != "row"]
+
+
+def expressions() -> list[tuple[str, str]]:
+    """(panel title / refId, expression after substitution) for every query and variable."""
+    out = [(f"{p['title']}/{t['refId']}", substitute(t["expr"])) for p in panels() for t in p["targets"]]
+    for var in dashboard()["templating"]["list"]:
+        if var["type"] == "query":
+            out.append((f"${var['name']}", substitute(promql.label_values_selector(var["query"]))))
+    return out
+
+
+def test_the_json_is_the_generators_output() -> None:
+    done = subprocess.run(
+        [sys.executable, str(DASHBOARD_SCRIPT), "--check"], capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_shape() -> None:
+    d = dashboard()
+    assert d["uid"] == "controlwatch" and d["title"]
+    names = {v["name"]: v for v in d["templating"]["list"]}
+    assert {"scope", "area"} <= set(names)
+    for name in ("scope", "area"):
+        assert names[name]["type"] == "query" and names[name]["includeAll"] and names[name]["allValue"] == ".*"
+    ids = [p["id"] for p in d["panels"]]
+    assert len(ids) == len(set(ids)), "panel ids are unique"
+    rows = [p["title"] for p in d["panels"] if p["type"] == "row"]
+    assert rows == [
+        "Overview by area and scope",
+        "Failing and erroring controls",
+        "Drift",
+        "Accepted risks (exceptions)",
+        "controlwatch health",
+        "Evidence ledger",
+    ]
+    for p in d["panels"]:
+        pos = p["gridPos"]
+        assert 0 <= pos["x"] and pos["x"] + pos["w"] <= 24, p["title"]
+
+
+def test_every_panel_has_a_query() -> None:
+    for p in panels():
+        assert p["targets"], p["title"]
+        for t in p["targets"]:
+            assert t["expr"].strip() and t["refId"], p["title"]
+            assert t["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
+
+
+def test_the_panels_the_issue_asks_for() -> None:
+    exprs = " ".join(t["expr"] for p in panels() for t in p["targets"])
+    for needle in (
+        "controlwatch_control_status",
+        "controlwatch_drift_active",
+        "increase(controlwatch_drift_events_total",
+        "controlwatch_control_excepted_resources",
+        "controlwatch_exceptions_stale",
+        "time() - controlwatch_scheduler_heartbeat_timestamp_seconds",
+        "controlwatch_scheduler_job_events_total",
+        "controlwatch_api_requests_total",
+        "controlwatch_api_retries_total",
+        "histogram_quantile(0.95, sum by (kind, le) (rate(controlwatch_collection_duration_seconds_bucket",
+        "controlwatch_run_deadline_exceeded_total",
+        "controlwatch_build_info",
+        "controlwatch_evidence_chain_length",
+        "controlwatch_evidence_last_checkpoint_timestamp_seconds",
+    ):
+        assert needle in exprs, needle
+    for p in panels():  # per-control panels follow the scope variable
+        for t in p["targets"]:
+            if "scope" in exported_labels(t["expr"]):
+                assert 'scope=~"$scope"' in t["expr"], p["title"]
+
+
+def exported_labels(expr: str) -> set[str]:
+    return set().union(*(exported_samples()[s.name] for s in promql.usage(substitute(expr)).selectors))
+
+
+@pytest.mark.parametrize(("where", "expr"), expressions(), ids=[w for w, _ in expressions()])
+def test_every_query_uses_only_exported_metrics_and_labels(where: str, expr: str) -> None:
+    check_names_and_labels(expr)
+
+
+@pytest.mark.slow
+def test_every_query_parses_on_a_real_prometheus(prometheus: Prometheus) -> None:
+    failures = {}
+    for where, expr in expressions():
+        answer = prometheus.query(expr)
+        if answer.get("status") != "success":
+            failures[where] = (expr, answer.get("errorType"), answer.get("error"))
+    assert failures == {}
+
+
+@pytest.mark.slow
+def test_the_real_prometheus_rejects_bad_promql(prometheus: Prometheus) -> None:
+    """Negative control: the check above can fail."""
+    answer = prometheus.query('sum by (scope (controlwatch_control_status{job="controlwatch"})')
+    assert answer["status"] == "error" and answer["errorType"] == "bad_data"
