@@ -26,7 +26,7 @@ ALERTMANAGER_EXAMPLE = ROOT / "deploy" / "alertmanager" / "alertmanager.example.
 DASHBOARD = ROOT / "deploy" / "grafana" / "controlwatch-dashboard.json"
 DASHBOARD_SCRIPT = ROOT / "deploy" / "grafana" / "generate_dashboard.py"
 RUNBOOKS = ROOT / "deploy" / "runbooks"
-ONCALL = ROOT / "docs" / "oncall.md"
+ONCALL = ROOT / "README.md"  # the on-call section lives in the README
 RUNBOOK_BASE = "https://github.com/example/controlwatch/blob/main/deploy/runbooks/"
 
 READY_TIMEOUT = 30.0

@@ -1,4 +1,4 @@
-"""deploy/runbooks and docs/oncall.md: one runbook per alert and no orphan, each complete; the on-call
+"""deploy/runbooks and the README's on-call section: one runbook per alert and no orphan, each complete; the on-call
 section lists every alert with its severity and runbook; metric names in prose are real ones."""
 
 from __future__ import annotations
@@ -43,10 +43,10 @@ def test_oncall_section_lists_every_alert() -> None:
     rows = {m.group(1): m.group(0) for m in re.finditer(r"^\| (\w+) \| .*$", text, re.MULTILINE)}
     for alert in alert_names():
         assert alert in rows, alert
-        assert f"(../deploy/runbooks/{alert}.md)" in rows[alert]
+        assert f"(deploy/runbooks/{alert}.md)" in rows[alert]
         for severity in severities(alert):
             assert f"`{severity}`" in rows[alert], (alert, severity)
-    for link in re.findall(r"\]\((\.\./[^)]+)\)", text):
+    for link in re.findall(r"\]\((deploy/[^)]+)\)", text):
         assert (ONCALL.parent / link).resolve().is_file(), link
 
 
@@ -63,4 +63,5 @@ def test_oncall_section_lists_every_alert() -> None:
 )
 def test_metric_names_in_prose_are_exported(path: Path) -> None:
     for name in set(re.findall(r"\bcontrolwatch_[a-z0-9_]*[a-z0-9]\b", path.read_text(encoding="utf-8"))):
-        assert name in exported_samples(), f"{name} in {path.name} is not exported by the daemon"
+        samples = exported_samples()
+        assert name in samples or f"{name}_bucket" in samples, f"{name} in {path.name} is not exported by the daemon"
