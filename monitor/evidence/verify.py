@@ -1,0 +1,422 @@
+"""Verification of a ledger file: every hash, link, seq, checkpoint and prune anchor.
+
+What `verify_ledger` detects (each names the FIRST bad record and why):
+- a record whose seq, kind, time or body was edited (its hash no longer matches), or
+  whose hash was recomputed after an edit (the next record's `prev_hash` no longer
+  links), or whose stored form is not canonical JSON;
+- a deleted record anywhere before the head (a hole in the seqs, a broken link);
+- an inserted or reordered record (seqs are hashed, so renumbering breaks hashes);
+- time going backwards (the ledger never writes that);
+- a checkpoint that does not match the chain at its seq, or whose Ed25519 signature does
+  not verify with the given public keys (unknown key ids fail too): so a chain
+  rewritten consistently by someone without the private key is caught at the first
+  checkpoint after the change;
+- records missing at the start without a validly signed prune anchor accounting for
+  them (pruning by someone without the key), or a start that does not link to the
+  anchor's hash;
+- truncation, but ONLY against a retained checkpoint (`retained=`: one kept elsewhere,
+  e.g. in the Cloud Logging copy, an earlier export, or a monitoring system).
+
+What it cannot detect, by construction:
+- Records after the last checkpoint are "not yet anchored": deleting them, or appending
+  forged ones at the tail, leaves a consistent chain. They are reported as such.
+- Deleting the tail *including* the last checkpoints (truncation) leaves a shorter,
+  valid chain, unless a later checkpoint was retained outside the ledger.
+- Without public keys, signatures are not checked, and a consistent rewrite of the
+  whole chain passes; the report says signatures were not checked.
+- The holder of the private key (e.g. the administrator of the host the daemon runs on,
+  if the key lives there) can rewrite and re-sign anything. Only copies outside their
+  reach (a locked Cloud Logging bucket, exported checkpoints) defend against them.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from monitor.evidence.canonical import canonical_json, format_time, parse_time
+from monitor.evidence.checkpoint import Checkpoint
+from monitor.evidence.prune import PruneAnchor
+from monitor.evidence.records import GENESIS, KINDS, Record
+
+__all__ = ["Problem", "Report", "verify_ledger"]
+
+MAX_PROBLEMS = 100
+FUTURE_SLACK = timedelta(minutes=5)
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One finding: the record it is about (None: not about one record) and why."""
+
+    seq: int | None
+    reason: str
+
+    def __str__(self) -> str:
+        return f"record {self.seq}: {self.reason}" if self.seq is not None else self.reason
+
+    def to_json(self) -> dict[str, Any]:
+        return {"seq": self.seq, "reason": self.reason}
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """Outcome of a verification; `ok` means no problem was found (read `notes` too)."""
+
+    source: str
+    records: int
+    first_seq: int | None
+    last_seq: int | None
+    head_hash: str | None
+    checkpoints: int
+    anchored_through: int | None  # seq of the last valid checkpoint record
+    signatures_checked: bool
+    problems: tuple[Problem, ...] = ()
+    problems_total: int = 0
+    notes: tuple[str, ...] = ()
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.problems_total == 0
+
+    @property
+    def first_bad(self) -> Problem | None:
+        return self.problems[0] if self.problems else None
+
+    @property
+    def unanchored(self) -> int:
+        """Records after the last valid checkpoint (not yet covered by a signature)."""
+        if self.last_seq is None:
+            return 0
+        if self.anchored_through is None:
+            return self.records
+        return self.last_seq - self.anchored_through
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "ok": self.ok,
+            "source": self.source,
+            "records": self.records,
+            "first_seq": self.first_seq,
+            "last_seq": self.last_seq,
+            "head_hash": self.head_hash,
+            "checkpoints": self.checkpoints,
+            "anchored_through": self.anchored_through,
+            "unanchored": self.unanchored,
+            "signatures_checked": self.signatures_checked,
+            "first_bad": self.first_bad.to_json() if self.first_bad else None,
+            "problems": [p.to_json() for p in self.problems],
+            "problems_total": self.problems_total,
+            "notes": list(self.notes),
+            **dict(self.extra),
+        }
+
+    def summary(self) -> str:
+        """A few lines for people (the CLI prints this)."""
+        lines = [
+            f"{self.source}: {'OK' if self.ok else 'FAILED'}: {self.records} records"
+            + (f" (seq {self.first_seq}..{self.last_seq})" if self.first_seq is not None else ""),
+        ]
+        if self.first_bad is not None:
+            lines.append(f"first bad: {self.first_bad}")
+            if self.problems_total > 1:
+                lines.append(f"{self.problems_total} problems in all")
+        signed = "" if self.signatures_checked else " (signatures NOT checked: no public key given)"
+        if self.anchored_through is not None:
+            lines.append(f"anchored by {self.checkpoints} checkpoints through seq {self.anchored_through}{signed}")
+        else:
+            lines.append(f"no valid checkpoint{signed}")
+        if self.unanchored:
+            lines.append(f"{self.unanchored} records after the last checkpoint are not yet anchored")
+        lines.extend(self.notes)
+        return "\n".join(lines)
+
+
+class ProblemList:
+    """Collects problems in seq order, keeping the first MAX_PROBLEMS and counting all."""
+
+    def __init__(self) -> None:
+        self.kept: list[Problem] = []
+        self.total = 0
+
+    def add(self, seq: int | None, reason: str, *, first: bool = False) -> None:
+        self.total += 1
+        problem = Problem(seq, reason)
+        if first:
+            self.kept.insert(0, problem)
+            del self.kept[MAX_PROBLEMS:]
+        elif len(self.kept) < MAX_PROBLEMS:
+            self.kept.append(problem)
+
+
+def problem_order(problem: Problem) -> tuple[int, int]:
+    """Problems about a record first, by seq; problems about the whole file after them."""
+    return (1, 0) if problem.seq is None else (0, problem.seq)
+
+
+def check_record_fields(record: Record) -> str | None:
+    """Kind, time and body well-formed and canonical; None if so, else why not."""
+    if record.kind not in KINDS:
+        return f"unknown kind {record.kind!r}"
+    try:
+        parse_time(record.time)
+    except ValueError as exc:
+        return str(exc)
+    try:
+        parsed = json.loads(record.body)
+    except ValueError:
+        return "body is not JSON"
+    if not isinstance(parsed, dict):
+        return "body is not a JSON object"
+    if canonical_json(parsed) != record.body:
+        return "body is not in canonical JSON form"
+    return None
+
+
+def _open(path: Path) -> sqlite3.Connection:
+    if not path.exists():
+        raise FileNotFoundError(f"no evidence ledger at {path}")
+    conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=10)
+    try:
+        conn.execute("SELECT 1 FROM records LIMIT 1").fetchall()
+        return conn
+    except sqlite3.Error:
+        conn.close()
+    # A WAL database cannot always be opened with mode=ro (no -shm yet, read-only
+    # directory): read it through an ordinary connection, which this module never writes with.
+    return sqlite3.connect(path, isolation_level=None, timeout=10)
+
+
+def verify_ledger(
+    path: str | Path,
+    public_keys: Mapping[str, Ed25519PublicKey] | None = None,
+    *,
+    retained: Iterable[Checkpoint] = (),
+    since: tuple[int, str] | None = None,
+) -> Report:
+    """Verify the ledger at `path` in one read snapshot (concurrent appends are not seen).
+
+    `public_keys` maps key ids to Ed25519 public keys (several: key rotation); None skips
+    signature checks and says so. `retained` are checkpoints kept outside the ledger: each
+    must verify and match the record at its seq, which is what catches truncation.
+    `since=(seq, hash)` resumes from a record an earlier verification found good (the
+    daemon's periodic self-check): records before it are not read; if it was pruned
+    since, the whole ledger is verified.
+    """
+    path = Path(path)
+    try:
+        return _verify_file(path, public_keys, list(retained), since)
+    except sqlite3.Error as exc:
+        # A file SQLite cannot read is a failed verification, not a crash of the verifier.
+        problems = ProblemList()
+        problems.add(None, f"the ledger cannot be read: {exc}")
+        return Report(
+            source=str(path),
+            records=0,
+            first_seq=None,
+            last_seq=None,
+            head_hash=None,
+            checkpoints=0,
+            anchored_through=None,
+            signatures_checked=public_keys is not None,
+            problems=tuple(problems.kept),
+            problems_total=problems.total,
+        )
+
+
+def _verify_file(
+    path: Path,
+    public_keys: Mapping[str, Ed25519PublicKey] | None,
+    retained: list[Checkpoint],
+    since: tuple[int, str] | None,
+) -> Report:
+    conn = _open(path)
+    try:
+        conn.execute("BEGIN")  # one snapshot for the whole walk
+        start = 1
+        if since is not None:
+            row = conn.execute("SELECT hash FROM records WHERE seq = ?", (since[0],)).fetchone()
+            if row is not None:
+                start = since[0]
+        cursor = conn.execute(
+            "SELECT seq, kind, time, body, prev_hash, hash FROM records WHERE seq >= ? ORDER BY seq", (start,)
+        )
+        rows = (Record(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5])) for r in cursor)
+        report = _walk(str(path), rows, public_keys, retained, since if start > 1 else None)
+        conn.execute("COMMIT")
+    finally:
+        conn.close()
+    return report
+
+
+def _walk(
+    source: str,
+    rows: Iterable[Record],
+    public_keys: Mapping[str, Ed25519PublicKey] | None,
+    retained: list[Checkpoint],
+    since: tuple[int, str] | None,
+) -> Report:
+    problems = ProblemList()
+    notes: list[str] = []
+    retained_at: dict[int, Checkpoint] = {}
+    for kept in retained:
+        reason = kept.check_signature(public_keys) if public_keys is not None else None
+        if reason is not None:
+            problems.add(kept.seq, f"retained checkpoint: {reason}")
+        else:
+            retained_at[kept.seq] = kept
+    anchors: dict[int, tuple[int, PruneAnchor, bool]] = {}  # pruned_through -> (seq, anchor, valid)
+    first: Record | None = None
+    prev: Record | None = None
+    count = 0
+    checkpoints = 0
+    anchored_through: int | None = None
+
+    for record in rows:
+        count += 1
+        if first is None:
+            first = record
+            if since is not None and record.hash != since[1]:
+                problems.add(record.seq, "hash differs from the one an earlier verification found good")
+        bad_fields = check_record_fields(record)
+        if bad_fields is not None:
+            problems.add(record.seq, bad_fields)
+        elif record.computed_hash() != record.hash:
+            problems.add(record.seq, "hash mismatch: its seq, kind, time or body was changed after it was written")
+        if prev is not None:
+            if record.seq != prev.seq + 1:
+                problems.add(
+                    record.seq,
+                    f"records {prev.seq + 1}..{record.seq - 1} are missing (deleted)"
+                    if record.seq > prev.seq + 1
+                    else f"seq {record.seq} after {prev.seq}: not in order",
+                )
+            elif record.prev_hash != prev.hash:
+                problems.add(
+                    record.seq,
+                    f"prev_hash does not match the hash of record {prev.seq}: "
+                    "that record (or this link) was changed, replaced or reordered",
+                )
+            if record.time < prev.time:
+                problems.add(record.seq, f"time {record.time} is before the previous record's {prev.time}")
+        elif since is None and record.seq == 1 and record.prev_hash != GENESIS:
+            problems.add(record.seq, "record 1 must link to the genesis hash (64 zeros)")
+        if record.kind == "checkpoint" and bad_fields is None:
+            if _check_checkpoint(record, prev, public_keys, problems):
+                checkpoints += 1
+                # It signs every record before it, and its own fields (seq, time, key, head).
+                anchored_through = record.seq
+        elif record.kind == "prune_anchor" and bad_fields is None:
+            try:
+                anchor = PruneAnchor.from_json(record.data)
+            except ValueError as exc:
+                problems.add(record.seq, f"malformed prune anchor: {exc}")
+            else:
+                reason = anchor.check_signature(public_keys) if public_keys is not None else None
+                if reason is not None:
+                    problems.add(record.seq, reason)
+                anchors[anchor.pruned_through] = (record.seq, anchor, reason is None)
+        outside = retained_at.get(record.seq)
+        if outside is not None:
+            del retained_at[record.seq]
+            if outside.head_hash != record.hash:
+                problems.add(record.seq, "hash differs from the one a retained checkpoint signed")
+        prev = record
+
+    if first is not None and since is None and first.seq > 1:
+        _check_start(first, anchors, problems)
+    for seq in sorted(retained_at):
+        if first is not None and seq < first.seq:
+            notes.append(f"retained checkpoint for seq {seq} predates the ledger's first record {first.seq}")
+        else:
+            end = prev.seq if prev is not None else 0
+            problems.add(
+                seq,
+                f"a retained checkpoint signs seq {seq}, but the ledger ends at seq {end}: "
+                "records were removed from the tail (truncation)",
+            )
+    if count == 0:
+        notes.append("the ledger is empty")
+    elif prev is not None and prev.time > format_time(datetime.now(UTC) + FUTURE_SLACK):
+        notes.append(f"the head is stamped {prev.time}, in the future: the writer's clock ran ahead")
+    if since is not None:
+        notes.append(f"records before seq {since[0]} were verified earlier and not read again")
+    if public_keys is None:
+        notes.append("signatures were not checked (no public key given): a consistent rewrite of the chain would pass")
+    problems.kept.sort(key=problem_order)
+    return Report(
+        source=source,
+        records=count,
+        first_seq=first.seq if first is not None else None,
+        last_seq=prev.seq if prev is not None else None,
+        head_hash=prev.hash if prev is not None else None,
+        checkpoints=checkpoints,
+        anchored_through=anchored_through,
+        signatures_checked=public_keys is not None,
+        problems=tuple(problems.kept),
+        problems_total=problems.total,
+        notes=tuple(notes),
+    )
+
+
+def _check_checkpoint(
+    record: Record,
+    prev: Record | None,
+    public_keys: Mapping[str, Ed25519PublicKey] | None,
+    problems: ProblemList,
+) -> bool:
+    """A checkpoint must sign exactly its predecessor, at its own time, with a known key."""
+    try:
+        checkpoint = Checkpoint.from_json(record.data)
+    except ValueError as exc:
+        problems.add(record.seq, f"malformed checkpoint: {exc}")
+        return False
+    if checkpoint.seq != record.seq - 1 or checkpoint.head_hash != record.prev_hash:
+        problems.add(
+            record.seq,
+            f"checkpoint signs seq {checkpoint.seq} / hash {checkpoint.head_hash[:16]}…, "
+            f"which is not the record before it (seq {record.seq - 1} / {record.prev_hash[:16]}…)",
+        )
+        return False
+    if prev is not None and prev.seq == checkpoint.seq and prev.hash != checkpoint.head_hash:
+        problems.add(record.seq, f"checkpoint does not match the hash of record {prev.seq}")
+        return False
+    if checkpoint.time != record.time:
+        problems.add(record.seq, "checkpoint's signed time differs from the record's time")
+        return False
+    if public_keys is not None:
+        reason = checkpoint.check_signature(public_keys)
+        if reason is not None:
+            problems.add(record.seq, f"checkpoint {reason}")
+            return False
+    return True
+
+
+def _check_start(first: Record, anchors: Mapping[int, tuple[int, PruneAnchor, bool]], problems: ProblemList) -> None:
+    """A chain that does not start at seq 1 must start where a valid prune anchor says."""
+    entry = anchors.get(first.seq - 1)
+    missing = f"records 1..{first.seq - 1} are missing"
+    if entry is None:
+        problems.add(first.seq, f"{missing} and no prune anchor accounts for them", first=True)
+        return
+    anchor_seq, anchor, valid = entry
+    if not valid:
+        problems.add(
+            first.seq,
+            f"{missing}; the prune anchor (record {anchor_seq}) claiming them is not validly signed",
+            first=True,
+        )
+    elif anchor.pruned_hash != first.prev_hash:
+        problems.add(
+            first.seq,
+            f"does not link to the hash of the last pruned record named by the prune anchor (record {anchor_seq})",
+            first=True,
+        )
