@@ -16,7 +16,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -202,7 +202,7 @@ def run(config_path: str | None, demo: bool, listen: str | None, grace: float) -
     try:
         config = _with(config, endpoint=endpoint, listen=listen)
         runtime = _runtime(build_runtime, config, endpoint, "demo" if demo else "live")
-        daemon = Daemon(config, default_registry(), runtime)
+        daemon = Daemon(config, default_registry(), runtime, evidence=_evidence_factory(config, runtime, demo))
 
         def reload() -> Config:
             return _with(load_config(path, known_controls=default_registry().ids()), endpoint=endpoint, listen=listen)
@@ -213,6 +213,41 @@ def run(config_path: str | None, demo: bool, listen: str | None, grace: float) -
         for item in stack:
             item.__exit__(None, None, None)
     _exit_abandoning_stuck_threads()
+
+
+def _evidence_factory(config: Config, runtime: Any, demo: bool) -> Callable[[Any], Any]:
+    """How the daemon's evidence writer is built: the ledger, the signing key, the Cloud Logging copy."""
+    from monitor.evidence import LedgerError, demo_key, load_signing_key
+    from monitor.evidencecopy import CloudCopy
+    from monitor.evidencewriter import EvidenceWriter
+
+    evidence = config.evidence
+    try:
+        key = load_signing_key(evidence.signing_key_file) if evidence.signing_key_file else None
+    except (OSError, ValueError) as exc:
+        raise UsageFailure(f"evidence.signing_key_file: {evidence.signing_key_file}: {exc}") from None
+    if key is None and demo:
+        key = demo_key()
+
+    def build(metrics: Any) -> EvidenceWriter:
+        copy = None
+        if evidence.cloud_logging:
+            copy = CloudCopy(
+                runtime.clients.get("logging"), evidence.cloud_logging, metrics, on_failure=metrics.evidence_write_error
+            )
+        try:
+            return EvidenceWriter(
+                evidence.path,
+                metrics,
+                key=key,
+                checkpoint_interval=evidence.checkpoint_interval,
+                retention=timedelta(days=evidence.retention_days),
+                copy=copy,
+            )
+        except (LedgerError, OSError) as exc:
+            raise UsageFailure(f"evidence.path: {evidence.path}: cannot open the ledger: {exc}") from None
+
+    return build
 
 
 def _runtime(build: Callable[..., Any], config: Config, endpoint: str | None, mode: str) -> Any:

@@ -8,11 +8,12 @@ stand-in without knowing which.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
@@ -29,6 +30,16 @@ from monitor.baseline import BaselineStore, default_path
 from monitor.collect.observer import ApiObserver
 from monitor.config import Config
 from monitor.drifttrack import DriftTracker
+from monitor.evidence.bodies import (
+    bodies_from_run,
+    config_reload_body,
+    daemon_start_body,
+    daemon_stop_body,
+    digest,
+    exceptions_changed_body,
+    sweep_population_body,
+)
+from monitor.evidencewriter import EvidenceWriter
 from monitor.httpserver import MetricsServer
 from monitor.metrics import Metrics
 from monitor.plans import build_plans, risks_from
@@ -63,6 +74,7 @@ class Daemon:
         *,
         heartbeat_interval: float = 5.0,
         baselines: BaselineStore | None = None,
+        evidence: Callable[[Metrics], EvidenceWriter] | None = None,
     ) -> None:
         self._registry = registry
         self._runtime = runtime
@@ -76,6 +88,7 @@ class Daemon:
         self.store = ResultStore()
         self.metrics = Metrics(self.store, version=__version__, mode=runtime.mode)
         self.server = MetricsServer(config.metrics.listen, self.metrics, self.store)
+        self._evidence = evidence(self.metrics) if evidence is not None else None
         self.scheduler = ScopeScheduler(
             self.run_scope,
             workers=min(max(2, len(self._plans)), 8),
@@ -92,6 +105,23 @@ class Daemon:
             return self._config
 
     def start(self) -> None:
+        if self._evidence is not None:
+            self._evidence.start()
+            self._record(
+                [
+                    (
+                        "daemon_start",
+                        daemon_start_body(
+                            version=__version__,
+                            mode=self._runtime.mode,
+                            config_digest=config_digest(self._config),
+                            scopes=sorted(self._plans),
+                            pid=os.getpid(),
+                        ),
+                    )
+                ]
+            )
+            self._record_population()
         self.server.start()
         self.scheduler.start()
         if self._poller is not None:
@@ -119,6 +149,15 @@ class Daemon:
         observer: ApiObserver = self.metrics
         baseline = self._baseline_for(plan)
         run = run_scope(plan, self._runtime.collect, observer, baseline=baseline)
+        self._record(
+            bodies_from_run(
+                run,
+                plan,
+                controlwatch_version=__version__,
+                source=self._runtime.mode,
+                interval=config.schedule.interval,
+            )
+        )
         metas = {c.meta.id: c.meta for c in plan.controls}
         events = self._recent_events(scope)
         attributed = {
@@ -146,9 +185,18 @@ class Daemon:
         except Exception as exc:  # ConfigError or a bug: either way the old config keeps running
             self.metrics.config_reload(False)
             log.error("config_reload_failed", error=str(exc))
+            self._record([("config_reload", config_reload_body(result="failure", error=str(exc)))])
             return False
+        old_risks = risks_from(self.config)
         self._configure(config, plans, first=False)
         self.metrics.config_reload(True)
+        entries: list[tuple[str, dict[str, Any]]] = [
+            ("config_reload", config_reload_body(result="success", config_digest=config_digest(config)))
+        ]
+        if risks_from(config) != old_risks:
+            entries.append(("exceptions_changed", exceptions_changed_body(old_risks, risks_from(config), by="SIGHUP")))
+        self._record(entries)
+        self._record_population()
         log.info("config_reloaded", scopes=sorted(plans))
         return True
 
@@ -162,6 +210,10 @@ class Daemon:
             time.sleep(0.05)
         left = sorted(self.scheduler.running())
         self.server.stop()
+        if self._evidence is not None:
+            reason = "signal" if not left else f"signal; abandoned runs: {', '.join(left)}"
+            self._record([("daemon_stop", daemon_stop_body(reason=reason, pid=os.getpid()))])
+            self._evidence.close(timeout=max(1.0, grace))
         log.info("daemon_stopped", abandoned_runs=left)
 
     def _configure(self, config: Config, plans: dict[str, ScopePlan], *, first: bool) -> None:
@@ -209,6 +261,19 @@ class Daemon:
                 log.warning("drift_detected", scope=scope, control=control, changes=changes)
             if report.resolved:
                 log.info("drift_resolved", scope=scope, control=control, items=report.resolved)
+
+    def _record(self, entries: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
+        if self._evidence is not None:
+            self._evidence.submit(entries)
+
+    def _record_population(self) -> None:
+        """Which scopes and controls are monitored from now on: "was every project checked on D?"."""
+        with self._lock:
+            plans, interval = dict(self._plans), self._config.schedule.interval
+        now = datetime.now(UTC)
+        controls = {scope: [c.meta.id for c in plan.controls] for scope, plan in plans.items()}
+        body = sweep_population_body(sorted(plans), now, now, controls=controls, interval=interval)
+        self._record([("sweep_population", body)])
 
     def _make_poller(self, config: Config) -> AuditPoller | None:
         """Event-driven re-checks need drift controls somewhere and clients to read the log."""
@@ -265,6 +330,11 @@ class Daemon:
                 ],
                 hint="remove or renew them in `exceptions:`",
             )
+
+
+def config_digest(config: Config) -> str:
+    """A digest of the effective configuration, so evidence says which config judged."""
+    return digest(config.model_dump(mode="json"))
 
 
 def serve(

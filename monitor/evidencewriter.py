@@ -1,0 +1,194 @@
+"""The daemon's evidence writer: appends off the scheduler's threads, checkpoints, self-checks.
+
+Scheduler threads only `submit()` (a queue put): the appends, signed checkpoints, the Cloud
+Logging copy, the periodic self-verification and the daily pruning all happen on this one
+writer thread, so a slow disk never holds a scope's run. A failed append is retried a few
+times, then counted (`controlwatch_evidence_write_errors_total`) and logged with what was
+lost; it never passes silently.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import structlog
+
+from monitor.evidence import Checkpointer, Ledger, Record, SigningKey, keyring, prune, verify_ledger
+from monitor.evidencecopy import CloudCopy
+from monitor.metrics import Metrics
+
+log = structlog.get_logger("controlwatch.evidence")
+Entry = tuple[str, Mapping[str, Any]]
+_RETRIES = 3
+_PRUNE_EVERY = timedelta(days=1)
+
+
+class EvidenceWriter:
+    def __init__(
+        self,
+        path: Path,
+        metrics: Metrics,
+        *,
+        key: SigningKey | None,
+        checkpoint_interval: timedelta,
+        retention: timedelta,
+        copy: CloudCopy | None = None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.path = path
+        self.ledger = Ledger(path)
+        self._metrics = metrics
+        self._key = key
+        self._checkpointer = Checkpointer(self.ledger, key) if key is not None else None
+        self._checkpoint_interval = checkpoint_interval
+        self._retention = retention
+        self._copy = copy
+        self._clock = clock
+        self._queue: queue.Queue[list[Entry] | None] = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._verified: tuple[int, str] | None = None
+        self._last_verify: datetime | None = None
+        self._last_prune: datetime | None = None
+        self._idle = threading.Event()
+        self._idle.set()
+
+    def start(self) -> None:
+        if self._key is None:
+            log.warning(
+                "evidence_unsigned",
+                message="evidence.signing_key_file is not set: the ledger is hash-chained but no checkpoint is "
+                "signed, so a rewrite of the whole chain cannot be told apart (ControlwatchEvidenceCheckpointMissing)",
+            )
+        elif self._key.test_key:
+            log.warning("evidence_test_key", message="checkpoints are signed with the bundled TEST key (demo only)")
+        head = self.ledger.head()
+        self._metrics.evidence_appended(self.ledger.length(), records=0)
+        if head is not None and head.kind == "checkpoint":
+            self._metrics.evidence_checkpoint(datetime.fromisoformat(head.time.replace("Z", "+00:00")).timestamp())
+        self._thread = threading.Thread(target=self._loop, name="evidence-writer", daemon=True)
+        self._thread.start()
+
+    def submit(self, entries: Sequence[Entry]) -> None:
+        """Queue records for appending (never blocks the caller)."""
+        if entries:
+            self._idle.clear()
+            self._queue.put(list(entries))
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until everything submitted so far is appended (for tests and shutdown)."""
+        return self._idle.wait(timeout)
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Append what is queued, sign the head, send the last copies, stop the thread."""
+        self._queue.put(None)
+        if self._thread is not None:
+            self._thread.join(timeout)
+        if self._copy is not None and self._copy.pending:
+            log.error("evidence_copy_incomplete", pending=self._copy.pending, log_name="evidence.cloud_logging")
+        self.ledger.close()
+
+    # -- the writer thread -------------------------------------------------------------------
+
+    def _loop(self) -> None:
+        while True:
+            try:
+                batch = self._queue.get(timeout=1.0)
+            except queue.Empty:
+                self._housekeeping(final=False)
+                continue
+            if batch is None:
+                self._drain()
+                self._housekeeping(final=True)
+                self._idle.set()
+                return
+            self._append(batch)
+            self._housekeeping(final=False)
+            if self._queue.empty():
+                self._idle.set()
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                batch = self._queue.get_nowait()
+            except queue.Empty:
+                return
+            if batch is not None:
+                self._append(batch)
+
+    def _append(self, batch: list[Entry]) -> None:
+        for attempt in range(1, _RETRIES + 1):
+            try:
+                records = self.ledger.append_many(batch)
+            except Exception as exc:  # LedgerError or an OS error: counted, retried, then reported
+                self._metrics.evidence_write_error()
+                if attempt == _RETRIES:
+                    log.error(
+                        "evidence_lost",
+                        records=len(batch),
+                        kinds=sorted({kind for kind, _ in batch}),
+                        error=f"{type(exc).__name__}: {exc}",
+                    )
+                    return
+                time.sleep(0.2 * attempt)
+                continue
+            self._metrics.evidence_appended(records[-1].seq - self._first_seq() + 1, records=len(records))
+            self._send(records)
+            return
+
+    def _first_seq(self) -> int:
+        first = self.ledger.first()
+        return first.seq if first is not None else 1
+
+    def _send(self, records: Sequence[Record], *, force: bool = False) -> None:
+        if self._copy is not None:
+            self._copy.send(records, force=force)
+
+    def _housekeeping(self, *, final: bool) -> None:
+        now = self._clock()
+        try:
+            if self._checkpointer is not None:
+                record = (
+                    self._checkpointer.checkpoint(now)
+                    if final
+                    else self._checkpointer.maybe_checkpoint(now, self._checkpoint_interval)
+                )
+                if record is not None:
+                    self._metrics.evidence_checkpoint(now.timestamp())
+                    self._metrics.evidence_appended(self.ledger.length(), records=1)
+                    self._send([record])
+            if not final and (self._last_verify is None or now - self._last_verify >= self._checkpoint_interval):
+                self._self_verify(now)
+            if (
+                not final
+                and self._key is not None
+                and (self._last_prune is None or now - self._last_prune >= _PRUNE_EVERY)
+            ):
+                self._last_prune = now
+                result = prune(self.ledger, now - self._retention, self._key, now=now)
+                if result is not None:
+                    log.info("evidence_pruned", through=result.pruned_through, deleted=result.deleted)
+                    self._send([result.anchor])
+                    self._verified = None
+            if final:
+                self._send([], force=True)
+        except Exception as exc:  # housekeeping must never stop the writer
+            self._metrics.evidence_write_error()
+            log.error("evidence_housekeeping_failed", error=f"{type(exc).__name__}: {exc}")
+
+    def _self_verify(self, now: datetime) -> None:
+        self._last_verify = now
+        keys = keyring([self._key]) if self._key is not None else None
+        report = verify_ledger(self.path, keys, since=self._verified)
+        if report.ok:
+            if report.last_seq is not None and report.head_hash is not None:
+                self._verified = (report.last_seq, report.head_hash)
+            return
+        self._metrics.evidence_verify_failure()
+        bad = report.first_bad
+        log.error("evidence_verify_failed", first_bad=str(bad) if bad else None, problems=report.problems_total)
