@@ -311,6 +311,12 @@ def _exit_abandoning_stuck_threads() -> None:
     help="Approved baselines (JSON, as `controlwatch baseline show --format json` prints) for the DRIFT controls; "
     "default: the baseline store beside evidence.path.",
 )
+@click.option(
+    "--evidence",
+    "write_evidence",
+    is_flag=True,
+    help="Append this run to the evidence ledger at evidence.path (source: scenario or live).",
+)
 def check(
     config_path: str | None,
     scenario: str | None,
@@ -319,6 +325,7 @@ def check(
     scopes: tuple[str, ...],
     show_all: bool,
     baseline_file: str | None,
+    write_evidence: bool,
 ) -> None:
     """Run every scope once, print the results, exit 0 (ok), 1 (fail), 3 (error)."""
     registry = default_registry()
@@ -341,11 +348,12 @@ def check(
     configure_logging("error", stream=sys.stderr)
     if loaded is not None:
         with _standin(loaded, shift_time=False) as server:
-            now, results, notes = _check_once(
-                _with(config, endpoint=server.url), chosen, controls, loaded.now, baselines
-            )
+            now, runs, notes = _check_once(_with(config, endpoint=server.url), chosen, controls, loaded.now, baselines)
     else:
-        now, results, notes = _check_once(config, chosen, controls, None, baselines)
+        now, runs, notes = _check_once(config, chosen, controls, None, baselines)
+    results = [r for _, run in runs for control_results in run.results.values() for r in control_results]
+    if write_evidence:
+        _check_evidence(config, runs, "scenario" if loaded is not None else "live")
     if fmt == "json":
         click.echo(check_json(now, results, notes))
     else:
@@ -382,7 +390,7 @@ def _check_once(
     controls: tuple[str, ...],
     fixed_now: datetime | None,
     baselines: dict[str, Any],
-) -> tuple[datetime, list[Result], list[str]]:
+) -> tuple[datetime, list[tuple[Any, Any]], list[str]]:
     from monitor.collect.clients import CredentialsMissing, make_clients
     from monitor.collect.collector import StuckCalls
     from monitor.collect.observer import NullObserver
@@ -397,7 +405,7 @@ def _check_once(
     collect = make_collect(clients, collect_settings(config), StuckCalls(), fixed_now=fixed_now)
     plans = build_plans(config, default_registry(), only_controls=frozenset(controls) if controls else None)
     now = fixed_now or datetime.now(UTC)
-    results: list[Result] = []
+    runs: list[tuple[Any, Any]] = []
     notes: list[str] = []
     for scope in scopes:
         plan = plans[scope]
@@ -410,9 +418,30 @@ def _check_once(
                     f"(`controlwatch baseline approve --scope {scope}`)"
                 )
         run = run_scope(plan, collect, NullObserver(), now=now, baseline=baselines.get(scope))
-        for control_results in run.results.values():
-            results.extend(control_results)
-    return now, results, notes
+        runs.append((plan, run))
+    return now, runs, notes
+
+
+def _check_evidence(config: Config, runs: list[tuple[Any, Any]], source: str) -> None:
+    """`check --evidence`: the runs as `control_run` records, signed when a key is configured."""
+    from monitor.evidence import Checkpointer, Ledger, LedgerError, load_signing_key
+    from monitor.evidence.bodies import bodies_from_run
+
+    entries = [
+        entry
+        for plan, run in runs
+        for entry in bodies_from_run(run, plan, controlwatch_version=__version__, source=source)
+    ]
+    try:
+        ledger = Ledger(config.evidence.path)
+        try:
+            ledger.append_many(entries)
+            if config.evidence.signing_key_file:
+                Checkpointer(ledger, load_signing_key(config.evidence.signing_key_file)).checkpoint(datetime.now(UTC))
+        finally:
+            ledger.close()
+    except (LedgerError, OSError, ValueError) as exc:
+        raise UsageFailure(f"evidence.path: {config.evidence.path}: cannot record the run: {exc}") from None
 
 
 # --- catalogue and results ----------------------------------------------------------------------
@@ -459,10 +488,36 @@ def results(url: str, control: str | None, scope: str | None, show_all: bool, fm
     click.echo(check_table(rows, show_passing=show_all))
 
 
-def _register_subcommands() -> None:
-    from monitor.baseline_cli import baseline
+def _record_approval(approval: Any, config: Config) -> None:
+    """Every baseline approval is evidence: appended to the ledger at `evidence.path`."""
+    from monitor.evidence import Ledger
+    from monitor.evidence.bodies import baseline_approved_body
 
-    cli.add_command(baseline)
+    record = approval.to_evidence()
+    body = baseline_approved_body(
+        scope=record["scope"],
+        approver=record["approver"],
+        baseline_digest=digest_of(record["controls"]),
+        controls=list(record["controls"]),
+        note=f"approval {record['approval']} at {record['approved_at']}",
+    )
+    ledger = Ledger(config.evidence.path)
+    try:
+        ledger.append("baseline_approved", body)
+    finally:
+        ledger.close()
+
+
+def digest_of(value: Any) -> str:
+    from monitor.evidence.bodies import digest
+
+    return digest(value)
+
+
+def _register_subcommands() -> None:
+    from monitor.baseline_cli import make_baseline_group
+
+    cli.add_command(make_baseline_group(record=_record_approval))
 
 
 _register_subcommands()

@@ -198,3 +198,48 @@ def test_missing_credentials_with_a_config_exit_2_never_demo_data(
     code, out, err = invoke("check", "--config", str(config), "--format", "json")
     assert code == 2 and out == ""
     assert "credentials" in err.lower() and "Traceback" not in err
+
+
+def test_baseline_approval_is_recorded_as_evidence(tmp_path: Path) -> None:
+    from monitor.demo import DEMO_SCENARIO
+    from monitor.evidence import Ledger
+
+    config = tmp_path / "cw.yaml"
+    config.write_text(
+        f"scopes: {{projects: [{{id: ledger-clean}}]}}\nevidence: {{path: '{tmp_path / 'evidence.sqlite3'}'}}\n"
+    )
+    code, out, err = invoke(
+        "baseline", "approve", "--config", str(config), "--scenario", str(DEMO_SCENARIO), "--approver", "alice"
+    )
+    assert code == 0, err
+    ledger = Ledger(tmp_path / "evidence.sqlite3", create=False)
+    try:
+        [record] = [r for r in ledger.records() if r.kind == "baseline_approved"]
+    finally:
+        ledger.close()
+    assert record.data["approver"] == "alice" and record.data["scope"] == "ledger-clean"
+    assert record.data["controls"] == ["DRIFT-01", "DRIFT-02", "DRIFT-03"]
+
+
+def test_check_writes_evidence_only_when_asked(tmp_path: Path) -> None:
+    from monitor.evidence import Ledger, generate_key, keyring, verify_ledger
+
+    key = generate_key(tmp_path / "key.pem")
+    config = tmp_path / "cw.yaml"
+    config.write_text(
+        "scopes: {projects: [{id: example-shop}]}\n"
+        f"evidence: {{path: '{tmp_path / 'ev.sqlite3'}', signing_key_file: '{tmp_path / 'key.pem'}'}}\n"
+    )
+    args = ["check", "--scenario", str(scenario(tmp_path)), "--config", str(config), "--format", "json", *FW_ARGS]
+    invoke(*args)
+    assert not (tmp_path / "ev.sqlite3").exists()
+    invoke(*args, "--evidence")
+    ledger = Ledger(tmp_path / "ev.sqlite3", create=False)
+    try:
+        records = list(ledger.records())
+    finally:
+        ledger.close()
+    runs = [r.data for r in records if r.kind == "control_run"]
+    assert {r["control"] for r in runs} == set(FW) and {r["source"] for r in runs} == {"scenario"}
+    assert records[-1].kind == "checkpoint"
+    assert verify_ledger(tmp_path / "ev.sqlite3", keyring([key])).ok
