@@ -5,7 +5,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-DEB_PACKAGES := prometheus=2.42.0+ds-5+deb12u1 prometheus-alertmanager=0.25.0-1+b4
+DEB_PACKAGES := prometheus=2.42.0+ds-5+deb12u1 prometheus-alertmanager=0.25.0-1+b4 \
+	chromium=156.0.8078.108-1~deb12u1 chromium-driver=156.0.8078.108-1~deb12u1
 
 .PHONY: run test lint bench venv tools clean readme
 
@@ -17,11 +18,13 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 
 venv: $(STAMP)
 
-# Debian packages the tests drive for real (promtool, prometheus, amtool, alertmanager).
+# Debian packages the tests drive for real (promtool, prometheus, amtool, alertmanager, and
+# chromium with chromedriver for the HTML evidence report).
 # Pinned; if the mirror has moved past the pin (a Debian security update), the current
 # package of the same release is taken and a warning says so.
 tools:
-	@if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null; then \
+	@if ! command -v promtool >/dev/null || ! command -v amtool >/dev/null || \
+	  ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
 	  $(SUDO) apt-get update -qq && \
 	  { DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $(DEB_PACKAGES) || \
 	    { echo "warning: pinned $(DEB_PACKAGES) unavailable, installing the current packages"; \

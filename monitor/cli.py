@@ -516,8 +516,10 @@ def digest_of(value: Any) -> str:
 
 def _register_subcommands() -> None:
     from monitor.baseline_cli import make_baseline_group
+    from monitor.evidence_cli import evidence
 
     cli.add_command(make_baseline_group(record=_record_approval))
+    cli.add_command(evidence)
 
 
 _register_subcommands()
