@@ -86,3 +86,54 @@ def test_drift_lifecycle(standin: StandIn, make_daemon: MakeDaemon, tmp_path: Pa
         assert value(daemon, "controlwatch_drift_active", {"control": "DRIFT-01", "scope": SCOPE}) == 0
     finally:
         standin.load(original)
+
+
+def test_audit_event_triggers_a_recheck_and_names_who_changed_what(standin: StandIn, tmp_path: Path) -> None:
+    from google.auth.credentials import AnonymousCredentials
+    from google.cloud import compute_v1
+
+    from checks import default_registry
+    from monitor.collect import CollectSettings, make_clients
+    from monitor.daemon import Runtime
+    from monitor.runtime import make_collect
+    from tests.monitor.conftest import FAST_RETRY
+    from tests.tools import wait_until
+
+    original = yaml.safe_load(DEMO_SCENARIO.read_text())
+    clients = make_clients(standin.url)
+    stuck = StuckCalls()
+    collect = make_collect(clients, CollectSettings(call_timeout=1, run_deadline=5, retry=FAST_RETRY), stuck)
+    runtime = Runtime(collect=collect, stuck_calls=stuck.busy, clients=clients)
+    config = config_for([SCOPE], "drift: {audit_poll_interval: 200ms}", drift=True)
+    store = BaselineStore(tmp_path / "b.sqlite3")
+    daemon = Daemon(config, default_registry(), runtime, baselines=store)
+    approve(daemon, store)
+    daemon.start()
+    try:
+        assert wait_until(lambda: daemon.store.ready()[0], 20)
+        assert statuses(daemon)["DRIFT-01"] == "pass"
+        [project] = [p for p in original["projects"] if p["projectId"] == SCOPE]
+        rule = next(r for r in project["compute"]["firewalls"] if r.get("sourceRanges"))
+        firewalls = compute_v1.FirewallsClient(
+            credentials=AnonymousCredentials(), client_options={"api_endpoint": standin.url}
+        )
+        firewalls.patch(
+            project=SCOPE,
+            firewall=rule["name"],
+            firewall_resource=compute_v1.Firewall(source_ranges=["0.0.0.0/0"]),
+            metadata=[("x-standin-principal", "mallory@example.be")],
+        ).result(timeout=10)
+        # Not the hourly sweep: the audit event re-checks the scope at once.
+        assert wait_until(lambda: statuses(daemon)["DRIFT-01"] == "fail", 15)
+        [drifted] = [r for r in daemon.store.results(control="DRIFT-01", scope=SCOPE) if r.verdict.value == "fail"]
+        assert "sourceRanges" in drifted.reason
+        assert wait_until(
+            lambda: any(
+                "changed by mallory@example.be" in r.reason and "v1.compute.firewalls.patch" in r.reason
+                for r in daemon.store.results(control="DRIFT-01", scope=SCOPE)
+            ),
+            15,
+        )
+    finally:
+        daemon.stop(grace=2)
+        standin.load(original)
