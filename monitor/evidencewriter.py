@@ -27,6 +27,9 @@ log = structlog.get_logger("controlwatch.evidence")
 Entry = tuple[str, Mapping[str, Any]]
 _RETRIES = 3
 _PRUNE_EVERY = timedelta(days=1)
+# The self-check is incremental (from the last verified record) each checkpoint interval, and
+# a full re-verification of the whole chain once a day: an edit to old records is caught too.
+_FULL_VERIFY_EVERY = timedelta(days=1)
 
 
 class EvidenceWriter:
@@ -54,6 +57,7 @@ class EvidenceWriter:
         self._thread: threading.Thread | None = None
         self._verified: tuple[int, str] | None = None
         self._last_verify: datetime | None = None
+        self._last_full_verify: datetime | None = None
         self._last_prune: datetime | None = None
         self._idle = threading.Event()
         self._idle.set()
@@ -183,8 +187,11 @@ class EvidenceWriter:
 
     def _self_verify(self, now: datetime) -> None:
         self._last_verify = now
+        full = self._last_full_verify is None or now - self._last_full_verify >= _FULL_VERIFY_EVERY
+        if full:
+            self._last_full_verify = now
         keys = keyring([self._key]) if self._key is not None else None
-        report = verify_ledger(self.path, keys, since=self._verified)
+        report = verify_ledger(self.path, keys, since=None if full else self._verified)
         if report.ok:
             if report.last_seq is not None and report.head_hash is not None:
                 self._verified = (report.last_seq, report.head_hash)
