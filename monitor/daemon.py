@@ -221,10 +221,13 @@ class Daemon:
         jitter = config.schedule.jitter.total_seconds()
         entries = [(c.meta, scope, interval) for scope, plan in plans.items() for c in plan.controls]
         with self._lock:
-            old = set(self._plans)
+            old_plans = self._plans
+            old = set(old_plans)
             self._config, self._plans = config, plans
         self.store.configure(entries)
         self.metrics.set_scopes(sorted(plans))
+        for scope, control in _drift_pairs(old_plans) - _drift_pairs(plans):
+            self.metrics.forget_drift(control, scope)
         for scope in old - set(plans):
             self.scheduler.remove_scope(scope)
         for scope in sorted(plans):
@@ -330,6 +333,10 @@ class Daemon:
                 ],
                 hint="remove or renew them in `exceptions:`",
             )
+
+
+def _drift_pairs(plans: Mapping[str, ScopePlan]) -> set[tuple[str, str]]:
+    return {(scope, c.meta.id) for scope, plan in plans.items() for c in plan.controls if c.meta.area is Area.DRIFT}
 
 
 def config_digest(config: Config) -> str:
