@@ -231,9 +231,8 @@ class Daemon:
         for scope in old - set(plans):
             self.scheduler.remove_scope(scope)
         for scope in sorted(plans):
-            # New scopes start at once; on reload, existing ones keep their phase within the interval.
-            start_in = 0.0 if (first or scope not in old) else interval
-            self.scheduler.set_scope(scope, interval, jitter, first_run_in=start_in)
+            # New scopes start at once; existing ones keep their next run (see `set_scope`).
+            self.scheduler.set_scope(scope, interval, jitter)
 
     def _baseline_for(self, plan: ScopePlan) -> Mapping[str, Any] | None:
         if not any(c.meta.area is Area.DRIFT for c in plan.controls):

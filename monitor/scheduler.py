@@ -10,6 +10,7 @@ shows when the main pool is starved. Every job event is handed to `on_event`.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -53,6 +54,8 @@ class ScopeScheduler:
         self._state = threading.Lock()
         self._running: set[str] = set()
         self._dirty: set[str] = set()
+        self._stopping = False
+        self._recheck_ids = itertools.count(1)
         self._scheduler: Any = BackgroundScheduler(
             executors={
                 "default": ThreadPoolExecutor(max_workers=max(1, workers)),
@@ -76,7 +79,17 @@ class ScopeScheduler:
         )
 
     def set_scope(self, scope: str, interval: float, jitter: float, *, first_run_in: float = 0.0) -> None:
-        """Add or replace the periodic job of `scope`."""
+        """Add the periodic job of `scope`, or retune it: an existing job with the same interval
+        keeps its next run time (a reload must not push runs away), a changed one runs no later
+        than one new interval from now."""
+        job = self._scheduler.get_job(_job_id(scope))
+        now = datetime.now(UTC)
+        next_run = now + timedelta(seconds=first_run_in)
+        if job is not None and job.next_run_time is not None:
+            same = job.trigger.interval.total_seconds() == interval and job.trigger.jitter == (jitter or None)
+            if same:
+                return
+            next_run = min(job.next_run_time, now + timedelta(seconds=interval))
         self._scheduler.add_job(
             self._execute,
             "interval",
@@ -86,7 +99,7 @@ class ScopeScheduler:
             id=_job_id(scope),
             name=f"sweep {scope}",
             replace_existing=True,
-            next_run_time=datetime.now(UTC) + timedelta(seconds=first_run_in),
+            next_run_time=next_run,
             coalesce=True,
             max_instances=1,
             misfire_grace_time=max(1, int(interval)),
@@ -118,14 +131,18 @@ class ScopeScheduler:
             if scope in self._running:
                 self._dirty.add(scope)
                 return
+        self._submit_recheck(scope)
+
+    def _submit_recheck(self, scope: str) -> None:
+        # A unique id per request: a finished re-check still counted by APScheduler for a moment
+        # must never turn the next one into a `max_instances` skip. `_execute` serialises runs.
         self._scheduler.add_job(
             self._execute,
             "date",
             args=[scope],
             run_date=datetime.now(UTC),
-            id=f"recheck:{scope}",
+            id=f"recheck:{scope}:{next(self._recheck_ids)}",
             name=f"re-check {scope}",
-            replace_existing=True,
             misfire_grace_time=None,
         )
 
@@ -137,27 +154,39 @@ class ScopeScheduler:
         self._scheduler.start()
 
     def shutdown(self, wait: bool = False) -> None:
+        with self._state:
+            self._stopping = True  # runs still queued in the pool do not start
         if self._scheduler.running:
             self._scheduler.shutdown(wait=wait)
 
     def _execute(self, scope: str) -> None:
         with self._state:
+            if self._stopping:
+                return
             if scope in self._running:
                 self._dirty.add(scope)
                 return
             self._running.add(scope)
-        try:
-            while True:
+        while True:
+            try:
                 self._run(scope)
+            except BaseException:
                 with self._state:
-                    if scope not in self._dirty:
-                        break
+                    again = scope in self._dirty and not self._stopping
                     self._dirty.discard(scope)
-                log.info("rerun_dirty_scope", scope=scope)
-        finally:
+                    self._running.discard(scope)
+                if again:  # a request that came during the failed run is not dropped
+                    self._submit_recheck(scope)
+                raise
+            # Deciding "nothing more to do" and leaving `_running` is one critical section, so a
+            # request can never be marked dirty after the last look and then be forgotten.
             with self._state:
-                self._running.discard(scope)
+                if scope not in self._dirty or self._stopping:
+                    self._running.discard(scope)
+                    self._dirty.discard(scope)
+                    return
                 self._dirty.discard(scope)
+            log.info("rerun_dirty_scope", scope=scope)
 
     def _listen(self, event: Any) -> None:
         if event.job_id == HEARTBEAT_JOB and event.code == EVENT_JOB_EXECUTED:

@@ -136,3 +136,37 @@ def test_hung_scope_does_not_stop_other_scopes_or_heartbeat(
         assert recorder.events["max_instances"] >= 1  # the skipped firings are visible, not silent
     finally:
         hang.set()
+
+
+def test_retuning_an_existing_scope_keeps_or_advances_its_next_run(make: Callable[..., ScopeScheduler]) -> None:
+    sched = make(lambda scope: None)
+    sched.set_scope("a", interval=3600, jitter=0, first_run_in=600)
+    sched.start()
+    job = sched._scheduler.get_job("scope:a")
+    planned = job.next_run_time
+    sched.set_scope("a", interval=3600, jitter=0)  # a reload with the same schedule: same next run
+    assert sched._scheduler.get_job("scope:a").next_run_time == planned
+    sched.set_scope("a", interval=60, jitter=0)  # a shorter interval: no later than one new interval
+    later = sched._scheduler.get_job("scope:a").next_run_time
+    assert (planned - later).total_seconds() > 500
+
+
+def test_a_request_during_a_failing_run_is_not_dropped(make: Callable[..., ScopeScheduler], recorder: Recorder) -> None:
+    started = threading.Event()
+    release = threading.Event()
+
+    def run(scope: str) -> None:
+        recorder.runs[scope] += 1
+        if recorder.runs[scope] == 1:
+            started.set()
+            release.wait(5)
+            raise RuntimeError("first run fails")
+
+    sched = make(run)
+    sched.set_scope("a", interval=3600, jitter=0)
+    sched.start()
+    assert started.wait(5)
+    sched.request_run("a")
+    release.set()
+    assert wait_for(lambda: recorder.runs["a"] == 2)
+    assert recorder.events["error"] == 1 and recorder.events["max_instances"] == 0
