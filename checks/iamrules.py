@@ -64,6 +64,9 @@ GOOGLE_SERVICE_AGENT_DOMAINS: tuple[str, ...] = (
 _AGENT_DOMAINS = tuple(
     re.compile("^" + re.escape(pattern).replace(r"\*", "[a-z0-9-]+") + "$") for pattern in GOOGLE_SERVICE_AGENT_DOMAINS
 )
+# In the wildcard domains (gcp-sa-*) a service agent is always named after the project, folder
+# or organisation number it serves; any other name there is not treated as Google's.
+_AGENT_LOCAL = re.compile(r"^service-(?:org-|folder-)?\d+$")
 _DEFAULT_COMPUTE = re.compile(r"^\d+-compute@developer\.gserviceaccount\.com$")
 _APP_ENGINE = re.compile(r"^[^@]+@appspot\.gserviceaccount\.com$")
 _ROLE = re.compile(r"^(?:(?:projects|organizations)/[^/\s]+/)?roles/[A-Za-z0-9_.]+$")
@@ -136,6 +139,8 @@ def classify_service_account(email: str) -> AccountClass:
     local, _, domain = email.rpartition("@")
     for pattern, compiled in zip(GOOGLE_SERVICE_AGENT_DOMAINS, _AGENT_DOMAINS, strict=True):
         if compiled.match(domain):
+            if "*" in pattern and not _AGENT_LOCAL.match(local):
+                continue
             listed = "" if pattern == domain else f", matching {pattern}"
             return AccountClass(True, f"a Google-managed service agent ({domain} is Google-owned{listed})")
     if _DEFAULT_COMPUTE.match(email):

@@ -30,8 +30,12 @@ def _matches(result: Result, event: AuditEvent) -> bool:
     name = _resource_name(result)
     if result.control == "DRIFT-02":  # grants: the project's SetIamPolicy
         return event.area == "iam" and event.resource_name == name
-    if result.control == "DRIFT-03":  # a disk's attachments, or a schedule it uses
-        return event.area == "backup" and (event.resource_name == name or "/resourcePolicies/" in event.resource_name)
+    if result.control == "DRIFT-03":  # a disk's attachments, or a schedule the diff names
+        if event.area != "backup":
+            return False
+        if "/resourcePolicies/" in event.resource_name:
+            return event.resource_name.rsplit("/", 1)[-1] in result.reason
+        return event.resource_name == name
     return event.resource_name == name
 
 

@@ -217,6 +217,7 @@ def run(config_path: str | None, demo: bool, listen: str | None, grace: float) -
 
 def _evidence_factory(config: Config, runtime: Any, demo: bool) -> Callable[[Any], Any]:
     """How the daemon's evidence writer is built: the ledger, the signing key, the Cloud Logging copy."""
+    from monitor.collect.clients import CredentialsMissing, make_log_writer
     from monitor.evidence import LedgerError, demo_key, load_signing_key
     from monitor.evidencecopy import CloudCopy
     from monitor.evidencewriter import EvidenceWriter
@@ -232,9 +233,11 @@ def _evidence_factory(config: Config, runtime: Any, demo: bool) -> Callable[[Any
     def build(metrics: Any) -> EvidenceWriter:
         copy = None
         if evidence.cloud_logging:
-            copy = CloudCopy(
-                runtime.clients.get("logging"), evidence.cloud_logging, metrics, on_failure=metrics.evidence_write_error
-            )
+            try:
+                writer = make_log_writer(config.gcp.api_endpoint)
+            except CredentialsMissing as exc:
+                raise UsageFailure(f"evidence.cloud_logging: {exc}") from None
+            copy = CloudCopy(writer, evidence.cloud_logging, metrics, on_failure=metrics.evidence_write_error)
         try:
             return EvidenceWriter(
                 evidence.path,
@@ -348,9 +351,11 @@ def check(
     configure_logging("error", stream=sys.stderr)
     if loaded is not None:
         with _standin(loaded, shift_time=False) as server:
-            now, runs, notes = _check_once(_with(config, endpoint=server.url), chosen, controls, loaded.now, baselines)
+            now, runs, notes, stuck = _check_once(
+                _with(config, endpoint=server.url), chosen, controls, loaded.now, baselines
+            )
     else:
-        now, runs, notes = _check_once(config, chosen, controls, None, baselines)
+        now, runs, notes, stuck = _check_once(config, chosen, controls, None, baselines)
     results = [r for _, run in runs for control_results in run.results.values() for r in control_results]
     if write_evidence:
         _check_evidence(config, runs, "scenario" if loaded is not None else "live")
@@ -360,7 +365,17 @@ def check(
         click.echo(check_table(results, show_passing=show_all))
         for note in notes:
             click.echo(f"note: {note}")
+    _exit_now_if_stuck(exit_code(results), stuck)
     sys.exit(exit_code(results))
+
+
+def _exit_now_if_stuck(code: int, stuck: int) -> None:
+    """A call abandoned at the run deadline cannot be killed; the interpreter's exit would join
+    its thread (and wait for a dripping server forever): leave now, output flushed."""
+    if stuck > 0:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 def _baselines(config: Config, baseline_file: str | None) -> dict[str, Any]:
@@ -390,7 +405,7 @@ def _check_once(
     controls: tuple[str, ...],
     fixed_now: datetime | None,
     baselines: dict[str, Any],
-) -> tuple[datetime, list[tuple[Any, Any]], list[str]]:
+) -> tuple[datetime, list[tuple[Any, Any]], list[str], int]:
     from monitor.collect.clients import CredentialsMissing, make_clients
     from monitor.collect.collector import StuckCalls
     from monitor.collect.observer import NullObserver
@@ -402,14 +417,15 @@ def _check_once(
         clients = make_clients(config.gcp.api_endpoint)
     except CredentialsMissing as exc:
         raise UsageFailure(str(exc)) from None
-    collect = make_collect(clients, collect_settings(config), StuckCalls(), fixed_now=fixed_now)
+    stuck = StuckCalls()
+    collect = make_collect(clients, collect_settings(config), stuck, fixed_now=fixed_now)
     plans = build_plans(config, default_registry(), only_controls=frozenset(controls) if controls else None)
     now = fixed_now or datetime.now(UTC)
     runs: list[tuple[Any, Any]] = []
     notes: list[str] = []
     for scope in scopes:
         plan = plans[scope]
-        if scope not in baselines:  # DRIFT needs an approved baseline: leave it out and say so
+        if scope not in baselines and not controls:  # DRIFT needs a baseline: leave it out and say so
             drift = [c.meta.id for c in plan.controls if c.meta.area is Area.DRIFT]
             if drift:
                 plan = replace(plan, controls=tuple(c for c in plan.controls if c.meta.area is not Area.DRIFT))
@@ -419,7 +435,7 @@ def _check_once(
                 )
         run = run_scope(plan, collect, NullObserver(), now=now, baseline=baselines.get(scope))
         runs.append((plan, run))
-    return now, runs, notes
+    return now, runs, notes, stuck.total()
 
 
 def _check_evidence(config: Config, runs: list[tuple[Any, Any]], source: str) -> None:

@@ -105,6 +105,7 @@ class Daemon:
             return self._config
 
     def start(self) -> None:
+        self.server.start()  # first: a busy port fails the start before anything is recorded
         if self._evidence is not None:
             self._evidence.start()
             self._record(
@@ -122,7 +123,6 @@ class Daemon:
                 ]
             )
             self._record_population()
-        self.server.start()
         self.scheduler.start()
         if self._poller is not None:
             self._poller.start()
@@ -167,9 +167,12 @@ class Daemon:
         for control_id, results in attributed.items():
             self.store.record(scope, metas[control_id], results, run.ended)
         self.store.mark_scope_run_finished(scope)
-        self._report_drift(scope, run.results, attributed)
-        if run.deadline_exceeded:
-            self.metrics.deadline_exceeded(scope)
+        with self._lock:
+            still_configured = scope in self._plans
+        if still_configured:  # a reload may have removed the scope while it ran: add no series back
+            self._report_drift(scope, run.results, attributed)
+            if run.deadline_exceeded:
+                self.metrics.deadline_exceeded(scope)
         self._report_stale_risks(config)
         fields = log_fields(run)
         if fields["error_controls"]:

@@ -9,6 +9,7 @@ silently. What is still pending at shutdown is logged with its sequence numbers.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import deque
@@ -36,8 +37,10 @@ class CloudCopy:
         on_failure: Callable[[], None] = lambda: None,
         backoff_initial: float = 5.0,
         backoff_max: float = 300.0,
+        timeout: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        self._timeout = timeout
         self._client = client
         self._log_name = log_name
         self._observer = observer
@@ -51,31 +54,40 @@ class CloudCopy:
 
     @property
     def pending(self) -> int:
-        with self._lock:
-            return len(self._pending)
+        return len(self._pending)  # no lock: a reader (shutdown) must never wait on a network call
 
     def send(self, records: Sequence[Record], *, force: bool = False) -> bool:
-        """Queue `records` and write everything pending (unless backing off); True if all went."""
+        """Queue `records` and write everything pending (unless backing off); True if all went.
+
+        Called from one thread (the evidence writer); the network call is made outside the lock.
+        """
         with self._lock:
             self._pending.extend(records)
             if not force and self._monotonic() < self._resume_at:
                 return False
-            while self._pending:
-                batch = [self._pending[i] for i in range(min(BATCH, len(self._pending)))]
-                if not self._write(batch):
+        while True:
+            with self._lock:
+                if not self._pending:
+                    self._backoff = 0.0
+                    return True
+                batch = list(itertools.islice(self._pending, BATCH))
+            if not self._write(batch):
+                with self._lock:
                     self._backoff = min(self._backoff_max, max(self._backoff_initial, self._backoff * 2))
                     self._resume_at = self._monotonic() + self._backoff
-                    return False
+                return False
+            with self._lock:
                 for _ in batch:
                     self._pending.popleft()
-            self._backoff = 0.0
-            return True
 
     def _write(self, batch: list[Record]) -> bool:
         entries = [self._entry(record) for record in batch]
         try:
             self._client._connection.api_request(
-                method="POST", path="/entries:write", data={"entries": entries, "partialSuccess": False}
+                method="POST",
+                path="/entries:write",
+                data={"entries": entries, "partialSuccess": False},
+                timeout=self._timeout,
             )
         except Exception as exc:  # classified below; an unexpected one is a failure all the same
             outcome = classify(exc)

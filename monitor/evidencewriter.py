@@ -100,21 +100,32 @@ class EvidenceWriter:
     # -- the writer thread -------------------------------------------------------------------
 
     def _loop(self) -> None:
+        """The writer thread: whatever fails in one step is counted and logged, never fatal."""
         while True:
             try:
-                batch = self._queue.get(timeout=1.0)
-            except queue.Empty:
-                self._housekeeping(final=False)
-                continue
-            if batch is None:
-                self._drain()
-                self._housekeeping(final=True)
-                self._idle.set()
-                return
-            self._append(batch)
+                if self._step():
+                    return
+            except Exception as exc:
+                self._metrics.evidence_write_error()
+                log.error("evidence_writer_error", error=f"{type(exc).__name__}: {exc}")
+
+    def _step(self) -> bool:
+        """One batch (or an idle tick); True when the writer is closed."""
+        try:
+            batch = self._queue.get(timeout=1.0)
+        except queue.Empty:
             self._housekeeping(final=False)
-            if self._queue.empty():
-                self._idle.set()
+            return False
+        if batch is None:
+            self._drain()
+            self._housekeeping(final=True)
+            self._idle.set()
+            return True
+        self._append(batch)
+        self._housekeeping(final=False)
+        if self._queue.empty():
+            self._idle.set()
+        return False
 
     def _drain(self) -> None:
         while True:

@@ -243,3 +243,41 @@ def test_check_writes_evidence_only_when_asked(tmp_path: Path) -> None:
     assert {r["control"] for r in runs} == set(FW) and {r["source"] for r in runs} == {"scenario"}
     assert records[-1].kind == "checkpoint"
     assert verify_ledger(tmp_path / "ev.sqlite3", keyring([key])).ok
+
+
+def test_check_explicit_drift_control_without_baseline_is_an_error(tmp_path: Path) -> None:
+    code, out, _ = invoke("check", "--scenario", str(scenario(tmp_path)), "--control", "DRIFT-01", "--format", "json")
+    doc = json.loads(out)
+    assert code == 3
+    [result] = doc["results"]
+    assert result["verdict"] == "error" and result["reason"].startswith("no approved baseline")
+
+
+def test_check_exits_promptly_when_a_call_is_stuck(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from monitor.standin import Fault, StandIn, load_scenario
+
+    with StandIn(load_scenario(MINIMAL)) as standin:
+        standin.add_fault(Fault(method="compute.firewalls.list", kind="drip", delay=0.5))
+        config = tmp_path / "cw.yaml"
+        config.write_text(
+            "scopes: {projects: [{id: example-shop}]}\n"
+            f"gcp: {{api_endpoint: '{standin.url}', call_timeout: 1s, run_deadline: 3s}}\n"
+        )
+        started = time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, "-m", "monitor", "check", "--config", str(config), "--format", "json", *FW_ARGS],
+            cwd=Path(__file__).parents[1],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        elapsed = time.monotonic() - started
+    assert proc.returncode == 3, proc.stderr
+    assert elapsed < 20  # not held until the drip ends
+    reasons = [r["reason"] for r in json.loads(proc.stdout)["results"] if r["verdict"] == "error"]
+    assert reasons and all("deadline exceeded" in r for r in reasons)

@@ -13,6 +13,9 @@ from collections.abc import Mapping
 from typing import Any
 
 READ_ONLY_SCOPE = "https://www.googleapis.com/auth/cloud-platform.read-only"
+# Only the evidence copy writes (entries:write to `evidence.cloud_logging`): its own client,
+# its own scope, so the collectors' credentials stay read-only.
+LOG_WRITE_SCOPE = "https://www.googleapis.com/auth/logging.write"
 
 # The handwritten logging client insists on a project at construction (with ADC it would
 # otherwise guess one from the environment, or fail). The collectors never use it: every
@@ -87,6 +90,20 @@ class GcpClients:
         if self.endpoint is not None:
             kwargs["client_options"] = {"api_endpoint": self.endpoint}
         return cls(**kwargs)
+
+
+def make_log_writer(endpoint: str | None = None) -> Any:
+    """A Cloud Logging client allowed to write (for the evidence copy), never used to read."""
+    if endpoint is not None:
+        return make_clients(endpoint).get("logging")
+    import google.auth
+    from google.auth import exceptions as auth_exceptions
+
+    try:
+        credentials, _project = google.auth.default(scopes=[LOG_WRITE_SCOPE])
+    except auth_exceptions.DefaultCredentialsError as exc:
+        raise CredentialsMissing(str(exc).splitlines()[0] if str(exc) else type(exc).__name__) from exc
+    return GcpClients(credentials).get("logging")
 
 
 def make_clients(endpoint: str | None = None) -> GcpClients:

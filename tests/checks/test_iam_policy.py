@@ -244,3 +244,11 @@ def test_a_broken_member_is_named_with_its_binding_and_role() -> None:
         "cannot judge bindings[0] (roles/viewer): member 'a@example.be' has no type prefix (user:, group:, "
         "serviceAccount:, domain:, deleted:, principal://, principalSet://, allUsers, allAuthenticatedUsers)"
     )
+
+
+def test_an_account_in_a_gcp_sa_like_project_is_not_a_service_agent() -> None:
+    from checks.iamrules import classify_service_account
+
+    assert classify_service_account("service-123@gcp-sa-pubsub.iam.gserviceaccount.com").google
+    assert classify_service_account("service-org-42@gcp-sa-logging.iam.gserviceaccount.com").google
+    assert not classify_service_account("etl@gcp-sa-mycorp.iam.gserviceaccount.com").google
