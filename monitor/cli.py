@@ -208,7 +208,10 @@ def run(config_path: str | None, demo: bool, listen: str | None, grace: float) -
             return _with(load_config(path, known_controls=default_registry().ids()), endpoint=endpoint, listen=listen)
 
         _announce(daemon, demo)
-        serve(daemon, reload, grace=grace)
+        try:
+            serve(daemon, reload, grace=grace)
+        except OSError as exc:  # the metrics port: in use, or not ours to bind
+            raise UsageFailure(f"metrics.listen {config.metrics.listen}: {exc.strerror or exc}") from None
     finally:
         for item in stack:
             item.__exit__(None, None, None)

@@ -21,7 +21,8 @@ from typing import Any
 
 import structlog
 
-from checks.model import Area, Result
+from checks.model import Area, Result, Verdict
+from checks.names import project_name
 from checks.registry import Registry
 from monitor import __version__
 from monitor.attribution import attribute
@@ -144,20 +145,15 @@ class Daemon:
             return
         stuck = self._runtime.stuck_calls(scope)
         if stuck:
-            log.warning("scope_run_skipped", scope=scope, reason=f"{stuck} call(s) of an earlier run still stuck")
+            # Fail closed: the last verdicts are not left standing as if they were current.
+            reason = f"not run: {stuck} call(s) of an earlier run are still stuck past its deadline"
+            log.warning("scope_run_skipped", scope=scope, reason=reason)
+            for control in plan.controls:
+                self.store.record(scope, control.meta, [_scope_error(control.meta.id, scope, reason)], time.time())
             return
         observer: ApiObserver = self.metrics
         baseline = self._baseline_for(plan)
         run = run_scope(plan, self._runtime.collect, observer, baseline=baseline)
-        self._record(
-            bodies_from_run(
-                run,
-                plan,
-                controlwatch_version=__version__,
-                source=self._runtime.mode,
-                interval=config.schedule.interval,
-            )
-        )
         metas = {c.meta.id: c.meta for c in plan.controls}
         events = self._recent_events(scope)
         attributed = {
@@ -167,6 +163,18 @@ class Daemon:
         for control_id, results in attributed.items():
             self.store.record(scope, metas[control_id], results, run.ended)
         self.store.mark_scope_run_finished(scope)
+        try:  # after the store: a failure to build evidence must not discard the verdicts
+            bodies = bodies_from_run(
+                run,
+                plan,
+                controlwatch_version=__version__,
+                source=self._runtime.mode,
+                interval=config.schedule.interval,
+            )
+            self._record(bodies)
+        except Exception as exc:
+            self.metrics.evidence_write_error()
+            log.error("evidence_body_failed", scope=scope, error=f"{type(exc).__name__}: {exc}")
         with self._lock:
             still_configured = scope in self._plans
         if still_configured:  # a reload may have removed the scope while it ran: add no series back
@@ -335,6 +343,12 @@ class Daemon:
                 ],
                 hint="remove or renew them in `exceptions:`",
             )
+
+
+def _scope_error(control: str, scope: str, reason: str) -> Result:
+    return Result(
+        control=control, scope=scope, resource=project_name(scope), subject="", verdict=Verdict.ERROR, reason=reason
+    )
 
 
 def _drift_pairs(plans: Mapping[str, ScopePlan]) -> set[tuple[str, str]]:

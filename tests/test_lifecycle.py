@@ -223,3 +223,24 @@ def test_make_run_demo_serves_every_fw_control_with_the_planted_failures(tmp_pat
         assert any(r["message"].startswith("DEMO MODE") for r in daemon.records())
     finally:
         assert daemon.stop() == 0
+
+
+def test_metrics_port_in_use_is_a_clear_error(tmp_path: Path, standin: StandIn) -> None:
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        path = tmp_path / "controlwatch.yaml"
+        path.write_text(config_text(standin.url, ["shop-prod"], state=tmp_path))
+        proc = subprocess.run(
+            [sys.executable, "-m", "monitor", "run", "--config", str(path), "--listen", f"127.0.0.1:{port}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert proc.returncode == 2
+    assert f"127.0.0.1:{port}" in proc.stderr and "in use" in proc.stderr and "Traceback" not in proc.stderr

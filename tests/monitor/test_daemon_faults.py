@@ -20,7 +20,7 @@ from monitor.baseline import BaselineStore
 from monitor.collect import KINDS, CollectSettings, StuckCalls, make_clients
 from monitor.daemon import Daemon, Runtime
 from monitor.demo import DEMO_SCENARIO
-from monitor.runtime import make_collect
+from monitor.runtime import make_collect, preload_clients
 from monitor.standin import Fault, StandIn, load_scenario
 from tests.monitor.conftest import FAST_RETRY, config_for
 
@@ -123,6 +123,7 @@ def test_one_listing_per_kind_per_run_shared_by_every_control(standin: StandIn, 
 
 
 def test_drip_forever_is_cut_at_deadline_while_other_scopes_and_heartbeat_go_on(tmp_path: Path) -> None:
+    preload_clients()  # as the daemon does at start
     standin = StandIn(load_scenario(DEMO_SCENARIO))  # its own: stopping it is what ends the drip
     standin.start()
     stuck = StuckCalls()
@@ -164,6 +165,9 @@ def test_drip_forever_is_cut_at_deadline_while_other_scopes_and_heartbeat_go_on(
             time.sleep(0.1)
         assert (sample(daemon, "controlwatch_scheduler_heartbeat_timestamp_seconds", {}) or 0.0) > beat
         assert sample(daemon, "controlwatch_run_deadline_exceeded_total", {"scope": SCOPE}) == 1
+        # The skipped run does not leave the old verdicts standing: every control says why it did not run.
+        [skipped] = daemon.store.results(control="FW-09", scope=SCOPE)
+        assert skipped.verdict.value == "error" and skipped.reason.startswith("not run: 1 call(s)")
     finally:
         daemon.stop(grace=1.0)
         standin.stop()  # ends the drip, so the abandoned call returns
