@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import getpass
 import json
+import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +31,7 @@ from checks.driftstate import AREA_ITEM, CONTROL_AREAS, STATE_VERSION, Change, S
 from checks.driftstate import watched_state as live_state
 from checks.snapshot import Snapshot
 from monitor.baseline import Approval, BaselineError, BaselineStore, default_path
+from monitor.collect.collector import StuckCalls
 from monitor.config import Config
 
 #: Called with every stored approval and the config it was made under: where the lead's
@@ -67,19 +69,45 @@ def _live(config_path: str | None, scenario: str | None) -> Iterator[_Live]:
         _fail("no live state to read: pass --config FILE (real GCP) or --scenario FILE (offline)")
     loaded = cli._load_scenario(scenario) if scenario else None
     config = cli._load(config_path) if config_path else cli._config_for_scenario(loaded)  # type: ignore[arg-type]
-    if loaded is None:
-        yield _Live(config, _reader(config, None))
-        return
-    missing = [s for s in config.scope_ids() if loaded.project(s) is None]
-    if missing:
-        _fail(f"{scenario}: no project {', '.join(missing)} in the scenario (scopes of the config)")
-    with cli._standin(loaded, shift_time=False) as server:
-        yield _Live(config, _reader(cli._with(config, endpoint=server.url), loaded.now))
+    stuck = StuckCalls()
+    with _exit_now_if_stuck(stuck):
+        if loaded is None:
+            yield _Live(config, _reader(config, None, stuck))
+            return
+        missing = [s for s in config.scope_ids() if loaded.project(s) is None]
+        if missing:
+            _fail(f"{scenario}: no project {', '.join(missing)} in the scenario (scopes of the config)")
+        with cli._standin(loaded, shift_time=False) as server:
+            yield _Live(config, _reader(cli._with(config, endpoint=server.url), loaded.now, stuck))
 
 
-def _reader(config: Config, fixed_now: datetime | None) -> Callable[[str, Sequence[str]], Snapshot]:
+@contextmanager
+def _exit_now_if_stuck(stuck: StuckCalls) -> Iterator[None]:
+    """A call abandoned at the run deadline cannot be killed, and the interpreter's exit would
+    wait for its thread: when one is left, say what there is to say and leave at once."""
+    try:
+        yield
+    except click.ClickException as exc:
+        if stuck.total():
+            exc.show()
+            _leave(exc.exit_code)
+        raise
+    except SystemExit as exc:
+        if stuck.total():
+            _leave(exc.code if isinstance(exc.code, int) else 1)
+        raise
+    if stuck.total():
+        _leave(0)
+
+
+def _leave(code: int) -> None:
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
+def _reader(config: Config, fixed_now: datetime | None, stuck: StuckCalls) -> Callable[[str, Sequence[str]], Snapshot]:
     from monitor.collect.clients import CredentialsMissing, make_clients
-    from monitor.collect.collector import StuckCalls
     from monitor.collect.observer import NullObserver
     from monitor.runtime import collect_settings, make_collect
 
@@ -87,7 +115,7 @@ def _reader(config: Config, fixed_now: datetime | None) -> Callable[[str, Sequen
         clients = make_clients(config.gcp.api_endpoint)
     except CredentialsMissing as exc:
         _fail(str(exc))
-    collect = make_collect(clients, collect_settings(config), StuckCalls(), fixed_now=fixed_now)
+    collect = make_collect(clients, collect_settings(config), stuck, fixed_now=fixed_now)
 
     def read(scope: str, kinds: Sequence[str]) -> Snapshot:
         snapshot, _, _ = collect(scope, kinds, NullObserver(), fixed_now or _now())
@@ -193,8 +221,10 @@ def make_baseline_group(*, record: Recorder | None = None, clock: Clock = _now) 
             if record is not None:
                 record(approval, live.config)
             what = ", ".join(f"{c.control} ({_counted(c.items, c.control)})" for c in approval.controls)
-            click.echo(f"approved {scope}: {what} by {approval.approver} at {approval.approved_at} "
-                       f"(approval {approval.id}, {target.path})")
+            click.echo(
+                f"approved {scope}: {what} by {approval.approver} at {approval.approved_at} "
+                f"(approval {approval.id}, {target.path})"
+            )
 
     @baseline.command("show")
     @_SCOPE
@@ -262,13 +292,23 @@ def _os_user() -> str:
 
 def _show_entry(scope: str, doc: dict[str, Any], source: BaselineStore, history: bool) -> dict[str, Any]:
     controls = [
-        {"control": control, "items": _items(part, control), "approved_by": part["approved_by"],
-         "approved_at": part["approved_at"], "approval": part["approval"], "digest": part["digest"],
-         "state_version": part["state_version"]}
+        {
+            "control": control,
+            "items": _items(part, control),
+            "approved_by": part["approved_by"],
+            "approved_at": part["approved_at"],
+            "approval": part["approval"],
+            "digest": part["digest"],
+            "state_version": part["state_version"],
+        }
         for control, part in doc["controls"].items()
     ]
-    entry: dict[str, Any] = {"scope": scope, "approved_by": doc["approved_by"], "approved_at": doc["approved_at"],
-                             "controls": controls}
+    entry: dict[str, Any] = {
+        "scope": scope,
+        "approved_by": doc["approved_by"],
+        "approved_at": doc["approved_at"],
+        "controls": controls,
+    }
     if history:
         entry["history"] = [approval.to_evidence() for approval in source.history(scope)]
     return entry
@@ -278,8 +318,17 @@ def _show_table(entries: list[dict[str, Any]], history: bool) -> str:
     rows = [("SCOPE", "CONTROL", "ITEMS", "APPROVED BY", "APPROVED AT", "APPROVAL", "DIGEST")]
     for entry in entries:
         for c in entry["controls"]:
-            rows.append((entry["scope"], c["control"], _counted(c["items"], c["control"]), c["approved_by"],
-                         c["approved_at"], str(c["approval"]), c["digest"][:19] + "…"))
+            rows.append(
+                (
+                    entry["scope"],
+                    c["control"],
+                    _counted(c["items"], c["control"]),
+                    c["approved_by"],
+                    c["approved_at"],
+                    str(c["approval"]),
+                    c["digest"][:19] + "…",
+                )
+            )
     lines = _columns(rows)
     for entry in entries if history else ():
         lines.append("")
@@ -306,19 +355,25 @@ def _diff_plan(source: BaselineStore, scopes: list[str], named: Sequence[str], c
         doc = source.get(scope)
         if doc is None:
             if named:
-                _fail(f"no approved baseline for scope {scope}; approve one with "
-                      f"`controlwatch baseline approve --scope {scope}`")
+                _fail(
+                    f"no approved baseline for scope {scope}; approve one with "
+                    f"`controlwatch baseline approve --scope {scope}`"
+                )
             click.echo(f"{scope}: no approved baseline, not compared", err=True)
             continue
         parts = list(dict.fromkeys(controls)) or list(doc["controls"])
         for control in parts:
             part = doc["controls"].get(control)
             if part is None:
-                _fail(f"no approved baseline for {control} in scope {scope}; approve one with "
-                      f"`controlwatch baseline approve --scope {scope} --control {control}`")
+                _fail(
+                    f"no approved baseline for {control} in scope {scope}; approve one with "
+                    f"`controlwatch baseline approve --scope {scope} --control {control}`"
+                )
             if part.get("state_version") != STATE_VERSION:
-                _fail(f"the baseline of {control} in scope {scope} was stored with state version "
-                      f"{part.get('state_version')}, this controlwatch compares {STATE_VERSION}: re-approve it")
+                _fail(
+                    f"the baseline of {control} in scope {scope} was stored with state version "
+                    f"{part.get('state_version')}, this controlwatch compares {STATE_VERSION}: re-approve it"
+                )
         plan[scope] = (doc, parts)
     if not plan:
         _fail(f"no approved baseline for any scope in {source.path}")
@@ -335,16 +390,24 @@ class _Compared:
     changes: list[Change]
 
     def to_json(self) -> dict[str, Any]:
-        return {"scope": self.scope, "control": self.control, "approved_by": self.part["approved_by"],
-                "approved_at": self.part["approved_at"], "approval": self.part["approval"],
-                "items": _items(self.part, self.control), "changes": [c.to_json() for c in self.changes]}
+        return {
+            "scope": self.scope,
+            "control": self.control,
+            "approved_by": self.part["approved_by"],
+            "approved_at": self.part["approved_at"],
+            "approval": self.part["approval"],
+            "items": _items(self.part, self.control),
+            "changes": [c.to_json() for c in self.changes],
+        }
 
     def lines(self) -> list[str]:
         since = f"the baseline approved by {self.part['approved_by']} at {self.part['approved_at']}"
         count = len(self.changes)
         if not count:
-            return [f"{self.scope} {self.control}: no drift from {since} "
-                    f"({_counted(_items(self.part, self.control), self.control)})"]
+            return [
+                f"{self.scope} {self.control}: no drift from {since} "
+                f"({_counted(_items(self.part, self.control), self.control)})"
+            ]
         lines = [f"{self.scope} {self.control}: {count} change{'s' if count > 1 else ''} since {since}"]
         for change in self.changes:
             lines.append(f"  {AREA_ITEM.get(change.area, change.area)} {change.key} {change.change}")

@@ -281,3 +281,32 @@ def test_check_exits_promptly_when_a_call_is_stuck(tmp_path: Path) -> None:
     assert elapsed < 20  # not held until the drip ends
     reasons = [r["reason"] for r in json.loads(proc.stdout)["results"] if r["verdict"] == "error"]
     assert reasons and all("deadline exceeded" in r for r in reasons)
+
+
+def test_baseline_approve_exits_promptly_when_a_call_is_stuck(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    from monitor.standin import Fault, StandIn, load_scenario
+
+    with StandIn(load_scenario(MINIMAL)) as standin:
+        standin.add_fault(Fault(method="compute.firewalls.list", kind="drip", delay=0.5))
+        config = tmp_path / "cw.yaml"
+        config.write_text(
+            "scopes: {projects: [{id: example-shop}]}\n"
+            f"gcp: {{api_endpoint: '{standin.url}', call_timeout: 1s, run_deadline: 3s}}\n"
+            f"evidence: {{path: '{tmp_path / 'ev.sqlite3'}'}}\n"
+        )
+        started = time.monotonic()
+        proc = subprocess.run(
+            [sys.executable, "-m", "monitor", "baseline", "approve", "--config", str(config), "--control", "DRIFT-01"],
+            cwd=Path(__file__).parents[1],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        elapsed = time.monotonic() - started
+    assert proc.returncode == 2 and "firewalls" in proc.stderr, proc.stderr
+    assert elapsed < 20
