@@ -199,6 +199,7 @@ class Daemon:
             self._record([("config_reload", config_reload_body(result="failure", error=str(exc)))])
             return False
         old_risks = risks_from(self.config)
+        old_drift = self.config.drift
         self._configure(config, plans, first=False)
         self.metrics.config_reload(True)
         entries: list[tuple[str, dict[str, Any]]] = [
@@ -208,6 +209,8 @@ class Daemon:
             entries.append(("exceptions_changed", exceptions_changed_body(old_risks, risks_from(config), by="SIGHUP")))
         self._record(entries)
         self._record_population()
+        if config.drift != old_drift or (self._poller is not None) != self._poller_wanted():
+            self._restart_poller(config)
         log.info("config_reloaded", scopes=sorted(plans))
         return True
 
@@ -288,10 +291,28 @@ class Daemon:
         body = sweep_population_body(sorted(plans), now, now, controls=controls, interval=interval)
         self._record([("sweep_population", body)])
 
-    def _make_poller(self, config: Config) -> AuditPoller | None:
+    def _restart_poller(self, config: Config) -> None:
+        """A reload may turn drift on or off, or change how often the audit log is polled."""
+        if self._poller is not None:
+            self._poller.stop(timeout=5.0)
+        self._poller = self._make_poller(config)
+        if self._poller is not None:
+            self._poller.start()
+        log.info(
+            "audit_poller",
+            running=self._poller is not None,
+            interval_s=config.drift.audit_poll_interval.total_seconds(),
+        )
+
+    def _poller_wanted(self) -> bool:
         """Event-driven re-checks need drift controls somewhere and clients to read the log."""
-        wants = any(c.meta.area is Area.DRIFT for plan in self._plans.values() for c in plan.controls)
-        if not wants or self._runtime.clients is None:
+        with self._lock:
+            plans = list(self._plans.values())
+        wants = any(c.meta.area is Area.DRIFT for plan in plans for c in plan.controls)
+        return wants and self._runtime.clients is not None
+
+    def _make_poller(self, config: Config) -> AuditPoller | None:
+        if not self._poller_wanted():
             return None
         return AuditPoller(
             self._runtime.clients,

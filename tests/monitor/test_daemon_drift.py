@@ -137,3 +137,25 @@ def test_audit_event_triggers_a_recheck_and_names_who_changed_what(standin: Stan
     finally:
         daemon.stop(grace=2)
         standin.load(original)
+
+
+def test_a_reload_turns_the_audit_poller_on_and_retunes_it(standin: StandIn, tmp_path: Path) -> None:
+    from checks import default_registry
+    from monitor.collect import CollectSettings, make_clients
+    from monitor.daemon import Runtime
+    from monitor.runtime import make_collect
+
+    clients = make_clients(standin.url)
+    stuck = StuckCalls()
+    runtime = Runtime(collect=make_collect(clients, CollectSettings(), stuck), stuck_calls=stuck.busy, clients=clients)
+    daemon = Daemon(config_for([SCOPE]), default_registry(), runtime, baselines=BaselineStore(tmp_path / "b.sqlite3"))
+    daemon.start()
+    try:
+        assert daemon._poller is None  # no DRIFT control enabled: nothing to re-check early
+        assert daemon.reload(lambda: config_for([SCOPE], "drift: {audit_poll_interval: 5s}", drift=True))
+        first = daemon._poller
+        assert first is not None and first.interval == 5.0
+        assert daemon.reload(lambda: config_for([SCOPE], "drift: {audit_poll_interval: 2s}", drift=True))
+        assert daemon._poller is not first and daemon._poller is not None and daemon._poller.interval == 2.0
+    finally:
+        daemon.stop(grace=2)
