@@ -55,7 +55,14 @@ from monitor.evidence.ledger import Ledger
 from monitor.evidence.prune import PruneAnchor
 from monitor.evidence.records import GENESIS, Record, body_digest, record_hash
 from monitor.evidence.signing import keyring
-from monitor.evidence.verify import Problem, ProblemList, Report, check_record_fields, problem_order
+from monitor.evidence.verify import (
+    Problem,
+    ProblemList,
+    Report,
+    check_checkpoint,
+    check_record_fields,
+    problem_order,
+)
 
 __all__ = ["CSV_COLUMNS", "ExportResult", "checkpoints_in_export", "export", "verify_export"]
 
@@ -383,7 +390,7 @@ def _verify_jsonl(path: Path, keys: Mapping[str, Ed25519PublicKey] | None) -> Re
                 problems.add(seq, "hash mismatch: a field of this record was changed")
             checkpoint_lines += record.kind == "checkpoint"
             if record.kind == "checkpoint" and bad is None:
-                if _export_checkpoint(record, chain, keys, problems):
+                if check_checkpoint(record, None, keys, problems):
                     checkpoints += 1
                     anchored_through = record.seq
             elif from_s <= record.time < to_s:
@@ -491,25 +498,6 @@ def _check_footer(
             f"footer states {stated[0]} records, {stated[1]} omitted, {stated[2]} checkpoints; "
             f"found {records}, {omitted}, {checkpoints}",
         )
-
-
-def _export_checkpoint(
-    record: Record, chain_before: str, keys: Mapping[str, Ed25519PublicKey] | None, problems: ProblemList
-) -> bool:
-    try:
-        checkpoint = Checkpoint.from_json(record.data)
-    except ValueError as exc:
-        problems.add(record.seq, f"malformed checkpoint: {exc}")
-        return False
-    if checkpoint.seq != record.seq - 1 or checkpoint.head_hash != chain_before or checkpoint.time != record.time:
-        problems.add(record.seq, "checkpoint does not match the chain it follows")
-        return False
-    if keys is not None:
-        reason = checkpoint.check_signature(keys)
-        if reason is not None:
-            problems.add(record.seq, f"checkpoint {reason}")
-            return False
-    return True
 
 
 def _report(

@@ -310,7 +310,7 @@ def _walk(
         elif since is None and record.seq == 1 and record.prev_hash != GENESIS:
             problems.add(record.seq, "record 1 must link to the genesis hash (64 zeros)")
         if record.kind == "checkpoint" and bad_fields is None:
-            if _check_checkpoint(record, prev, public_keys, problems):
+            if check_checkpoint(record, prev, public_keys, problems):
                 checkpoints += 1
                 # It signs every record before it, and its own fields (seq, time, key, head).
                 anchored_through = record.seq
@@ -367,7 +367,7 @@ def _walk(
     )
 
 
-def _check_checkpoint(
+def check_checkpoint(
     record: Record,
     prev: Record | None,
     public_keys: Mapping[str, Ed25519PublicKey] | None,
