@@ -146,3 +146,32 @@ def fast(**overrides: Any) -> CollectSettings:
     values: dict[str, Any] = {"call_timeout": 2.0, "run_deadline": 5.0, "max_workers": 4, "retry": FAST_RETRY}
     values.update(overrides)
     return CollectSettings(**values)
+
+
+# --- the hierarchy estate, for the IAM, ancestry and Logging kinds ---------------------------
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    """The hierarchy estate (tests/collect/hierarchy.py), one per module that asks for it."""
+    from tests.collect.hierarchy import hierarchy_document
+
+    return hierarchy_document()
+
+
+@pytest.fixture(scope="module")
+def module_standin(document: dict[str, Any]) -> Iterator[StandIn]:
+    with StandIn(load_scenario(document)) as standin:
+        yield standin
+
+
+@pytest.fixture
+def hierarchy(module_standin: StandIn) -> Iterator[StandIn]:
+    module_standin.reset()
+    yield module_standin
+    module_standin.reset()
+
+
+@pytest.fixture(scope="module")
+def hierarchy_clients(module_standin: StandIn) -> GcpClients:
+    return make_clients(module_standin.url)

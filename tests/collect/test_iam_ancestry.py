@@ -7,146 +7,25 @@ a folder cycle, and thirteen folders deep.
 
 from __future__ import annotations
 
-import copy
-import json
 import time
 from collections import Counter
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from checks.snapshot import Kind, Snapshot
+from checks.snapshot import Kind
 from monitor.collect import GcpClients, StuckCalls, collect_snapshot, make_clients
 from monitor.standin import Fault, StandIn, load_scenario
-from tests.collect.conftest import MINIMAL, NOW, PROJECT, Recorder, fast
-
-ORG = "organizations/4242"
-CONDITION = {"title": "until-2027", "expression": "request.time < timestamp('2027-01-01T00:00:00Z')"}
-ORG_POLICY = {
-    "version": 3,
-    "etag": "BwYT",
-    "bindings": [
-        {"role": "roles/resourcemanager.organizationAdmin", "members": ["group:admins@example.be"]},
-        {"role": "roles/owner", "members": ["user:bob@example.be"], "condition": CONDITION},
-    ],
-    "auditConfigs": [
-        {
-            "service": "allServices",
-            "auditLogConfigs": [
-                {"logType": "ADMIN_READ"},
-                {"logType": "DATA_READ", "exemptedMembers": ["user:ci@example.be"]},
-            ],
-        }
-    ],
-}
-FOLDER_POLICY = {"version": 1, "etag": "BwYU", "bindings": [{"role": "roles/viewer", "members": ["domain:example.be"]}]}
-ORG_SINK = {
-    "name": "org-audit",
-    "destination": "pubsub.googleapis.com/projects/sec-siem/topics/audit",
-    "filter": 'logName:"cloudaudit.googleapis.com"',
-    "includeChildren": True,
-    "writerIdentity": "serviceAccount:o4242-123456@gcp-sa-logging.iam.gserviceaccount.com",
-}
-FOLDER_SINKS = [
-    {
-        "name": "prod-archive",
-        "destination": "storage.googleapis.com/example-prod-archive",
-        "includeChildren": True,
-        "exclusions": [{"name": "no-debug", "filter": "severity<INFO", "disabled": False}],
-    },
-    {"name": "prod-local", "destination": "storage.googleapis.com/example-prod-local", "includeChildren": False},
-]
-PROJECT_SINKS = [
-    {
-        "name": "disabled-bq",
-        "destination": "bigquery.googleapis.com/projects/example-shop/datasets/all_logs",
-        "disabled": True,
-        "exclusions": [{"name": "skip-gke", "filter": "resource.type=k8s_container"}],
-        "bigqueryOptions": {"usePartitionedTables": True},
-        "description": "turned off to save cost",
-    },
-]
-FIREWALL_METRIC = {
-    "name": "firewall-changes",
-    "description": "CIS 2.7",
-    "filter": 'resource.type="gce_firewall_rule" AND (protoPayload.methodName:"compute.firewalls.patch" OR '
-    'protoPayload.methodName:"compute.firewalls.insert" OR protoPayload.methodName:"compute.firewalls.delete")',
-    "metricDescriptor": {"metricKind": "DELTA", "valueType": "INT64", "unit": "1"},
-}
-DEEP = 13  # one more folder than the walk allows
-ROLE = Path(__file__).resolve().parents[2] / "deploy" / "iam" / "controlwatch-reader-role.yaml"
-
-
-def _project(project_id: str, number: int, parent: str | None, **parts: Any) -> dict[str, Any]:
-    project: dict[str, Any] = {"projectId": project_id, "name": f"projects/{number}", **parts}
-    if parent:
-        project["parent"] = parent
-    return project
-
-
-def hierarchy_document() -> dict[str, Any]:
-    """The minimal scenario with a two-folder chain, policies and sinks up the tree, and odd projects."""
-    doc: dict[str, Any] = json.loads(MINIMAL.read_text())
-    doc["organization"].update(iamPolicy=copy.deepcopy(ORG_POLICY), logging={"sinks": [dict(ORG_SINK)]})
-    doc["folders"][0]["parent"] = "folders/55"  # folders/5501, the shop's parent, now below folders/55
-    doc["folders"].append(
-        {
-            "name": "folders/55",
-            "parent": ORG,
-            "displayName": "prod-root",
-            "iamPolicy": copy.deepcopy(FOLDER_POLICY),
-            "logging": {"sinks": copy.deepcopy(FOLDER_SINKS)},
-        }
-    )
-    shop = doc["projects"][0]
-    shop["logging"]["sinks"].extend(copy.deepcopy(PROJECT_SINKS))
-    shop["logging"]["metrics"].append(copy.deepcopy(FIREWALL_METRIC))
-    doc["folders"] += [
-        {"name": "folders/71", "parent": "folders/72", "displayName": "loop-a"},
-        {"name": "folders/72", "parent": "folders/71", "displayName": "loop-b"},
-    ]
-    doc["folders"] += [
-        {"name": f"folders/{600 + i}", "parent": f"folders/{599 + i}" if i > 1 else ORG, "displayName": f"deep-{i}"}
-        for i in range(1, DEEP + 1)
-    ]
-    doc["projects"] += [
-        _project("org-child", 801, ORG, logging={}),
-        _project("no-logging", 802, "folders/5501"),
-        _project("orphan", 803, None, logging={}),
-        _project("loop", 804, "folders/71", logging={}),
-        _project("deep", 805, f"folders/{600 + DEEP}", logging={}),
-    ]
-    return doc
-
-
-@pytest.fixture(scope="module")
-def document() -> dict[str, Any]:
-    return hierarchy_document()
-
-
-@pytest.fixture(scope="module")
-def module_standin(document: dict[str, Any]) -> Iterator[StandIn]:
-    with StandIn(load_scenario(document)) as standin:
-        yield standin
-
-
-@pytest.fixture
-def hierarchy(module_standin: StandIn) -> Iterator[StandIn]:
-    module_standin.reset()
-    yield module_standin
-    module_standin.reset()
-
-
-@pytest.fixture(scope="module")
-def hierarchy_clients(module_standin: StandIn) -> GcpClients:
-    return make_clients(module_standin.url)
-
-
-def collect(clients: GcpClients, recorder: Recorder, scope: str, *kinds: str, **settings: Any) -> Snapshot:
-    return collect_snapshot(scope, kinds, clients, settings=fast(**settings), observer=recorder, now=NOW).snapshot
+from tests.collect.conftest import NOW, PROJECT, Recorder, fast
+from tests.collect.hierarchy import (
+    CONDITION,
+    FOLDER_POLICY,
+    ORG,
+    ORG_POLICY,
+    ROLE,
+    collect,
+)
 
 
 def _folder(document: dict[str, Any], name: str) -> dict[str, Any]:

@@ -2,51 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from checks.snapshot import Kind, Snapshot
-from monitor.collect import GcpClients, collect_snapshot, make_clients
-from monitor.standin import Fault, StandIn, load_scenario
-from tests.collect.conftest import NOW, PROJECT, Recorder, fast
-from tests.collect.test_iam_ancestry import FOLDER_SINKS, ORG, ORG_SINK, hierarchy_document
+from checks.snapshot import Kind
+from monitor.collect import GcpClients
+from monitor.standin import Fault, StandIn
+from tests.collect.conftest import PROJECT, Recorder
+from tests.collect.hierarchy import FOLDER_SINKS, ORG, ORG_SINK, collect
 
 LOGGING_KINDS = (Kind.SINKS, Kind.ANCESTOR_SINKS, Kind.LOG_METRICS)
 
 
-@pytest.fixture(scope="module")
-def document() -> dict[str, Any]:
-    return hierarchy_document()
-
-
-@pytest.fixture(scope="module")
-def module_standin(document: dict[str, Any]) -> Iterator[StandIn]:
-    with StandIn(load_scenario(document)) as standin:
-        yield standin
-
-
-@pytest.fixture
-def estate(module_standin: StandIn) -> Iterator[StandIn]:
-    module_standin.reset()
-    yield module_standin
-    module_standin.reset()
-
-
-@pytest.fixture(scope="module")
-def estate_clients(module_standin: StandIn) -> GcpClients:
-    return make_clients(module_standin.url)
-
-
-def collect(clients: GcpClients, recorder: Recorder, scope: str, *kinds: str, **settings: Any) -> Snapshot:
-    return collect_snapshot(scope, kinds, clients, settings=fast(**settings), observer=recorder, now=NOW).snapshot
-
-
 def test_sinks_and_metrics_round_trip_every_field(
-    estate: StandIn, estate_clients: GcpClients, recorder: Recorder, document: dict[str, Any]
+    hierarchy: StandIn, hierarchy_clients: GcpClients, recorder: Recorder, document: dict[str, Any]
 ) -> None:
-    snapshot = collect(estate_clients, recorder, PROJECT, Kind.SINKS, Kind.LOG_METRICS)
+    snapshot = collect(hierarchy_clients, recorder, PROJECT, Kind.SINKS, Kind.LOG_METRICS)
 
     logging = document["projects"][0]["logging"]
     assert list(snapshot.get(Kind.SINKS)) == logging["sinks"]
@@ -61,18 +33,20 @@ def test_sinks_and_metrics_round_trip_every_field(
     assert recorder.codes("logging.projects.metrics.list") == ["200"]
 
 
-def test_the_public_sink_objects_would_lose_what_log_02_needs(estate: StandIn, estate_clients: GcpClients) -> None:
+def test_the_public_sink_objects_would_lose_what_log_02_needs(
+    hierarchy: StandIn, hierarchy_clients: GcpClients
+) -> None:
     """Why the collector reads raw JSON: if this starts failing, `list_sinks()` may now be enough."""
-    sinks = list(estate_clients.get("logging").list_sinks(parent=f"projects/{PROJECT}"))
+    sinks = list(hierarchy_clients.get("logging").list_sinks(parent=f"projects/{PROJECT}"))
 
     assert [s.name for s in sinks] == ["all-to-archive", "disabled-bq"]
     assert not any(hasattr(s, attr) for s in sinks for attr in ("disabled", "exclusions", "include_children"))
 
 
 def test_ancestor_sinks_name_their_parent_nearest_first(
-    estate: StandIn, estate_clients: GcpClients, recorder: Recorder
+    hierarchy: StandIn, hierarchy_clients: GcpClients, recorder: Recorder
 ) -> None:
-    snapshot = collect(estate_clients, recorder, PROJECT, Kind.ANCESTOR_SINKS)
+    snapshot = collect(hierarchy_clients, recorder, PROJECT, Kind.ANCESTOR_SINKS)
 
     assert list(snapshot.get(Kind.ANCESTOR_SINKS)) == [
         {"parent": "folders/55", "sink": FOLDER_SINKS[0]},
@@ -80,28 +54,28 @@ def test_ancestor_sinks_name_their_parent_nearest_first(
         {"parent": ORG, "sink": ORG_SINK},
     ]
     assert snapshot.get(Kind.ANCESTOR_SINKS)[2]["sink"]["includeChildren"] is True
-    assert [r.path for r in estate.requests_for("logging.folders.sinks.list")] == [
+    assert [r.path for r in hierarchy.requests_for("logging.folders.sinks.list")] == [
         "/v2/folders/5501/sinks",
         "/v2/folders/55/sinks",
     ]
     assert recorder.codes("logging.organizations.sinks.list") == ["200"]
 
 
-def test_each_page_is_one_observed_call(estate: StandIn, estate_clients: GcpClients, recorder: Recorder) -> None:
-    snapshot = collect(estate_clients, recorder, PROJECT, *LOGGING_KINDS, page_size=1)
+def test_each_page_is_one_observed_call(hierarchy: StandIn, hierarchy_clients: GcpClients, recorder: Recorder) -> None:
+    snapshot = collect(hierarchy_clients, recorder, PROJECT, *LOGGING_KINDS, page_size=1)
 
     assert [s["name"] for s in snapshot.get(Kind.SINKS)] == ["all-to-archive", "disabled-bq"]
     assert len(snapshot.get(Kind.ANCESTOR_SINKS)) == 3 and len(snapshot.get(Kind.LOG_METRICS)) == 2
-    pages = estate.requests_for("logging.projects.sinks.list")
+    pages = hierarchy.requests_for("logging.projects.sinks.list")
     assert [(r.query.get("pageSize"), r.query.get("pageToken")) for r in pages] == [("1", None), ("1", "1")]
-    assert [r.query.get("pageToken") for r in estate.requests_for("logging.folders.sinks.list")] == [None, None, "1"]
+    assert [r.query.get("pageToken") for r in hierarchy.requests_for("logging.folders.sinks.list")] == [None, None, "1"]
     assert recorder.codes("logging.projects.metrics.list") == ["200", "200"]
 
 
 def test_logging_disabled_in_the_project_is_empty_with_a_note(
-    estate: StandIn, estate_clients: GcpClients, recorder: Recorder
+    hierarchy: StandIn, hierarchy_clients: GcpClients, recorder: Recorder
 ) -> None:
-    snapshot = collect(estate_clients, recorder, "no-logging", *LOGGING_KINDS)
+    snapshot = collect(hierarchy_clients, recorder, "no-logging", *LOGGING_KINDS)
 
     for kind in (Kind.SINKS, Kind.LOG_METRICS):
         assert snapshot.kinds[kind].ok and snapshot.get(kind) == ()
@@ -112,20 +86,20 @@ def test_logging_disabled_in_the_project_is_empty_with_a_note(
 
 
 def test_an_empty_logging_part_is_none_exist_without_a_note(
-    estate: StandIn, estate_clients: GcpClients, recorder: Recorder
+    hierarchy: StandIn, hierarchy_clients: GcpClients, recorder: Recorder
 ) -> None:
-    snapshot = collect(estate_clients, recorder, "org-child", Kind.SINKS, Kind.LOG_METRICS)
+    snapshot = collect(hierarchy_clients, recorder, "org-child", Kind.SINKS, Kind.LOG_METRICS)
 
     assert snapshot.get(Kind.SINKS) == () and snapshot.note(Kind.SINKS) is None
 
 
 def test_service_disabled_fault_on_sinks_is_a_note_but_on_ancestors_an_error(
-    estate: StandIn, estate_clients: GcpClients, recorder: Recorder
+    hierarchy: StandIn, hierarchy_clients: GcpClients, recorder: Recorder
 ) -> None:
-    estate.add_fault(Fault(method="logging.projects.sinks.list", status=403, reason="SERVICE_DISABLED"))
-    estate.add_fault(Fault(method="logging.organizations.sinks.list", status=403, reason="accessNotConfigured"))
+    hierarchy.add_fault(Fault(method="logging.projects.sinks.list", status=403, reason="SERVICE_DISABLED"))
+    hierarchy.add_fault(Fault(method="logging.organizations.sinks.list", status=403, reason="accessNotConfigured"))
 
-    snapshot = collect(estate_clients, recorder, PROJECT, Kind.SINKS, Kind.ANCESTOR_SINKS)
+    snapshot = collect(hierarchy_clients, recorder, PROJECT, Kind.SINKS, Kind.ANCESTOR_SINKS)
 
     assert snapshot.get(Kind.SINKS) == () and snapshot.note(Kind.SINKS) == "Cloud Logging API not enabled"
     error = str(snapshot.kinds[Kind.ANCESTOR_SINKS].error)
@@ -154,20 +128,22 @@ def test_service_disabled_fault_on_sinks_is_a_note_but_on_ancestors_an_error(
     ],
 )
 def test_faults_are_errors_with_their_cause(
-    estate: StandIn, estate_clients: GcpClients, recorder: Recorder, fault: Fault, kind: str, expected: str
+    hierarchy: StandIn, hierarchy_clients: GcpClients, recorder: Recorder, fault: Fault, kind: str, expected: str
 ) -> None:
-    estate.add_fault(fault)
+    hierarchy.add_fault(fault)
 
-    data = collect(estate_clients, recorder, PROJECT, kind).kinds[kind]
+    data = collect(hierarchy_clients, recorder, PROJECT, kind).kinds[kind]
 
     assert not data.ok and data.resources == () and str(data.error).startswith(expected)
 
 
-def test_a_passing_failure_is_retried_per_page(estate: StandIn, estate_clients: GcpClients, recorder: Recorder) -> None:
-    estate.add_fault(Fault(method="logging.projects.sinks.list", status=503, times=1))
-    estate.add_fault(Fault(method="logging.folders.sinks.list", kind="drop", times=1))
+def test_a_passing_failure_is_retried_per_page(
+    hierarchy: StandIn, hierarchy_clients: GcpClients, recorder: Recorder
+) -> None:
+    hierarchy.add_fault(Fault(method="logging.projects.sinks.list", status=503, times=1))
+    hierarchy.add_fault(Fault(method="logging.folders.sinks.list", kind="drop", times=1))
 
-    snapshot = collect(estate_clients, recorder, PROJECT, Kind.SINKS, Kind.ANCESTOR_SINKS)
+    snapshot = collect(hierarchy_clients, recorder, PROJECT, Kind.SINKS, Kind.ANCESTOR_SINKS)
 
     assert len(snapshot.get(Kind.SINKS)) == 2 and len(snapshot.get(Kind.ANCESTOR_SINKS)) == 3
     assert recorder.codes("logging.projects.sinks.list") == ["503", "200"]
