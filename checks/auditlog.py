@@ -24,10 +24,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from checks.kernel import Unjudgeable
 from checks.logfilters import excerpt, is_empty, tokens_in
 from checks.model import Area, Finding, Severity, Verdict
 from checks.names import project_name
-from checks.netrules import Unjudgeable, flag, strings
+from checks.netrules import flag, strings
 from checks.params import Params
 from checks.registry import References, control
 from checks.snapshot import Kind, Snapshot

@@ -20,10 +20,10 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
+from checks.kernel import JSON, Unjudgeable, parse_time
 from checks.locations import unjudgeable
 from checks.model import Area, Finding, Severity, Verdict
 from checks.names import compute_name, last_segment
-from checks.netrules import JSON, Unjudgeable
 from checks.params import Params
 from checks.registry import References, control
 from checks.schedules import (
@@ -42,7 +42,6 @@ from checks.snapshot import Kind, Snapshot
 Judged = tuple[Verdict, str, str]  # verdict, subject, reason
 _DISK = re.compile(r"(?:^|/)projects/([^/]+)/(zones|regions)/([^/]+)/disks/([^/?#]+)/?$")
 _RELATIVE_DISK = re.compile(r"^(zones|regions)/([^/]+)/disks/([^/?#]+)/?$")
-_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(?:\.\d+)?(?:[Zz]|[+-]\d\d:\d\d)$")
 _NO_SCHEDULE = "no schedule attached (see BKP-01)"
 
 
@@ -154,16 +153,6 @@ def _own_key(disk: JSON, scope: str) -> tuple[str, str, str, str] | None:
     return key
 
 
-def parse_timestamp(text: object) -> datetime | None:
-    """An RFC 3339 timestamp with its offset (Compute writes `-08:00`), or None."""
-    if not isinstance(text, str) or not _TIMESTAMP.match(text):
-        return None
-    try:
-        return datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
 def _utc(when: datetime) -> str:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -203,7 +192,7 @@ def _judge_freshness(disk: JSON, who: str, snapshots: tuple[JSON, ...], scope: s
             notes.append(f"snapshot {name} is not counted: " + (f"status: {status}" if status else "no status"))
         elif stamp is None or stamp == "":
             notes.append(f"snapshot {name} is not counted: no creationTimestamp")
-        elif (when := parse_timestamp(stamp)) is None:
+        elif (when := parse_time(stamp)) is None:
             unreadable.append(f"snapshot {name} has an unreadable creationTimestamp {stamp!r}")
         else:
             dated.append((when, snap, how))

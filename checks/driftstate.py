@@ -31,10 +31,11 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from checks.kernel import JSON, Unjudgeable
 from checks.names import last_segment
-from checks.netrules import FULL, PORTED, Unjudgeable, merge_ranges, parse_ports, protocol_name, protocol_number
+from checks.netrules import FULL, PORTED, merge_ranges, parse_ports, protocol_name, protocol_number
 from checks.schedules import DAYS, KEEP, attachments, is_schedule, policy_index
-from checks.snapshot import JSON, Kind, Snapshot
+from checks.snapshot import Kind, Snapshot
 
 FIREWALLS, GRANTS, DISKS = "firewalls", "grants", "disks"
 #: Bumped whenever a normaliser changes what it keeps: a baseline stored in another

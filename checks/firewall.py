@@ -14,15 +14,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from checks.kernel import JSON, Unjudgeable
 from checks.model import Area, Finding, Severity, Verdict
 from checks.names import compute_name, last_segment
 from checks.netrules import (
     ALL,
     EMPTY,
-    JSON,
     Coverage,
     Rule,
-    Unjudgeable,
     describe_exposure,
     exposure,
     external_ips,

@@ -18,9 +18,9 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from checks.kernel import JSON, Unjudgeable
 from checks.model import Finding, Verdict
 from checks.names import last_segment
-from checks.netrules import JSON, Unjudgeable
 
 _ZONE = re.compile(r"^([a-z]+-[a-z]+\d+)-[a-z]$")
 _REGION = re.compile(r"^[a-z]+-[a-z]+\d+$")

@@ -19,11 +19,10 @@ import ipaddress
 import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from checks.kernel import JSON, Unjudgeable
 from checks.params import PortSpec, parse_port_spec
 
-JSON = dict[str, Any]
 PortRanges = tuple[tuple[int, int], ...]
 
 MAX_PORT = 65535
@@ -36,15 +35,6 @@ _PROTOCOLS = {"icmp": 1, "ipip": 4, "tcp": TCP, "udp": UDP, "esp": 50, "ah": 51,
 _PROTOCOL_NAMES = {number: name for name, number in _PROTOCOLS.items()}
 _PORT = re.compile(r"(\d{1,5})(?:-(\d{1,5}))?", re.ASCII)
 _NETWORK = re.compile(r"projects/([^/]+)/global/networks/([^/]+)")
-
-
-class Unjudgeable(ValueError):
-    """A resource holds data that cannot be judged; `field` says where (`allowed[0].ports[1]`)."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
 
 
 # --- protocols and ports ---------------------------------------------------------------------

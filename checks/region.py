@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 
+from checks.kernel import JSON, Unjudgeable
 from checks.locations import Location, field_location, judge_locations, list_locations, unjudgeable
 from checks.model import Area, Finding, Severity, Verdict
 from checks.names import compute_name, last_segment
-from checks.netrules import JSON, Unjudgeable
 from checks.params import Params
 from checks.registry import References, control
 from checks.schedules import is_schedule

@@ -22,8 +22,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from checks.kernel import JSON, Unjudgeable
 from checks.names import last_segment
-from checks.netrules import JSON, Unjudgeable
 
 PolicyKey = tuple[str, str, str]  # (project, region, name)
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
-JSON = dict[str, Any]
+from checks.kernel import JSON
 
 
 class Kind:

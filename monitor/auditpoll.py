@@ -48,6 +48,7 @@ from typing import Any, Literal
 
 import structlog
 
+from checks.kernel import parse_time
 from monitor.collect.calls import Caller, CallFailed, RetryPolicy, ServiceDisabled, classify
 from monitor.collect.clients import GcpClients
 from monitor.collect.observer import ApiObserver
@@ -93,13 +94,7 @@ def rfc3339(when: datetime) -> str:
 
 
 def _parse_time(value: Any) -> datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        when = datetime.fromisoformat(value)  # 3.11: `Z`, offsets, nanoseconds (cut to micro)
-    except ValueError:
-        return None
-    return when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    return parse_time(value)  # RFC 3339 as Logging writes it: `Z`, nanoseconds (cut to micro)
 
 
 def area_of(method: str, service: str, resource_name: str) -> Area | None:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from checks.snapshot import JSON
+from checks.kernel import JSON
 from monitor.collect.calls import Caller, CallFailed
 from monitor.collect.clients import GcpClients
 from monitor.collect.hierarchy import about, ancestors

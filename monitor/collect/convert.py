@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from checks.snapshot import JSON
+from checks.kernel import JSON
 
 
 def to_json(message: Any) -> JSON:

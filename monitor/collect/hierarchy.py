@@ -21,7 +21,7 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from checks.snapshot import JSON
+from checks.kernel import JSON
 from monitor.collect.calls import Caller, CallFailed, ServiceDisabled
 from monitor.collect.clients import GcpClients
 from monitor.collect.convert import protobuf_json, to_json

@@ -20,7 +20,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from checks.snapshot import JSON, Kind
+from checks.kernel import JSON
+from checks.snapshot import Kind
 from monitor.collect import cloudlogging, hierarchy
 from monitor.collect.calls import Caller, CallFailed
 from monitor.collect.convert import to_json

@@ -8,32 +8,16 @@ fraction and the UTC offset exactly as written.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta
+
+from checks.kernel import parse_time
 
 _TIMESTAMP = re.compile(r"^(\d{4}-\d{2}-\d{2})[Tt](\d{2}:\d{2}:\d{2})(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$")
 
 
-def _offset(text: str) -> timezone:
-    if text in ("Z", "z"):
-        return UTC
-    sign = -1 if text[0] == "-" else 1
-    hours, minutes = int(text[1:3]), int(text[4:6])
-    return timezone(sign * timedelta(hours=hours, minutes=minutes))
-
-
 def parse(text: str) -> datetime | None:
     """An aware datetime (fraction cut to microseconds), or None if `text` is not RFC 3339."""
-    match = _TIMESTAMP.match(text)
-    if not match:
-        return None
-    day, clock, fraction, offset = match.groups()
-    try:
-        base = datetime.fromisoformat(f"{day}T{clock}").replace(tzinfo=_offset(offset))
-    except ValueError:
-        return None
-    if fraction:
-        base += timedelta(microseconds=int((fraction[1:] + "000000")[:6]))
-    return base
+    return parse_time(text)
 
 
 def shift(text: str, seconds: int) -> str | None:
