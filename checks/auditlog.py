@@ -23,8 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from checks.kernel import Unjudgeable
+from checks.kernel import Unjudgeable, read_each
 from checks.logfilters import excerpt, is_empty, tokens_in
 from checks.model import Area, Finding, Severity, Verdict
 from checks.names import project_name
@@ -177,6 +178,8 @@ class _Sink:
 
 def _read_sink(parent: str, raw: object, inherited: bool) -> _Sink:
     """One candidate sink, judged; raises Unjudgeable on data it cannot read."""
+    if isinstance(raw, Unjudgeable):  # its parent could not be read (see `_candidates`)
+        raise raw
     if not isinstance(raw, dict):
         raise Unjudgeable("sink", f"{raw!r} is not an object")
     name = raw.get("name")
@@ -211,16 +214,29 @@ def _sink_name(parent: str, name: str) -> str:
     return name if "/sinks/" in name else f"{parent}/sinks/{name}"
 
 
-def _candidates(snapshot: Snapshot) -> Iterator[tuple[str, str, object, bool]]:
-    """(item label, parent, sink, inherited): the project's sinks, then its ancestors'."""
+class _Candidate(NamedTuple):
+    label: str  # the sink's name (`folders/55/sinks/s`), or where it sits when it has none
+    parent: str
+    raw: object  # the LogSink, or why its parent cannot be read
+    inherited: bool
+
+
+def _candidates(snapshot: Snapshot) -> Iterator[_Candidate]:
+    """The project's sinks, then its ancestors'."""
     for i, sink in enumerate(snapshot.get(Kind.SINKS)):
-        yield f"projects/{snapshot.scope} sinks[{i}]", f"projects/{snapshot.scope}", sink, False
+        yield _candidate(f"projects/{snapshot.scope} sinks[{i}]", f"projects/{snapshot.scope}", sink, False)
     for i, entry in enumerate(snapshot.get(Kind.ANCESTOR_SINKS)):
         parent = entry.get("parent") if isinstance(entry, dict) else None
         if isinstance(parent, str) and parent.startswith(("folders/", "organizations/")):
-            yield f"{parent} sinks (ancestorSinks[{i}])", parent, entry.get("sink"), True
+            yield _candidate(f"{parent} sinks (ancestorSinks[{i}])", parent, entry.get("sink"), True)
         else:
-            yield f"ancestorSinks[{i}]", "", Unjudgeable("parent", f"{parent!r} is not a folder or organization"), True
+            problem = Unjudgeable("parent", f"{parent!r} is not a folder or organization")
+            yield _Candidate(f"ancestorSinks[{i}]", "", problem, True)
+
+
+def _candidate(where: str, parent: str, raw: object, inherited: bool) -> _Candidate:
+    name = raw.get("name") if isinstance(raw, dict) else None
+    return _Candidate(_sink_name(parent, name) if isinstance(name, str) and name else where, parent, raw, inherited)
 
 
 @control(
@@ -241,18 +257,9 @@ def log02_export(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Passes when an enabled sink with a destination, no filter and no exclusions exists on the
     project, or on an ancestor with includeChildren: true; the reason names it."""
     resource = project_name(snapshot.scope)
-    sinks: list[_Sink] = []
-    broken: list[tuple[str, Unjudgeable]] = []
-    for label, parent, raw, inherited in _candidates(snapshot):
-        name = raw.get("name") if isinstance(raw, dict) else None
-        if isinstance(name, str) and name:
-            label = _sink_name(parent, name)
-        try:
-            if isinstance(raw, Unjudgeable):
-                raise raw
-            sinks.append(_read_sink(parent, raw, inherited))
-        except Unjudgeable as error:
-            broken.append((label, error))
+    readings = read_each(_candidates(snapshot), lambda c: _read_sink(c.parent, c.raw, c.inherited))
+    sinks = [sink for _, sink in readings if isinstance(sink, _Sink)]
+    broken = [(candidate.label, error) for candidate, error in readings if isinstance(error, Unjudgeable)]
     full = [sink for sink in sinks if not sink.shortfalls]
     if full:
         best = full[0]
@@ -360,12 +367,8 @@ def log03_change_metrics(snapshot: Snapshot, params: Params) -> Iterator[Finding
     """One finding per kind of change (firewall, ownership, audit-config, custom-roles, routes,
     networks): passes when an enabled metric's filter holds every CIS token of that kind."""
     resource = project_name(snapshot.scope)
-    metrics: list[_Metric] = []
-    broken: list[Unjudgeable] = []
-    for index, raw in enumerate(snapshot.get(Kind.LOG_METRICS)):
-        try:
-            metrics.append(_read_metric(index, raw))
-        except Unjudgeable as error:
-            broken.append(error)
+    readings = read_each(enumerate(snapshot.get(Kind.LOG_METRICS)), lambda item: _read_metric(*item))
+    metrics = [metric for _, metric in readings if isinstance(metric, _Metric)]
+    broken = [error for _, error in readings if isinstance(error, Unjudgeable)]
     for change in _CHANGES:
         yield _judge_change(resource, change, metrics, broken)

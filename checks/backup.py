@@ -20,10 +20,9 @@ import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 
-from checks.kernel import JSON, Unjudgeable, parse_time
-from checks.locations import unjudgeable
+from checks.kernel import JSON, Judge, Judgement, Unjudgeable, parse_time, per_resource, read_each
 from checks.model import Area, Finding, Severity, Verdict
-from checks.names import compute_name, last_segment
+from checks.names import last_segment
 from checks.params import Params
 from checks.registry import References, control
 from checks.schedules import (
@@ -39,7 +38,6 @@ from checks.schedules import (
 )
 from checks.snapshot import Kind, Snapshot
 
-Judged = tuple[Verdict, str, str]  # verdict, subject, reason
 _DISK = re.compile(r"(?:^|/)projects/([^/]+)/(zones|regions)/([^/]+)/disks/([^/?#]+)/?$")
 _RELATIVE_DISK = re.compile(r"^(zones|regions)/([^/]+)/disks/([^/?#]+)/?$")
 _NO_SCHEDULE = "no schedule attached (see BKP-01)"
@@ -57,18 +55,14 @@ def _in_scope(disk: JSON, selector: dict[str, str]) -> bool:
     return all(labels.get(key) == value for key, value in selector.items())
 
 
-def _per_disk(snapshot: Snapshot, params: Params, judge: Callable[[JSON, str], Judged]) -> Iterator[Finding]:
+def _per_disk(snapshot: Snapshot, params: Params, judge: Judge[JSON]) -> Iterator[Finding]:
     """One finding per in-scope disk; data that cannot be read gives `error`, never a pass."""
-    for disk in snapshot.get(Kind.DISKS):
-        resource, who = compute_name(disk, snapshot.scope, "disks"), f"disk {disk.get('name', '?')}"
-        try:
-            if not _in_scope(disk, params.backup.disk_selector):
-                continue
-            verdict, subject, reason = judge(disk, who)
-        except Unjudgeable as error:
-            yield unjudgeable(resource, who, error)
-            continue
-        yield Finding(resource, verdict, reason, subject)
+    selector = params.backup.disk_selector
+
+    def in_scope(disk: JSON, who: str) -> Judgement | None:
+        return judge(disk, who) if _in_scope(disk, selector) else None
+
+    return per_resource(snapshot.get(Kind.DISKS), snapshot.scope, "disks", "disk", in_scope)
 
 
 def _num(value: float) -> str:
@@ -113,20 +107,21 @@ def bkp01_schedule(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     policy with a `snapshotSchedulePolicy` and `status: READY`; the reason says why each does not."""
     index = policy_index(snapshot.get(Kind.RESOURCE_POLICIES), snapshot.scope)
 
-    def judge(disk: JSON, who: str) -> Judged:
+    def judge(disk: JSON, who: str) -> Judgement:
         attached = attachments(disk, index, snapshot.scope)
         if not attached:
             state = "resourcePolicies absent" if disk.get("resourcePolicies") is None else "resourcePolicies: []"
-            return Verdict.FAIL, "", f"{who} has no resource policy attached ({state})"
+            return Judgement(Verdict.FAIL, f"{who} has no resource policy attached ({state})")
         for item in attached:
             if item.policy is not None and is_schedule(item.policy) and item.policy.get("status") == "READY":
-                return Verdict.PASS, item.name, f"{who} has snapshot schedule {item.name} ({item.field}, status: READY)"
+                reason = f"{who} has snapshot schedule {item.name} ({item.field}, status: READY)"
+                return Judgement(Verdict.PASS, reason, item.name)
         subject = ", ".join(item.name for item in attached)
         reasons = "; ".join(_why_not(item) for item in attached)
         unknown = [i for i in attached if i.policy is not None and is_schedule(i.policy) and not i.policy.get("status")]
         if unknown:
-            return Verdict.ERROR, subject, f"{who}: cannot judge status of snapshot schedule: {reasons}"
-        return Verdict.FAIL, subject, f"{who} has no READY snapshot schedule attached: {reasons}"
+            return Judgement(Verdict.ERROR, f"{who}: cannot judge status of snapshot schedule: {reasons}", subject)
+        return Judgement(Verdict.FAIL, f"{who} has no READY snapshot schedule attached: {reasons}", subject)
 
     return _per_disk(snapshot, params, judge)
 
@@ -166,7 +161,7 @@ def age_text(age: timedelta) -> str:
 
 
 def _judge_freshness(disk: JSON, who: str, snapshots: tuple[JSON, ...], scope: str, now: datetime,
-                     rpo: float) -> Judged:  # fmt: skip
+                     rpo: float) -> Judgement:  # fmt: skip
     disk_id = disk.get("id")
     if not isinstance(disk_id, str | int) or isinstance(disk_id, bool) or str(disk_id) == "":
         raise Unjudgeable("id", "absent: its snapshots cannot be told from those of an earlier disk of the same name")
@@ -200,10 +195,11 @@ def _judge_freshness(disk: JSON, who: str, snapshots: tuple[JSON, ...], scope: s
     extra = "".join(f"; {note}" for note in notes)
     if not dated:
         if unreadable:
-            return Verdict.ERROR, "", f"{who}: cannot judge its newest backup: {'; '.join(unreadable)}{extra}"
+            return Judgement(Verdict.ERROR, f"{who}: cannot judge its newest backup: {'; '.join(unreadable)}{extra}")
         if not mine:
-            return Verdict.FAIL, "", f"{who} has no snapshot of its own (none with sourceDiskId {disk_id}){extra}"
-        return Verdict.FAIL, "", f"{who} has no READY snapshot with a creationTimestamp{extra}"
+            reason = f"{who} has no snapshot of its own (none with sourceDiskId {disk_id}){extra}"
+            return Judgement(Verdict.FAIL, reason)
+        return Judgement(Verdict.FAIL, f"{who} has no READY snapshot with a creationTimestamp{extra}")
     when, snap, how = max(dated, key=lambda item: item[0])
     name, age = str(snap.get("name", "?")), now - when
     future = ""
@@ -213,11 +209,11 @@ def _judge_freshness(disk: JSON, who: str, snapshots: tuple[JSON, ...], scope: s
     newest = (f"newest READY snapshot {name} ({how}) is {age_text(age)} old "
               f"(creationTimestamp {_utc(when)}{future})")  # fmt: skip
     if age <= timedelta(hours=rpo):
-        return Verdict.PASS, name, f"{who}: {newest} ≤ {limit}"
+        return Judgement(Verdict.PASS, f"{who}: {newest} ≤ {limit}", name)
     if unreadable:
         reason = f"{who}: cannot judge: {newest} > {limit}, but {'; '.join(unreadable)}{extra}"
-        return Verdict.ERROR, name, reason
-    return Verdict.FAIL, name, f"{who}: {newest} > {limit}{extra}"
+        return Judgement(Verdict.ERROR, reason, name)
+    return Judgement(Verdict.FAIL, f"{who}: {newest} > {limit}{extra}", name)
 
 
 @control(
@@ -252,27 +248,27 @@ def _per_schedule(
     schedule: fail if any does not hold; error if one cannot be read and none fails."""
     index = policy_index(snapshot.get(Kind.RESOURCE_POLICIES), snapshot.scope)
 
-    def per_disk(disk: JSON, who: str) -> Judged:
+    def per_disk(disk: JSON, who: str) -> Judgement:
         schedules = attached_schedules(disk, index, snapshot.scope)
         if not schedules:
-            return Verdict.PASS, "", f"{who}: {_NO_SCHEDULE}"
+            return Judgement(Verdict.PASS, f"{who}: {_NO_SCHEDULE}")
         held: list[tuple[str, str]] = []
         failed: list[tuple[str, str]] = []
         broken: list[tuple[str, str]] = []
-        for name, policy in schedules:
-            try:
-                holds, reason = judge(name, policy)
-            except Unjudgeable as error:
-                broken.append((name, f"schedule {name}: cannot judge {error.field}: {error.message}"))
-                continue
-            (held if holds else failed).append((name, f"schedule {name} {reason}"))
+        for (name, _), judged in read_each(schedules, lambda schedule: judge(*schedule)):
+            if isinstance(judged, Unjudgeable):
+                broken.append((name, judged.reason(f"schedule {name}")))
+            else:
+                holds, reason = judged
+                (held if holds else failed).append((name, f"schedule {name} {reason}"))
         if failed:
             verdict, shown = Verdict.FAIL, failed + broken
         elif broken:
             verdict, shown = Verdict.ERROR, broken
         else:
             verdict, shown = Verdict.PASS, held
-        return verdict, ", ".join(name for name, _ in shown), f"{who}: " + "; ".join(why for _, why in shown)
+        reason = f"{who}: " + "; ".join(why for _, why in shown)
+        return Judgement(verdict, reason, ", ".join(name for name, _ in shown))
 
     return _per_disk(snapshot, params, per_disk)
 

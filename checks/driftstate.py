@@ -31,9 +31,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from checks.kernel import JSON, Unjudgeable
+from checks.kernel import JSON, Unjudgeable, attempt
 from checks.names import last_segment
-from checks.netrules import FULL, PORTED, merge_ranges, parse_ports, protocol_name, protocol_number
+from checks.netrules import FULL, PORTED, PortRanges, merge_ranges, parse_ports, protocol_name, protocol_number
 from checks.schedules import DAYS, KEEP, attachments, is_schedule, policy_index
 from checks.snapshot import Kind, Snapshot
 
@@ -118,15 +118,11 @@ def _entries(value: Any) -> Any:
     ranges: dict[int, list[tuple[int, int]]] = {}
     odd: list[str] = []
     for entry in value:
-        given = entry.get("ports") or []
-        try:
-            number = protocol_number(entry.get("IPProtocol"))
-            if not isinstance(given, list):
-                raise Unjudgeable("ports", "not a list")
-            parsed = parse_ports(given, "ports")
-        except Unjudgeable:
+        read = attempt(_entry, entry)
+        if isinstance(read, Unjudgeable):
             odd.append(json.dumps(entry, sort_keys=True))
             continue
+        number, parsed = read
         if number is None or number not in PORTED or not parsed or parsed == FULL:
             every_port.add(number)
         else:
@@ -141,6 +137,15 @@ def _entries(value: Any) -> Any:
         else:
             named.extend(f"{name}:{lo}" if lo == hi else f"{name}:{lo}-{hi}" for lo, hi in merge_ranges(ranges[number]))
     return named + sorted(odd)
+
+
+def _entry(entry: JSON) -> tuple[int | None, PortRanges]:
+    """An `allowed[]`/`denied[]` entry's protocol (None: `all`) and ports; raises Unjudgeable."""
+    given = entry.get("ports") or []
+    number = protocol_number(entry.get("IPProtocol"))
+    if not isinstance(given, list):
+        raise Unjudgeable("ports", "not a list")
+    return number, parse_ports(given, "ports")
 
 
 # --- IAM grants ------------------------------------------------------------------------------
@@ -208,9 +213,8 @@ def disk_state(disks: Iterable[JSON], policies: Iterable[JSON], scope: str) -> d
     for disk in disks:
         location = disk.get("zone") or disk.get("region") or "?"
         key = f"{last_segment(str(location))}/{disk.get('name', '?')}"
-        try:
-            attached = attachments(disk, index, scope)
-        except Unjudgeable:
+        attached = attempt(attachments, disk, index, scope)
+        if isinstance(attached, Unjudgeable):
             state[key] = {"schedules": {"?": {"resourcePolicies": disk.get("resourcePolicies")}}}
             continue
         schedules: dict[str, Any] = {}

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
-from checks.kernel import JSON, Unjudgeable
+from checks.kernel import JSON, Judgement, Unjudgeable, per_reading, per_resource
 from checks.model import Area, Finding, Severity, Verdict
 from checks.names import compute_name, last_segment
 from checks.netrules import (
@@ -68,27 +69,22 @@ class _Family:
 
 
 def _exposure_findings(snapshot: Snapshot, family: _Family) -> Iterator[Finding]:
+    """Every rule is read first: whether one is exposed depends on the deny rules that shadow it."""
     parsed = parse_rules(snapshot.get(Kind.FIREWALLS), snapshot.scope)
     rules = [rule for _, rule in parsed if isinstance(rule, Rule)]
-    for raw, rule in parsed:
-        resource = compute_name(raw, snapshot.scope, _FIREWALLS)
-        if isinstance(rule, Unjudgeable):
-            yield _unjudgeable(resource, f"rule {raw.get('name', '?')}", rule)
-        else:
-            yield _judge_exposure(resource, rule, rules, family)
+    return per_reading(parsed, snapshot.scope, _FIREWALLS, "rule", partial(_judge_exposure, rules=rules, family=family))
 
 
-def _judge_exposure(resource: str, rule: Rule, rules: list[Rule], family: _Family) -> Finding:
-    who = f"rule {rule.name}"
+def _judge_exposure(rule: Rule, who: str, *, rules: list[Rule], family: _Family) -> Judgement:
     if not rule.ingress:
-        return Finding(resource, Verdict.PASS, f"{who} is an egress rule (direction: EGRESS): it opens no ingress")
+        return Judgement(Verdict.PASS, f"{who} is an egress rule (direction: EGRESS): it opens no ingress")
     if not rule.allow:
-        return Finding(resource, Verdict.PASS, f"{who} is a deny rule (denied[]): it opens nothing")
+        return Judgement(Verdict.PASS, f"{who} is a deny rule (denied[]): it opens nothing")
     if not rule.internet:
-        return Finding(resource, Verdict.PASS, f"{who} has no internet source ({rule.sources})")
+        return Judgement(Verdict.PASS, f"{who} has no internet source ({rule.sources})")
     seen = exposure(rule, rules, family.wanted(rule))
     if not any(seen.opened.values()):
-        return Finding(resource, Verdict.PASS, f"{who} does not allow {family.what} (allowed[]: {rule.coverage})")
+        return Judgement(Verdict.PASS, f"{who} does not allow {family.what} (allowed[]: {rule.coverage})")
     denies = ", ".join(f"deny rule {deny.name} (priority {deny.priority})" for deny in seen.shadowed_by)
     offending = {fam: coverage - family.approved for fam, coverage in seen.effective.items()}
     if any(offending.values()):
@@ -99,23 +95,19 @@ def _judge_exposure(resource: str, rule: Rule, rules: list[Rule], family: _Famil
             + (f"partly shadowed by {denies}" if denies else "not shadowed")
         )
         if rule.enabled:
-            return Finding(resource, Verdict.FAIL, f"{who} allows {body}", subject)
+            return Judgement(Verdict.FAIL, f"{who} allows {body}", subject)
         reason = f"{who} is disabled (disabled: true) but would allow {body}: it is one click from live"
-        return Finding(resource, Verdict.PASS, reason, subject, latent=True)
+        return Judgement(Verdict.PASS, reason, subject, latent=True)
     approved = {fam: coverage for fam, coverage in seen.effective.items() if coverage}
     if approved:
         shadow = f"; partly shadowed by {denies}" if denies else ""
         reason = f"{who} allows only approved {describe_exposure(approved, rule, fields=True)}{shadow}"
-        return Finding(resource, Verdict.PASS, reason, describe_exposure(approved, rule))
+        return Judgement(Verdict.PASS, reason, describe_exposure(approved, rule))
     reason = (
         f"{who} allows {describe_exposure(seen.opened, rule, fields=True)} at priority {rule.priority}, "
         f"but it is shadowed by {denies}"
     )
-    return Finding(resource, Verdict.PASS, reason, describe_exposure(seen.opened, rule))
-
-
-def _unjudgeable(resource: str, who: str, error: Unjudgeable) -> Finding:
-    return Finding(resource, Verdict.ERROR, f"{who}: cannot judge {error.field}: {error.message}", error.field)
+    return Judgement(Verdict.PASS, reason, describe_exposure(seen.opened, rule))
 
 
 _SSH = Coverage.from_specs(("tcp:22", "sctp:22"))
@@ -233,19 +225,16 @@ def _log_state(resource: JSON) -> str:
 def fw06_rule_logging(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails an enabled rule without `logConfig.enable: true` (absent is off). A disabled rule
     passes, saying it is out of scope until enabled, so that every rule has one result."""
-    for raw in snapshot.get(Kind.FIREWALLS):
-        resource, who = compute_name(raw, snapshot.scope, _FIREWALLS), f"rule {raw.get('name', '?')}"
-        try:
-            disabled, logging = flag(raw, "disabled"), flag(obj(raw, "logConfig"), "enable", "logConfig.enable")
-        except Unjudgeable as error:
-            yield _unjudgeable(resource, who, error)
-            continue
-        if disabled:
-            yield Finding(resource, Verdict.PASS, f"{who} is disabled (disabled: true): out of scope until enabled")
-        elif logging:
-            yield Finding(resource, Verdict.PASS, f"{who} logs (logConfig.enable: true)")
-        else:
-            yield Finding(resource, Verdict.FAIL, f"{who} is enabled and does not log ({_log_state(raw)})")
+    return per_resource(snapshot.get(Kind.FIREWALLS), snapshot.scope, _FIREWALLS, "rule", _rule_logging)
+
+
+def _rule_logging(raw: JSON, who: str) -> Judgement:
+    disabled, logging = flag(raw, "disabled"), flag(obj(raw, "logConfig"), "enable", "logConfig.enable")
+    if disabled:
+        return Judgement(Verdict.PASS, f"{who} is disabled (disabled: true): out of scope until enabled")
+    if logging:
+        return Judgement(Verdict.PASS, f"{who} logs (logConfig.enable: true)")
+    return Judgement(Verdict.FAIL, f"{who} is enabled and does not log ({_log_state(raw)})")
 
 
 @control(
@@ -271,22 +260,17 @@ def fw07_default_network(snapshot: Snapshot, params: Params) -> Iterator[Finding
             yield Finding(resource, Verdict.FAIL, reason, name)
         else:
             yield Finding(resource, Verdict.PASS, f"network {name} is not named default", name)
-    for raw in snapshot.get(Kind.FIREWALLS):
-        name = str(raw.get("name", "?"))
-        if name not in _DEFAULT_RULES:
-            continue
-        resource = compute_name(raw, snapshot.scope, _FIREWALLS)
-        try:
-            disabled = flag(raw, "disabled")
-        except Unjudgeable as error:
-            yield _unjudgeable(resource, f"rule {name}", error)
-            continue
-        if disabled:
-            yield Finding(resource, Verdict.PASS, f"rule {name} is disabled (disabled: true)", name)
-        else:
-            state = "disabled: false" if "disabled" in raw else "disabled absent"
-            reason = f"rule {name}, a default-network rule, is enabled ({state})"
-            yield Finding(resource, Verdict.FAIL, reason, name)
+    yield from per_resource(snapshot.get(Kind.FIREWALLS), snapshot.scope, _FIREWALLS, "rule", _default_rule)
+
+
+def _default_rule(raw: JSON, who: str) -> Judgement | None:
+    name = str(raw.get("name", "?"))
+    if name not in _DEFAULT_RULES:
+        return None
+    if flag(raw, "disabled"):
+        return Judgement(Verdict.PASS, f"{who} is disabled (disabled: true)", name)
+    state = "disabled: false" if "disabled" in raw else "disabled absent"
+    return Judgement(Verdict.FAIL, f"{who}, a default-network rule, is enabled ({state})", name)
 
 
 def _denies_all_egress(rule: Rule, family: int) -> bool:
@@ -396,26 +380,21 @@ def fw09_external_ip(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails an instance with a ONE_TO_ONE_NAT access config (with or without natIP, running or
     not: a stopped VM gets an address on start) or an ipv6AccessConfigs entry, unless it matches
     `firewall.public_instances`."""
-    for instance in snapshot.get(Kind.INSTANCES):
-        resource = compute_name(instance, snapshot.scope, "instances")
-        who = f"instance {instance.get('name', '?')}"
-        try:
-            external = list(external_ips(instance))
-        except Unjudgeable as error:
-            yield _unjudgeable(resource, who, error)
-            continue
+
+    def judge(instance: JSON, who: str) -> Judgement:
+        external = list(external_ips(instance))
         if not external:
             reason = f"{who} has no external IP (no ONE_TO_ONE_NAT accessConfigs, no ipv6AccessConfigs)"
-            yield Finding(resource, Verdict.PASS, reason)
-            continue
+            return Judgement(Verdict.PASS, reason)
         subject, how = ", ".join(s for s, _ in external), "; ".join(r for _, r in external)
         approved = _approval(instance, snapshot.scope, params.firewall.public_instances)
         if approved:
             reason = f"{who} has an external IP via {how}; approved by firewall.public_instances entry {approved}"
-            yield Finding(resource, Verdict.PASS, reason, subject)
-        else:
-            reason = f"{who} has an external IP via {how}; it matches no firewall.public_instances entry"
-            yield Finding(resource, Verdict.FAIL, reason, subject)
+            return Judgement(Verdict.PASS, reason, subject)
+        reason = f"{who} has an external IP via {how}; it matches no firewall.public_instances entry"
+        return Judgement(Verdict.FAIL, reason, subject)
+
+    return per_resource(snapshot.get(Kind.INSTANCES), snapshot.scope, "instances", "instance", judge)
 
 
 @control(
@@ -432,29 +411,23 @@ def fw10_flow_logs(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a subnetwork whose flow logs are off: neither `logConfig.enable: true` nor
     `enableFlowLogs: true`, or a `logConfig.flowSampling` of 0 (no flow reported). Proxy-only and
     Private Service Connect subnetworks cannot log, and pass saying so."""
-    for sub in snapshot.get(Kind.SUBNETWORKS):
-        resource = compute_name(sub, snapshot.scope, "subnetworks")
-        who = f"subnetwork {sub.get('name', '?')}"
-        purpose = sub.get("purpose")
-        if purpose in _NO_FLOW_LOGS:
-            yield Finding(resource, Verdict.PASS, f"{who} has purpose {purpose}, which cannot log flows")
-            continue
-        try:
-            config = obj(sub, "logConfig")
-            sampling = config.get("flowSampling", 0.5)
-            if isinstance(sampling, bool) or not isinstance(sampling, int | float):
-                raise Unjudgeable("logConfig.flowSampling", f"{sampling!r} is not a number")
-            on = [key for key, value in (("logConfig.enable", flag(config, "enable", "logConfig.enable")),
-                                         ("enableFlowLogs", flag(sub, "enableFlowLogs"))) if value]
-        except Unjudgeable as error:
-            yield _unjudgeable(resource, who, error)
-            continue
-        if on and sampling > 0:
-            yield Finding(resource, Verdict.PASS, f"{who} logs flows ({on[0]}: true)")
-        elif on:
-            reason = f"{who} has {on[0]}: true but logConfig.flowSampling: {sampling}, so no flow is reported"
-            yield Finding(resource, Verdict.FAIL, reason)
-        else:
-            legacy = ", enableFlowLogs: false" if "enableFlowLogs" in sub else ""
-            reason = f"{who} does not log flows ({_log_state(sub)}{legacy})"
-            yield Finding(resource, Verdict.FAIL, reason)
+    return per_resource(snapshot.get(Kind.SUBNETWORKS), snapshot.scope, "subnetworks", "subnetwork", _flow_logs)
+
+
+def _flow_logs(sub: JSON, who: str) -> Judgement:
+    purpose = sub.get("purpose")
+    if purpose in _NO_FLOW_LOGS:
+        return Judgement(Verdict.PASS, f"{who} has purpose {purpose}, which cannot log flows")
+    config = obj(sub, "logConfig")
+    sampling = config.get("flowSampling", 0.5)
+    if isinstance(sampling, bool) or not isinstance(sampling, int | float):
+        raise Unjudgeable("logConfig.flowSampling", f"{sampling!r} is not a number")
+    on = [key for key, value in (("logConfig.enable", flag(config, "enable", "logConfig.enable")),
+                                 ("enableFlowLogs", flag(sub, "enableFlowLogs"))) if value]  # fmt: skip
+    if on and sampling > 0:
+        return Judgement(Verdict.PASS, f"{who} logs flows ({on[0]}: true)")
+    if on:
+        reason = f"{who} has {on[0]}: true but logConfig.flowSampling: {sampling}, so no flow is reported"
+        return Judgement(Verdict.FAIL, reason)
+    legacy = ", enableFlowLogs: false" if "enableFlowLogs" in sub else ""
+    return Judgement(Verdict.FAIL, f"{who} does not log flows ({_log_state(sub)}{legacy})")

@@ -18,8 +18,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from checks.kernel import JSON, Unjudgeable
-from checks.model import Finding, Verdict
+from checks.kernel import JSON, Judgement, Unjudgeable
+from checks.model import Verdict
 from checks.names import last_segment
 
 _ZONE = re.compile(r"^([a-z]+-[a-z]+\d+)-[a-z]$")
@@ -95,13 +95,12 @@ def list_locations(resource: JSON, key: str, field: str = "", *, zonal: bool = F
 
 
 def judge_locations(
-    resource: str,
     who: str,
     locations: Sequence[Location],
     allowed: Iterable[str],
     *,
     failures: Sequence[tuple[str, str]] = (),
-) -> Finding:
+) -> Judgement:
     """Pass only if every location is listed in `allowed` (verbatim, after zone -> region).
 
     `failures` are (subject, reason) findings beyond the locations themselves (REG-06's
@@ -116,19 +115,14 @@ def judge_locations(
         inside = [loc.describe() for loc in locations if loc not in outside]
         within = f"; allowed: {', '.join(inside)}" if inside else ""
         reason = f"{who} is located outside region.allowed ({shown}): {'; '.join(parts)}{within}"
-        return Finding(resource, Verdict.FAIL, reason, subject)
+        return Judgement(Verdict.FAIL, reason, subject)
     if not locations:
-        return Finding(resource, Verdict.ERROR, f"{who}: cannot judge its location: none given", "")
+        return Judgement(Verdict.ERROR, f"{who}: cannot judge its location: none given", "")
     subject = _distinct([loc.value for loc in locations])
     described = ", ".join(loc.describe() for loc in locations)
     reason = f"{who} is located only within region.allowed ({shown}): {described}"
-    return Finding(resource, Verdict.PASS, reason, subject)
+    return Judgement(Verdict.PASS, reason, subject)
 
 
 def _distinct(values: Sequence[str]) -> str:
     return ", ".join(dict.fromkeys(values))
-
-
-def unjudgeable(resource: str, who: str, error: Unjudgeable) -> Finding:
-    """The `error` result for data that cannot be read; the subject names the field."""
-    return Finding(resource, Verdict.ERROR, f"{who}: cannot judge {error.field}: {error.message}", error.field)

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
-from checks.kernel import JSON, Unjudgeable
+from checks.kernel import JSON, Unjudgeable, attempt, read_each
 from checks.params import PortSpec, parse_port_spec
 
 PortRanges = tuple[tuple[int, int], ...]
@@ -118,9 +118,8 @@ class Coverage:
         mapping: dict[int, list[tuple[int, int]]] = {}
         for spec in specs:
             parsed = parse_port_spec(spec) if isinstance(spec, str) else spec
-            try:
-                number = protocol_number(parsed.protocol)
-            except Unjudgeable:
+            number = attempt(protocol_number, parsed.protocol)
+            if isinstance(number, Unjudgeable):
                 continue
             for each in range(256) if number is None else (number,):
                 mapping.setdefault(each, []).append((parsed.low, parsed.high))
@@ -334,13 +333,7 @@ def parse_rule(raw: JSON, scope: str) -> Rule:
 
 def parse_rules(resources: Iterable[JSON], scope: str) -> list[tuple[JSON, Rule | Unjudgeable]]:
     """Every rule with its reading, or why it cannot be read."""
-    parsed: list[tuple[JSON, Rule | Unjudgeable]] = []
-    for raw in resources:
-        try:
-            parsed.append((raw, parse_rule(raw, scope)))
-        except Unjudgeable as error:
-            parsed.append((raw, error))
-    return parsed
+    return read_each(resources, lambda raw: parse_rule(raw, scope))
 
 
 # --- exposure and shadowing -------------------------------------------------------------------

@@ -14,11 +14,12 @@ stores the snapshots in a multi-region). Other resource policies get no result.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from functools import partial
 
-from checks.kernel import JSON, Unjudgeable
-from checks.locations import Location, field_location, judge_locations, list_locations, unjudgeable
+from checks.kernel import JSON, Judgement, Unjudgeable, per_resource
+from checks.locations import Location, field_location, judge_locations, list_locations
 from checks.model import Area, Finding, Severity, Verdict
-from checks.names import compute_name, last_segment
+from checks.names import last_segment
 from checks.params import Params
 from checks.registry import References, control
 from checks.schedules import is_schedule
@@ -45,14 +46,12 @@ def _required(resource: JSON, key: str, *, zonal: bool = False) -> Location:
 def _judge_all(snapshot: Snapshot, params: Params, resources: Iterable[JSON], collection: str, noun: str,
                locate: Locate) -> Iterator[Finding]:  # fmt: skip
     """One finding per resource: `locate` gives its locations and any extra failures."""
-    for raw in resources:
-        resource, who = compute_name(raw, snapshot.scope, collection), f"{noun} {raw.get('name', '?')}"
-        try:
-            locations, failures = locate(raw)
-        except Unjudgeable as error:
-            yield unjudgeable(resource, who, error)
-            continue
-        yield judge_locations(resource, who, locations, params.region.allowed, failures=failures)
+
+    def judge(raw: JSON, who: str) -> Judgement:
+        locations, failures = locate(raw)
+        return judge_locations(who, locations, params.region.allowed, failures=failures)
+
+    return per_resource(resources, snapshot.scope, collection, noun, judge)
 
 
 @control(
@@ -106,19 +105,17 @@ def reg03_subnetworks(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
                       lambda raw: ([_required(raw, "region")], []))  # fmt: skip
 
 
-def _address(snapshot: Snapshot, params: Params, raw: JSON) -> Finding:
-    resource, who = compute_name(raw, snapshot.scope, "addresses"), f"address {raw.get('name', '?')}"
+def _address(raw: JSON, who: str, allowed: tuple[str, ...]) -> Judgement:
     region = raw.get("region")
     link = str(raw.get("selfLink", ""))
     if (region is None or region == "" or last_segment(str(region)) == "global") and "/regions/" not in link:
         shown = "region absent" if region is None or region == "" else f"region {last_segment(str(region))}"
-        return Finding(resource, Verdict.PASS, f"{who}: global address, not region-bound ({shown})", "global")
+        return Judgement(Verdict.PASS, f"{who}: global address, not region-bound ({shown})", "global")
     try:
         locations = [_required(raw, "region")]
-    except Unjudgeable as error:
-        error = Unjudgeable(error.field, f"{error.message}, but its selfLink is regional ({link})")
-        return unjudgeable(resource, who, error)
-    return judge_locations(resource, who, locations, params.region.allowed)
+    except Unjudgeable as error:  # said with what makes it regional
+        raise Unjudgeable(error.field, f"{error.message}, but its selfLink is regional ({link})") from None
+    return judge_locations(who, locations, allowed)
 
 
 @control(
@@ -131,8 +128,8 @@ def _address(snapshot: Snapshot, params: Params, raw: JSON) -> Finding:
 def reg04_addresses(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a regional address whose `region` is not in `region.allowed`; a global address
     (no region, or the aggregated `global` scope) passes as not region-bound."""
-    for raw in snapshot.get(Kind.ADDRESSES):
-        yield _address(snapshot, params, raw)
+    judge = partial(_address, allowed=params.region.allowed)
+    return per_resource(snapshot.get(Kind.ADDRESSES), snapshot.scope, "addresses", "address", judge)
 
 
 def _snapshot_locations(snap: JSON) -> tuple[list[Location], list[tuple[str, str]]]:
