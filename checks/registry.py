@@ -23,6 +23,9 @@ class References:
     sha: str = ""
 
 
+_NO_REFERENCES = References()
+
+
 @dataclass(frozen=True, slots=True)
 class ControlMeta:
     id: str
@@ -32,7 +35,7 @@ class ControlMeta:
     kinds: tuple[str, ...]
     rationale: str
     remediation: str
-    references: References = References()
+    references: References = _NO_REFERENCES
     params: tuple[str, ...] = ()  # dotted keys under `params:` the control reads
     unit: str = "resource"  # what one result is about: firewall rule, instance, grant, ...
     logic_version: int = 1  # bump when the judgement changes, so evidence says which logic judged
@@ -47,11 +50,38 @@ class Control:
         return self.func(snapshot, params)
 
 
-def control(**meta: object) -> Callable[[ControlFunc], Control]:
-    """Decorator: turn a pure function into a `Control` carrying `ControlMeta(**meta)`."""
+def control(
+    *,
+    id: str,
+    title: str,
+    area: Area,
+    severity: Severity,
+    kinds: tuple[str, ...],
+    rationale: str,
+    remediation: str,
+    references: References = _NO_REFERENCES,
+    params: tuple[str, ...] = (),
+    unit: str = "resource",
+    logic_version: int = 1,
+) -> Callable[[ControlFunc], Control]:
+    """Decorator: turn a pure function into a `Control` carrying its `ControlMeta` (the fields,
+    typed one by one, so that a misspelt or mistyped declaration fails the type check)."""
+    meta = ControlMeta(
+        id=id,
+        title=title,
+        area=area,
+        severity=severity,
+        kinds=kinds,
+        rationale=rationale,
+        remediation=remediation,
+        references=references,
+        params=params,
+        unit=unit,
+        logic_version=logic_version,
+    )
 
     def wrap(func: ControlFunc) -> Control:
-        return Control(ControlMeta(**meta), func)  # type: ignore[arg-type]
+        return Control(meta, func)
 
     return wrap
 

@@ -3,7 +3,9 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
+from dataclasses import MISSING, fields
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -12,7 +14,7 @@ import pytest
 from checks.kernel import JSON, Judgement, Unjudgeable, attempt, parse_time, per_reading, per_resource, read_each
 from checks.model import Area, Finding, Severity, Verdict
 from checks.params import Params
-from checks.registry import control
+from checks.registry import ControlMeta, References, control
 from checks.snapshot import Kind, Snapshot
 from monitor.auditpoll import _parse_time as audit_time
 from monitor.runner import run_control
@@ -198,3 +200,22 @@ def test_unexpected_data_is_a_bug_the_runner_reports_as_error(garbage: Any) -> N
     snapshot = make_snapshot({"compute": {"firewalls": [rule("b", priority=5), garbage]}})
     (result,) = run_control(_priorities, snapshot, Params())
     assert result.verdict is ERROR and result.reason.startswith("control raised AttributeError")
+
+
+# --- the declaration ---------------------------------------------------------------------------
+
+
+def test_control_declares_every_meta_field_with_the_same_default() -> None:
+    """`control(...)` spells out ControlMeta's fields for the type checker: none missing, none extra."""
+    declared = inspect.signature(control).parameters
+    assert list(declared) == [f.name for f in fields(ControlMeta)]
+    for field in fields(ControlMeta):
+        assert declared[field.name].kind is inspect.Parameter.KEYWORD_ONLY
+        assert declared[field.name].default == (inspect.Parameter.empty if field.default is MISSING else field.default)
+
+
+def test_control_wraps_a_pure_function_with_its_meta() -> None:
+    meta = _priorities.meta
+    assert (meta.id, meta.title, meta.area, meta.unit, meta.params, meta.logic_version) == (
+        "T-01", "Kernel-built", Area.FW, "firewall rule", (), 1)
+    assert meta.references == References() and _priorities.func.__name__ == "_priorities"
