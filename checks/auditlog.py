@@ -5,7 +5,7 @@ LOG-01 judges the effective audit configuration of a project: the union of the
 never remove them, but an exemption anywhere exempts). LOG-02 looks for one sink that
 exports every log of the project: on the project, or on an ancestor with
 `includeChildren: true`. LOG-03 looks, per kind of change that CIS 2.4 to 2.9 name, for an
-enabled logs-based metric whose filter holds that kind's tokens (see `checks.logfilters`).
+enabled logs-based metric whose filter holds that kind's tokens (see `checks.rules.log_filters`).
 
 Decisions the catalogue leaves open:
 - a whitespace-only sink filter is empty (the Logging API matches every entry with it);
@@ -26,12 +26,12 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from checks.kernel import Unjudgeable, read_each
-from checks.logfilters import excerpt, is_empty, tokens_in
 from checks.model import Area, Finding, Severity, Verdict
 from checks.names import project_name
-from checks.netrules import flag, strings
 from checks.params import Params
 from checks.registry import References, control
+from checks.rules.log_filters import excerpt, is_empty, tokens_in
+from checks.rules.network import flag, strings
 from checks.snapshot import Kind, Snapshot
 
 _ALL = "allServices"

@@ -2,7 +2,7 @@
 
 In scope: disks whose `labels` hold every equality of `backup.disk_selector` (empty: every
 disk). BKP-01 asks for a READY snapshot schedule among the disk's `resourcePolicies` (URLs
-matched by full path, see `checks.schedules`); BKP-02 for a READY snapshot of this very disk
+matched by full path, see `checks.rules.schedules`); BKP-02 for a READY snapshot of this very disk
 no older than `backup.rpo_hours`; BKP-03 and BKP-04 judge every snapshot schedule attached
 to the disk (whatever its status: BKP-01 judges readiness), and pass a disk with none
 "no schedule attached (see BKP-01)".
@@ -25,7 +25,7 @@ from checks.model import Area, Finding, Severity, Verdict
 from checks.names import last_segment
 from checks.params import Params
 from checks.registry import References, control
-from checks.schedules import (
+from checks.rules.schedules import (
     KEEP,
     Attachment,
     attached_schedules,

@@ -33,8 +33,8 @@ from typing import Any, Literal
 
 from checks.kernel import JSON, Unjudgeable, attempt
 from checks.names import last_segment
-from checks.netrules import FULL, PORTED, PortRanges, merge_ranges, parse_ports, protocol_name, protocol_number
-from checks.schedules import DAYS, KEEP, attachments, is_schedule, policy_index
+from checks.rules.network import FULL, PORTED, PortRanges, merge_ranges, parse_ports, protocol_name, protocol_number
+from checks.rules.schedules import DAYS, KEEP, attachments, is_schedule, policy_index
 from checks.snapshot import Kind, Snapshot
 
 FIREWALLS, GRANTS, DISKS = "firewalls", "grants", "disks"

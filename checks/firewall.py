@@ -1,7 +1,7 @@
 """Firewall and network exposure controls (FW-01 to FW-10), as CONTROLS.md defines them.
 
 FW-01 to FW-05 are one family: each asks which (protocol, port) pairs a rule effectively
-opens to the internet (see `checks.netrules`: internet ranges, shadowing per protocol, port
+opens to the internet (see `checks.rules.network`: internet ranges, shadowing per protocol, port
 and address family), and differs only in the pairs it cares about and those it approves.
 Every rule gets one result; a disabled rule that would expose passes with `latent`.
 FW-06 judges rule logging (a disabled rule passes as out of scope, saying so), FW-07 the
@@ -18,7 +18,9 @@ from functools import partial
 from checks.kernel import JSON, Judgement, Unjudgeable, per_reading, per_resource
 from checks.model import Area, Finding, Severity, Verdict
 from checks.names import compute_name, last_segment
-from checks.netrules import (
+from checks.params import Params
+from checks.registry import References, control
+from checks.rules.network import (
     ALL,
     EMPTY,
     Coverage,
@@ -32,8 +34,6 @@ from checks.netrules import (
     parse_rules,
     union,
 )
-from checks.params import Params
-from checks.registry import References, control
 from checks.snapshot import Kind, Snapshot
 
 _FIREWALLS = "firewalls"

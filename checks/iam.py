@@ -4,7 +4,7 @@ Every result names the project as `resource` (`//cloudresourcemanager.googleapis
 and, as `subject`, the grant (`roles/owner user:a@x.be`, with ` if TITLE` for a conditional
 binding) or the member its unit is about. IAM-01 to IAM-03 judge grants (one result per
 grant in scope), IAM-04 to IAM-07 members (one result per member in scope); passes are
-reported too, so evidence shows what was covered. The policy is read by `checks.iamrules`:
+reported too, so evidence shows what was covered. The policy is read by `checks.rules.iam`:
 whatever it cannot read with certainty becomes an `error` in every control it could affect.
 """
 
@@ -12,7 +12,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-from checks.iamrules import (
+from checks.model import Area, Finding, Severity, Verdict
+from checks.names import project_name
+from checks.params import Params
+from checks.registry import References, control
+from checks.rules.iam import (
     BASIC_ROLES,
     CONSUMER_DOMAINS,
     EDITOR,
@@ -24,10 +28,6 @@ from checks.iamrules import (
     read_policy,
     role_id,
 )
-from checks.model import Area, Finding, Severity, Verdict
-from checks.names import project_name
-from checks.params import Params
-from checks.registry import References, control
 from checks.snapshot import Kind, Snapshot
 
 SA_USER, SA_TOKEN_CREATOR = "roles/iam.serviceAccountUser", "roles/iam.serviceAccountTokenCreator"

@@ -1,7 +1,7 @@
 """Region pinning controls (REG-01 to REG-06), as CONTROLS.md defines them: every location of a
 resource within `region.allowed`, one result per resource, severity high.
 
-Locations are read and judged by `checks.locations` (zone -> region, multi- and dual-regions
+Locations are read and judged by `checks.rules.locations` (zone -> region, multi- and dual-regions
 only where listed verbatim, all of a resource's locations must be allowed). Per kind:
 instances `zone`; disks `zone`, or `region` and every `replicaZones[]`; subnetworks `region`
 (auto-mode networks' subnetworks like any other; networks get no result); addresses
@@ -17,12 +17,12 @@ from collections.abc import Callable, Iterable, Iterator
 from functools import partial
 
 from checks.kernel import JSON, Judgement, Unjudgeable, per_resource
-from checks.locations import Location, field_location, judge_locations, list_locations
 from checks.model import Area, Finding, Severity, Verdict
 from checks.names import last_segment
 from checks.params import Params
 from checks.registry import References, control
-from checks.schedules import is_schedule
+from checks.rules.locations import Location, field_location, judge_locations, list_locations
+from checks.rules.schedules import is_schedule
 from checks.snapshot import Kind, Snapshot
 
 _REFS = References(soc2=("C1.1", "CC6.7"))

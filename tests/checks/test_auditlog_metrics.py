@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from checks import auditlog, default_registry, logfilters
+from checks import auditlog, default_registry
 from checks.model import Area, Finding, Verdict
 from checks.params import Params
+from checks.rules import log_filters
 from checks.snapshot import Kind
 from monitor.runner import run_control
 from tests.builders import make_snapshot
@@ -179,14 +180,14 @@ TOKEN_CASES: dict[str, tuple[str, str, bool]] = {
 
 @pytest.mark.parametrize(("text", "token", "expected"), TOKEN_CASES.values(), ids=TOKEN_CASES.keys())
 def test_has_token(text: str, token: str, expected: bool) -> None:
-    assert logfilters.has_token(text, token) is expected
+    assert log_filters.has_token(text, token) is expected
 
 
 def test_filter_helpers() -> None:
-    assert logfilters.normalise("  A \n\tB  ") == "a b"
-    assert logfilters.is_empty("") and logfilters.is_empty(" \n\t") and not logfilters.is_empty("-- comment")
-    assert logfilters.tokens_in("b a", ("a", "c", "b")) == ("a", "b")
-    assert logfilters.excerpt("x" * 10, 8) == "xxxxxxx…" and logfilters.excerpt("a\n  b") == "a b"
+    assert log_filters.normalise("  A \n\tB  ") == "a b"
+    assert log_filters.is_empty("") and log_filters.is_empty(" \n\t") and not log_filters.is_empty("-- comment")
+    assert log_filters.tokens_in("b a", ("a", "c", "b")) == ("a", "b")
+    assert log_filters.excerpt("x" * 10, 8) == "xxxxxxx…" and log_filters.excerpt("a\n  b") == "a b"
 
 
 # --- metadata -------------------------------------------------------------------------------------

@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from checks import default_registry, iam
-from checks.iamrules import GOOGLE_SERVICE_AGENT_DOMAINS, classify_service_account, parse_member
 from checks.model import Area, Severity, Verdict
 from checks.params import Params
+from checks.rules.iam import GOOGLE_SERVICE_AGENT_DOMAINS, classify_service_account, parse_member
 from checks.snapshot import Kind, KindData, Snapshot
 from monitor.demo import DEMO_SCENARIO
 from monitor.runner import run_control
@@ -247,7 +247,7 @@ def test_a_broken_member_is_named_with_its_binding_and_role() -> None:
 
 
 def test_an_account_in_a_gcp_sa_like_project_is_not_a_service_agent() -> None:
-    from checks.iamrules import classify_service_account
+    from checks.rules.iam import classify_service_account
 
     assert classify_service_account("service-123@gcp-sa-pubsub.iam.gserviceaccount.com").google
     assert classify_service_account("service-org-42@gcp-sa-logging.iam.gserviceaccount.com").google

@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from checks import default_registry, region
-from checks.locations import classify, region_of
 from checks.model import Area, Finding, Verdict
 from checks.params import Params
 from checks.registry import Control
+from checks.rules.locations import classify, region_of
 from tests.builders import make_snapshot
 
 PROJECT = "https://www.googleapis.com/compute/v1/projects/shop-prod/"

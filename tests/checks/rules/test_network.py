@@ -6,12 +6,12 @@ from typing import Any
 
 import pytest
 
-from checks.netrules import (
+from checks.kernel import Unjudgeable
+from checks.rules.network import (
     ALL,
     DEFAULT_SOURCE,
     EMPTY,
     Coverage,
-    Unjudgeable,
     exposure,
     internet_families,
     network_key,
