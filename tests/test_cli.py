@@ -10,7 +10,9 @@ import pytest
 from click.testing import CliRunner
 
 from checks import default_registry
+from checks.model import Area
 from monitor.cli import cli
+from tests.checks.catalogue import ids
 
 MINIMAL = Path(__file__).parent / "standin" / "data" / "scenario-minimal.json"
 FW = [c for c in default_registry().ids() if c.startswith("FW-")]
@@ -218,7 +220,7 @@ def test_baseline_approval_is_recorded_as_evidence(tmp_path: Path) -> None:
     finally:
         ledger.close()
     assert record.data["approver"] == "alice" and record.data["scope"] == "ledger-clean"
-    assert record.data["controls"] == ["DRIFT-01", "DRIFT-02", "DRIFT-03"]
+    assert record.data["controls"] == ids(Area.DRIFT)
 
 
 def test_check_writes_evidence_only_when_asked(tmp_path: Path) -> None:

@@ -14,10 +14,11 @@ from checks.rules import log_filters
 from checks.snapshot import Kind
 from monitor.runner import run_control
 from tests.builders import make_snapshot
+from tests.checks.catalogue import ids
 
 PASS, FAIL, ERROR = Verdict.PASS, Verdict.FAIL, Verdict.ERROR
 KINDS = ["firewall", "ownership", "audit-config", "custom-roles", "routes", "networks"]
-LOG_IDS = ["LOG-01", "LOG-02", "LOG-03"]
+LOG_IDS = ids(Area.LOG)
 
 # The CIS 2.4 to 2.9 filters, as the benchmark (and the demo's ledger-clean) write them.
 CIS = {

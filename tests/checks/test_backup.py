@@ -16,12 +16,13 @@ from checks.params import Params
 from checks.registry import Control
 from monitor.runner import run_control
 from tests.builders import make_snapshot
+from tests.checks.catalogue import ids
 
 PROJECT = "https://www.googleapis.com/compute/v1/projects/shop-prod/"
 POLICIES = PROJECT + "regions/europe-west1/resourcePolicies/"
 DISK = "//compute.googleapis.com/projects/shop-prod/zones/europe-west1-b/disks/d1"
 PASS, FAIL, ERROR = Verdict.PASS, Verdict.FAIL, Verdict.ERROR
-BKP_IDS = [f"BKP-{n:02d}" for n in range(1, 5)]
+BKP_IDS = ids(Area.BKP)
 ANY = "…"  # a row that checks verdict and subject only
 
 

@@ -16,6 +16,7 @@ from checks.params import Params
 from checks.registry import Control, Registry
 from monitor.runner import run_control
 from tests.builders import make_snapshot
+from tests.checks.catalogue import ids
 
 PROJECT = "https://www.googleapis.com/compute/v1/projects/shop-prod/"
 POLICIES = PROJECT + "regions/europe-west1/resourcePolicies/"
@@ -25,7 +26,7 @@ DISK = "//compute.googleapis.com/projects/shop-prod/zones/europe-west1-b/disks/"
 PASS, FAIL, ERROR = Verdict.PASS, Verdict.FAIL, Verdict.ERROR
 APPROVED = "(since the baseline approved by alice@example.be at 2026-11-20T09:00:00Z)"
 MATCHES = "matches the baseline approved by alice@example.be at 2026-11-20T09:00:00Z"
-DRIFT_IDS = ["DRIFT-01", "DRIFT-02", "DRIFT-03"]
+DRIFT_IDS = ids(Area.DRIFT)
 
 
 def rule(name: str, **fields: Any) -> dict[str, Any]:

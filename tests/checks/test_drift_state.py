@@ -22,7 +22,9 @@ from checks.driftstate import (
     member_key,
     watched_state,
 )
+from checks.model import Area
 from tests.builders import make_snapshot
+from tests.checks.catalogue import ids
 
 PROJECT = "https://www.googleapis.com/compute/v1/projects/shop-prod/"
 RULE: dict[str, Any] = {
@@ -231,7 +233,7 @@ def test_watched_state_is_json_and_per_control() -> None:
         "iamPolicy": {"version": 3, "bindings": [{"role": "roles/owner", "members": ["user:a@x.be"]}]},
     })  # fmt: skip
     state = watched_state(snapshot)
-    assert set(state) == {"DRIFT-01", "DRIFT-02", "DRIFT-03"}
+    assert list(state) == ids(Area.DRIFT)
     assert list(state["DRIFT-02"]) == ["grants"] and list(state["DRIFT-03"]) == ["disks"]
     assert json.loads(json.dumps(state)) == state
     assert watched_state(snapshot, ["DRIFT-01"]) == {"DRIFT-01": state["DRIFT-01"]}

@@ -12,10 +12,11 @@ from checks.model import Area, Finding, Verdict
 from checks.params import Params
 from checks.registry import Control
 from tests.builders import make_snapshot
+from tests.checks.catalogue import ids
 
 PROJECT = "https://www.googleapis.com/compute/v1/projects/shop-prod/"
 PASS, FAIL, ERROR = Verdict.PASS, Verdict.FAIL, Verdict.ERROR
-FW_IDS = [f"FW-{n:02d}" for n in range(1, 11)]
+FW_IDS = ids(Area.FW)
 
 
 def fw(name: str = "r", **fields: Any) -> dict[str, Any]:

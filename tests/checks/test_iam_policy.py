@@ -17,10 +17,11 @@ from monitor.demo import DEMO_SCENARIO
 from monitor.runner import run_control
 from monitor.standin.crm import policy_view
 from tests.builders import make_snapshot
+from tests.checks.catalogue import ids
 from tests.checks.test_iam_grants import ERROR, FAIL, PASS, binding, judge, policy
 from tests.demo.test_demo_org import FAILING
 
-IAM_IDS = [f"IAM-{n:02d}" for n in range(1, 8)]
+IAM_IDS = ids(Area.IAM)
 FUNCTIONS = {
     "IAM-01": iam.iam01_basic_roles, "IAM-02": iam.iam02_admin_service_accounts,
     "IAM-03": iam.iam03_project_impersonation, "IAM-04": iam.iam04_service_account_duties,

@@ -13,11 +13,12 @@ from checks.params import Params
 from checks.registry import Control
 from checks.rules.locations import classify, region_of
 from tests.builders import make_snapshot
+from tests.checks.catalogue import ids
 
 PROJECT = "https://www.googleapis.com/compute/v1/projects/shop-prod/"
 NAME = "//compute.googleapis.com/projects/shop-prod/"
 PASS, FAIL, ERROR = Verdict.PASS, Verdict.FAIL, Verdict.ERROR
-REG_IDS = [f"REG-{n:02d}" for n in range(1, 7)]
+REG_IDS = ids(Area.REG)
 ANY = "…"
 BE = "region.allowed (europe-west1)"
 

@@ -14,10 +14,11 @@ import pytest
 
 from checks import drift
 from checks.driftstate import STATE_VERSION, watched_state
-from checks.model import Verdict
+from checks.model import Area, Verdict
 from checks.params import Params
 from monitor.baseline import DEFAULT_PATH, BaselineError, BaselineStore, canonical, default_path
 from tests.builders import make_snapshot
+from tests.checks.catalogue import ids
 
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 PROJECT: dict[str, Any] = {
@@ -47,7 +48,7 @@ def test_approve_then_get_is_the_document_drift_controls_read(store: BaselineSto
         "schema_version": 1, "scope": "shop-prod", "approved_by": "alice@example.be",
         "approved_at": "2026-11-20T09:00:00Z"}  # fmt: skip
     part = doc["controls"]["DRIFT-01"]
-    assert set(doc["controls"]) == {"DRIFT-01", "DRIFT-02", "DRIFT-03"}
+    assert set(doc["controls"]) == set(ids(Area.DRIFT))
     assert part["state"] == live()["DRIFT-01"] and part["state_version"] == STATE_VERSION
     assert (part["approval"], part["approved_by"], part["approved_at"]) == (approval.id, "alice@example.be",
                                                                             "2026-11-20T09:00:00Z")

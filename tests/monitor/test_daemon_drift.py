@@ -11,16 +11,18 @@ from typing import Any
 import yaml
 
 from checks.driftstate import kinds_for, watched_state
+from checks.model import Area
 from monitor.baseline import BaselineStore
 from monitor.collect import NullObserver, StuckCalls
 from monitor.daemon import Daemon
 from monitor.demo import DEMO_SCENARIO
 from monitor.standin import StandIn
+from tests.checks.catalogue import ids
 from tests.monitor.conftest import config_for
 
 MakeDaemon = Callable[..., tuple[Daemon, StuckCalls]]
 SCOPE = "ledger-clean"
-DRIFT = ("DRIFT-01", "DRIFT-02", "DRIFT-03")
+DRIFT = tuple(ids(Area.DRIFT))
 
 
 def value(daemon: Daemon, name: str, labels: dict[str, str]) -> float | None:

@@ -1,0 +1,32 @@
+"""The registry against the expected catalogue: every area, every id, each in its own module."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+
+from checks import auditlog, backup, default_registry, drift, firewall, iam, region
+from checks.model import Area
+from checks.registry import controls_in
+from tests.checks.catalogue import CATALOGUE, ids
+
+MODULES: dict[Area, ModuleType] = {
+    Area.FW: firewall, Area.IAM: iam, Area.BKP: backup, Area.REG: region, Area.LOG: auditlog, Area.DRIFT: drift,
+}
+
+
+def test_the_registry_holds_exactly_the_catalogue_in_order() -> None:
+    assert default_registry().ids() == ids()
+
+
+def test_the_catalogue_names_every_area() -> None:
+    assert set(CATALOGUE) == set(Area) == set(MODULES)
+
+
+@pytest.mark.parametrize("area", list(Area), ids=[area.name for area in Area])
+def test_each_area_module_declares_exactly_its_catalogue(area: Area) -> None:
+    declared = controls_in(vars(MODULES[area]).values())
+    assert sorted(c.meta.id for c in declared) == sorted(CATALOGUE[area])
+    assert {c.meta.area for c in declared} == {area}
+    assert all(c.meta.id.startswith(CATALOGUE[area][0].partition("-")[0] + "-") for c in declared)
