@@ -1,9 +1,10 @@
 """Verification of a ledger file: every hash, link, seq, checkpoint and prune anchor.
 
 What `verify_ledger` detects (each names the FIRST bad record and why):
-- a record whose seq, kind, time or body was edited (its hash no longer matches), or
-  whose hash was recomputed after an edit (the next record's `prev_hash` no longer
-  links), or whose stored form is not canonical JSON;
+- a record whose seq, kind, time, format or body was edited (its hash no longer
+  matches), or whose hash was recomputed after an edit (the next record's `prev_hash` no
+  longer links), or whose stored form is not the canonical JSON of its format, or whose
+  format is older than the one before it (writers never go back);
 - a deleted record anywhere before the head (a hole in the seqs, a broken link);
 - an inserted or reordered record (seqs are hashed, so renumbering breaks hashes);
 - time going backwards (the ledger never writes that);
@@ -33,18 +34,19 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from monitor.evidence.canonical import canonical_json, format_time, parse_time
+from monitor.evidence.canonical import format_time, parse_time
 from monitor.evidence.checkpoint import Checkpoint
+from monitor.evidence.ledger import record_columns, record_from_row
 from monitor.evidence.prune import PruneAnchor
-from monitor.evidence.records import GENESIS, KINDS, Record
+from monitor.evidence.records import FORMATS, GENESIS, KINDS, Record, canonical_body
 
 __all__ = ["Problem", "Report", "verify_ledger"]
 
@@ -63,7 +65,7 @@ class Problem:
         return f"record {self.seq}: {self.reason}" if self.seq is not None else self.reason
 
     def to_json(self) -> dict[str, Any]:
-        return {"seq": self.seq, "reason": self.reason}
+        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,7 +165,9 @@ def problem_order(problem: Problem) -> tuple[int, int]:
 
 
 def check_record_fields(record: Record) -> str | None:
-    """Kind, time and body well-formed and canonical; None if so, else why not."""
+    """Format, kind, time and body well-formed and canonical; None if so, else why not."""
+    if record.format not in FORMATS or isinstance(record.format, bool):
+        return f"unknown record format {record.format!r}"
     if record.kind not in KINDS:
         return f"unknown kind {record.kind!r}"
     try:
@@ -176,9 +180,24 @@ def check_record_fields(record: Record) -> str | None:
         return "body is not JSON"
     if not isinstance(parsed, dict):
         return "body is not a JSON object"
-    if canonical_json(parsed) != record.body:
+    try:
+        canonical = canonical_body(parsed, record.format)
+    except (TypeError, ValueError):
+        canonical = None
+    if canonical != record.body:
         return "body is not in canonical JSON form"
     return None
+
+
+def check_format_order(fmt: int, prev_fmt: int | None) -> str | None:
+    """None unless a record's format is older than its predecessor's: writers only move up.
+
+    An older controlwatch refuses to write to a ledger a newer one has written to, so a
+    format-1 record after a format-2 one was not written by controlwatch.
+    """
+    if prev_fmt is None or fmt >= prev_fmt:
+        return None
+    return f"record format {fmt} after format {prev_fmt}: a ledger never goes back to an older format"
 
 
 def _open(path: Path) -> sqlite3.Connection:
@@ -201,6 +220,7 @@ def verify_ledger(
     *,
     retained: Iterable[Checkpoint] = (),
     since: tuple[int, str] | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> Report:
     """Verify the ledger at `path` in one read snapshot (concurrent appends are not seen).
 
@@ -209,11 +229,12 @@ def verify_ledger(
     must verify and match the record at its seq, which is what catches truncation.
     `since=(seq, hash)` resumes from a record an earlier verification found good (the
     daemon's periodic self-check): records before it are not read; if it was pruned
-    since, the whole ledger is verified.
+    since, the whole ledger is verified. `clock` (default: now) is only compared with the
+    head's time, to note a writer whose clock ran ahead.
     """
     path = Path(path)
     try:
-        return _verify_file(path, public_keys, list(retained), since)
+        return _verify_file(path, public_keys, list(retained), since, clock or (lambda: datetime.now(UTC)))
     except sqlite3.Error as exc:
         # A file SQLite cannot read is a failed verification, not a crash of the verifier.
         problems = ProblemList()
@@ -237,6 +258,7 @@ def _verify_file(
     public_keys: Mapping[str, Ed25519PublicKey] | None,
     retained: list[Checkpoint],
     since: tuple[int, str] | None,
+    clock: Callable[[], datetime],
 ) -> Report:
     conn = _open(path)
     try:
@@ -246,11 +268,9 @@ def _verify_file(
             row = conn.execute("SELECT hash FROM records WHERE seq = ?", (since[0],)).fetchone()
             if row is not None:
                 start = since[0]
-        cursor = conn.execute(
-            "SELECT seq, kind, time, body, prev_hash, hash FROM records WHERE seq >= ? ORDER BY seq", (start,)
-        )
-        rows = (Record(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5])) for r in cursor)
-        report = _walk(str(path), rows, public_keys, retained, since if start > 1 else None)
+        cursor = conn.execute(f"SELECT {record_columns(conn)} FROM records WHERE seq >= ? ORDER BY seq", (start,))
+        rows = (record_from_row(row) for row in cursor)
+        report = _walk(str(path), rows, public_keys, retained, since if start > 1 else None, clock)
         conn.execute("COMMIT")
     finally:
         conn.close()
@@ -263,6 +283,7 @@ def _walk(
     public_keys: Mapping[str, Ed25519PublicKey] | None,
     retained: list[Checkpoint],
     since: tuple[int, str] | None,
+    clock: Callable[[], datetime],
 ) -> Report:
     problems = ProblemList()
     notes: list[str] = []
@@ -290,8 +311,13 @@ def _walk(
         if bad_fields is not None:
             problems.add(record.seq, bad_fields)
         elif record.computed_hash() != record.hash:
-            problems.add(record.seq, "hash mismatch: its seq, kind, time or body was changed after it was written")
+            problems.add(
+                record.seq, "hash mismatch: its seq, kind, time, format or body was changed after it was written"
+            )
         if prev is not None:
+            backwards = check_format_order(record.format, prev.format)
+            if backwards is not None:
+                problems.add(record.seq, backwards)
             if record.seq != prev.seq + 1:
                 problems.add(
                     record.seq,
@@ -345,7 +371,7 @@ def _walk(
             )
     if count == 0:
         notes.append("the ledger is empty")
-    elif prev is not None and prev.time > format_time(datetime.now(UTC) + FUTURE_SLACK):
+    elif prev is not None and prev.time > format_time(clock() + FUTURE_SLACK):
         notes.append(f"the head is stamped {prev.time}, in the future: the writer's clock ran ahead")
     if since is not None:
         notes.append(f"records before seq {since[0]} were verified earlier and not read again")
