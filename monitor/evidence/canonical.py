@@ -27,16 +27,21 @@ import hashlib
 import json
 import math
 import re
+from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import rfc8785
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = [
     "as_doubles",
     "canonical_bytes",
     "canonical_json",
     "format_time",
+    "json_fields",
     "legacy_json",
     "parse_time",
     "sha256_hex",
@@ -93,6 +98,22 @@ def as_doubles(value: Any) -> Any:
         return {key: as_doubles(item) for key, item in value.items()}
     if isinstance(value, list):
         return [as_doubles(item) for item in value]
+    return value
+
+
+def json_fields(instance: DataclassInstance) -> dict[str, Any]:
+    """A dataclass's fields as JSON values (nested dataclasses as objects, tuples as lists).
+
+    What the reports' and samples' `to_json` return: their JSON is their fields, in order.
+    """
+    return {name: _lists(value) for name, value in asdict(instance).items()}
+
+
+def _lists(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _lists(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_lists(item) for item in value]
     return value
 
 

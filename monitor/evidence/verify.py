@@ -35,14 +35,14 @@ from __future__ import annotations
 import json
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from monitor.evidence.canonical import format_time, parse_time
+from monitor.evidence.canonical import format_time, json_fields, parse_time
 from monitor.evidence.checkpoint import Checkpoint
 from monitor.evidence.ledger import record_columns, record_from_row
 from monitor.evidence.prune import PruneAnchor
@@ -63,9 +63,6 @@ class Problem:
 
     def __str__(self) -> str:
         return f"record {self.seq}: {self.reason}" if self.seq is not None else self.reason
-
-    def to_json(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,8 +111,8 @@ class Report:
             "anchored_through": self.anchored_through,
             "unanchored": self.unanchored,
             "signatures_checked": self.signatures_checked,
-            "first_bad": self.first_bad.to_json() if self.first_bad else None,
-            "problems": [p.to_json() for p in self.problems],
+            "first_bad": json_fields(self.first_bad) if self.first_bad else None,
+            "problems": [json_fields(p) for p in self.problems],
             "problems_total": self.problems_total,
             "notes": list(self.notes),
             **dict(self.extra),
