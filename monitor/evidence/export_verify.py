@@ -30,18 +30,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from monitor.evidence.checkpoint import Checkpoint
 from monitor.evidence.export import CSV_COLUMNS, FILTERABLE, FORMAT, csv_row
+from monitor.evidence.findings import Problem, ProblemList, Report, problem_order
 from monitor.evidence.prune import PruneAnchor
 from monitor.evidence.records import GENESIS, Record, canonical_body, record_hash
 from monitor.evidence.signing import keyring
-from monitor.evidence.verify import (
-    Problem,
-    ProblemList,
-    Report,
-    check_checkpoint,
-    check_format_order,
-    check_record_fields,
-    problem_order,
-)
+from monitor.evidence.verify import check_checkpoint, check_format_order, check_record_fields
 
 __all__ = ["checkpoints_in_export", "verify_export"]
 
