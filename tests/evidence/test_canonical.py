@@ -1,15 +1,17 @@
 """The exact bytes hashed: RFC 8785 for format 2 (known answers from the RFC and ECMAScript),
-`json.dumps` for format 1, and how bodies read back are re-encoded to be checked."""
+`json.dumps` for format 1, and how bodies read back are re-encoded to be checked; and the
+dataclass-to-JSON helper the CLI's JSON output goes through."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from monitor.evidence.canonical import as_doubles, canonical_bytes, canonical_json, legacy_json
+from monitor.evidence.canonical import as_doubles, canonical_bytes, canonical_json, json_fields, legacy_json
 from monitor.evidence.records import canonical_body
 
 
@@ -119,3 +121,24 @@ def test_canonical_body_knows_only_formats_1_and_2() -> None:
     assert canonical_body(value, 2) == canonical_json(value) == '{"k":{"\U0001f600":2,"\ufb33":1},"t":24}'
     with pytest.raises(ValueError, match="unknown record format 3"):
         canonical_body(value, 3)
+
+
+@dataclass(frozen=True)
+class _Inner:
+    name: str
+    tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class _Outer:
+    inner: tuple[_Inner, ...]
+    by_key: dict[str, tuple[int, ...]]
+    note: str | None
+
+
+def test_json_fields_are_the_fields_in_order_with_tuples_as_lists() -> None:
+    value = _Outer(inner=(_Inner("a", ("x", "y")),), by_key={"k": (1, 2)}, note=None)
+    data = json_fields(value)
+    assert data == {"inner": [{"name": "a", "tags": ["x", "y"]}], "by_key": {"k": [1, 2]}, "note": None}
+    assert list(data) == ["inner", "by_key", "note"]
+    assert type(data["inner"]) is list and type(data["by_key"]["k"]) is list
