@@ -34,7 +34,7 @@ from monitor.evidence.findings import Problem, ProblemList, Report, problem_orde
 from monitor.evidence.prune import PruneAnchor
 from monitor.evidence.records import GENESIS, Record, canonical_body, record_hash
 from monitor.evidence.signing import keyring
-from monitor.evidence.verify import check_checkpoint, check_format_order, check_record_fields
+from monitor.evidence.verify import check_checkpoint, check_record_fields
 
 __all__ = ["checkpoints_in_export", "verify_export"]
 
@@ -158,7 +158,6 @@ def _verify_jsonl(path: Path, keys: Mapping[str, Ed25519PublicKey] | None) -> Re
     filtered = any(v is not None for v in header.get("filter", {}).values())
     chain = str(covered.get("start_prev_hash"))
     last_time = ""
-    last_format: int | None = None
     checkpoints = checkpoint_lines = 0
     anchored_through: int | None = None
     omitted = 0
@@ -185,7 +184,7 @@ def _verify_jsonl(path: Path, keys: Mapping[str, Ed25519PublicKey] | None) -> Re
                     anchored_through = record.seq
             elif from_s <= record.time < to_s:
                 exported.append(record)
-            kind, time, fmt, chain = record.kind, record.time, record.format, record.hash
+            kind, time, chain = record.kind, record.time, record.hash
         else:
             kind, time, digest, fmt = entry
             omitted += 1
@@ -198,10 +197,7 @@ def _verify_jsonl(path: Path, keys: Mapping[str, Ed25519PublicKey] | None) -> Re
                 problems.add(seq, f"a {kind} record stamped {time}, inside the period, was left out of the export")
         if time < last_time:
             problems.add(seq, "time goes backwards")
-        backwards = check_format_order(fmt, last_format)
-        if backwards is not None:
-            problems.add(seq, backwards)
-        last_time, last_format = time, fmt
+        last_time = time
     _check_start(header, start, _entry_time(parsed.entries.get(start)), keys, problems, notes)
     if exported and (anchored_through is None or exported[-1].seq > anchored_through):
         unsigned = sum(1 for record in exported if anchored_through is None or record.seq > anchored_through)

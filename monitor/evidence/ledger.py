@@ -14,9 +14,9 @@ Why SQLite and these settings:
 - Triggers refuse UPDATE, and DELETE outside `prune`. They stop accidents, not an
   administrator: tampering is *detected* by `verify`, not prevented (see `verify.py`).
 - Schema 2 added the `format` column (see `records.py`). Opening a schema-1 file for
-  writing adds it, which marks every record already there as format 1, and makes older
-  controlwatch versions refuse to write to the file (they would append format-1 records
-  after format-2 ones). Read-only openings never migrate: they read such files as they are.
+  writing adds it, which marks every record already there as format 1; older versions
+  opened afterwards refuse to write to it, and one already running appends format-1
+  records, which verify as such. Read-only openings never migrate a file.
 """
 
 from __future__ import annotations

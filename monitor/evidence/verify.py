@@ -3,8 +3,7 @@
 What `verify_ledger` detects (each names the FIRST bad record and why):
 - a record whose seq, kind, time, format or body was edited (its hash no longer
   matches), or whose hash was recomputed after an edit (the next record's `prev_hash` no
-  longer links), or whose stored form is not the canonical JSON of its format, or whose
-  format is older than the one before it (writers never go back);
+  longer links), or whose stored form is not the canonical JSON of its format;
 - a deleted record anywhere before the head (a hole in the seqs, a broken link);
 - an inserted or reordered record (seqs are hashed, so renumbering breaks hashes);
 - time going backwards (the ledger never writes that);
@@ -75,17 +74,6 @@ def check_record_fields(record: Record) -> str | None:
     if canonical != record.body:
         return "body is not in canonical JSON form"
     return None
-
-
-def check_format_order(fmt: int, prev_fmt: int | None) -> str | None:
-    """None unless a record's format is older than its predecessor's: writers only move up.
-
-    An older controlwatch refuses to write to a ledger a newer one has written to, so a
-    format-1 record after a format-2 one was not written by controlwatch.
-    """
-    if prev_fmt is None or fmt >= prev_fmt:
-        return None
-    return f"record format {fmt} after format {prev_fmt}: a ledger never goes back to an older format"
 
 
 def _open(path: Path) -> sqlite3.Connection:
@@ -203,9 +191,6 @@ def _walk(
                 record.seq, "hash mismatch: its seq, kind, time, format or body was changed after it was written"
             )
         if prev is not None:
-            backwards = check_format_order(record.format, prev.format)
-            if backwards is not None:
-                problems.add(record.seq, backwards)
             if record.seq != prev.seq + 1:
                 problems.add(
                     record.seq,

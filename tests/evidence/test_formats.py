@@ -29,6 +29,7 @@ from monitor.evidence import (
 )
 from monitor.evidence.canonical import canonical_json, legacy_json
 from monitor.evidence.checkpoint import CHECKPOINT_STATEMENT
+from monitor.evidence.records import record_hash
 from tests.evidence.conftest import T0, rehash_from, row_formats, rows, run_body, tamper
 
 FIXTURES = Path(__file__).with_name("fixtures")
@@ -197,17 +198,41 @@ def test_an_unknown_format_is_named(old_ledger: Path, value: object, shown: str)
     assert report.first_bad.reason == f"unknown record format {shown}"
 
 
-def test_a_downgrade_with_every_hash_recomputed_is_caught_at_the_record(old_ledger: Path) -> None:
-    """The forger re-encodes a format-2 record as format 1 and rehashes the chain after it."""
+def test_a_downgrade_with_every_hash_recomputed_is_caught_at_the_next_checkpoint(old_ledger: Path) -> None:
+    """The forger re-labels a format-2 record as format 1 and rehashes the chain after it, as
+    for any rewrite: the links hold, the checkpoint signing the old head hash does not."""
     extend(old_ledger)
     seq, _, _, body, _, _ = rows(old_ledger)[20]
     assert seq == 24 and legacy_json(json.loads(body)) == body  # this body is canonical in format 1 too
     tamper(old_ledger, ("UPDATE records SET format = 1 WHERE seq = 24", ()))
     rehash_from(old_ledger, 24)
     report = verify_ledger(old_ledger, KEYS)
-    assert report.first_bad is not None and report.first_bad.seq == 24
-    assert "record format 1 after format 2" in report.first_bad.reason
-    assert 28 in [p.seq for p in report.problems]  # and the checkpoint no longer signs its predecessor
+    assert report.first_bad is not None and report.first_bad.seq == 28
+    assert "not the record before it" in report.first_bad.reason
+    assert report.problems_total == 1
+
+
+def test_format_1_records_after_format_2_ones_verify(old_ledger: Path) -> None:
+    """An older controlwatch already running when a newer one migrated the file keeps appending
+    format 1 (it only checks the schema when it opens the ledger): that chain is sound."""
+    extend(old_ledger)
+    with Ledger(old_ledger, readonly=True) as reader:
+        head = reader.head()
+    assert head is not None and head.format == 2
+    body = legacy_json({"reason": "SIGTERM", "pid": 4242, "uptime": 60.0})
+    stamp = head.time
+    digest = hashlib.sha256(body.encode()).hexdigest()
+    old_hash = record_hash(head.seq + 1, "daemon_stop", stamp, digest, head.hash, format=1)
+    conn = sqlite3.connect(old_ledger)  # the old code's INSERT: no format column, so the default, 1
+    conn.execute(
+        "INSERT INTO records (seq, kind, time, body, prev_hash, hash) VALUES (?, 'daemon_stop', ?, ?, ?, ?)",
+        (head.seq + 1, stamp, body, head.hash, old_hash),
+    )
+    conn.commit()
+    conn.close()
+    report = verify_ledger(old_ledger, KEYS)
+    assert report.ok, report.summary()
+    assert row_formats(old_ledger)[head.seq + 1] == 1 and report.unanchored == 1
 
 
 def test_exports_made_before_format_2_still_verify(tmp_path: Path) -> None:
