@@ -7,7 +7,9 @@ another language must be able to reproduce these bytes from this description alo
 keys sorted by their UTF-16 code units, no insignificant whitespace, strings escaped only
 where JSON requires it (`"`, `\\`, and controls below U+0020, as `\\b \\t \\n \\f \\r` or
 `\\u00xx`) and never Unicode-normalised, and every number written as ECMAScript writes a
-double: `24.0` and `24` are `24`, `-0.0` is `0`, `1e30` is `1e+30`, `1e-7` is `1e-7`. NaN,
+double, in the fewest digits that read back to it, plainly from 1e-6 to below 1e21 and
+with an exponent outside: `24.0` and `24` are `24`, `-0.0` is `0`, `1e20` is
+`100000000000000000000`, `1e30` is `1e+30`, `1e-7` is `1e-7`. NaN,
 infinities, integers beyond ±(2^53 - 1) (which a double cannot hold exactly), strings
 with lone surrogates and non-string keys are refused, never coerced. It encodes record
 bodies of format 2 and the signed statements of checkpoints and prune anchors.
