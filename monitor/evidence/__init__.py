@@ -12,8 +12,9 @@ What the chain proves, and what it does not (say this to auditors as plainly as 
   and re-sign everything. The copy in a locked Cloud Logging bucket does, as do
   checkpoints and exports handed to auditors.
 
-Modules: `ledger` (SQLite storage), `bodies` (record bodies), `signing` and `checkpoint`
-(keys and signed heads), `verify`, `prune`, `export`, `sample`, `summary`.
+Modules: `canonical` and `records` (the exact bytes hashed), `ledger` (SQLite storage),
+`bodies` (record bodies), `signing`, `statement` and `checkpoint` (keys and signed heads),
+`verify`, `findings`, `prune`, `export` and `export_verify`, `sample`, `summary`.
 """
 
 from __future__ import annotations
@@ -22,7 +23,9 @@ import importlib
 from typing import TYPE_CHECKING
 
 from monitor.evidence.checkpoint import Checkpoint, Checkpointer
-from monitor.evidence.export import ExportResult, checkpoints_in_export, export, verify_export
+from monitor.evidence.export import ExportResult, export
+from monitor.evidence.export_verify import checkpoints_in_export, verify_export
+from monitor.evidence.findings import Problem, Report
 from monitor.evidence.ledger import Ledger, LedgerError
 from monitor.evidence.prune import PruneAnchor, PruneResult, prune
 from monitor.evidence.records import GENESIS, KINDS, Record
@@ -38,7 +41,7 @@ from monitor.evidence.signing import (
     load_public_key,
     load_signing_key,
 )
-from monitor.evidence.verify import Problem, Report, verify_ledger
+from monitor.evidence.verify import verify_ledger
 
 if TYPE_CHECKING:
     from monitor.evidence.bodies import (

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from checks.model import Area, Result, Verdict, roll_up
 from checks.snapshot import KindData
-from monitor.evidence.canonical import canonical_bytes, format_time, sha256_hex
+from monitor.evidence.canonical import format_time, legacy_json, sha256_hex
 from monitor.risks import AcceptedRisk
 
 if TYPE_CHECKING:
@@ -45,8 +45,13 @@ _DESCRIBED = re.compile(
 
 
 def digest(value: Any) -> str:
-    """Hex SHA-256 of `value`'s canonical JSON (configs, baselines, inputs)."""
-    return sha256_hex(canonical_bytes(value))
+    """Hex SHA-256 of `value`'s format-1 JSON (`legacy_json`): configs, accepted risks, inputs.
+
+    Not RFC 8785, unlike the record bodies around them: the same config or input keeps the
+    digest it had before, and collected input, which may hold integers a double cannot,
+    is never refused.
+    """
+    return sha256_hex(legacy_json(value).encode("utf-8"))
 
 
 def _normalise_input(data: KindData | Mapping[str, Any] | Sequence[Any]) -> dict[str, Any]:
@@ -63,7 +68,7 @@ def _normalise_input(data: KindData | Mapping[str, Any] | Sequence[Any]) -> dict
 
 
 def input_digest(inputs: Mapping[str, KindData | Mapping[str, Any] | Sequence[Any]]) -> str:
-    """SHA-256 of the canonical JSON of `{kind: {"resources": [...]} | {"error": msg}}`.
+    """`digest` of `{kind: {"resources": [...]} | {"error": msg}}`.
 
     Whoever kept the snapshot (or re-collects it from a scenario) can recompute this and
     show the control judged exactly that input.

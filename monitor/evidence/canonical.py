@@ -1,44 +1,122 @@
 """Canonical bytes and times: the exact encodings every hash and signature is computed over.
 
-A hash chain is only as good as the agreement on what was hashed. So bodies are hashed as
-*canonical JSON* (keys sorted, no insignificant whitespace, UTF-8, no NaN/Infinity), and
-times are written in one fixed-width RFC 3339 UTC form, `YYYY-MM-DDTHH:MM:SS.ffffffZ`,
+A hash chain is only as good as the agreement on what was hashed, so a verifier written in
+another language must be able to reproduce these bytes from this description alone.
+
+`canonical_json` is the JSON Canonicalization Scheme, RFC 8785 (JCS), as UTF-8: object
+keys sorted by their UTF-16 code units, no insignificant whitespace, strings escaped only
+where JSON requires it (`"`, `\\`, and controls below U+0020, as `\\b \\t \\n \\f \\r` or
+`\\u00xx`) and never Unicode-normalised, and every number written as ECMAScript writes a
+double, in the fewest digits that read back to it, plainly from 1e-6 to below 1e21 and
+with an exponent outside: `24.0` and `24` are `24`, `-0.0` is `0`, `1e20` is
+`100000000000000000000`, `1e30` is `1e+30`, `1e-7` is `1e-7`. NaN,
+infinities, integers beyond ±(2^53 - 1) (which a double cannot hold exactly), strings
+with lone surrogates and non-string keys are refused, never coerced. It encodes record
+bodies of format 2 and the signed statements of checkpoints and prune anchors.
+
+`legacy_json` is what record format 1 used, and what the digests inside bodies
+(`input_digest`, `config_digest`) still use: Python's `json.dumps` with sorted keys (by
+code point), `(",", ":")` separators and raw UTF-8, where floats keep Python's `repr`
+(`24.0`, `-0.0`, `1e-07`, `1e+20`). Ledgers written before RFC 8785 are verified with it.
+
+Times are written in one fixed-width RFC 3339 UTC form, `YYYY-MM-DDTHH:MM:SS.ffffffZ`,
 which also makes string order equal time order in SQLite indexes and range queries.
-A verifier written in another language reproduces these bytes from this description.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
+from dataclasses import asdict
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import rfc8785
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = [
-    "canonical_json",
+    "as_doubles",
     "canonical_bytes",
+    "canonical_json",
     "format_time",
+    "json_fields",
+    "legacy_json",
     "parse_time",
     "sha256_hex",
     "utc",
 ]
 
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
-
-
-def canonical_json(value: Any) -> str:
-    """`value` as canonical JSON text; raises `TypeError`/`ValueError` on non-JSON values.
-
-    Non-JSON values (datetimes, sets, NaN) are refused rather than coerced, so a body can
-    never hash differently depending on who serialised it.
-    """
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_SAFE_INT = 2**53 - 1
 
 
 def canonical_bytes(value: Any) -> bytes:
-    """UTF-8 bytes of `canonical_json(value)`."""
-    return canonical_json(value).encode("utf-8")
+    """`value` as RFC 8785 canonical JSON (UTF-8); `ValueError` for what JCS cannot encode.
+
+    Non-JSON values (datetimes, sets, NaN, huge integers) are refused rather than coerced,
+    so a body can never hash differently depending on who serialised it.
+    """
+    try:
+        return rfc8785.dumps(value)
+    except (rfc8785.IntegerDomainError, rfc8785.FloatDomainError) as exc:
+        raise ValueError(f"not representable in RFC 8785 JSON: {exc}") from exc
+    except rfc8785.CanonicalizationError as exc:
+        if "non-UTF-8" in str(exc):  # a lone surrogate
+            raise ValueError(f"not representable in RFC 8785 JSON: {exc}") from exc
+        raise TypeError(f"not JSON: {exc}") from exc  # a datetime, a set, a non-string key
+
+
+def canonical_json(value: Any) -> str:
+    """`canonical_bytes(value)` as text."""
+    return canonical_bytes(value).decode("utf-8")
+
+
+def legacy_json(value: Any) -> str:
+    """The format-1 encoding (see the module docstring); `TypeError`/`ValueError` on non-JSON values."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def as_doubles(value: Any) -> Any:
+    """`value` as a JCS reader sees it: integers beyond ±(2^53 - 1) become the nearest double.
+
+    Python's `json` parses `100000000000000000000` (how JCS writes the double 1e20) as an
+    exact integer, which `canonical_bytes` would refuse; every other JSON reader, and JCS
+    itself, reads every number as a double. Used only to re-encode JSON that was read back.
+    """
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if abs(value) <= _SAFE_INT:
+            return value
+        try:
+            return float(value)
+        except OverflowError:  # beyond any double: JCS refuses the infinity it becomes
+            return math.inf if value > 0 else -math.inf
+    if isinstance(value, dict):
+        return {key: as_doubles(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [as_doubles(item) for item in value]
+    return value
+
+
+def json_fields(instance: DataclassInstance) -> dict[str, Any]:
+    """A dataclass's fields as JSON values (nested dataclasses as objects, tuples as lists).
+
+    What the reports' and samples' `to_json` return: their JSON is their fields, in order.
+    """
+    return {name: _lists(value) for name, value in asdict(instance).items()}
+
+
+def _lists(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _lists(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_lists(item) for item in value]
+    return value
 
 
 def sha256_hex(data: bytes) -> str:

@@ -6,7 +6,7 @@ rewrite. The checkpoint is that something: a signature over the canonical statem
     {"statement": "controlwatch-evidence/checkpoint/v1",
      "seq": N, "head_hash": <hash of record N>, "time": <RFC 3339>, "key_id": <16 hex>}
 
-(canonical JSON, see `canonical.py`). It is appended as record N+1 of kind `checkpoint`
+(RFC 8785 canonical JSON, see `statement.py`). It is appended as record N+1 of kind `checkpoint`
 in the same transaction that read head N, so it always signs its immediate predecessor
 and is covered by the next checkpoint in turn. Whoever rewrites records 1..N without the
 private key cannot produce a matching signature.
@@ -17,14 +17,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-from monitor.evidence.canonical import canonical_bytes, format_time, parse_time
+from monitor.evidence.canonical import format_time, parse_time
 from monitor.evidence.ledger import Ledger
 from monitor.evidence.records import Record
-from monitor.evidence.signing import SigningKey, verify_signature
+from monitor.evidence.signing import SigningKey
+from monitor.evidence.statement import SignedStatement
 
 __all__ = ["CHECKPOINT_STATEMENT", "Checkpoint", "Checkpointer", "sign_checkpoint"]
 
@@ -32,34 +31,16 @@ CHECKPOINT_STATEMENT = "controlwatch-evidence/checkpoint/v1"
 
 
 @dataclass(frozen=True, slots=True)
-class Checkpoint:
+class Checkpoint(SignedStatement):
     """The body of a `checkpoint` record: what was signed, by which key, and the signature."""
+
+    STATEMENT: ClassVar[str] = CHECKPOINT_STATEMENT
 
     seq: int
     head_hash: str
     time: str
     key_id: str
     signature: str
-
-    def statement(self) -> bytes:
-        return canonical_bytes(
-            {
-                "statement": CHECKPOINT_STATEMENT,
-                "seq": self.seq,
-                "head_hash": self.head_hash,
-                "time": self.time,
-                "key_id": self.key_id,
-            }
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "seq": self.seq,
-            "head_hash": self.head_hash,
-            "time": self.time,
-            "key_id": self.key_id,
-            "signature": self.signature,
-        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Checkpoint:
@@ -77,15 +58,6 @@ class Checkpoint:
         parse_time(checkpoint.time)
         return checkpoint
 
-    def check_signature(self, public_keys: Mapping[str, Ed25519PublicKey]) -> str | None:
-        """None if validly signed by a key in `public_keys`, else why not."""
-        public = public_keys.get(self.key_id)
-        if public is None:
-            return f"signed by unknown key id {self.key_id}"
-        if not verify_signature(public, self.statement(), self.signature):
-            return f"signature does not verify with key {self.key_id}"
-        return None
-
 
 def _int(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int):
@@ -100,8 +72,7 @@ def _hex(value: Any, length: int) -> str:
 
 
 def sign_checkpoint(key: SigningKey, seq: int, head_hash: str, time: str) -> Checkpoint:
-    unsigned = Checkpoint(seq=seq, head_hash=head_hash, time=time, key_id=key.key_id, signature="")
-    return Checkpoint(seq, head_hash, time, key.key_id, key.sign(unsigned.statement()))
+    return Checkpoint(seq, head_hash, time, key.key_id, "").signed_with(key)
 
 
 class Checkpointer:

@@ -13,6 +13,10 @@ Why SQLite and these settings:
   clock's own `started`/`ended`, and `verify` notes records stamped in the future.)
 - Triggers refuse UPDATE, and DELETE outside `prune`. They stop accidents, not an
   administrator: tampering is *detected* by `verify`, not prevented (see `verify.py`).
+- Schema 2 added the `format` column (see `records.py`). Opening a schema-1 file for
+  writing adds it, which marks every record already there as format 1; older versions
+  opened afterwards refuse to write to it, and one already running appends format-1
+  records, which verify as such. Read-only openings never migrate a file.
 """
 
 from __future__ import annotations
@@ -26,13 +30,15 @@ from pathlib import Path
 from typing import Any
 
 from monitor.evidence.canonical import canonical_json, format_time
-from monitor.evidence.records import GENESIS, KINDS, Record, body_digest, record_hash
+from monitor.evidence.records import GENESIS, KINDS, RECORD_FORMAT, Record, body_digest, record_hash
 
-__all__ = ["Ledger", "LedgerError", "Transaction"]
+__all__ = ["Ledger", "LedgerError", "Transaction", "record_columns", "record_from_row"]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _BATCH = 2000
-_COLUMNS = "seq, kind, time, body, prev_hash, hash"
+_COLUMNS = "seq, kind, time, body, prev_hash, hash, format"
+_COLUMNS_SCHEMA_1 = "seq, kind, time, body, prev_hash, hash, 1"  # before the format column: all format 1
+_ADD_FORMAT = "ALTER TABLE records ADD COLUMN format INTEGER NOT NULL DEFAULT 1"
 
 _SCHEMA = (
     """
@@ -43,6 +49,7 @@ _SCHEMA = (
         body TEXT NOT NULL,
         prev_hash TEXT NOT NULL,
         hash TEXT NOT NULL,
+        format INTEGER NOT NULL DEFAULT 1,
         control TEXT GENERATED ALWAYS AS (json_extract(body, '$.control')) VIRTUAL,
         scope TEXT GENERATED ALWAYS AS (json_extract(body, '$.scope')) VIRTUAL,
         ended TEXT GENERATED ALWAYS AS (json_extract(body, '$.ended')) VIRTUAL
@@ -69,7 +76,8 @@ class LedgerError(Exception):
     """An append or read failed (disk, lock timeout, corrupt file); the daemon counts it."""
 
 
-def _row(row: Sequence[Any]) -> Record:
+def record_from_row(row: Sequence[Any]) -> Record:
+    """A record from a row of `record_columns`; a stored format that is no integer reads as 0 (none)."""
     return Record(
         seq=int(row[0]),
         kind=str(row[1]),
@@ -77,7 +85,14 @@ def _row(row: Sequence[Any]) -> Record:
         body=str(row[3]),
         prev_hash=str(row[4]),
         hash=str(row[5]),
+        format=row[6] if isinstance(row[6], int) else 0,
     )
+
+
+def record_columns(conn: sqlite3.Connection) -> str:
+    """The SELECT list of a record on this file: schema-1 files have no `format` column."""
+    names = {str(row[1]) for row in conn.execute("PRAGMA table_info(records)")}
+    return _COLUMNS if "format" in names or not names else _COLUMNS_SCHEMA_1
 
 
 def connect(path: Path, *, busy_timeout: float, readonly: bool = False) -> sqlite3.Connection:
@@ -111,7 +126,7 @@ class Transaction:
     def head(self) -> Record | None:
         if not self._head_read:
             row = self._conn.execute(f"SELECT {_COLUMNS} FROM records ORDER BY seq DESC LIMIT 1").fetchone()
-            self._head = _row(row) if row is not None else None
+            self._head = record_from_row(row) if row is not None else None
             self._head_read = True
         return self._head
 
@@ -123,24 +138,24 @@ class Transaction:
         row = self._conn.execute(
             f"SELECT {_COLUMNS} FROM records WHERE kind = ? ORDER BY seq DESC LIMIT 1", (kind,)
         ).fetchone()
-        return _row(row) if row is not None else None
+        return record_from_row(row) if row is not None else None
 
     def get(self, seq: int) -> Record | None:
         row = self._conn.execute(f"SELECT {_COLUMNS} FROM records WHERE seq = ?", (seq,)).fetchone()
-        return _row(row) if row is not None else None
+        return record_from_row(row) if row is not None else None
 
     def last_before(self, time: str) -> Record | None:
         """The last record stamped strictly before `time` (times never go backwards)."""
         row = self._conn.execute(
             f"SELECT {_COLUMNS} FROM records WHERE time < ? ORDER BY time DESC, seq DESC LIMIT 1", (time,)
         ).fetchone()
-        return _row(row) if row is not None else None
+        return record_from_row(row) if row is not None else None
 
     def append(self, kind: str, body: Mapping[str, Any], *, time: datetime | None = None) -> Record:
         """Link a record to the current head and insert it."""
         if kind not in KINDS:
             raise ValueError(f"unknown evidence record kind {kind!r} (one of {', '.join(sorted(KINDS))})")
-        text = canonical_json(dict(body))
+        text = canonical_json(dict(body))  # the encoding of RECORD_FORMAT 2
         head = self.head()
         stamp = format_time(time if time is not None else self._clock())
         if head is not None and stamp < head.time:
@@ -153,11 +168,12 @@ class Transaction:
             time=stamp,
             body=text,
             prev_hash=prev,
-            hash=record_hash(seq, kind, stamp, body_digest(text), prev),
+            hash=record_hash(seq, kind, stamp, body_digest(text), prev, format=RECORD_FORMAT),
+            format=RECORD_FORMAT,
         )
         self._conn.execute(
-            "INSERT INTO records (seq, kind, time, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?)",
-            (record.seq, record.kind, record.time, record.body, record.prev_hash, record.hash),
+            "INSERT INTO records (seq, kind, time, body, prev_hash, hash, format) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (record.seq, record.kind, record.time, record.body, record.prev_hash, record.hash, record.format),
         )
         self._head = record
         return record
@@ -193,6 +209,7 @@ class Ledger:
         self._clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self._lock = threading.RLock()
         self.readonly = readonly
+        self._columns = _COLUMNS
         if not self.path.exists():
             if not create or readonly:
                 raise FileNotFoundError(f"no evidence ledger at {self.path}")
@@ -201,6 +218,8 @@ class Ledger:
             self._conn = connect(self.path, busy_timeout=busy_timeout, readonly=readonly)
             if not readonly:
                 self._init_schema()
+            else:
+                self._columns = record_columns(self._conn)
         except sqlite3.Error as exc:
             raise LedgerError(f"{self.path}: {exc}") from exc
 
@@ -216,6 +235,8 @@ class Ledger:
                     )
                 for statement in _SCHEMA:
                     self._conn.execute(statement)
+                if record_columns(self._conn) != _COLUMNS:
+                    self._conn.execute(_ADD_FORMAT)  # schema 1 -> 2: the records there are format 1
                 self._conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
                 self._conn.execute("COMMIT")
             except BaseException:
@@ -266,23 +287,28 @@ class Ledger:
 
     # -- reading -------------------------------------------------------------------------
 
-    def _fetch(self, sql: str, params: Sequence[Any] = ()) -> list[Record]:
+    def _select(self, tail: str, params: Sequence[Any] = ()) -> list[Record]:
+        """Records `SELECT`ed with `tail` (`FROM records WHERE ...`)."""
         with self._lock:
             try:
-                return [_row(row) for row in self._conn.execute(sql, params).fetchall()]
+                if self._columns != _COLUMNS:
+                    # A schema-1 file opened read-only: a writer may migrate it while it is open.
+                    self._columns = record_columns(self._conn)
+                rows = self._conn.execute(f"SELECT {self._columns} {tail}", params).fetchall()
+                return [record_from_row(row) for row in rows]
             except sqlite3.Error as exc:
                 raise LedgerError(f"{self.path}: read failed: {exc}") from exc
 
     def head(self) -> Record | None:
-        rows = self._fetch(f"SELECT {_COLUMNS} FROM records ORDER BY seq DESC LIMIT 1")
+        rows = self._select("FROM records ORDER BY seq DESC LIMIT 1")
         return rows[0] if rows else None
 
     def first(self) -> Record | None:
-        rows = self._fetch(f"SELECT {_COLUMNS} FROM records ORDER BY seq ASC LIMIT 1")
+        rows = self._select("FROM records ORDER BY seq ASC LIMIT 1")
         return rows[0] if rows else None
 
     def get(self, seq: int) -> Record | None:
-        rows = self._fetch(f"SELECT {_COLUMNS} FROM records WHERE seq = ?", (seq,))
+        rows = self._select("FROM records WHERE seq = ?", (seq,))
         return rows[0] if rows else None
 
     def length(self) -> int:
@@ -291,14 +317,12 @@ class Ledger:
         return 0 if first is None or head is None else head.seq - first.seq + 1
 
     def last_of_kind(self, kind: str) -> Record | None:
-        rows = self._fetch(f"SELECT {_COLUMNS} FROM records WHERE kind = ? ORDER BY seq DESC LIMIT 1", (kind,))
+        rows = self._select("FROM records WHERE kind = ? ORDER BY seq DESC LIMIT 1", (kind,))
         return rows[0] if rows else None
 
     def next_of_kind(self, kind: str, after_seq: int) -> Record | None:
         """The first record of `kind` after `after_seq` (e.g. the checkpoint covering a record)."""
-        rows = self._fetch(
-            f"SELECT {_COLUMNS} FROM records WHERE kind = ? AND seq > ? ORDER BY seq LIMIT 1", (kind, after_seq)
-        )
+        rows = self._select("FROM records WHERE kind = ? AND seq > ? ORDER BY seq LIMIT 1", (kind, after_seq))
         return rows[0] if rows else None
 
     def records(self, start_seq: int = 1, end_seq: int | None = None) -> Iterator[Record]:
@@ -309,12 +333,10 @@ class Ledger:
         after = start_seq - 1
         while True:
             if end_seq is None:
-                rows = self._fetch(
-                    f"SELECT {_COLUMNS} FROM records WHERE seq > ? ORDER BY seq LIMIT ?", (after, _BATCH)
-                )
+                rows = self._select("FROM records WHERE seq > ? ORDER BY seq LIMIT ?", (after, _BATCH))
             else:
-                rows = self._fetch(
-                    f"SELECT {_COLUMNS} FROM records WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
+                rows = self._select(
+                    "FROM records WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?",
                     (after, end_seq, _BATCH),
                 )
             yield from rows
@@ -350,8 +372,8 @@ class Ledger:
             params.append(scope)
         after = 0
         while True:
-            rows = self._fetch(
-                f"SELECT {_COLUMNS} FROM records WHERE {' AND '.join(where)} AND seq > ? ORDER BY seq LIMIT ?",
+            rows = self._select(
+                f"FROM records WHERE {' AND '.join(where)} AND seq > ? ORDER BY seq LIMIT ?",
                 (*params, after, _BATCH),
             )
             yield from rows
@@ -361,8 +383,8 @@ class Ledger:
 
     def latest_run(self, control: str, scope: str, ended_at_or_before: datetime) -> Record | None:
         """The last `control_run` of control+scope that ended at or before the moment."""
-        rows = self._fetch(
-            f"SELECT {_COLUMNS} FROM records WHERE kind = 'control_run' AND control = ? AND scope = ?"
+        rows = self._select(
+            "FROM records WHERE kind = 'control_run' AND control = ? AND scope = ?"
             " AND ended <= ? ORDER BY ended DESC, seq DESC LIMIT 1",
             (control, scope, format_time(ended_at_or_before)),
         )
@@ -380,8 +402,8 @@ class Ledger:
     def last_of_kinds_before(self, kinds: Iterable[str], moment: datetime) -> Record | None:
         """The last record of one of `kinds` stamped at or before `moment`."""
         wanted = sorted(set(kinds))
-        rows = self._fetch(
-            f"SELECT {_COLUMNS} FROM records WHERE kind IN ({', '.join('?' for _ in wanted)}) AND time <= ?"
+        rows = self._select(
+            f"FROM records WHERE kind IN ({', '.join('?' for _ in wanted)}) AND time <= ?"
             " ORDER BY time DESC, seq DESC LIMIT 1",
             (*wanted, format_time(moment)),
         )

@@ -8,7 +8,7 @@ that deletes records ..N it appends (at the head) a `prune_anchor` record whose 
      "time": <RFC 3339>, "key_id": <16 hex>, "signature": <hex Ed25519>}
 
 signed over the canonical statement of the same fields (minus the signature) with
-`"statement": "controlwatch-evidence/prune-anchor/v1"`. `verify` then accepts a chain
+`"statement": "controlwatch-evidence/prune-anchor/v1"` (see `statement.py`). `verify` then accepts a chain
 starting at N+1 only if a validly signed anchor names N and the hash record N+1 links to.
 Someone without the key who deletes old rows, or writes an anchor of their own, is caught.
 """
@@ -18,14 +18,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
-from monitor.evidence.canonical import canonical_bytes, format_time, parse_time
+from monitor.evidence.canonical import format_time, parse_time
 from monitor.evidence.ledger import Ledger
 from monitor.evidence.records import Record
-from monitor.evidence.signing import SigningKey, verify_signature
+from monitor.evidence.signing import SigningKey
+from monitor.evidence.statement import SignedStatement
 
 __all__ = ["PRUNE_STATEMENT", "PruneAnchor", "PruneResult", "prune"]
 
@@ -33,35 +32,16 @@ PRUNE_STATEMENT = "controlwatch-evidence/prune-anchor/v1"
 
 
 @dataclass(frozen=True, slots=True)
-class PruneAnchor:
+class PruneAnchor(SignedStatement):
+    STATEMENT: ClassVar[str] = PRUNE_STATEMENT
+    NAME: ClassVar[str] = "prune anchor"
+
     pruned_through: int
     pruned_hash: str
     cutoff: str
     time: str
     key_id: str
     signature: str
-
-    def statement(self) -> bytes:
-        return canonical_bytes(
-            {
-                "statement": PRUNE_STATEMENT,
-                "pruned_through": self.pruned_through,
-                "pruned_hash": self.pruned_hash,
-                "cutoff": self.cutoff,
-                "time": self.time,
-                "key_id": self.key_id,
-            }
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "pruned_through": self.pruned_through,
-            "pruned_hash": self.pruned_hash,
-            "cutoff": self.cutoff,
-            "time": self.time,
-            "key_id": self.key_id,
-            "signature": self.signature,
-        }
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> PruneAnchor:
@@ -82,15 +62,6 @@ class PruneAnchor:
         parse_time(anchor.cutoff)
         parse_time(anchor.time)
         return anchor
-
-    def check_signature(self, public_keys: Mapping[str, Ed25519PublicKey]) -> str | None:
-        """None if validly signed by a key in `public_keys`, else why not."""
-        public = public_keys.get(self.key_id)
-        if public is None:
-            return f"prune anchor signed by unknown key id {self.key_id}"
-        if not verify_signature(public, self.statement(), self.signature):
-            return f"prune anchor signature does not verify with key {self.key_id}"
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +86,7 @@ def prune(ledger: Ledger, before: datetime, key: SigningKey, *, now: datetime | 
         if last_old is None or head is None:
             return None
         stamp = max(format_time(moment), head.time)
-        unsigned = PruneAnchor(last_old.seq, last_old.hash, cutoff, stamp, key.key_id, "")
-        anchor = PruneAnchor(last_old.seq, last_old.hash, cutoff, stamp, key.key_id, key.sign(unsigned.statement()))
+        anchor = PruneAnchor(last_old.seq, last_old.hash, cutoff, stamp, key.key_id, "").signed_with(key)
         record = txn.append("prune_anchor", anchor.to_json(), time=parse_time(stamp))
         deleted = txn.delete_through(last_old.seq)
     return PruneResult(anchor=record, pruned_through=last_old.seq, deleted=deleted)

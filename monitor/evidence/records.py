@@ -1,19 +1,24 @@
 """The record: one link of the evidence hash chain, and the one hash function over it.
 
-Hash of record n (all integers big-endian)::
+Hash of record n in record format f (all integers big-endian)::
 
-    body_digest = SHA-256(body)                  # body = canonical JSON, UTF-8
-    hash        = SHA-256("controlwatch-evidence/record/v1" || 0x00
+    body_digest = SHA-256(body)                  # body = canonical JSON of format f, UTF-8
+    hash        = SHA-256("controlwatch-evidence/record/v" || f || 0x00   # f in decimal: "v1", "v2"
                           || u64(seq)
                           || u32(len(kind)) || kind
                           || u32(len(time)) || time
                           || body_digest      # 32 bytes
                           || prev_hash)       # 32 bytes; 32 zero bytes for seq 1
 
+Format 1 (ledgers written before RFC 8785) encodes bodies with `legacy_json`, format 2
+(every record written now) with RFC 8785, `canonical_json`; see `canonical.py` for both.
+The format is named in the domain string, so it is hashed: a record whose format is
+edited no longer matches its hash, and a body cannot be re-read under the other encoding.
+
 Lengths make the encoding unambiguous (no two field splits give the same bytes), the
 domain string keeps these hashes from being confused with any other SHA-256 in the
 system, and hashing the body's *digest* lets an export prove the chain across records it
-leaves out by giving only their (seq, kind, time, body digest), never their bodies.
+leaves out by giving only their (seq, kind, time, body digest, format), never their bodies.
 """
 
 from __future__ import annotations
@@ -25,17 +30,23 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from monitor.evidence.canonical import parse_time
+from monitor.evidence.canonical import as_doubles, canonical_json, legacy_json, parse_time
 
 __all__ = [
+    "FORMATS",
     "GENESIS",
     "KINDS",
+    "RECORD_FORMAT",
     "Record",
     "body_digest",
+    "canonical_body",
     "record_hash",
 ]
 
-RECORD_DOMAIN = b"controlwatch-evidence/record/v1\x00"
+RECORD_FORMAT = 2
+"""The record format this code writes: bodies in RFC 8785 canonical JSON."""
+FORMATS = (1, 2)
+"""Record formats this code verifies: 1 (`legacy_json` bodies) and 2."""
 GENESIS = "0" * 64
 """`prev_hash` of record 1: there is nothing before it."""
 
@@ -60,13 +71,29 @@ def body_digest(body: str) -> str:
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def record_hash(seq: int, kind: str, time: str, digest: str, prev_hash: str) -> str:
-    """The chain hash of a record given its body digest (see the module docstring)."""
+def canonical_body(value: Any, format: int) -> str:
+    """The canonical text in record `format` of a body read back from JSON (to verify it).
+
+    `ValueError`/`TypeError` if it has none. In format 2, integers too large for a double
+    are read as doubles first, as RFC 8785 (and any JSON reader but Python's) reads
+    `100000000000000000000`. Writers use `canonical_json`, which refuses such integers.
+    """
+    if format == 1:
+        return legacy_json(value)
+    if format == 2:
+        return canonical_json(as_doubles(value))
+    raise ValueError(f"unknown record format {format!r} (this controlwatch knows {', '.join(map(str, FORMATS))})")
+
+
+def record_hash(seq: int, kind: str, time: str, digest: str, prev_hash: str, *, format: int) -> str:
+    """The chain hash of a record of `format` given its body digest (see the module docstring)."""
+    if format not in FORMATS or isinstance(format, bool):
+        raise ValueError(f"unknown record format {format!r}")
     kind_b = kind.encode("utf-8")
     time_b = time.encode("utf-8")
     data = b"".join(
         (
-            RECORD_DOMAIN,
+            f"controlwatch-evidence/record/v{format}".encode() + b"\x00",
             struct.pack(">Q", seq),
             struct.pack(">I", len(kind_b)),
             kind_b,
@@ -89,6 +116,7 @@ class Record:
     body: str
     prev_hash: str
     hash: str
+    format: int
 
     @property
     def data(self) -> dict[str, Any]:
@@ -104,11 +132,15 @@ class Record:
 
     def computed_hash(self) -> str:
         """The hash this record's fields give; differs from `hash` if anything was edited."""
-        return record_hash(self.seq, self.kind, self.time, body_digest(self.body), self.prev_hash)
+        return record_hash(self.seq, self.kind, self.time, body_digest(self.body), self.prev_hash, format=self.format)
 
     def to_json(self) -> dict[str, Any]:
-        """Chain fields for exports and logs; `body` as an object (re-canonicalised to verify)."""
-        return {
+        """Chain fields for exports and logs; `body` as an object (re-canonicalised to verify).
+
+        `format` is written only when it is not 1, so records of ledgers written before it
+        existed export exactly as they did; a reader takes a missing `format` as 1.
+        """
+        fields = {
             "seq": self.seq,
             "kind": self.kind,
             "time": self.time,
@@ -116,3 +148,4 @@ class Record:
             "prev_hash": self.prev_hash,
             "hash": self.hash,
         }
+        return fields if self.format == 1 else {**fields, "format": self.format}

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from monitor.evidence.canonical import format_time, parse_time
+from monitor.evidence.canonical import format_time, json_fields, parse_time
 from monitor.evidence.ledger import Ledger
 from monitor.evidence.records import Record
 
@@ -52,20 +52,7 @@ class Sample:
     context: dict[str, Any] | None = None  # for gaps: the last daemon event before the moment
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "index": self.index,
-            "moment": self.moment,
-            "control": self.control,
-            "scope": self.scope,
-            "state": self.state,
-            "note": self.note,
-            "seq": self.seq,
-            "hash": self.hash,
-            "ended": self.ended,
-            "counts": dict(self.counts),
-            "reasons": [dict(r) for r in self.reasons],
-            "context": self.context,
-        }
+        return json_fields(self)
 
 
 def draw(seed: str | int, index: int, start: datetime, end: datetime, size: int) -> tuple[datetime, int]:

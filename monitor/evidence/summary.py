@@ -21,7 +21,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from monitor.evidence.bodies import area_of
-from monitor.evidence.canonical import format_time, parse_time, utc
+from monitor.evidence.canonical import format_time, json_fields, parse_time, utc
 from monitor.evidence.ledger import Ledger
 from monitor.evidence.sample import DEFAULT_INTERVAL, population
 
@@ -60,16 +60,6 @@ class Interval:
     ended_by: str | None
     first_seq: int | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "state": self.state,
-            "start": self.start,
-            "end": self.end,
-            "seconds": self.seconds,
-            "ended_by": self.ended_by,
-            "first_seq": self.first_seq,
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class DriftEvent:
@@ -79,16 +69,6 @@ class DriftEvent:
     seq: int
     hash: str
     changes: tuple[dict[str, Any], ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "time": self.time,
-            "control": self.control,
-            "scope": self.scope,
-            "seq": self.seq,
-            "hash": self.hash,
-            "changes": [dict(c) for c in self.changes],
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,20 +83,6 @@ class AcceptedRiskSeen:
     first_seen: str
     last_seen: str
     runs: int
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "control": self.control,
-            "scope": self.scope,
-            "resource": self.resource,
-            "subject": self.subject,
-            "reason": self.reason,
-            "approver": self.approver,
-            "expires": self.expires,
-            "first_seen": self.first_seen,
-            "last_seen": self.last_seen,
-            "runs": self.runs,
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,23 +101,6 @@ class ControlSummary:
     accepted_risks: tuple[AcceptedRiskSeen, ...]
     timeline: tuple[Interval, ...]
 
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "control": self.control,
-            "scope": self.scope,
-            "area": self.area,
-            "runs": self.runs,
-            "interval_seconds": self.interval_seconds,
-            "shares": dict(self.shares),
-            "last_status": self.last_status,
-            "failures": [i.to_json() for i in self.failures],
-            "errors": [i.to_json() for i in self.errors],
-            "gaps": [i.to_json() for i in self.gaps],
-            "drift": [d.to_json() for d in self.drift],
-            "accepted_risks": [r.to_json() for r in self.accepted_risks],
-            "timeline": [i.to_json() for i in self.timeline],
-        }
-
 
 @dataclass(frozen=True, slots=True)
 class AreaSegment:
@@ -162,9 +111,6 @@ class AreaSegment:
     state: str
     counts: dict[str, int]
 
-    def to_json(self) -> dict[str, Any]:
-        return {"start": self.start, "end": self.end, "state": self.state, "counts": dict(self.counts)}
-
 
 @dataclass(frozen=True, slots=True)
 class DayCoverage:
@@ -174,14 +120,6 @@ class DayCoverage:
     expected: tuple[str, ...]
     checked: tuple[str, ...]
     missing: tuple[str, ...]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "day": self.day,
-            "expected": list(self.expected),
-            "checked": list(self.checked),
-            "missing": list(self.missing),
-        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,16 +140,9 @@ class Summary:
         raise KeyError(f"no summary for {control} in {scope}")
 
     def to_json(self) -> dict[str, Any]:
-        return {
-            "from": self.from_time,
-            "to": self.to_time,
-            "controls": [c.to_json() for c in self.controls],
-            "areas": {area: [s.to_json() for s in segs] for area, segs in self.areas.items()},
-            "coverage": [d.to_json() for d in self.coverage],
-            "events": [dict(e) for e in self.events],
-            "first_seq": self.first_seq,
-            "last_seq": self.last_seq,
-        }
+        """The fields, with the period's bounds named `from` and `to` as everywhere in the CLI."""
+        fields = json_fields(self)
+        return {"from": fields.pop("from_time"), "to": fields.pop("to_time"), **fields}
 
 
 @dataclass(slots=True)

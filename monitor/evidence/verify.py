@@ -1,9 +1,9 @@
 """Verification of a ledger file: every hash, link, seq, checkpoint and prune anchor.
 
 What `verify_ledger` detects (each names the FIRST bad record and why):
-- a record whose seq, kind, time or body was edited (its hash no longer matches), or
-  whose hash was recomputed after an edit (the next record's `prev_hash` no longer
-  links), or whose stored form is not canonical JSON;
+- a record whose seq, kind, time, format or body was edited (its hash no longer
+  matches), or whose hash was recomputed after an edit (the next record's `prev_hash` no
+  longer links), or whose stored form is not the canonical JSON of its format;
 - a deleted record anywhere before the head (a hole in the seqs, a broken link);
 - an inserted or reordered record (seqs are hashed, so renumbering breaks hashes);
 - time going backwards (the ledger never writes that);
@@ -33,137 +33,28 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from monitor.evidence.canonical import canonical_json, format_time, parse_time
+from monitor.evidence.canonical import format_time, parse_time
 from monitor.evidence.checkpoint import Checkpoint
+from monitor.evidence.findings import Problem, ProblemList, Report, problem_order
+from monitor.evidence.ledger import record_columns, record_from_row
 from monitor.evidence.prune import PruneAnchor
-from monitor.evidence.records import GENESIS, KINDS, Record
+from monitor.evidence.records import FORMATS, GENESIS, KINDS, Record, canonical_body
 
 __all__ = ["Problem", "Report", "verify_ledger"]
 
-MAX_PROBLEMS = 100
 FUTURE_SLACK = timedelta(minutes=5)
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One finding: the record it is about (None: not about one record) and why."""
-
-    seq: int | None
-    reason: str
-
-    def __str__(self) -> str:
-        return f"record {self.seq}: {self.reason}" if self.seq is not None else self.reason
-
-    def to_json(self) -> dict[str, Any]:
-        return {"seq": self.seq, "reason": self.reason}
-
-
-@dataclass(frozen=True, slots=True)
-class Report:
-    """Outcome of a verification; `ok` means no problem was found (read `notes` too)."""
-
-    source: str
-    records: int
-    first_seq: int | None
-    last_seq: int | None
-    head_hash: str | None
-    checkpoints: int
-    anchored_through: int | None  # seq of the last valid checkpoint record
-    signatures_checked: bool
-    problems: tuple[Problem, ...] = ()
-    problems_total: int = 0
-    notes: tuple[str, ...] = ()
-    extra: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        return self.problems_total == 0
-
-    @property
-    def first_bad(self) -> Problem | None:
-        return self.problems[0] if self.problems else None
-
-    @property
-    def unanchored(self) -> int:
-        """Records after the last valid checkpoint (not yet covered by a signature)."""
-        if self.last_seq is None:
-            return 0
-        if self.anchored_through is None:
-            return self.records
-        return self.last_seq - self.anchored_through
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "source": self.source,
-            "records": self.records,
-            "first_seq": self.first_seq,
-            "last_seq": self.last_seq,
-            "head_hash": self.head_hash,
-            "checkpoints": self.checkpoints,
-            "anchored_through": self.anchored_through,
-            "unanchored": self.unanchored,
-            "signatures_checked": self.signatures_checked,
-            "first_bad": self.first_bad.to_json() if self.first_bad else None,
-            "problems": [p.to_json() for p in self.problems],
-            "problems_total": self.problems_total,
-            "notes": list(self.notes),
-            **dict(self.extra),
-        }
-
-    def summary(self) -> str:
-        """A few lines for people (the CLI prints this)."""
-        lines = [
-            f"{self.source}: {'OK' if self.ok else 'FAILED'}: {self.records} records"
-            + (f" (seq {self.first_seq}..{self.last_seq})" if self.first_seq is not None else ""),
-        ]
-        if self.first_bad is not None:
-            lines.append(f"first bad: {self.first_bad}")
-            if self.problems_total > 1:
-                lines.append(f"{self.problems_total} problems in all")
-        signed = "" if self.signatures_checked else " (signatures NOT checked: no public key given)"
-        if self.anchored_through is not None:
-            lines.append(f"anchored by {self.checkpoints} checkpoints through seq {self.anchored_through}{signed}")
-        else:
-            lines.append(f"no valid checkpoint{signed}")
-        if self.unanchored:
-            lines.append(f"{self.unanchored} records after the last checkpoint are not yet anchored")
-        lines.extend(self.notes)
-        return "\n".join(lines)
-
-
-class ProblemList:
-    """Collects problems in seq order, keeping the first MAX_PROBLEMS and counting all."""
-
-    def __init__(self) -> None:
-        self.kept: list[Problem] = []
-        self.total = 0
-
-    def add(self, seq: int | None, reason: str, *, first: bool = False) -> None:
-        self.total += 1
-        problem = Problem(seq, reason)
-        if first:
-            self.kept.insert(0, problem)
-            del self.kept[MAX_PROBLEMS:]
-        elif len(self.kept) < MAX_PROBLEMS:
-            self.kept.append(problem)
-
-
-def problem_order(problem: Problem) -> tuple[int, int]:
-    """Problems about a record first, by seq; problems about the whole file after them."""
-    return (1, 0) if problem.seq is None else (0, problem.seq)
-
-
 def check_record_fields(record: Record) -> str | None:
-    """Kind, time and body well-formed and canonical; None if so, else why not."""
+    """Format, kind, time and body well-formed and canonical; None if so, else why not."""
+    if record.format not in FORMATS or isinstance(record.format, bool):
+        return f"unknown record format {record.format!r}"
     if record.kind not in KINDS:
         return f"unknown kind {record.kind!r}"
     try:
@@ -176,7 +67,11 @@ def check_record_fields(record: Record) -> str | None:
         return "body is not JSON"
     if not isinstance(parsed, dict):
         return "body is not a JSON object"
-    if canonical_json(parsed) != record.body:
+    try:
+        canonical = canonical_body(parsed, record.format)
+    except (TypeError, ValueError):
+        canonical = None
+    if canonical != record.body:
         return "body is not in canonical JSON form"
     return None
 
@@ -201,6 +96,7 @@ def verify_ledger(
     *,
     retained: Iterable[Checkpoint] = (),
     since: tuple[int, str] | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> Report:
     """Verify the ledger at `path` in one read snapshot (concurrent appends are not seen).
 
@@ -209,11 +105,12 @@ def verify_ledger(
     must verify and match the record at its seq, which is what catches truncation.
     `since=(seq, hash)` resumes from a record an earlier verification found good (the
     daemon's periodic self-check): records before it are not read; if it was pruned
-    since, the whole ledger is verified.
+    since, the whole ledger is verified. `clock` (default: now) is only compared with the
+    head's time, to note a writer whose clock ran ahead.
     """
     path = Path(path)
     try:
-        return _verify_file(path, public_keys, list(retained), since)
+        return _verify_file(path, public_keys, list(retained), since, clock or (lambda: datetime.now(UTC)))
     except sqlite3.Error as exc:
         # A file SQLite cannot read is a failed verification, not a crash of the verifier.
         problems = ProblemList()
@@ -237,6 +134,7 @@ def _verify_file(
     public_keys: Mapping[str, Ed25519PublicKey] | None,
     retained: list[Checkpoint],
     since: tuple[int, str] | None,
+    clock: Callable[[], datetime],
 ) -> Report:
     conn = _open(path)
     try:
@@ -246,11 +144,9 @@ def _verify_file(
             row = conn.execute("SELECT hash FROM records WHERE seq = ?", (since[0],)).fetchone()
             if row is not None:
                 start = since[0]
-        cursor = conn.execute(
-            "SELECT seq, kind, time, body, prev_hash, hash FROM records WHERE seq >= ? ORDER BY seq", (start,)
-        )
-        rows = (Record(int(r[0]), str(r[1]), str(r[2]), str(r[3]), str(r[4]), str(r[5])) for r in cursor)
-        report = _walk(str(path), rows, public_keys, retained, since if start > 1 else None)
+        cursor = conn.execute(f"SELECT {record_columns(conn)} FROM records WHERE seq >= ? ORDER BY seq", (start,))
+        rows = (record_from_row(row) for row in cursor)
+        report = _walk(str(path), rows, public_keys, retained, since if start > 1 else None, clock)
         conn.execute("COMMIT")
     finally:
         conn.close()
@@ -263,6 +159,7 @@ def _walk(
     public_keys: Mapping[str, Ed25519PublicKey] | None,
     retained: list[Checkpoint],
     since: tuple[int, str] | None,
+    clock: Callable[[], datetime],
 ) -> Report:
     problems = ProblemList()
     notes: list[str] = []
@@ -290,7 +187,9 @@ def _walk(
         if bad_fields is not None:
             problems.add(record.seq, bad_fields)
         elif record.computed_hash() != record.hash:
-            problems.add(record.seq, "hash mismatch: its seq, kind, time or body was changed after it was written")
+            problems.add(
+                record.seq, "hash mismatch: its seq, kind, time, format or body was changed after it was written"
+            )
         if prev is not None:
             if record.seq != prev.seq + 1:
                 problems.add(
@@ -345,7 +244,7 @@ def _walk(
             )
     if count == 0:
         notes.append("the ledger is empty")
-    elif prev is not None and prev.time > format_time(datetime.now(UTC) + FUTURE_SLACK):
+    elif prev is not None and prev.time > format_time(clock() + FUTURE_SLACK):
         notes.append(f"the head is stamped {prev.time}, in the future: the writer's clock ran ahead")
     if since is not None:
         notes.append(f"records before seq {since[0]} were verified earlier and not read again")

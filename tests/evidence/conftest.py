@@ -146,6 +146,15 @@ def rows(path: Path) -> list[tuple[int, str, str, str, str, str]]:
         conn.close()
 
 
+def row_formats(path: Path) -> dict[int, int]:
+    """`{seq: record format}` of the ledger file."""
+    conn = sqlite3.connect(path)
+    try:
+        return {int(seq): int(fmt) for seq, fmt in conn.execute("SELECT seq, format FROM records")}
+    finally:
+        conn.close()
+
+
 def edit_body(path: Path, seq: int, **changes: Any) -> None:
     """Change fields of one record's body, keeping it canonical (hash and links untouched)."""
     body = next(r[3] for r in rows(path) if r[0] == seq)
@@ -156,12 +165,13 @@ def edit_body(path: Path, seq: int, **changes: Any) -> None:
 def rehash_from(path: Path, seq: int) -> None:
     """Recompute every hash and link from `seq` on: a consistent rewrite of the chain."""
     all_rows = rows(path)
+    formats = row_formats(path)
     prev = next((r[5] for r in all_rows if r[0] == seq - 1), "0" * 64)
     updates = []
     for row_seq, kind, time, body, _, _ in all_rows:
         if row_seq < seq:
             continue
-        new_hash = record_hash(row_seq, kind, time, body_digest(body), prev)
+        new_hash = record_hash(row_seq, kind, time, body_digest(body), prev, format=formats[row_seq])
         updates.append(("UPDATE records SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, new_hash, row_seq)))
         prev = new_hash
     tamper(path, *updates)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import replace
 from datetime import date, timedelta
 
@@ -14,6 +15,7 @@ from checks.snapshot import Kind, KindData
 from monitor.evidence import (
     bodies_from_run,
     control_run_body,
+    digest,
     exceptions_changed_body,
     input_digest,
     sweep_population_body,
@@ -94,6 +96,12 @@ def test_a_control_run_records_what_an_auditor_asks() -> None:
     }
     assert "control" not in excepted  # carried once by the body
     canonical_json(data)  # it is JSON all the way down
+
+
+def test_digests_keep_the_format_1_encoding() -> None:
+    """A config or input digested before RFC 8785 digests the same after it, big integers included."""
+    value = {"b": 24.0, "a": [2**64, "é"]}
+    assert digest(value) == hashlib.sha256('{"a":[18446744073709551616,"é"],"b":24.0}'.encode()).hexdigest()
 
 
 def test_roll_up_error_wins_and_excepted_failures_pass() -> None:

@@ -103,7 +103,9 @@ def test_editing_and_rehashing_a_record_breaks_the_signed_chain(
     target = next(i for i in items if i["type"] == "record" and i["kind"] == "control_run")
     target["body"]["status"] = "fail"
     digest = body_digest(canonical_json(target["body"]))
-    target["hash"] = record_hash(target["seq"], target["kind"], target["time"], digest, target["prev_hash"])
+    target["hash"] = record_hash(
+        target["seq"], target["kind"], target["time"], digest, target["prev_hash"], format=target.get("format", 1)
+    )
     write(out, items)
     report = verify_export(out, key.public_key)
     assert not report.ok

@@ -33,12 +33,16 @@ def test_records_form_a_chain_from_genesis(ledger: Ledger) -> None:
 
 
 def test_hash_is_the_documented_encoding(ledger: Ledger) -> None:
-    """A known-answer test written from the docstring, so another verifier can be checked against it."""
-    record = ledger.append("daemon_stop", {"reason": "SIGTERM", "pid": 7}, time=T0)
-    body = b'{"pid":7,"reason":"SIGTERM"}'
+    """A known-answer test written from the docstring, so another verifier can be checked against it.
+
+    (Format 1's known answer is checked on a ledger written before format 2: test_formats.py.)
+    """
+    record = ledger.append("daemon_stop", {"reason": "SIGTERM", "pid": 7, "after": 24.0}, time=T0)
+    body = b'{"after":24,"pid":7,"reason":"SIGTERM"}'
     assert record.body.encode() == body
+    assert record.format == 2
     expected = hashlib.sha256(
-        b"controlwatch-evidence/record/v1\x00"
+        b"controlwatch-evidence/record/v2\x00"
         + struct.pack(">Q", 1)
         + struct.pack(">I", 11)
         + b"daemon_stop"

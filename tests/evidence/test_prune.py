@@ -8,7 +8,7 @@ from pathlib import Path
 from monitor.evidence import Ledger, SigningKey, keyring, prune, verify_ledger
 from monitor.evidence.canonical import canonical_json, format_time
 from monitor.evidence.prune import PruneAnchor
-from monitor.evidence.records import body_digest, record_hash
+from monitor.evidence.records import RECORD_FORMAT, body_digest, record_hash
 from tests.evidence.conftest import T0, fill, rows, tamper
 
 NOW = T0 + timedelta(days=1)
@@ -83,14 +83,15 @@ def test_a_forged_anchor_is_caught(ledger_path: Path, key: SigningKey, other_key
             tamper(
                 ledger_path,
                 (
-                    "INSERT INTO records (seq, kind, time, body, prev_hash, hash)"
-                    " VALUES (?, 'prune_anchor', ?, ?, ?, ?)",
+                    "INSERT INTO records (seq, kind, time, body, prev_hash, hash, format)"
+                    " VALUES (?, 'prune_anchor', ?, ?, ?, ?, ?)",
                     (
                         seq,
                         stamp,
                         body,
                         head.hash,
-                        record_hash(seq, "prune_anchor", stamp, body_digest(body), head.hash),
+                        record_hash(seq, "prune_anchor", stamp, body_digest(body), head.hash, format=RECORD_FORMAT),
+                        RECORD_FORMAT,
                     ),
                 ),
             )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import stat
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from monitor.evidence import (
     Checkpointer,
     KeyFileError,
     Ledger,
+    PruneAnchor,
     SigningKey,
     demo_key,
     generate_key,
@@ -24,6 +26,7 @@ from monitor.evidence import (
     load_public_key,
     load_signing_key,
 )
+from monitor.evidence.checkpoint import sign_checkpoint
 from monitor.evidence.signing import raw_public
 from tests.evidence.conftest import T0
 
@@ -111,3 +114,34 @@ def test_malformed_checkpoint_bodies_are_named() -> None:
         Checkpoint.from_json(
             {"seq": "1", "head_hash": "0" * 64, "time": "x", "key_id": "0" * 16, "signature": "0" * 128}
         )
+
+
+def test_checkpoints_and_prune_anchors_sign_their_documented_statements(key: SigningKey) -> None:
+    """One base signs both: RFC 8785 of the fields but the signature, plus the statement's domain string."""
+    time = "2026-03-02T00:00:00.000000Z"
+    checkpoint = sign_checkpoint(key, 41, "ab" * 32, time)
+    assert checkpoint.statement() == (
+        f'{{"head_hash":"{"ab" * 32}","key_id":"{key.key_id}","seq":41,'
+        f'"statement":"controlwatch-evidence/checkpoint/v1","time":"{time}"}}'
+    ).encode()
+    key.public_key.verify(bytes.fromhex(checkpoint.signature), checkpoint.statement())  # raises if it does not
+    assert list(checkpoint.to_json().items()) == [
+        ("seq", 41),
+        ("head_hash", "ab" * 32),
+        ("time", time),
+        ("key_id", key.key_id),
+        ("signature", checkpoint.signature),
+    ]
+    anchor = PruneAnchor(22, "cd" * 32, time, time, "", "").signed_with(key)
+    assert anchor.key_id == key.key_id
+    assert anchor.statement() == (
+        f'{{"cutoff":"{time}","key_id":"{key.key_id}","pruned_hash":"{"cd" * 32}","pruned_through":22,'
+        f'"statement":"controlwatch-evidence/prune-anchor/v1","time":"{time}"}}'
+    ).encode()
+    ring = {key.key_id: key.public_key}
+    assert anchor.check_signature(ring) is None
+    assert PruneAnchor.from_json(anchor.to_json()) == anchor
+    moved = replace(anchor, pruned_through=21)
+    assert moved.check_signature(ring) == f"prune anchor signature does not verify with key {key.key_id}"
+    assert anchor.check_signature({}) == f"prune anchor signed by unknown key id {key.key_id}"
+    assert checkpoint.check_signature({}) == f"signed by unknown key id {key.key_id}"

@@ -11,7 +11,7 @@ import pytest
 from monitor.evidence import Checkpoint, Ledger, SigningKey, keyring, verify_ledger
 from monitor.evidence.canonical import canonical_json
 from monitor.evidence.checkpoint import sign_checkpoint
-from tests.evidence.conftest import edit_body, fill, rehash_from, rows, tamper
+from tests.evidence.conftest import edit_body, fill, rehash_from, row_formats, rows, tamper
 
 
 @pytest.fixture
@@ -70,7 +70,9 @@ def test_editing_a_body_and_its_hash_is_caught_at_the_next_link(
     tamper(ledger_path, ("UPDATE records SET body = ? WHERE seq = 5", (body,)))
     from monitor.evidence.records import body_digest, record_hash
 
-    new_hash = record_hash(5, rehash_only_5[1], rehash_only_5[2], body_digest(body), rehash_only_5[4])
+    new_hash = record_hash(
+        5, rehash_only_5[1], rehash_only_5[2], body_digest(body), rehash_only_5[4], format=row_formats(ledger_path)[5]
+    )
     tamper(ledger_path, ("UPDATE records SET hash = ? WHERE seq = 5", (new_hash,)))
     report = verify_ledger(ledger_path, keyring([key]))
     assert report.first_bad is not None and report.first_bad.seq == 6
@@ -86,7 +88,7 @@ def test_a_non_canonical_body_is_caught(ledger_path: Path, key: SigningKey, chai
         ledger_path,
         (
             "UPDATE records SET body = ?, hash = ? WHERE seq = 3",
-            (spaced, record_hash(seq, kind, time, body_digest(spaced), prev)),
+            (spaced, record_hash(seq, kind, time, body_digest(spaced), prev, format=row_formats(ledger_path)[3])),
         ),
     )
     report = verify_ledger(ledger_path, keyring([key]))
@@ -250,6 +252,7 @@ def _resign_checkpoints(path: Path, signer: SigningKey | None) -> None:
 
     prev = "0" * 64
     updates = []
+    formats = row_formats(path)
     for seq, kind, time, body, _, _ in rows(path):
         if kind == "checkpoint":
             data = json.loads(body)
@@ -258,7 +261,7 @@ def _resign_checkpoints(path: Path, signer: SigningKey | None) -> None:
             else:
                 data["head_hash"] = prev
             body = canonical_json(data)
-        new_hash = record_hash(seq, kind, time, body_digest(body), prev)
+        new_hash = record_hash(seq, kind, time, body_digest(body), prev, format=formats[seq])
         updates.append(
             ("UPDATE records SET body = ?, prev_hash = ?, hash = ? WHERE seq = ?", (body, prev, new_hash, seq))
         )
