@@ -26,7 +26,7 @@ FAST_RETRY = RetryPolicy(initial=0.01, maximum=0.05, multiplier=2.0, max_attempt
 @pytest.fixture(scope="session")
 def demo_standin() -> Iterator[StandIn]:
     preload_clients()  # as the daemon does at start: imports never count against a run deadline
-    server = StandIn(load_scenario(DEMO_SCENARIO))
+    server = StandIn(load_scenario(DEMO_SCENARIO), shift_time=True)
     server.start()
     yield server
     server.stop()

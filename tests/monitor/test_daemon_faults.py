@@ -124,7 +124,7 @@ def test_one_listing_per_kind_per_run_shared_by_every_control(standin: StandIn, 
 
 def test_drip_forever_is_cut_at_deadline_while_other_scopes_and_heartbeat_go_on(tmp_path: Path) -> None:
     preload_clients()  # as the daemon does at start
-    standin = StandIn(load_scenario(DEMO_SCENARIO))  # its own: stopping it is what ends the drip
+    standin = StandIn(load_scenario(DEMO_SCENARIO), shift_time=True)  # its own: stopping it ends the drip
     standin.start()
     stuck = StuckCalls()
     settings = CollectSettings(call_timeout=0.5, run_deadline=1.5, max_workers=4, retry=FAST_RETRY)
