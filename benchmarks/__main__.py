@@ -51,12 +51,12 @@ def sweep_benchmark(runs: int) -> list[float]:
     from checks import default_registry
     from monitor.collect import CollectSettings, StuckCalls, make_clients
     from monitor.collect.observer import NullObserver
-    from monitor.config import load_config
+    from monitor.config.model import load_config
     from monitor.demo import DEMO_CONFIG, DEMO_SCENARIO
-    from monitor.plans import build_plans
-    from monitor.runtime import make_collect
+    from monitor.run.plans import build_plans
+    from monitor.run.runtime import make_collect
+    from monitor.run.sweep import run_scope
     from monitor.standin import StandIn, load_scenario
-    from monitor.sweep import run_scope
 
     config = load_config(DEMO_CONFIG)
     plans = build_plans(config, default_registry())

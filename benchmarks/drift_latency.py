@@ -246,7 +246,7 @@ class Harness:
     def write_config(self) -> None:
         import yaml
 
-        from monitor.config import load_config
+        from monitor.config.model import load_config
 
         scopes = sorted(self.standin.scenario.projects)
         document = config_document(scopes, self.standin.url, self.workdir / "evidence.sqlite3")

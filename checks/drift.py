@@ -6,7 +6,7 @@ gives one result per item of either side: `pass` when unchanged, `fail` when add
 removed or changed, with the field-by-field difference in the reason and the change
 (`added`, `removed`, `changed`) as the subject, which is what the drift metrics count.
 
-The baseline document (built by `monitor.baseline.BaselineStore.get`):
+The baseline document (built by `monitor.drift.baselines.BaselineStore.get`):
 
     {"schema_version": 1, "scope": "shop-prod", "approved_by": ..., "approved_at": ...,
      "controls": {"DRIFT-01": {"approval": 3, "approved_by": "alice", "approved_at":

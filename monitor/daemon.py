@@ -25,12 +25,12 @@ from checks.model import Area, Result, Verdict
 from checks.names import project_name
 from checks.registry import Registry
 from monitor import __version__
-from monitor.attribution import attribute
-from monitor.auditpoll import AuditEvent, AuditPoller
-from monitor.baseline import BaselineStore, default_path
 from monitor.collect.observer import ApiObserver
-from monitor.config import Config
-from monitor.drifttrack import DriftTracker
+from monitor.config.model import Config
+from monitor.drift.attribution import attribute
+from monitor.drift.audit_poller import AuditEvent, AuditPoller
+from monitor.drift.baselines import BaselineStore, default_path
+from monitor.drift.tracker import DriftTracker
 from monitor.evidence.bodies import (
     bodies_from_run,
     config_reload_body,
@@ -40,14 +40,14 @@ from monitor.evidence.bodies import (
     exceptions_changed_body,
     sweep_population_body,
 )
-from monitor.evidencewriter import EvidenceWriter
-from monitor.httpserver import MetricsServer
-from monitor.metrics import Metrics
-from monitor.plans import build_plans, risks_from
-from monitor.risks import stale_risks
-from monitor.scheduler import ScopeScheduler
-from monitor.store import ResultStore
-from monitor.sweep import Collect, ScopePlan, log_fields, run_scope
+from monitor.run.plans import build_plans, risks_from
+from monitor.run.risks import stale_risks
+from monitor.run.scheduler import ScopeScheduler
+from monitor.run.sweep import Collect, ScopePlan, log_fields, run_scope
+from monitor.sinks.evidence_writer import EvidenceWriter
+from monitor.sinks.http_server import MetricsServer
+from monitor.sinks.metrics import Metrics
+from monitor.sinks.store import ResultStore
 
 log = structlog.get_logger("controlwatch.daemon")
 _EVENTS_KEPT = 200  # audit events remembered per scope, for attributing drift

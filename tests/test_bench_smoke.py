@@ -10,9 +10,9 @@ import yaml
 from prometheus_client import generate_latest
 
 from benchmarks import drift_latency as bench
-from monitor.config import load_config
-from monitor.metrics import Metrics
-from monitor.store import ResultStore
+from monitor.config.model import load_config
+from monitor.sinks.metrics import Metrics
+from monitor.sinks.store import ResultStore
 
 
 def test_metric_value_reads_the_daemons_exposition() -> None:

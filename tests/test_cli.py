@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from checks import default_registry
 from checks.model import Area
-from monitor.cli import cli
+from monitor.commands.main import cli
 from tests.checks.catalogue import ids
 
 MINIMAL = Path(__file__).parent / "standin" / "data" / "scenario-minimal.json"
@@ -155,9 +155,9 @@ def test_config_validate(tmp_path: Path) -> None:
 
 def test_results_reads_a_running_daemons_store(tmp_path: Path) -> None:
     from checks.model import Result, Verdict
-    from monitor.httpserver import MetricsServer
-    from monitor.metrics import Metrics
-    from monitor.store import ResultStore
+    from monitor.sinks.http_server import MetricsServer
+    from monitor.sinks.metrics import Metrics
+    from monitor.sinks.store import ResultStore
 
     registry = default_registry()
     meta = registry.get("FW-01").meta

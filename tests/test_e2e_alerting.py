@@ -23,7 +23,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from monitor.baseline_cli import baseline
+from monitor.commands.baseline import baseline
 from monitor.demo import DEMO_SCENARIO
 from monitor.standin import StandIn, load_scenario
 from tests.deploy.conftest import ALERTMANAGER_EXAMPLE, RULES, free_port, http_get, start_and_wait, stop

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from monitor.cli import cli
+from monitor.commands.main import cli
 from monitor.demo import DEMO_SCENARIO
 
 SCOPES = "scopes:\n  projects:\n    - id: shop-prod\n{prod}    - id: data-platform\n{data}"

@@ -10,11 +10,11 @@ from pydantic import BaseModel
 
 from checks import default_registry
 from checks.snapshot import Kind
-from monitor.catalogue import README_BEGIN, README_END, readme_section
-from monitor.cli import cli
-from monitor.config import Config
-from monitor.metrics import Metrics
-from monitor.store import ResultStore
+from monitor.commands.catalogue import README_BEGIN, README_END, readme_section
+from monitor.commands.main import cli
+from monitor.config.model import Config
+from monitor.sinks.metrics import Metrics
+from monitor.sinks.store import ResultStore
 
 README = (Path(__file__).parents[1] / "README.md").read_text()
 

@@ -17,10 +17,10 @@ from typing import TYPE_CHECKING, Any
 from checks.model import Area, Result, Verdict, roll_up
 from checks.snapshot import KindData
 from monitor.evidence.canonical import format_time, legacy_json, sha256_hex
-from monitor.risks import AcceptedRisk
+from monitor.run.risks import AcceptedRisk
 
 if TYPE_CHECKING:
-    from monitor.sweep import ScopePlan, ScopeRun
+    from monitor.run.sweep import ScopePlan, ScopeRun
 
 __all__ = [
     "SOURCES",

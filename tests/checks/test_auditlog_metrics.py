@@ -12,7 +12,7 @@ from checks.model import Area, Finding, Verdict
 from checks.params import Params
 from checks.rules import log_filters
 from checks.snapshot import Kind
-from monitor.runner import run_control
+from monitor.run.runner import run_control
 from tests.builders import make_snapshot
 from tests.checks.catalogue import ids
 

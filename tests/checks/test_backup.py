@@ -14,7 +14,7 @@ from checks import backup, default_registry
 from checks.model import Area, Finding, Verdict
 from checks.params import Params
 from checks.registry import Control
-from monitor.runner import run_control
+from monitor.run.runner import run_control
 from tests.builders import make_snapshot
 from tests.checks.catalogue import ids
 

@@ -14,7 +14,7 @@ from checks.driftstate import STATE_VERSION, kinds_for, watched_state
 from checks.model import Area, Finding, Severity, Verdict
 from checks.params import Params
 from checks.registry import Control, Registry
-from monitor.runner import run_control
+from monitor.run.runner import run_control
 from tests.builders import make_snapshot
 from tests.checks.catalogue import ids
 

@@ -14,7 +14,7 @@ from checks.params import Params
 from checks.rules.iam import GOOGLE_SERVICE_AGENT_DOMAINS, classify_service_account, parse_member
 from checks.snapshot import Kind, KindData, Snapshot
 from monitor.demo import DEMO_SCENARIO
-from monitor.runner import run_control
+from monitor.run.runner import run_control
 from monitor.standin.crm import policy_view
 from tests.builders import make_snapshot
 from tests.checks.catalogue import ids

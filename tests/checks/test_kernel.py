@@ -16,8 +16,8 @@ from checks.model import Area, Finding, Severity, Verdict
 from checks.params import Params
 from checks.registry import ControlMeta, References, control
 from checks.snapshot import Kind, Snapshot
-from monitor.auditpoll import _parse_time as audit_time
-from monitor.runner import run_control
+from monitor.drift.audit_poller import _parse_time as audit_time
+from monitor.run.runner import run_control
 from monitor.standin import rfc3339
 from tests.builders import make_snapshot
 

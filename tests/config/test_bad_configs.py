@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.config import ConfigError, load_config
+from monitor.config.model import ConfigError, load_config
 
 BAD = Path(__file__).parent / "bad"
 KNOWN = frozenset({"FW-01", "FW-02", "FW-05", "FW-09"})

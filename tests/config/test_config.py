@@ -13,7 +13,7 @@ from pydantic import BaseModel, ValidationError
 
 from checks import default_registry
 from checks.params import Params
-from monitor.config import Config, ConfigError, load_config, parse_config
+from monitor.config.model import Config, ConfigError, load_config, parse_config
 
 EXAMPLE = Path(__file__).parents[2] / "config" / "controlwatch.example.yaml"
 MINIMAL = "scopes:\n  projects:\n    - id: shop-prod\n"

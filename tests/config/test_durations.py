@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from monitor.durations import NonNegativeDuration, PositiveDuration, format_duration, parse_duration
+from monitor.config.durations import NonNegativeDuration, PositiveDuration, format_duration, parse_duration
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from monitor.yamlsource import Problem, SourceError, format_path, parse_yaml
+from monitor.config.yaml_source import Problem, SourceError, format_path, parse_yaml
 
 
 def _problems(text: str) -> list[str]:

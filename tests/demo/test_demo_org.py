@@ -438,7 +438,7 @@ def test_the_organisation_audits_everything_without_exemptions(doc: dict[str, An
 
 
 def test_the_demo_config_loads_and_watches_every_demo_project(doc: dict[str, Any]) -> None:
-    from monitor.config import load_config
+    from monitor.config.model import load_config
 
     config = load_config(DEMO_CONFIG)
     assert set(config.scope_ids()) == set(_projects(doc))

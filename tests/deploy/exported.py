@@ -7,8 +7,8 @@ import re
 from functools import cache
 from pathlib import Path
 
-from monitor.metrics import Metrics
-from monitor.store import ResultStore
+from monitor.sinks.metrics import Metrics
+from monitor.sinks.store import ResultStore
 
 ROOT = Path(__file__).parents[2]
 README = ROOT / "README.md"

@@ -9,7 +9,7 @@ from typing import Any
 import yaml
 
 from checks import default_registry
-from monitor.config import parse_config
+from monitor.config.model import parse_config
 
 MANIFEST = Path(__file__).parents[2] / "deploy" / "kubernetes" / "controlwatch.yaml"
 

@@ -21,8 +21,8 @@ from monitor.evidence import (
     sweep_population_body,
 )
 from monitor.evidence.canonical import canonical_json
-from monitor.risks import AcceptedRisk
-from monitor.sweep import ScopePlan, run_scope
+from monitor.run.risks import AcceptedRisk
+from monitor.run.sweep import ScopePlan, run_scope
 from tests.builders import NOW, make_snapshot
 from tests.evidence.conftest import T0
 

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner, Result
 
-from monitor.cli import cli
+from monitor.commands.evidence import parse_moment
+from monitor.commands.main import cli
 from monitor.evidence import (
     Checkpointer,
     Ledger,
@@ -23,7 +24,6 @@ from monitor.evidence import (
 )
 from monitor.evidence.canonical import format_time
 from monitor.evidence.signing import public_key_pem
-from monitor.evidence_cli import parse_moment
 from tests.evidence.conftest import INTERVAL, T0, edit_body, rows, run_body, tamper
 
 H = timedelta(hours=1)

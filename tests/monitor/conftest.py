@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from checks import default_registry
-from monitor.baseline import BaselineStore
 from monitor.collect import CollectSettings, RetryPolicy, StuckCalls, make_clients
-from monitor.config import Config, parse_config
+from monitor.config.model import Config, parse_config
 from monitor.daemon import Daemon, Runtime
 from monitor.demo import DEMO_SCENARIO
-from monitor.runtime import make_collect, preload_clients
+from monitor.drift.baselines import BaselineStore
+from monitor.run.runtime import make_collect, preload_clients
 from monitor.standin import StandIn, load_scenario
 
 FAST_RETRY = RetryPolicy(initial=0.01, maximum=0.05, multiplier=2.0, max_attempts=3, quota_window=0.2)

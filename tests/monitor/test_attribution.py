@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from checks.model import Result, Verdict
-from monitor.attribution import attribute
-from monitor.auditpoll import AuditEvent
+from monitor.drift.attribution import attribute
+from monitor.drift.audit_poller import AuditEvent
 
 FW = "//compute.googleapis.com/projects/p/global/firewalls/allow-ssh"
 DISK = "//compute.googleapis.com/projects/p/zones/europe-west1-b/disks/web-1"

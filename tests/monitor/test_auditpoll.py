@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 import requests
 
-from monitor.auditpoll import AuditEvent, AuditPoller, area_of, build_filter, classify_entry
 from monitor.collect import GcpClients, make_clients
+from monitor.drift.audit_poller import AuditEvent, AuditPoller, area_of, build_filter, classify_entry
 from monitor.standin import Fault, StandIn, load_scenario
 from monitor.standin.auditlog import activity_log_name
 from tests.standin.conftest import minimal_document
@@ -179,7 +179,7 @@ def test_more_than_100_scopes_are_chunked(standin: StandIn, clients: GcpClients,
 def test_pages_are_followed(
     standin: StandIn, clients: GcpClients, compute_v1: ModuleType, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr("monitor.auditpoll.PAGE_SIZE", 1)
+    monkeypatch.setattr("monitor.drift.audit_poller.PAGE_SIZE", 1)
     poller = _poller(clients, [SHOP], Recorder(), [])
     _insert(clients, compute_v1, "a")
     _insert(clients, compute_v1, "b")

@@ -12,10 +12,10 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from monitor.baseline import Approval
-from monitor.baseline_cli import baseline, make_baseline_group
-from monitor.config import Config
+from monitor.commands.baseline import baseline, make_baseline_group
+from monitor.config.model import Config
 from monitor.demo import DEMO_SCENARIO
+from monitor.drift.baselines import Approval
 
 MINIMAL = Path(__file__).parents[1] / "standin" / "data" / "scenario-minimal.json"
 AT = datetime(2026, 11, 25, 12, 30, tzinfo=UTC)

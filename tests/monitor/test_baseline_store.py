@@ -16,7 +16,7 @@ from checks import drift
 from checks.driftstate import STATE_VERSION, watched_state
 from checks.model import Area, Verdict
 from checks.params import Params
-from monitor.baseline import DEFAULT_PATH, BaselineError, BaselineStore, canonical, default_path
+from monitor.drift.baselines import DEFAULT_PATH, BaselineError, BaselineStore, canonical, default_path
 from tests.builders import make_snapshot
 from tests.checks.catalogue import ids
 

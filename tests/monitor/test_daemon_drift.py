@@ -12,10 +12,10 @@ import yaml
 
 from checks.driftstate import kinds_for, watched_state
 from checks.model import Area
-from monitor.baseline import BaselineStore
 from monitor.collect import NullObserver, StuckCalls
 from monitor.daemon import Daemon
 from monitor.demo import DEMO_SCENARIO
+from monitor.drift.baselines import BaselineStore
 from monitor.standin import StandIn
 from tests.checks.catalogue import ids
 from tests.monitor.conftest import config_for
@@ -97,7 +97,7 @@ def test_audit_event_triggers_a_recheck_and_names_who_changed_what(standin: Stan
     from checks import default_registry
     from monitor.collect import CollectSettings, make_clients
     from monitor.daemon import Runtime
-    from monitor.runtime import make_collect
+    from monitor.run.runtime import make_collect
     from tests.monitor.conftest import FAST_RETRY
     from tests.tools import wait_until
 
@@ -145,7 +145,7 @@ def test_a_reload_turns_the_audit_poller_on_and_retunes_it(standin: StandIn, tmp
     from checks import default_registry
     from monitor.collect import CollectSettings, make_clients
     from monitor.daemon import Runtime
-    from monitor.runtime import make_collect
+    from monitor.run.runtime import make_collect
 
     clients = make_clients(standin.url)
     stuck = StuckCalls()

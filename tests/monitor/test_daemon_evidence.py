@@ -8,15 +8,15 @@ from pathlib import Path
 from typing import Any
 
 from checks import default_registry
-from monitor.baseline import BaselineStore
 from monitor.collect import CollectSettings, StuckCalls, make_clients
-from monitor.config import Config
+from monitor.config.model import Config
 from monitor.daemon import Daemon, Runtime
+from monitor.drift.baselines import BaselineStore
 from monitor.evidence import Ledger, demo_key, keyring, verify_ledger
-from monitor.evidencecopy import CloudCopy
-from monitor.evidencewriter import EvidenceWriter
-from monitor.metrics import Metrics
-from monitor.runtime import make_collect
+from monitor.run.runtime import make_collect
+from monitor.sinks.evidence_copy import CloudCopy
+from monitor.sinks.evidence_writer import EvidenceWriter
+from monitor.sinks.metrics import Metrics
 from monitor.standin import Fault, StandIn
 from tests.monitor.conftest import FAST_RETRY, config_for
 

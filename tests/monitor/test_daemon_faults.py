@@ -16,11 +16,11 @@ import pytest
 
 from checks import default_registry
 from checks.snapshot import Kind
-from monitor.baseline import BaselineStore
 from monitor.collect import KINDS, CollectSettings, StuckCalls, make_clients
 from monitor.daemon import Daemon, Runtime
 from monitor.demo import DEMO_SCENARIO
-from monitor.runtime import make_collect, preload_clients
+from monitor.drift.baselines import BaselineStore
+from monitor.run.runtime import make_collect, preload_clients
 from monitor.standin import Fault, StandIn, load_scenario
 from tests.monitor.conftest import FAST_RETRY, config_for
 

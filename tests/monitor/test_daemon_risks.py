@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from monitor.collect import StuckCalls
 from monitor.daemon import Daemon
-from monitor.logs import configure_logging
+from monitor.sinks.logs import configure_logging
 from monitor.standin import StandIn
 from tests.monitor.conftest import config_for
 

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.evidence import demo_key
-from monitor.evidencewriter import EvidenceWriter
-from monitor.metrics import Metrics
-from monitor.store import ResultStore
+from monitor.sinks.evidence_writer import EvidenceWriter
+from monitor.sinks.metrics import Metrics
+from monitor.sinks.store import ResultStore
 from tests.evidence.conftest import tamper
 from tests.tools import wait_until
 

@@ -14,9 +14,9 @@ from typing import Any
 import pytest
 
 from checks.model import Verdict
-from monitor.httpserver import MetricsServer, parse_listen, rfc3339
-from monitor.metrics import Metrics
-from monitor.store import ResultStore
+from monitor.sinks.http_server import MetricsServer, parse_listen, rfc3339
+from monitor.sinks.metrics import Metrics
+from monitor.sinks.store import ResultStore
 from tests.monitor.test_metrics import realistic_store
 from tests.monitor.test_store import FW01, res
 

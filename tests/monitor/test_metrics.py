@@ -8,8 +8,8 @@ from prometheus_client import REGISTRY, generate_latest
 from checks.model import Area, Severity, Verdict
 from checks.registry import ControlMeta
 from monitor.collect.observer import ApiObserver
-from monitor.metrics import AREAS, COLLECTION_BUCKETS, Metrics
-from monitor.store import ResultStore, StoreView
+from monitor.sinks.metrics import AREAS, COLLECTION_BUCKETS, Metrics
+from monitor.sinks.store import ResultStore, StoreView
 from tests.monitor.test_store import FW01, IAM02, res
 
 BKP01 = ControlMeta(

@@ -9,8 +9,8 @@ from checks.model import Area, Finding, Result, Severity, Verdict, roll_up
 from checks.params import Params
 from checks.registry import control
 from checks.snapshot import Kind, Snapshot
-from monitor.risks import AcceptedRisk, apply_risks, stale_risks
-from monitor.runner import run_control
+from monitor.run.risks import AcceptedRisk, apply_risks, stale_risks
+from monitor.run.runner import run_control
 from tests.builders import make_snapshot
 
 META = dict(

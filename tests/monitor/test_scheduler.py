@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 
 import pytest
 
-from monitor.scheduler import ScopeScheduler
+from monitor.run.scheduler import ScopeScheduler
 
 
 def wait_for(predicate: Callable[[], bool], timeout: float = 5.0) -> bool:

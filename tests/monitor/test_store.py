@@ -8,7 +8,7 @@ import pytest
 
 from checks.model import Area, Result, Severity, Verdict
 from checks.registry import ControlMeta
-from monitor.store import ControlState, ResultStore
+from monitor.sinks.store import ControlState, ResultStore
 
 FW01 = ControlMeta(
     id="FW-01",

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
 from checks.model import Result, Verdict
-from monitor.auditpoll import AuditEvent
+from monitor.drift.audit_poller import AuditEvent
 
 _COMPUTE = "//compute.googleapis.com/"
 _CRM = "//cloudresourcemanager.googleapis.com/"

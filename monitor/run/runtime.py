@@ -14,9 +14,9 @@ from checks.snapshot import Snapshot
 from monitor.collect.clients import GcpClients, make_clients
 from monitor.collect.collector import CollectSettings, StuckCalls, collect_snapshot
 from monitor.collect.observer import ApiObserver
-from monitor.config import Config
+from monitor.config.model import Config
 from monitor.daemon import Runtime
-from monitor.sweep import Collect
+from monitor.run.sweep import Collect
 
 
 def collect_settings(config: Config) -> CollectSettings:

@@ -13,7 +13,7 @@ an offset is UTC); `--from` is inclusive, `--to` exclusive (DESIGN.md, "The comm
 Exit codes: 0 ok, 1 verification failed (`verify`), 2 bad usage (missing file, bad key,
 bad date, unreadable ledger), with one clear line and no traceback.
 
-`monitor.cli` is imported lazily, inside the commands, so that `cli.py` may import this
+`monitor.commands.main` is imported lazily, inside the commands, so that `cli.py` may import this
 module from `_register_subcommands` without an import cycle.
 """
 
@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 import click
 
 from monitor import __version__
-from monitor.config import EvidenceConfig
+from monitor.config.model import EvidenceConfig
 from monitor.evidence import (
     KeyFileError,
     Ledger,
@@ -51,7 +51,7 @@ from monitor.evidence.canonical import format_time
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    from monitor.config import Config
+    from monitor.config.model import Config
 
 __all__ = ["UtcMoment", "evidence", "parse_moment"]
 
@@ -61,7 +61,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _fail(message: str) -> NoReturn:
-    from monitor.cli import UsageFailure
+    from monitor.commands.main import UsageFailure
 
     raise UsageFailure(message)
 
@@ -157,7 +157,7 @@ def _key_option(func: F) -> F:
 def _config(config_path: str | None) -> Config | None:
     if not config_path:
         return None
-    from monitor.cli import _load
+    from monitor.commands.main import _load
 
     return _load(config_path)
 

@@ -17,8 +17,8 @@ from checks.params import Params
 from checks.registry import Control
 from checks.snapshot import Snapshot
 from monitor.collect.observer import ApiObserver
-from monitor.risks import AcceptedRisk, apply_risks
-from monitor.runner import run_control
+from monitor.run.risks import AcceptedRisk, apply_risks
+from monitor.run.runner import run_control
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,7 +2,7 @@
 
 A bad file must stop the start with something an operator can act on: every problem is
 one line, `FILE:LINE: KEY.PATH: reason`, collected in one go (`ConfigError.problems`).
-Lines come from `monitor.yamlsource`; pydantic's error locations are mapped back to them.
+Lines come from `monitor.config.yaml_source`; pydantic's error locations are mapped back to them.
 Control parameters reuse `checks.params.Params`, so their grammar lives in one place.
 """
 
@@ -34,8 +34,8 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from checks.params import Params
-from monitor.durations import NonNegativeDuration, PositiveDuration, format_duration
-from monitor.yamlsource import Document, KeyPath, Problem, SourceError, format_path, parse_yaml, read_source
+from monitor.config.durations import NonNegativeDuration, PositiveDuration, format_duration
+from monitor.config.yaml_source import Document, KeyPath, Problem, SourceError, format_path, parse_yaml, read_source
 
 __all__ = [
     "AcceptedRiskConfig",
@@ -247,7 +247,7 @@ class GcpConfig(_Frozen):
 
 
 class AcceptedRiskConfig(_Frozen):
-    """An entry of `exceptions:` (see `monitor.risks`); `resource` and `subject` are globs."""
+    """An entry of `exceptions:` (see `monitor.run.risks`); `resource` and `subject` are globs."""
 
     control: ControlId
     scope: ProjectId

@@ -15,7 +15,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from checks.model import Area, Verdict
-from monitor.store import ResultStore, StoreView
+from monitor.sinks.store import ResultStore, StoreView
 
 PREFIX = "controlwatch_"
 

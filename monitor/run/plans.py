@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from checks.registry import Registry
-from monitor.config import Config
-from monitor.risks import AcceptedRisk
-from monitor.sweep import ScopePlan
+from monitor.config.model import Config
+from monitor.run.risks import AcceptedRisk
+from monitor.run.sweep import ScopePlan
 
 
 def risks_from(config: Config) -> tuple[AcceptedRisk, ...]:

@@ -7,7 +7,7 @@ GCP with `--config`, or offline from a scenario file through the local stand-in 
 0 ok (`diff`: no drift), 1 drift (`diff`), 2 bad usage, no baseline, or a live state that
 could not be read (one clear line, no traceback).
 
-`monitor.cli` is imported lazily, inside the commands, so that `cli.py` may import this
+`monitor.commands.main` is imported lazily, inside the commands, so that `cli.py` may import this
 module wherever it likes without an import cycle.
 """
 
@@ -30,9 +30,9 @@ import click
 from checks.driftstate import AREA_ITEM, CONTROL_AREAS, STATE_VERSION, Change, StateError, diff, kinds_for
 from checks.driftstate import watched_state as live_state
 from checks.snapshot import Snapshot
-from monitor.baseline import Approval, BaselineError, BaselineStore, default_path
 from monitor.collect.collector import StuckCalls
-from monitor.config import Config
+from monitor.config.model import Config
+from monitor.drift.baselines import Approval, BaselineError, BaselineStore, default_path
 
 #: Called with every stored approval and the config it was made under: where the lead's
 #: evidence ledger appends `approval.to_evidence()`.
@@ -43,7 +43,7 @@ _CONTROLS = click.Choice(list(CONTROL_AREAS))
 
 
 def _fail(message: str) -> NoReturn:
-    from monitor.cli import UsageFailure
+    from monitor.commands.main import UsageFailure
 
     raise UsageFailure(message)
 
@@ -63,7 +63,7 @@ class _Live:
 @contextmanager
 def _live(config_path: str | None, scenario: str | None) -> Iterator[_Live]:
     """Collectors for the config's scopes, against real GCP or a scenario through the stand-in."""
-    from monitor import cli
+    from monitor.commands import main as cli
 
     if not scenario and not config_path:
         _fail("no live state to read: pass --config FILE (real GCP) or --scenario FILE (offline)")
@@ -109,7 +109,7 @@ def _leave(code: int) -> None:
 def _reader(config: Config, fixed_now: datetime | None, stuck: StuckCalls) -> Callable[[str, Sequence[str]], Snapshot]:
     from monitor.collect.clients import CredentialsMissing, make_clients
     from monitor.collect.observer import NullObserver
-    from monitor.runtime import collect_settings, make_collect
+    from monitor.run.runtime import collect_settings, make_collect
 
     try:
         clients = make_clients(config.gcp.api_endpoint)
@@ -234,7 +234,7 @@ def make_baseline_group(*, record: Recorder | None = None, clock: Clock = _now) 
     @_STORE
     def show(scopes: tuple[str, ...], fmt: str, history: bool, config_path: str | None, store: str | None) -> None:
         """Who approved which baseline, when, and how many items it holds."""
-        from monitor import cli
+        from monitor.commands import main as cli
 
         source = _store(store, cli._load(config_path) if config_path else None, create=False)
         chosen = list(scopes) or source.scopes()

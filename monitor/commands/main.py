@@ -26,10 +26,10 @@ import structlog
 from checks import default_registry
 from checks.model import Area, Result, Verdict
 from monitor import __version__
-from monitor.catalogue import catalogue_json, catalogue_markdown, catalogue_table
-from monitor.checkout import EXIT_USAGE, check_json, check_table, exit_code
-from monitor.config import Config, ConfigError, load_config
-from monitor.logs import configure_logging
+from monitor.commands.catalogue import catalogue_json, catalogue_markdown, catalogue_table
+from monitor.commands.check_output import EXIT_USAGE, check_json, check_table, exit_code
+from monitor.config.model import Config, ConfigError, load_config
+from monitor.sinks.logs import configure_logging
 
 if TYPE_CHECKING:
     from monitor.standin.scenario import Scenario
@@ -175,7 +175,7 @@ def _signals_set(event: threading.Event) -> Iterator[None]:
 def run(config_path: str | None, demo: bool, listen: str | None, grace: float) -> None:
     """Run the daemon: one scheduled sweep per scope, /metrics, /results, /healthz, /readyz."""
     from monitor.daemon import Daemon, serve
-    from monitor.runtime import build_runtime
+    from monitor.run.runtime import build_runtime
 
     if not demo and not config_path:
         raise UsageFailure(
@@ -222,8 +222,8 @@ def _evidence_factory(config: Config, runtime: Any, demo: bool) -> Callable[[Any
     """How the daemon's evidence writer is built: the ledger, the signing key, the Cloud Logging copy."""
     from monitor.collect.clients import CredentialsMissing, make_log_writer
     from monitor.evidence import LedgerError, demo_key, load_signing_key
-    from monitor.evidencecopy import CloudCopy
-    from monitor.evidencewriter import EvidenceWriter
+    from monitor.sinks.evidence_copy import CloudCopy
+    from monitor.sinks.evidence_writer import EvidenceWriter
 
     evidence = config.evidence
     try:
@@ -393,7 +393,7 @@ def _baselines(config: Config, baseline_file: str | None) -> dict[str, Any]:
             return {entry["scope"]: entry for entry in entries}
         except (TypeError, KeyError):
             raise UsageFailure(f"{baseline_file}: not a baseline document (each needs a 'scope')") from None
-    from monitor.baseline import BaselineStore, default_path
+    from monitor.drift.baselines import BaselineStore, default_path
 
     path = default_path(config.evidence.path)
     if not path.exists():
@@ -412,9 +412,9 @@ def _check_once(
     from monitor.collect.clients import CredentialsMissing, make_clients
     from monitor.collect.collector import StuckCalls
     from monitor.collect.observer import NullObserver
-    from monitor.plans import build_plans
-    from monitor.runtime import collect_settings, make_collect
-    from monitor.sweep import run_scope
+    from monitor.run.plans import build_plans
+    from monitor.run.runtime import collect_settings, make_collect
+    from monitor.run.sweep import run_scope
 
     try:
         clients = make_clients(config.gcp.api_endpoint)
@@ -534,8 +534,8 @@ def digest_of(value: Any) -> str:
 
 
 def _register_subcommands() -> None:
-    from monitor.baseline_cli import make_baseline_group
-    from monitor.evidence_cli import evidence
+    from monitor.commands.baseline import make_baseline_group
+    from monitor.commands.evidence import evidence
 
     cli.add_command(make_baseline_group(record=_record_approval))
     cli.add_command(evidence)

@@ -21,8 +21,8 @@ from urllib.parse import parse_qs, urlsplit
 from prometheus_client.exposition import choose_encoder
 
 from checks.model import Verdict
-from monitor.metrics import Metrics
-from monitor.store import ControlState, ResultStore
+from monitor.sinks.metrics import Metrics
+from monitor.sinks.store import ControlState, ResultStore
 
 SCHEMA_VERSION = 1
 RESULTS_PARAMS = ("control", "scope", "status")

@@ -20,8 +20,8 @@ from typing import Any
 import structlog
 
 from monitor.evidence import Checkpointer, Ledger, Record, SigningKey, keyring, prune, verify_ledger
-from monitor.evidencecopy import CloudCopy
-from monitor.metrics import Metrics
+from monitor.sinks.evidence_copy import CloudCopy
+from monitor.sinks.metrics import Metrics
 
 log = structlog.get_logger("controlwatch.evidence")
 Entry = tuple[str, Mapping[str, Any]]
