@@ -36,6 +36,12 @@ class Area(StrEnum):
     DRIFT = "drift"
 
 
+def is_drift(control: str) -> bool:
+    """Whether `control` (an id such as `DRIFT-01`) judges against an approved baseline: such a
+    control needs a baseline to run, and each of its failures is drift."""
+    return control.startswith("DRIFT-")
+
+
 @dataclass(frozen=True, slots=True)
 class Finding:
     """What a control says about one subject; the runner stamps control and scope on it."""

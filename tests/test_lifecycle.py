@@ -39,9 +39,11 @@ def config_text(endpoint: str, scopes: list[str], run_deadline: str = "20s", sta
 class Daemon:
     """A `controlwatch run` child process and what it printed."""
 
-    def __init__(self, config: Path, *extra: str) -> None:
+    def __init__(self, config: Path | None, *extra: str) -> None:
+        """`controlwatch run --config CONFIG` (or, with None, just the `extra` options such as --demo)."""
+        given = ["--config", str(config)] if config is not None else []
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "monitor", "run", "--config", str(config), "--listen", "127.0.0.1:0", *extra],
+            [sys.executable, "-m", "monitor", "run", *given, "--listen", "127.0.0.1:0", *extra],
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -56,8 +58,9 @@ class Daemon:
         ]
         for reader in self._readers:
             reader.start()
-        assert wait_until(lambda: bool(self.url) or self.proc.poll() is not None, 30), "no metrics URL printed"
-        assert self.url, f"daemon exited: {self.proc.returncode}"
+        if not wait_until(lambda: bool(self.url) or self.proc.poll() is not None, 30) or not self.url:
+            self.close()
+            raise AssertionError(f"no metrics URL printed (exit code {self.proc.returncode})")
 
     def _read(self, stream: object, is_stdout: bool) -> None:
         for line in stream:  # type: ignore[attr-defined]
@@ -71,7 +74,8 @@ class Daemon:
             with urllib.request.urlopen(self.url + path, timeout=5) as response:
                 return response.status, response.read().decode()
         except urllib.error.HTTPError as exc:
-            return exc.code, exc.read().decode()
+            with exc:  # an HTTPError holds the response open until closed
+                return exc.code, exc.read().decode()
 
     def metric(self, name: str, labels: str = "") -> float | None:
         _, body = self.get("/metrics")
@@ -94,7 +98,21 @@ class Daemon:
 
     def stop(self, signum: int = signal.SIGTERM, timeout: float = 15) -> int:
         self.proc.send_signal(signum)
-        return self.proc.wait(timeout=timeout)
+        try:
+            return self.proc.wait(timeout=timeout)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Reap the child (killed if still running) and close its pipes once the readers are done."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        for reader in getattr(self, "_readers", ()):
+            reader.join(timeout=5)
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                stream.close()
 
 
 @pytest.fixture
@@ -177,6 +195,27 @@ def test_shutdown_is_bounded_while_a_call_is_stuck(tmp_path: Path, standin: Stan
     assert stopped and stopped[0]["abandoned_runs"] == ["shop-prod"]
 
 
+@pytest.mark.parametrize("second", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
+def test_a_second_signal_cuts_the_graceful_stop_short(tmp_path: Path, standin: StandIn, second: int) -> None:
+    """As uvicorn does: the first signal waits up to --grace for in-flight runs, the second leaves now."""
+    path = tmp_path / "controlwatch.yaml"
+    path.write_text(config_text(standin.url, ["shop-prod"], run_deadline="120s", state=tmp_path))
+    standin.add_fault(Fault(method="compute.firewalls.list", kind="drip", delay=0.5))
+    daemon = Daemon(path, "--grace", "60")
+    assert wait_until(lambda: bool(standin.requests_for("compute.firewalls.list")), 20)
+    daemon.proc.send_signal(signal.SIGTERM)
+    assert wait_until(lambda: any(r["message"] == "signal_received" for r in daemon.records()), 10)
+    time.sleep(0.5)
+    assert daemon.proc.poll() is None  # still waiting out its 60 s grace for the stuck run
+    started = time.monotonic()
+    assert daemon.stop(second, timeout=20) == 0
+    assert time.monotonic() - started < 8
+    messages = [r["message"] for r in daemon.records()]
+    assert "signal_received_again" in messages
+    [stopped] = [r for r in daemon.records() if r["message"] == "daemon_stopped"]
+    assert stopped["forced"] is True and stopped["abandoned_runs"] == ["shop-prod"]
+
+
 def test_run_without_config_or_demo_refuses_with_a_hint() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "monitor", "run"],
@@ -192,24 +231,8 @@ def test_run_without_config_or_demo_refuses_with_a_hint() -> None:
 
 
 def test_make_run_demo_serves_every_fw_control_with_the_planted_failures(tmp_path: Path) -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "run", "--demo", "--listen", "127.0.0.1:0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
-    daemon = Daemon.__new__(Daemon)
-    daemon.proc, daemon.lines, daemon.url = proc, [], ""
-    readers = [
-        threading.Thread(target=daemon._read, args=(proc.stdout, True), daemon=True),
-        threading.Thread(target=daemon._read, args=(proc.stderr, False), daemon=True),
-    ]
-    for reader in readers:
-        reader.start()
+    daemon = Daemon(None, "--demo")  # what `make run` runs; it must print where its metrics are
     try:
-        assert wait_until(lambda: bool(daemon.url), 30), "make run must print where its metrics are"
         assert wait_until(lambda: daemon.get("/readyz")[0] == 200, 60)
         _, body = daemon.get("/metrics")
         assert 'controlwatch_build_info{mode="demo",version="0.1.0"} 1.0' in body

@@ -7,15 +7,13 @@ GCP with `--config`, or offline from a scenario file through the local stand-in 
 0 ok (`diff`: no drift), 1 drift (`diff`), 2 bad usage, no baseline, or a live state that
 could not be read (one clear line, no traceback).
 
-`monitor.commands.main` is imported lazily, inside the commands, so that `cli.py` may import this
-module wherever it likes without an import cycle.
+Every approval is also evidence: appended to the ledger at `evidence.path` (`record_approval`).
 """
 
 from __future__ import annotations
 
 import getpass
 import json
-import os
 import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -23,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
 
@@ -31,6 +29,15 @@ from checks.driftstate import AREA_ITEM, CONTROL_AREAS, STATE_VERSION, Change, S
 from checks.driftstate import watched_state as live_state
 from checks.snapshot import Snapshot
 from monitor.collect.collector import StuckCalls
+from monitor.commands.common import (
+    config_for_scenario,
+    fail,
+    leave_now,
+    load_config_file,
+    load_scenario_file,
+    serving,
+    with_overrides,
+)
 from monitor.config.model import Config
 from monitor.drift.baselines import Approval, BaselineError, BaselineStore, default_path
 
@@ -40,12 +47,6 @@ Recorder = Callable[[Approval, Config], None]
 Clock = Callable[[], datetime]
 EXIT_DRIFT = 1
 _CONTROLS = click.Choice(list(CONTROL_AREAS))
-
-
-def _fail(message: str) -> NoReturn:
-    from monitor.commands.main import UsageFailure
-
-    raise UsageFailure(message)
 
 
 def _now() -> datetime:
@@ -63,12 +64,14 @@ class _Live:
 @contextmanager
 def _live(config_path: str | None, scenario: str | None) -> Iterator[_Live]:
     """Collectors for the config's scopes, against real GCP or a scenario through the stand-in."""
-    from monitor.commands import main as cli
-
     if not scenario and not config_path:
-        _fail("no live state to read: pass --config FILE (real GCP) or --scenario FILE (offline)")
-    loaded = cli._load_scenario(scenario) if scenario else None
-    config = cli._load(config_path) if config_path else cli._config_for_scenario(loaded)  # type: ignore[arg-type]
+        fail("no live state to read: pass --config FILE (real GCP) or --scenario FILE (offline)")
+    loaded = load_scenario_file(scenario) if scenario else None
+    if config_path:
+        config = load_config_file(config_path)
+    else:
+        assert loaded is not None  # no --config means --scenario was given
+        config = config_for_scenario(loaded)
     stuck = StuckCalls()
     with _exit_now_if_stuck(stuck):
         if loaded is None:
@@ -76,9 +79,9 @@ def _live(config_path: str | None, scenario: str | None) -> Iterator[_Live]:
             return
         missing = [s for s in config.scope_ids() if loaded.project(s) is None]
         if missing:
-            _fail(f"{scenario}: no project {', '.join(missing)} in the scenario (scopes of the config)")
-        with cli._standin(loaded, shift_time=False) as server:
-            yield _Live(config, _reader(cli._with(config, endpoint=server.url), loaded.now, stuck))
+            fail(f"{scenario}: no project {', '.join(missing)} in the scenario (scopes of the config)")
+        with serving(loaded, shift_time=False) as server:
+            yield _Live(config, _reader(with_overrides(config, endpoint=server.url), loaded.now, stuck))
 
 
 @contextmanager
@@ -90,20 +93,14 @@ def _exit_now_if_stuck(stuck: StuckCalls) -> Iterator[None]:
     except click.ClickException as exc:
         if stuck.total():
             exc.show()
-            _leave(exc.exit_code)
+            leave_now(exc.exit_code)
         raise
     except SystemExit as exc:
         if stuck.total():
-            _leave(exc.code if isinstance(exc.code, int) else 1)
+            leave_now(exc.code if isinstance(exc.code, int) else 1)
         raise
     if stuck.total():
-        _leave(0)
-
-
-def _leave(code: int) -> None:
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(code)
+        leave_now(0)
 
 
 def _reader(config: Config, fixed_now: datetime | None, stuck: StuckCalls) -> Callable[[str, Sequence[str]], Snapshot]:
@@ -114,7 +111,7 @@ def _reader(config: Config, fixed_now: datetime | None, stuck: StuckCalls) -> Ca
     try:
         clients = make_clients(config.gcp.api_endpoint)
     except CredentialsMissing as exc:
-        _fail(str(exc))
+        fail(str(exc))
     collect = make_collect(clients, collect_settings(config), stuck, fixed_now=fixed_now)
 
     def read(scope: str, kinds: Sequence[str]) -> Snapshot:
@@ -131,28 +128,28 @@ def _state(live: _Live, scope: str, controls: Sequence[str]) -> dict[str, dict[s
     failed = snapshot.failed_kinds(kinds)
     if failed:
         cause = "; ".join(f"{kind}: {why}" for kind, why in sorted(failed.items()))
-        _fail(f"cannot read the live state of {scope} ({cause})")
+        fail(f"cannot read the live state of {scope} ({cause})")
     try:
         return live_state(snapshot, controls)
     except StateError as exc:
-        _fail(f"cannot read the live state of {scope}: {exc}")
+        fail(f"cannot read the live state of {scope}: {exc}")
 
 
 def _scopes(config: Config, chosen: Sequence[str]) -> list[str]:
     unknown = [s for s in chosen if s not in config.scope_ids()]
     if unknown:
-        _fail(f"unknown scope {', '.join(unknown)}; scopes: {', '.join(config.scope_ids())}")
+        fail(f"unknown scope {', '.join(unknown)}; scopes: {', '.join(config.scope_ids())}")
     return list(chosen) or list(config.scope_ids())
 
 
 def _store(store: str | None, config: Config | None, *, create: bool) -> BaselineStore:
     path = Path(store) if store else default_path(config.evidence.path if config is not None else None)
     if not create and not path.exists():
-        _fail(f"no approved baseline: {path} does not exist; approve one with `controlwatch baseline approve`")
+        fail(f"no approved baseline: {path} does not exist; approve one with `controlwatch baseline approve`")
     try:
         return BaselineStore(path)
     except (sqlite3.Error, OSError) as exc:  # not a database, not writable, ...: said in one line
-        _fail(f"{path}: cannot open the baseline store: {exc}")
+        fail(f"{path}: cannot open the baseline store: {exc}")
 
 
 def _items(part: dict[str, Any], control: str) -> int:
@@ -208,7 +205,7 @@ def make_baseline_group(*, record: Recorder | None = None, clock: Clock = _now) 
         with `controlwatch baseline diff`."""
         who = (approver or _os_user()).strip()
         if not who:
-            _fail("--approver must name someone")
+            fail("--approver must name someone")
         chosen = list(dict.fromkeys(controls)) or list(CONTROL_AREAS)
         with _live(config_path, scenario) as live:
             states = {scope: _state(live, scope, chosen) for scope in _scopes(live.config, scopes)}
@@ -217,7 +214,7 @@ def make_baseline_group(*, record: Recorder | None = None, clock: Clock = _now) 
             try:
                 approval = target.approve(scope, state, who, controls=chosen, now=clock())
             except (sqlite3.Error, BaselineError) as exc:
-                _fail(f"{target.path}: cannot store the approval of {scope}: {exc}")
+                fail(f"{target.path}: cannot store the approval of {scope}: {exc}")
             if record is not None:
                 record(approval, live.config)
             what = ", ".join(f"{c.control} ({_counted(c.items, c.control)})" for c in approval.controls)
@@ -234,14 +231,12 @@ def make_baseline_group(*, record: Recorder | None = None, clock: Clock = _now) 
     @_STORE
     def show(scopes: tuple[str, ...], fmt: str, history: bool, config_path: str | None, store: str | None) -> None:
         """Who approved which baseline, when, and how many items it holds."""
-        from monitor.commands import main as cli
-
-        source = _store(store, cli._load(config_path) if config_path else None, create=False)
+        source = _store(store, load_config_file(config_path) if config_path else None, create=False)
         chosen = list(scopes) or source.scopes()
         documents = {scope: source.get(scope) for scope in chosen}
         missing = [scope for scope, doc in documents.items() if doc is None]
         if missing or not chosen:
-            _fail(f"no approved baseline for {', '.join(missing) or 'any scope'} in {source.path}")
+            fail(f"no approved baseline for {', '.join(missing) or 'any scope'} in {source.path}")
         entries = [_show_entry(scope, doc, source, history) for scope, doc in documents.items() if doc is not None]
         if fmt == "json":
             click.echo(json.dumps({"schema_version": 1, "store": str(source.path), "baselines": entries}, indent=2))
@@ -287,7 +282,7 @@ def _os_user() -> str:
     try:
         return getpass.getuser()
     except (OSError, KeyError):  # no login name and no passwd entry (containers)
-        _fail("cannot tell who you are from the OS: pass --approver NAME")
+        fail("cannot tell who you are from the OS: pass --approver NAME")
 
 
 def _show_entry(scope: str, doc: dict[str, Any], source: BaselineStore, history: bool) -> dict[str, Any]:
@@ -355,7 +350,7 @@ def _diff_plan(source: BaselineStore, scopes: list[str], named: Sequence[str], c
         doc = source.get(scope)
         if doc is None:
             if named:
-                _fail(
+                fail(
                     f"no approved baseline for scope {scope}; approve one with "
                     f"`controlwatch baseline approve --scope {scope}`"
                 )
@@ -365,18 +360,18 @@ def _diff_plan(source: BaselineStore, scopes: list[str], named: Sequence[str], c
         for control in parts:
             part = doc["controls"].get(control)
             if part is None:
-                _fail(
+                fail(
                     f"no approved baseline for {control} in scope {scope}; approve one with "
                     f"`controlwatch baseline approve --scope {scope} --control {control}`"
                 )
             if part.get("state_version") != STATE_VERSION:
-                _fail(
+                fail(
                     f"the baseline of {control} in scope {scope} was stored with state version "
                     f"{part.get('state_version')}, this controlwatch compares {STATE_VERSION}: re-approve it"
                 )
         plan[scope] = (doc, parts)
     if not plan:
-        _fail(f"no approved baseline for any scope in {source.path}")
+        fail(f"no approved baseline for any scope in {source.path}")
     return plan
 
 
@@ -420,4 +415,26 @@ def _compare(scope: str, doc: dict[str, Any], controls: list[str], live: dict[st
     return [_Compared(scope, c, parts[c], diff(parts[c]["state"], live[c])) for c in controls]
 
 
-baseline = make_baseline_group()
+
+def record_approval(approval: Approval, config: Config) -> None:
+    """Every baseline approval is evidence: appended to the ledger at `evidence.path`."""
+    from monitor.evidence import Ledger
+    from monitor.evidence.bodies import baseline_approved_body, digest
+
+    record = approval.to_evidence()
+    body = baseline_approved_body(
+        scope=record["scope"],
+        approver=record["approver"],
+        baseline_digest=digest(record["controls"]),
+        controls=list(record["controls"]),
+        note=f"approval {record['approval']} at {record['approved_at']}",
+    )
+    ledger = Ledger(config.evidence.path)
+    try:
+        ledger.append("baseline_approved", body)
+    finally:
+        ledger.close()
+
+
+
+baseline = make_baseline_group(record=record_approval)

@@ -12,9 +12,6 @@ an offset is UTC); `--from` is inclusive, `--to` exclusive (DESIGN.md, "The comm
 
 Exit codes: 0 ok, 1 verification failed (`verify`), 2 bad usage (missing file, bad key,
 bad date, unreadable ledger), with one clear line and no traceback.
-
-`monitor.commands.main` is imported lazily, inside the commands, so that `cli.py` may import this
-module from `_register_subcommands` without an import cycle.
 """
 
 from __future__ import annotations
@@ -27,11 +24,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from monitor import __version__
+from monitor.commands.common import fail, load_config_file
 from monitor.config.model import EvidenceConfig
 from monitor.evidence import (
     KeyFileError,
@@ -58,12 +56,6 @@ __all__ = ["UtcMoment", "evidence", "parse_moment"]
 EXIT_VERIFY_FAILED = 1
 _MORE_PROBLEMS = 10
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _fail(message: str) -> NoReturn:
-    from monitor.commands.main import UsageFailure
-
-    raise UsageFailure(message)
 
 
 # --- dates -----------------------------------------------------------------------------------
@@ -106,7 +98,7 @@ class UtcMoment(click.ParamType[datetime, Any]):
 
 def _period(from_time: datetime, to_time: datetime) -> tuple[datetime, datetime]:
     if to_time <= from_time:
-        _fail(
+        fail(
             f"--to {format_time(to_time)} is not after --from {format_time(from_time)}: "
             "the period [from, to) is empty (--from is inclusive, --to exclusive)"
         )
@@ -157,9 +149,7 @@ def _key_option(func: F) -> F:
 def _config(config_path: str | None) -> Config | None:
     if not config_path:
         return None
-    from monitor.commands.main import _load
-
-    return _load(config_path)
+    return load_config_file(config_path)
 
 
 def _ledger_path(ledger_path: str | None, config: Config | None) -> Path:
@@ -180,7 +170,7 @@ def _keys(files: Sequence[str], config: Config | None) -> dict[str, Ed25519Publi
     try:
         return keyring(load_public_key(path) for path in paths)
     except KeyFileError as exc:
-        _fail(str(exc))
+        fail(str(exc))
 
 
 @contextmanager
@@ -189,13 +179,13 @@ def _opened(path: Path) -> Iterator[Ledger]:
     try:
         ledger = Ledger(path, readonly=True)
     except FileNotFoundError:
-        _fail(f"no evidence ledger at {path} (pass --ledger PATH or --config FILE)")
+        fail(f"no evidence ledger at {path} (pass --ledger PATH or --config FILE)")
     except LedgerError as exc:
-        _fail(f"cannot open the evidence ledger: {exc}")
+        fail(f"cannot open the evidence ledger: {exc}")
     try:
         yield ledger
     except (LedgerError, sqlite3.Error) as exc:
-        _fail(f"{path}: cannot read the evidence ledger: {exc}")
+        fail(f"{path}: cannot read the evidence ledger: {exc}")
     finally:
         ledger.close()
 
@@ -244,9 +234,9 @@ def verify_command(
     Without a public key, signatures are not checked (and the report says so).
     """
     if export_file and ledger_path:
-        _fail("--export verifies an export file alone: --ledger does not apply to it")
+        fail("--export verifies an export file alone: --ledger does not apply to it")
     if export_file and retained:
-        _fail("--retained checks a ledger against earlier exports: it does not apply to --export")
+        fail("--retained checks a ledger against earlier exports: it does not apply to --export")
     config = _config(config_path)
     keys = _keys(public_keys, config)
     if export_file:
@@ -254,7 +244,7 @@ def verify_command(
     else:
         path = _ledger_path(ledger_path, config)
         if not path.is_file():
-            _fail(f"no evidence ledger at {path} (pass --ledger PATH or --config FILE)")
+            fail(f"no evidence ledger at {path} (pass --ledger PATH or --config FILE)")
         report = verify_ledger(path, keys, retained=_retained(retained))
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
@@ -266,15 +256,15 @@ def verify_command(
 
 def _verify_export_file(path: Path, keys: Mapping[str, Ed25519PublicKey] | None) -> Report:
     if not path.is_file():
-        _fail(f"no export at {path}")
+        fail(f"no export at {path}")
     if path.suffix == ".csv" and not Path(f"{path}.chain.jsonl").is_file():
-        _fail(f"{path}: its chain sidecar {path}.chain.jsonl is missing (a CSV export is verified through it)")
+        fail(f"{path}: its chain sidecar {path}.chain.jsonl is missing (a CSV export is verified through it)")
     try:
         return verify_export(path, keys)
     except UnicodeDecodeError as exc:
-        _fail(f"{path}: not a text export (UTF-8): {exc.reason}")
+        fail(f"{path}: not a text export (UTF-8): {exc.reason}")
     except OSError as exc:
-        _fail(f"{path}: cannot read the export: {exc.strerror or exc}")
+        fail(f"{path}: cannot read the export: {exc.strerror or exc}")
 
 
 def _retained(files: Sequence[str]) -> list[Any]:
@@ -283,9 +273,9 @@ def _retained(files: Sequence[str]) -> list[Any]:
         try:
             found.extend(checkpoints_in_export(name))
         except OSError as exc:
-            _fail(f"{name}: cannot read the retained export: {exc.strerror or exc}")
+            fail(f"{name}: cannot read the retained export: {exc.strerror or exc}")
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            _fail(f"{name}: not a controlwatch evidence export (JSON Lines) with checkpoints: {exc}")
+            fail(f"{name}: not a controlwatch evidence export (JSON Lines) with checkpoints: {exc}")
     return found
 
 
@@ -344,7 +334,7 @@ def export_command(
                 now=now,
             )
         except OSError as exc:
-            _fail(f"{out}: cannot write the export: {exc.strerror or exc}")
+            fail(f"{out}: cannot write the export: {exc.strerror or exc}")
         last = ledger.get(result.last_seq) if result.last_seq is not None else None
     files = " and ".join(str(p) for p in result.paths)
     covered = f"seq {result.first_seq}..{result.last_seq}" if result.first_seq is not None else "no record"
@@ -490,7 +480,7 @@ def report_command(
     path = _ledger_path(ledger_path, config)
     keys = _keys(public_keys, config)
     if not path.is_file():
-        _fail(f"no evidence ledger at {path} (pass --ledger PATH or --config FILE)")
+        fail(f"no evidence ledger at {path} (pass --ledger PATH or --config FILE)")
     checked = None if no_verify else verify_ledger(path, keys)
     with _opened(path) as ledger:
         summary = summarize(ledger, from_time, to_time, controls=list(controls) or None, scopes=list(scopes) or None)
@@ -513,7 +503,7 @@ def report_command(
     try:
         Path(out).write_text(document, encoding="utf-8")
     except OSError as exc:
-        _fail(f"{out}: cannot write the report: {exc.strerror or exc}")
+        fail(f"{out}: cannot write the report: {exc.strerror or exc}")
     if checked is None:
         state = "not verified (--no-verify)"
     elif not checked.ok:

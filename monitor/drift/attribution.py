@@ -8,10 +8,12 @@ the audit log may be late, and the next run tries again.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import threading
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
-from checks.model import Result, Verdict
+from checks.model import Result, Verdict, is_drift
 from monitor.drift.audit_poller import AuditEvent
 
 _COMPUTE = "//compute.googleapis.com/"
@@ -53,3 +55,26 @@ def attribute(results: Sequence[Result], events: Iterable[AuditEvent]) -> list[R
         note = f"; changed by {who} at {when} ({event.method}, Admin Activity audit log)"
         attributed.append(replace(result, reason=result.reason + note))
     return attributed
+
+
+def attribute_run(results: Mapping[str, list[Result]], events: Iterable[AuditEvent]) -> dict[str, list[Result]]:
+    """A run's results per control, DRIFT ones attributed (the others as they are)."""
+    recent = list(events)
+    return {control: attribute(found, recent) if is_drift(control) else found for control, found in results.items()}
+
+
+class RecentEvents:
+    """The latest audit events per scope (a bounded memory), for attributing the next runs' drift."""
+
+    def __init__(self, kept: int = 200) -> None:
+        self._kept = kept
+        self._lock = threading.Lock()
+        self._events: dict[str, deque[AuditEvent]] = {}
+
+    def remember(self, event: AuditEvent) -> None:
+        with self._lock:
+            self._events.setdefault(event.scope, deque(maxlen=self._kept)).append(event)
+
+    def of(self, scope: str) -> list[AuditEvent]:
+        with self._lock:
+            return list(self._events.get(scope, ()))

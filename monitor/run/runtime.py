@@ -7,16 +7,30 @@ and deadlines are the same code path.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from checks.snapshot import Snapshot
 from monitor.collect.clients import GcpClients, make_clients
 from monitor.collect.collector import CollectSettings, StuckCalls, collect_snapshot
 from monitor.collect.observer import ApiObserver
 from monitor.config.model import Config
-from monitor.daemon import Runtime
 from monitor.run.sweep import Collect
+
+# How many abandoned calls of `scope` are still running (no new run of it starts while > 0).
+StuckCheck = Callable[[str], int]
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """How a daemon reaches GCP: the collection function and what it says of stuck calls."""
+
+    collect: Collect
+    stuck_calls: StuckCheck
+    mode: str = "live"  # live | demo
+    clients: Any = None  # GcpClients, for the audit-log poller; None: no event-driven re-checks
 
 
 def collect_settings(config: Config) -> CollectSettings:

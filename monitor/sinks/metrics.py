@@ -10,12 +10,16 @@ controls × scopes: no resource name ever becomes a label value.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from checks.model import Area, Verdict
 from monitor.sinks.store import ResultStore, StoreView
+
+if TYPE_CHECKING:
+    from monitor.sinks.base import FinishedRun
 
 PREFIX = "controlwatch_"
 
@@ -285,6 +289,13 @@ class Metrics:
         for scope in wanted - self._scopes:
             self._deadline.labels(scope)
         self._scopes = wanted
+
+    name = "metrics"
+
+    def on_run(self, finished: FinishedRun) -> None:
+        """What a run adds beyond the store's series: a run cut by its deadline is counted."""
+        if finished.run.deadline_exceeded and finished.still_configured():
+            self.deadline_exceeded(finished.scope)
 
     def deadline_exceeded(self, scope: str) -> None:
         """A run of `scope` was cut by `gcp.run_deadline`."""

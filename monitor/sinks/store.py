@@ -11,9 +11,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from checks.model import Area, Result, Severity, Verdict, roll_up
 from checks.registry import ControlMeta
+
+if TYPE_CHECKING:
+    from monitor.sinks.base import FinishedRun
 
 TransitionKey = tuple[str, str, str, str]
 """(control, scope, from status, to status)."""
@@ -73,6 +77,15 @@ class ResultStore:
         self._finished_scopes: set[str] = set()
 
     # -- writers -------------------------------------------------------------------------
+
+    name = "store"
+
+    def on_run(self, finished: FinishedRun) -> None:
+        """The first sink: every control's results of the run, then the scope marked as run."""
+        metas = {control.meta.id: control.meta for control in finished.plan.controls}
+        for control_id, results in finished.results.items():
+            self.record(finished.scope, metas[control_id], results, finished.run.ended)
+        self.mark_scope_run_finished(finished.scope)
 
     def configure(self, entries: Iterable[tuple[ControlMeta, str, float]]) -> None:
         """Replace the configured set with `(meta, scope, interval_seconds)` for each enabled pair.

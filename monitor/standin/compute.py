@@ -33,7 +33,8 @@ AGGREGATED_SCOPES: Mapping[str, tuple[str, ...]] = {
 }
 
 
-def _project(call: Call) -> Project:
+def compute_project(call: Call) -> Project:
+    """The project a Compute call names; 404 when unknown, 403 SERVICE_DISABLED without a `compute` part."""
     key = call.params["project"]
     project = call.scenario.project(key)
     if project is None:
@@ -115,7 +116,7 @@ def _aggregated(kind: str) -> Handler:
     prefixes = AGGREGATED_SCOPES[kind]
 
     def handle(call: Call) -> Reply:
-        project = _project(call)
+        project = compute_project(call)
         scopes = sorted(s for s in _known_scopes(project) if s.startswith(prefixes))
         chosen = _select(call, _resources(project, kind))
         keyed = sorted(((scope_key(kind, r), r) for r in chosen), key=lambda pair: pair[0])
@@ -145,7 +146,7 @@ def _aggregated(kind: str) -> Handler:
 
 def _global_list(kind: str, collection: str, keep: Callable[[Resource], bool] = lambda r: True) -> Handler:
     def handle(call: Call) -> Reply:
-        resources = [r for r in _resources(_project(call), kind) if keep(r)]
+        resources = [r for r in _resources(compute_project(call), kind) if keep(r)]
         return _list(call, collection, resources)
 
     return handle
@@ -154,13 +155,13 @@ def _global_list(kind: str, collection: str, keep: Callable[[Resource], bool] = 
 def _subnetworks_list(call: Call) -> Reply:
     region = call.params["region"]
     scope = f"regions/{region}"
-    resources = [r for r in _resources(_project(call), "subnetworks") if scope_key("subnetworks", r) == scope]
+    resources = [r for r in _resources(compute_project(call), "subnetworks") if scope_key("subnetworks", r) == scope]
     return _list(call, f"regions/{region}/subnetworks", resources)
 
 
 def _firewalls_get(call: Call) -> Reply:
     name = call.params["firewall"]
-    for resource in _resources(_project(call), "firewalls"):
+    for resource in _resources(compute_project(call), "firewalls"):
         if resource.get("name") == name:
             return Reply(200, resource)
     raise not_found(f"projects/{call.params['project']}/global/firewalls/{name}")

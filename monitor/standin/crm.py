@@ -32,7 +32,8 @@ EMPTY_POLICY = {"version": 1, "etag": "ACAB"}
 VALID_POLICY_VERSIONS = (0, 1, 3)
 
 
-def _project(call: Call, verb: str) -> Project:
+def crm_project(call: Call, verb: str) -> Project:
+    """The project a Resource Manager call names; unknown is 403, as CRM answers callers it cannot show."""
     key = call.params["projectsId"]
     project = call.scenario.project(key)
     if project is None:
@@ -176,11 +177,11 @@ def _projects_list(call: Call) -> Reply:
 
 
 def _projects_get(call: Call) -> Reply:
-    return Reply(200, dict(_project(call, "get").resource))
+    return Reply(200, dict(crm_project(call, "get").resource))
 
 
 def _projects_policy(call: Call) -> Reply:
-    project = _project(call, "getIamPolicy")
+    project = crm_project(call, "getIamPolicy")
     return Reply(200, policy_view(project.iam_policy, _requested_version(call)))
 
 

@@ -397,7 +397,7 @@ class Mutations:
         body = _request(call, "compute", "Firewall")
         with self._lock:
             call = self._fresh(call)
-            project = compute._project(call)
+            project = compute.compute_project(call)
             rules = list(project.compute.get("firewalls", ()) if project.compute else ())
             name = str(body.get("name") or "")
             if any(r.get("name") == name for r in rules):
@@ -419,7 +419,7 @@ class Mutations:
         return Reply(200, operation)
 
     def _find_firewall(self, call: Call) -> tuple[Project, list[Resource], int]:
-        project = compute._project(call)
+        project = compute.compute_project(call)
         rules = list(project.compute.get("firewalls", ()) if project.compute else ())
         name = call.params["firewall"]
         for i, rule in enumerate(rules):
@@ -469,7 +469,7 @@ class Mutations:
 
     def _operation_get(self, call: Call) -> Reply:
         with self._lock:
-            project = compute._project(self._fresh(call))
+            project = compute.compute_project(self._fresh(call))
             scope = f"zones/{call.params['zone']}" if "zone" in call.params else "global"
             name = call.params["operation"]
             found = self._operations.get((project.project_id, scope, name))
@@ -488,7 +488,7 @@ class Mutations:
             raise bad_request("Invalid value for field 'resourcePolicies': at least one resource policy is required.")
         with self._lock:
             call = self._fresh(call)
-            project = compute._project(call)
+            project = compute.compute_project(call)
             assert project.compute is not None
             zone, name = call.params["zone"], call.params["disk"]
             region = zone.rsplit("-", 1)[0]
@@ -552,7 +552,7 @@ class Mutations:
         mask = _update_mask(body.get("updateMask"))
         with self._lock:
             call = self._fresh(call)
-            project = crm._project(call, "setIamPolicy")
+            project = crm.crm_project(call, "setIamPolicy")
             stored = dict(project.iam_policy) if project.iam_policy is not None else dict(crm.EMPTY_POLICY)
             etag = sent.get("etag")
             if etag and etag != stored.get("etag", crm.EMPTY_POLICY["etag"]):

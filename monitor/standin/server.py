@@ -18,7 +18,7 @@ import threading
 import time
 import types
 import urllib.parse
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -81,18 +81,27 @@ def _as_scenario(scenario: Scenario | str | Path | Mapping[str, Any]) -> Scenari
 class StandIn:
     """The local GCP stand-in: `start()` it, point clients at `url`, `stop()` it.
 
-    `shift_time` moves every scenario timestamp by (wall clock − scenario `now`) when a
-    scenario is loaded, as the demo does so that backups stay as fresh as meant.
+    `shift_time` moves every scenario timestamp by (`clock()` − scenario `now`) when a
+    scenario is loaded, as the demo does so that backups stay as fresh as meant. `clock` is
+    the wall clock (the estate's "now" and the time of the audit entries mutations write);
+    tests inject one to run a year ahead.
     """
 
-    def __init__(self, scenario: Scenario | str | Path | Mapping[str, Any], *, shift_time: bool = False) -> None:
+    def __init__(
+        self,
+        scenario: Scenario | str | Path | Mapping[str, Any],
+        *,
+        shift_time: bool = False,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
         self._shift_time = shift_time
+        self._clock = clock
         self._scenario = self._prepare(_as_scenario(scenario))
         self._faults = FaultTable()
         self._log = RequestLog()
         self._entries = cloudlogging.LogStore()
         self._audit = AuditTrail(self._entries)
-        self._mutations = mutations.Mutations(lambda: self._scenario, self._replace_scenario, self._audit)
+        self._mutations = mutations.Mutations(lambda: self._scenario, self._replace_scenario, self._audit, clock=clock)
         self._router = Router(
             {
                 **compute.handlers(),
@@ -108,7 +117,7 @@ class StandIn:
         self._connections: set[socket.socket] = set()
 
     def _prepare(self, scenario: Scenario) -> Scenario:
-        return scenario.shift_to(datetime.now(UTC)) if self._shift_time else scenario
+        return scenario.shift_to(self._clock()) if self._shift_time else scenario
 
     # -- lifecycle -------------------------------------------------------------------
 

@@ -1,5 +1,8 @@
 """A stand-in serving the demo organisation, and daemons wired to it, for daemon-level tests.
 
+The stand-in moves the demo to the wall clock, as the real demo does, so its backups are as
+fresh on any date as the scenario meant (`make test` runs these tests a year ahead too).
+
 Daemons here are built in-process with a fast retry policy, so fault paths take
 milliseconds; the collectors, clients and stand-in are the real ones.
 """
@@ -14,10 +17,10 @@ import pytest
 from checks import default_registry
 from monitor.collect import CollectSettings, RetryPolicy, StuckCalls, make_clients
 from monitor.config.model import Config, parse_config
-from monitor.daemon import Daemon, Runtime
+from monitor.daemon import Daemon
 from monitor.demo import DEMO_SCENARIO
 from monitor.drift.baselines import BaselineStore
-from monitor.run.runtime import make_collect, preload_clients
+from monitor.run.runtime import Runtime, make_collect, preload_clients
 from monitor.standin import StandIn, load_scenario
 
 FAST_RETRY = RetryPolicy(initial=0.01, maximum=0.05, multiplier=2.0, max_attempts=3, quota_window=0.2)

@@ -35,7 +35,7 @@ def statuses(daemon: Daemon) -> dict[str, str | None]:
 
 
 def approve(daemon: Daemon, store: BaselineStore) -> None:
-    collect = daemon._runtime.collect
+    collect = daemon.runtime.collect
     snapshot, _, _ = collect(SCOPE, kinds_for(DRIFT), NullObserver(), datetime.now(UTC))
     store.approve(SCOPE, watched_state(snapshot), "alice", now=datetime.now(UTC))
 
@@ -51,7 +51,7 @@ def widened(scenario: dict[str, Any]) -> dict[str, Any]:
 def test_drift_lifecycle(standin: StandIn, make_daemon: MakeDaemon, tmp_path: Path) -> None:
     original = yaml.safe_load(DEMO_SCENARIO.read_text())
     daemon, _ = make_daemon(config_for([SCOPE], drift=True))
-    store: BaselineStore = daemon._baselines
+    store: BaselineStore = daemon.baselines
     try:
         daemon.run_scope(SCOPE)
         assert set(statuses(daemon).values()) == {"error"}
@@ -96,8 +96,7 @@ def test_audit_event_triggers_a_recheck_and_names_who_changed_what(standin: Stan
 
     from checks import default_registry
     from monitor.collect import CollectSettings, make_clients
-    from monitor.daemon import Runtime
-    from monitor.run.runtime import make_collect
+    from monitor.run.runtime import Runtime, make_collect
     from tests.monitor.conftest import FAST_RETRY
     from tests.tools import wait_until
 
@@ -144,20 +143,20 @@ def test_audit_event_triggers_a_recheck_and_names_who_changed_what(standin: Stan
 def test_a_reload_turns_the_audit_poller_on_and_retunes_it(standin: StandIn, tmp_path: Path) -> None:
     from checks import default_registry
     from monitor.collect import CollectSettings, make_clients
-    from monitor.daemon import Runtime
-    from monitor.run.runtime import make_collect
+    from monitor.run.runtime import Runtime, make_collect
 
     clients = make_clients(standin.url)
     stuck = StuckCalls()
     runtime = Runtime(collect=make_collect(clients, CollectSettings(), stuck), stuck_calls=stuck.busy, clients=clients)
-    daemon = Daemon(config_for([SCOPE]), default_registry(), runtime, baselines=BaselineStore(tmp_path / "b.sqlite3"))
+    baselines = BaselineStore(tmp_path / "b.sqlite3")
+    daemon = Daemon(config_for([SCOPE]), default_registry(), runtime, baselines=baselines)
     daemon.start()
     try:
-        assert daemon._poller is None  # no DRIFT control enabled: nothing to re-check early
+        assert daemon.poller is None  # no DRIFT control enabled: nothing to re-check early
         assert daemon.reload(lambda: config_for([SCOPE], "drift: {audit_poll_interval: 5s}", drift=True))
-        first = daemon._poller
+        first = daemon.poller
         assert first is not None and first.interval == 5.0
         assert daemon.reload(lambda: config_for([SCOPE], "drift: {audit_poll_interval: 2s}", drift=True))
-        assert daemon._poller is not first and daemon._poller is not None and daemon._poller.interval == 2.0
+        assert daemon.poller is not first and daemon.poller is not None and daemon.poller.interval == 2.0
     finally:
         daemon.stop(grace=2)

@@ -10,10 +10,10 @@ from typing import Any
 from checks import default_registry
 from monitor.collect import CollectSettings, StuckCalls, make_clients
 from monitor.config.model import Config
-from monitor.daemon import Daemon, Runtime
+from monitor.daemon import Daemon
 from monitor.drift.baselines import BaselineStore
 from monitor.evidence import Ledger, demo_key, keyring, verify_ledger
-from monitor.run.runtime import make_collect
+from monitor.run.runtime import Runtime, make_collect
 from monitor.sinks.evidence_copy import CloudCopy
 from monitor.sinks.evidence_writer import EvidenceWriter
 from monitor.sinks.metrics import Metrics
@@ -54,7 +54,11 @@ def build(standin: StandIn, tmp_path: Path, config: Config, *, cloud: bool = Fal
         )
 
     daemon = Daemon(
-        config, default_registry(), runtime, baselines=BaselineStore(tmp_path / "b.sqlite3"), evidence=writer
+        config,
+        default_registry(),
+        runtime,
+        baselines=BaselineStore(tmp_path / "b.sqlite3"),
+        evidence=writer,
     )
     return daemon, path
 
@@ -79,7 +83,7 @@ def test_every_run_is_recorded_and_the_ledger_verifies(standin: StandIn, tmp_pat
     try:
         for scope in SCOPES:
             daemon.run_scope(scope)
-        assert daemon._evidence is not None and daemon._evidence.flush(10)
+        assert daemon.evidence is not None and daemon.evidence.flush(10)
     finally:
         daemon.stop(grace=2)
     recorded = kinds(path)
@@ -111,7 +115,7 @@ def test_reload_records_the_reload_and_exception_changes(standin: StandIn, tmp_p
     daemon.start()
     try:
         assert daemon.reload(lambda: config_for(SCOPES, RISK))
-        assert daemon._evidence is not None and daemon._evidence.flush(10)
+        assert daemon.evidence is not None and daemon.evidence.flush(10)
     finally:
         daemon.stop(grace=2)
     recorded = kinds(path)
@@ -125,7 +129,7 @@ def test_cloud_logging_copy_retries_a_failed_write_and_loses_nothing(standin: St
     daemon.start()
     try:
         daemon.run_scope("ledger-clean")
-        assert daemon._evidence is not None and daemon._evidence.flush(10)
+        assert daemon.evidence is not None and daemon.evidence.flush(10)
     finally:
         daemon.stop(grace=2)
     ledger = Ledger(path, create=False)

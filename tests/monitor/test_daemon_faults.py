@@ -17,10 +17,10 @@ import pytest
 from checks import default_registry
 from checks.snapshot import Kind
 from monitor.collect import KINDS, CollectSettings, StuckCalls, make_clients
-from monitor.daemon import Daemon, Runtime
+from monitor.daemon import Daemon
 from monitor.demo import DEMO_SCENARIO
 from monitor.drift.baselines import BaselineStore
-from monitor.run.runtime import make_collect, preload_clients
+from monitor.run.runtime import Runtime, make_collect, preload_clients
 from monitor.standin import Fault, StandIn, load_scenario
 from tests.monitor.conftest import FAST_RETRY, config_for
 
@@ -124,7 +124,7 @@ def test_one_listing_per_kind_per_run_shared_by_every_control(standin: StandIn, 
 
 def test_drip_forever_is_cut_at_deadline_while_other_scopes_and_heartbeat_go_on(tmp_path: Path) -> None:
     preload_clients()  # as the daemon does at start
-    standin = StandIn(load_scenario(DEMO_SCENARIO), shift_time=True)  # its own: stopping it ends the drip
+    standin = StandIn(load_scenario(DEMO_SCENARIO), shift_time=True)  # its own: stopping ends the drip
     standin.start()
     stuck = StuckCalls()
     settings = CollectSettings(call_timeout=0.5, run_deadline=1.5, max_workers=4, retry=FAST_RETRY)

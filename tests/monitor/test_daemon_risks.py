@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 
 from monitor.collect import StuckCalls
 from monitor.daemon import Daemon
@@ -14,14 +15,17 @@ from tests.monitor.conftest import config_for
 
 MakeDaemon = Callable[..., tuple[Daemon, StuckCalls]]
 WEB1 = "//compute.googleapis.com/projects/shop-prod/zones/europe-west1-b/instances/web-1"
+# Expiries relative to the tests' clock: a fixed date would expire (or stop being expired) some day.
+IN_A_YEAR = (datetime.now(UTC) + timedelta(days=365)).date().isoformat()
+A_YEAR_AGO = (datetime.now(UTC) - timedelta(days=365)).date().isoformat()
 RISKS = f"""
 exceptions:
   - {{control: FW-09, scope: shop-prod, resource: "{WEB1}", reason: payment callbacks, approver: ciso@example.be,
-     expires: "2099-03-31"}}
+     expires: "{IN_A_YEAR}"}}
   - {{control: FW-09, scope: shop-prod, resource: "*/instances/gone-*", reason: decommissioned, approver: a@example.be,
-     expires: "2099-03-31"}}
+     expires: "{IN_A_YEAR}"}}
   - {{control: FW-06, scope: shop-prod, resource: "*", reason: old waiver, approver: b@example.be,
-     expires: "2020-01-31"}}
+     expires: "{A_YEAR_AGO}"}}
 """
 
 

@@ -1,0 +1,189 @@
+"""`controlwatch check`: every scope once, the results printed, exit 0 (ok), 1 (fail), 3 (error)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from checks import default_registry
+from checks.model import Area
+from monitor import __version__
+from monitor.commands.check_output import check_json, check_table, exit_code
+from monitor.commands.common import (
+    UsageFailure,
+    config_for_scenario,
+    leave_now,
+    load_config_file,
+    load_scenario_file,
+    serving,
+    with_overrides,
+)
+from monitor.config.model import Config
+from monitor.sinks.logs import configure_logging
+
+
+@click.command()
+@click.option("--config", "config_path", type=click.Path(), envvar="CONTROLWATCH_CONFIG", help="Config file.")
+@click.option(
+    "--scenario",
+    type=click.Path(dir_okay=False),
+    help="Evaluate a scenario file offline, through the local stand-in and the real collectors.",
+)
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option("--control", "controls", multiple=True, help="Only this control (repeatable).")
+@click.option("--scope", "scopes", multiple=True, help="Only this scope (repeatable).")
+@click.option("--all", "show_all", is_flag=True, help="Table: list passing results too.")
+@click.option(
+    "--baseline",
+    "baseline_file",
+    type=click.Path(dir_okay=False),
+    help="Approved baselines (JSON, as `controlwatch baseline show --format json` prints) for the DRIFT controls; "
+    "default: the baseline store beside evidence.path.",
+)
+@click.option(
+    "--evidence",
+    "write_evidence",
+    is_flag=True,
+    help="Append this run to the evidence ledger at evidence.path (source: scenario or live).",
+)
+def check(
+    config_path: str | None,
+    scenario: str | None,
+    fmt: str,
+    controls: tuple[str, ...],
+    scopes: tuple[str, ...],
+    show_all: bool,
+    baseline_file: str | None,
+    write_evidence: bool,
+) -> None:
+    """Run every scope once, print the results, exit 0 (ok), 1 (fail), 3 (error)."""
+    registry = default_registry()
+    unknown = [c for c in controls if c not in registry]
+    if unknown:
+        raise UsageFailure(f"unknown control {', '.join(unknown)}; see `controlwatch controls`")
+    if not scenario and not config_path:
+        raise UsageFailure("nothing to check: pass --config FILE (real GCP) or --scenario FILE (offline)")
+    loaded = load_scenario_file(scenario) if scenario else None
+    if config_path:
+        config = load_config_file(config_path)
+    else:
+        assert loaded is not None  # no --config means --scenario was given
+        config = config_for_scenario(loaded)
+    if loaded is not None:
+        missing = [s for s in config.scope_ids() if loaded.project(s) is None]
+        if missing:
+            raise UsageFailure(f"{scenario}: no project {', '.join(missing)} in the scenario (scopes of the config)")
+    chosen = list(scopes) or list(config.scope_ids())
+    bad_scopes = [s for s in chosen if s not in config.scope_ids()]
+    if bad_scopes:
+        raise UsageFailure(f"unknown scope {', '.join(bad_scopes)}; scopes: {', '.join(config.scope_ids())}")
+    baselines = _baselines(config, baseline_file)
+    configure_logging("error", stream=sys.stderr)
+    if loaded is not None:
+        with serving(loaded, shift_time=False) as server:
+            now, runs, notes, stuck = _check_once(
+                with_overrides(config, endpoint=server.url), chosen, controls, loaded.now, baselines
+            )
+    else:
+        now, runs, notes, stuck = _check_once(config, chosen, controls, None, baselines)
+    results = [r for _, run in runs for control_results in run.results.values() for r in control_results]
+    if write_evidence:
+        _check_evidence(config, runs, "scenario" if loaded is not None else "live")
+    if fmt == "json":
+        click.echo(check_json(now, results, notes))
+    else:
+        click.echo(check_table(results, show_passing=show_all))
+        for note in notes:
+            click.echo(f"note: {note}")
+    if stuck > 0:  # a call abandoned at the run deadline would keep the interpreter from exiting
+        leave_now(exit_code(results))
+    sys.exit(exit_code(results))
+
+
+def _baselines(config: Config, baseline_file: str | None) -> dict[str, Any]:
+    """Approved baselines per scope: from `--baseline FILE`, else the store (never created here)."""
+    if baseline_file:
+        try:
+            document = json.loads(Path(baseline_file).read_text())
+        except (OSError, ValueError) as exc:
+            raise UsageFailure(f"{baseline_file}: cannot read baselines: {exc}") from None
+        entries = document.get("baselines", [document]) if isinstance(document, dict) else document
+        try:
+            return {entry["scope"]: entry for entry in entries}
+        except (TypeError, KeyError):
+            raise UsageFailure(f"{baseline_file}: not a baseline document (each needs a 'scope')") from None
+    from monitor.drift.baselines import BaselineStore, default_path
+
+    path = default_path(config.evidence.path)
+    if not path.exists():
+        return {}
+    store = BaselineStore(path)
+    return {scope: doc for scope in config.scope_ids() if (doc := store.get(scope)) is not None}
+
+
+def _check_once(
+    config: Config,
+    scopes: list[str],
+    controls: tuple[str, ...],
+    fixed_now: datetime | None,
+    baselines: dict[str, Any],
+) -> tuple[datetime, list[tuple[Any, Any]], list[str], int]:
+    from monitor.collect.clients import CredentialsMissing, make_clients
+    from monitor.collect.collector import StuckCalls
+    from monitor.collect.observer import NullObserver
+    from monitor.run.plans import build_plans
+    from monitor.run.runtime import collect_settings, make_collect
+    from monitor.run.sweep import run_scope
+
+    try:
+        clients = make_clients(config.gcp.api_endpoint)
+    except CredentialsMissing as exc:
+        raise UsageFailure(str(exc)) from None
+    stuck = StuckCalls()
+    collect = make_collect(clients, collect_settings(config), stuck, fixed_now=fixed_now)
+    plans = build_plans(config, default_registry(), only_controls=frozenset(controls) if controls else None)
+    now = fixed_now or datetime.now(UTC)
+    runs: list[tuple[Any, Any]] = []
+    notes: list[str] = []
+    for scope in scopes:
+        plan = plans[scope]
+        if scope not in baselines and not controls:  # DRIFT needs a baseline: leave it out and say so
+            drift = [c.meta.id for c in plan.controls if c.meta.area is Area.DRIFT]
+            if drift:
+                plan = replace(plan, controls=tuple(c for c in plan.controls if c.meta.area is not Area.DRIFT))
+                notes.append(
+                    f"{', '.join(drift)} left out for {scope}: no approved baseline "
+                    f"(`controlwatch baseline approve --scope {scope}`)"
+                )
+        run = run_scope(plan, collect, NullObserver(), now=now, baseline=baselines.get(scope))
+        runs.append((plan, run))
+    return now, runs, notes, stuck.total()
+
+
+def _check_evidence(config: Config, runs: list[tuple[Any, Any]], source: str) -> None:
+    """`check --evidence`: the runs as `control_run` records, signed when a key is configured."""
+    from monitor.evidence import Checkpointer, Ledger, LedgerError, load_signing_key
+    from monitor.evidence.bodies import bodies_from_run
+
+    entries = [
+        entry
+        for plan, run in runs
+        for entry in bodies_from_run(run, plan, controlwatch_version=__version__, source=source)
+    ]
+    try:
+        ledger = Ledger(config.evidence.path)
+        try:
+            ledger.append_many(entries)
+            if config.evidence.signing_key_file:
+                Checkpointer(ledger, load_signing_key(config.evidence.signing_key_file)).checkpoint(datetime.now(UTC))
+        finally:
+            ledger.close()
+    except (LedgerError, OSError, ValueError) as exc:
+        raise UsageFailure(f"evidence.path: {config.evidence.path}: cannot record the run: {exc}") from None
+

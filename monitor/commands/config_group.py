@@ -1,0 +1,23 @@
+"""`controlwatch config validate`: for config repositories' own CI."""
+
+from __future__ import annotations
+
+import click
+
+from checks import default_registry
+from monitor.commands.common import load_config_file
+
+
+@click.group("config")
+def config_group() -> None:
+    """Configuration files."""
+
+
+@config_group.command("validate")
+@click.argument("file", type=click.Path(dir_okay=True))
+def config_validate(file: str) -> None:
+    """Validate FILE: exit 0 when it is good, 2 with file:line, key path and reason when not."""
+    config = load_config_file(file)
+    enabled = sum(len(default_registry().ids()) - len(config.disabled_for(s)) for s in config.scope_ids())
+    click.echo(f"{file}: ok ({len(config.scope_ids())} scopes, {enabled} enabled (control, scope) pairs)")
+

@@ -1,0 +1,59 @@
+"""`controlwatch controls` (the catalogue) and `controlwatch results` (what fails now, from a daemon)."""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+
+import click
+
+from checks import default_registry
+from checks.model import Result, Verdict
+from monitor.commands.catalogue import catalogue_json, catalogue_markdown, catalogue_table
+from monitor.commands.check_output import check_table
+from monitor.commands.common import UsageFailure
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
+@click.option("--verbose", "-v", is_flag=True, help="Table: add each control's rationale and remediation.")
+def controls(fmt: str, verbose: bool) -> None:
+    """List every control: id, area, severity, title, parameters, remediation, references."""
+    registry = default_registry()
+    if fmt == "json":
+        click.echo(json.dumps(catalogue_json(registry), indent=2))
+    elif fmt == "markdown":
+        click.echo(catalogue_markdown(registry))
+    else:
+        click.echo(catalogue_table(registry, verbose=verbose))
+
+
+@click.command()
+@click.option("--url", default="http://127.0.0.1:9797", show_default=True, help="The daemon's metrics address.")
+@click.option("--control", help="Only this control.")
+@click.option("--scope", help="Only this scope.")
+@click.option("--all", "show_all", is_flag=True, help="Show passing results too.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+def results(url: str, control: str | None, scope: str | None, show_all: bool, fmt: str) -> None:
+    """What fails now, read from a running daemon's /results."""
+    query = {k: v for k, v in (("control", control), ("scope", scope)) if v}
+    target = f"{url.rstrip('/')}/results" + (f"?{urllib.parse.urlencode(query)}" if query else "")
+    try:
+        with urllib.request.urlopen(target, timeout=10) as response:  # noqa: S310 - operator-given URL
+            body = json.load(response)
+    except urllib.error.HTTPError as exc:
+        with exc:  # an HTTPError holds the response open until closed
+            detail = exc.read().decode(errors="replace").strip()
+        raise UsageFailure(f"{target}: {exc.code} {detail}") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise UsageFailure(f"cannot read {target}: {exc}; is `controlwatch run` listening there?") from None
+    if fmt == "json":
+        click.echo(json.dumps(body, indent=2))
+        return
+    rows: list[Result] = []
+    for state in body.get("controls", []):
+        for item in state.get("results", []):
+            rows.append(Result(**{**item, "verdict": Verdict(item["verdict"])}))
+    click.echo(check_table(rows, show_passing=show_all))

@@ -1,0 +1,88 @@
+"""One scheduled run of one scope, from the scheduler's call to the sinks.
+
+Collect and judge once (`sweep.run_scope`), DRIFT controls against the approved baseline;
+attribute drift to the audit events seen so far; hand the finished run to every sink. A
+scope whose earlier calls are still stuck past their deadline is not run: its controls
+record `error` saying so, so the last verdicts are never left standing as if current.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from checks.model import Area, Result, Verdict
+from checks.names import project_name
+from monitor.config.model import Config
+from monitor.drift.attribution import RecentEvents, attribute_run
+from monitor.drift.baselines import BaselineStore
+from monitor.run.runtime import Runtime
+from monitor.run.sweep import ScopePlan, run_scope
+from monitor.sinks.base import FinishedRun, ResultSink, deliver
+from monitor.sinks.metrics import Metrics
+from monitor.sinks.store import ResultStore
+
+log = structlog.get_logger("controlwatch.daemon")
+
+
+class ScopeJob:
+    """What the scheduler's worker threads call for each scope run; holds no per-run state."""
+
+    def __init__(
+        self,
+        *,
+        runtime: Runtime,
+        store: ResultStore,
+        metrics: Metrics,
+        baselines: BaselineStore,
+        events: RecentEvents,
+        sinks: Sequence[ResultSink],
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._runtime = runtime
+        self._store = store
+        self._metrics = metrics
+        self._baselines = baselines
+        self._events = events
+        self.sinks = tuple(sinks)
+        self._clock = clock
+
+    def run(self, plan: ScopePlan, config: Config, still_configured: Callable[[], bool]) -> None:
+        scope = plan.scope
+        stuck = self._runtime.stuck_calls(scope)
+        if stuck:
+            reason = f"not run: {stuck} call(s) of an earlier run are still stuck past its deadline"
+            log.warning("scope_run_skipped", scope=scope, reason=reason)
+            ended = self._clock().timestamp()
+            for control in plan.controls:
+                self._store.record(scope, control.meta, [_scope_error(control.meta.id, scope, reason)], ended)
+            return
+        run = run_scope(
+            plan,
+            self._runtime.collect,
+            self._metrics,
+            clock=lambda: self._clock().timestamp(),
+            baseline=self._baseline_for(plan),
+        )
+        results = attribute_run(run.results, self._events.of(scope))
+        deliver(self.sinks, FinishedRun(plan, run, results, config, still_configured))
+
+    def _baseline_for(self, plan: ScopePlan) -> Mapping[str, Any] | None:
+        if not any(c.meta.area is Area.DRIFT for c in plan.controls):
+            return None
+        try:
+            baseline = self._baselines.get(plan.scope)
+        except Exception as exc:  # an unreadable store: DRIFT controls report "no approved baseline"
+            log.error("baseline_store_unreadable", scope=plan.scope, error=str(exc))
+            baseline = None
+        self._metrics.baseline_approved(plan.scope, baseline is not None)
+        return baseline
+
+
+def _scope_error(control: str, scope: str, reason: str) -> Result:
+    return Result(
+        control=control, scope=scope, resource=project_name(scope), subject="", verdict=Verdict.ERROR, reason=reason
+    )
