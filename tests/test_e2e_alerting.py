@@ -197,7 +197,14 @@ def test_drift_alert_reaches_the_webhook_and_resolves(tmp_path: Path, webhook: W
         assert alert["labels"]["severity"] == "page" and alert["annotations"]["runbook_url"].endswith(
             "ControlwatchDriftActive.md"
         )
-        assert any(n["path"] == "/pager" for n in webhook.notifications if n["alerts"][0] == alert or True)
+        # It reached on-call through the pager receiver, and through no other.
+        delivered_to = {
+            n["path"]
+            for n in list(webhook.notifications)
+            for a in n["alerts"]
+            if a["labels"].get("alertname") == "ControlwatchDriftActive" and a["status"] == "firing"
+        }
+        assert delivered_to == {"/pager"}, webhook.notifications
 
         widen(client, compute_v1, rule["name"], original)  # the revert
         assert wait_until(lambda: bool(webhook.drift("resolved")), 120, interval=0.5), webhook.notifications

@@ -56,7 +56,8 @@ def http_get(url: str, timeout: float = 5.0) -> tuple[int, bytes]:
         with urllib.request.urlopen(url, timeout=timeout) as response:  # loopback only
             return int(response.status), response.read()
     except urllib.error.HTTPError as exc:
-        return int(exc.code), exc.read()
+        with exc:  # an HTTPError holds the response open until closed
+            return int(exc.code), exc.read()
     except (urllib.error.URLError, OSError):
         return 0, b""
 

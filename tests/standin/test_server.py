@@ -117,26 +117,25 @@ def test_stop_is_prompt_and_idempotent() -> None:
 
 def test_python_m_standin_serves_until_sigterm(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    process = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "monitor.standin", "--scenario", str(MINIMAL)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=env,
         cwd=ROOT,
-    )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        assert url.startswith("http://127.0.0.1:")
-        with StandInControl(url) as control:
-            assert control.health()["projects"] == [SHOP]
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=5)
+    ) as process:  # leaving the block closes the pipes and reaps the child
+        try:
+            assert process.stdout is not None
+            url = process.stdout.readline().strip()
+            assert url.startswith("http://127.0.0.1:")
+            with StandInControl(url) as control:
+                assert control.health()["projects"] == [SHOP]
+            process.send_signal(signal.SIGTERM)
+            assert process.wait(timeout=10) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
     bad = tmp_path / "bad.json"
     bad.write_text('{"now": "soon"}')
     failed = subprocess.run(
