@@ -23,36 +23,29 @@ from checks.kernel import JSON
 from monitor.collect.calls import Caller, CallFailed
 from monitor.collect.clients import GcpClients
 from monitor.collect.hierarchy import about, ancestors
+from monitor.collect.paging import json_token, pages
 
 SERVICE = "logging"
 
 
-def _one_page(connection: Any, path: str, params: dict[str, Any], timeout: float) -> Any:
+def _one_page(connection: Any, path: str, page_size: int | None, token: str, timeout: float) -> Any:
+    params: dict[str, Any] = {}
+    if page_size is not None:
+        params["pageSize"] = page_size
+    if token:
+        params["pageToken"] = token
     return connection.api_request(method="GET", path=path, query_params=params, timeout=timeout)
 
 
 def list_raw(client: Any, path: str, key: str, call: Caller, page_size: int | None) -> list[JSON]:
     """Every item under `key` of a Logging list at `path` (`/projects/p/sinks`), one call per page."""
     items: list[JSON] = []
-    seen: set[str] = set()
-    token = ""
-    while True:
-        params: dict[str, Any] = {}
-        if page_size is not None:
-            params["pageSize"] = page_size
-        if token:
-            params["pageToken"] = token
-        body = call(functools.partial(_one_page, client._connection, path, params))
+    for body in pages(call, functools.partial(_one_page, client._connection, path, page_size), json_token):
         page = body.get(key, []) if isinstance(body, dict) else None
         if not isinstance(page, list) or not all(isinstance(item, dict) for item in page):
             raise CallFailed(f"{call.method}: malformed response body: no list of objects under {key!r}", status="200")
         items.extend(page)
-        token = str(body.get("nextPageToken") or "")
-        if not token:
-            return items
-        if token in seen:
-            raise CallFailed(f"{call.method}: the API returned page token {token!r} twice (paging loop)")
-        seen.add(token)
+    return items
 
 
 def sinks(client: Any, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:

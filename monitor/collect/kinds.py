@@ -25,6 +25,7 @@ from checks.snapshot import Kind
 from monitor.collect import cloudlogging, hierarchy
 from monitor.collect.calls import Caller, CallFailed
 from monitor.collect.convert import to_json
+from monitor.collect.paging import pages, proto_token
 
 # fetch(client, project, call, page_size) -> resources; `call` is bound to the kind's method.
 # `client` is the kind's client, or the GcpClients themselves for kinds that need several.
@@ -33,23 +34,15 @@ Fetch = Callable[[Any, str, Caller, int | None], list[JSON]]
 _PARTIAL_WARNINGS = frozenset({"UNREACHABLE"})
 
 
-def _pages(call: Caller, list_call: Callable[..., Any], request: dict[str, Any]) -> Iterator[Any]:
-    """Yield one pager per page, each fetched by exactly one observed call."""
-    seen: set[str] = set()
-    while True:
-        pager = call(functools.partial(_one_page, list_call, dict(request)))
-        yield pager
-        token = str(pager.next_page_token or "")
-        if not token:
-            return
-        if token in seen:
-            raise CallFailed(f"{call.method}: the API returned page token {token!r} twice (paging loop)")
-        seen.add(token)
-        request["page_token"] = token
-
-
-def _one_page(list_call: Callable[..., Any], request: dict[str, Any], timeout: float) -> Any:
+def _one_page(list_call: Callable[..., Any], request: dict[str, Any], token: str, timeout: float) -> Any:
+    if token:
+        request = {**request, "page_token": token}
     return list_call(request=request, retry=None, timeout=timeout)
+
+
+def _pages(call: Caller, list_call: Callable[..., Any], request: dict[str, Any]) -> Iterator[Any]:
+    """One pager per page, each fetched by exactly one observed call."""
+    return pages(call, functools.partial(_one_page, list_call, request), proto_token)
 
 
 def _request(project: str, page_size: int | None) -> dict[str, Any]:
