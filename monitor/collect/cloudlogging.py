@@ -17,9 +17,11 @@ GAPIC logging clients would keep every field but are gRPC-only.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from checks.kernel import JSON
+from checks.kinds import KindSpec
 from monitor.collect.calls import Caller, CallFailed
 from monitor.collect.clients import GcpClients
 from monitor.collect.hierarchy import about, ancestors
@@ -48,14 +50,17 @@ def list_raw(client: Any, path: str, key: str, call: Caller, page_size: int | No
     return items
 
 
-def sinks(client: Any, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:
-    """The project's own sinks (LogSink JSON). Logging disabled: empty, with a note."""
-    return list_raw(client, f"/projects/{project_id}/sinks", "sinks", call, page_size)
+def parent_list(spec: KindSpec) -> Callable[[Any, str, Caller, int | None], list[JSON]]:
+    """The fetch of a per-parent listing of the project: `logging.projects.sinks.list` reads `/projects/P/sinks`.
 
+    The items are under the row's `items`. A disabled Logging API: empty, with a note.
+    """
+    _, parent, collection, _verb = spec.method.split(".")
 
-def log_metrics(client: Any, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:
-    """The project's logs-based metrics (LogMetric JSON). Logging disabled: empty, with a note."""
-    return list_raw(client, f"/projects/{project_id}/metrics", "metrics", call, page_size)
+    def fetch(client: Any, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:
+        return list_raw(client, f"/{parent}/{project_id}/{collection}", spec.items, call, page_size)
+
+    return fetch
 
 
 def ancestor_sinks(clients: GcpClients, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:
