@@ -21,14 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checks.kinds import APIS
 from monitor.standin import rfc3339
 
-#: api name -> discovery document file stem
-DOCUMENTS = {
-    "compute": "compute.v1",
-    "cloudresourcemanager": "cloudresourcemanager.v3",
-    "logging": "logging.v2",
-}
+#: api name -> discovery document file stem, for every API of the kind table
+DOCUMENTS = {api.name: api.document for api in APIS.values()}
 
 _INT_RANGES = {
     "int32": (-(2**31), 2**31 - 1),
