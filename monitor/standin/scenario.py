@@ -13,17 +13,16 @@ import copy
 import dataclasses
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from checks.kinds import Holder, Shape
+from monitor.config.yaml_source import Document, SourceError, parse_yaml, read_source
 from monitor.standin import rfc3339
-from monitor.standin.discovery import Api, Issue, Schema, index, join, load_api
+from monitor.standin.discovery import Api, Issue, Schema, index, join, load_api, split_path
 from monitor.standin.parts import PARTS, PartTable, named_listings, required_locations
 
 _TOP_KEYS = ("now", "organization", "folders", "projects")
@@ -36,15 +35,37 @@ ResourceFn = Callable[[Api, str, Any, str], Any]
 
 
 class ScenarioError(ValueError):
-    """A scenario that cannot be served: `problems` are (JSON path, reason) pairs."""
+    """A scenario that cannot be served: `problems` are (JSON path, reason) pairs.
 
-    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+    Read from a YAML file, each problem names its line as config errors do
+    (`FILE:LINE: PATH: reason`); `lines` holds them, None where no line is known.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        problems: list[tuple[str, str]],
+        lines: Sequence[int | None] = (),
+        columns: Sequence[int | None] = (),
+    ) -> None:
         self.source = source
         self.problems = problems
-        shown = [f"{source}: {path}: {reason}" if path else f"{source}: {reason}" for path, reason in problems[:20]]
+        self.lines = [*lines, *[None] * (len(problems) - len(lines))]
+        columns = [*columns, *[None] * (len(problems) - len(columns))]
+        shown = []
+        for (path, reason), line, column in list(zip(problems, self.lines, columns, strict=True))[:20]:
+            where = source + (f":{line}" if line is not None else "") + (f":{column}" if column is not None else "")
+            shown.append(f"{where}: {path}: {reason}" if path else f"{where}: {reason}")
         if len(problems) > 20:
             shown.append(f"{source}: … and {len(problems) - 20} more")
         super().__init__("\n".join(shown))
+
+    @classmethod
+    def from_source(cls, error: SourceError) -> ScenarioError:
+        """A YAML file that did not parse (syntax, duplicate keys): the loader's problems, lines kept."""
+        source = error.problems[0].source if error.problems else "<scenario>"
+        problems = [(problem.path, " ".join(problem.message.split())) for problem in error.problems]
+        return cls(source, problems, [p.line for p in error.problems], [p.column for p in error.problems])
 
 
 @dataclass(frozen=True)
@@ -143,28 +164,41 @@ class Scenario:
 
 
 def load_scenario(source: str | Path | Mapping[str, Any]) -> Scenario:
-    """Load and validate a scenario from a YAML/JSON file or an already parsed mapping."""
+    """Load and validate a scenario from a YAML/JSON file or an already parsed mapping.
+
+    YAML goes through the config's loader (`monitor.config.yaml_source`): duplicate keys
+    are refused, timestamps stay strings, and every problem names its line.
+    """
     if isinstance(source, Mapping):
         return _load(copy.deepcopy(dict(source)), "<scenario>")
     path = Path(source)
+    if path.suffix != ".json":
+        try:
+            parsed = parse_yaml(read_source(path), str(path))
+        except SourceError as exc:
+            raise ScenarioError.from_source(exc) from None
+        return _load(parsed.data, str(path), parsed)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(str(path), [("", f"cannot read: {exc.strerror or exc}")]) from None
     try:
-        if path.suffix == ".json":
-            data = json.loads(text)
-        else:
-            data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except (json.JSONDecodeError, yaml.YAMLError, _DuplicateKey) as exc:
-        language = "JSON" if path.suffix == ".json" else "YAML"
-        raise ScenarioError(str(path), [("", f"not valid {language}: {exc}")]) from None
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(str(path), [("", f"not valid JSON: {exc}")]) from None
     return _load(data, str(path))
 
 
-def _load(data: Any, source: str) -> Scenario:
+def _fail(source: str, problems: list[tuple[str, str]], parsed: Document | None) -> ScenarioError:
+    """The error for `problems`, each at its line of the file when the file was YAML."""
+    lines = [parsed.line_of(split_path(path)) for path, _ in problems] if parsed is not None else []
+    return ScenarioError(source, problems, lines)
+
+
+def _load(data: Any, source: str, parsed: Document | None = None) -> Scenario:
     if not isinstance(data, dict):
-        raise ScenarioError(source, [("", "a scenario is a mapping with now, organization, folders, projects")])
+        problem = [("", "a scenario is a mapping with now, organization, folders, projects")]
+        raise _fail(source, problem, parsed)
 
     def coerce(api: Api, ref: str, value: Any, path: str) -> Any:
         return api.rewrite(value, ref, _int64_to_string)
@@ -180,8 +214,8 @@ def _load(data: Any, source: str) -> Scenario:
         _map_resources(document, validate)
     problems += [(i.path, i.message) for i in issues]
     if problems:
-        raise ScenarioError(source, problems)
-    return _build(document, source)
+        raise _fail(source, problems, parsed)
+    return _build(document, source, parsed)
 
 
 def _int64_to_string(value: Any, schema: Schema, name: str) -> Any:
@@ -250,7 +284,7 @@ def _map_resources(data: Mapping[str, Any], fn: ResourceFn) -> tuple[dict[str, A
     return out, problems
 
 
-def _build(document: Mapping[str, Any], source: str) -> Scenario:
+def _build(document: Mapping[str, Any], source: str, parsed: Document | None = None) -> Scenario:
     """The Scenario model of a validated document, after the checks schemas cannot express."""
     problems: list[tuple[str, str]] = []
     now_raw = document.get("now")
@@ -280,7 +314,7 @@ def _build(document: Mapping[str, Any], source: str) -> Scenario:
             problems.append((join(index("projects", i), "name"), f"duplicate project number {project.number}"))
         projects[project.project_id] = project
     if problems:
-        raise ScenarioError(source, problems)
+        raise _fail(source, problems, parsed)
     assert now is not None
     return Scenario(now, projects, organization, folders, source, document)
 
@@ -380,27 +414,3 @@ def scope_key(kind: str, resource: Resource) -> str:
         if name in resource:
             return location_key(resource[name]) or "global"
     return "global"
-
-
-class _DuplicateKey(ValueError):
-    pass
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps timestamps as strings (the APIs send strings) and rejects duplicate keys."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        keys: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in keys:
-                mark = key_node.start_mark
-                raise _DuplicateKey(f"duplicate key {key!r} at line {mark.line + 1}")
-            keys.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}
