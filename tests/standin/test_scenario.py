@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from checks.kinds import Holder
+from monitor.standin.parts import PARTS
 from monitor.standin.scenario import ScenarioError, load_scenario
 from tests.standin.conftest import MINIMAL, minimal_document
 
@@ -142,9 +144,9 @@ def test_yaml_problems_name_file_and_line_as_config_errors_do(tmp_path: Path) ->
     )
     with pytest.raises(ScenarioError) as caught:
         load_scenario(path)
+    known = ", ".join(PARTS[Holder.PROJECT].lists["compute"])
     assert str(caught.value).splitlines() == [
-        f"{path}:12: projects[0].compute.routers: unknown kind (expected one of firewalls, networks, subnetworks, "
-        "instances, disks, snapshots, resourcePolicies, addresses)",
+        f"{path}:12: projects[0].compute.routers: unknown kind (expected one of {known})",
     ]
     path.write_text(path.read_text().replace("      routers: []\n", ""))
     with pytest.raises(ScenarioError) as caught:
