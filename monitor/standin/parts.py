@@ -46,7 +46,11 @@ class PartTable:
     @property
     def keys(self) -> frozenset[str]:
         """The keys of a holder that are parts, not fields of its own resource."""
-        return frozenset(self.lists) | frozenset(self.singles)
+        return frozenset(self.keys_in_order)
+
+    @property
+    def keys_in_order(self) -> tuple[str, ...]:
+        return (*self.singles, *self.lists)
 
 
 def _table(holder: Holder) -> PartTable:

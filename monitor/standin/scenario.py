@@ -25,6 +25,12 @@ from monitor.standin import rfc3339
 from monitor.standin.discovery import Api, Issue, Schema, index, join, load_api, split_path
 from monitor.standin.parts import PARTS, PartTable, named_listings, required_locations
 
+#: the schema of a holder's own resource -> the parts it may carry beside its fields
+_HOLDERS: Mapping[str, PartTable] = {
+    "Project": PARTS[Holder.PROJECT],
+    "Folder": PARTS[Holder.ANCESTORS],
+    "Organization": PARTS[Holder.ANCESTORS],
+}
 _TOP_KEYS = ("now", "organization", "folders", "projects")
 _LOCATION_URL = re.compile(r"(?:^|/)(zones|regions)/([a-z0-9-]+)$")
 _PROJECT_NAME = re.compile(r"^projects/(\d+)$")
@@ -206,7 +212,16 @@ def _load(data: Any, source: str, parsed: Document | None = None) -> Scenario:
     issues: list[Issue] = []
 
     def validate(api: Api, ref: str, value: Any, path: str) -> Any:
-        issues.extend(api.validate(value, ref, path=path))
+        found = api.validate(value, ref, path=path)
+        table = _HOLDERS.get(ref)
+        if table is not None:  # a key the holder's own resource lacks may be a misspelt part: name them
+            depth = len(split_path(path)) + 1
+            hint = f"unknown field (nor one of the parts: {', '.join(table.keys_in_order)})"
+            found = [
+                Issue(i.path, hint) if i.message == "unknown field" and len(split_path(i.path)) == depth else i
+                for i in found
+            ]
+        issues.extend(found)
         return value
 
     document, problems = _map_resources(data, coerce)

@@ -175,6 +175,19 @@ def test_an_unknown_kind_in_any_group_is_named_with_the_known_ones(holder: Holde
         assert _problems(doc) == [f"{where[0]}[{where[1]}].{group}.bogus: unknown kind (expected one of {known})"]
 
 
+def test_an_unknown_part_of_a_holder_is_named_with_the_known_ones() -> None:
+    doc = _document()
+    doc["projects"][0]["sql"] = {"instances": []}
+    doc["folders"][0]["compute"] = {"firewalls": []}
+    project_parts = ", ".join(PARTS[Holder.PROJECT].keys_in_order)
+    node_parts = ", ".join(PARTS[Holder.ANCESTORS].keys_in_order)
+    assert _problems(doc) == [
+        f"folders[0].compute: unknown field (nor one of the parts: {node_parts})",
+        f"projects[0].sql: unknown field (nor one of the parts: {project_parts})",
+    ]
+    assert project_parts == "iamPolicy, compute, logging"
+
+
 def test_the_minimal_scenario_holds_a_resource_of_every_project_kind() -> None:
     shop = next(p for p in minimal_document()["projects"] if p["projectId"] == SHOP)
     for kind in Kind:
