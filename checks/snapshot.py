@@ -15,48 +15,9 @@ from types import MappingProxyType
 from typing import Any
 
 from checks.kernel import JSON
+from checks.kinds import Kind
 
-
-class Kind:
-    """Names of the resource kinds collectors produce (one listing per kind per run)."""
-
-    PROJECT = "project"
-    FIREWALLS = "firewalls"
-    NETWORKS = "networks"
-    SUBNETWORKS = "subnetworks"
-    INSTANCES = "instances"
-    DISKS = "disks"
-    SNAPSHOTS = "snapshots"
-    RESOURCE_POLICIES = "resourcePolicies"
-    ADDRESSES = "addresses"
-    # The project's IAM policy, read with requestedPolicyVersion 3: one Policy dict.
-    IAM_POLICY = "iamPolicy"
-    # The project's ancestors, nearest first, ending with the organisation: one dict each,
-    # {"resource": <v3 Folder or Organization>, "iamPolicy": <Policy, version 3>}.
-    ANCESTRY = "ancestry"
-    # The project's log sinks (LogSink dicts).
-    SINKS = "sinks"
-    # Sinks of the ancestors: {"parent": "folders/55" | "organizations/4242", "sink": <LogSink>}.
-    ANCESTOR_SINKS = "ancestorSinks"
-    # The project's logs-based metrics (LogMetric dicts).
-    LOG_METRICS = "logMetrics"
-
-    ALL: tuple[str, ...] = (
-        PROJECT,
-        FIREWALLS,
-        NETWORKS,
-        SUBNETWORKS,
-        INSTANCES,
-        DISKS,
-        SNAPSHOTS,
-        RESOURCE_POLICIES,
-        ADDRESSES,
-        IAM_POLICY,
-        ANCESTRY,
-        SINKS,
-        ANCESTOR_SINKS,
-        LOG_METRICS,
-    )
+__all__ = ["Kind", "KindData", "KindUnavailable", "Snapshot"]
 
 
 @dataclass(frozen=True, slots=True)

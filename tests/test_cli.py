@@ -123,6 +123,16 @@ def test_check_bad_scenario_exits_2_naming_the_field(tmp_path: Path) -> None:
     assert "firewalls[0].allowed[0].ipProtocol" in err and "Traceback" not in err
 
 
+def test_check_bad_yaml_scenario_exits_2_naming_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "estate.yaml"
+    path.write_text("now: 2026-11-25T12:00:00Z\nprojects:\n  - projectId: p\n    name: projects/1\n    colour: blue\n")
+    code, out, err = invoke("check", "--scenario", str(path))
+    assert code == 2 and out == ""
+    assert err.strip().splitlines()[-1] == (
+        f"Error: {path}:5: projects[0].colour: unknown field (nor one of the parts: iamPolicy, compute, logging)"
+    )
+
+
 def test_check_without_config_or_scenario_exits_2() -> None:
     code, _, err = invoke("check")
     assert code == 2 and "--scenario" in err

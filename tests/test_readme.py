@@ -9,6 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from checks import default_registry
+from checks.kinds import APIS
 from checks.snapshot import Kind
 from monitor.commands.catalogue import README_BEGIN, README_END, readme_section
 from monitor.commands.main import cli
@@ -38,6 +39,13 @@ def test_every_metric_family_is_documented() -> None:
 def test_every_kind_is_documented() -> None:
     for kind in Kind.ALL:
         assert f"`{kind}`" in README, kind
+
+
+def test_the_kind_and_service_labels_list_the_kind_table() -> None:
+    kinds = ", ".join(f"`{kind}`" for kind in Kind)
+    services = ", ".join(f"`{name}`" for name in APIS)
+    assert f"| `kind` | the resource kinds collected: {kinds} |" in README
+    assert f"| `service` | the Google API: {services} |" in README
 
 
 def test_every_command_is_documented() -> None:

@@ -3,13 +3,15 @@
 Importing this package imports no Google module; the first client built does.
 """
 
+from checks.kinds import KindSpec
 from monitor.collect.calls import CallFailed, RetryPolicy, ServiceDisabled
 from monitor.collect.clients import CredentialsMissing, GcpClients, make_clients
 from monitor.collect.collector import Collection, CollectSettings, StuckCalls, collect_snapshot
-from monitor.collect.kinds import KINDS, KindSpec
+from monitor.collect.kinds import FETCHES, KINDS
 from monitor.collect.observer import ApiObserver, NullObserver
 
 __all__ = [
+    "FETCHES",
     "KINDS",
     "ApiObserver",
     "CallFailed",

@@ -27,15 +27,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from checks.kinds import APIS
 from monitor.collect.observer import ApiObserver
 
 T = TypeVar("T")
 
-SERVICE_TITLES = {
-    "compute": "Compute Engine API",
-    "cloudresourcemanager": "Cloud Resource Manager API",
-    "logging": "Cloud Logging API",
-}
+#: API name (the `service` label) -> its title, for "… not enabled" notes
+SERVICE_TITLES = {api.name: api.title for api in APIS.values()}
 _DISABLED_REASONS = frozenset({"SERVICE_DISABLED", "accessNotConfigured"})
 _RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "RATE_LIMIT_EXCEEDED", "userRateLimitExceeded"})
 _RETRIED_STATUSES = frozenset({500, 502, 503, 504})

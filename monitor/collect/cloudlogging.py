@@ -17,52 +17,50 @@ GAPIC logging clients would keep every field but are gRPC-only.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
 from checks.kernel import JSON
+from checks.kinds import KindSpec
 from monitor.collect.calls import Caller, CallFailed
 from monitor.collect.clients import GcpClients
 from monitor.collect.hierarchy import about, ancestors
+from monitor.collect.paging import json_token, pages
 
 SERVICE = "logging"
 
 
-def _one_page(connection: Any, path: str, params: dict[str, Any], timeout: float) -> Any:
+def _one_page(connection: Any, path: str, page_size: int | None, token: str, timeout: float) -> Any:
+    params: dict[str, Any] = {}
+    if page_size is not None:
+        params["pageSize"] = page_size
+    if token:
+        params["pageToken"] = token
     return connection.api_request(method="GET", path=path, query_params=params, timeout=timeout)
 
 
 def list_raw(client: Any, path: str, key: str, call: Caller, page_size: int | None) -> list[JSON]:
     """Every item under `key` of a Logging list at `path` (`/projects/p/sinks`), one call per page."""
     items: list[JSON] = []
-    seen: set[str] = set()
-    token = ""
-    while True:
-        params: dict[str, Any] = {}
-        if page_size is not None:
-            params["pageSize"] = page_size
-        if token:
-            params["pageToken"] = token
-        body = call(functools.partial(_one_page, client._connection, path, params))
+    for body in pages(call, functools.partial(_one_page, client._connection, path, page_size), json_token):
         page = body.get(key, []) if isinstance(body, dict) else None
         if not isinstance(page, list) or not all(isinstance(item, dict) for item in page):
             raise CallFailed(f"{call.method}: malformed response body: no list of objects under {key!r}", status="200")
         items.extend(page)
-        token = str(body.get("nextPageToken") or "")
-        if not token:
-            return items
-        if token in seen:
-            raise CallFailed(f"{call.method}: the API returned page token {token!r} twice (paging loop)")
-        seen.add(token)
+    return items
 
 
-def sinks(client: Any, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:
-    """The project's own sinks (LogSink JSON). Logging disabled: empty, with a note."""
-    return list_raw(client, f"/projects/{project_id}/sinks", "sinks", call, page_size)
+def parent_list(spec: KindSpec) -> Callable[[Any, str, Caller, int | None], list[JSON]]:
+    """The fetch of a per-parent listing of the project: `logging.projects.sinks.list` reads `/projects/P/sinks`.
 
+    The items are under the row's `items`. A disabled Logging API: empty, with a note.
+    """
+    _, parent, collection, _verb = spec.method.split(".")
 
-def log_metrics(client: Any, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:
-    """The project's logs-based metrics (LogMetric JSON). Logging disabled: empty, with a note."""
-    return list_raw(client, f"/projects/{project_id}/metrics", "metrics", call, page_size)
+    def fetch(client: Any, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:
+        return list_raw(client, f"/{parent}/{project_id}/{collection}", spec.items, call, page_size)
+
+    return fetch
 
 
 def ancestor_sinks(clients: GcpClients, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:

@@ -25,7 +25,7 @@ from datetime import datetime
 from checks.snapshot import KindData, Snapshot
 from monitor.collect.calls import Caller, CallFailed, RetryPolicy, ServiceDisabled, SharedReads, classify
 from monitor.collect.clients import GcpClients
-from monitor.collect.kinds import KINDS
+from monitor.collect.kinds import FETCHES, KINDS, hands_all_clients
 from monitor.collect.observer import ApiObserver
 
 log = logging.getLogger(__name__)
@@ -108,7 +108,7 @@ def _collect_kind(
     if spec is None:
         return KindData(error=f"no collector for kind {kind!r}"), False
     call = Caller(
-        service=spec.service,
+        service=spec.api,
         method=spec.method,
         observer=observer,
         policy=settings.retry,
@@ -118,8 +118,8 @@ def _collect_kind(
         shared=shared,
     )
     try:
-        client = clients if spec.client is None else clients.get(spec.client)
-        resources = spec.fetch(client, scope, call, settings.page_size)
+        client = clients if hands_all_clients(spec) else clients.get(spec.client.name)
+        resources = FETCHES[kind](client, scope, call, settings.page_size)
     except ServiceDisabled as exc:
         return KindData(note=exc.note), False
     except CallFailed as exc:

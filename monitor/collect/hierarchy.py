@@ -101,6 +101,16 @@ def ancestors(clients: GcpClients, project_id: str, call: Caller) -> list[tuple[
     return chain
 
 
+def project(client: Any, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:
+    """The v3 Project resource itself (labels, parent, state), as a one-element list."""
+    name = f"projects/{project_id}"
+    # Shared with the ancestry walks of the same run: one projects.get per run.
+    found: JSON = call.read_once(
+        name, lambda timeout: to_json(client.get_project(name=name, retry=None, timeout=timeout))
+    )
+    return [found]
+
+
 def iam_policy(client: Any, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:
     """The project's IAM policy (version 3) as one Policy dict."""
     name = f"projects/{project_id}"

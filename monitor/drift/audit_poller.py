@@ -52,6 +52,7 @@ from checks.kernel import parse_time
 from monitor.collect.calls import Caller, CallFailed, RetryPolicy, ServiceDisabled, classify
 from monitor.collect.clients import GcpClients
 from monitor.collect.observer import ApiObserver
+from monitor.collect.paging import json_token, pages
 
 log = structlog.get_logger("controlwatch.auditpoll")
 
@@ -143,7 +144,9 @@ def build_filter(scopes: Sequence[str], since: datetime) -> str:
     return f'({logs}) AND timestamp>="{rfc3339(since)}" AND ({methods})'
 
 
-def _list_page(connection: Any, body: dict[str, Any], timeout: float) -> Any:
+def _list_page(connection: Any, body: dict[str, Any], token: str, timeout: float) -> Any:
+    if token:
+        body = {**body, "pageToken": token}
     return connection.api_request(method="POST", path="/entries:list", data=body, timeout=timeout)
 
 
@@ -251,20 +254,12 @@ class AuditPoller:
             "pageSize": PAGE_SIZE,
         }
         entries: list[Mapping[str, Any]] = []
-        tokens: set[str] = set()
-        while True:
-            page = caller(functools.partial(_list_page, connection, body))
+        for page in pages(caller, functools.partial(_list_page, connection, body), json_token):
             found = page.get("entries", []) if isinstance(page, dict) else None
             if not isinstance(found, list):
                 raise CallFailed(f"{METHOD}: malformed response body: no list under 'entries'", status="200")
             entries.extend(e for e in found if isinstance(e, dict))
-            token = str(page.get("nextPageToken") or "")
-            if not token:
-                return entries
-            if token in tokens:
-                raise CallFailed(f"{METHOD}: the API returned page token {token!r} twice (paging loop)")
-            tokens.add(token)
-            body = {**body, "pageToken": token}
+        return entries
 
     def _new_events(self, entries: Iterable[Mapping[str, Any]], scopes: frozenset[str]) -> list[AuditEvent]:
         events: list[AuditEvent] = []

@@ -26,13 +26,15 @@ import itertools
 import re
 import threading
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from checks.kinds import KindSpec
 from monitor.standin import rfc3339
 from monitor.standin.discovery import Schema, load_api
 from monitor.standin.logfilter import compile_log_filter
+from monitor.standin.parts import OWNERS
 from monitor.standin.replies import ApiError, Reply, bad_request, permission_denied, service_disabled
 from monitor.standin.routes import Call, Handler, page
 from monitor.standin.scenario import Project, Resource
@@ -154,26 +156,59 @@ def _listing(call: Call, key: str, resources: tuple[Resource, ...]) -> Reply:
     return Reply(200, body)
 
 
-def _sinks_list(call: Call) -> Reply:
+def _default_scope_only(call: Call) -> None:
+    """`sinks.list` filters on `in_scope(…)`: the stand-in lists a parent's own sinks only."""
     scope = (call.query.get("filter") or "").strip()
     if scope not in _DEFAULT_SCOPES:
         raise bad_request(f"Unsupported filter {scope!r}: the stand-in lists a parent's own sinks only")
-    _, sinks = _owned(call, _path_parent(call), "sinks", "logging.sinks.list")
-    return _listing(call, "sinks", sinks)
 
 
-def _sinks_get(call: Call) -> Reply:
-    _, sinks = _owned(call, _path_parent(call), "sinks", "logging.sinks.get")
-    name = call.params["sinksId"]
-    for sink in sinks:
-        if sink.get("name") == name:
-            return Reply(200, dict(sink))
-    raise ApiError(404, f"Sink {name} does not exist", reason="notFound")
+#: part key -> a check of a list request's query before it is answered
+_LIST_CHECKS: Mapping[str, Callable[[Call], None]] = {"sinks": _default_scope_only}
 
 
-def _metrics_list(call: Call) -> Reply:
-    _, metrics = _owned(call, _path_parent(call), "metrics", "logging.logMetrics.list")
-    return _listing(call, "metrics", metrics)
+def _permission(spec: KindSpec, verb: str) -> str:
+    """The permission a denied `verb` (list, get) on the row's resources names: `logging.logMetrics.get`."""
+    listing = next(p for p in spec.permissions if p.startswith(f"{API}.") and p.endswith(".list"))
+    return listing.removesuffix(".list") + f".{verb}"
+
+
+def _list(spec: KindSpec) -> Handler:
+    key, permission, check = spec.key, _permission(spec, "list"), _LIST_CHECKS.get(spec.key)
+
+    def handle(call: Call) -> Reply:
+        if check is not None:
+            check(call)
+        _, resources = _owned(call, _path_parent(call), key, permission)
+        return _listing(call, spec.items, resources)
+
+    return handle
+
+
+def _get(spec: KindSpec) -> Handler:
+    key, permission = spec.key, _permission(spec, "get")
+    noun = key.removesuffix("s").capitalize()
+
+    def handle(call: Call) -> Reply:
+        _, resources = _owned(call, _path_parent(call), key, permission)
+        name = call.params[f"{key}Id"]
+        for resource in resources:
+            if resource.get("name") == name:
+                return Reply(200, dict(resource))
+        raise ApiError(404, f"{noun} {name} does not exist", reason="notFound")
+
+    return handle
+
+
+def kind_handlers(spec: KindSpec) -> dict[str, Handler]:
+    """The routes a Logging kind row implies: list and get of its part, under each owner of its holder."""
+    if spec.group != API:
+        raise ValueError(f"the stand-in serves Logging kinds from `logging.…` parts, not {spec.name}'s {spec.part!r}")
+    table: dict[str, Handler] = {}
+    for owner in OWNERS[spec.holder]:
+        table[f"{API}.{owner}.{spec.key}.list"] = _list(spec)
+        table[f"{API}.{owner}.{spec.key}.get"] = _get(spec)
+    return table
 
 
 # -- entries ------------------------------------------------------------------------------
@@ -303,16 +338,11 @@ def _entries_write(store: LogStore) -> Handler:
 
 
 def handlers(store: LogStore) -> dict[str, Handler]:
-    """API method id -> handler, for every Logging method the stand-in serves."""
-    table: dict[str, Handler] = {
+    """The Logging routes no kind row implies: log entries, listed and written."""
+    return {
         "logging.entries.list": _entries_list(store),
         "logging.entries.write": _entries_write(store),
-        "logging.projects.metrics.list": _metrics_list,
     }
-    for owner in ("projects", "folders", "organizations"):
-        table[f"logging.{owner}.sinks.list"] = _sinks_list
-        table[f"logging.{owner}.sinks.get"] = _sinks_get
-    return table
 
 
-__all__ = ["SEVERITIES", "LogStore", "handlers"]
+__all__ = ["SEVERITIES", "LogStore", "handlers", "kind_handlers"]

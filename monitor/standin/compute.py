@@ -11,26 +11,22 @@ disabled: 403 SERVICE_DISABLED. An unknown project is Compute's 404.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from checks.kinds import KindSpec, Shape
 from monitor.standin import rfc3339
 from monitor.standin.discovery import load_api
 from monitor.standin.filters import compile_filter
+from monitor.standin.parts import scope_prefixes
 from monitor.standin.replies import ApiError, Reply, not_found, service_disabled
 from monitor.standin.routes import Call, Handler, page
 from monitor.standin.scenario import Project, Resource, scope_key
 
 SELF_LINK_BASE = "https://www.googleapis.com/compute/v1/"
 MAX_RESULTS = 500
-#: aggregated kind -> the scope key prefixes it is listed under
-AGGREGATED_SCOPES: Mapping[str, tuple[str, ...]] = {
-    "instances": ("zones/",),
-    "disks": ("zones/", "regions/"),
-    "subnetworks": ("regions/",),
-    "resourcePolicies": ("regions/",),
-    "addresses": ("regions/", "global"),
-}
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
 
 
 def compute_project(call: Call) -> Project:
@@ -112,8 +108,8 @@ def _known_scopes(project: Project) -> set[str]:
     return scopes
 
 
-def _aggregated(kind: str) -> Handler:
-    prefixes = AGGREGATED_SCOPES[kind]
+def _aggregated(kind: str, key: str, prefixes: tuple[str, ...]) -> Handler:
+    """An aggregated list of part `kind`, each scope's resources under `key`, scopes with `prefixes`."""
 
     def handle(call: Call) -> Reply:
         project = compute_project(call)
@@ -125,7 +121,7 @@ def _aggregated(kind: str) -> Handler:
         for scope in scopes:
             found = [r for s, r in on_page if s == scope]
             if found:
-                items[scope] = {kind: found}
+                items[scope] = {key: found}
             else:
                 items[scope] = {
                     "warning": {
@@ -159,28 +155,37 @@ def _subnetworks_list(call: Call) -> Reply:
     return _list(call, f"regions/{region}/subnetworks", resources)
 
 
-def _firewalls_get(call: Call) -> Reply:
-    name = call.params["firewall"]
-    for resource in _resources(compute_project(call), "firewalls"):
-        if resource.get("name") == name:
-            return Reply(200, resource)
-    raise not_found(f"projects/{call.params['project']}/global/firewalls/{name}")
+def _get(kind: str, collection: str) -> Handler:
+    """The get of one resource of part `kind` by name, in the zone or region the route names (if any)."""
+
+    def handle(call: Call) -> Reply:
+        project = compute_project(call)
+        name = call.params[_PLACEHOLDER.findall(call.method.flat_path)[-1]]
+        place = next((f"{field}s/{call.params[field]}" for field in ("zone", "region") if field in call.params), None)
+        for resource in _resources(project, kind):
+            if resource.get("name") == name and (place is None or scope_key(kind, resource) == place):
+                return Reply(200, resource)
+        raise not_found(f"projects/{call.params['project']}/{place or 'global'}/{collection}/{name}")
+
+    return handle
+
+
+def kind_handlers(spec: KindSpec) -> dict[str, Handler]:
+    """The routes a Compute kind row implies: its listing, and the get of one of its resources."""
+    collection = spec.method.split(".")[1]
+    get = f"compute.{collection}.get"
+    if spec.shape is Shape.GLOBAL:
+        return {spec.method: _global_list(spec.key, f"global/{collection}"), get: _get(spec.key, collection)}
+    if spec.shape is Shape.AGGREGATED:
+        return {spec.method: _aggregated(spec.key, spec.items, scope_prefixes(spec)), get: _get(spec.key, collection)}
+    raise ValueError(f"the stand-in lists Compute kinds globally or aggregated, not as {spec.shape}: {spec.name}")
 
 
 def handlers() -> dict[str, Handler]:
-    """API method id -> handler, for every Compute method the stand-in serves."""
+    """The Compute routes no kind row implies: single-region and global-only listings."""
     return {
-        "compute.firewalls.list": _global_list("firewalls", "global/firewalls"),
-        "compute.firewalls.get": _firewalls_get,
-        "compute.networks.list": _global_list("networks", "global/networks"),
-        "compute.snapshots.list": _global_list("snapshots", "global/snapshots"),
         "compute.globalAddresses.list": _global_list(
             "addresses", "global/addresses", lambda r: scope_key("addresses", r) == "global"
         ),
         "compute.subnetworks.list": _subnetworks_list,
-        "compute.subnetworks.aggregatedList": _aggregated("subnetworks"),
-        "compute.instances.aggregatedList": _aggregated("instances"),
-        "compute.disks.aggregatedList": _aggregated("disks"),
-        "compute.resourcePolicies.aggregatedList": _aggregated("resourcePolicies"),
-        "compute.addresses.aggregatedList": _aggregated("addresses"),
     }

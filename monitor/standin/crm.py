@@ -21,7 +21,9 @@ import shlex
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from checks.kinds import KindSpec, Shape
 from monitor.standin.discovery import load_api
+from monitor.standin.parts import OWNERS
 from monitor.standin.replies import Reply, bad_request, permission_denied
 from monitor.standin.routes import Call, Handler, page
 from monitor.standin.scenario import Node, Project, Resource
@@ -197,15 +199,34 @@ def _node_policy(collection: str, param: str) -> Handler:
     return handle
 
 
+def _get_route(owner: str) -> Handler:
+    return _projects_get if owner == "projects" else _node_get(owner, f"{owner}Id")
+
+
+def _policy_route(owner: str) -> Handler:
+    return _projects_policy if owner == "projects" else _node_policy(owner, f"{owner}Id")
+
+
+def kind_handlers(spec: KindSpec) -> dict[str, Handler]:
+    """The routes a Resource Manager kind row implies, under each owner of its holder.
+
+    The holder itself (part "") is its `get`; its `iamPolicy` part is its `getIamPolicy`,
+    and a walk reading that part up the hierarchy also `get`s each node on the way.
+    """
+    table: dict[str, Handler] = {}
+    for owner in OWNERS[spec.holder]:
+        if spec.part == "" or spec.shape is Shape.WALK:
+            table[f"{API}.{owner}.get"] = _get_route(owner)
+        if spec.part == "iamPolicy":
+            table[f"{API}.{owner}.getIamPolicy"] = _policy_route(owner)
+        elif spec.part != "":
+            raise ValueError(f"the stand-in serves no Resource Manager part {spec.part!r} (kind {spec.name})")
+    return table
+
+
 def handlers() -> dict[str, Handler]:
-    """API method id -> handler, for every Resource Manager method the stand-in serves."""
+    """The Resource Manager routes no kind row implies: finding projects (scope discovery)."""
     return {
-        "cloudresourcemanager.projects.get": _projects_get,
         "cloudresourcemanager.projects.search": _projects_search,
         "cloudresourcemanager.projects.list": _projects_list,
-        "cloudresourcemanager.projects.getIamPolicy": _projects_policy,
-        "cloudresourcemanager.folders.get": _node_get("folders", "foldersId"),
-        "cloudresourcemanager.folders.getIamPolicy": _node_policy("folders", "foldersId"),
-        "cloudresourcemanager.organizations.get": _node_get("organizations", "organizationsId"),
-        "cloudresourcemanager.organizations.getIamPolicy": _node_policy("organizations", "organizationsId"),
     }

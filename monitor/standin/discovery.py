@@ -21,14 +21,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from checks.kinds import APIS
 from monitor.standin import rfc3339
 
-#: api name -> discovery document file stem
-DOCUMENTS = {
-    "compute": "compute.v1",
-    "cloudresourcemanager": "cloudresourcemanager.v3",
-    "logging": "logging.v2",
-}
+#: api name -> discovery document file stem, for every API of the kind table
+DOCUMENTS = {api.name: api.document for api in APIS.values()}
 
 _INT_RANGES = {
     "int32": (-(2**31), 2**31 - 1),
@@ -37,6 +34,7 @@ _INT_RANGES = {
     "uint64": (0, 2**64 - 1),
 }
 _IDENTIFIER = re.compile(r"^[A-Za-z_@$][A-Za-z0-9_@$]*$")
+_PATH_PART = re.compile(r'\.?([A-Za-z_@$][A-Za-z0-9_@$]*)|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]')
 _BASE64 = re.compile(r"^[A-Za-z0-9+/_-]*={0,2}$")
 _DURATION = re.compile(r"^-?\d+(\.\d{1,9})?s$")
 
@@ -101,6 +99,20 @@ def join(path: str, key: str) -> str:
 
 def index(path: str, i: int) -> str:
     return f"{path}[{i}]"
+
+
+def split_path(path: str) -> tuple[str | int, ...]:
+    """The keys and indexes of a JSON path built by `join` and `index` (`a.b[0]["zones/x"]`)."""
+    parts: list[str | int] = []
+    at = 0
+    while at < len(path):
+        found = _PATH_PART.match(path, at)
+        if found is None:
+            return tuple(parts)  # not a path these functions built: as far as it could be read
+        name, number, quoted = found.groups()
+        parts.append(name if name is not None else int(number) if number is not None else json.loads(quoted))
+        at = found.end()
+    return tuple(parts)
 
 
 def _describe(value: Any) -> str:

@@ -138,7 +138,7 @@ def _with_compute(scenario: Scenario, project: Project, kind: str, items: list[R
     def edit(raw: dict[str, Any]) -> None:
         raw["compute"] = {**raw.get("compute", {}), kind: [dict(i) for i in items]}
 
-    changed = dataclasses.replace(project, compute={**project.compute, kind: tuple(items)})
+    changed = project.with_list("compute", kind, tuple(items))
     return _with_project(scenario, changed, edit)
 
 

@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from checks.kinds import APIS
+
 JSON_TYPE = "application/json; charset=UTF-8"
 
 #: HTTP status -> google.rpc.Code name
@@ -44,11 +46,7 @@ _LEGACY = {
     504: ("deadlineExceeded", "global", "The request timed out."),
 }
 #: API name -> (service name, title), for ErrorInfo metadata and messages
-SERVICES = {
-    "compute": ("compute.googleapis.com", "Compute Engine API"),
-    "cloudresourcemanager": ("cloudresourcemanager.googleapis.com", "Cloud Resource Manager API"),
-    "logging": ("logging.googleapis.com", "Cloud Logging API"),
-}
+SERVICES = {api.name: (api.host, api.title) for api in APIS.values()}
 # What Google's front end sends for a 502: an HTML page, not JSON.
 _BAD_GATEWAY_HTML = (
     "<!DOCTYPE html>\n<html lang=en>\n  <meta charset=utf-8>\n"

@@ -10,41 +10,27 @@ a client later.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import yaml
-
+from checks.kinds import Holder, Shape
+from monitor.config.yaml_source import Document, SourceError, parse_yaml, read_source
 from monitor.standin import rfc3339
-from monitor.standin.discovery import Api, Issue, Schema, index, join, load_api
+from monitor.standin.discovery import Api, Issue, Schema, index, join, load_api, split_path
+from monitor.standin.parts import PARTS, PartTable, named_listings, required_locations
 
-#: compute part key -> Compute v1 schema
-COMPUTE_KINDS = {
-    "firewalls": "Firewall",
-    "networks": "Network",
-    "subnetworks": "Subnetwork",
-    "instances": "Instance",
-    "disks": "Disk",
-    "snapshots": "Snapshot",
-    "resourcePolicies": "ResourcePolicy",
-    "addresses": "Address",
+#: the schema of a holder's own resource -> the parts it may carry beside its fields
+_HOLDERS: Mapping[str, PartTable] = {
+    "Project": PARTS[Holder.PROJECT],
+    "Folder": PARTS[Holder.ANCESTORS],
+    "Organization": PARTS[Holder.ANCESTORS],
 }
-#: where zonal/regional kinds live: the location fields one of which must be present
-#: (empty: optional). Addresses without `region` are global addresses.
-LOCATIONS: Mapping[str, tuple[str, ...]] = {
-    "instances": ("zone",),
-    "disks": ("zone", "region"),
-    "subnetworks": ("region",),
-    "resourcePolicies": ("region",),
-    "addresses": (),
-}
-PROJECT_LOGGING = {"sinks": "LogSink", "metrics": "LogMetric", "entries": "LogEntry"}
-NODE_LOGGING = {"sinks": "LogSink", "entries": "LogEntry"}
 _TOP_KEYS = ("now", "organization", "folders", "projects")
 _LOCATION_URL = re.compile(r"(?:^|/)(zones|regions)/([a-z0-9-]+)$")
 _PROJECT_NAME = re.compile(r"^projects/(\d+)$")
@@ -55,15 +41,37 @@ ResourceFn = Callable[[Api, str, Any, str], Any]
 
 
 class ScenarioError(ValueError):
-    """A scenario that cannot be served: `problems` are (JSON path, reason) pairs."""
+    """A scenario that cannot be served: `problems` are (JSON path, reason) pairs.
 
-    def __init__(self, source: str, problems: list[tuple[str, str]]) -> None:
+    Read from a YAML file, each problem names its line as config errors do
+    (`FILE:LINE: PATH: reason`); `lines` holds them, None where no line is known.
+    """
+
+    def __init__(
+        self,
+        source: str,
+        problems: list[tuple[str, str]],
+        lines: Sequence[int | None] = (),
+        columns: Sequence[int | None] = (),
+    ) -> None:
         self.source = source
         self.problems = problems
-        shown = [f"{source}: {path}: {reason}" if path else f"{source}: {reason}" for path, reason in problems[:20]]
+        self.lines = [*lines, *[None] * (len(problems) - len(lines))]
+        columns = [*columns, *[None] * (len(problems) - len(columns))]
+        shown = []
+        for (path, reason), line, column in list(zip(problems, self.lines, columns, strict=True))[:20]:
+            where = source + (f":{line}" if line is not None else "") + (f":{column}" if column is not None else "")
+            shown.append(f"{where}: {path}: {reason}" if path else f"{where}: {reason}")
         if len(problems) > 20:
             shown.append(f"{source}: … and {len(problems) - 20} more")
         super().__init__("\n".join(shown))
+
+    @classmethod
+    def from_source(cls, error: SourceError) -> ScenarioError:
+        """A YAML file that did not parse (syntax, duplicate keys): the loader's problems, lines kept."""
+        source = error.problems[0].source if error.problems else "<scenario>"
+        problems = [(problem.path, " ".join(problem.message.split())) for problem in error.problems]
+        return cls(source, problems, [p.line for p in error.problems], [p.column for p in error.problems])
 
 
 @dataclass(frozen=True)
@@ -73,23 +81,39 @@ class Node:
     name: str
     resource: Resource
     iam_policy: Resource | None
-    logging: Mapping[str, tuple[Resource, ...]] | None
+    parts: Mapping[str, Mapping[str, tuple[Resource, ...]]] = field(default_factory=dict)
+
+    @property
+    def logging(self) -> Mapping[str, tuple[Resource, ...]] | None:
+        return self.parts.get("logging")
 
 
 @dataclass(frozen=True)
 class Project:
-    """A project: its v3 resource, and per part its resources.
+    """A project: its v3 resource, and per part group (`compute`, `logging`) its resources by key.
 
-    `compute` is None when the scenario has no `compute` part: the Compute Engine API is
-    then not enabled in the project (its calls answer 403 SERVICE_DISABLED).
+    A group the scenario leaves out is an API not enabled in the project: its calls answer
+    403 SERVICE_DISABLED (`compute` None: Compute Engine is off).
     """
 
     project_id: str
     number: str
     resource: Resource
     iam_policy: Resource | None
-    compute: Mapping[str, tuple[Resource, ...]] | None
-    logging: Mapping[str, tuple[Resource, ...]] | None
+    parts: Mapping[str, Mapping[str, tuple[Resource, ...]]] = field(default_factory=dict)
+
+    @property
+    def compute(self) -> Mapping[str, tuple[Resource, ...]] | None:
+        return self.parts.get("compute")
+
+    @property
+    def logging(self) -> Mapping[str, tuple[Resource, ...]] | None:
+        return self.parts.get("logging")
+
+    def with_list(self, group: str, key: str, items: tuple[Resource, ...]) -> Project:
+        """This project with the list at `group.key` replaced (the stand-in's mutations)."""
+        parts = {**self.parts, group: {**self.parts.get(group, {}), key: items}}
+        return dataclasses.replace(self, parts=parts)
 
     def location(self) -> str:
         """`projects/NUMBER`, as services name their consumer."""
@@ -146,28 +170,41 @@ class Scenario:
 
 
 def load_scenario(source: str | Path | Mapping[str, Any]) -> Scenario:
-    """Load and validate a scenario from a YAML/JSON file or an already parsed mapping."""
+    """Load and validate a scenario from a YAML/JSON file or an already parsed mapping.
+
+    YAML goes through the config's loader (`monitor.config.yaml_source`): duplicate keys
+    are refused, timestamps stay strings, and every problem names its line.
+    """
     if isinstance(source, Mapping):
         return _load(copy.deepcopy(dict(source)), "<scenario>")
     path = Path(source)
+    if path.suffix != ".json":
+        try:
+            parsed = parse_yaml(read_source(path), str(path))
+        except SourceError as exc:
+            raise ScenarioError.from_source(exc) from None
+        return _load(parsed.data, str(path), parsed)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise ScenarioError(str(path), [("", f"cannot read: {exc.strerror or exc}")]) from None
     try:
-        if path.suffix == ".json":
-            data = json.loads(text)
-        else:
-            data = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
-    except (json.JSONDecodeError, yaml.YAMLError, _DuplicateKey) as exc:
-        language = "JSON" if path.suffix == ".json" else "YAML"
-        raise ScenarioError(str(path), [("", f"not valid {language}: {exc}")]) from None
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ScenarioError(str(path), [("", f"not valid JSON: {exc}")]) from None
     return _load(data, str(path))
 
 
-def _load(data: Any, source: str) -> Scenario:
+def _fail(source: str, problems: list[tuple[str, str]], parsed: Document | None) -> ScenarioError:
+    """The error for `problems`, each at its line of the file when the file was YAML."""
+    lines = [parsed.line_of(split_path(path)) for path, _ in problems] if parsed is not None else []
+    return ScenarioError(source, problems, lines)
+
+
+def _load(data: Any, source: str, parsed: Document | None = None) -> Scenario:
     if not isinstance(data, dict):
-        raise ScenarioError(source, [("", "a scenario is a mapping with now, organization, folders, projects")])
+        problem = [("", "a scenario is a mapping with now, organization, folders, projects")]
+        raise _fail(source, problem, parsed)
 
     def coerce(api: Api, ref: str, value: Any, path: str) -> Any:
         return api.rewrite(value, ref, _int64_to_string)
@@ -175,7 +212,16 @@ def _load(data: Any, source: str) -> Scenario:
     issues: list[Issue] = []
 
     def validate(api: Api, ref: str, value: Any, path: str) -> Any:
-        issues.extend(api.validate(value, ref, path=path))
+        found = api.validate(value, ref, path=path)
+        table = _HOLDERS.get(ref)
+        if table is not None:  # a key the holder's own resource lacks may be a misspelt part: name them
+            depth = len(split_path(path)) + 1
+            hint = f"unknown field (nor one of the parts: {', '.join(table.keys_in_order)})"
+            found = [
+                Issue(i.path, hint) if i.message == "unknown field" and len(split_path(i.path)) == depth else i
+                for i in found
+            ]
+        issues.extend(found)
         return value
 
     document, problems = _map_resources(data, coerce)
@@ -183,8 +229,8 @@ def _load(data: Any, source: str) -> Scenario:
         _map_resources(document, validate)
     problems += [(i.path, i.message) for i in issues]
     if problems:
-        raise ScenarioError(source, problems)
-    return _build(document, source)
+        raise _fail(source, problems, parsed)
+    return _build(document, source, parsed)
 
 
 def _int64_to_string(value: Any, schema: Schema, name: str) -> Any:
@@ -194,8 +240,12 @@ def _int64_to_string(value: Any, schema: Schema, name: str) -> Any:
 
 
 def _map_resources(data: Mapping[str, Any], fn: ResourceFn) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """Rebuild the document with `fn` applied to each resource in place; report bad structure."""
-    crm, compute, logging = load_api("cloudresourcemanager"), load_api("compute"), load_api("logging")
+    """Rebuild the document with `fn` applied to each resource in place; report bad structure.
+
+    What may appear where comes from the kind rows (`parts.PARTS`): each part is mapped
+    with its API's schema, and an unknown kind in a group is named with the known ones.
+    """
+    crm = load_api("cloudresourcemanager")
     problems: list[tuple[str, str]] = []
     out: dict[str, Any] = {}
 
@@ -215,18 +265,18 @@ def _map_resources(data: Mapping[str, Any], fn: ResourceFn) -> tuple[dict[str, A
             mapped[kind] = [fn(api, kinds[kind], item, index(where, i)) for i, item in enumerate(items)]
         return mapped
 
-    def node(value: Any, path: str, ref: str, parts: Mapping[str, tuple[str, Mapping[str, str]]]) -> Any:
+    def node(value: Any, path: str, ref: str, table: PartTable) -> Any:
         if not isinstance(value, dict):
             problems.append((path, "expected a mapping"))
             return value
-        own = {k: v for k, v in value.items() if k not in parts and k != "iamPolicy"}
+        own = {k: v for k, v in value.items() if k not in table.keys}
         mapped: dict[str, Any] = dict(fn(crm, ref, own, path))
-        if "iamPolicy" in value:
-            mapped["iamPolicy"] = fn(crm, "Policy", value["iamPolicy"], join(path, "iamPolicy"))
-        for part, (api_name, kinds) in parts.items():
-            if part in value:
-                api = compute if api_name == "compute" else logging
-                mapped[part] = part_lists(value[part], join(path, part), kinds, api)
+        for key, (api_name, schema) in table.singles.items():
+            if key in value:
+                mapped[key] = fn(load_api(api_name), schema, value[key], join(path, key))
+        for group, kinds in table.lists.items():
+            if group in value:
+                mapped[group] = part_lists(value[group], join(path, group), kinds, load_api(table.group_apis[group]))
         return mapped
 
     for key, value in data.items():
@@ -235,20 +285,21 @@ def _map_resources(data: Mapping[str, Any], fn: ResourceFn) -> tuple[dict[str, A
         elif key == "now":
             out[key] = value
         elif key == "organization":
-            out[key] = node(value, key, "Organization", {"logging": ("logging", NODE_LOGGING)})
+            out[key] = node(value, key, "Organization", PARTS[Holder.ANCESTORS])
         else:
             if not isinstance(value, list):
                 problems.append((key, "expected a list"))
                 continue
-            ref = "Folder" if key == "folders" else "Project"
-            parts = {"logging": ("logging", NODE_LOGGING)}
             if key == "projects":
-                parts = {"compute": ("compute", COMPUTE_KINDS), "logging": ("logging", PROJECT_LOGGING)}
-            out[key] = [node(item, index(key, i), ref, parts) for i, item in enumerate(value)]
+                table = PARTS[Holder.PROJECT]
+                ref = table.own or "Project"
+            else:
+                table, ref = PARTS[Holder.ANCESTORS], "Folder"
+            out[key] = [node(item, index(key, i), ref, table) for i, item in enumerate(value)]
     return out, problems
 
 
-def _build(document: Mapping[str, Any], source: str) -> Scenario:
+def _build(document: Mapping[str, Any], source: str, parsed: Document | None = None) -> Scenario:
     """The Scenario model of a validated document, after the checks schemas cannot express."""
     problems: list[tuple[str, str]] = []
     now_raw = document.get("now")
@@ -278,7 +329,7 @@ def _build(document: Mapping[str, Any], source: str) -> Scenario:
             problems.append((join(index("projects", i), "name"), f"duplicate project number {project.number}"))
         projects[project.project_id] = project
     if problems:
-        raise ScenarioError(source, problems)
+        raise _fail(source, problems, parsed)
     assert now is not None
     return Scenario(now, projects, organization, folders, source, document)
 
@@ -290,8 +341,9 @@ def _node(raw: Mapping[str, Any], path: str, prefix: str, problems: list[tuple[s
         return None
     policy = raw.get("iamPolicy")
     _check_policy(policy, join(path, "iamPolicy"), problems)
-    resource = {k: v for k, v in raw.items() if k not in ("iamPolicy", "logging")}
-    return Node(name, resource, policy, _freeze_parts(raw.get("logging")))
+    table = PARTS[Holder.ANCESTORS]
+    resource = {k: v for k, v in raw.items() if k not in table.keys}
+    return Node(name, resource, policy, _freeze_parts(raw, table))
 
 
 def _project(raw: Mapping[str, Any], path: str, problems: list[tuple[str, str]]) -> Project | None:
@@ -306,24 +358,23 @@ def _project(raw: Mapping[str, Any], path: str, problems: list[tuple[str, str]])
         return None
     policy = raw.get("iamPolicy")
     _check_policy(policy, join(path, "iamPolicy"), problems)
-    compute = raw.get("compute")
-    if compute is not None:
-        _check_compute(compute, join(path, "compute"), problems)
-    resource = {k: v for k, v in raw.items() if k not in ("iamPolicy", "compute", "logging")}
+    _check_listings(raw, path, problems)
+    table = PARTS[Holder.PROJECT]
+    resource = {k: v for k, v in raw.items() if k not in table.keys}
     return Project(
         project_id=project_id,
         number=match.group(1),
         resource=resource,
         iam_policy=policy,
-        compute=_freeze_parts(compute),
-        logging=_freeze_parts(raw.get("logging")),
+        parts=_freeze_parts(raw, table),
     )
 
 
-def _freeze_parts(parts: Mapping[str, list[Resource]] | None) -> Mapping[str, tuple[Resource, ...]] | None:
-    if parts is None:
-        return None
-    return {kind: tuple(items) for kind, items in parts.items()}
+def _freeze_parts(raw: Mapping[str, Any], table: PartTable) -> dict[str, Mapping[str, tuple[Resource, ...]]]:
+    """The list parts of a holder, group by group; a group left out is not there at all."""
+    return {
+        group: {kind: tuple(items) for kind, items in raw[group].items()} for group in table.lists if group in raw
+    }
 
 
 def _check_policy(policy: Resource | None, path: str, problems: list[tuple[str, str]]) -> None:
@@ -334,12 +385,17 @@ def _check_policy(policy: Resource | None, path: str, problems: list[tuple[str, 
         problems.append((join(path, "version"), "a policy with conditional bindings must be version 3"))
 
 
-def _check_compute(compute: Mapping[str, list[Resource]], path: str, problems: list[tuple[str, str]]) -> None:
-    for kind, items in compute.items():
+def _check_listings(raw: Mapping[str, Any], path: str, problems: list[tuple[str, str]]) -> None:
+    """Names and places of the project's named listings: required, placed as the row says, unique."""
+    for spec in named_listings():
+        items = raw.get(spec.group, {}).get(spec.key)
+        if items is None:
+            continue
+        kind = spec.key
         seen: set[tuple[str, str]] = set()
-        required = LOCATIONS.get(kind)
+        required = required_locations(spec)
         for i, item in enumerate(items):
-            where = index(join(path, kind), i)
+            where = index(join(join(path, spec.group), kind), i)
             name = item.get("name")
             if not isinstance(name, str) or not name:
                 problems.append((join(where, "name"), "required"))
@@ -348,7 +404,7 @@ def _check_compute(compute: Mapping[str, list[Resource]], path: str, problems: l
             if required and not any(f in item for f in required):
                 problems.append((where, f"{kind} must carry their own {' or '.join(required)} URL"))
                 continue
-            if required is None or not placed:
+            if spec.shape is Shape.GLOBAL or not placed:
                 scope = "global"
             elif location_key(item[placed[0]]) is None:
                 url = item[placed[0]]
@@ -373,27 +429,3 @@ def scope_key(kind: str, resource: Resource) -> str:
         if name in resource:
             return location_key(resource[name]) or "global"
     return "global"
-
-
-class _DuplicateKey(ValueError):
-    pass
-
-
-class _Loader(yaml.SafeLoader):
-    """SafeLoader that keeps timestamps as strings (the APIs send strings) and rejects duplicate keys."""
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        keys: set[Any] = set()
-        for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=deep)
-            if key in keys:
-                mark = key_node.start_mark
-                raise _DuplicateKey(f"duplicate key {key!r} at line {mark.line + 1}")
-            keys.add(key)
-        return super().construct_mapping(node, deep=deep)
-
-
-_Loader.yaml_implicit_resolvers = {
-    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-}

@@ -27,6 +27,7 @@ from typing import Any
 from monitor.standin import cloudlogging, compute, crm, mutations
 from monitor.standin.auditlog import AuditTrail
 from monitor.standin.faults import Fault, FaultTable
+from monitor.standin.kindroutes import kind_handlers
 from monitor.standin.replies import ApiError, Reply
 from monitor.standin.requestlog import RequestLog, RequestRecord
 from monitor.standin.routes import Call, Route, Router
@@ -104,6 +105,7 @@ class StandIn:
         self._mutations = mutations.Mutations(lambda: self._scenario, self._replace_scenario, self._audit, clock=clock)
         self._router = Router(
             {
+                **kind_handlers(),
                 **compute.handlers(),
                 **crm.handlers(),
                 **cloudlogging.handlers(self._entries),

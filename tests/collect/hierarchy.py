@@ -114,3 +114,15 @@ def hierarchy_document() -> dict[str, Any]:
 
 def collect(clients: GcpClients, recorder: Recorder, scope: str, *kinds: str, **settings: Any) -> Snapshot:
     return collect_snapshot(scope, kinds, clients, settings=fast(**settings), observer=recorder, now=NOW).snapshot
+
+
+def permission_of(method: str) -> str:
+    """The IAM permission an API method id needs (for the methods the collectors call)."""
+    service, rest = method.split(".", 1)
+    if service == "cloudresourcemanager":
+        return f"resourcemanager.{rest}"
+    if service == "logging":
+        collection = rest.rsplit(".", 2)[-2]
+        collection = {"metrics": "logMetrics"}.get(collection, collection)
+        return f"logging.{collection}.{rest.rsplit('.', 1)[1]}"
+    return method.replace(".aggregatedList", ".list")

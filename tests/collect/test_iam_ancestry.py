@@ -25,6 +25,7 @@ from tests.collect.hierarchy import (
     ORG_POLICY,
     ROLE,
     collect,
+    permission_of,
 )
 
 
@@ -204,18 +205,6 @@ def test_one_request_per_resource_and_listing_per_collection(
     assert len(recorder.requests) == sum(per_call.values())  # every request observed once
 
 
-def _permission(method: str) -> str:
-    """The IAM permission an API method id needs (for the methods the collectors call)."""
-    service, rest = method.split(".", 1)
-    if service == "cloudresourcemanager":
-        return f"resourcemanager.{rest}"
-    if service == "logging":
-        collection = rest.rsplit(".", 2)[-2]
-        collection = {"metrics": "logMetrics"}.get(collection, collection)
-        return f"logging.{collection}.{rest.rsplit('.', 1)[1]}"
-    return method.replace(".aggregatedList", ".list")
-
-
 def test_the_reader_role_grants_every_call_the_collectors_make(
     hierarchy: StandIn, hierarchy_clients: GcpClients, recorder: Recorder
 ) -> None:
@@ -224,7 +213,7 @@ def test_the_reader_role_grants_every_call_the_collectors_make(
     snapshot = collect(hierarchy_clients, recorder, PROJECT, *Kind.ALL)
 
     assert all(data.ok for data in snapshot.kinds.values()), snapshot.failed_kinds(Kind.ALL)
-    needed = {_permission(method) for _, method, _ in recorder.requests}
+    needed = {permission_of(method) for _, method, _ in recorder.requests}
     assert {"resourcemanager.organizations.getIamPolicy", "logging.sinks.list", "logging.logMetrics.list"} <= needed
     assert needed <= set(role["includedPermissions"])
 

@@ -6,21 +6,14 @@ from collections import Counter
 from datetime import datetime
 from typing import Any
 
+from checks.kinds import LIST_SHAPES, Holder, Shape
 from checks.snapshot import Kind
 from monitor.collect import KINDS, GcpClients, collect_snapshot
 from monitor.standin import StandIn
 from tests.collect.conftest import EXTRA_FIREWALLS, NOW, PROJECT, Recorder, fast
 
-COMPUTE_KINDS = (
-    Kind.FIREWALLS,
-    Kind.NETWORKS,
-    Kind.SUBNETWORKS,
-    Kind.INSTANCES,
-    Kind.DISKS,
-    Kind.SNAPSHOTS,
-    Kind.RESOURCE_POLICIES,
-    Kind.ADDRESSES,
-)
+# Every listing of a project: its resources come back exactly as its scenario part holds them.
+LISTINGS = tuple(kind for kind in Kind if kind.spec.holder is Holder.PROJECT and kind.spec.shape in LIST_SHAPES)
 
 
 def _by_link(resources: Any) -> list[dict[str, Any]]:
@@ -40,10 +33,14 @@ def test_every_kind_round_trips_the_scenario_json(
     assert set(snapshot.kinds) == set(Kind.ALL)
     assert not collection.deadline_exceeded and collection.abandoned == 0
     source = scenario["projects"][0]
-    for kind in COMPUTE_KINDS:
-        expected = source["compute"][kind]
+    for kind in LISTINGS:
+        expected = source[kind.spec.group][kind.spec.key]
         assert expected, f"the test scenario should hold {kind}"
-        assert _by_link(snapshot.get(kind)) == _by_link(expected), kind
+        if kind.spec.shape is Shape.PARENT:  # listed in the order the parent holds them
+            assert list(snapshot.get(kind)) == expected, kind
+        else:  # Compute lists by name, and aggregated lists by scope
+            assert _by_link(snapshot.get(kind)) == _by_link(expected), kind
+    assert {Kind.FIREWALLS, Kind.ADDRESSES, Kind.SINKS, Kind.LOG_METRICS} <= set(LISTINGS)
 
     (project,) = snapshot.get(Kind.PROJECT)
     expected_project = {k: v for k, v in source.items() if k not in ("compute", "logging", "iamPolicy")}

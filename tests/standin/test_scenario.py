@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from checks.kinds import Holder
+from monitor.standin.parts import PARTS
 from monitor.standin.scenario import ScenarioError, load_scenario
 from tests.standin.conftest import MINIMAL, minimal_document
 
@@ -118,8 +120,51 @@ def test_yaml_keeps_timestamps_as_strings_and_rejects_duplicate_keys(tmp_path: P
     }
     bad = tmp_path / "dup.yaml"
     bad.write_text("now: 2026-11-25T12:00:00Z\nnow: 2026-11-26T12:00:00Z\n")
-    with pytest.raises(ScenarioError, match="duplicate key 'now' at line 2"):
+    with pytest.raises(ScenarioError) as caught:
         load_scenario(bad)
+    assert str(caught.value) == f"{bad}:2: now: duplicate key 'now' (first at line 1)"
+    assert caught.value.lines == [2]
+
+
+def test_yaml_problems_name_file_and_line_as_config_errors_do(tmp_path: Path) -> None:
+    path = tmp_path / "estate.yaml"
+    path.write_text(
+        "now: 2026-11-25T12:00:00Z\n"  # 1
+        "projects:\n"  # 2
+        "  - projectId: p\n"  # 3
+        "    name: projects/1\n"  # 4
+        "    compute:\n"  # 5
+        "      firewalls:\n"  # 6
+        "        - name: ok\n"  # 7
+        "          priority: 1000\n"  # 8
+        "        - name: bad\n"  # 9
+        "          allowed:\n"  # 10
+        "            - ipProtocol: tcp\n"  # 11
+        "      routers: []\n"  # 12
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    known = ", ".join(PARTS[Holder.PROJECT].lists["compute"])
+    assert str(caught.value).splitlines() == [
+        f"{path}:12: projects[0].compute.routers: unknown kind (expected one of {known})",
+    ]
+    path.write_text(path.read_text().replace("      routers: []\n", ""))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert str(caught.value) == f"{path}:11: projects[0].compute.firewalls[1].allowed[0].ipProtocol: unknown field"
+    path.write_text(path.read_text().replace("    name: projects/1\n", "").replace("ipProtocol", "IPProtocol"))
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert str(caught.value) == f"{path}:3: projects[0].name: required: projects/NUMBER"
+
+
+def test_yaml_syntax_errors_name_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "broken.yaml"
+    path.write_text("now: 2026-11-25T12:00:00Z\nprojects: [\n  - {projectId: p\n")
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    (line,) = str(caught.value).splitlines()
+    assert line.startswith(f"{path}:3:3: YAML syntax error: while parsing a flow node") and caught.value.lines == [3]
 
 
 def test_a_missing_file_is_a_scenario_error(tmp_path: Path) -> None:

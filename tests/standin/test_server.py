@@ -84,7 +84,7 @@ def test_an_invalid_response_is_a_500_naming_the_problem(standin: StandIn) -> No
     scenario = standin.scenario
     shop = scenario.projects[SHOP]
     assert shop.compute is not None
-    broken = dataclasses.replace(shop, compute={**shop.compute, "networks": ({"name": "n", "mtu": "big"},)})
+    broken = shop.with_list("compute", "networks", ({"name": "n", "mtu": "big"},))
     standin.load(dataclasses.replace(scenario, projects={**scenario.projects, SHOP: broken}))
     answer = requests.get(f"{standin.url}/compute/v1/projects/{SHOP}/global/networks", timeout=5)
     assert answer.status_code == 500

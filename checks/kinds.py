@@ -1,0 +1,310 @@
+"""The kind table: one row per resource kind, and everything else about a kind is derived from it.
+
+A *kind* is one listing per scope per run (`firewalls`, `iamPolicy`, `ancestry`). Its row
+says where it comes from (API, client, method, list shape), where a scenario writes it
+(part, discovery schema, location fields) and what reading it costs (IAM permissions).
+The `Kind` enum IS the table: each member is a str (its name, the snapshot key and the
+metric label) carrying its row as `.spec`. From the rows the collectors derive their
+client map, preload list, service titles and fetch functions; the stand-in its routes
+and scenario parts; the tests their snapshot builder; and a test holds the IAM role in
+`deploy/iam/` to the union of the rows' permissions.
+
+Pure data, strings only: `checks` (controls declare the kinds they read) imports no
+Google module and nothing from `monitor`, which imports this.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import ClassVar
+
+
+@dataclass(frozen=True, slots=True)
+class Api:
+    """One Google API the collectors call: `name` is the `service` metric label."""
+
+    name: str  # compute; also the discovery document's name
+    version: str  # v1; the discovery document is `{name}.{version}`
+    title: str  # as Google titles it in "… not enabled" notes and SERVICE_DISABLED errors
+    host: str  # compute.googleapis.com, as errors and full resource names spell it
+    package: str  # the Python package of its clients, imported lazily (preloaded by the daemon)
+    distribution: str  # the PyPI distribution shipping `package`, pinned in pyproject.toml
+
+    @property
+    def document(self) -> str:
+        """The stem of its discovery document in google-api-python-client (`compute.v1`)."""
+        return f"{self.name}.{self.version}"
+
+
+COMPUTE = Api(
+    "compute", "v1", "Compute Engine API", "compute.googleapis.com", "google.cloud.compute_v1", "google-cloud-compute"
+)
+CRM = Api(
+    "cloudresourcemanager",
+    "v3",
+    "Cloud Resource Manager API",
+    "cloudresourcemanager.googleapis.com",
+    "google.cloud.resourcemanager_v3",
+    "google-cloud-resource-manager",
+)
+LOGGING = Api(
+    "logging", "v2", "Cloud Logging API", "logging.googleapis.com", "google.cloud.logging", "google-cloud-logging"
+)
+APIS: Mapping[str, Api] = MappingProxyType({api.name: api for api in (COMPUTE, CRM, LOGGING)})
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    """A client class of an API's package, and the name the collectors ask for it by."""
+
+    name: str  # `GcpClients.get(name)`
+    api: str
+    cls: str  # the class in the API's package
+
+
+PROJECTS = Client("projects", CRM.name, "ProjectsClient")
+FOLDERS = Client("folders", CRM.name, "FoldersClient")
+ORGANIZATIONS = Client("organizations", CRM.name, "OrganizationsClient")
+# The handwritten client: the GAPIC logging clients are gRPC-only.
+LOGS = Client("logging", LOGGING.name, "Client")
+
+
+def compute_client(collection: str) -> Client:
+    """Compute has one client per collection: `resourcePolicies` -> `ResourcePoliciesClient`."""
+    return Client(collection, COMPUTE.name, collection[0].upper() + collection[1:] + "Client")
+
+
+class Shape(enum.StrEnum):
+    """How a kind is read; the list shapes share one generic fetch each, the others are custom code."""
+
+    GLOBAL = "global"  # one listing of the project: `projects/P/global/firewalls`, paged
+    AGGREGATED = "aggregated"  # every zone and region in one listing, `items[scope][key]`, paged
+    PARENT = "parent"  # a listing under a parent name: Logging's `projects/P/sinks`, paged
+    SINGLE = "single"  # one read of one resource: `projects.get`, `getIamPolicy` (custom fetch)
+    WALK = "walk"  # several reads up the resource hierarchy (custom fetch)
+
+
+class Holder(enum.StrEnum):
+    """Whose part of a scenario holds a kind's resources."""
+
+    PROJECT = "project"  # each entry of `projects:`
+    ANCESTORS = "ancestors"  # the `organization:` and each entry of `folders:`
+
+
+LIST_SHAPES = frozenset({Shape.GLOBAL, Shape.AGGREGATED, Shape.PARENT})
+
+
+@dataclass(frozen=True, slots=True)
+class KindSpec:
+    """One row of the kind table.
+
+    `part` is where a scenario writes the kind's resources under its holder: `group.key`
+    for a list (`compute.firewalls`), a bare key for one object (`iamPolicy`), "" for the
+    holder's own resource (the Project). `schema` is the discovery schema of one resource
+    there. `items` is the response field holding a page's list (`sinks`); for an
+    aggregated list, the key inside each scope. `locations` are the fields placing a
+    resource in a zone or region: one of them is required unless `global_scope` lets a
+    resource without any be listed under `global`. `also` names further clients a walk
+    reads with. `permissions` are what the reading needs (the least-privilege role).
+    """
+
+    name: str
+    api: str
+    method: str  # the API method id: the `method` metric label and the stand-in route
+    shape: Shape
+    client: Client
+    part: str
+    schema: str
+    permissions: tuple[str, ...]
+    doc: str
+    items: str = ""
+    locations: tuple[str, ...] = ()
+    global_scope: bool = False
+    holder: Holder = Holder.PROJECT
+    also: tuple[Client, ...] = ()
+
+    @property
+    def group(self) -> str:
+        """The scenario group of a list part (`compute`), "" for a single object or the holder itself."""
+        return self.part.split(".", 1)[0] if "." in self.part else ""
+
+    @property
+    def key(self) -> str:
+        """The part's last key (`firewalls`, `iamPolicy`), "" for the holder itself."""
+        return self.part.rsplit(".", 1)[-1]
+
+    @property
+    def clients(self) -> tuple[Client, ...]:
+        return (self.client, *self.also)
+
+
+def _compute_list(
+    name: str, schema: str, doc: str, *, locations: tuple[str, ...] = (), global_scope: bool = False
+) -> KindSpec:
+    """A Compute kind: global list, or aggregated (one listing of every zone and region) when located."""
+    aggregated = bool(locations)
+    return KindSpec(
+        name=name,
+        api=COMPUTE.name,
+        method=f"compute.{name}.{'aggregatedList' if aggregated else 'list'}",
+        shape=Shape.AGGREGATED if aggregated else Shape.GLOBAL,
+        client=compute_client(name),
+        part=f"compute.{name}",
+        schema=schema,
+        permissions=(f"compute.{name}.list",),
+        doc=doc,
+        items=name if aggregated else "items",
+        locations=locations,
+        global_scope=global_scope,
+    )
+
+
+@enum.unique
+class Kind(enum.StrEnum):
+    """The resource kinds, in collection order; `Kind.FIREWALLS == "firewalls"`, `.spec` its row.
+
+    `repr` is the name's own, so a kind logged inside a list or dict reads as the plain
+    string it is.
+    """
+
+    _value_: str
+    spec: KindSpec
+    ALL: ClassVar[tuple[Kind, ...]]
+
+    def __new__(cls, spec: KindSpec) -> Kind:
+        member = str.__new__(cls, spec.name)
+        member._value_ = spec.name
+        member.spec = spec
+        return member
+
+    def __repr__(self) -> str:
+        return repr(self._value_)
+
+    PROJECT = KindSpec(
+        name="project",
+        api=CRM.name,
+        method="cloudresourcemanager.projects.get",
+        shape=Shape.SINGLE,
+        client=PROJECTS,
+        part="",
+        schema="Project",
+        permissions=("resourcemanager.projects.get",),
+        doc="the v3 Project itself (labels, parent, state), as a one-element list",
+    )
+    FIREWALLS = _compute_list("firewalls", "Firewall", "VPC firewall rules")
+    NETWORKS = _compute_list("networks", "Network", "VPC networks")
+    SUBNETWORKS = _compute_list("subnetworks", "Subnetwork", "subnetworks of every region", locations=("region",))
+    INSTANCES = _compute_list("instances", "Instance", "VM instances of every zone", locations=("zone",))
+    DISKS = _compute_list("disks", "Disk", "zonal and regional persistent disks", locations=("zone", "region"))
+    SNAPSHOTS = _compute_list("snapshots", "Snapshot", "disk snapshots")
+    RESOURCE_POLICIES = _compute_list(
+        "resourcePolicies", "ResourcePolicy", "resource policies (snapshot schedules)", locations=("region",)
+    )
+    ADDRESSES = dataclasses.replace(
+        _compute_list("addresses", "Address", "", locations=("region",), global_scope=True),
+        # The aggregated listing has a `global` scope too: global addresses need their own permission.
+        permissions=("compute.addresses.list", "compute.globalAddresses.list"),
+        doc="regional and global static IP addresses (without a `region`: global)",
+    )
+    IAM_POLICY = KindSpec(
+        name="iamPolicy",
+        api=CRM.name,
+        method="cloudresourcemanager.projects.getIamPolicy",
+        shape=Shape.SINGLE,
+        client=PROJECTS,
+        part="iamPolicy",
+        schema="Policy",
+        permissions=("resourcemanager.projects.getIamPolicy",),
+        doc="the project's IAM policy read at requestedPolicyVersion 3: one Policy",
+    )
+    ANCESTRY = KindSpec(
+        name="ancestry",
+        api=CRM.name,
+        # Several calls, each observed under its own method id; this one names the kind's errors.
+        method="cloudresourcemanager.folders.get",
+        shape=Shape.WALK,
+        client=PROJECTS,
+        also=(FOLDERS, ORGANIZATIONS),
+        part="iamPolicy",
+        schema="Policy",
+        holder=Holder.ANCESTORS,
+        permissions=(
+            "resourcemanager.projects.get",
+            "resourcemanager.folders.get",
+            "resourcemanager.folders.getIamPolicy",
+            "resourcemanager.organizations.get",
+            "resourcemanager.organizations.getIamPolicy",
+        ),
+        doc='the ancestors nearest first, ending with the organisation: {"resource": Folder or '
+        'Organization, "iamPolicy": Policy (version 3)} each',
+    )
+    SINKS = KindSpec(
+        name="sinks",
+        api=LOGGING.name,
+        method="logging.projects.sinks.list",
+        shape=Shape.PARENT,
+        client=LOGS,
+        part="logging.sinks",
+        schema="LogSink",
+        items="sinks",
+        permissions=("logging.sinks.list",),
+        doc="the project's own log sinks (LogSink)",
+    )
+    ANCESTOR_SINKS = KindSpec(
+        name="ancestorSinks",
+        api=LOGGING.name,
+        method="logging.folders.sinks.list",
+        shape=Shape.WALK,
+        client=LOGS,
+        also=(PROJECTS, FOLDERS, ORGANIZATIONS),
+        part="logging.sinks",
+        schema="LogSink",
+        items="sinks",
+        holder=Holder.ANCESTORS,
+        permissions=(
+            "logging.sinks.list",
+            "resourcemanager.projects.get",
+            "resourcemanager.folders.get",
+            "resourcemanager.organizations.get",
+        ),
+        doc='sinks of every ancestor, nearest first: {"parent": "folders/55" or "organizations/4242", "sink": LogSink}',
+    )
+    LOG_METRICS = KindSpec(
+        name="logMetrics",
+        api=LOGGING.name,
+        method="logging.projects.metrics.list",
+        shape=Shape.PARENT,
+        client=LOGS,
+        part="logging.metrics",
+        schema="LogMetric",
+        items="metrics",
+        permissions=("logging.logMetrics.list",),
+        doc="the project's logs-based metrics (LogMetric)",
+    )
+
+
+Kind.ALL = tuple(Kind)
+
+#: Permissions read outside the kind table (the least-privilege role holds these too).
+OTHER_READS: Mapping[str, str] = MappingProxyType(
+    {"logging.logEntries.list": "the audit-log poller's entries:list (Admin Activity entries, for drift re-checks)"}
+)
+
+
+def permissions() -> frozenset[str]:
+    """Every permission the read-only role must grant: the rows' and the other readers'."""
+    return frozenset(p for kind in Kind for p in kind.spec.permissions) | frozenset(OTHER_READS)
+
+
+def clients() -> Mapping[str, Client]:
+    """Every client a kind reads with, by name (the collectors' client map)."""
+    found: dict[str, Client] = {}
+    for kind in Kind:
+        for client in kind.spec.clients:
+            if found.setdefault(client.name, client) != client:
+                raise ValueError(f"two clients named {client.name!r}: {found[client.name]} and {client}")
+    return MappingProxyType(found)

@@ -1,0 +1,73 @@
+"""Compute listings, one generic function per list shape: a client in, the API's own JSON dicts out.
+
+Every page is one call through the `Caller` (`paging.pages`): `client.list(request=...,
+retry=None, timeout=...)` is called once per page, and the page's `items` and
+`next_page_token` are read off the pager (which forwards attribute reads to the response
+it holds, without fetching more). Never iterating the pager is what keeps the library
+from fetching pages on its own.
+
+Messages become REST JSON (camelCase, enums as names, int64 as strings) through
+proto-plus `to_dict`, so no Google type leaves this module. Zonal and regional kinds use
+`aggregated_list`, one listing for all zones.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from checks.kernel import JSON
+from monitor.collect.calls import Caller, CallFailed
+from monitor.collect.convert import to_json
+from monitor.collect.paging import pages, proto_token
+
+_PARTIAL_WARNINGS = frozenset({"UNREACHABLE"})
+
+
+def _one_page(list_call: Callable[..., Any], request: dict[str, Any], token: str, timeout: float) -> Any:
+    if token:
+        request = {**request, "page_token": token}
+    return list_call(request=request, retry=None, timeout=timeout)
+
+
+def _pages(call: Caller, list_call: Callable[..., Any], request: dict[str, Any]) -> Iterator[Any]:
+    """One pager per page, each fetched by exactly one observed call."""
+    return pages(call, functools.partial(_one_page, list_call, request), proto_token)
+
+
+def _request(project: str, page_size: int | None) -> dict[str, Any]:
+    request: dict[str, Any] = {"project": project}
+    if page_size is not None:
+        request["max_results"] = page_size
+    return request
+
+
+def global_list(client: Any, project: str, call: Caller, page_size: int | None = None) -> list[JSON]:
+    """Every resource of a global listing (`projects/P/global/firewalls`), page by page."""
+    resources: list[JSON] = []
+    for page in _pages(call, client.list, _request(project, page_size)):
+        resources.extend(to_json(item) for item in page.items)
+    return resources
+
+
+def aggregated_list(
+    client: Any, project: str, call: Caller, page_size: int | None = None, *, key: str
+) -> list[JSON]:
+    """Flatten every scope's `key` list; scopes holding only a warning are skipped.
+
+    A zone the API could not reach (`unreachables`, or an `UNREACHABLE` scope warning)
+    would make the listing silently partial, so it fails the kind instead (fail closed).
+    """
+    resources: list[JSON] = []
+    for page in _pages(call, client.aggregated_list, _request(project, page_size)):
+        unreachable = [str(name) for name in getattr(page, "unreachables", None) or ()]
+        for scope, scoped in page.items.items():
+            data = to_json(scoped)
+            warning = data.get("warning") or {}
+            if warning.get("code") in _PARTIAL_WARNINGS:
+                unreachable.append(str(scope))
+            resources.extend(data.get(key, []))
+        if unreachable:
+            raise CallFailed(f"{call.method}: partial listing, unreachable: {', '.join(sorted(unreachable))}")
+    return resources

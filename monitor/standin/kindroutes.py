@@ -1,0 +1,42 @@
+"""The stand-in's routes for the kinds: derived from the rows, one API family module each.
+
+A kind row implies the routes its collector reads (its listing, or its reads up the
+hierarchy) and the get of one resource of it; each API's module (`compute`, `crm`,
+`cloudlogging`) turns a row of its API into those routes. A row whose API has no family
+module fails here, at the stand-in's start, rather than answering 501 later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from types import MappingProxyType
+
+from checks.kinds import Kind, KindSpec
+from monitor.standin import cloudlogging, compute, crm
+from monitor.standin.routes import Handler
+
+#: API name -> the routes a row of that API implies
+FAMILIES: Mapping[str, Callable[[KindSpec], dict[str, Handler]]] = MappingProxyType(
+    {
+        "compute": compute.kind_handlers,
+        "cloudresourcemanager": crm.kind_handlers,
+        "logging": cloudlogging.kind_handlers,
+    }
+)
+
+
+def routes_of(spec: KindSpec) -> dict[str, Handler]:
+    """API method id -> handler, for the routes one row implies."""
+    family = FAMILIES.get(spec.api)
+    if family is None:
+        raise LookupError(f"kind {spec.name}: the stand-in has no module serving the {spec.api} API")
+    return family(spec)
+
+
+def kind_handlers() -> dict[str, Handler]:
+    """Every route the kind rows imply (two rows implying one route share the first's handler)."""
+    table: dict[str, Handler] = {}
+    for kind in Kind:
+        for method, handler in routes_of(kind.spec).items():
+            table.setdefault(method, handler)
+    return table
