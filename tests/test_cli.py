@@ -322,3 +322,14 @@ def test_baseline_approve_exits_promptly_when_a_call_is_stuck(tmp_path: Path) ->
         elapsed = time.monotonic() - started
     assert proc.returncode == 2 and "firewalls" in proc.stderr, proc.stderr
     assert elapsed < 20
+
+
+@pytest.mark.parametrize(
+    ("listen", "why"),
+    [("9797", "is not host:port"), ("localhost:http", "the port must be a number"), ("[nope]:9797", "IPv6")],
+)
+def test_run_with_a_bad_listen_address_exits_2_before_starting(listen: str, why: str) -> None:
+    result = CliRunner().invoke(cli, ["run", "--demo", "--listen", listen], catch_exceptions=False)
+    assert result.exit_code == 2
+    assert f"--listen: {listen!r}" in result.output and why in result.output
+    assert "DEMO MODE" not in result.output  # refused before the stand-in or the daemon started

@@ -123,3 +123,47 @@ def test_the_worked_example_fixture_is_valid_for_its_row() -> None:
     for resource in fixture[spec.key]:
         assert load_api(spec.api).validate(resource, spec.schema) == []
         assert any(field in resource for field in spec.locations)
+
+
+# --- adding a control ---------------------------------------------------------------------------
+
+CONTROL_SECTION = _section("Adding a control")
+
+
+def _control_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", CONTROL_SECTION, re.S)
+
+
+def test_the_control_section_names_the_files_a_control_touches() -> None:
+    named = {path for path, _ in _named(CONTROL_SECTION)}
+    assert {
+        "checks/kernel.py",
+        "checks/registry.py",
+        "checks/params.py",
+        "tests/checks/catalogue.py",
+        "monitor/demo/demo-org.yaml",
+        "tests/demo/test_demo_org.py",
+        "README.md",
+    } <= named
+
+
+def test_the_worked_control_judges_each_case_of_its_table_as_the_table_says() -> None:
+    from checks.model import Verdict
+    from checks.params import Params
+    from tests.builders import make_snapshot
+
+    control_code, cases_code = _control_blocks()
+    namespace: dict[str, Any] = dict(vars(importlib.import_module("checks.firewall")))
+    exec(control_code, namespace)  # the documented judge and declaration, in the area module's namespace
+    exec(cases_code, namespace)
+    control = namespace["fw90_description"]
+    assert control.meta.id == "FW-90" and control.meta.kinds == ("firewalls",)
+    for rule, verdict, reason in namespace["CASES"]:
+        snapshot = make_snapshot({"compute": {"firewalls": [rule]}})
+        findings = list(control(snapshot, Params()))
+        if verdict is None:
+            assert findings == [], rule
+            continue
+        [finding] = findings
+        assert finding.verdict is Verdict(verdict) and finding.reason == reason, (rule, finding)
+        assert finding.resource.endswith(f"/global/firewalls/{rule['name']}")

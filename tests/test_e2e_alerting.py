@@ -86,6 +86,7 @@ def webhook() -> Iterator[Webhook]:
     hook = Webhook()
     yield hook
     hook.server.shutdown()
+    hook.server.server_close()
 
 
 def widen(client: Any, compute_v1: Any, rule: str, ranges: list[str]) -> None:

@@ -22,6 +22,7 @@ from monitor.commands.common import (
     serving,
     with_overrides,
 )
+from monitor.config.addresses import split_host_port
 from monitor.config.model import Config, load_config
 from monitor.sinks.logs import configure_logging
 
@@ -55,6 +56,11 @@ def run(config_path: str | None, demo: bool, listen: str | None, grace: float) -
             "no config: pass --config FILE (or set CONTROLWATCH_CONFIG) to watch real projects, "
             "or --demo to try controlwatch against the bundled demo organisation"
         )
+    if listen is not None:
+        try:
+            split_host_port(listen)
+        except ValueError as exc:
+            raise UsageFailure(f"--listen: {exc}") from None
     scenario_path, demo_config = demo_paths() if demo else (None, None)
     path = config_path or str(demo_config)
     config = load_config_file(path)

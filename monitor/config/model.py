@@ -9,7 +9,6 @@ Control parameters reuse `checks.params.Params`, so their grammar lives in one p
 from __future__ import annotations
 
 import difflib
-import ipaddress
 import re
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
@@ -34,6 +33,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from checks.params import Params
+from monitor.config.addresses import split_host_port
 from monitor.config.durations import NonNegativeDuration, PositiveDuration, format_duration
 from monitor.config.yaml_source import Document, KeyPath, Problem, SourceError, format_path, parse_yaml, read_source
 
@@ -57,7 +57,6 @@ __all__ = [
 PROJECT_ID = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
 CONTROL_ID = re.compile(r"^[A-Z]+-\d\d$")
 _LOG_NAME = re.compile(r"^projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/logs/[A-Za-z0-9_.%/-]{1,512}$")
-_HOSTNAME = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)(?:\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 
@@ -117,40 +116,6 @@ def _expiry(value: object) -> date:
 def _listen(value: str) -> str:
     split_host_port(value)
     return value
-
-
-def split_host_port(value: str) -> tuple[str, int]:
-    """`127.0.0.1:9797`, `[::1]:9797`, `metrics.local:9797` → (host, port); ValueError otherwise."""
-    usage = f"{value!r} is not host:port (e.g. '127.0.0.1:9797', '[::1]:9797')"
-    if value.startswith("["):
-        host, _, rest = value[1:].partition("]")
-        if not rest.startswith(":"):
-            raise ValueError(usage)
-        port = rest[1:]
-        try:
-            ipaddress.IPv6Address(host)
-        except ValueError:
-            raise ValueError(f"{value!r}: {host!r} is not an IPv6 address") from None
-    else:
-        host, sep, port = value.rpartition(":")
-        if not sep or not host:
-            raise ValueError(usage)
-        if ":" in host:
-            raise ValueError(f"{value!r}: write an IPv6 address in brackets, e.g. '[::1]:9797'")
-        _check_host(value, host)
-    if not (port.isascii() and port.isdigit()) or int(port) > 65535:
-        raise ValueError(f"{value!r}: the port must be a number from 0 to 65535")
-    return host, int(port)
-
-
-def _check_host(value: str, host: str) -> None:
-    if re.fullmatch(r"[\d.]+", host):
-        try:
-            ipaddress.IPv4Address(host)
-        except ValueError:
-            raise ValueError(f"{value!r}: {host!r} is not an IPv4 address") from None
-    elif len(host) > 253 or not _HOSTNAME.match(host):
-        raise ValueError(f"{value!r}: {host!r} is not a host name or IP address")
 
 
 def _endpoint(value: str) -> str:

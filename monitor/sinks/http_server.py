@@ -21,6 +21,7 @@ from urllib.parse import parse_qs, urlsplit
 from prometheus_client.exposition import choose_encoder
 
 from checks.model import Verdict
+from monitor.config.addresses import split_host_port
 from monitor.sinks.metrics import Metrics
 from monitor.sinks.store import ControlState, ResultStore
 
@@ -32,19 +33,6 @@ ErrorCallback = Callable[[str, BaseException], None]
 def rfc3339(ts: float) -> str:
     """Unix time as RFC 3339 UTC with a `Z`, the form every JSON timestamp here uses."""
     return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def parse_listen(listen: str) -> tuple[str, int]:
-    """Split `host:port` (`[::1]:9797` for IPv6); port 0 asks the kernel for a free one."""
-    host, sep, port_text = listen.rpartition(":")
-    if not sep or not port_text.isdigit():
-        raise ValueError(f"listen address must be host:port, got {listen!r}")
-    if host.startswith("[") and host.endswith("]"):
-        host = host[1:-1]
-    port = int(port_text)
-    if port > 65535:
-        raise ValueError(f"port must be 0-65535, got {port}")
-    return host, port
 
 
 def state_json(state: ControlState) -> dict[str, Any]:
@@ -200,7 +188,7 @@ class MetricsServer:
     def __init__(
         self, listen: str, metrics: Metrics, store: ResultStore, *, on_error: ErrorCallback | None = None
     ) -> None:
-        self._host, self._requested_port = parse_listen(listen)
+        self._host, self._requested_port = split_host_port(listen)
         self._metrics = metrics
         self._store = store
         self._on_error = on_error

@@ -201,7 +201,9 @@ def test_listen_addresses(listen: str, host: str, port: int) -> None:
     assert (config.metrics.host, config.metrics.port) == (host, port)
 
 
-@pytest.mark.parametrize("listen", ["1.2.3.999:80", "[::1:80", "[nope]:80", "host_name:80", ":9797", "a:-1"])
+@pytest.mark.parametrize(
+    "listen", ["1.2.3.999:80", "[::1:80", "[nope]:80", "host_name:80", ":9797", "a:-1", "9797", "localhost", "h:70000"]
+)
 def test_bad_listen_addresses(listen: str) -> None:
     [line] = _problems(MINIMAL + f'metrics: {{listen: "{listen}"}}\n')
     assert line.startswith("cw.yaml:4: metrics.listen: ")

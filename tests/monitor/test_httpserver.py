@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from checks.model import Verdict
-from monitor.sinks.http_server import MetricsServer, parse_listen, rfc3339
+from monitor.sinks.http_server import MetricsServer, rfc3339
 from monitor.sinks.metrics import Metrics
 from monitor.sinks.store import ResultStore
 from tests.monitor.test_metrics import realistic_store
@@ -290,17 +290,3 @@ def test_stop_is_prompt_with_an_idle_client_connected() -> None:
         assert time.monotonic() - started < 2.0
     finally:
         idle.close()
-
-
-@pytest.mark.parametrize(
-    ("listen", "expected"),
-    [("127.0.0.1:9797", ("127.0.0.1", 9797)), ("0.0.0.0:0", ("0.0.0.0", 0)), ("[::1]:9797", ("::1", 9797))],
-)
-def test_parse_listen(listen: str, expected: tuple[str, int]) -> None:
-    assert parse_listen(listen) == expected
-
-
-@pytest.mark.parametrize("listen", ["9797", "localhost", "host:port", "h:70000", "h:-1"])
-def test_parse_listen_rejects(listen: str) -> None:
-    with pytest.raises(ValueError):
-        parse_listen(listen)
