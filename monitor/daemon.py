@@ -22,7 +22,7 @@ from typing import Any
 
 import structlog
 
-from checks.model import Area
+from checks.model import is_drift
 from checks.registry import Registry
 from monitor import __version__
 from monitor.config.model import Config
@@ -262,7 +262,7 @@ class Daemon:
         """Event-driven re-checks need drift controls somewhere and clients to read the log."""
         with self._lock:
             plans = list(self._plans.values())
-        wants = any(c.meta.area is Area.DRIFT for plan in plans for c in plan.controls)
+        wants = any(is_drift(c.meta.id) for plan in plans for c in plan.controls)
         return wants and self._runtime.clients is not None
 
     def _make_poller(self, config: Config) -> AuditPoller | None:
@@ -294,7 +294,7 @@ class Daemon:
 
 
 def _drift_pairs(plans: Mapping[str, ScopePlan]) -> set[tuple[str, str]]:
-    return {(scope, c.meta.id) for scope, plan in plans.items() for c in plan.controls if c.meta.area is Area.DRIFT}
+    return {(scope, c.meta.id) for scope, plan in plans.items() for c in plan.controls if is_drift(c.meta.id)}
 
 
 def config_digest(config: Config) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from checks import default_registry
-from checks.model import Area
+from checks.model import is_drift
 from monitor import __version__
 from monitor.commands.check_output import check_json, check_table, exit_code
 from monitor.commands.common import (
@@ -154,9 +154,9 @@ def _check_once(
     for scope in scopes:
         plan = plans[scope]
         if scope not in baselines and not controls:  # DRIFT needs a baseline: leave it out and say so
-            drift = [c.meta.id for c in plan.controls if c.meta.area is Area.DRIFT]
+            drift = [c.meta.id for c in plan.controls if is_drift(c.meta.id)]
             if drift:
-                plan = replace(plan, controls=tuple(c for c in plan.controls if c.meta.area is not Area.DRIFT))
+                plan = replace(plan, controls=tuple(c for c in plan.controls if not is_drift(c.meta.id)))
                 notes.append(
                     f"{', '.join(drift)} left out for {scope}: no approved baseline "
                     f"(`controlwatch baseline approve --scope {scope}`)"

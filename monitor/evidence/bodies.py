@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from checks.model import Area, Result, Verdict, roll_up
+from checks.model import Area, Result, Verdict, is_drift, roll_up
 from checks.snapshot import KindData
 from monitor.evidence.canonical import format_time, legacy_json, sha256_hex
 from monitor.run.risks import AcceptedRisk
@@ -212,7 +212,7 @@ def bodies_from_run(
         inputs: dict[str, KindData | Mapping[str, Any]] = {
             kind: run.snapshot.kinds.get(kind, KindData(error="not collected")) for kind in meta.kinds
         }
-        if meta.area is Area.DRIFT:
+        if is_drift(meta.id):
             baseline = run.snapshot.baseline
             inputs["baseline"] = {"error": "no approved baseline"} if baseline is None else {"value": dict(baseline)}
         body = control_run_body(

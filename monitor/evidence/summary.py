@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from checks.model import is_drift
 from monitor.evidence.bodies import area_of
 from monitor.evidence.canonical import format_time, json_fields, parse_time, utc
 from monitor.evidence.ledger import Ledger
@@ -315,7 +316,7 @@ def _timeline(runs: Sequence[_Run], start: datetime, end: datetime) -> list[Inte
 
 def _note_drift(pair: _Pair, seq: int, record_hash: str, data: dict[str, Any]) -> None:
     """A drift event when a DRIFT control fails with a set of changes not seen in the run before."""
-    if not pair.control.startswith("DRIFT-"):
+    if not is_drift(pair.control):
         return
     if data.get("status") != "fail":
         pair.last_drift = None

@@ -14,7 +14,7 @@ from typing import Any
 
 import structlog
 
-from checks.model import Area, Result, Verdict
+from checks.model import Result, Verdict, is_drift
 from checks.names import project_name
 from monitor.config.model import Config
 from monitor.drift.attribution import RecentEvents, attribute_run
@@ -71,7 +71,7 @@ class ScopeJob:
         deliver(self.sinks, FinishedRun(plan, run, results, config, still_configured))
 
     def _baseline_for(self, plan: ScopePlan) -> Mapping[str, Any] | None:
-        if not any(c.meta.area is Area.DRIFT for c in plan.controls):
+        if not any(is_drift(c.meta.id) for c in plan.controls):
             return None
         try:
             baseline = self._baselines.get(plan.scope)

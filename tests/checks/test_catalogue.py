@@ -30,3 +30,11 @@ def test_each_area_module_declares_exactly_its_catalogue(area: Area) -> None:
     assert sorted(c.meta.id for c in declared) == sorted(CATALOGUE[area])
     assert {c.meta.area for c in declared} == {area}
     assert all(c.meta.id.startswith(CATALOGUE[area][0].partition("-")[0] + "-") for c in declared)
+
+
+def test_is_drift_is_true_exactly_for_the_drift_area() -> None:
+    """`is_drift(id)` is the one predicate the daemon, evidence and CLI use for "needs a baseline"."""
+    from checks.model import is_drift
+
+    assert {c.meta.id for c in default_registry() if is_drift(c.meta.id)} == set(ids(Area.DRIFT))
+    assert not is_drift("FW-01") and not is_drift("XDRIFT-01")
