@@ -30,11 +30,10 @@ from checks.driftstate import watched_state as live_state
 from checks.snapshot import Snapshot
 from monitor.collect.collector import StuckCalls
 from monitor.commands.common import (
-    config_for_scenario,
+    config_and_scenario,
     fail,
     leave_now,
     load_config_file,
-    load_scenario_file,
     serving,
     with_overrides,
 )
@@ -64,22 +63,16 @@ class _Live:
 @contextmanager
 def _live(config_path: str | None, scenario: str | None) -> Iterator[_Live]:
     """Collectors for the config's scopes, against real GCP or a scenario through the stand-in."""
-    if not scenario and not config_path:
-        fail("no live state to read: pass --config FILE (real GCP) or --scenario FILE (offline)")
-    loaded = load_scenario_file(scenario) if scenario else None
-    if config_path:
-        config = load_config_file(config_path)
-    else:
-        assert loaded is not None  # no --config means --scenario was given
-        config = config_for_scenario(loaded)
+    config, loaded = config_and_scenario(
+        config_path,
+        scenario,
+        neither="no live state to read: pass --config FILE (real GCP) or --scenario FILE (offline)",
+    )
     stuck = StuckCalls()
     with _exit_now_if_stuck(stuck):
         if loaded is None:
             yield _Live(config, _reader(config, None, stuck))
             return
-        missing = [s for s in config.scope_ids() if loaded.project(s) is None]
-        if missing:
-            fail(f"{scenario}: no project {', '.join(missing)} in the scenario (scopes of the config)")
         with serving(loaded, shift_time=False) as server:
             yield _Live(config, _reader(with_overrides(config, endpoint=server.url), loaded.now, stuck))
 
@@ -415,7 +408,6 @@ def _compare(scope: str, doc: dict[str, Any], controls: list[str], live: dict[st
     return [_Compared(scope, c, parts[c], diff(parts[c]["state"], live[c])) for c in controls]
 
 
-
 def record_approval(approval: Approval, config: Config) -> None:
     """Every baseline approval is evidence: appended to the ledger at `evidence.path`."""
     from monitor.evidence import Ledger
@@ -434,7 +426,6 @@ def record_approval(approval: Approval, config: Config) -> None:
         ledger.append("baseline_approved", body)
     finally:
         ledger.close()
-
 
 
 baseline = make_baseline_group(record=record_approval)

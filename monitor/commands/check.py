@@ -17,10 +17,8 @@ from monitor import __version__
 from monitor.commands.check_output import check_json, check_table, exit_code
 from monitor.commands.common import (
     UsageFailure,
-    config_for_scenario,
+    config_and_scenario,
     leave_now,
-    load_config_file,
-    load_scenario_file,
     serving,
     with_overrides,
 )
@@ -67,18 +65,9 @@ def check(
     unknown = [c for c in controls if c not in registry]
     if unknown:
         raise UsageFailure(f"unknown control {', '.join(unknown)}; see `controlwatch controls`")
-    if not scenario and not config_path:
-        raise UsageFailure("nothing to check: pass --config FILE (real GCP) or --scenario FILE (offline)")
-    loaded = load_scenario_file(scenario) if scenario else None
-    if config_path:
-        config = load_config_file(config_path)
-    else:
-        assert loaded is not None  # no --config means --scenario was given
-        config = config_for_scenario(loaded)
-    if loaded is not None:
-        missing = [s for s in config.scope_ids() if loaded.project(s) is None]
-        if missing:
-            raise UsageFailure(f"{scenario}: no project {', '.join(missing)} in the scenario (scopes of the config)")
+    config, loaded = config_and_scenario(
+        config_path, scenario, neither="nothing to check: pass --config FILE (real GCP) or --scenario FILE (offline)"
+    )
     chosen = list(scopes) or list(config.scope_ids())
     bad_scopes = [s for s in chosen if s not in config.scope_ids()]
     if bad_scopes:
@@ -186,4 +175,3 @@ def _check_evidence(config: Config, runs: list[tuple[Any, Any]], source: str) ->
             ledger.close()
     except (LedgerError, OSError, ValueError) as exc:
         raise UsageFailure(f"evidence.path: {config.evidence.path}: cannot record the run: {exc}") from None
-

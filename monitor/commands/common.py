@@ -58,6 +58,29 @@ def config_for_scenario(scenario: Scenario) -> Config:
     return Config.model_validate({"scopes": {"projects": [{"id": p} for p in scenario.projects]}})
 
 
+def config_and_scenario(
+    config_path: str | None, scenario_path: str | None, *, neither: str
+) -> tuple[Config, Scenario | None]:
+    """The config of `--config` (or one over every project of `--scenario`) and the scenario.
+
+    `neither` is the usage failure when both are missing; a scenario must hold every scope
+    of the config, or nothing would be judged for the missing ones.
+    """
+    if not scenario_path and not config_path:
+        fail(neither)
+    loaded = load_scenario_file(scenario_path) if scenario_path else None
+    if config_path:
+        config = load_config_file(config_path)
+    else:
+        assert loaded is not None  # no --config means --scenario was given
+        config = config_for_scenario(loaded)
+    if loaded is not None:
+        missing = [s for s in config.scope_ids() if loaded.project(s) is None]
+        if missing:
+            fail(f"{scenario_path}: no project {', '.join(missing)} in the scenario (scopes of the config)")
+    return config, loaded
+
+
 def load_scenario_file(path: str | Path) -> Scenario:
     """The scenario at `path`; a bad one, or a missing `sandbox` extra, is a usage failure."""
     try:

@@ -20,4 +20,3 @@ def config_validate(file: str) -> None:
     config = load_config_file(file)
     enabled = sum(len(default_registry().ids()) - len(config.disabled_for(s)) for s in config.scope_ids())
     click.echo(f"{file}: ok ({len(config.scope_ids())} scopes, {enabled} enabled (control, scope) pairs)")
-

@@ -156,4 +156,3 @@ def _announce(daemon: Any, demo: bool) -> None:
             return
 
     threading.Thread(target=wait_and_print, daemon=True).start()
-

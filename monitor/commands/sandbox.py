@@ -28,4 +28,3 @@ def sandbox(scenario: str | None, port: int, shift_time: bool | None) -> None:
         click.echo(f"stand-in serving {path} at {server.url} (projects: {', '.join(loaded.projects)})")
         click.echo(f"control API: {server.url}/_standin/  (Ctrl-C to stop)")
         stop.wait()
-
