@@ -51,14 +51,23 @@ class ScopeJob:
         self._clock = clock
 
     def run(self, plan: ScopePlan, config: Config, still_configured: Callable[[], bool]) -> None:
+        """One run; if it raises, every control of the scope says so at once (and the error goes
+        on to the scheduler, which counts it): the last verdicts never stand as if current."""
+        try:
+            self._run(plan, config, still_configured)
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            log.error("scope_run_failed", scope=plan.scope, error=error)
+            self._record_errors(plan, f"not judged: the run failed: {error}")
+            raise
+
+    def _run(self, plan: ScopePlan, config: Config, still_configured: Callable[[], bool]) -> None:
         scope = plan.scope
         stuck = self._runtime.stuck_calls(scope)
         if stuck:
             reason = f"not run: {stuck} call(s) of an earlier run are still stuck past its deadline"
             log.warning("scope_run_skipped", scope=scope, reason=reason)
-            ended = self._clock().timestamp()
-            for control in plan.controls:
-                self._store.record(scope, control.meta, [_scope_error(control.meta.id, scope, reason)], ended)
+            self._record_errors(plan, reason)
             return
         run = run_scope(
             plan,
@@ -69,6 +78,12 @@ class ScopeJob:
         )
         results = attribute_run(run.results, self._events.of(scope))
         deliver(self.sinks, FinishedRun(plan, run, results, config, still_configured))
+
+    def _record_errors(self, plan: ScopePlan, reason: str) -> None:
+        """Every control of the plan `error` with `reason`, in the store (so in /metrics and alerts)."""
+        ended = self._clock().timestamp()
+        for control in plan.controls:
+            self._store.record(plan.scope, control.meta, [_scope_error(control.meta.id, plan.scope, reason)], ended)
 
     def _baseline_for(self, plan: ScopePlan) -> Mapping[str, Any] | None:
         if not any(is_drift(c.meta.id) for c in plan.controls):

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -22,6 +22,7 @@ from prometheus_client.exposition import choose_encoder
 
 from checks.model import Verdict
 from monitor.config.addresses import split_host_port
+from monitor.sinks.http_dispatch import DEFAULT_LIMITS, Dispatcher, Limits
 from monitor.sinks.metrics import Metrics
 from monitor.sinks.store import ControlState, ResultStore
 
@@ -57,8 +58,9 @@ class _BadQuery(ValueError):
     """A `/results` query the caller must fix: answered 400 with the message."""
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True  # a stuck client never holds up stop() or process exit
+class _Server(HTTPServer):
+    """Binds the port; `Dispatcher` serves it with a fixed number of threads."""
+
     on_error: ErrorCallback | None = None
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -77,7 +79,7 @@ class _Handler(BaseHTTPRequestHandler):
     metrics: Metrics
     store: ResultStore
     disable_nagle_algorithm = True
-    timeout = 10  # seconds a client may idle mid-request before its thread is freed
+    timeout = None  # the dispatcher sets the connection's timeout (Limits.io_timeout)
     server_version = "controlwatch"
     sys_version = ""
 
@@ -186,13 +188,21 @@ class MetricsServer:
     """Serves the metrics port on a background thread; `stop()` returns within a second."""
 
     def __init__(
-        self, listen: str, metrics: Metrics, store: ResultStore, *, on_error: ErrorCallback | None = None
+        self,
+        listen: str,
+        metrics: Metrics,
+        store: ResultStore,
+        *,
+        on_error: ErrorCallback | None = None,
+        limits: Limits = DEFAULT_LIMITS,
     ) -> None:
         self._host, self._requested_port = split_host_port(listen)
         self._metrics = metrics
         self._store = store
         self._on_error = on_error
+        self._limits = limits
         self._server: _Server | None = None
+        self._dispatcher: Dispatcher | None = None
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -204,20 +214,27 @@ class MetricsServer:
         server = server_class((self._host, self._requested_port), handler)
         server.on_error = self._on_error
         self._server = server
+        self._dispatcher = Dispatcher(server, self._limits)
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, name="metrics-http", daemon=True
+            target=self._dispatcher.serve_forever, kwargs={"poll_interval": 0.1}, name="metrics-http", daemon=True
         )
         self._thread.start()
 
     def stop(self) -> None:
-        """Stop accepting, close the socket; in-flight requests finish on their daemon threads."""
-        server, thread = self._server, self._thread
-        if server is None or thread is None:
+        """Stop accepting, close the socket and the connections still sending; answers in
+        progress finish on their workers."""
+        server, dispatcher, thread = self._server, self._dispatcher, self._thread
+        if server is None or dispatcher is None or thread is None:
             return
-        server.shutdown()
-        server.server_close()
+        dispatcher.shutdown()
         thread.join(timeout=5)
-        self._server = self._thread = None
+        server.server_close()
+        self._server = self._dispatcher = self._thread = None
+
+    @property
+    def slow_clients_dropped(self) -> int:
+        """Connections closed because their request never arrived in full (or too many waited)."""
+        return self._dispatcher.dropped if self._dispatcher is not None else 0
 
     @property
     def port(self) -> int:

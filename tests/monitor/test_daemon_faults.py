@@ -225,3 +225,31 @@ def test_each_kind_fails_closed(
     for control in readers:
         [result] = daemon.store.results(control=control, scope=SCOPE)
         assert f"{kind}:" in result.reason and "403" in result.reason, result.reason
+
+
+def test_a_run_that_raises_turns_every_control_of_the_scope_to_error_at_once(standin: StandIn, tmp_path: Path) -> None:
+    """`can't start new thread` out of the collection: the previous `pass` must not stand."""
+    stuck = StuckCalls()
+    settings = CollectSettings(call_timeout=0.5, run_deadline=3.0, max_workers=4, retry=FAST_RETRY)
+    real_collect = make_collect(make_clients(standin.url), settings, stuck)
+    starved = threading.Event()
+
+    def collect(*args: Any) -> Any:
+        if starved.is_set():
+            raise RuntimeError("can't start new thread")
+        return real_collect(*args)
+
+    runtime = Runtime(collect=collect, stuck_calls=stuck.busy)
+    daemon = Daemon(config_for([OTHER]), REGISTRY, runtime, baselines=BaselineStore(tmp_path / "b.sqlite3"))
+    daemon.run_scope(OTHER)
+    assert set(statuses(daemon, OTHER).values()) == {"pass"}
+    starved.set()
+    with pytest.raises(RuntimeError):  # and the scheduler still sees the failure (counted as a job error)
+        daemon.run_scope(OTHER)
+    got = statuses(daemon, OTHER)
+    assert set(got.values()) == {"error"} and set(got) == {c.meta.id for c in ENABLED}
+    for result in daemon.store.results(scope=OTHER):
+        assert result.reason == "not judged: the run failed: RuntimeError: can't start new thread"
+    labels = {"control": "FW-01", "scope": OTHER, "area": "firewall", "severity": "critical"}
+    assert sample(daemon, "controlwatch_control_status", {**labels, "status": "error"}) == 1
+    assert sample(daemon, "controlwatch_control_status", {**labels, "status": "pass"}) == 0
