@@ -198,7 +198,7 @@ class ScopeScheduler:
         if name == "error":
             log.error("job_failed", job=event.job_id, error=repr(event.exception))
         elif name != "executed":
-            log.warning("job_skipped", job=event.job_id, event=name)
+            log.warning("job_skipped", job=event.job_id, reason=name)
 
 
 def _job_id(scope: str) -> str:

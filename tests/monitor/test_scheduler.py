@@ -170,3 +170,33 @@ def test_a_request_during_a_failing_run_is_not_dropped(make: Callable[..., Scope
     release.set()
     assert wait_for(lambda: recorder.runs["a"] == 2)
     assert recorder.events["error"] == 1 and recorder.events["max_instances"] == 0
+
+
+def test_each_skipped_firing_is_logged_once_and_the_listener_never_raises(
+    make: Callable[..., ScopeScheduler], recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    from structlog.testing import capture_logs
+
+    hang = threading.Event()
+
+    def run(scope: str) -> None:
+        recorder.runs[scope] += 1
+        hang.wait(10)
+
+    sched = make(run, workers=2)
+    with capture_logs() as logs:
+        sched.set_scope("stuck", interval=0.2, jitter=0)
+        sched.start()
+        try:
+            assert wait_for(lambda: recorder.events["max_instances"] >= 2)
+        finally:
+            hang.set()
+            sched.shutdown()
+    skipped = [entry for entry in logs if entry["event"] == "job_skipped"]
+    assert len(skipped) == recorder.events["max_instances"]
+    assert all(
+        entry == {"event": "job_skipped", "job": "scope:stuck", "reason": "max_instances", "log_level": "warning"}
+        for entry in skipped
+    )
+    # APScheduler logs a listener that raised as "Error notifying listener": never here.
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
