@@ -1,4 +1,4 @@
-"""Audit logging controls (LOG-01 to LOG-03), as CONTROLS.md defines them.
+"""Audit logging controls (LOG-01 to LOG-03), as the README's controls table states them.
 
 LOG-01 judges the effective audit configuration of a project: the union of the
 `auditConfigs` of its organisation, its folders and itself (a level can add log types,

@@ -1,4 +1,4 @@
-"""Backup controls (BKP-01 to BKP-04), as CONTROLS.md defines them: one result per in-scope disk.
+"""Backup controls (BKP-01 to BKP-04), as the README's controls table states them: one result per in-scope disk.
 
 In scope: disks whose `labels` hold every equality of `backup.disk_selector` (empty: every
 disk). BKP-01 asks for a READY snapshot schedule among the disk's `resourcePolicies` (URLs

@@ -4,7 +4,7 @@ A baseline is compared by meaning, not by bytes: the APIs rewrite `fingerprint`,
 ids and timestamps on every update (a no-op `gcloud ... update` included), return lists in
 whatever order they were written, and omit fields that hold their default. So each area
 keeps an allow-list of meaningful fields, with the API's defaults filled in and sets
-sorted (CONTROLS.md, "Drift"); anything not listed can never be drift.
+sorted (README, "Drift and approved baselines"); anything not listed can never be drift.
 
 - **firewalls**, keyed by rule name: network (last path segment; the API's default network
   when absent), direction (INGRESS), priority (1000), disabled (false), `allowed`/`denied`

@@ -1,4 +1,4 @@
-"""Firewall and network exposure controls (FW-01 to FW-10), as CONTROLS.md defines them.
+"""Firewall and network exposure controls (FW-01 to FW-10), as the README's controls table states them.
 
 FW-01 to FW-05 are one family: each asks which (protocol, port) pairs a rule effectively
 opens to the internet (see `checks.rules.network`: internet ranges, shadowing per protocol, port
@@ -163,7 +163,7 @@ def _services(offending: Coverage) -> str:
 )
 def fw03_admin_ports(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a rule that effectively opens, over tcp or udp, a database or admin port (the
-    CONTROLS.md list) to the internet; the reason names the services."""
+    list in FW-03's rationale) to the internet; the reason names the services."""
     family = _Family("a database or admin port", lambda rule: _FW03_ALL, note=_services)
     return _exposure_findings(snapshot, family)
 

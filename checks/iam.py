@@ -1,4 +1,4 @@
-"""IAM access controls (IAM-01 to IAM-07) on the project IAM policy, as CONTROLS.md defines them.
+"""IAM access controls (IAM-01 to IAM-07) on the project IAM policy, as the README's controls table states them.
 
 Every result names the project as `resource` (`//cloudresourcemanager.googleapis.com/projects/p`)
 and, as `subject`, the grant (`roles/owner user:a@x.be`, with ` if TITLE` for a conditional

@@ -55,7 +55,7 @@ class Finding:
 
 @dataclass(frozen=True, slots=True)
 class Result:
-    """One judged subject, as exported, logged and kept as evidence (DESIGN.md "Results")."""
+    """One judged subject, as exported, logged and kept as evidence (README, "Seeing what fails")."""
 
     control: str
     scope: str

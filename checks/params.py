@@ -12,13 +12,13 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from checks.rules.regions import KNOWN_LOCATIONS
+
 _PORT_SPEC = re.compile(r"^(?P<proto>[a-z]+|\d{1,3})(?::(?P<lo>\d{1,5})(?:-(?P<hi>\d{1,5}))?)?$")
 _PROTOCOL_NUMBERS = {"6": "tcp", "17": "udp", "132": "sctp", "1": "icmp"}
 # The protocol names VPC firewall rules accept; anything else is a typo ("tpc") that would
 # otherwise approve nothing, silently.
 _PROTOCOL_NAMES = frozenset({"tcp", "udp", "icmp", "esp", "ah", "sctp", "ipip", "all"})
-# A single region (europe-west1), a multi-region (eu, us, asia) or a dual-region (eur4, nam4).
-_REGION = re.compile(r"^(?:[a-z]+-[a-z]+\d+|eu|us|asia|EU|US|ASIA|[a-z]{3}\d+)$")
 # PROJECT/ZONE/NAME, or label=value.
 _INSTANCE_SPEC = re.compile(
     r"^(?:[a-z][-a-z0-9]{4,28}[a-z0-9]/[a-z]+-[a-z]+\d+-[a-z]/[a-z][-a-z0-9]*"
@@ -71,7 +71,7 @@ class _Strict(BaseModel):
 
 # Each entry validated on its own, so an error names its index (`public_ports[1]`).
 def _region(region: str) -> str:
-    if not _REGION.match(region):
+    if region not in KNOWN_LOCATIONS:
         raise ValueError(f"{region!r} is not a region (e.g. 'europe-west1') or multi-region ('eu')")
     return region
 
@@ -105,13 +105,14 @@ class IamParams(_Strict):
 
 
 class BackupParams(_Strict):
-    rpo_hours: float = Field(default=24, gt=0)
-    min_retention_days: int = Field(default=7, ge=1)
+    # strict: `true` is not a number of hours; finite: `.inf` would make every snapshot fresh forever
+    rpo_hours: float = Field(default=24, gt=0, strict=True, allow_inf_nan=False)
+    min_retention_days: int = Field(default=7, ge=1, strict=True)
     disk_selector: dict[str, str] = Field(default_factory=dict)
 
 
 class Params(_Strict):
-    """All control parameters; defaults are DESIGN.md's."""
+    """All control parameters; defaults are the README's ("Configuration")."""
 
     region: RegionParams = RegionParams()
     firewall: FirewallParams = FirewallParams()

@@ -1,4 +1,4 @@
-"""Region pinning controls (REG-01 to REG-06), as CONTROLS.md defines them: every location of a
+"""Region pinning controls (REG-01 to REG-06), as the README's controls table states them: every location of a
 resource within `region.allowed`, one result per resource, severity high.
 
 Locations are read and judged by `checks.rules.locations` (zone -> region, multi- and dual-regions

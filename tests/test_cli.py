@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -333,3 +335,28 @@ def test_run_with_a_bad_listen_address_exits_2_before_starting(listen: str, why:
     assert result.exit_code == 2
     assert f"--listen: {listen!r}" in result.output and why in result.output
     assert "DEMO MODE" not in result.output  # refused before the stand-in or the daemon started
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "unwritable"])
+def test_run_with_an_evidence_path_that_cannot_be_created_is_one_line_and_exit_2(tmp_path: Path, where: str) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("")
+    ledger = blocker / "evidence.sqlite3" if where == "under-a-file" else Path("/proc/controlwatch/evidence.sqlite3")
+    config = tmp_path / "cw.yaml"
+    config.write_text(
+        "scopes: {projects: [{id: shop-prod}]}\n"
+        "gcp: {api_endpoint: 'http://127.0.0.1:9'}\n"
+        f"evidence: {{path: '{ledger}'}}\n"
+        "metrics: {listen: '127.0.0.1:0'}\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "run", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stderr
+    [line] = [line for line in done.stderr.splitlines() if line.strip()]
+    assert line.startswith(f"Error: evidence.path: {ledger}: cannot keep the baseline store beside it")

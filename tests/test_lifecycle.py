@@ -182,6 +182,23 @@ def test_sighup_reload_keeps_old_config_on_bad_file_and_applies_a_good_one(confi
         assert daemon.stop() == 0
 
 
+def test_a_fifo_in_place_of_the_config_fails_the_reload_at_once_and_sigterm_still_stops(config: Path) -> None:
+    """Opening a FIFO waits for a writer: the reload used to hang, and the daemon to ignore SIGTERM."""
+    daemon = Daemon(config)
+    try:
+        assert wait_until(lambda: daemon.get("/readyz")[0] == 200, 30)
+        config.unlink()
+        os.mkfifo(config)
+        daemon.proc.send_signal(signal.SIGHUP)
+        assert wait_until(lambda: daemon.metric("controlwatch_config_reloads_total", 'result="failure"') == 1, 10)
+        [failed] = [r for r in daemon.records() if r["message"] == "config_reload_failed"]
+        assert "is a FIFO (named pipe), not a regular file" in str(failed["error"])
+        started = time.monotonic()
+    finally:
+        assert daemon.stop(signal.SIGTERM, timeout=20) == 0
+    assert time.monotonic() - started < 12
+
+
 def test_shutdown_is_bounded_while_a_call_is_stuck(tmp_path: Path, standin: StandIn) -> None:
     path = tmp_path / "controlwatch.yaml"
     path.write_text(config_text(standin.url, ["shop-prod"], run_deadline="60s", state=tmp_path))

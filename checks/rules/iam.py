@@ -10,7 +10,7 @@ Every control reports each problem that could hide one of its findings as `error
 Roles are compared by full name (`roles/owner`; a custom `projects/p/roles/owner` is
 not Owner). Member emails are compared case-insensitively, as email addresses are.
 Google-managed service agents are recognised by domain, from one list:
-`GOOGLE_SERVICE_AGENT_DOMAINS` (CONTROLS.md, "Service accounts").
+`GOOGLE_SERVICE_AGENT_DOMAINS` (see `is_service_agent`).
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ class AccountClass:
 
 
 def classify_service_account(email: str) -> AccountClass:
-    """CONTROLS.md "Service accounts": Google-owned domains are service agents, all else is not."""
+    """Google-owned domains are service agents, all else is not."""
     email = email.lower()
     local, _, domain = email.rpartition("@")
     for pattern, compiled in zip(GOOGLE_SERVICE_AGENT_DOMAINS, _AGENT_DOMAINS, strict=True):

@@ -1,5 +1,4 @@
-"""Where a Compute resource lives, judged against `region.allowed` (CONTROLS.md, "Region of a
-location").
+"""Where a Compute resource lives, judged against `region.allowed` (the rule every REG control shares).
 
 - A location is the last path segment of a `zone` or `region` URL
   (`.../zones/europe-west1-b` is `europe-west1-b`), or a storage location as written (`eu`).

@@ -1,5 +1,5 @@
-"""What a VPC firewall rule matches, read from the Compute REST JSON shape (CONTROLS.md "Shared
-definitions"): internet ranges, protocols and ports, exposure, shadowing and targets.
+"""What a VPC firewall rule matches, read from the Compute REST JSON shape: internet ranges,
+protocols and ports, exposure, shadowing and targets (the definitions every FW control shares).
 
 A rule's `allowed[]`/`denied[]` entries become a `Coverage`: a set of (IP protocol number,
 port) pairs, so that "what is exposed", "what a deny removes" and "what is approved" are

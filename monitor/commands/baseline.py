@@ -1,5 +1,5 @@
 """`controlwatch baseline`: approve the live drift-watched state, show what is approved, and
-diff the live state against it (DESIGN.md "Drift": approving is an explicit command).
+diff the live state against it (approving is an explicit command: README, "Drift and approved baselines").
 
 `approve` and `diff` read the live state through the same collectors as `check`: from real
 GCP with `--config`, or offline from a scenario file through the local stand-in with

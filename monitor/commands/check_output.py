@@ -1,4 +1,4 @@
-"""What `controlwatch check` prints, and the exit code it returns (DESIGN.md "The command line").
+"""What `controlwatch check` prints, and the exit code it returns (README, "Command line").
 
 Exit 0 when nothing fails (excepted failures included), 1 when something fails, 3 when
 any result is `error` (3 wins over 1).

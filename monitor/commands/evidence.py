@@ -8,7 +8,7 @@
 The ledger is `--ledger PATH`, else `evidence.path` of `--config FILE` (or
 CONTROLWATCH_CONFIG), else the default `.controlwatch/evidence.sqlite3`; it is only ever
 opened read-only here. Dates are UTC: `YYYY-MM-DD` (midnight) or RFC 3339 (a time without
-an offset is UTC); `--from` is inclusive, `--to` exclusive (DESIGN.md, "The command line").
+an offset is UTC); `--from` is inclusive, `--to` exclusive (README, "Command line").
 
 Exit codes: 0 ok, 1 verification failed (`verify`), 2 bad usage (missing file, bad key,
 bad date, unreadable ledger), with one clear line and no traceback.

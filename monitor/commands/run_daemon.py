@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -78,7 +79,12 @@ def run(config_path: str | None, demo: bool, listen: str | None, grace: float) -
             )
         config = with_overrides(config, endpoint=endpoint, listen=listen)
         runtime = _runtime(build_runtime, config, endpoint, "demo" if demo else "live")
-        daemon = Daemon(config, default_registry(), runtime, evidence=_evidence_factory(config, runtime, demo))
+        baselines = _baselines(config)
+        evidence = _evidence_factory(config, runtime, demo)
+        try:
+            daemon = Daemon(config, default_registry(), runtime, baselines=baselines, evidence=evidence)
+        except (OSError, sqlite3.Error) as exc:  # a state file that cannot be opened: say which, in one line
+            raise UsageFailure(f"cannot start: {type(exc).__name__}: {exc}") from None
 
         def reload() -> Config:
             fresh = load_config(path, known_controls=default_registry().ids())
@@ -90,6 +96,22 @@ def run(config_path: str | None, demo: bool, listen: str | None, grace: float) -
         except OSError as exc:  # the metrics port: in use, or not ours to bind
             raise UsageFailure(f"metrics.listen {config.metrics.listen}: {exc.strerror or exc}") from None
     leave_now_if_threads_linger()
+
+
+def _baselines(config: Config) -> Any:
+    """The baseline store beside the ledger; a path that cannot hold it is a usage failure."""
+    from monitor.drift.baselines import BaselineStore, default_path
+
+    path = default_path(config.evidence.path)
+    try:
+        return BaselineStore(path)
+    except (OSError, sqlite3.Error) as exc:
+        reason = str(exc)
+        if isinstance(exc, OSError) and exc.strerror:
+            reason = exc.strerror + (f": {exc.filename}" if exc.filename else "")
+        raise UsageFailure(
+            f"evidence.path: {config.evidence.path}: cannot keep the baseline store beside it ({path}): {reason}"
+        ) from None
 
 
 def _evidence_factory(config: Config, runtime: Any, demo: bool) -> Callable[[Any], Any]:

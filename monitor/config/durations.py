@@ -67,9 +67,24 @@ def _positive(value: object) -> timedelta:
     return duration
 
 
-_AS_TEXT = PlainSerializer(format_duration, return_type=str, when_used="json")
+AS_TEXT = PlainSerializer(format_duration, return_type=str, when_used="json")
+
 
 # A duration that must be > 0 (intervals, timeouts, deadlines).
-PositiveDuration = Annotated[timedelta, PlainValidator(_positive), _AS_TEXT]
+PositiveDuration = Annotated[timedelta, PlainValidator(_positive), AS_TEXT]
+
+
+def at_least(minimum: timedelta, why: str) -> PlainValidator:
+    """A duration validator refusing values below `minimum`: a sweep every millisecond, or a
+    1 ms call timeout, is a typo that would hammer an API or fail every call, not a setting.
+    Use as `Annotated[timedelta, at_least(...), AS_TEXT]`."""
+
+    def check(value: object) -> timedelta:
+        duration = _positive(value)
+        if duration < minimum:
+            raise ValueError(f"{format_duration(duration)} is too short: at least {format_duration(minimum)} ({why})")
+        return duration
+
+    return PlainValidator(check)
 # A duration that may be 0s (jitter).
-NonNegativeDuration = Annotated[timedelta, PlainValidator(_coerce), _AS_TEXT]
+NonNegativeDuration = Annotated[timedelta, PlainValidator(_coerce), AS_TEXT]

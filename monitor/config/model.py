@@ -34,7 +34,7 @@ from pydantic_core import ErrorDetails
 
 from checks.params import Params
 from monitor.config.addresses import split_host_port
-from monitor.config.durations import NonNegativeDuration, PositiveDuration, format_duration
+from monitor.config.durations import AS_TEXT, NonNegativeDuration, at_least, format_duration
 from monitor.config.yaml_source import Document, KeyPath, Problem, SourceError, format_path, parse_yaml, read_source
 
 __all__ = [
@@ -179,8 +179,18 @@ class Scopes(_Frozen):
         return value
 
 
+# Minimums below which a duration is a typo rather than a setting (DESIGN: quotas, deadlines).
+Interval = Annotated[
+    timedelta, at_least(timedelta(seconds=10), "each sweep lists every kind of every scope against API quotas"), AS_TEXT
+]
+CallTimeout = Annotated[timedelta, at_least(timedelta(milliseconds=100), "no API call answers faster"), AS_TEXT]
+RunDeadline = Annotated[timedelta, at_least(timedelta(seconds=1), "a run makes several calls"), AS_TEXT]
+CheckpointInterval = Annotated[timedelta, at_least(timedelta(minutes=1), "each checkpoint is a signed record"), AS_TEXT]
+PollInterval = Annotated[timedelta, at_least(timedelta(seconds=1), "each poll is an entries:list call"), AS_TEXT]
+
+
 class ScheduleConfig(_Frozen):
-    interval: PositiveDuration = timedelta(minutes=15)
+    interval: Interval = timedelta(minutes=15)
     jitter: NonNegativeDuration = Field(default=timedelta(seconds=30), validate_default=True)
 
     @field_validator("jitter")
@@ -195,8 +205,8 @@ class ScheduleConfig(_Frozen):
 
 
 class GcpConfig(_Frozen):
-    call_timeout: PositiveDuration = timedelta(seconds=30)
-    run_deadline: PositiveDuration = Field(default=timedelta(minutes=5), validate_default=True)
+    call_timeout: CallTimeout = timedelta(seconds=30)
+    run_deadline: RunDeadline = Field(default=timedelta(minutes=5), validate_default=True)
     max_workers: int = Field(default=4, ge=1, le=32, strict=True)
     api_endpoint: Annotated[str, AfterValidator(_endpoint)] | None = None
 
@@ -238,13 +248,13 @@ class MetricsConfig(_Frozen):
 class EvidenceConfig(_Frozen):
     path: FilePath = Path(".controlwatch/evidence.sqlite3")
     signing_key_file: FilePath | None = None
-    checkpoint_interval: PositiveDuration = timedelta(hours=1)
+    checkpoint_interval: CheckpointInterval = timedelta(hours=1)
     retention_days: int = Field(default=400, ge=1, strict=True)
     cloud_logging: Annotated[str, AfterValidator(_log_name)] | None = None
 
 
 class DriftConfig(_Frozen):
-    audit_poll_interval: PositiveDuration = timedelta(seconds=10)
+    audit_poll_interval: PollInterval = timedelta(seconds=10)
 
 
 class LogConfig(_Frozen):
@@ -308,6 +318,12 @@ def _cross_checks(config: Config) -> list[tuple[KeyPath, str]]:
             config.params.merged(scope.overrides())
         except ValidationError as exc:
             found.extend((("scopes", "projects", index, "params", *e["loc"]), _reason(e)) for e in exc.errors())
+    if config.gcp.run_deadline >= config.schedule.interval:
+        reason = (
+            f"run_deadline ({format_duration(config.gcp.run_deadline)}) must be shorter than schedule.interval "
+            f"({format_duration(config.schedule.interval)}): a run still going when the next is due is skipped"
+        )
+        found.append((("gcp", "run_deadline"), reason))
     for index, entry in enumerate(config.exceptions):
         if entry.scope not in first:
             found.append((("exceptions", index, "scope"), f"{entry.scope!r} is not one of scopes.projects"))

@@ -1,6 +1,6 @@
 """The bundled demo organisation that `controlwatch run --demo` serves through the stand-in.
 
-`DEMO_SCENARIO` is a scenario file (DESIGN.md, "Scenario files"): four projects with a
+`DEMO_SCENARIO` is a scenario file (README, "The local GCP stand-in and scenario files"): four projects with a
 planted failure for every control, passing edge cases, and one project (`ledger-clean`)
 that passes everything; its comments say which resource trips which control.
 `DEMO_CONFIG` is the configuration the demo daemon runs with.

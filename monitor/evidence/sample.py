@@ -30,7 +30,7 @@ from monitor.evidence.records import Record
 __all__ = ["DEFAULT_INTERVAL", "Sample", "draw", "population", "sample"]
 
 DEFAULT_INTERVAL = timedelta(minutes=15)
-"""Assumed run interval for records that do not state theirs (DESIGN.md's default)."""
+"""Assumed run interval for records that do not state theirs (the default `schedule.interval`)."""
 _EXPLAINING = ("daemon_start", "daemon_stop", "config_reload")
 
 

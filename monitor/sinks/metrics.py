@@ -1,4 +1,4 @@
-"""The Prometheus families of DESIGN.md "Metrics and the results endpoint", in a registry of their own.
+"""The Prometheus families (README, "Metrics and the metrics port"), in a registry of their own.
 
 Per-control families are produced on every scrape from the `ResultStore` by a custom collector,
 so a scrape never calls Google and a removed control's series vanish with it. Everything

@@ -1,7 +1,7 @@
 """The latest results per (control, scope): the one source `/metrics`, `/results` and the CLI read.
 
-A scrape or a `/results` request must never call Google (DESIGN.md "Metrics and the results
-endpoint"), so the scheduler writes every finished run here and readers take a consistent
+A scrape or a `/results` request must never call Google (README, "Metrics and the
+metrics port"), so the scheduler writes every finished run here and readers take a consistent
 copy under one lock. Only the latest run of each pair is kept: history is the evidence
 ledger's job, and keeping it here would grow without bound.
 """
@@ -133,7 +133,7 @@ class ResultStore:
         """Keep the results of one finished run of `meta` on `scope` and return the new state.
 
         A run that judged nothing is `error`, not `pass`: every control gives at least one
-        result per scope (DESIGN.md "Results"), so an empty list means something broke.
+        result per scope (README, "Seeing what fails"), so an empty list means something broke.
         A run of a pair that is not configured (it ended after a reload removed it) is rolled
         up and returned but not kept, so a reload cannot be undone by a straggling run.
         """

@@ -1,4 +1,4 @@
-"""The expected catalogue: every control id, by area, in registry order (CONTROLS.md).
+"""The expected catalogue: every control id, by area, in registry order (the README's controls table).
 
 The ONE list the tests hold: the per-area tests, the demo's planted findings and the registry
 itself are all checked against it, so a control added, dropped or renumbered shows up in

@@ -224,7 +224,7 @@ def test_fw02_rdp(rules: list[dict[str, Any]], verdict: Verdict, subject: str, r
     check(judge(firewall.fw02_rdp, rules), verdict, subject, reason)
 
 
-# CONTROLS.md FW-03, typed out again here on purpose: the list is the spec.
+# FW-03's list of services, typed out again here on purpose: the list is the spec.
 FW03_PORTS = {
     "FTP": [20, 21], "Telnet": [23], "SMTP": [25], "DNS": [53], "POP3": [110], "NetBIOS": [137, 138, 139],
     "LDAP": [389, 636], "SMB": [445], "MSSQL": [1433], "Oracle": [1521, 2483, 2484], "MySQL": [3306],

@@ -173,7 +173,7 @@ def test_members_group_case_insensitively_except_federation_uris(text: str, kind
 
 # --- metadata ----------------------------------------------------------------------------------
 
-# id -> (severity, unit, params, CIS, SOC 2, SHA), as CONTROLS.md's IAM table says
+# id -> (severity, unit, params, CIS, SOC 2, SHA), as the controls table in the README says
 TABLE: dict[str, tuple[Severity, str, tuple[str, ...], str, tuple[str, ...], str]] = {
     "IAM-01": (Severity.HIGH, "grant", ("iam.privileged_members",), "1.x", ("CC6.1", "CC6.3"), "PRIMITIVE_ROLES_USED"),
     "IAM-02": (Severity.HIGH, "grant", (), "1.5", ("CC6.3",), "ADMIN_SERVICE_ACCOUNT"),

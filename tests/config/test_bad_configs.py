@@ -51,6 +51,12 @@ CASES: list[tuple[str, int | None, str, str]] = [
     ("comments_only", None, "", "the file is empty"),
     ("top_level_list", 2, "", "the top level must be a mapping (scopes:, params:, ...), not a list"),
     ("unknown_control", 5, "disabled_controls[1]", "unknown control 'FW-99'; did you mean 'FW-09'?"),
+    ("interval_too_short", 6, "schedule.interval", "1ms is too short: at least 10s"),
+    ("call_timeout_too_short", 6, "gcp.call_timeout", "1ms is too short: at least 100ms"),
+    ("deadline_not_below_interval", 6, "gcp.run_deadline", "run_deadline (20m) must be shorter than schedule.interval"),
+    ("rpo_infinite", 7, "params.backup.rpo_hours", "finite number"),
+    ("boolean_as_number", 7, "params.backup.min_retention_days", "whole number"),
+    ("unknown_region", 7, "params.region.allowed[1]", "'europe-west5' is not a region"),
 ]
 
 
@@ -131,7 +137,9 @@ def test_permission_denied_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     def refuse(*args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "open", refuse)
+    config = tmp_path / "cw.yaml"
+    config.write_text("scopes: {projects: [{id: shop-prod}]}\n")
+    monkeypatch.setattr("monitor.config.yaml_source.os.open", refuse)
     with pytest.raises(ConfigError) as caught:
-        load_config(tmp_path / "cw.yaml")
+        load_config(config)
     assert str(caught.value) == f"{tmp_path / 'cw.yaml'}: cannot read: permission denied"

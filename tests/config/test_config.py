@@ -1,4 +1,4 @@
-"""The config models: the shipped example, DESIGN.md's defaults, per-scope overrides, the API."""
+"""The config models: the shipped example, the README's defaults, per-scope overrides, the API."""
 
 from __future__ import annotations
 

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 import pytest
 
-from monitor.config.yaml_source import Problem, SourceError, format_path, parse_yaml
+from monitor.config.yaml_source import Problem, SourceError, format_path, parse_yaml, read_source
 
 
 def _problems(text: str) -> list[str]:
@@ -107,3 +108,30 @@ def test_format_path_and_problem_text() -> None:
     assert format_path(("disk_selector", "app.kubernetes.io/name")) == "disk_selector['app.kubernetes.io/name']"
     assert str(Problem("f.yaml", "multi\n  line", 3, loc=("a", 0))) == "f.yaml:3: a[0]: multi line"
     assert str(Problem("f.yaml", "whole file")) == "f.yaml: whole file"
+
+
+@pytest.mark.parametrize("kind", ["fifo", "socket", "device"])
+def test_a_special_file_is_refused_at_once_never_waited_on(tmp_path: Path, kind: str) -> None:
+    """A FIFO as the config path used to hang `config validate` (and a reloading daemon)."""
+    import os
+    import socket as sockets
+
+    if kind == "fifo":
+        path = tmp_path / "controlwatch.yaml"
+        os.mkfifo(path)
+        expected = "is a FIFO (named pipe), not a regular file"
+    elif kind == "socket":
+        path = tmp_path / "cw.sock"
+        listener = sockets.socket(sockets.AF_UNIX)
+        listener.bind(str(path))
+        expected = "is a socket, not a regular file"
+    else:
+        path = Path("/dev/zero")
+        expected = "is a character device, not a regular file"
+    started = time.monotonic()
+    with pytest.raises(SourceError) as caught:
+        read_source(path)
+    assert time.monotonic() - started < 2
+    assert [str(p) for p in caught.value.problems] == [f"{path}: cannot read: {expected}"]
+    if kind == "socket":
+        listener.close()

@@ -1,7 +1,7 @@
 """The bundled demo organisation: valid, internally consistent, and planted as its comments say.
 
 `monitor/demo/demo-org.yaml` is what SREs and auditors see first. These tests hold it to
-the scenario contract (DESIGN.md, "Scenario files"), to its own cross-references, and to
+the scenario contract (README, "The local GCP stand-in and scenario files"), to its own cross-references, and to
 its promise: a planted failure for every control, every out-of-region location planted
 on purpose, and one project (`ledger-clean`) that passes everything.
 """

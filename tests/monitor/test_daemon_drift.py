@@ -105,7 +105,7 @@ def test_audit_event_triggers_a_recheck_and_names_who_changed_what(standin: Stan
     stuck = StuckCalls()
     collect = make_collect(clients, CollectSettings(call_timeout=1, run_deadline=5, retry=FAST_RETRY), stuck)
     runtime = Runtime(collect=collect, stuck_calls=stuck.busy, clients=clients)
-    config = config_for([SCOPE], "drift: {audit_poll_interval: 200ms}", drift=True)
+    config = config_for([SCOPE], "drift: {audit_poll_interval: 1s}", drift=True)
     store = BaselineStore(tmp_path / "b.sqlite3")
     daemon = Daemon(config, default_registry(), runtime, baselines=store)
     approve(daemon, store)
