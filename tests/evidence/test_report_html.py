@@ -7,9 +7,11 @@ import os
 import re
 import shutil
 from datetime import UTC, datetime, timedelta
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
+import jinja2
 import pytest
 
 from monitor.evidence import (
@@ -24,7 +26,7 @@ from monitor.evidence import (
     verify_ledger,
 )
 from monitor.evidence.canonical import format_time
-from monitor.evidence.report_html import render_report
+from monitor.evidence.report_html import environment, render_report
 from tests.evidence.conftest import INTERVAL, T0, edit_body, run_body
 from tests.tools import require_tool
 
@@ -163,6 +165,91 @@ def test_all_data_is_escaped(page: str) -> None:
         verified=None,
     )
     assert "<script>" not in title and "&lt;/title&gt;&lt;script&gt;x()&lt;/script&gt;" in title
+
+
+class Parsed(HTMLParser):
+    """The page as a browser's tokenizer reads it: every element's name and attributes, all text."""
+
+    def __init__(self, document: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.elements: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+        self.feed(document)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, dict(attrs)))
+
+    def handle_startendtag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.elements.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+HOSTILE_SCOPE = 'shop-"prod" & <script>alert(1)</script>'
+HOSTILE_REASON = 'port 22 open to <script>steal()</script> & "everyone"'
+HOSTILE_RISK = 'legacy <b>RDP</b> & "jump" host'
+HOSTILE_APPROVER = '<script>x()</script> "CISO" & co'
+
+
+def test_user_controlled_strings_are_text_wherever_they_land(tmp_path: Path, key: SigningKey) -> None:
+    """A scope, a control's reason, an accepted risk and its approver, from a real ledger, each with
+    markup, quotes and ampersands: no element is injected, no attribute broken, each reads as written."""
+    path = tmp_path / "hostile.sqlite3"
+    risk = f"accepted risk: {HOSTILE_RISK} (approved by {HOSTILE_APPROVER}, expires 2026-06-30)"
+    with Ledger(path) as ledger:
+        moment = T0
+        while moment < END:
+            fails = moment >= T0 + 2 * H
+            ledger.append(
+                "control_run",
+                run_body("DRIFT-01", HOSTILE_SCOPE, moment, "fail" if fails else "pass", reason=HOSTILE_REASON),
+                time=moment,
+            )
+            ledger.append("control_run", run_body("FW-01", HOSTILE_SCOPE, moment, excepted=risk), time=moment)
+            moment += INTERVAL
+        Checkpointer(ledger, key).checkpoint(END)
+    page = render(path, key, title=f"Report for {HOSTILE_SCOPE}", generator=HOSTILE_APPROVER)
+    parsed = Parsed(page)
+    tags = {tag for tag, _ in parsed.elements}
+    assert "script" not in tags and "b" not in tags
+    assert "<script" not in page.lower()
+    text = "".join(parsed.text)
+    for hostile in (HOSTILE_SCOPE, HOSTILE_REASON, HOSTILE_RISK, HOSTILE_APPROVER):
+        assert hostile in text, hostile  # shown as written, as text
+    # in attribute values the quotes did not end the attribute: the value reads back whole
+    generators = [attrs.get("content") for tag, attrs in parsed.elements if attrs.get("name") == "generator"]
+    assert generators == [HOSTILE_APPROVER]
+    assert "shop-&quot;prod&quot; &amp; &lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "legacy &lt;b&gt;RDP&lt;/b&gt; &amp; &quot;jump&quot; host" in page
+
+
+def test_autoescape_is_on_for_every_template() -> None:
+    env = environment()
+    assert env.autoescape is True  # not a rule by file name, which a new template's name could miss
+    escaped = env.from_string("{{ value }}").render(value='<a href="x">&</a>')
+    assert escaped == "&lt;a href=&#34;x&#34;&gt;&amp;&lt;/a&gt;"
+    assert set(env.list_templates()) >= {"report.html.j2", "parts.html.j2", "svg.html.j2"}
+
+
+def test_a_missing_value_fails_the_report_instead_of_leaving_a_blank(ledger_file: Path, key: SigningKey) -> None:
+    with pytest.raises(jinja2.UndefinedError, match="missing"):
+        environment().from_string("<p>{{ missing }}</p>").render()
+    with pytest.raises(jinja2.UndefinedError, match="missing"):
+        environment().from_string("<p>{{ row.missing }}</p>").render(row={"present": 1})
+    report = verify_ledger(ledger_file, keyring([key]))
+    with Ledger(ledger_file, readonly=True) as ledger:
+        summary = summarize(ledger, T0, END).to_json()
+    del summary["controls"][0]["runs"]  # a summary of another shape: the report must not show a blank
+    with pytest.raises(jinja2.UndefinedError, match="runs"):
+        render_report(summary, title="t", period=(T0, END), ledger_head=None, verified=report.ok)
+
+
+def test_element_ids_are_unique(page: str) -> None:
+    """Several SVGs each define a hatch pattern: a repeated id would paint one chart with another's."""
+    ids = [attrs["id"] for _, attrs in Parsed(page).elements if "id" in attrs]
+    assert len(ids) > 20 and len(ids) == len(set(ids))
 
 
 def test_nothing_is_loaded_from_outside(page: str) -> None:
