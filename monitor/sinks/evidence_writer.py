@@ -41,6 +41,7 @@ class EvidenceWriter:
         key: SigningKey | None,
         checkpoint_interval: timedelta,
         retention: timedelta,
+        max_unanchored: timedelta | None = None,
         copy: CloudCopy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -50,6 +51,9 @@ class EvidenceWriter:
         self._key = key
         self._checkpointer = Checkpointer(self.ledger, key) if key is not None else None
         self._checkpoint_interval = checkpoint_interval
+        # What `evidence verify` holds the ledger to (`evidence.max_unanchored`): a head left
+        # unsigned longer (signing failing) is a failed self-check, seen before an auditor sees it.
+        self._max_unanchored = max_unanchored if max_unanchored is not None else 2 * checkpoint_interval
         self._retention = retention
         self._copy = copy
         self._clock = clock
@@ -202,7 +206,13 @@ class EvidenceWriter:
         if full:
             self._last_full_verify = now
         keys = keyring([self._key]) if self._key is not None else None
-        report = verify_ledger(self.path, keys, since=None if full else self._verified)
+        report = verify_ledger(
+            self.path,
+            keys,
+            since=None if full else self._verified,
+            clock=self._clock,
+            max_unanchored=self._max_unanchored,
+        )
         if report.ok:
             if report.last_seq is not None and report.head_hash is not None:
                 self._verified = (report.last_seq, report.head_hash)
