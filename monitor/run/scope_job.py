@@ -3,7 +3,8 @@
 Collect and judge once (`sweep.run_scope`), DRIFT controls against the approved baseline;
 attribute drift to the audit events seen so far; hand the finished run to every sink. A
 scope whose earlier calls are still stuck past their deadline is not run: its controls
-record `error` saying so, so the last verdicts are never left standing as if current.
+record `error` saying so, so the last verdicts are never left standing as if current, and
+the evidence gets a `run_skipped` record with the cause, so the gap in it is explained.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from checks.names import project_name
 from monitor.config.model import Config
 from monitor.drift.attribution import RecentEvents, attribute_run
 from monitor.drift.baselines import BaselineStore
+from monitor.evidence.bodies import run_skipped_body
 from monitor.run.runtime import Runtime
 from monitor.run.sweep import ScopePlan, run_scope
 from monitor.sinks.base import FinishedRun, ResultSink, deliver
@@ -26,6 +28,7 @@ from monitor.sinks.metrics import Metrics
 from monitor.sinks.store import ResultStore
 
 log = structlog.get_logger("controlwatch.daemon")
+Entries = Sequence[tuple[str, Mapping[str, Any]]]
 
 
 class ScopeJob:
@@ -41,6 +44,7 @@ class ScopeJob:
         events: RecentEvents,
         sinks: Sequence[ResultSink],
         clock: Callable[[], datetime],
+        record: Callable[[Entries], None] | None = None,
     ) -> None:
         self._runtime = runtime
         self._store = store
@@ -49,6 +53,7 @@ class ScopeJob:
         self._events = events
         self.sinks = tuple(sinks)
         self._clock = clock
+        self._record = record  # evidence records (the writer's `submit`); None: no ledger
 
     def run(self, plan: ScopePlan, config: Config, still_configured: Callable[[], bool]) -> None:
         scope = plan.scope
@@ -56,9 +61,10 @@ class ScopeJob:
         if stuck:
             reason = f"not run: {stuck} call(s) of an earlier run are still stuck past its deadline"
             log.warning("scope_run_skipped", scope=scope, reason=reason)
-            ended = self._clock().timestamp()
+            now = self._clock()
             for control in plan.controls:
-                self._store.record(scope, control.meta, [_scope_error(control.meta.id, scope, reason)], ended)
+                self._store.record(scope, control.meta, [_scope_error(control.meta.id, scope, reason)], now.timestamp())
+            self._record_skip(plan, config, reason, stuck, now)
             return
         run = run_scope(
             plan,
@@ -69,6 +75,23 @@ class ScopeJob:
         )
         results = attribute_run(run.results, self._events.of(scope))
         deliver(self.sinks, FinishedRun(plan, run, results, config, still_configured))
+
+    def _record_skip(self, plan: ScopePlan, config: Config, reason: str, stuck: int, now: datetime) -> None:
+        if self._record is None:
+            return
+        try:
+            body = run_skipped_body(
+                scope=plan.scope,
+                controls=[control.meta.id for control in plan.controls],
+                cause=reason,
+                at=now,
+                stuck_calls=stuck,
+                interval=config.schedule.interval,
+            )
+            self._record([("run_skipped", body)])
+        except Exception as exc:  # like a run's evidence: counted and logged, never the run's undoing
+            self._metrics.evidence_write_error()
+            log.error("evidence_body_failed", scope=plan.scope, error=f"{type(exc).__name__}: {exc}")
 
     def _baseline_for(self, plan: ScopePlan) -> Mapping[str, Any] | None:
         if not any(is_drift(c.meta.id) for c in plan.controls):
