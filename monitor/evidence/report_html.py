@@ -555,6 +555,8 @@ def _coverage_table(days: Sequence[Mapping[str, Any]]) -> str:
             if not missing
             else f'<span class="state state-fail">no</span> missing: {_e(", ".join(missing))}'
         )
+        for scope, causes in sorted((day.get("explained") or {}).items()):  # recorded causes of missing runs
+            verdict += f"<br>{_e(scope)}: {_e('; '.join(causes))}"
         rows.append(
             [
                 _e(day.get("day")),
