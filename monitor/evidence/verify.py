@@ -255,7 +255,7 @@ def _walk(
     outside.finish(first, prev, notes)
     now = limits.clock()
     if prev is not None and limits.max_unanchored is not None:
-        _check_anchoring(prev, first, count, newest_anchor, limits.max_unanchored, now, problems)
+        _check_anchoring(prev, first, count, newest_anchor, limits.max_unanchored, now, problems, notes)
     if count == 0:
         notes.append(
             "the ledger is empty"
@@ -324,6 +324,7 @@ def _check_anchoring(
     limit: timedelta,
     now: datetime,
     problems: ProblemList,
+    notes: list[str],
 ) -> None:
     """The unsigned tail may not outlive `limit`: the daemon signs its head every interval and at shutdown.
 
@@ -348,6 +349,11 @@ def _check_anchoring(
             f"{time}) is {_duration(age)} old, more than max_unanchored ({_duration(limit)}): they may be forged, "
             "or the checkpoints after it removed (a writer that crashed and was never restarted leaves the same "
             "trace; restarted, it signs them)",
+        )
+    else:
+        notes.append(
+            f"the newest valid checkpoint is {_duration(age)} old: records after it pass until it is older than "
+            f"max_unanchored ({_duration(limit)})"
         )
 
 

@@ -95,6 +95,8 @@ def test_the_age_of_the_newest_checkpoint_is_measured_at_the_verifiers_clock(
     keys = keyring([key])
     fresh = verify_ledger(ledger_path, keys, max_unanchored=LIMIT, clock=soon)
     assert fresh.ok and fresh.unanchored == 3
+    note = "the newest valid checkpoint is 5m old: records after it pass until it is older than max_unanchored (2h)"
+    assert note in fresh.notes
     late = verify_ledger(ledger_path, keys, max_unanchored=LIMIT, clock=lambda: HEAD_TIME + 3 * H)
     assert not late.ok and late.first_bad is not None and late.first_bad.seq == 47
     assert "records 45..47 are not anchored" in late.first_bad.reason and "is 3h old" in late.first_bad.reason
