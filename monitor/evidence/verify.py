@@ -339,9 +339,10 @@ def _check_anchoring(
         )
         return
     seq, time = newest
-    if head.seq <= seq:
+    signed_at, head_at = _moment(time), _moment(head.time)
+    if head.seq <= seq or signed_at is None:  # an unreadable time is a problem of its own, reported already
         return
-    age = max(now, head.at) - parse_time(time)
+    age = max(now, head_at or now) - signed_at
     if age > limit:
         problems.add(
             head.seq,
@@ -355,6 +356,13 @@ def _check_anchoring(
             f"the newest valid checkpoint is {_duration(age)} old: records after it pass until it is older than "
             f"max_unanchored ({_duration(limit)})"
         )
+
+
+def _moment(text: str) -> datetime | None:
+    try:
+        return parse_time(text)
+    except ValueError:
+        return None
 
 
 def _duration(value: timedelta) -> str:
