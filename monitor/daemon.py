@@ -97,6 +97,7 @@ class Daemon:
             events=self._events,
             sinks=sinks,
             clock=clock,
+            record=self._record if self.evidence is not None else None,
         )
         self.scheduler = ScopeScheduler(
             self.run_scope,

@@ -22,7 +22,7 @@ import sqlite3
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -30,13 +30,13 @@ import click
 
 from monitor import __version__
 from monitor.commands.common import fail, load_config_file
+from monitor.config.durations import parse_duration
 from monitor.config.model import EvidenceConfig
 from monitor.evidence import (
     KeyFileError,
     Ledger,
     LedgerError,
     Report,
-    checkpoints_in_export,
     export,
     keyring,
     load_public_key,
@@ -45,6 +45,7 @@ from monitor.evidence import (
     verify_ledger,
 )
 from monitor.evidence.canonical import format_time
+from monitor.evidence.retained import RetainedStatement, read_retained
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -96,6 +97,23 @@ class UtcMoment(click.ParamType[datetime, Any]):
             )
 
 
+class Duration(click.ParamType[timedelta, Any]):
+    """A click parameter: a duration as the config writes it (`90m`, `2h`, `1d`), longer than 0s."""
+
+    name = "DURATION"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> timedelta:
+        if isinstance(value, timedelta):
+            return value
+        try:
+            duration = parse_duration(str(value))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+        if duration <= timedelta(0):
+            self.fail(f"{value!r}: must be longer than 0s", param, ctx)
+        return duration
+
+
 def _period(from_time: datetime, to_time: datetime) -> tuple[datetime, datetime]:
     if to_time <= from_time:
         fail(
@@ -144,6 +162,32 @@ def _key_option(func: F) -> F:
         help="Ed25519 public key (PEM, raw or hex; repeatable for rotated keys). "
         "Default with --config: evidence.signing_key_file's .pub, or its public half.",
     )(func)
+
+
+def _anchoring_options(func: F) -> F:
+    func = click.option(
+        "--max-unanchored",
+        "max_unanchored",
+        type=Duration(),
+        help="How old the newest valid checkpoint may be while newer (unsigned) records exist; older fails. "
+        "Default: evidence.max_unanchored of --config, else two default checkpoint intervals (2h).",
+    )(func)
+    func = click.option(
+        "--retained",
+        multiple=True,
+        type=click.Path(dir_okay=False),
+        help="Signed checkpoints and prune anchors kept outside the ledger: an earlier export (JSON Lines) or "
+        "the Cloud Logging copy read back (gcloud logging read --format=json). The ledger must still agree "
+        "with them, which catches truncation and emptying (repeatable).",
+    )(func)
+    return func
+
+
+def _max_unanchored(option: timedelta | None, config: Config | None) -> timedelta:
+    """`--max-unanchored`, else the config's `evidence.max_unanchored`, else its default."""
+    if option is not None:
+        return option
+    return (config.evidence if config is not None else EvidenceConfig()).unanchored_limit
 
 
 def _config(config_path: str | None) -> Config | None:
@@ -213,13 +257,7 @@ def evidence() -> None:
     type=click.Path(dir_okay=False),
     help="Verify this export alone instead of the ledger (JSON Lines, or CSV beside its FILE.chain.jsonl).",
 )
-@click.option(
-    "--retained",
-    multiple=True,
-    type=click.Path(dir_okay=False),
-    help="An earlier export (JSON Lines) kept outside the ledger: its checkpoints must still match, "
-    "which catches truncation (repeatable).",
-)
+@_anchoring_options
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def verify_command(
     config_path: str | None,
@@ -227,16 +265,21 @@ def verify_command(
     public_keys: tuple[str, ...],
     export_file: str | None,
     retained: tuple[str, ...],
+    max_unanchored: timedelta | None,
     fmt: str,
 ) -> None:
     """Verify every hash, link, checkpoint and prune anchor; exit 0 ok, 1 failed, 2 bad usage.
 
-    Without a public key, signatures are not checked (and the report says so).
+    With a public key it also fails when records exist that no valid checkpoint covers, or
+    that follow a newest checkpoint older than --max-unanchored. Without one, signatures
+    are not checked (and the report says so).
     """
     if export_file and ledger_path:
         fail("--export verifies an export file alone: --ledger does not apply to it")
     if export_file and retained:
         fail("--retained checks a ledger against earlier exports: it does not apply to --export")
+    if export_file and max_unanchored is not None:
+        fail("--max-unanchored bounds a ledger's unsigned tail: it does not apply to --export (all must be signed)")
     config = _config(config_path)
     keys = _keys(public_keys, config)
     if export_file:
@@ -245,7 +288,9 @@ def verify_command(
         path = _ledger_path(ledger_path, config)
         if not path.is_file():
             fail(f"no evidence ledger at {path} (pass --ledger PATH or --config FILE)")
-        report = verify_ledger(path, keys, retained=_retained(retained))
+        report = verify_ledger(
+            path, keys, retained=_retained(retained), max_unanchored=_max_unanchored(max_unanchored, config)
+        )
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
@@ -267,15 +312,15 @@ def _verify_export_file(path: Path, keys: Mapping[str, Ed25519PublicKey] | None)
         fail(f"{path}: cannot read the export: {exc.strerror or exc}")
 
 
-def _retained(files: Sequence[str]) -> list[Any]:
-    found: list[Any] = []
+def _retained(files: Sequence[str]) -> list[RetainedStatement]:
+    found: list[RetainedStatement] = []
     for name in files:
         try:
-            found.extend(checkpoints_in_export(name))
+            found.extend(read_retained(name))
         except OSError as exc:
             fail(f"{name}: cannot read the retained export: {exc.strerror or exc}")
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            fail(f"{name}: not a controlwatch evidence export (JSON Lines) with checkpoints: {exc}")
+            fail(f"{name}: not a controlwatch evidence export or Cloud Logging copy (JSON): {exc}")
     return found
 
 
@@ -455,6 +500,7 @@ def _label(moment: datetime) -> str:
 @click.option("--control", "controls", multiple=True, help="Only this control (repeatable).")
 @click.option("--scope", "scopes", multiple=True, help="Only this scope (repeatable).")
 @click.option("--no-verify", is_flag=True, help="Do not verify the ledger first (the report then says so).")
+@_anchoring_options
 def report_command(
     config_path: str | None,
     ledger_path: str | None,
@@ -466,6 +512,8 @@ def report_command(
     controls: tuple[str, ...],
     scopes: tuple[str, ...],
     no_verify: bool,
+    retained: tuple[str, ...],
+    max_unanchored: timedelta | None,
 ) -> None:
     """Render a self-contained HTML report of [--from, --to): shares, failures, gaps, drift, risks, coverage.
 
@@ -481,7 +529,10 @@ def report_command(
     keys = _keys(public_keys, config)
     if not path.is_file():
         fail(f"no evidence ledger at {path} (pass --ledger PATH or --config FILE)")
-    checked = None if no_verify else verify_ledger(path, keys)
+    if no_verify and (retained or max_unanchored is not None):
+        fail("--retained and --max-unanchored are inputs of the verification that --no-verify skips")
+    bound = _max_unanchored(max_unanchored, config)
+    checked = None if no_verify else verify_ledger(path, keys, retained=_retained(retained), max_unanchored=bound)
     with _opened(path) as ledger:
         summary = summarize(ledger, from_time, to_time, controls=list(controls) or None, scopes=list(scopes) or None)
         head_record = ledger.head()

@@ -143,6 +143,7 @@ def _evidence_factory(config: Config, runtime: Any, demo: bool) -> Callable[[Any
                 metrics,
                 key=key,
                 checkpoint_interval=evidence.checkpoint_interval,
+                max_unanchored=evidence.unanchored_limit,
                 retention=timedelta(days=evidence.retention_days),
                 copy=copy,
             )

@@ -34,7 +34,7 @@ from pydantic_core import ErrorDetails
 
 from checks.params import Params
 from monitor.config.addresses import split_host_port
-from monitor.config.durations import AS_TEXT, NonNegativeDuration, at_least, format_duration
+from monitor.config.durations import AS_TEXT, NonNegativeDuration, PositiveDuration, at_least, format_duration
 from monitor.config.yaml_source import Document, KeyPath, Problem, SourceError, format_path, parse_yaml, read_source
 
 __all__ = [
@@ -249,8 +249,30 @@ class EvidenceConfig(_Frozen):
     path: FilePath = Path(".controlwatch/evidence.sqlite3")
     signing_key_file: FilePath | None = None
     checkpoint_interval: CheckpointInterval = timedelta(hours=1)
+    max_unanchored: PositiveDuration | None = Field(default=None, validate_default=True)
     retention_days: int = Field(default=400, ge=1, strict=True)
     cloud_logging: Annotated[str, AfterValidator(_log_name)] | None = None
+
+    @field_validator("max_unanchored")
+    @classmethod
+    def _covers_an_interval(cls, value: timedelta | None, info: ValidationInfo) -> timedelta | None:
+        """Unset means two checkpoint intervals; less than one would fail a healthy ledger between checkpoints."""
+        interval = info.data.get("checkpoint_interval")
+        if not isinstance(interval, timedelta):  # the interval itself is bad: reported there
+            return value
+        if value is None:
+            return 2 * interval
+        if value < interval:
+            raise ValueError(
+                f"max_unanchored ({format_duration(value)}) is shorter than checkpoint_interval "
+                f"({format_duration(interval)}): records wait up to one interval for their checkpoint"
+            )
+        return value
+
+    @property
+    def unanchored_limit(self) -> timedelta:
+        """`max_unanchored`, always set once validated (two checkpoint intervals unless the file says)."""
+        return self.max_unanchored if self.max_unanchored is not None else 2 * self.checkpoint_interval
 
 
 class DriftConfig(_Frozen):

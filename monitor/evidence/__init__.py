@@ -14,7 +14,8 @@ What the chain proves, and what it does not (say this to auditors as plainly as 
 
 Modules: `canonical` and `records` (the exact bytes hashed), `ledger` (SQLite storage),
 `bodies` (record bodies), `signing`, `statement` and `checkpoint` (keys and signed heads),
-`verify`, `findings`, `prune`, `export` and `export_verify`, `sample`, `summary`.
+`verify`, `retained` and `findings`, `prune`, `export` and `export_verify`, `sample`, `summary`,
+`losses` (the `evidence_lost` tally of failed appends).
 """
 
 from __future__ import annotations
@@ -54,6 +55,7 @@ if TYPE_CHECKING:
         digest,
         exceptions_changed_body,
         input_digest,
+        run_skipped_body,
         sweep_population_body,
     )
     from monitor.evidence.summary import Summary, summarize
@@ -72,6 +74,7 @@ _LAZY: dict[str, str] = {
     "digest": "monitor.evidence.bodies",
     "exceptions_changed_body": "monitor.evidence.bodies",
     "input_digest": "monitor.evidence.bodies",
+    "run_skipped_body": "monitor.evidence.bodies",
     "sweep_population_body": "monitor.evidence.bodies",
     "Summary": "monitor.evidence.summary",
     "summarize": "monitor.evidence.summary",
@@ -113,6 +116,7 @@ __all__ = [
     "load_public_key",
     "load_signing_key",
     "prune",
+    "run_skipped_body",
     "sample",
     "summarize",
     "sweep_population_body",

@@ -4,7 +4,9 @@ The bodies are what an auditor reads, so they are self-contained: a `control_run
 which control judged which scope, when, with which parameters and logic version, what
 it concluded about every subject (with reasons, and for accepted risks who approved them
 and until when), and a digest of exactly the input it read. The interval is recorded too,
-so "was it monitored at moment T?" can be answered from the ledger alone.
+so "was it monitored at moment T?" can be answered from the ledger alone. A run that
+should have happened and did not is recorded too: `run_skipped` here, and the
+`evidence_lost` tally of failed appends in `losses.py` (kept free of pydantic for the writer).
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ __all__ = [
     "exceptions_changed_body",
     "input_digest",
     "risk_json",
+    "run_skipped_body",
     "sweep_population_body",
 ]
 
@@ -254,6 +257,31 @@ def sweep_population_body(
     }
     if controls is not None:
         body["controls"] = {scope: sorted(set(ids)) for scope, ids in controls.items()}
+    if interval is not None:
+        body["interval_seconds"] = interval.total_seconds()
+    return body
+
+
+def run_skipped_body(
+    *,
+    scope: str,
+    controls: Sequence[str],
+    cause: str,
+    at: datetime,
+    stuck_calls: int | None = None,
+    interval: timedelta | None = None,
+) -> dict[str, Any]:
+    """A scheduled run of `scope` that was not made, and why: its controls have no `control_run` for it.
+
+    The result store shows `error` for each of them meanwhile; this is what explains the gap in the ledger.
+    """
+    body: dict[str, Any] = {
+        "scope": scope,
+        "controls": sorted(set(controls)),
+        "cause": cause,
+        "skipped_at": format_time(at),
+        "stuck_calls": stuck_calls,
+    }
     if interval is not None:
         body["interval_seconds"] = interval.total_seconds()
     return body

@@ -59,6 +59,8 @@ KINDS: frozenset[str] = frozenset(
         "baseline_approved",
         "exceptions_changed",
         "sweep_population",
+        "run_skipped",
+        "evidence_lost",
         "checkpoint",
         "prune_anchor",
     }

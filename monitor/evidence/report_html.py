@@ -89,6 +89,8 @@ def _coverage(days: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
                 "checked": checked,
                 "missing": list(day.get("missing", [])),
                 "covered": len(set(checked) & set(expected)),
+                # the recorded cause of each missing run (run_skipped, evidence_lost), by scope
+                "explained": sorted((scope, list(causes)) for scope, causes in (day.get("explained") or {}).items()),
             }
         )
     return rows

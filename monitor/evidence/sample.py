@@ -12,7 +12,10 @@ where `population` is the sorted list of (control, scope) pairs monitored in the
 the answer is the latest `control_run` of that pair that ended at or before the moment,
 or a gap ("no evidence: not monitored at that moment") when there is none within twice
 its interval: the daemon promises a run every interval, so silence longer than that is
-absence of evidence, never an assumed pass.
+absence of evidence, never an assumed pass. A gap's `context` is the record that explains
+it when there is one: the `run_skipped` of that scope and control since its last run, or
+an `evidence_lost` whose window holds the moment (it is written later, when the ledger
+recovers); else the last daemon event before the moment.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitor.evidence.canonical import format_time, json_fields, parse_time
@@ -32,6 +35,7 @@ __all__ = ["DEFAULT_INTERVAL", "Sample", "draw", "population", "sample"]
 DEFAULT_INTERVAL = timedelta(minutes=15)
 """Assumed run interval for records that do not state theirs (the default `schedule.interval`)."""
 _EXPLAINING = ("daemon_start", "daemon_stop", "config_reload")
+_FAR = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,8 +155,39 @@ def _state_at(
         seq=record.seq if record is not None else None,
         hash=record.hash if record is not None else None,
         ended=str(record.data["ended"]) if record is not None else None,
-        context=_context(ledger.last_of_kinds_before(_EXPLAINING, moment)),
+        context=_context(
+            _cause(ledger, moment, control, scope, record, default_interval)
+            or ledger.last_of_kinds_before(_EXPLAINING, moment)
+        ),
     )
+
+
+def _cause(
+    ledger: Ledger, moment: datetime, control: str, scope: str, last: Record | None, default_interval: timedelta
+) -> Record | None:
+    """The record saying why `control` has no run in `scope` at `moment` (after `last`), if one does.
+
+    A lost run would have held for two intervals after its loss, like any run.
+    """
+    start = last.at if last is not None else moment - timedelta(days=1)
+    seconds = last.data.get("interval_seconds") if last is not None else None
+    held = 2 * (timedelta(seconds=float(seconds)) if seconds is not None else default_interval)
+    skipped = None
+    for record in ledger.query(start, moment + timedelta(microseconds=1), kinds=["run_skipped"], scope=scope):
+        if control in record.data.get("controls", []):
+            skipped = record
+    if skipped is not None:
+        return skipped
+    for record in ledger.query(moment, _FAR, kinds=["evidence_lost"]):
+        data = record.data
+        named = scope in data.get("scopes", []) or bool(data.get("unlisted_scope_records"))
+        try:
+            window = parse_time(str(data["first_lost"])) <= moment <= parse_time(str(data["last_lost"])) + held
+        except (KeyError, ValueError):
+            continue
+        if named and window:
+            return record
+    return None
 
 
 def _reasons(data: dict[str, Any]) -> list[dict[str, Any]]:

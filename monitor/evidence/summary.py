@@ -4,7 +4,8 @@ For every control+scope: the share of the period it was passing, failing, in err
 unmonitored; failure and error intervals (when they started, and when and how they
 ended); gaps in monitoring (no run for more than twice the interval); drift events; the
 accepted risks in force, with approver and expiry; and a per-area timeline. Plus the
-population per day ("was every project checked on date D?") and the daemon events that
+population per day ("was every project checked on date D?"), with the skipped runs and
+lost evidence that explain a missing one (`gap_causes.py`), and the daemon events that
 explain gaps.
 
 The state model is the one `sample` uses: a run's status holds from its end until the
@@ -23,6 +24,7 @@ from typing import Any
 from checks.model import is_drift
 from monitor.evidence.bodies import area_of
 from monitor.evidence.canonical import format_time, json_fields, parse_time, utc
+from monitor.evidence.gap_causes import GapCauses
 from monitor.evidence.ledger import Ledger
 from monitor.evidence.sample import DEFAULT_INTERVAL, population
 
@@ -46,7 +48,11 @@ _EVENT_KINDS = (
     "baseline_approved",
     "exceptions_changed",
     "prune_anchor",
+    "run_skipped",
+    "evidence_lost",
 )
+_CAUSES = ("run_skipped", "evidence_lost")
+_FAR = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,12 +121,14 @@ class AreaSegment:
 
 @dataclass(frozen=True, slots=True)
 class DayCoverage:
-    """One UTC day: the scopes expected (population) and those with at least one run ending that day."""
+    """One UTC day: the scopes expected (population) and those with at least one run ending that day;
+    `explained`: per scope, the recorded causes of runs missing that day (skipped, evidence lost)."""
 
     day: str
     expected: tuple[str, ...]
     checked: tuple[str, ...]
     missing: tuple[str, ...]
+    explained: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,11 +203,14 @@ def summarize(
         population_scopes &= set(scopes)
     initial_population = set(population_scopes)
     checked_by_day: dict[date, set[str]] = defaultdict(set)
+    causes = GapCauses(from_time, to_time, scopes)
     first_seq: int | None = None
     last_seq: int | None = None
     for record in ledger.query(from_time, to_time):
         first_seq = record.seq if first_seq is None else first_seq
         last_seq = record.seq
+        if record.kind in _CAUSES:
+            causes.add(record)
         if record.kind in _EVENT_KINDS:
             events.append({"seq": record.seq, "kind": record.kind, "time": record.time, "body": record.data})
             continue
@@ -222,6 +233,9 @@ def summarize(
             checked_by_day[run.ended.date()].add(pair.scope)
         _note_drift(pair, record.seq, record.hash, data)
         _note_risks(pair, data)
+
+    for record in ledger.query(to_time, _FAR, kinds=["evidence_lost"]):  # written once the ledger recovered
+        causes.add(record)
 
     period = (to_time - from_time).total_seconds()
     summaries = []
@@ -256,7 +270,9 @@ def summarize(
         to_time=format_time(to_time),
         controls=tuple(summaries),
         areas={area: tuple(_area_timeline(items, format_time(to_time))) for area, items in sorted(timelines.items())},
-        coverage=tuple(_coverage(from_time, to_time, initial_population, expected_by_day, checked_by_day, pairs)),
+        coverage=tuple(
+            _coverage(from_time, to_time, initial_population, expected_by_day, checked_by_day, pairs, causes)
+        ),
         events=tuple(events),
         first_seq=first_seq,
         last_seq=last_seq,
@@ -393,6 +409,7 @@ def _coverage(
     expected_by_day: dict[date, set[str]],
     checked_by_day: dict[date, set[str]],
     pairs: dict[tuple[str, str], _Pair],
+    causes: GapCauses,
 ) -> list[DayCoverage]:
     """Per UTC day: expected scopes (the population in force that day) vs those run that day.
 
@@ -412,6 +429,7 @@ def _coverage(
                 expected=tuple(sorted(wanted)),
                 checked=tuple(sorted(checked)),
                 missing=tuple(sorted(wanted - checked)),
+                explained=causes.for_day(day, wanted | checked),
             )
         )
         day += timedelta(days=1)

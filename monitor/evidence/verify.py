@@ -11,17 +11,25 @@ What `verify_ledger` detects (each names the FIRST bad record and why):
   not verify with the given public keys (unknown key ids fail too): so a chain
   rewritten consistently by someone without the private key is caught at the first
   checkpoint after the change;
+- with public keys and `max_unanchored`: records that no valid checkpoint covers at all
+  (a chain rewritten from genesis with its checkpoints dropped), and records after a
+  newest valid checkpoint older than `max_unanchored` (at the verifier's clock, or at
+  the head's time if later): a daemon signs its head every checkpoint interval and at
+  shutdown, so a longer unsigned tail is forged, or its checkpoints were removed;
 - records missing at the start without a validly signed prune anchor accounting for
   them (pruning by someone without the key), or a start that does not link to the
   anchor's hash;
-- truncation, but ONLY against a retained checkpoint (`retained=`: one kept elsewhere,
-  e.g. in the Cloud Logging copy, an earlier export, or a monitoring system).
+- truncation and emptying, but ONLY against statements kept outside the ledger
+  (`retained=`, see `retained.py`): checkpoints and prune anchors of earlier exports or
+  of the Cloud Logging copy.
 
 What it cannot detect, by construction:
-- Records after the last checkpoint are "not yet anchored": deleting them, or appending
-  forged ones at the tail, leaves a consistent chain. They are reported as such.
-- Deleting the tail *including* the last checkpoints (truncation) leaves a shorter,
-  valid chain, unless a later checkpoint was retained outside the ledger.
+- Records after the newest checkpoint, within `max_unanchored`, are "not yet
+  anchored": deleting them, or appending forged ones at the tail, leaves a consistent
+  chain. They are reported as such. Without `max_unanchored`, every unsigned tail is.
+- Deleting the tail *including* its last checkpoints (truncation) leaves a shorter,
+  valid chain, and emptying the ledger an empty one, unless a later checkpoint or prune
+  anchor was retained outside the ledger.
 - Without public keys, signatures are not checked, and a consistent rewrite of the
   whole chain passes; the report says signatures were not checked.
 - The holder of the private key (e.g. the administrator of the host the daemon runs on,
@@ -36,6 +44,7 @@ import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -45,6 +54,7 @@ from monitor.evidence.findings import Problem, ProblemList, Report, problem_orde
 from monitor.evidence.ledger import record_columns, record_from_row
 from monitor.evidence.prune import PruneAnchor
 from monitor.evidence.records import FORMATS, GENESIS, KINDS, Record, canonical_body
+from monitor.evidence.retained import RetainedCheck, RetainedStatement
 
 __all__ = ["Problem", "Report", "verify_ledger"]
 
@@ -94,23 +104,28 @@ def verify_ledger(
     path: str | Path,
     public_keys: Mapping[str, Ed25519PublicKey] | None = None,
     *,
-    retained: Iterable[Checkpoint] = (),
+    retained: Iterable[RetainedStatement] = (),
     since: tuple[int, str] | None = None,
     clock: Callable[[], datetime] | None = None,
+    max_unanchored: timedelta | None = None,
 ) -> Report:
     """Verify the ledger at `path` in one read snapshot (concurrent appends are not seen).
 
     `public_keys` maps key ids to Ed25519 public keys (several: key rotation); None skips
-    signature checks and says so. `retained` are checkpoints kept outside the ledger: each
-    must verify and match the record at its seq, which is what catches truncation.
-    `since=(seq, hash)` resumes from a record an earlier verification found good (the
-    daemon's periodic self-check): records before it are not read; if it was pruned
-    since, the whole ledger is verified. `clock` (default: now) is only compared with the
-    head's time, to note a writer whose clock ran ahead.
+    signature checks and says so. `retained` are checkpoints and prune anchors kept outside
+    the ledger (`retained.read_retained`): each must verify and agree with the ledger,
+    which is what catches truncation and emptying. `since=(seq, hash)` resumes from a
+    record an earlier verification found good (the daemon's periodic self-check): records
+    before it are not read; if it was pruned since, the whole ledger is verified.
+    `max_unanchored` (with public keys) bounds the unsigned tail: records no valid
+    checkpoint covers fail, and so do records after a newest checkpoint older than it.
+    `clock` (default: now) is what "older" is measured at, and notes a writer whose
+    clock ran ahead.
     """
     path = Path(path)
+    limits = _Limits(clock or (lambda: datetime.now(UTC)), max_unanchored if public_keys is not None else None)
     try:
-        return _verify_file(path, public_keys, list(retained), since, clock or (lambda: datetime.now(UTC)))
+        return _verify_file(path, public_keys, list(retained), since, limits)
     except sqlite3.Error as exc:
         # A file SQLite cannot read is a failed verification, not a crash of the verifier.
         problems = ProblemList()
@@ -129,24 +144,36 @@ def verify_ledger(
         )
 
 
+class _Limits(NamedTuple):
+    clock: Callable[[], datetime]
+    max_unanchored: timedelta | None  # None: the unsigned tail is only reported
+
+
 def _verify_file(
     path: Path,
     public_keys: Mapping[str, Ed25519PublicKey] | None,
-    retained: list[Checkpoint],
+    retained: list[RetainedStatement],
     since: tuple[int, str] | None,
-    clock: Callable[[], datetime],
+    limits: _Limits,
 ) -> Report:
     conn = _open(path)
     try:
         conn.execute("BEGIN")  # one snapshot for the whole walk
         start = 1
+        prior: tuple[int, str] | None = None
         if since is not None:
             row = conn.execute("SELECT hash FROM records WHERE seq = ?", (since[0],)).fetchone()
             if row is not None:
                 start = since[0]
+                # The newest checkpoint the earlier verification found good: it may be what anchors the tail.
+                found = conn.execute(
+                    "SELECT seq, time FROM records WHERE kind = 'checkpoint' AND seq < ? ORDER BY seq DESC LIMIT 1",
+                    (start,),
+                ).fetchone()
+                prior = (int(found[0]), str(found[1])) if found is not None else None
         cursor = conn.execute(f"SELECT {record_columns(conn)} FROM records WHERE seq >= ? ORDER BY seq", (start,))
         rows = (record_from_row(row) for row in cursor)
-        report = _walk(str(path), rows, public_keys, retained, since if start > 1 else None, clock)
+        report = _walk(str(path), rows, public_keys, retained, since if start > 1 else None, limits, prior)
         conn.execute("COMMIT")
     finally:
         conn.close()
@@ -157,25 +184,21 @@ def _walk(
     source: str,
     rows: Iterable[Record],
     public_keys: Mapping[str, Ed25519PublicKey] | None,
-    retained: list[Checkpoint],
+    retained: list[RetainedStatement],
     since: tuple[int, str] | None,
-    clock: Callable[[], datetime],
+    limits: _Limits,
+    prior: tuple[int, str] | None,
 ) -> Report:
     problems = ProblemList()
     notes: list[str] = []
-    retained_at: dict[int, Checkpoint] = {}
-    for kept in retained:
-        reason = kept.check_signature(public_keys) if public_keys is not None else None
-        if reason is not None:
-            problems.add(kept.seq, f"retained checkpoint: {reason}")
-        else:
-            retained_at[kept.seq] = kept
+    outside = RetainedCheck(retained, public_keys, problems)
     anchors: dict[int, tuple[int, PruneAnchor, bool]] = {}  # pruned_through -> (seq, anchor, valid)
     first: Record | None = None
     prev: Record | None = None
     count = 0
     checkpoints = 0
     anchored_through: int | None = None
+    newest_anchor = prior  # (seq, time) of the newest valid checkpoint
 
     for record in rows:
         count += 1
@@ -213,6 +236,7 @@ def _walk(
                 checkpoints += 1
                 # It signs every record before it, and its own fields (seq, time, key, head).
                 anchored_through = record.seq
+                newest_anchor = (record.seq, record.time)
         elif record.kind == "prune_anchor" and bad_fields is None:
             try:
                 anchor = PruneAnchor.from_json(record.data)
@@ -223,28 +247,21 @@ def _walk(
                 if reason is not None:
                     problems.add(record.seq, reason)
                 anchors[anchor.pruned_through] = (record.seq, anchor, reason is None)
-        outside = retained_at.get(record.seq)
-        if outside is not None:
-            del retained_at[record.seq]
-            if outside.head_hash != record.hash:
-                problems.add(record.seq, "hash differs from the one a retained checkpoint signed")
+        outside.see(record)
         prev = record
 
     if first is not None and since is None and first.seq > 1:
         _check_start(first, anchors, problems)
-    for seq in sorted(retained_at):
-        if first is not None and seq < first.seq:
-            notes.append(f"retained checkpoint for seq {seq} predates the ledger's first record {first.seq}")
-        else:
-            end = prev.seq if prev is not None else 0
-            problems.add(
-                seq,
-                f"a retained checkpoint signs seq {seq}, but the ledger ends at seq {end}: "
-                "records were removed from the tail (truncation)",
-            )
+    outside.finish(first, prev, notes)
+    now = limits.clock()
+    if prev is not None and limits.max_unanchored is not None:
+        _check_anchoring(prev, first, count, newest_anchor, limits.max_unanchored, now, problems, notes)
     if count == 0:
-        notes.append("the ledger is empty")
-    elif prev is not None and prev.time > format_time(clock() + FUTURE_SLACK):
+        notes.append(
+            "the ledger is empty"
+            + ("" if retained else ": only a retained checkpoint or prune anchor could show it was emptied")
+        )
+    elif prev is not None and prev.time > format_time(now + FUTURE_SLACK):
         notes.append(f"the head is stamped {prev.time}, in the future: the writer's clock ran ahead")
     if since is not None:
         notes.append(f"records before seq {since[0]} were verified earlier and not read again")
@@ -297,6 +314,62 @@ def check_checkpoint(
             problems.add(record.seq, f"checkpoint {reason}")
             return False
     return True
+
+
+def _check_anchoring(
+    head: Record,
+    first: Record | None,
+    count: int,
+    newest: tuple[int, str] | None,
+    limit: timedelta,
+    now: datetime,
+    problems: ProblemList,
+    notes: list[str],
+) -> None:
+    """The unsigned tail may not outlive `limit`: the daemon signs its head every interval and at shutdown.
+
+    Reported at the head, so that a bad record or checkpoint earlier in the chain stays the first problem.
+    """
+    if newest is None:
+        start = first.seq if first is not None else head.seq
+        problems.add(
+            head.seq,
+            f"no valid checkpoint signs any of the {count} records from seq {start}: nothing made with the key "
+            "vouches for them (a chain rewritten without the key, its checkpoints removed, looks like this)",
+        )
+        return
+    seq, time = newest
+    signed_at, head_at = _moment(time), _moment(head.time)
+    if head.seq <= seq or signed_at is None:  # an unreadable time is a problem of its own, reported already
+        return
+    age = max(now, head_at or now) - signed_at
+    if age > limit:
+        problems.add(
+            head.seq,
+            f"records {seq + 1}..{head.seq} are not anchored, and the newest valid checkpoint (record {seq}, "
+            f"{time}) is {_duration(age)} old, more than max_unanchored ({_duration(limit)}): they may be forged, "
+            "or the checkpoints after it removed (a writer that crashed and was never restarted leaves the same "
+            "trace; restarted, it signs them)",
+        )
+    else:
+        notes.append(
+            f"the newest valid checkpoint is {_duration(age)} old: records after it pass until it is older than "
+            f"max_unanchored ({_duration(limit)})"
+        )
+
+
+def _moment(text: str) -> datetime | None:
+    try:
+        return parse_time(text)
+    except ValueError:
+        return None
+
+
+def _duration(value: timedelta) -> str:
+    """`1d 2h 3m 4s`, to the second."""
+    seconds = int(value.total_seconds())
+    parts = [(seconds // 86400, "d"), (seconds // 3600 % 24, "h"), (seconds // 60 % 60, "m"), (seconds % 60, "s")]
+    return " ".join(f"{n}{unit}" for n, unit in parts if n) or "0s"
 
 
 def _check_start(first: Record, anchors: Mapping[int, tuple[int, PruneAnchor, bool]], problems: ProblemList) -> None:

@@ -3,7 +3,8 @@
 Collect and judge once (`sweep.run_scope`), DRIFT controls against the approved baseline;
 attribute drift to the audit events seen so far; hand the finished run to every sink. A
 scope whose earlier calls are still stuck past their deadline is not run: its controls
-record `error` saying so, so the last verdicts are never left standing as if current.
+record `error` saying so, so the last verdicts are never left standing as if current, and
+the evidence gets a `run_skipped` record with the cause, so the gap in it is explained.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from checks.names import project_name
 from monitor.config.model import Config
 from monitor.drift.attribution import RecentEvents, attribute_run
 from monitor.drift.baselines import BaselineStore
+from monitor.evidence.bodies import run_skipped_body
 from monitor.run.runtime import Runtime
 from monitor.run.sweep import ScopePlan, run_scope
 from monitor.sinks.base import FinishedRun, ResultSink, deliver
@@ -26,6 +28,7 @@ from monitor.sinks.metrics import Metrics
 from monitor.sinks.store import ResultStore
 
 log = structlog.get_logger("controlwatch.daemon")
+Entries = Sequence[tuple[str, Mapping[str, Any]]]
 
 
 class ScopeJob:
@@ -41,6 +44,7 @@ class ScopeJob:
         events: RecentEvents,
         sinks: Sequence[ResultSink],
         clock: Callable[[], datetime],
+        record: Callable[[Entries], None] | None = None,
     ) -> None:
         self._runtime = runtime
         self._store = store
@@ -49,6 +53,7 @@ class ScopeJob:
         self._events = events
         self.sinks = tuple(sinks)
         self._clock = clock
+        self._record = record  # evidence records (the writer's `submit`); None: no ledger
 
     def run(self, plan: ScopePlan, config: Config, still_configured: Callable[[], bool]) -> None:
         """One run; if it raises, every control of the scope says so at once (and the error goes
@@ -58,7 +63,10 @@ class ScopeJob:
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"
             log.error("scope_run_failed", scope=plan.scope, error=error)
-            self._record_errors(plan, f"not judged: the run failed: {error}")
+            reason = f"not judged: the run failed: {error}"
+            now = self._clock()
+            self._record_errors(plan, reason, now)
+            self._record_skip(plan, config, reason, 0, now)
             raise
 
     def _run(self, plan: ScopePlan, config: Config, still_configured: Callable[[], bool]) -> None:
@@ -67,7 +75,9 @@ class ScopeJob:
         if stuck:
             reason = f"not run: {stuck} call(s) of an earlier run are still stuck past its deadline"
             log.warning("scope_run_skipped", scope=scope, reason=reason)
-            self._record_errors(plan, reason)
+            now = self._clock()
+            self._record_errors(plan, reason, now)
+            self._record_skip(plan, config, reason, stuck, now)
             return
         run = run_scope(
             plan,
@@ -79,11 +89,29 @@ class ScopeJob:
         results = attribute_run(run.results, self._events.of(scope))
         deliver(self.sinks, FinishedRun(plan, run, results, config, still_configured))
 
-    def _record_errors(self, plan: ScopePlan, reason: str) -> None:
+    def _record_errors(self, plan: ScopePlan, reason: str, now: datetime) -> None:
         """Every control of the plan `error` with `reason`, in the store (so in /metrics and alerts)."""
-        ended = self._clock().timestamp()
+        ended = now.timestamp()
         for control in plan.controls:
             self._store.record(plan.scope, control.meta, [_scope_error(control.meta.id, plan.scope, reason)], ended)
+
+    def _record_skip(self, plan: ScopePlan, config: Config, reason: str, stuck: int, now: datetime) -> None:
+        """A run that should have happened and did not, in the evidence with its cause."""
+        if self._record is None:
+            return
+        try:
+            body = run_skipped_body(
+                scope=plan.scope,
+                controls=[control.meta.id for control in plan.controls],
+                cause=reason,
+                at=now,
+                stuck_calls=stuck,
+                interval=config.schedule.interval,
+            )
+            self._record([("run_skipped", body)])
+        except Exception as exc:  # like a run's evidence: counted and logged, never the run's undoing
+            self._metrics.evidence_write_error()
+            log.error("evidence_body_failed", scope=plan.scope, error=f"{type(exc).__name__}: {exc}")
 
     def _baseline_for(self, plan: ScopePlan) -> Mapping[str, Any] | None:
         if not any(is_drift(c.meta.id) for c in plan.controls):

@@ -4,7 +4,9 @@ Scheduler threads only `submit()` (a queue put): the appends, signed checkpoints
 Logging copy, the periodic self-verification and the daily pruning all happen on this one
 writer thread, so a slow disk never holds a scope's run. A failed append is retried a few
 times, then counted (`controlwatch_evidence_write_errors_total`) and logged with what was
-lost; it never passes silently.
+lost; it never passes silently. What was lost is tallied (`losses.py`) and written as an
+`evidence_lost` record ahead of the first append that succeeds again (or, idle, at most
+every `_LOSS_RETRY`), so the gap it left in the ledger carries its cause.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 import structlog
 
 from monitor.evidence import Checkpointer, Ledger, Record, SigningKey, keyring, prune, verify_ledger
+from monitor.evidence.losses import LostEvidence
 from monitor.sinks.evidence_copy import CloudCopy
 from monitor.sinks.metrics import Metrics
 
@@ -27,6 +30,7 @@ log = structlog.get_logger("controlwatch.evidence")
 Entry = tuple[str, Mapping[str, Any]]
 _RETRIES = 3
 _PRUNE_EVERY = timedelta(days=1)
+_LOSS_RETRY = timedelta(seconds=30)  # an idle writer tries to record a loss this often
 # The self-check is incremental (from the last verified record) each checkpoint interval, and
 # a full re-verification of the whole chain once a day: an edit to old records is caught too.
 _FULL_VERIFY_EVERY = timedelta(days=1)
@@ -41,6 +45,7 @@ class EvidenceWriter:
         key: SigningKey | None,
         checkpoint_interval: timedelta,
         retention: timedelta,
+        max_unanchored: timedelta | None = None,
         copy: CloudCopy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
@@ -50,6 +55,9 @@ class EvidenceWriter:
         self._key = key
         self._checkpointer = Checkpointer(self.ledger, key) if key is not None else None
         self._checkpoint_interval = checkpoint_interval
+        # What `evidence verify` holds the ledger to (`evidence.max_unanchored`): a head left
+        # unsigned longer (signing failing) is a failed self-check, seen before an auditor sees it.
+        self._max_unanchored = max_unanchored if max_unanchored is not None else 2 * checkpoint_interval
         self._retention = retention
         self._copy = copy
         self._clock = clock
@@ -59,6 +67,8 @@ class EvidenceWriter:
         self._last_verify: datetime | None = None
         self._last_full_verify: datetime | None = None
         self._last_prune: datetime | None = None
+        self._lost = LostEvidence()
+        self._loss_tried: datetime | None = None
         self._idle = threading.Event()
         self._idle.set()
 
@@ -137,24 +147,46 @@ class EvidenceWriter:
                 self._append(batch)
 
     def _append(self, batch: list[Entry]) -> None:
+        entries = self._with_loss(batch)
         for attempt in range(1, _RETRIES + 1):
             try:
-                records = self.ledger.append_many(batch)
+                records = self.ledger.append_many(entries)
             except Exception as exc:  # LedgerError or an OS error: counted, retried, then reported
                 self._metrics.evidence_write_error()
                 if attempt == _RETRIES:
-                    log.error(
-                        "evidence_lost",
-                        records=len(batch),
-                        kinds=sorted({kind for kind, _ in batch}),
-                        error=f"{type(exc).__name__}: {exc}",
-                    )
+                    error = f"{type(exc).__name__}: {exc}"
+                    kinds = sorted({kind for kind, _ in batch})
+                    log.error("evidence_lost", records=len(batch), kinds=kinds, error=error)
+                    self._lost.add(batch, error, self._clock())
                     return
                 time.sleep(0.2 * attempt)
                 continue
-            self._metrics.evidence_appended(records[-1].seq - self._first_seq() + 1, records=len(records))
-            self._send(records)
+            self._appended(records, loss=len(entries) > len(batch))
             return
+
+    def _with_loss(self, batch: list[Entry]) -> list[Entry]:
+        """`batch`, led by the `evidence_lost` record when earlier appends failed."""
+        return [("evidence_lost", self._lost.body()), *batch] if self._lost else batch
+
+    def _appended(self, records: Sequence[Record], *, loss: bool) -> None:
+        if loss:
+            log.warning("evidence_loss_recorded", seq=records[0].seq, lost=self._lost.records)
+            self._lost.clear()
+        self._metrics.evidence_appended(records[-1].seq - self._first_seq() + 1, records=len(records))
+        self._send(records)
+
+    def _record_loss(self, now: datetime, *, final: bool) -> None:
+        """An idle writer (or one closing) records a loss on its own once the ledger takes writes."""
+        if not self._lost or not (final or self._loss_tried is None or now - self._loss_tried >= _LOSS_RETRY):
+            return
+        self._loss_tried = now
+        try:
+            records = self.ledger.append_many(self._with_loss([]))
+        except Exception as exc:  # still failing: counted; the tally waits for the next try
+            self._metrics.evidence_write_error()
+            log.warning("evidence_loss_not_recorded", lost=self._lost.records, error=f"{type(exc).__name__}: {exc}")
+            return
+        self._appended(records, loss=True)
 
     def _first_seq(self) -> int:
         first = self.ledger.first()
@@ -167,6 +199,7 @@ class EvidenceWriter:
     def _housekeeping(self, *, final: bool) -> None:
         now = self._clock()
         try:
+            self._record_loss(now, final=final)  # first: the checkpoint then signs it
             if self._checkpointer is not None:
                 record = (
                     self._checkpointer.checkpoint(now)
@@ -202,7 +235,13 @@ class EvidenceWriter:
         if full:
             self._last_full_verify = now
         keys = keyring([self._key]) if self._key is not None else None
-        report = verify_ledger(self.path, keys, since=None if full else self._verified)
+        report = verify_ledger(
+            self.path,
+            keys,
+            since=None if full else self._verified,
+            clock=self._clock,
+            max_unanchored=self._max_unanchored,
+        )
         if report.ok:
             if report.last_seq is not None and report.head_hash is not None:
                 self._verified = (report.last_seq, report.head_hash)

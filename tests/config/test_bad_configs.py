@@ -44,6 +44,12 @@ CASES: list[tuple[str, int | None, str, str]] = [
     ("bad_api_endpoint", 6, "gcp.api_endpoint", "is not an http(s) URL"),
     ("bad_cloud_logging", 6, "evidence.cloud_logging", "is not a log name 'projects/PROJECT_ID/logs/LOG_ID'"),
     ("retention_not_positive", 6, "evidence.retention_days", "greater than or equal to 1, got number 0"),
+    (
+        "max_unanchored_below_interval",
+        7,
+        "evidence.max_unanchored",
+        "max_unanchored (30m) is shorter than checkpoint_interval (1h)",
+    ),
     ("bad_log_level", 6, "log.level", "got string 'verbose'"),
     ("non_string_key", 6, "gcp", "key 'yes' is read as a boolean, not a string: quote it"),
     ("null_section", 5, "gcp", "expected a mapping, got null"),

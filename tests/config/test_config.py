@@ -91,6 +91,7 @@ def test_defaults_are_designs() -> None:
     assert config.evidence.path == Path(".controlwatch/evidence.sqlite3")
     assert config.evidence.signing_key_file is None
     assert config.evidence.checkpoint_interval == timedelta(hours=1)
+    assert config.evidence.max_unanchored == config.evidence.unanchored_limit == timedelta(hours=2)
     assert config.evidence.retention_days == 400
     assert config.evidence.cloud_logging is None
     assert config.drift.audit_poll_interval == timedelta(seconds=10)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -18,7 +18,7 @@ import pytest
 from checks.model import Result, Verdict
 from monitor.evidence import Checkpointer, Ledger, SigningKey, control_run_body, generate_key
 from monitor.evidence.canonical import canonical_json
-from monitor.evidence.records import body_digest, record_hash
+from monitor.evidence.records import body_digest, canonical_body, record_hash
 
 T0 = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
 INTERVAL = timedelta(minutes=15)
@@ -175,3 +175,42 @@ def rehash_from(path: Path, seq: int) -> None:
         updates.append(("UPDATE records SET prev_hash = ?, hash = ? WHERE seq = ?", (prev, new_hash, row_seq)))
         prev = new_hash
     tamper(path, *updates)
+
+
+def rewrite_chain(
+    path: Path,
+    *,
+    drop: Callable[[int, str], bool] = lambda seq, kind: False,
+    edit: Callable[[str, dict[str, Any]], dict[str, Any]] = lambda kind, body: body,
+) -> None:
+    """Rewrite the whole chain from genesis as someone without the key can: records for which
+    `drop(seq, kind)` holds are removed, bodies pass through `edit(kind, body)`, the rest is
+    renumbered, re-linked and re-hashed. Checkpoints kept still sign the old heads."""
+    kept = [row for row in rows(path) if not drop(row[0], row[1])]
+    formats = row_formats(path)
+    prev = "0" * 64
+    inserts: list[str | tuple[str, tuple[Any, ...]]] = ["DELETE FROM records"]
+    for seq, (old_seq, kind, time, body, _, _) in enumerate(kept, 1):
+        fmt = formats[old_seq]
+        text = canonical_body(edit(kind, json.loads(body)), fmt)
+        new_hash = record_hash(seq, kind, time, body_digest(text), prev, format=fmt)
+        inserts.append(
+            (
+                "INSERT INTO records (seq, kind, time, body, prev_hash, hash, format) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (seq, kind, time, text, prev, new_hash, fmt),
+            )
+        )
+        prev = new_hash
+    tamper(path, *inserts)
+
+
+def fails_to_passes(kind: str, body: dict[str, Any]) -> dict[str, Any]:
+    """A `control_run` that failed, rewritten to pass (what a forger wants an auditor to see)."""
+    if kind != "control_run" or body.get("status") != "fail":
+        return body
+    counts = dict(body["counts"])
+    counts["pass"], counts["fail"] = counts["pass"] + counts["fail"], 0
+    results = [
+        {**r, "verdict": "pass"} if r.get("verdict") == "fail" and not r.get("excepted") else r for r in body["results"]
+    ]
+    return {**body, "status": "pass", "counts": counts, "results": results}

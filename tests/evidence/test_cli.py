@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+import time_machine
 from click.testing import CliRunner, Result
 
 from monitor.commands.evidence import parse_moment
@@ -199,8 +200,13 @@ def test_verify_catches_truncation_against_a_retained_export(ledger_file: Path, 
     assert invoke("export", "--ledger", ledger_file, "--from", FROM, "--to", TO, "--out", kept).exit_code == 0
     last_checkpoint = seq_of(ledger_file, "checkpoint", -1)
     tamper(ledger_file, f"DELETE FROM records WHERE seq >= {last_checkpoint - 5}")
-    # Alone, a ledger cut before its last checkpoints still verifies ...
-    assert invoke("verify", "--ledger", ledger_file, "--public-key", pub).exit_code == 0
+    # Alone, a ledger cut before its last checkpoints still verifies while its unsigned tail is
+    # younger than evidence.max_unanchored (here: checked when it was cut) ...
+    with time_machine.travel(T0 + 4 * H, tick=False):
+        assert invoke("verify", "--ledger", ledger_file, "--public-key", pub).exit_code == 0
+    # (later, that unsigned tail gives it away: no running writer leaves its head unsigned so long)
+    later = invoke("verify", "--ledger", ledger_file, "--public-key", pub)
+    assert later.exit_code == 1 and "more than max_unanchored (2h)" in later.stdout
     # ... the checkpoints an auditor kept from an earlier export do not.
     result = invoke("verify", "--ledger", ledger_file, "--public-key", pub, "--retained", kept)
     assert result.exit_code == 1

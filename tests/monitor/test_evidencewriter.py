@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import pytest
+
 from monitor.evidence import demo_key
 from monitor.sinks.evidence_writer import EvidenceWriter
 from monitor.sinks.metrics import Metrics
@@ -54,5 +56,39 @@ def test_self_verification_catches_tampering_on_schedule(tmp_path: Path) -> None
         writer.submit([("daemon_start", {"n": 6})])
         assert writer.flush(10)
         assert wait_until(lambda: sample(metrics, "controlwatch_evidence_verify_failures_total") == 1, 10)
+    finally:
+        writer.close()
+
+
+def test_self_verification_fails_when_the_head_stays_unsigned_past_max_unanchored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The daemon holds its ledger to what `evidence verify` will: a signer that stopped
+    working leaves an unsigned tail, which fails the self-check once the last checkpoint
+    is older than max_unanchored (default: two checkpoint intervals)."""
+    clock = Clock()
+    clock.now = datetime.now(UTC)  # records are stamped by the wall clock; checkpoints by this one
+    metrics = Metrics(ResultStore(), version="t")
+    writer = EvidenceWriter(
+        tmp_path / "ev.sqlite3",
+        metrics,
+        key=demo_key(),
+        checkpoint_interval=timedelta(minutes=5),
+        retention=timedelta(days=400),
+        clock=clock,
+    )
+    writer.start()
+    try:
+        writer.submit([("daemon_start", {"n": 0})])
+        assert writer.flush(10)
+        assert sample(metrics, "controlwatch_evidence_last_checkpoint_timestamp_seconds") == clock.now.timestamp()
+        checkpointer = writer._checkpointer
+        assert checkpointer is not None
+        monkeypatch.setattr(checkpointer, "maybe_checkpoint", lambda now, interval: None)  # signing broke
+        for n, failures in ((1, 0), (2, 1)):  # the last checkpoint 6 minutes old, then 12 (limit: 10)
+            clock.now += timedelta(minutes=6)
+            writer.submit([("daemon_start", {"n": n})])
+            assert writer.flush(10)
+            assert wait_until(lambda f=failures: sample(metrics, "controlwatch_evidence_verify_failures_total") == f, 5)
     finally:
         writer.close()
