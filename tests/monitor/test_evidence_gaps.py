@@ -98,6 +98,31 @@ class Disk:
         monkeypatch.setattr(ledger, "append_many", append)
 
 
+def test_a_run_that_raised_is_recorded_with_its_cause(tmp_path: Path) -> None:
+    def starved(*args: Any) -> Any:
+        raise RuntimeError("can't start new thread")
+
+    path = tmp_path / "evidence.sqlite3"
+    daemon = Daemon(
+        config_for([SCOPE]),
+        default_registry(),
+        Runtime(collect=starved, stuck_calls=lambda scope: 0),
+        baselines=BaselineStore(tmp_path / "b.sqlite3"),
+        evidence=lambda metrics: writer_at(path, metrics),
+    )
+    assert daemon.evidence is not None
+    daemon.evidence.start()
+    try:
+        with pytest.raises(RuntimeError):
+            daemon.run_scope(SCOPE)
+        assert daemon.evidence.flush(10)
+    finally:
+        daemon.evidence.close()
+    [skipped] = [record for record in records(path) if record.kind == "run_skipped"]
+    assert skipped.data["cause"] == "not judged: the run failed: RuntimeError: can't start new thread"
+    assert skipped.data["stuck_calls"] == 0
+
+
 def _run(scope: str, n: int) -> tuple[str, dict[str, Any]]:
     return ("control_run", {"control": "FW-01", "scope": scope, "n": n})
 
