@@ -18,9 +18,10 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from datetime import datetime
+from queue import Empty, SimpleQueue
 
 from checks.snapshot import KindData, Snapshot
 from monitor.collect.calls import Caller, CallFailed, RetryPolicy, ServiceDisabled, SharedReads, classify
@@ -133,6 +134,39 @@ def _collect_kind(
     return KindData(resources=tuple(resources)), False
 
 
+def _start(work: Callable[[str], None], kinds: list[str], workers: int, name: str) -> dict[str, Future[None]]:
+    """Run `work(kind)` for each kind on `workers` daemon threads; a future per kind.
+
+    Not a ThreadPoolExecutor: its threads are joined when the interpreter exits, so a call
+    abandoned at the run deadline (a server dripping a byte a minute) would hold a finished
+    `controlwatch check` open forever. A future not yet running can still be cancelled.
+    """
+    futures: dict[str, Future[None]] = {kind: Future() for kind in kinds}
+    queue: SimpleQueue[str] = SimpleQueue()
+    for kind in kinds:
+        queue.put(kind)
+
+    def worker() -> None:
+        while True:
+            try:
+                kind = queue.get_nowait()
+            except Empty:
+                return
+            future = futures[kind]
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                work(kind)
+            except BaseException as exc:
+                future.set_exception(exc)
+            else:
+                future.set_result(None)
+
+    for index in range(workers):
+        threading.Thread(target=worker, name=f"{name}_{index}", daemon=True).start()
+    return futures
+
+
 def collect_snapshot(
     scope: str,
     kinds: Iterable[str],
@@ -172,11 +206,9 @@ def collect_snapshot(
             observer.collection(kind, clock() - t0)
 
     workers = max(1, min(settings.max_workers, len(wanted)))
-    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"collect-{scope}")
     futures: dict[Future[None], str] = {}
     try:
-        for kind in wanted:
-            futures[executor.submit(work, kind)] = kind
+        futures = {future: kind for kind, future in _start(work, wanted, workers, f"collect-{scope}").items()}
         wait(futures, timeout=max(0.0, deadline - clock()))
     finally:
         cancelled.set()  # stop the retries of whatever is still running
@@ -201,7 +233,6 @@ def collect_snapshot(
                         stuck.add(scope)
                 late_kinds.append(kind)
                 deadline_hit = True
-        executor.shutdown(wait=False, cancel_futures=True)
     for kind in late_kinds:
         observer.collection(kind, elapsed)
     snapshot = Snapshot(scope=scope, now=now, kinds={kind: results[kind] for kind in wanted})
