@@ -51,6 +51,12 @@ CASES: list[tuple[str, int | None, str, str]] = [
     ("comments_only", None, "", "the file is empty"),
     ("top_level_list", 2, "", "the top level must be a mapping (scopes:, params:, ...), not a list"),
     ("unknown_control", 5, "disabled_controls[1]", "unknown control 'FW-99'; did you mean 'FW-09'?"),
+    ("evaluation_unknown_kind", 8, "evaluation.max_resources_by_kind.firewall",
+     "unknown resource kind 'firewall'; did you mean 'firewalls'?"),
+    ("evaluation_limit_not_positive", 6, "evaluation.max_resources", "greater than or equal to 1, got number 0"),
+    ("evaluation_kind_limit_not_a_number", 7, "evaluation.max_resources_by_kind.firewalls",
+     "expected a whole number, got string 'lots'"),
+    ("evaluation_deadline_zero", 6, "evaluation.deadline", "'0s': must be longer than 0s"),
 ]
 
 

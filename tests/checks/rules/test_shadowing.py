@@ -10,13 +10,18 @@ order, must be identical. Then the index's work is held to the rule count.
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from benchmarks.firewall_scale import SCOPE, estate
+from checks import default_registry, firewall
+from checks.params import Params
 from checks.rules.network import ALL, Coverage, Rule, parse_rules
 from checks.rules.shadowing import Exposure, ShadowIndex, exposure
+from checks.snapshot import Kind, KindUnavailable
+from tests.builders import make_snapshot
 from tests.checks.rules import reference_exposure as reference
 
 NET = "https://www.googleapis.com/compute/v1/projects/shop-prod/global/networks/"
@@ -144,3 +149,30 @@ def test_the_work_grows_with_the_rule_count_not_its_square() -> None:
         per_rule[n] = index.comparisons / n
     assert per_rule[30_000] <= 20, per_rule
     assert per_rule[30_000] <= 2 * per_rule[5_000], per_rule  # six times the rules: not six times the work each
+
+
+def test_the_firewall_rules_are_read_once_per_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
+    """FW-01 to FW-05 and FW-08 share one reading of the rules and one index (`Snapshot.derive`);
+    a new snapshot (a new run, or one `replace`d with a baseline) reads them again."""
+    reads: list[int] = []
+
+    def counted(resources: Any, scope: str) -> Any:
+        reads.append(len(resources))
+        return parse_rules(resources, scope)
+
+    monkeypatch.setattr(firewall, "parse_rules", counted)
+    rules = [{"name": "r", "allowed": [{"IPProtocol": "tcp"}]}, {"name": "d", "denied": [{"IPProtocol": "all"}]}]
+    snapshot = make_snapshot({"compute": {"firewalls": rules, "networks": [], "subnetworks": []}})
+    registry = default_registry()
+    for control_id in ("FW-01", "FW-02", "FW-03", "FW-04", "FW-05", "FW-08"):
+        list(registry.get(control_id)(snapshot, Params()))
+    assert reads == [2]
+    list(registry.get("FW-01")(replace(snapshot, baseline={}), Params()))
+    assert reads == [2, 2]
+
+
+def test_what_derive_raises_is_not_kept() -> None:
+    snapshot = make_snapshot({})
+    with pytest.raises(KindUnavailable):
+        snapshot.derive("firewalls", lambda s: s.get(Kind.FIREWALLS))
+    assert snapshot.derive("firewalls", lambda s: "now readable") == "now readable"
