@@ -12,15 +12,20 @@ ties) decides everything, so each group keeps, per address family and protocol, 
 *first-coverer map*: disjoint port segments, each with the first deny rule (in that order)
 that covers it, computed once by a sweep. Against an allow rule at priority P, a pair is
 shadowed exactly when its first coverer has priority <= P, and the deny rules that remove
-something are exactly the first coverers of the pairs it opens: what `can_shadow` and
-`exposure` define by scanning, without the scan.
+something are exactly the first coverers of the pairs it opens: what `can_shadow` defines
+pair by pair, without comparing every pair (`tests/checks/rules/reference_exposure.py`
+keeps the scan, and the tests hold the index to it).
 
-Cost: indexing is O(D log D) over the deny rules' port segments; judging one allow rule is
-O(G + S log S), G the groups its targets meet and S the segments of those groups that
-overlap the pairs it opens. Near-linear in the number of rules on real estates (a handful
-of groups per rule, few segments per port). Worst case: deny rules that cut the ports an
-allow rule opens into many slices (S grows with D: the reason then names them) or that sit
-below it in priority, each of the A allow rules paying O(D): O(A * D).
+Cost: indexing is O(E log E), E the deny rules' (protocol, port range) entries; judging one
+allow rule per family is O(P * G * log E + S log S): P the protocols it opens (256 for
+`all`), G the groups its targets meet, S the segments of those groups overlapping what it
+opens. None of these grows with the number of rules on real estates (a handful of groups,
+a few segments per protocol), so judging n rules is near-linear (measured by
+`benchmarks/firewall_scale.py`, held by `tests/checks/rules/test_shadowing.py`). Worst
+case: D deny rules of one group cutting the ports an allow rule opens into D slices that
+take precedence over it (the reason then names them all), each of A allow rules paying
+O(D): O(A * D), no worse than the scan it replaces. Slices below it in precedence are
+passed over a block of 32 at a time.
 """
 
 from __future__ import annotations
@@ -100,15 +105,46 @@ def _envelope(pieces: list[Segment]) -> list[Segment]:
     return found
 
 
+class _Segments:
+    """One protocol's first-coverer map: disjoint segments by port, with the best priority of
+    each block of `BLOCK` segments, so that a run of rules all below an allow rule in
+    precedence is skipped a block at a time."""
+
+    BLOCK = 32
+    __slots__ = ("best", "segments", "starts")
+
+    def __init__(self, segments: list[Segment]) -> None:
+        self.segments = segments
+        self.starts = [segment[0] for segment in segments]
+        self.best = [min(s[2][0] for s in segments[i : i + self.BLOCK]) for i in range(0, len(segments), self.BLOCK)]
+
+    def overlapping(self, ranges: Sequence[tuple[int, int]], priority: int, into: list[Segment]) -> int:
+        """Adds the parts inside `ranges` whose rule takes precedence at `priority`; returns how
+        many segments and blocks it looked at."""
+        looked, segments, count = 0, self.segments, len(self.segments)
+        for low, high in ranges:
+            i = max(bisect_right(self.starts, low) - 1, 0)
+            while i < count and segments[i][0] <= high:
+                looked += 1
+                if i % self.BLOCK == 0 and self.best[i // self.BLOCK] > priority:
+                    i += self.BLOCK  # no rule of this block takes precedence
+                    continue
+                seg_low, seg_high, key, deny = segments[i]
+                if seg_high >= low and key[0] <= priority:
+                    into.append((max(seg_low, low), min(seg_high, high), key, deny))
+                i += 1
+        return looked
+
+
 @dataclass(slots=True)
 class _Group:
     """The deny rules of one network with one target set; first-coverer maps built on first use."""
 
     denies: list[tuple[Key, Rule]] = field(default_factory=list)
-    maps: dict[int, dict[int, tuple[list[int], list[Segment]]]] = field(default_factory=dict)
+    maps: dict[int, dict[int, _Segments]] = field(default_factory=dict)
 
-    def first_coverers(self, family: int) -> dict[int, tuple[list[int], list[Segment]]]:
-        """Per protocol: segment starts (for bisection) and segments, for the rules of `family`."""
+    def first_coverers(self, family: int) -> dict[int, _Segments]:
+        """Per protocol, the first-coverer map of the group's rules of `family`."""
         if family not in self.maps:
             pieces: dict[int, list[Segment]] = {}
             seen: set[Coverage] = set()
@@ -118,8 +154,7 @@ class _Group:
                 seen.add(rule.coverage)
                 for number, ranges in rule.coverage.protocols:
                     pieces.setdefault(number, []).extend((low, high, key, rule) for low, high in ranges)
-            built = {number: _envelope(found) for number, found in pieces.items()}
-            self.maps[family] = {number: ([s[0] for s in segs], segs) for number, segs in built.items()}
+            self.maps[family] = {number: _Segments(_envelope(found)) for number, found in pieces.items()}
         return self.maps[family]
 
 
@@ -192,7 +227,7 @@ class ShadowIndex:
         return Exposure({family: opened for family in sorted(rule.internet)}, effective, tuple(shadowed_by))
 
     def _shadow(
-        self, opened: Coverage, priority: int, maps: Sequence[dict[int, tuple[list[int], list[Segment]]]]
+        self, opened: Coverage, priority: int, maps: Sequence[dict[int, _Segments]]
     ) -> tuple[Coverage, dict[Key, Rule]]:
         """What of `opened` no deny rule at `priority` or better covers, and the first coverers."""
         left: list[tuple[int, tuple[tuple[int, int], ...]]] = []
@@ -201,12 +236,11 @@ class ShadowIndex:
             pieces: list[Segment] = []
             sources = 0
             for protocol_map in maps:
-                starts_segments = protocol_map.get(number)
-                if starts_segments is None:
-                    continue
-                before = len(pieces)
-                self._overlapping(ranges, priority, *starts_segments, pieces)
-                sources += len(pieces) > before
+                segments = protocol_map.get(number)
+                if segments is not None:
+                    before = len(pieces)
+                    self.comparisons += segments.overlapping(ranges, priority, pieces)
+                    sources += len(pieces) > before
             if sources > 1:
                 pieces = _envelope(pieces)
             for _, _, key, deny in pieces:
@@ -216,20 +250,6 @@ class ShadowIndex:
             if rest:
                 left.append((number, rest))
         return Coverage(tuple(left)), removed_by
-
-    def _overlapping(
-        self, ranges: Sequence[tuple[int, int]], priority: int, starts: list[int], segments: list[Segment],
-        into: list[Segment],
-    ) -> None:  # fmt: skip
-        """The parts of `segments` inside `ranges` whose rule takes precedence at `priority`."""
-        for low, high in ranges:
-            i = max(bisect_right(starts, low) - 1, 0)
-            while i < len(segments) and segments[i][0] <= high:
-                seg_low, seg_high, key, deny = segments[i]
-                self.comparisons += 1
-                if seg_high >= low and key[0] <= priority:
-                    into.append((max(seg_low, low), min(seg_high, high), key, deny))
-                i += 1
 
 
 def exposure(rule: Rule, rules: Iterable[Rule], wanted: Coverage = ALL) -> Exposure:

@@ -151,6 +151,23 @@ def test_the_work_grows_with_the_rule_count_not_its_square() -> None:
     assert per_rule[30_000] <= 2 * per_rule[5_000], per_rule  # six times the rules: not six times the work each
 
 
+def test_deny_rules_below_an_allow_rule_are_passed_over_a_block_at_a_time() -> None:
+    """3,000 deny rules each on its own port, all but six below the allow rules in precedence:
+    the reference's exposure, and the index looks at a block of those at a time, not each."""
+    denies = [{"name": f"d{i}", "network": NET + "vpc", "priority": 500 if i % 500 == 0 else 2000,
+               "denied": [{"IPProtocol": "tcp", "ports": [str(i * 10)]}]} for i in range(1, 3001)]  # fmt: skip
+    allows = [{"name": f"a{i}", "network": NET + "vpc", "allowed": [{"IPProtocol": "tcp"}]} for i in range(100)]
+    rules = _rules(denies + allows)
+    index = ShadowIndex(rules)
+    for rule in rules[-3:]:
+        assert _same(index.exposure(rule), reference.exposure(rule, rules))
+    assert [d.name for d in index.exposure(rules[-1]).shadowed_by] == sorted(f"d{i}" for i in range(500, 3001, 500))
+    index.comparisons = 0
+    for rule in rules[-100:]:
+        index.exposure(rule)
+    assert index.comparisons <= 100 * 400, index.comparisons  # a scan of every segment: 100 * 3000
+
+
 def test_the_firewall_rules_are_read_once_per_snapshot(monkeypatch: pytest.MonkeyPatch) -> None:
     """FW-01 to FW-05 and FW-08 share one reading of the rules and one index (`Snapshot.derive`);
     a new snapshot (a new run, or one `replace`d with a baseline) reads them again."""
