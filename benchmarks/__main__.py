@@ -4,6 +4,8 @@
   collectors import the clients lazily, so this must stay well under their ~2.6 s;
 - one sweep of every demo scope (collect + judge), warm, median and worst of N;
 - `controlwatch check --scenario` on the demo organisation, end to end (cold process);
+- the firewall controls on 1k, 10k and 30k rules: time and peak memory
+  (`benchmarks/firewall_scale.py`);
 - drift detection latency: a firewall change at the stand-in until `/metrics` shows it,
   through a real daemon subprocess with default settings (`benchmarks/drift_latency.py`).
 
@@ -80,6 +82,9 @@ def main() -> int:
 
     check = command("check", "--scenario", str(DEMO_SCENARIO), "--config", str(DEMO_CONFIG), "--format", "json")
     ok &= report("cold check --scenario demo organisation", timed(check, 3), goal=8.0)
+    from benchmarks.firewall_scale import run_benchmark as firewall_benchmark
+
+    ok &= firewall_benchmark()
     from benchmarks.drift_latency import run_benchmark
 
     ok &= run_benchmark()

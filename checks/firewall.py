@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from functools import partial
+from typing import TypeVar
 
 from checks.kernel import JSON, Judgement, Unjudgeable, per_reading, per_resource
 from checks.model import Area, Finding, Severity, Verdict
@@ -26,7 +27,6 @@ from checks.rules.network import (
     Coverage,
     Rule,
     describe_exposure,
-    exposure,
     external_ips,
     flag,
     network_key,
@@ -34,8 +34,10 @@ from checks.rules.network import (
     parse_rules,
     union,
 )
+from checks.rules.shadowing import ShadowIndex
 from checks.snapshot import Kind, Snapshot
 
+T = TypeVar("T")
 _FIREWALLS = "firewalls"
 _DEFAULT_RULES = frozenset(f"default-allow-{name}" for name in ("internal", "ssh", "rdp", "icmp"))
 # Proxy-only and Private Service Connect subnetworks cannot log flows
@@ -68,21 +70,32 @@ class _Family:
     note: Callable[[Coverage], str] = lambda offending: ""  # ", reaching MySQL", after the pairs
 
 
+def _parsed(snapshot: Snapshot) -> list[tuple[JSON, Rule | Unjudgeable]]:
+    """Every rule read once per snapshot: FW-01 to FW-05 and FW-08 share the readings."""
+    return snapshot.derive("firewalls.parsed", lambda s: parse_rules(s.get(Kind.FIREWALLS), s.scope))
+
+
+def _shadow_index(snapshot: Snapshot) -> ShadowIndex:
+    """The deny rules filed once per snapshot for the exposure family."""
+    return snapshot.derive(
+        "firewalls.shadow_index", lambda s: ShadowIndex(rule for _, rule in _parsed(s) if isinstance(rule, Rule))
+    )
+
+
 def _exposure_findings(snapshot: Snapshot, family: _Family) -> Iterator[Finding]:
     """Every rule is read first: whether one is exposed depends on the deny rules that shadow it."""
-    parsed = parse_rules(snapshot.get(Kind.FIREWALLS), snapshot.scope)
-    rules = [rule for _, rule in parsed if isinstance(rule, Rule)]
-    return per_reading(parsed, snapshot.scope, _FIREWALLS, "rule", partial(_judge_exposure, rules=rules, family=family))
+    parsed, index = _parsed(snapshot), _shadow_index(snapshot)
+    return per_reading(parsed, snapshot.scope, _FIREWALLS, "rule", partial(_judge_exposure, index=index, family=family))
 
 
-def _judge_exposure(rule: Rule, who: str, *, rules: list[Rule], family: _Family) -> Judgement:
+def _judge_exposure(rule: Rule, who: str, *, index: ShadowIndex, family: _Family) -> Judgement:
     if not rule.ingress:
         return Judgement(Verdict.PASS, f"{who} is an egress rule (direction: EGRESS): it opens no ingress")
     if not rule.allow:
         return Judgement(Verdict.PASS, f"{who} is a deny rule (denied[]): it opens nothing")
     if not rule.internet:
         return Judgement(Verdict.PASS, f"{who} has no internet source ({rule.sources})")
-    seen = exposure(rule, rules, family.wanted(rule))
+    seen = index.exposure(rule, family.wanted(rule))
     if not any(seen.opened.values()):
         return Judgement(Verdict.PASS, f"{who} does not allow {family.what} (allowed[]: {rule.coverage})")
     denies = ", ".join(f"deny rule {deny.name} (priority {deny.priority})" for deny in seen.shadowed_by)
@@ -284,12 +297,18 @@ def _denies_all_egress(rule: Rule, family: int) -> bool:
     )
 
 
-def _ipv6_need(subnetworks: Iterable[JSON], key: str | None, scope: str) -> tuple[str, str]:
+def _by_network(items: Iterable[tuple[JSON, T]], scope: str) -> dict[str | None, list[tuple[JSON, T]]]:
+    """Items grouped by the network their resource names, in their order: one pass, not one per network."""
+    grouped: dict[str | None, list[tuple[JSON, T]]] = {}
+    for raw, item in items:
+        grouped.setdefault(network_key(raw.get("network"), scope), []).append((raw, item))
+    return grouped
+
+
+def _ipv6_need(subnetworks: Iterable[tuple[JSON, JSON]]) -> tuple[str, str]:
     """Why the network needs an IPv6 deny too ("" if not), and why that is unknown ("" if known)."""
     need, unknown = "", ""
-    for sub in subnetworks:
-        if network_key(sub.get("network"), scope) != key:
-            continue
+    for sub, _ in subnetworks:
         stack = sub.get("stackType", "IPV4_ONLY")
         if stack in ("IPV4_IPV6", "IPV6_ONLY"):
             need = need or f"subnetwork {sub.get('name')} has stackType: {stack}"
@@ -314,15 +333,15 @@ def fw08_egress_deny(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a network without an enabled egress deny of `all` to 0.0.0.0/0 applying to every
     instance, and to ::/0 too when one of its subnetworks has IPv6 (`stackType` IPV4_IPV6, or
     IPV6_ONLY): without it, any VM can send data anywhere."""
-    parsed = parse_rules(snapshot.get(Kind.FIREWALLS), snapshot.scope)
-    subnetworks = snapshot.get(Kind.SUBNETWORKS)
+    parsed = _by_network(_parsed(snapshot), snapshot.scope)
+    subnetworks = _by_network(((sub, sub) for sub in snapshot.get(Kind.SUBNETWORKS)), snapshot.scope)
     ranges = {4: "0.0.0.0/0", 6: "::/0"}
     for network in snapshot.get(Kind.NETWORKS):
         name = str(network.get("name", "?"))
         key = network_key(network.get("selfLink") or name, snapshot.scope)
         resource = compute_name(network, snapshot.scope, "networks")
-        need_v6, unknown = _ipv6_need(subnetworks, key, snapshot.scope)
-        here = [(raw, rule) for raw, rule in parsed if network_key(raw.get("network"), snapshot.scope) == key]
+        need_v6, unknown = _ipv6_need(subnetworks.get(key, []))
+        here = parsed.get(key, [])
         rules = [rule for _, rule in here if isinstance(rule, Rule)]
         broken = [f"rule {raw.get('name', '?')}: {rule}" for raw, rule in here if isinstance(rule, Unjudgeable)]
         candidates = {fam: [r for r in rules if _denies_all_egress(r, fam)] for fam in ranges}

@@ -6,7 +6,9 @@
 - The bulkhead: `per_resource` gives one finding per resource from a judge that sees one
   resource; whatever that resource holds that cannot be read becomes its `error` result
   (fail closed), never a pass and never a reason to skip the others. Any other exception is
-  a bug and goes up to the runner, which turns the whole control into `error`.
+  a bug and goes up to the runner, which turns the whole control into `error`. Findings are
+  yielded one resource at a time: between them the runner checks the run's evaluation
+  deadline (`monitor.run.budget`), which a pure control never reads itself.
 """
 
 from __future__ import annotations

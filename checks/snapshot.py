@@ -8,16 +8,18 @@ kind: asking for a failed kind raises `KindUnavailable`, which the runner turns 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypeVar
 
 from checks.kernel import JSON
 from checks.kinds import Kind
 
 __all__ = ["Kind", "KindData", "KindUnavailable", "Snapshot"]
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,9 +52,19 @@ class Snapshot:
     now: datetime
     kinds: Mapping[str, KindData] = field(default_factory=dict)
     baseline: Mapping[str, Any] | None = None
+    _derived: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kinds", MappingProxyType(dict(self.kinds)))
+
+    def derive(self, name: str, compute: Callable[[Snapshot], T]) -> T:
+        """`compute(self)`, computed once per snapshot under `name`: what several controls read
+        the same way (the firewall rules parsed and indexed) is not recomputed by each of them.
+        `compute` must be a pure function of the snapshot; what it raises is not kept."""
+        if name not in self._derived:
+            self._derived[name] = compute(self)
+        value: T = self._derived[name]
+        return value
 
     def get(self, kind: str) -> tuple[JSON, ...]:
         """The resources of `kind`; raises `KindUnavailable` if they are not known."""

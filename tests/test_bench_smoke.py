@@ -10,6 +10,7 @@ import yaml
 from prometheus_client import generate_latest
 
 from benchmarks import drift_latency as bench
+from benchmarks import firewall_scale
 from monitor.config.model import load_config
 from monitor.sinks.metrics import Metrics
 from monitor.sinks.store import ResultStore
@@ -93,3 +94,12 @@ def test_config_keeps_the_default_intervals(tmp_path: Path) -> None:
     assert config.drift.audit_poll_interval.total_seconds() == 10
     assert config.schedule.interval.total_seconds() == 15 * 60
     assert config.gcp.api_endpoint == "http://127.0.0.1:8085"
+
+
+def test_the_firewall_estate_is_seeded_and_every_rule_is_judged() -> None:
+    project = firewall_scale.estate(300)
+    assert project == firewall_scale.estate(300) and len(project["firewalls"]) == 300
+    assert len({rule["name"] for rule in project["firewalls"]}) == 300
+    measured = firewall_scale.measure(300)
+    assert measured["rules"] == 300 and measured["seconds"] > 0 and measured["rss_mb"] >= measured["rss_before_mb"]
+    assert measured["results"] >= 6 * 300  # FW-01 to FW-06 give every rule a result

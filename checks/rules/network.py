@@ -136,7 +136,7 @@ class Coverage:
 
     def __sub__(self, other: Coverage) -> Coverage:
         removed = dict(other.protocols)
-        items = ((n, subtract_ranges(r, removed.get(n, ()))) for n, r in self.protocols)
+        items = ((n, subtract_ranges(r, removed[n]) if n in removed else r) for n, r in self.protocols)
         return Coverage(tuple((n, r) for n, r in items if r))
 
     def __and__(self, other: Coverage) -> Coverage:
@@ -176,6 +176,7 @@ def parse_entries(entries: object, field: str) -> tuple[Coverage, Coverage]:
     if not isinstance(entries, list) or not entries:
         raise Unjudgeable(field, "is not a non-empty list")
     mapping: dict[int, list[tuple[int, int]]] = {}
+    every = False  # an `all` entry: the rule matches ALL, shared rather than built again
     for index, entry in enumerate(entries):
         where = f"{field}[{index}]"
         if not isinstance(entry, dict):
@@ -188,9 +189,11 @@ def parse_entries(entries: object, field: str) -> tuple[Coverage, Coverage]:
             name = "all" if number is None else protocol_name(number)
             raise Unjudgeable(f"{where}.ports", f"ports are given for {name}, which has none")
         ranges = parse_ports(ports, f"{where}.ports") if ports else FULL
-        for each in range(256) if number is None else (number,):
-            mapping.setdefault(each, []).extend(ranges)
-    coverage = Coverage.of(mapping)
+        if number is None:
+            every = True
+        else:
+            mapping.setdefault(number, []).extend(ranges)
+    coverage = ALL if every else Coverage.of(mapping)
     wide = coverage if coverage == ALL else Coverage(
         tuple((n, r) for n, r in coverage.protocols if n in PORTED and not subtract_ranges(((1, MAX_PORT),), r))
     )
@@ -336,64 +339,7 @@ def parse_rules(resources: Iterable[JSON], scope: str) -> list[tuple[JSON, Rule 
     return read_each(resources, lambda raw: parse_rule(raw, scope))
 
 
-# --- exposure and shadowing -------------------------------------------------------------------
-
-
-def targets_cover(deny: Rule, allow: Rule) -> bool:
-    """Whether `deny` applies to every instance `allow` applies to (tags against service
-    accounts cannot be compared, so they do not cover)."""
-    if not deny.target_tags and not deny.target_accounts:
-        return True
-    if allow.target_tags:
-        return allow.target_tags <= deny.target_tags
-    if allow.target_accounts:
-        return allow.target_accounts <= deny.target_accounts
-    return False
-
-
-def can_shadow(deny: Rule, allow: Rule) -> bool:
-    """An enabled ingress deny of the same network, taking precedence (deny wins ties), whose
-    targets cover the allow's. Which families and pairs it removes is up to `exposure`."""
-    return (
-        not deny.allow
-        and deny.ingress
-        and deny.enabled
-        and not deny.narrowed
-        and deny.network is not None
-        and deny.network == allow.network
-        and deny.priority <= allow.priority
-        and targets_cover(deny, allow)
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Exposure:
-    """What an ingress allow rule opens to the internet, per address family."""
-
-    opened: Mapping[int, Coverage]  # before shadowing
-    effective: Mapping[int, Coverage]  # after shadowing
-    shadowed_by: tuple[Rule, ...]  # the deny rules that removed something, in precedence order
-
-
-def exposure(rule: Rule, rules: Iterable[Rule], wanted: Coverage = ALL) -> Exposure:
-    """The part of `wanted` the rule opens to the internet, judged as if it were enabled (a
-    disabled rule's exposure is latent), and what remains after shadowing by `rules`."""
-    if not (rule.ingress and rule.allow):
-        return Exposure({}, {}, ())
-    denies = sorted((d for d in rules if can_shadow(d, rule)), key=lambda d: (d.priority, d.name))
-    opened = rule.coverage & wanted
-    effective: dict[int, Coverage] = {}
-    shadowed_by: list[Rule] = []
-    for family in sorted(rule.internet):
-        left = opened
-        for deny in denies:
-            if family in deny.internet and left & deny.coverage:
-                left = left - deny.coverage
-                if all(other is not deny for other in shadowed_by):
-                    shadowed_by.append(deny)
-        effective[family] = left
-    shadowed_by.sort(key=lambda d: (d.priority, d.name))
-    return Exposure({family: opened for family in sorted(rule.internet)}, effective, tuple(shadowed_by))
+# --- describing exposure (see `checks.rules.shadowing` for shadowing) ------------------------
 
 
 def describe_exposure(by_family: Mapping[int, Coverage], rule: Rule, fields: bool = False) -> str:

@@ -32,6 +32,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
+from checks.kinds import Kind
 from checks.params import Params
 from monitor.config.addresses import split_host_port
 from monitor.config.durations import AS_TEXT, NonNegativeDuration, PositiveDuration, at_least, format_duration
@@ -42,6 +43,7 @@ __all__ = [
     "Config",
     "ConfigError",
     "DriftConfig",
+    "EvaluationConfig",
     "EvidenceConfig",
     "GcpConfig",
     "LogConfig",
@@ -131,6 +133,15 @@ def _endpoint(value: str) -> str:
     return value
 
 
+def _kind_name(value: str) -> str:
+    known = sorted(str(kind) for kind in Kind)
+    if value not in known:
+        close = difflib.get_close_matches(value, known, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else f" (known: {', '.join(known)})"
+        raise ValueError(f"unknown resource kind {value!r}{hint}")
+    return value
+
+
 def _log_name(value: str) -> str:
     if not _LOG_NAME.match(value):
         raise ValueError(f"{value!r} is not a log name 'projects/PROJECT_ID/logs/LOG_ID'")
@@ -142,6 +153,8 @@ ControlId = Annotated[str, AfterValidator(_control_id)]
 NonEmptyStr = Annotated[str, AfterValidator(_non_empty)]
 FilePath = Annotated[Path, BeforeValidator(_not_blank_path)]
 ExpiryDate = Annotated[date, BeforeValidator(_expiry)]
+KindName = Annotated[str, AfterValidator(_kind_name)]
+ResourceCount = Annotated[int, Field(ge=1, strict=True)]
 
 
 # --- models ---------------------------------------------------------------------------
@@ -221,6 +234,16 @@ class GcpConfig(_Frozen):
         return value
 
 
+class EvaluationConfig(_Frozen):
+    """What judging one run of one scope may take (`monitor.run.budget`): past `deadline` the
+    controls not finished are `error`; a control reading more than `max_resources` resources
+    of one kind (or its kind's entry in `max_resources_by_kind`) is `error` without running."""
+
+    deadline: PositiveDuration = timedelta(minutes=2)
+    max_resources: ResourceCount = 50_000
+    max_resources_by_kind: dict[KindName, ResourceCount] = {}
+
+
 class AcceptedRiskConfig(_Frozen):
     """An entry of `exceptions:` (see `monitor.run.risks`); `resource` and `subject` are globs."""
 
@@ -290,6 +313,7 @@ class Config(_Frozen):
     scopes: Scopes
     schedule: ScheduleConfig = ScheduleConfig()
     gcp: GcpConfig = GcpConfig()
+    evaluation: EvaluationConfig = EvaluationConfig()
     disabled_controls: tuple[ControlId, ...] = ()
     params: Params = Params()
     exceptions: tuple[AcceptedRiskConfig, ...] = ()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 from checks.registry import Registry
 from monitor.config.model import Config
+from monitor.run.budget import EvaluationBudget
 from monitor.run.risks import AcceptedRisk
 from monitor.run.sweep import ScopePlan
 
@@ -23,11 +26,21 @@ def risks_from(config: Config) -> tuple[AcceptedRisk, ...]:
     )
 
 
+def budget_from(config: Config) -> EvaluationBudget:
+    evaluation = config.evaluation
+    return EvaluationBudget(
+        deadline=evaluation.deadline,
+        max_resources=evaluation.max_resources,
+        max_resources_by_kind=MappingProxyType(dict(evaluation.max_resources_by_kind)),
+    )
+
+
 def build_plans(
     config: Config, registry: Registry, *, only_controls: frozenset[str] | None = None
 ) -> dict[str, ScopePlan]:
     """One plan per configured scope: its enabled controls, merged params and accepted risks."""
     risks = risks_from(config)
+    budget = budget_from(config)
     plans: dict[str, ScopePlan] = {}
     for scope in config.scope_ids():
         disabled = config.disabled_for(scope)
@@ -39,5 +52,6 @@ def build_plans(
             controls=controls,
             params=config.params_for(scope),
             risks=tuple(r for r in risks if r.scope == scope),
+            budget=budget,
         )
     return plans

@@ -3,6 +3,8 @@
 A control whose input kinds were not collected reports `error` without being called; a
 control that raises reports `error` with the exception; a control with nothing in scope
 reports one `pass` for the scope saying so. Nothing here ever turns into a silent pass.
+The run's evaluation budget (`monitor.run.budget`) is enforced here too: an input over its
+size limit, or a deadline passed before or while the control runs, is an `error`.
 """
 
 from __future__ import annotations
@@ -16,19 +18,37 @@ from checks.names import project_name
 from checks.params import Params
 from checks.registry import Control
 from checks.snapshot import KindUnavailable, Snapshot
+from monitor.run.budget import UNLIMITED, Deadline, EvaluationBudget
 
 log = structlog.get_logger("controlwatch.runner")
 
 
-def run_control(control: Control, snapshot: Snapshot, params: Params) -> list[Result]:
+def run_control(
+    control: Control,
+    snapshot: Snapshot,
+    params: Params,
+    budget: EvaluationBudget = UNLIMITED,
+    deadline: Deadline | None = None,
+) -> list[Result]:
     """Judge one control on one snapshot; always returns at least one result."""
     meta = control.meta
     failed = snapshot.failed_kinds(meta.kinds)
     if failed:
         cause = "; ".join(f"{kind}: {why}" for kind, why in sorted(failed.items()))
         return [_scope_result(meta.id, snapshot, Verdict.ERROR, f"cannot judge, input not collected ({cause})")]
+    if deadline is not None and deadline.passed():
+        reason = deadline.stop(meta.id, ": not judged")
+        return [_scope_result(meta.id, snapshot, Verdict.ERROR, reason)]
+    too_large = budget.oversized(meta.kinds, snapshot)
+    if too_large:
+        return [_scope_result(meta.id, snapshot, Verdict.ERROR, too_large)]
+    findings: list[Finding] = []
     try:
-        findings = list(control(snapshot, params))
+        for finding in control(snapshot, params):
+            findings.append(finding)
+            if deadline is not None and deadline.passed():
+                reason = deadline.stop(meta.id, f" after {len(findings)} result(s): not finished")
+                return [_scope_result(meta.id, snapshot, Verdict.ERROR, reason)]
     except KindUnavailable as exc:
         return [_scope_result(meta.id, snapshot, Verdict.ERROR, f"cannot judge, input not collected ({exc})")]
     except Exception as exc:  # the bulkhead: a bug in a control is an error, never a pass

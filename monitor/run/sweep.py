@@ -1,7 +1,8 @@
 """One run of one scope, shared by the daemon and `controlwatch check`.
 
 Collects the union of the kinds the scope's enabled controls read (once), runs every
-control on that one snapshot, and applies the accepted risks.
+control on that one snapshot within the plan's evaluation budget, and applies the
+accepted risks.
 """
 
 from __future__ import annotations
@@ -12,13 +13,18 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
+import structlog
+
 from checks.model import Result, roll_up
 from checks.params import Params
 from checks.registry import Control
 from checks.snapshot import Snapshot
 from monitor.collect.observer import ApiObserver
+from monitor.run.budget import UNLIMITED, EvaluationBudget
 from monitor.run.risks import AcceptedRisk, apply_risks
 from monitor.run.runner import run_control
+
+log = structlog.get_logger("controlwatch.runner")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +35,7 @@ class ScopePlan:
     controls: tuple[Control, ...]
     params: Params
     risks: tuple[AcceptedRisk, ...] = ()
+    budget: EvaluationBudget = UNLIMITED
 
     def kinds(self) -> tuple[str, ...]:
         return tuple(sorted({kind for control in self.controls for kind in control.meta.kinds}))
@@ -70,18 +77,24 @@ def run_scope(
     *,
     now: datetime | None = None,
     clock: Callable[[], float] = time.time,
+    monotonic: Callable[[], float] = time.monotonic,
     baseline: Mapping[str, Any] | None = None,
 ) -> ScopeRun:
-    """Collect once, judge every control of the plan (DRIFT ones against `baseline`), mark accepted risks."""
+    """Collect once, judge every control of the plan (DRIFT ones against `baseline`) within the
+    plan's evaluation budget (its deadline counted on `monotonic` from the end of collection),
+    mark accepted risks."""
     started = clock()
     judged_at = now if now is not None else datetime.fromtimestamp(started, UTC)
     snapshot, deadline_exceeded, abandoned = collect(plan.scope, plan.kinds(), observer, judged_at)
     if baseline is not None:
         snapshot = replace(snapshot, baseline=baseline)
+    deadline = plan.budget.start(monotonic)
     results: dict[str, list[Result]] = {}
     for control in plan.controls:
-        judged = run_control(control, snapshot, plan.params)
+        judged = run_control(control, snapshot, plan.params, plan.budget, deadline)
         results[control.meta.id] = apply_risks(judged, plan.risks, snapshot.now)
+    if deadline.stopped:
+        log.warning("evaluation_deadline_exceeded", scope=plan.scope, deadline=deadline.text, controls=deadline.stopped)
     errors = {kind: data.error for kind, data in snapshot.kinds.items() if data.error is not None}
     return ScopeRun(
         scope=plan.scope,

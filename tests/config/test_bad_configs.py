@@ -63,6 +63,12 @@ CASES: list[tuple[str, int | None, str, str]] = [
     ("rpo_infinite", 7, "params.backup.rpo_hours", "finite number"),
     ("boolean_as_number", 7, "params.backup.min_retention_days", "whole number"),
     ("unknown_region", 7, "params.region.allowed[1]", "'europe-west5' is not a region"),
+    ("evaluation_unknown_kind", 8, "evaluation.max_resources_by_kind.firewall",
+     "unknown resource kind 'firewall'; did you mean 'firewalls'?"),
+    ("evaluation_limit_not_positive", 6, "evaluation.max_resources", "greater than or equal to 1, got number 0"),
+    ("evaluation_kind_limit_not_a_number", 7, "evaluation.max_resources_by_kind.firewalls",
+     "expected a whole number, got string 'lots'"),
+    ("evaluation_deadline_zero", 6, "evaluation.deadline", "'0s': must be longer than 0s"),
 ]
 
 

@@ -95,6 +95,9 @@ def test_defaults_are_designs() -> None:
     assert config.evidence.retention_days == 400
     assert config.evidence.cloud_logging is None
     assert config.drift.audit_poll_interval == timedelta(seconds=10)
+    assert config.evaluation.deadline == timedelta(minutes=2)
+    assert config.evaluation.max_resources == 50_000
+    assert config.evaluation.max_resources_by_kind == {}
     assert (config.log.level, config.log.format) == ("info", "json")
     assert config.params_for("shop-prod") == Params()
     assert config.disabled_for("shop-prod") == frozenset()

@@ -12,15 +12,14 @@ from checks.rules.network import (
     DEFAULT_SOURCE,
     EMPTY,
     Coverage,
-    exposure,
     internet_families,
     network_key,
     parse_entries,
     parse_ports,
     parse_rule,
     protocol_number,
-    targets_cover,
 )
+from checks.rules.shadowing import exposure, targets_cover
 
 NET = "https://www.googleapis.com/compute/v1/projects/shop-prod/global/networks/vpc"
 
