@@ -1,4 +1,4 @@
-"""Which deny rules shadow an allow rule (CONTROLS.md "Shadowed"), found through an index.
+"""Which deny rules shadow an allow rule (the "shadowed" rule every FW control shares), found through an index.
 
 Comparing every allow rule with every other rule is quadratic: minutes at 30k rules. The
 `ShadowIndex` files the deny rules that can shadow anything (enabled, ingress, not narrowed,
