@@ -182,9 +182,18 @@ class KindSpec:
 
 
 def _compute_list(
-    name: str, schema: str, doc: str, *, locations: tuple[str, ...] = (), global_scope: bool = False
+    name: str,
+    schema: str,
+    doc: str,
+    *,
+    locations: tuple[str, ...] = (),
+    global_scope: bool = False,
+    answer_fields: tuple[str, ...] = (),
 ) -> KindSpec:
-    """A Compute kind: global list, or aggregated (one listing of every zone and region) when located."""
+    """A Compute kind: global list, or aggregated (one listing of every zone and region) when located.
+
+    `answer_fields` are fields its listing's answer has beyond every Compute listing's.
+    """
     aggregated = bool(locations)
     singular = schema[0].lower() + schema[1:]
     envelope = Envelope(
@@ -193,7 +202,7 @@ def _compute_list(
         scoped=name if aggregated else "",
         item_kind=f"compute#{singular}",
         item_fields=("name",),
-        fields=(*_COMPUTE_LIST_FIELDS, "unreachables") if aggregated else _COMPUTE_LIST_FIELDS,
+        fields=(*_COMPUTE_LIST_FIELDS, *(("unreachables",) if aggregated else ()), *answer_fields),
     )
     return KindSpec(
         name=name,
@@ -252,7 +261,11 @@ class Kind(enum.StrEnum):
     DISKS = _compute_list("disks", "Disk", "zonal and regional persistent disks", locations=("zone", "region"))
     SNAPSHOTS = _compute_list("snapshots", "Snapshot", "disk snapshots")
     RESOURCE_POLICIES = _compute_list(
-        "resourcePolicies", "ResourcePolicy", "resource policies (snapshot schedules)", locations=("region",)
+        "resourcePolicies",
+        "ResourcePolicy",
+        "resource policies (snapshot schedules)",
+        locations=("region",),
+        answer_fields=("etag",),
     )
     ADDRESSES = dataclasses.replace(
         _compute_list("addresses", "Address", "", locations=("region",), global_scope=True),
