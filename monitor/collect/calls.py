@@ -251,7 +251,7 @@ class Caller:
         self.service = service
         self.method = method
         self.max_pages = max_pages
-        self._envelope = envelope
+        self.envelope = envelope
         self._shared = shared
         self._observer = observer
         self._policy = policy
@@ -362,7 +362,7 @@ class Caller:
                 continue
             # The transport raises for every status >= 400, so getting here means a 2xx.
             self._observer.request(self.service, method, "200")
-            wrong = problem(self._envelope, seen.body) if self._envelope is not None else None
+            wrong = problem(self.envelope, seen.body) if self.envelope is not None else None
             if wrong is not None:
                 raise CallFailed(f"{method}: malformed response body: {wrong}", status="200")
             return result
