@@ -8,15 +8,17 @@ contradicts it. (The mode × kind matrix through the daemon: tests/monitor/test_
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 
 from checks.kinds import LIST_SHAPES, Kind
 from checks.snapshot import KindData
-from monitor.collect import GcpClients, collect_snapshot
+from monitor.collect import CollectSettings, GcpClients, collect_snapshot
 from monitor.standin import Fault, StandIn
 from tests.collect.conftest import NO_COMPUTE, NOW, PROJECT, Recorder, fast
 
+README = Path(__file__).parents[2] / "README.md"
 LISTINGS = [kind for kind in Kind if kind.spec.shape in LIST_SHAPES]
 COMPUTE = [kind for kind in LISTINGS if kind.spec.api == "compute"]
 LOGGING = [kind for kind in LISTINGS if kind.spec.api == "logging"]
@@ -75,9 +77,11 @@ def test_more_items_than_max_items_are_refused_not_cut(standin: StandIn, clients
     assert data.resources == ()
 
 
-def test_the_default_bounds_hold_a_hundred_thousand_resources() -> None:
-    settings = fast()
+def test_the_default_bounds_hold_a_hundred_thousand_resources_and_are_the_readme_s() -> None:
+    settings = CollectSettings()
     assert settings.max_items >= 100_000 and settings.max_pages * 500 >= settings.max_items
+    stated = f"more than {settings.max_pages:,} pages or {settings.max_items:,} resources"
+    assert stated in " ".join(README.read_text().split())
 
 
 # --- shapes ----------------------------------------------------------------------------------
