@@ -39,7 +39,6 @@ _API_ARGUMENTS: Mapping[str, Mapping[str, Any]] = {
 }
 
 
-
 def _rest_session(client: Any) -> Any:
     """The `requests` session a GAPIC REST transport sends with (Compute, Resource Manager)."""
     return client.transport._session
@@ -68,7 +67,7 @@ def _client_classes() -> dict[str, tuple[str, str, Mapping[str, Any]]]:
 _CLIENT_CLASSES = _client_classes()
 CLIENT_NAMES = tuple(_CLIENT_CLASSES)
 #: client name -> its API's name
-APIS_OF: Mapping[str, str] = {name: client.api for name, client in kind_clients().items()}
+_API_OF: Mapping[str, str] = {name: client.api for name, client in kind_clients().items()}
 #: the client packages a daemon imports up front (`preload`), in the kind table's API order
 CLIENT_PACKAGES = tuple(dict.fromkeys(module for module, _, _ in _CLIENT_CLASSES.values()))
 
@@ -129,7 +128,7 @@ class GcpClients:
         if self.endpoint is not None:
             kwargs["client_options"] = {"api_endpoint": self.endpoint}
         client = cls(**kwargs)
-        _SESSIONS[APIS_OF[name]](client).hooks["response"].append(record)
+        _SESSIONS[_API_OF[name]](client).hooks["response"].append(record)
         return client
 
 

@@ -181,7 +181,8 @@ def _collect_kind(
 
 
 def _contradicted(kind: str, service: str, answered: _Answered) -> KindData | None:
-    """An error for `kind` if another call of `service` got an answer in this run, else None."""
+    """An error for `kind` if a call of `service` about the project got an answer in this run
+    (another kind's, or an earlier page of its own), else None: the kind then stays empty with its note."""
     other = answered.first.get(service)
     if other is None:
         return None

@@ -166,6 +166,20 @@ def test_a_service_disabled_another_call_about_the_project_contradicts_is_an_err
     assert kinds[disabled].note is None and kinds[answered].ok and kinds[answered].resources
 
 
+def test_a_listing_whose_later_page_says_service_disabled_is_an_error_not_empty(
+    standin: StandIn, clients: GcpClients
+) -> None:
+    method = Kind.FIREWALLS.spec.method
+    standin.add_fault(Fault(method=method, kind="latency", delay=0.0, times=1))  # page 1 answers as it should
+    standin.add_fault(Fault(method=method, status=403, reason="SERVICE_DISABLED"))
+
+    data = _collect(clients, Kind.FIREWALLS, page_size=2)[Kind.FIREWALLS]
+
+    assert data.error is not None and data.error.startswith(f"{method}: HTTP 403 SERVICE_DISABLED"), data
+    assert f"yet {method} answered in the same run" in data.error
+    assert [r.status for r in standin.requests_for(method)] == [200, 403]
+
+
 def test_an_api_disabled_for_every_call_about_the_project_is_empty_with_a_note(
     standin: StandIn, clients: GcpClients
 ) -> None:
