@@ -99,6 +99,44 @@ LIST_SHAPES = frozenset({Shape.GLOBAL, Shape.AGGREGATED, Shape.PARENT})
 
 
 @dataclass(frozen=True, slots=True)
+class Envelope:
+    """What a 2xx answer must look like before its content is believed (`monitor/collect/envelope.py`).
+
+    The clients parse an answer into a message that drops unknown fields and reads a
+    missing or null list as empty, so `{}`, a renamed list or another kind's answer would
+    read as "no resources" and controls would pass. `kind` is the answer's own `kind`
+    (Compute sends one). `items` is the field holding the list ("" for one resource); in an
+    aggregated listing it maps each scope to an object holding the list under `scoped`.
+    Each item is an object carrying `item_kind` (Compute) and `item_fields`. `required`
+    fields must be there and not empty (a policy's `etag`); `name_prefix` is what `name`
+    starts with (the type check of a resource without `kind`). `fields` are the answer's
+    other fields: anything else is refused. None leaves a resource's fields open: a new
+    field of a Project must not stop the estate being judged.
+    """
+
+    kind: str = ""
+    items: str = ""
+    scoped: str = ""
+    item_kind: str = ""
+    item_fields: tuple[str, ...] = ()
+    required: tuple[str, ...] = ()
+    name_prefix: str = ""
+    fields: tuple[str, ...] | None = None
+
+
+#: The answers the hierarchy reads get (shared by the kinds that read them).
+PROJECT_ANSWER = Envelope(required=("name", "projectId"), name_prefix="projects/")
+FOLDER_ANSWER = Envelope(required=("name", "parent"), name_prefix="folders/")
+ORGANIZATION_ANSWER = Envelope(required=("name",), name_prefix="organizations/")
+# Every real policy has an etag (`ACAB` when it is empty); bindings without a role or members do not exist.
+POLICY_ANSWER = Envelope(
+    items="bindings", item_fields=("role", "members"), required=("etag",), fields=("version", "auditConfigs")
+)
+SINKS_ANSWER = Envelope(items="sinks", item_fields=("name", "destination"), fields=("nextPageToken",))
+_COMPUTE_LIST_FIELDS = ("id", "nextPageToken", "selfLink", "warning")
+
+
+@dataclass(frozen=True, slots=True)
 class KindSpec:
     """One row of the kind table.
 
@@ -121,6 +159,7 @@ class KindSpec:
     schema: str
     permissions: tuple[str, ...]
     doc: str
+    envelope: Envelope
     items: str = ""
     locations: tuple[str, ...] = ()
     global_scope: bool = False
@@ -143,10 +182,28 @@ class KindSpec:
 
 
 def _compute_list(
-    name: str, schema: str, doc: str, *, locations: tuple[str, ...] = (), global_scope: bool = False
+    name: str,
+    schema: str,
+    doc: str,
+    *,
+    locations: tuple[str, ...] = (),
+    global_scope: bool = False,
+    answer_fields: tuple[str, ...] = (),
 ) -> KindSpec:
-    """A Compute kind: global list, or aggregated (one listing of every zone and region) when located."""
+    """A Compute kind: global list, or aggregated (one listing of every zone and region) when located.
+
+    `answer_fields` are fields its listing's answer has beyond every Compute listing's.
+    """
     aggregated = bool(locations)
+    singular = schema[0].lower() + schema[1:]
+    envelope = Envelope(
+        kind=f"compute#{singular}{'AggregatedList' if aggregated else 'List'}",
+        items="items",
+        scoped=name if aggregated else "",
+        item_kind=f"compute#{singular}",
+        item_fields=("name",),
+        fields=(*_COMPUTE_LIST_FIELDS, *(("unreachables",) if aggregated else ()), *answer_fields),
+    )
     return KindSpec(
         name=name,
         api=COMPUTE.name,
@@ -157,6 +214,7 @@ def _compute_list(
         schema=schema,
         permissions=(f"compute.{name}.list",),
         doc=doc,
+        envelope=envelope,
         items=name if aggregated else "items",
         locations=locations,
         global_scope=global_scope,
@@ -194,6 +252,7 @@ class Kind(enum.StrEnum):
         schema="Project",
         permissions=("resourcemanager.projects.get",),
         doc="the v3 Project itself (labels, parent, state), as a one-element list",
+        envelope=PROJECT_ANSWER,
     )
     FIREWALLS = _compute_list("firewalls", "Firewall", "VPC firewall rules")
     NETWORKS = _compute_list("networks", "Network", "VPC networks")
@@ -202,7 +261,11 @@ class Kind(enum.StrEnum):
     DISKS = _compute_list("disks", "Disk", "zonal and regional persistent disks", locations=("zone", "region"))
     SNAPSHOTS = _compute_list("snapshots", "Snapshot", "disk snapshots")
     RESOURCE_POLICIES = _compute_list(
-        "resourcePolicies", "ResourcePolicy", "resource policies (snapshot schedules)", locations=("region",)
+        "resourcePolicies",
+        "ResourcePolicy",
+        "resource policies (snapshot schedules)",
+        locations=("region",),
+        answer_fields=("etag",),
     )
     ADDRESSES = dataclasses.replace(
         _compute_list("addresses", "Address", "", locations=("region",), global_scope=True),
@@ -220,6 +283,7 @@ class Kind(enum.StrEnum):
         schema="Policy",
         permissions=("resourcemanager.projects.getIamPolicy",),
         doc="the project's IAM policy read at requestedPolicyVersion 3: one Policy",
+        envelope=POLICY_ANSWER,
     )
     ANCESTRY = KindSpec(
         name="ancestry",
@@ -241,6 +305,7 @@ class Kind(enum.StrEnum):
         ),
         doc='the ancestors nearest first, ending with the organisation: {"resource": Folder or '
         'Organization, "iamPolicy": Policy (version 3)} each',
+        envelope=FOLDER_ANSWER,
     )
     SINKS = KindSpec(
         name="sinks",
@@ -253,6 +318,7 @@ class Kind(enum.StrEnum):
         items="sinks",
         permissions=("logging.sinks.list",),
         doc="the project's own log sinks (LogSink)",
+        envelope=SINKS_ANSWER,
     )
     ANCESTOR_SINKS = KindSpec(
         name="ancestorSinks",
@@ -272,6 +338,7 @@ class Kind(enum.StrEnum):
             "resourcemanager.organizations.get",
         ),
         doc='sinks of every ancestor, nearest first: {"parent": "folders/55" or "organizations/4242", "sink": LogSink}',
+        envelope=SINKS_ANSWER,
     )
     LOG_METRICS = KindSpec(
         name="logMetrics",
@@ -284,6 +351,7 @@ class Kind(enum.StrEnum):
         items="metrics",
         permissions=("logging.logMetrics.list",),
         doc="the project's logs-based metrics (LogMetric)",
+        envelope=Envelope(items="metrics", item_fields=("name", "filter"), fields=("nextPageToken",)),
     )
 
 
@@ -293,6 +361,29 @@ Kind.ALL = tuple(Kind)
 OTHER_READS: Mapping[str, str] = MappingProxyType(
     {"logging.logEntries.list": "the audit-log poller's entries:list (Admin Activity entries, for drift re-checks)"}
 )
+
+
+#: The walks' reads beyond their rows' own method, by API method id.
+_WALK_READS: Mapping[str, Envelope] = MappingProxyType(
+    {
+        "cloudresourcemanager.projects.get": PROJECT_ANSWER,
+        "cloudresourcemanager.folders.get": FOLDER_ANSWER,
+        "cloudresourcemanager.organizations.get": ORGANIZATION_ANSWER,
+        "cloudresourcemanager.folders.getIamPolicy": POLICY_ANSWER,
+        "cloudresourcemanager.organizations.getIamPolicy": POLICY_ANSWER,
+        "logging.folders.sinks.list": SINKS_ANSWER,
+        "logging.organizations.sinks.list": SINKS_ANSWER,
+    }
+)
+
+
+def answers() -> Mapping[str, Envelope]:
+    """API method id -> the envelope of its 2xx answer, for every call a kind's collection makes."""
+    found: dict[str, Envelope] = dict(_WALK_READS)
+    for kind in Kind:
+        if found.setdefault(kind.spec.method, kind.spec.envelope) != kind.spec.envelope:
+            raise ValueError(f"kind {kind}: two envelopes for the answer of {kind.spec.method}")
+    return MappingProxyType(found)
 
 
 def permissions() -> frozenset[str]:

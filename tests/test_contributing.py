@@ -20,6 +20,7 @@ from monitor.collect import compute
 from monitor.collect.kinds import GENERIC
 from monitor.standin.discovery import load_api
 from monitor.standin.kindroutes import routes_of
+from tests.standin.envelopes import envelope_drift
 
 ROOT = Path(__file__).parents[1]
 TEXT = (ROOT / "CONTRIBUTING.md").read_text()
@@ -108,6 +109,7 @@ def test_the_worked_example_matches_the_discovery_documents() -> None:
     scoped = api.schema(api.methods[spec.method].response or "")["properties"]["items"]["additionalProperties"]
     field = api.schema(scoped["$ref"])["properties"][spec.items]
     assert field["items"]["$ref"] == spec.schema
+    assert envelope_drift(spec.api, spec.method, spec.envelope) == []
     served = re.findall(r"`GET (/\S+)`", KIND_SECTION)  # the routes the prose says are served
     assert len(served) == 2
     for path in served:

@@ -9,8 +9,10 @@ wait is checked against the run's deadline *before* sleeping, every retry is rep
 the observer with the table's reason, and an abandoned run stops its retries at once.
 
 Every attempt is reported to `ApiObserver.request` with the HTTP status (or
-`timeout`/`connection`), every retry to `ApiObserver.retry`. Failures leave as data:
-`CallFailed` (the kind is `error`) or `ServiceDisabled` (the kind is empty, with a note).
+`timeout`/`connection`), every retry to `ApiObserver.retry`. A 2xx answer is believed
+only once its raw body has the envelope the kind table declares for the method
+(`envelope.py`). Failures leave as data: `CallFailed` (the kind is `error`) or
+`ServiceDisabled` (the kind is empty, with a note).
 Google modules are imported lazily, inside `classify`, so importing this is cheap.
 """
 
@@ -27,7 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from checks.kinds import APIS
+from checks.kinds import APIS, Envelope, answers
+from monitor.collect.envelope import problem, watching
 from monitor.collect.observer import ApiObserver
 
 T = TypeVar("T")
@@ -37,6 +40,10 @@ SERVICE_TITLES = {api.name: api.title for api in APIS.values()}
 _DISABLED_REASONS = frozenset({"SERVICE_DISABLED", "accessNotConfigured"})
 _RATE_LIMIT_REASONS = frozenset({"rateLimitExceeded", "RATE_LIMIT_EXCEEDED", "userRateLimitExceeded"})
 _RETRIED_STATUSES = frozenset({500, 502, 503, 504})
+#: API method id -> the envelope of its answer (`derive` checks a walk's further reads with it)
+ANSWERS = answers()
+#: pages one listing may take before it is refused as endless (500 a page: 1,000,000 resources)
+MAX_PAGES = 2000
 # api_core prefixes REST error messages with "GET http://host/path: "; the URL adds nothing
 # a reader of a control's error needs, the method id already says which call it was.
 _URL_PREFIX = re.compile(r"^[A-Z]+ \S+: ")
@@ -220,6 +227,8 @@ class Caller:
     `deadline` is a `clock()` value; `cancelled` is set when the run abandons its kinds,
     so a call that outlives the run stops retrying as soon as its current attempt ends.
     `shared` (one per run) lets `read_once` share a read between the run's kinds.
+    `envelope` is what a 2xx answer must look like (None: not checked, for callers that
+    check the JSON they read themselves); `max_pages` bounds a listing (`paging.pages`).
     """
 
     def __init__(
@@ -236,9 +245,13 @@ class Caller:
         wall_clock: Callable[[], float] = time.time,
         rand: Callable[[], float] = random.random,
         shared: SharedReads | None = None,
+        envelope: Envelope | None = None,
+        max_pages: int = MAX_PAGES,
     ) -> None:
         self.service = service
         self.method = method
+        self.max_pages = max_pages
+        self.envelope = envelope
         self._shared = shared
         self._observer = observer
         self._policy = policy
@@ -253,7 +266,8 @@ class Caller:
         """A Caller for another method within the same run: same deadline, policy, observer, sharing.
 
         For kinds that make several kinds of call (the ancestry walk): each call is
-        observed under its own method id, as the metrics promise.
+        observed under its own method id, as the metrics promise, and its answers are
+        checked against that method's envelope in the kind table.
         """
         return Caller(
             service=service or self.service,
@@ -267,6 +281,8 @@ class Caller:
             wall_clock=self._wall_clock,
             rand=self._rand,
             shared=self._shared,
+            envelope=ANSWERS.get(method),
+            max_pages=self.max_pages,
         )
 
     def read_once(self, resource: str, attempt: Callable[[float], T]) -> T:
@@ -313,7 +329,8 @@ class Caller:
                 cause = f" (last: {last.message})" if last else ""
                 raise CallFailed(f"{method}: deadline exceeded after {after:.1f}s{cause}", deadline=True)
             try:
-                result = attempt(min(self._call_timeout, remaining))
+                with watching() as seen:
+                    result = attempt(min(self._call_timeout, remaining))
             except Exception as exc:
                 outcome = classify(exc)
                 if outcome is None:
@@ -345,4 +362,7 @@ class Caller:
                 continue
             # The transport raises for every status >= 400, so getting here means a 2xx.
             self._observer.request(self.service, method, "200")
+            wrong = problem(self.envelope, seen.body) if self.envelope is not None else None
+            if wrong is not None:
+                raise CallFailed(f"{method}: malformed response body: {wrong}", status="200")
             return result

@@ -3,17 +3,20 @@
 `from google.cloud import compute_v1` alone costs ~1.7 s, so nothing here imports a
 Google module before a client is first asked for: a CLI command that calls no API never
 pays for it. The stand-in differs from real GCP only by endpoint and anonymous
-credentials; every other code path is the one production takes.
+credentials; every other code path is the one production takes. Each client's HTTP
+session gets a response hook keeping the raw body of a 2xx answer (`envelope.record`):
+the parsed message no longer shows a wrong-shaped answer, the body does.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from checks.kinds import APIS
 from checks.kinds import clients as kind_clients
+from monitor.collect.envelope import record
 
 READ_ONLY_SCOPE = "https://www.googleapis.com/auth/cloud-platform.read-only"
 # Only the evidence copy writes (entries:write to `evidence.cloud_logging`): its own client,
@@ -36,6 +39,24 @@ _API_ARGUMENTS: Mapping[str, Mapping[str, Any]] = {
 }
 
 
+def _rest_session(client: Any) -> Any:
+    """The `requests` session a GAPIC REST transport sends with (Compute, Resource Manager)."""
+    return client.transport._session
+
+
+def _json_session(client: Any) -> Any:
+    """The `requests` session of the handwritten logging client (built on first use)."""
+    return client._http
+
+
+#: API name -> how to reach its clients' HTTP session (to hook it); neither library offers a public way
+_SESSIONS: Mapping[str, Callable[[Any], Any]] = {
+    "compute": _rest_session,
+    "cloudresourcemanager": _rest_session,
+    "logging": _json_session,
+}
+
+
 def _client_classes() -> dict[str, tuple[str, str, Mapping[str, Any]]]:
     """client name -> (module, class, constructor arguments), for every client a kind row names."""
     order = list(APIS)
@@ -45,6 +66,8 @@ def _client_classes() -> dict[str, tuple[str, str, Mapping[str, Any]]]:
 
 _CLIENT_CLASSES = _client_classes()
 CLIENT_NAMES = tuple(_CLIENT_CLASSES)
+#: client name -> its API's name
+_API_OF: Mapping[str, str] = {name: client.api for name, client in kind_clients().items()}
 #: the client packages a daemon imports up front (`preload`), in the kind table's API order
 CLIENT_PACKAGES = tuple(dict.fromkeys(module for module, _, _ in _CLIENT_CLASSES.values()))
 
@@ -104,7 +127,9 @@ class GcpClients:
         kwargs: dict[str, Any] = {"credentials": self._credentials, **extra}
         if self.endpoint is not None:
             kwargs["client_options"] = {"api_endpoint": self.endpoint}
-        return cls(**kwargs)
+        client = cls(**kwargs)
+        _SESSIONS[_API_OF[name]](client).hooks["response"].append(record)
+        return client
 
 
 def make_log_writer(endpoint: str | None = None) -> Any:

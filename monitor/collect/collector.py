@@ -10,6 +10,8 @@ scheduler can refuse to start a scope again while its previous calls still hang.
 Every requested kind ends up in the snapshot: resources, an error, or (API disabled)
 empty with a note. Nothing raised while collecting escapes as an exception, and nothing
 becomes an empty success by accident: the last-resort handler turns a bug into an error.
+An API is "not enabled" in a project only when none of its calls about that project got
+an answer in the run: a SERVICE_DISABLED that another such call contradicts is an error.
 """
 
 from __future__ import annotations
@@ -23,8 +25,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from queue import Empty, SimpleQueue
 
+from checks.kinds import Holder
 from checks.snapshot import KindData, Snapshot
-from monitor.collect.calls import Caller, CallFailed, RetryPolicy, ServiceDisabled, SharedReads, classify
+from monitor.collect.calls import (
+    MAX_PAGES,
+    SERVICE_TITLES,
+    Caller,
+    CallFailed,
+    RetryPolicy,
+    ServiceDisabled,
+    SharedReads,
+    classify,
+)
 from monitor.collect.clients import GcpClients
 from monitor.collect.kinds import FETCHES, KINDS, hands_all_clients
 from monitor.collect.observer import ApiObserver
@@ -37,6 +49,8 @@ class CollectSettings:
     """The time budget of a run (config `gcp:`) and the retry policy.
 
     `page_size` sets `maxResults` on list calls; None leaves it to the API (500).
+    A listing of more than `max_pages` pages or `max_items` resources is refused (an
+    `error`), never cut short: the bounds are far above any real project's listings.
     """
 
     call_timeout: float = 30.0
@@ -44,6 +58,8 @@ class CollectSettings:
     max_workers: int = 4
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     page_size: int | None = None
+    max_pages: int = MAX_PAGES
+    max_items: int = 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +69,32 @@ class Collection:
     snapshot: Snapshot
     deadline_exceeded: bool = False
     abandoned: int = 0  # calls left running past the deadline (threads abandoned)
+
+
+#: the calls about the project itself: the methods of the rows its own part holds (an
+#: ancestor's calls answering says nothing about whether an API is enabled in the project)
+_ABOUT_PROJECT = frozenset(spec.method for spec in KINDS.values() if spec.holder is Holder.PROJECT)
+
+
+class _Answered:
+    """The run's observer, remembering the first call about the project of each API that got a 2xx."""
+
+    def __init__(self, observer: ApiObserver) -> None:
+        self._observer = observer
+        self._lock = threading.Lock()
+        self.first: dict[str, str] = {}  # service -> method
+
+    def request(self, service: str, method: str, code: str) -> None:
+        if code.startswith("2") and method in _ABOUT_PROJECT:
+            with self._lock:
+                self.first.setdefault(service, method)
+        self._observer.request(service, method, code)
+
+    def retry(self, service: str, reason: str) -> None:
+        self._observer.retry(service, reason)
+
+    def collection(self, kind: str, seconds: float) -> None:
+        self._observer.collection(kind, seconds)
 
 
 class StuckCalls:
@@ -103,11 +145,11 @@ def _collect_kind(
     deadline: float,
     cancelled: threading.Event,
     shared: SharedReads | None = None,
-) -> tuple[KindData, bool]:
-    """One kind, errors as data: (data, whether the run's deadline decided it)."""
+) -> tuple[KindData, bool, str | None]:
+    """One kind, errors as data: (data, whether the run's deadline decided it, the API it found disabled)."""
     spec = KINDS.get(kind)
     if spec is None:
-        return KindData(error=f"no collector for kind {kind!r}"), False
+        return KindData(error=f"no collector for kind {kind!r}"), False, None
     call = Caller(
         service=spec.api,
         method=spec.method,
@@ -117,21 +159,40 @@ def _collect_kind(
         deadline=deadline,
         cancelled=cancelled,
         shared=shared,
+        envelope=spec.envelope,
+        max_pages=settings.max_pages,
     )
     try:
         client = clients if hands_all_clients(spec) else clients.get(spec.client.name)
         resources = FETCHES[kind](client, scope, call, settings.page_size)
     except ServiceDisabled as exc:
-        return KindData(note=exc.note), False
+        return KindData(note=exc.note), False, exc.service
     except CallFailed as exc:
-        return KindData(error=str(exc)), exc.deadline
+        return KindData(error=str(exc)), exc.deadline, None
     except Exception as exc:  # a Google/requests error outside a call, or a bug: never a pass
         outcome = classify(exc)
         if outcome is not None:
-            return KindData(error=f"{spec.method}: {outcome.message}"), False
+            return KindData(error=f"{spec.method}: {outcome.message}"), False, None
         log.exception("collecting %s for %s failed unexpectedly", kind, scope)
-        return KindData(error=f"{spec.method}: unexpected {type(exc).__name__}: {exc}"), False
-    return KindData(resources=tuple(resources)), False
+        return KindData(error=f"{spec.method}: unexpected {type(exc).__name__}: {exc}"), False, None
+    if len(resources) > settings.max_items:
+        refused = f"{spec.method}: {len(resources)} resources, more than max_items {settings.max_items}: refused"
+        return KindData(error=refused), False, None
+    return KindData(resources=tuple(resources)), False, None
+
+
+def _contradicted(kind: str, service: str, answered: _Answered) -> KindData | None:
+    """An error for `kind` if a call of `service` about the project got an answer in this run
+    (another kind's, or an earlier page of its own), else None: the kind then stays empty with its note."""
+    other = answered.first.get(service)
+    if other is None:
+        return None
+    method = KINDS[kind].method
+    title = SERVICE_TITLES.get(service, service)
+    return KindData(
+        error=f"{method}: HTTP 403 SERVICE_DISABLED ({title} not enabled), yet {other} answered in the same run: "
+        "contradictory answers, so the kind is not known"
+    )
 
 
 def _start(work: Callable[[str], None], kinds: list[str], workers: int, name: str) -> dict[str, Future[None]]:
@@ -184,20 +245,24 @@ def collect_snapshot(
     deadline = started + settings.run_deadline
     cancelled = threading.Event()
     shared = SharedReads()  # the project and its ancestors are read once per run, whoever asks
+    answered = _Answered(observer)
     lock = threading.Lock()
     results: dict[str, KindData] = {}
+    disabled: dict[str, str] = {}  # kind -> the API it found not enabled
     abandoned: set[str] = set()
     deadline_hit = False
 
     def work(kind: str) -> None:
         nonlocal deadline_hit
         t0 = clock()
-        data, by_deadline = _collect_kind(kind, scope, clients, settings, observer, deadline, cancelled, shared)
+        data, by_deadline, off = _collect_kind(kind, scope, clients, settings, answered, deadline, cancelled, shared)
         with lock:
             late = kind in abandoned
             if not late:
                 results[kind] = data
                 deadline_hit = deadline_hit or by_deadline
+                if off is not None:
+                    disabled[kind] = off
         if late:
             # The run already reported this kind as cut; only the stuck count changes.
             if stuck is not None:
@@ -235,5 +300,8 @@ def collect_snapshot(
                 deadline_hit = True
     for kind in late_kinds:
         observer.collection(kind, elapsed)
+    with lock:  # decided once every kind is in: a late 2xx of the same API still counts
+        for kind, service in disabled.items():
+            results[kind] = _contradicted(kind, service, answered) or results[kind]
     snapshot = Snapshot(scope=scope, now=now, kinds={kind: results[kind] for kind in wanted})
     return Collection(snapshot=snapshot, deadline_exceeded=deadline_hit, abandoned=len(abandoned))

@@ -3,7 +3,9 @@
 Each page is exactly one call through the `Caller` (observed, retried, deadline-bound):
 the client library is never left to fetch further pages on its own, or those calls
 would escape the metrics, the retry table and the run's deadline. An API that hands
-back a page token it gave before would page forever: that fails the listing instead.
+back a page token it gave before would page forever, and one handing out ever new tokens
+too: either fails the listing (the second after the Caller's `max_pages`), never cuts it
+short silently.
 """
 
 from __future__ import annotations
@@ -37,6 +39,8 @@ def pages(call: Caller, fetch: FetchPage[P], next_token: Callable[[P], Any]) -> 
             return
         if token in seen:
             raise CallFailed(f"{call.method}: the API returned page token {token!r} twice (paging loop)")
+        if len(seen) + 1 >= call.max_pages:
+            raise CallFailed(f"{call.method}: more than {call.max_pages} pages (an endless listing?), refused")
         seen.add(token)
 
 

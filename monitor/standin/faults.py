@@ -14,9 +14,10 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal, cast, get_args
 
+from monitor.standin.hostile import MODES
 from monitor.standin.replies import ApiError, ErrorInfo, permission_denied, rate_limited, service_disabled
 
-FaultKind = Literal["status", "latency", "drip", "malformed", "drop"]
+FaultKind = Literal["status", "latency", "drip", "malformed", "drop", "hostile"]
 KINDS: tuple[str, ...] = get_args(FaultKind)
 _DISABLED = ("SERVICE_DISABLED", "accessNotConfigured")
 _RATE = ("rateLimitExceeded", "RATE_LIMIT_EXCEEDED")
@@ -35,7 +36,8 @@ class Fault:
       `latency` waits `delay` seconds then answers normally; `drip` sends a 200 header
       with a large Content-Length and then one byte every `delay` seconds until the
       client leaves or the server stops; `malformed` answers 200 with truncated JSON;
-      `drop` closes the connection without a response.
+      `drop` closes the connection without a response; `hostile` answers 200 with a body
+      of the wrong shape, as `mode` says (`hostile.MODES`; `count` items for `many`).
     - `times`: how many requests it applies to; None until cleared.
     """
 
@@ -47,6 +49,8 @@ class Fault:
     message: str | None = None
     delay: float = 0.0
     times: int | None = None
+    mode: str | None = None
+    count: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -65,6 +69,13 @@ class Fault:
         bad_times = not isinstance(self.times, int) or isinstance(self.times, bool) or self.times < 1
         if self.times is not None and bad_times:
             raise ValueError(f"times: a count >= 1, or null for until cleared; got {self.times!r}")
+        if self.kind == "hostile" and self.mode not in MODES:
+            raise ValueError(f"mode: kind 'hostile' needs one of {', '.join(MODES)}; got {self.mode!r}")
+        if self.kind != "hostile" and self.mode is not None:
+            raise ValueError(f"mode: only for kind 'hostile', not {self.kind!r}")
+        bad_count = not isinstance(self.count, int) or isinstance(self.count, bool) or self.count < 1
+        if self.count is not None and (self.mode != "many" or bad_count):
+            raise ValueError(f"count: a number of items >= 1, for mode 'many' only; got {self.count!r}")
 
     def matches(self, method: str | None, project_keys: tuple[str, ...]) -> bool:
         """Whether this fault applies to a request for API `method` about one of `project_keys`."""
@@ -105,7 +116,7 @@ class Fault:
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown fault field(s): {', '.join(sorted(unknown))}")
-        for name in ("method", "project", "reason", "message"):
+        for name in ("method", "project", "reason", "message", "mode"):
             if data.get(name) is not None and not isinstance(data[name], str):
                 raise ValueError(f"{name}: expected a string, got {data[name]!r}")
         return cls(**cast(dict[str, Any], dict(data)))

@@ -81,6 +81,11 @@ class Router:
         self._routes: dict[str, list[Route]] = {}
         for route in routes:
             self._routes.setdefault(route.method.http_method, []).append(route)
+        self._by_id = {route.method.id: route for route in routes}
+
+    def route(self, method_id: str) -> Route | None:
+        """The route of an API method id (`compute.networks.list`), None if no document declares it."""
+        return self._by_id.get(method_id)
 
     def match(self, http_method: str, path: str) -> tuple[Route, dict[str, str]] | None:
         for route in self._routes.get(http_method, ()):

@@ -24,7 +24,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from monitor.standin import cloudlogging, compute, crm, mutations
+from monitor.standin import cloudlogging, compute, crm, hostile, mutations
 from monitor.standin.auditlog import AuditTrail
 from monitor.standin.faults import Fault, FaultTable
 from monitor.standin.kindroutes import kind_handlers
@@ -297,9 +297,13 @@ class StandIn:
                 _drop(h)
                 return
             headers = {k.lower(): v for k, v in h.headers.items()}
-            reply = body_error or self._answer(route, params, query, body, scenario, headers)
+            mode = active.fault.mode if active is not None else None
+            asked = hostile.query_for(mode, query) if mode else query
+            reply = body_error or self._answer(route, params, asked, body, scenario, headers)
             if active is not None and active.fault.kind == "malformed":
                 reply = _truncated(reply)
+            elif active is not None and mode and 200 <= reply.status < 300:
+                reply = self._hostile(active.fault, route, reply, flat_query, params, scenario, headers)
         record(reply.status)
         self._send(h, reply)
 
@@ -330,6 +334,28 @@ class StandIn:
                 log.error("stand-in: invalid %s response for %s: %s", method.response, method.id, shown)
                 return ApiError(500, f"stand-in produced an invalid {method.response} for {method.id}: {shown}").reply()
         return reply
+
+    def _hostile(
+        self,
+        fault: Fault,
+        route: Route,
+        reply: Reply,
+        query: Mapping[str, str],
+        params: dict[str, str],
+        scenario: Scenario,
+        headers: Mapping[str, str],
+    ) -> Reply:
+        """`reply` as the `hostile` fault's mode breaks it; another kind's answer comes from its own route."""
+
+        def other(method_id: str) -> Reply:
+            found = self._router.route(method_id)
+            if found is None:
+                return ApiError(500, f"stand-in: no route {method_id} to answer for {route.method.id}").reply()
+            body: dict[str, Any] | None = {} if found.method.http_method == "POST" else None
+            return self._answer(found, params, {}, body, scenario, headers)
+
+        assert fault.mode is not None
+        return hostile.answer(fault.mode, route.method.id, reply, query, fault.count, other)
 
     def _drip(self, h: _Handler, delay: float) -> None:
         h.close_connection = True

@@ -112,6 +112,22 @@ def test_disabled_compute_api_means_no_resources_not_error(standin: StandIn, mak
     assert "Compute Engine API not enabled" in result.reason
 
 
+def test_service_disabled_on_one_listing_while_its_api_answers_the_others_is_an_error(
+    standin: StandIn, make_daemon: MakeDaemon
+) -> None:
+    daemon, _ = make_daemon(config_for([SCOPE]))
+    standin.add_fault(Fault(method="compute.firewalls.list", project=SCOPE, status=403, reason="SERVICE_DISABLED"))
+    daemon.run_scope(SCOPE)
+    got = statuses(daemon, SCOPE)
+    assert {c for c, s in got.items() if s == "error"} == READS_FIREWALLS
+    for control in READS_FIREWALLS:
+        for result in daemon.store.results(control=control, scope=SCOPE):
+            assert "compute.firewalls.list: HTTP 403 SERVICE_DISABLED" in result.reason, result.reason
+            assert "yet compute." in result.reason and "contradictory answers" in result.reason, result.reason
+    for control in FW_OTHERS:
+        assert got[control] in ("pass", "fail"), control
+
+
 def test_one_listing_per_kind_per_run_shared_by_every_control(standin: StandIn, make_daemon: MakeDaemon) -> None:
     daemon, _ = make_daemon(config_for([SCOPE]))
     daemon.run_scope(SCOPE)

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 import requests
 
-from checks.kinds import APIS, LIST_SHAPES, Holder, Kind, KindSpec, Shape
+from checks.kinds import APIS, LIST_SHAPES, Envelope, Holder, Kind, KindSpec, Shape, answers
 from monitor.standin import StandIn, load_scenario
 from monitor.standin.discovery import DOCUMENTS, load_api
 from monitor.standin.kindroutes import FAMILIES, kind_handlers, routes_of
@@ -24,6 +24,7 @@ from monitor.standin.parts import OTHER_PARTS, OWNERS, PARTS, named_listings, re
 from monitor.standin.replies import SERVICES
 from monitor.standin.scenario import ScenarioError
 from tests.standin.conftest import SHOP, minimal_document
+from tests.standin.envelopes import envelope_drift
 
 FOLDER, ORG = "folders/5501", "organizations/4242"
 NODE_POLICY = {"version": 1, "etag": "BwYU", "bindings": [{"role": "roles/viewer", "members": ["domain:example.be"]}]}
@@ -128,6 +129,21 @@ def test_each_listing_row_matches_its_discovery_response(kind: Kind) -> None:
     if spec.shape is Shape.AGGREGATED:  # items: {scope: ScopedList}, each with the list under `items`
         field = api.schema(field["additionalProperties"]["$ref"])["properties"][spec.items]
     assert field["type"] == "array" and field["items"]["$ref"] == spec.schema
+
+
+@pytest.mark.parametrize(("method", "envelope"), list(answers().items()), ids=list(answers()))
+def test_each_answer_envelope_is_what_discovery_says_the_method_answers(method: str, envelope: Envelope) -> None:
+    assert envelope_drift(method.split(".")[0], method, envelope) == []
+
+
+def test_an_envelope_untrue_to_discovery_is_named() -> None:
+    spec = Kind.FIREWALLS.spec
+    wrong = dataclasses.replace(spec.envelope, kind="compute#networkList", item_fields=("nmae",), fields=("id",))
+    assert envelope_drift(spec.api, spec.method, wrong) == [
+        "kind 'compute#networkList', discovery says 'compute#firewallList'",
+        "closed fields ['id', 'items'], discovery has ['id', 'items', 'kind', 'nextPageToken', 'selfLink', 'warning']",
+        "items have no field 'nmae'",
+    ]
 
 
 def test_discovery_documents_and_error_services_come_from_the_api_table() -> None:

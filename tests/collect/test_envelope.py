@@ -1,0 +1,126 @@
+"""The envelope check on raw bodies: real answers pass as they are, every wrong shape is named."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+
+from checks.kinds import FOLDER_ANSWER, POLICY_ANSWER, PROJECT_ANSWER, Kind
+from monitor.collect.calls import Caller, CallFailed
+from monitor.collect.envelope import problem
+from tests.collect.conftest import FAST_RETRY, Recorder
+
+FIREWALLS = Kind.FIREWALLS.spec.envelope
+DISKS = Kind.DISKS.spec.envelope
+SINKS = Kind.SINKS.spec.envelope
+FIREWALL = {"kind": "compute#firewall", "name": "ssh"}
+DISK = {"kind": "compute#disk", "name": "data"}
+NO_RESULTS = {"warning": {"code": "NO_RESULTS_ON_PAGE", "message": "none"}}
+
+GOOD = [
+    (FIREWALLS, {"kind": "compute#firewallList", "id": "p/firewalls", "selfLink": "https://x"}),  # empty: no `items`
+    (FIREWALLS, {"kind": "compute#firewallList", "items": [FIREWALL], "nextPageToken": "2"}),
+    (DISKS, {"kind": "compute#diskAggregatedList", "items": {"zones/a": {"disks": [DISK]}, "zones/b": NO_RESULTS}}),
+    (DISKS, {"kind": "compute#diskAggregatedList", "items": {}, "unreachables": ["zones/c"]}),
+    (SINKS, {}),  # Cloud Logging's answer when there is nothing to list
+    (SINKS, {"sinks": [{"name": "_Required", "destination": "logging.googleapis.com/x"}]}),
+    (POLICY_ANSWER, {"version": 1, "etag": "ACAB"}),  # an empty policy still has its etag
+    (POLICY_ANSWER, {"etag": "BwX=", "bindings": [{"role": "roles/owner", "members": ["user:a@b.c"]}]}),
+    (PROJECT_ANSWER, {"name": "projects/1", "projectId": "p", "labels": {"a": "b"}, "somethingNew": {"x": 1}}),
+    (FOLDER_ANSWER, {"name": "folders/5", "parent": "organizations/4"}),
+]
+
+BAD = [
+    (FIREWALLS, b"<html>500</html>", "not JSON: Expecting value: line 1 column 1 (char 0)"),
+    (
+        FIREWALLS,
+        b'{"kind": "compute#firewallList", "ite',
+        "not JSON: Unterminated string starting at: line 1 column 34 (char 33)",
+    ),
+    (FIREWALLS, "firewalls", "a string, expected an object"),
+    (FIREWALLS, {"kind": "compute#firewallList", "items": {"a": FIREWALL}}, "'items' is an object, expected a list"),
+    (FIREWALLS, {"kind": "compute#firewallList", "items": ["ssh"]}, "'items'[0] is a string, not an object"),
+    (FIREWALLS, {"kind": "compute#firewallList", "items": [{"kind": "compute#firewall"}]}, "'items'[0] has no 'name'"),
+    (
+        FIREWALLS,
+        {"kind": "compute#firewallList", "items": [FIREWALL, {**FIREWALL, "kind": "compute#network"}]},
+        "'items'[1] has kind 'compute#network', expected 'compute#firewall'",
+    ),
+    (FIREWALLS, {"kind": "compute#firewallList", "partial": True}, "unexpected field(s) 'partial'"),
+    (DISKS, {"kind": "compute#diskAggregatedList", "items": []}, "'items' is an array, expected an object of scopes"),
+    (
+        DISKS,
+        {"kind": "compute#diskAggregatedList", "items": {"zones/a": [DISK]}},
+        "items['zones/a'] is an array, not an object",
+    ),
+    (
+        DISKS,
+        {"kind": "compute#diskAggregatedList", "items": {"zones/a": {"disks": [{"name": "d"}]}}},
+        "items['zones/a']['disks'][0] has no kind, expected 'compute#disk'",
+    ),
+    (SINKS, {"sinks": [{"name": "s"}]}, "'sinks'[0] has no 'destination'"),
+    (SINKS, {"metrics": [{"name": "m", "filter": "f"}]}, "unexpected field(s) 'metrics'"),
+    (POLICY_ANSWER, {"bindings": [{"role": "roles/owner", "members": ["user:a@b.c"]}]}, "no 'etag'"),
+    (POLICY_ANSWER, {"etag": "", "bindings": []}, "no 'etag'"),
+    (POLICY_ANSWER, {"etag": "B=", "bindings": [{"role": "roles/x", "members": []}]}, "'bindings'[0] has no 'members'"),
+    (
+        POLICY_ANSWER,
+        {"etag": "BwX=", "auditConfigs": None},
+        "'auditConfigs' is null (an API leaves out what it has not)",
+    ),
+    (POLICY_ANSWER, {"etag": "W/1", "name": "projects/1", "projectId": "p"}, "unexpected field(s) 'name', 'projectId'"),
+    (PROJECT_ANSWER, {"name": "projects/1"}, "no 'projectId'"),
+    (PROJECT_ANSWER, {"name": "organizations/4", "projectId": "p"}, "name 'organizations/4' is not a projects/… name"),
+    (FOLDER_ANSWER, {"name": "projects/1", "parent": "folders/5"}, "name 'projects/1' is not a folders/… name"),
+]
+
+
+def _raw(body: Any) -> bytes:
+    return body if isinstance(body, bytes) else json.dumps(body).encode()
+
+
+@pytest.mark.parametrize(("envelope", "body"), GOOD, ids=range(len(GOOD)))
+def test_answers_of_the_declared_shape_pass(envelope: Any, body: Any) -> None:
+    assert problem(envelope, _raw(body)) is None
+
+
+@pytest.mark.parametrize(("envelope", "body", "expected"), BAD, ids=range(len(BAD)))
+def test_every_wrong_shape_is_named(envelope: Any, body: Any, expected: str) -> None:
+    assert problem(envelope, _raw(body)) == expected
+
+
+def test_a_caller_that_saw_no_body_believes_nothing() -> None:
+    """An answer that did not come through a hooked session (or came from no HTTP call) is not believed."""
+    call = Caller(
+        service="compute",
+        method="compute.firewalls.list",
+        observer=Recorder(),
+        policy=FAST_RETRY,
+        call_timeout=1.0,
+        deadline=time.monotonic() + 5.0,
+        envelope=FIREWALLS,
+    )
+
+    with pytest.raises(CallFailed) as caught:
+        call(lambda timeout: {"items": []})
+
+    assert str(caught.value) == "compute.firewalls.list: malformed response body: no 2xx body was seen to check"
+    assert caught.value.status == "200"
+
+
+def test_a_derived_call_is_checked_against_its_own_method_s_answer() -> None:
+    call = Caller(
+        service="cloudresourcemanager",
+        method="cloudresourcemanager.projects.getIamPolicy",
+        observer=Recorder(),
+        policy=FAST_RETRY,
+        call_timeout=1.0,
+        deadline=time.monotonic() + 5.0,
+        envelope=POLICY_ANSWER,
+    )
+
+    assert call.derive("cloudresourcemanager.folders.get").envelope == FOLDER_ANSWER
+    assert call.derive("cloudresourcemanager.organizations.getIamPolicy").envelope == POLICY_ANSWER

@@ -1,0 +1,200 @@
+"""What the collector makes of hostile 200s and contradictory answers, kind by kind.
+
+A listing is read whole or refused, never cut short; an answer is believed only in the
+shape its kind row declares; an API is "not enabled" only when nothing about the project
+contradicts it. (The mode × kind matrix through the daemon: tests/monitor/test_daemon_hostile.py.)
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+
+from checks.kinds import LIST_SHAPES, Kind
+from checks.snapshot import KindData
+from monitor.collect import CollectSettings, GcpClients, collect_snapshot
+from monitor.standin import Fault, StandIn
+from tests.collect.conftest import NO_COMPUTE, NOW, PROJECT, Recorder, fast
+
+README = Path(__file__).parents[2] / "README.md"
+LISTINGS = [kind for kind in Kind if kind.spec.shape in LIST_SHAPES]
+COMPUTE = [kind for kind in LISTINGS if kind.spec.api == "compute"]
+LOGGING = [kind for kind in LISTINGS if kind.spec.api == "logging"]
+
+
+def _collect(clients: GcpClients, *kinds: Kind, project: str = PROJECT, **settings: int) -> dict[str, KindData]:
+    collection = collect_snapshot(project, kinds, clients, settings=fast(**settings), observer=Recorder(), now=NOW)
+    return dict(collection.snapshot.kinds)
+
+
+# --- many items, endless pages ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "count"),
+    [*((kind, 100_000) for kind in LOGGING), *((kind, 1_200) for kind in COMPUTE)],
+    ids=lambda value: str(value),
+)
+def test_a_long_listing_is_read_whole_page_by_page(
+    standin: StandIn, clients: GcpClients, kind: Kind, count: int
+) -> None:
+    # Compute's client parses ~4,000 items a second, so its kinds take three pages rather than 100,000 items.
+    standin.add_fault(Fault(method=kind.spec.method, kind="hostile", mode="many", count=count))
+
+    data = _collect(clients, kind)[kind]
+
+    assert data.ok, data.error
+    assert len(data.resources) == count and len({r["name"] for r in data.resources}) == count
+    assert len(standin.requests_for(kind.spec.method)) == math.ceil(count / 500)
+
+
+@pytest.mark.parametrize("kind", LISTINGS, ids=str)
+def test_ever_new_page_tokens_are_refused_after_max_pages(standin: StandIn, clients: GcpClients, kind: Kind) -> None:
+    standin.add_fault(Fault(method=kind.spec.method, kind="hostile", mode="endless"))
+
+    data = _collect(clients, kind, max_pages=7)[kind]
+
+    assert data.error == f"{kind.spec.method}: more than 7 pages (an endless listing?), refused"
+    assert len(standin.requests_for(kind.spec.method)) == 7
+
+
+def test_the_same_page_token_twice_is_a_paging_loop(standin: StandIn, clients: GcpClients) -> None:
+    standin.add_fault(Fault(method="compute.firewalls.list", kind="hostile", mode="same-token"))
+
+    data = _collect(clients, Kind.FIREWALLS)[Kind.FIREWALLS]
+
+    assert data.error == "compute.firewalls.list: the API returned page token 'hostile-again' twice (paging loop)"
+
+
+def test_more_items_than_max_items_are_refused_not_cut(standin: StandIn, clients: GcpClients) -> None:
+    standin.add_fault(Fault(method="logging.projects.sinks.list", kind="hostile", mode="many", count=1_001))
+
+    data = _collect(clients, Kind.SINKS, max_items=1_000)[Kind.SINKS]
+
+    assert data.error == "logging.projects.sinks.list: 1001 resources, more than max_items 1000: refused"
+    assert data.resources == ()
+
+
+def test_the_default_bounds_hold_a_hundred_thousand_resources_and_are_the_readme_s() -> None:
+    settings = CollectSettings()
+    assert settings.max_items >= 100_000 and settings.max_pages * 500 >= settings.max_items
+    stated = f"more than {settings.max_pages:,} pages or {settings.max_items:,} resources"
+    assert stated in " ".join(README.read_text().split())
+
+
+# --- shapes ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mode", "problem"),
+    [
+        ("empty-object", "no kind, expected 'compute#firewallList'"),
+        ("array", "an array, expected an object"),
+        ("null-list", "'items' is null (an API leaves out what it has not)"),
+        ("renamed-list", "unexpected field(s) 'itemsRenamed'"),
+        ("empty-items", "'items'[0] has no kind, expected 'compute#firewall'"),
+        ("other-kind", "kind 'compute#networkList', expected 'compute#firewallList'"),
+    ],
+)
+def test_a_wrong_shaped_answer_is_an_error_saying_what_is_wrong(
+    standin: StandIn, clients: GcpClients, mode: str, problem: str
+) -> None:
+    standin.add_fault(Fault(method="compute.firewalls.list", kind="hostile", mode=mode))
+
+    kinds = _collect(clients, Kind.FIREWALLS, Kind.NETWORKS)
+
+    assert kinds[Kind.FIREWALLS].error == f"compute.firewalls.list: malformed response body: {problem}"
+    assert kinds[Kind.NETWORKS].ok and kinds[Kind.NETWORKS].resources
+
+
+def test_an_aggregated_scope_holding_its_list_under_another_name_is_an_error(
+    standin: StandIn, clients: GcpClients
+) -> None:
+    standin.add_fault(Fault(method="compute.instances.aggregatedList", kind="hostile", mode="renamed-list"))
+
+    error = _collect(clients, Kind.INSTANCES)[Kind.INSTANCES].error
+
+    assert error is not None and "items['zones/europe-west1-b'] has unexpected field(s) 'instancesRenamed'" in error
+
+
+def test_a_policy_without_its_etag_is_not_a_policy(standin: StandIn, clients: GcpClients) -> None:
+    standin.add_fault(Fault(method="cloudresourcemanager.projects.getIamPolicy", kind="hostile", mode="empty-object"))
+
+    data = _collect(clients, Kind.IAM_POLICY)[Kind.IAM_POLICY]
+
+    assert data.error == (
+        f"project projects/{PROJECT}: cloudresourcemanager.projects.getIamPolicy: malformed response body: no 'etag'"
+    )
+
+
+@pytest.mark.parametrize("kind", LOGGING, ids=str)
+def test_an_empty_object_is_logging_s_own_empty_listing(standin: StandIn, clients: GcpClients, kind: Kind) -> None:
+    # Cloud Logging leaves an empty list out and sends nothing else: `{}` is a real project's
+    # answer when it has none, so it reads as none (every other mode is an error).
+    standin.add_fault(Fault(method=kind.spec.method, kind="hostile", mode="empty-object"))
+
+    data = _collect(clients, kind)[kind]
+
+    assert data.ok and data.resources == () and data.note is None
+
+
+# --- SERVICE_DISABLED, and what contradicts it ------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("disabled", "answered", "title"),
+    [
+        (Kind.FIREWALLS, Kind.NETWORKS, "Compute Engine API"),
+        (Kind.SINKS, Kind.LOG_METRICS, "Cloud Logging API"),
+        (Kind.PROJECT, Kind.IAM_POLICY, "Cloud Resource Manager API"),
+    ],
+    ids=str,
+)
+def test_a_service_disabled_another_call_about_the_project_contradicts_is_an_error(
+    standin: StandIn, clients: GcpClients, disabled: Kind, answered: Kind, title: str
+) -> None:
+    standin.add_fault(Fault(method=disabled.spec.method, status=403, reason="SERVICE_DISABLED"))
+
+    kinds = _collect(clients, disabled, answered)
+
+    assert kinds[disabled].error == (
+        f"{disabled.spec.method}: HTTP 403 SERVICE_DISABLED ({title} not enabled), yet {answered.spec.method} "
+        "answered in the same run: contradictory answers, so the kind is not known"
+    )
+    assert kinds[disabled].note is None and kinds[answered].ok and kinds[answered].resources
+
+
+def test_a_listing_whose_later_page_says_service_disabled_is_an_error_not_empty(
+    standin: StandIn, clients: GcpClients
+) -> None:
+    method = Kind.FIREWALLS.spec.method
+    standin.add_fault(Fault(method=method, kind="latency", delay=0.0, times=1))  # page 1 answers as it should
+    standin.add_fault(Fault(method=method, status=403, reason="SERVICE_DISABLED"))
+
+    data = _collect(clients, Kind.FIREWALLS, page_size=2)[Kind.FIREWALLS]
+
+    assert data.error is not None and data.error.startswith(f"{method}: HTTP 403 SERVICE_DISABLED"), data
+    assert f"yet {method} answered in the same run" in data.error
+    assert [r.status for r in standin.requests_for(method)] == [200, 403]
+
+
+def test_an_api_disabled_for_every_call_about_the_project_is_empty_with_a_note(
+    standin: StandIn, clients: GcpClients
+) -> None:
+    for kind in COMPUTE:
+        standin.add_fault(Fault(method=kind.spec.method, status=403, reason="SERVICE_DISABLED"))
+
+    kinds = _collect(clients, *COMPUTE, Kind.SINKS)  # another API answering contradicts nothing
+
+    for kind in COMPUTE:
+        assert kinds[kind] == KindData(note="Compute Engine API not enabled"), kind
+    assert kinds[Kind.SINKS].ok and kinds[Kind.SINKS].resources
+
+
+def test_a_project_without_compute_still_reads_as_no_compute_beside_its_other_apis(clients: GcpClients) -> None:
+    kinds = _collect(clients, Kind.FIREWALLS, Kind.INSTANCES, Kind.PROJECT, project=NO_COMPUTE)
+
+    assert kinds[Kind.FIREWALLS] == kinds[Kind.INSTANCES] == KindData(note="Compute Engine API not enabled")
+    assert kinds[Kind.PROJECT].ok
