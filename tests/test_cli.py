@@ -297,6 +297,27 @@ def test_check_exits_promptly_when_a_call_is_stuck(tmp_path: Path) -> None:
     assert reasons and all("deadline exceeded" in r for r in reasons)
 
 
+def test_check_with_a_stuck_call_returns_normally_in_process(tmp_path: Path) -> None:
+    """The abandoned call runs on a daemon thread: `check` exits through sys.exit, never os._exit,
+    so it can be called in-process (this test's own process survives it)."""
+    import threading
+
+    from monitor.standin import Fault, StandIn, load_scenario
+
+    with StandIn(load_scenario(MINIMAL)) as standin:
+        standin.add_fault(Fault(method="compute.firewalls.list", kind="drip", delay=0.5))
+        config = tmp_path / "cw.yaml"
+        config.write_text(
+            "scopes: {projects: [{id: example-shop}]}\n"
+            f"gcp: {{api_endpoint: '{standin.url}', call_timeout: 1s, run_deadline: 3s}}\n"
+        )
+        code, out, _ = invoke("check", "--config", str(config), "--format", "json", *FW_ARGS)
+        abandoned = [t for t in threading.enumerate() if t.name.startswith("collect-example-shop")]
+        assert code == 3 and abandoned and all(t.daemon for t in abandoned)
+    reasons = [r["reason"] for r in json.loads(out)["results"] if r["verdict"] == "error"]
+    assert reasons and all("deadline exceeded" in r for r in reasons)
+
+
 def test_baseline_approve_exits_promptly_when_a_call_is_stuck(tmp_path: Path) -> None:
     import subprocess
     import sys

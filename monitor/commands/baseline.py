@@ -32,7 +32,6 @@ from monitor.collect.collector import StuckCalls
 from monitor.commands.common import (
     config_and_scenario,
     fail,
-    leave_now,
     load_config_file,
     serving,
     with_overrides,
@@ -68,32 +67,12 @@ def _live(config_path: str | None, scenario: str | None) -> Iterator[_Live]:
         scenario,
         neither="no live state to read: pass --config FILE (real GCP) or --scenario FILE (offline)",
     )
-    stuck = StuckCalls()
-    with _exit_now_if_stuck(stuck):
-        if loaded is None:
-            yield _Live(config, _reader(config, None, stuck))
-            return
-        with serving(loaded, shift_time=False) as server:
-            yield _Live(config, _reader(with_overrides(config, endpoint=server.url), loaded.now, stuck))
-
-
-@contextmanager
-def _exit_now_if_stuck(stuck: StuckCalls) -> Iterator[None]:
-    """A call abandoned at the run deadline cannot be killed, and the interpreter's exit would
-    wait for its thread: when one is left, say what there is to say and leave at once."""
-    try:
-        yield
-    except click.ClickException as exc:
-        if stuck.total():
-            exc.show()
-            leave_now(exc.exit_code)
-        raise
-    except SystemExit as exc:
-        if stuck.total():
-            leave_now(exc.code if isinstance(exc.code, int) else 1)
-        raise
-    if stuck.total():
-        leave_now(0)
+    stuck = StuckCalls()  # calls abandoned at the deadline run on daemon threads: they never hold the exit
+    if loaded is None:
+        yield _Live(config, _reader(config, None, stuck))
+        return
+    with serving(loaded, shift_time=False) as server:
+        yield _Live(config, _reader(with_overrides(config, endpoint=server.url), loaded.now, stuck))
 
 
 def _reader(config: Config, fixed_now: datetime | None, stuck: StuckCalls) -> Callable[[str, Sequence[str]], Snapshot]:
