@@ -1,15 +1,18 @@
 """Serving a TCP server with a fixed number of threads, whatever the clients do.
 
 The stdlib's `ThreadingHTTPServer` starts a thread per connection: a few hundred clients
-that connect and then send nothing (or one byte a second) hold a few hundred threads, and
-in a container with a thread limit the scheduler's own threads then fail to start. Here one
-thread waits on every open connection with a selector and reads each request head as it
-arrives; only a connection whose head is complete is handed to a bounded pool of workers,
-which answer at once from memory. A connection whose head does not arrive within
-`head_timeout` is closed; beyond `max_pending` open connections the oldest is dropped. So
-slow clients cost a socket each, never a thread, and a scrape is answered while they wait.
+that connect and then send nothing (or read nothing) hold a few hundred threads, and in a
+container with a thread limit the scheduler's own threads then fail to start. Here one
+thread does all the socket I/O with a selector: it reads each request head as it arrives
+and, once it is complete, hands it to a bounded pool of workers that answer *into memory*
+(every route answers from memory); the same thread then writes the answer out as the
+client takes it. So a worker is never blocked by a client: one that dribbles its request
+or never reads its answer costs a socket, and is closed at its deadline.
 
-Requests are heads only (GET and HEAD, no body): the head is the whole request.
+Bounds: a head must arrive within `head_timeout` and be at most `max_head` bytes (else
+431); an answer must be taken within `write_timeout`; at most `max_pending` connections
+may be sending their head (beyond, the oldest is closed) and at most `max_in_flight` may be
+answered or written at once (beyond, 503). Requests are heads only (GET and HEAD).
 """
 
 from __future__ import annotations
@@ -22,59 +25,76 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from queue import Empty, SimpleQueue
 from typing import Any
 
 _HEAD_END = b"\r\n\r\n"
 _BARE_HEAD_END = b"\n\n"
 _TOO_LARGE = b"HTTP/1.0 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+_BUSY = b"HTTP/1.0 503 Service Unavailable\r\nContent-Length: 0\r\nRetry-After: 1\r\nConnection: close\r\n\r\n"
+_ACCEPTS_PER_WAKE = 64
 
 
 @dataclass(frozen=True, slots=True)
 class Limits:
     """How much the server gives any one client, and all of them together."""
 
-    workers: int = 4  # threads answering complete requests
+    workers: int = 4  # threads rendering answers (from memory: microseconds to milliseconds)
     max_pending: int = 512  # open connections still sending their head
+    max_in_flight: int = 64  # connections being answered or having their answer written
     head_timeout: float = 10.0  # seconds for a request head to arrive in full
     max_head: int = 64 * 1024  # bytes of request head; a longer one is answered 431 and closed
-    io_timeout: float = 10.0  # seconds a worker waits on one blocked send before giving up
+    write_timeout: float = 10.0  # seconds for a client to take its whole answer
 
 
 DEFAULT_LIMITS = Limits()
 
 
-class HeadOnlyConnection:
-    """A connection whose request head was already read: handlers read the head from memory.
+class BufferedConnection:
+    """What a request handler sees instead of the socket: the head to read, a buffer to write.
 
-    Quacks like the socket for `StreamRequestHandler` (timeouts, TCP options, the write side)
-    and for `TCPServer.shutdown_request` (shutdown, close).
+    `StreamRequestHandler` reads `makefile("rb")` and, with `wbufsize` 0, writes through
+    `sendall`; neither touches the network, so rendering an answer never waits on a client.
     """
 
-    def __init__(self, sock: socket.socket, head: bytes) -> None:
-        self._sock = sock
+    def __init__(self, head: bytes) -> None:
         self._head = head
+        self.output = bytearray()
 
     def makefile(self, mode: str = "rb", *args: Any, **kwargs: Any) -> io.BufferedReader:
-        """The request head, for `rfile`; answers are written with `sendall` (`wbufsize` 0)."""
         if mode != "rb":
             raise ValueError(f"only the request head is read as a file, not mode {mode!r}")
         return io.BufferedReader(io.BytesIO(self._head))
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._sock, name)
+    def sendall(self, data: bytes) -> None:
+        self.output += data
+
+    def settimeout(self, value: float | None) -> None:
+        """No I/O happens here: the dispatcher times the socket."""
+
+    def setsockopt(self, *args: Any) -> None:
+        """TCP options are the dispatcher's: it owns the socket."""
+
+    def shutdown(self, how: int) -> None:
+        """The dispatcher closes the socket once the answer is written."""
+
+    def close(self) -> None:
+        """The dispatcher closes the socket once the answer is written."""
 
 
 @dataclass(slots=True)
-class _Pending:
+class _Conn:
     sock: socket.socket
     address: Any
     deadline: float
-    head: bytearray
+    head: bytearray = field(default_factory=bytearray)
+    out: bytes = b""
+    sent: int = 0
 
 
 class Dispatcher:
-    """Runs `server`: accepts, gathers request heads, and hands complete ones to `workers` threads."""
+    """Runs `server`: accepts, gathers heads, has workers render answers, writes them out."""
 
     def __init__(
         self,
@@ -89,111 +109,175 @@ class Dispatcher:
         self._stop = threading.Event()
         self._pool = ThreadPoolExecutor(max_workers=limits.workers, thread_name_prefix="metrics-http-worker")
         self._selector = selectors.DefaultSelector()
-        self._pending: dict[int, _Pending] = {}  # by file descriptor, oldest first
-        self.dropped = 0  # connections closed before their head arrived (timeout, or too many)
+        self._reading: dict[int, _Conn] = {}  # sending their head, oldest first
+        self._answering: dict[int, _Conn] = {}  # with a worker
+        self._writing: dict[int, _Conn] = {}  # answer being taken by the client
+        self._done: SimpleQueue[tuple[int, bytes]] = SimpleQueue()  # answers from the workers
+        self._wake_read, self._wake_write = socket.socketpair()
+        self.dropped = 0  # connections closed at a deadline, or as the oldest of too many
+        self.refused = 0  # requests answered 431 (head too large) or 503 (too many in flight)
 
     def serve_forever(self, poll_interval: float = 0.1) -> None:
         listener = self._server.socket
         listener.setblocking(False)
+        self._wake_read.setblocking(False)
         self._selector.register(listener, selectors.EVENT_READ)
+        self._selector.register(self._wake_read, selectors.EVENT_READ)
         try:
             while not self._stop.is_set():
-                for key, _ in self._selector.select(timeout=poll_interval):
+                for key, events in self._selector.select(timeout=poll_interval):
                     if key.fileobj is listener:
                         self._accept(listener)
+                    elif key.fileobj is self._wake_read:
+                        self._collect_answers()
+                    elif events & selectors.EVENT_WRITE:
+                        self._write(key.fd)
                     else:
                         self._read(key.fd)
                 self._expire()
         finally:
-            for fd in list(self._pending):
-                self._drop(fd, counted=False)
+            for table in (self._reading, self._writing, self._answering):
+                for conn in table.values():
+                    conn.sock.close()
+                table.clear()
             self._selector.close()
+            self._wake_read.close()
+            self._wake_write.close()
 
     def shutdown(self) -> None:
-        """Stop accepting and reading; answers in progress finish on their workers."""
+        """Stop accepting, reading and writing; answers being rendered are dropped."""
         self._stop.set()
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-    def pending(self) -> int:
-        return len(self._pending)
-
-    # -- connections ----------------------------------------------------------------------
+    # -- reading heads ----------------------------------------------------------------------
 
     def _accept(self, listener: socket.socket) -> None:
-        try:
-            sock, address = listener.accept()
-        except (BlockingIOError, InterruptedError):
-            return
-        except OSError:  # out of file descriptors, or a connection reset before accept
-            return
-        if len(self._pending) >= self._limits.max_pending:
-            self._drop(next(iter(self._pending)))  # the oldest: most likely a slow client
-        sock.setblocking(False)
-        self._pending[sock.fileno()] = _Pending(sock, address, self._clock() + self._limits.head_timeout, bytearray())
-        self._selector.register(sock, selectors.EVENT_READ)
+        for _ in range(_ACCEPTS_PER_WAKE):
+            try:
+                sock, address = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:  # out of file descriptors, or reset before accept
+                return
+            if len(self._reading) >= self._limits.max_pending:
+                self._drop(self._reading, next(iter(self._reading)))  # the oldest: most likely a slow client
+            sock.setblocking(False)
+            self._reading[sock.fileno()] = _Conn(sock, address, self._clock() + self._limits.head_timeout)
+            self._selector.register(sock, selectors.EVENT_READ)
 
     def _read(self, fd: int) -> None:
-        pending = self._pending.get(fd)
-        if pending is None:
+        conn = self._reading.get(fd)
+        if conn is None:
             return
         try:
-            chunk = pending.sock.recv(self._limits.max_head + 1 - len(pending.head))
+            chunk = conn.sock.recv(self._limits.max_head + 1 - len(conn.head))
         except (BlockingIOError, InterruptedError):
             return
         except OSError:
-            self._drop(fd, counted=False)
+            self._close(self._reading, fd)
             return
         if not chunk:  # the client gave up before finishing its head
-            self._drop(fd, counted=False)
+            self._close(self._reading, fd)
             return
-        pending.head += chunk
-        head = bytes(pending.head)
+        conn.head += chunk
+        head = bytes(conn.head)
         if _HEAD_END in head or _BARE_HEAD_END in head:
             self._hand_over(fd, head)
         elif len(head) > self._limits.max_head:
-            self._refuse(fd)
+            self._reply_now(fd, _TOO_LARGE)
 
     def _hand_over(self, fd: int, head: bytes) -> None:
-        pending = self._pending.pop(fd)
-        self._selector.unregister(pending.sock)
-        pending.sock.setblocking(True)
-        pending.sock.settimeout(self._limits.io_timeout)
+        if len(self._answering) + len(self._writing) >= self._limits.max_in_flight:
+            self._reply_now(fd, _BUSY)
+            return
+        conn = self._reading.pop(fd)
+        self._selector.unregister(conn.sock)
+        self._answering[fd] = conn
         try:
-            self._pool.submit(self._answer, HeadOnlyConnection(pending.sock, head), pending.address)
+            self._pool.submit(self._render, fd, head, conn.address)
         except RuntimeError:  # shutting down
-            pending.sock.close()
+            self._close(self._answering, fd)
 
-    def _answer(self, connection: HeadOnlyConnection, address: Any) -> None:
+    def _reply_now(self, fd: int, reply: bytes) -> None:
+        """Answer from this thread without a worker (refusals), then close once written."""
+        self.refused += 1
+        conn = self._reading.pop(fd)
+        self._selector.unregister(conn.sock)
+        self._start_writing(fd, conn, reply)
+
+    # -- answering (on a worker) -------------------------------------------------------------
+
+    def _render(self, fd: int, head: bytes, address: Any) -> None:
+        connection = BufferedConnection(head)
         server = self._server
         try:
-            server.finish_request(connection, address)  # type: ignore[arg-type]
+            server.finish_request(connection, address)  # type: ignore[arg-type]  # a socket stand-in
         except Exception:
-            server.handle_error(connection, address)  # type: ignore[arg-type]
-        finally:
-            server.shutdown_request(connection)  # type: ignore[arg-type]
-
-    def _refuse(self, fd: int) -> None:
-        """A head past `max_head`: answered 431 here, never buffered further nor handed on."""
-        sock = self._pending[fd].sock
+            server.handle_error(connection, address)  # type: ignore[arg-type]  # a socket stand-in
+        self._done.put((fd, bytes(connection.output)))
         try:
-            sock.setblocking(True)
-            sock.settimeout(1.0)
-            sock.sendall(_TOO_LARGE)
-        except OSError:
+            self._wake_write.send(b"x")
+        except OSError:  # stopped meanwhile
             pass
-        self._drop(fd)
+
+    # -- writing answers -----------------------------------------------------------------------
+
+    def _collect_answers(self) -> None:
+        try:
+            while self._wake_read.recv(4096):
+                pass
+        except (BlockingIOError, InterruptedError):
+            pass
+        while True:
+            try:
+                fd, answer = self._done.get_nowait()
+            except Empty:
+                return
+            conn = self._answering.pop(fd, None)
+            if conn is not None:
+                self._start_writing(fd, conn, answer)
+
+    def _start_writing(self, fd: int, conn: _Conn, answer: bytes) -> None:
+        conn.out, conn.sent = answer, 0
+        conn.deadline = self._clock() + self._limits.write_timeout
+        self._writing[fd] = conn
+        self._selector.register(conn.sock, selectors.EVENT_WRITE)
+        self._write(fd)
+
+    def _write(self, fd: int) -> None:
+        conn = self._writing.get(fd)
+        if conn is None:
+            return
+        try:
+            conn.sent += conn.sock.send(memoryview(conn.out)[conn.sent :])
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:  # the client went away
+            self._close(self._writing, fd)
+            return
+        if conn.sent >= len(conn.out):
+            try:
+                conn.sock.shutdown(socket.SHUT_WR)
+            except OSError:
+                pass
+            self._close(self._writing, fd)
+
+    # -- deadlines -------------------------------------------------------------------------------
 
     def _expire(self) -> None:
         now = self._clock()
-        for fd in [fd for fd, p in self._pending.items() if p.deadline <= now]:
-            self._drop(fd)
+        for table in (self._reading, self._writing):
+            for fd in [fd for fd, conn in table.items() if conn.deadline <= now]:
+                self._drop(table, fd)
 
-    def _drop(self, fd: int, *, counted: bool = True) -> None:
-        pending = self._pending.pop(fd)
+    def _drop(self, table: dict[int, _Conn], fd: int) -> None:
+        self._close(table, fd)
+        self.dropped += 1
+
+    def _close(self, table: dict[int, _Conn], fd: int) -> None:
+        conn = table.pop(fd)
         try:
-            self._selector.unregister(pending.sock)
+            self._selector.unregister(conn.sock)
         except (KeyError, ValueError):
             pass
-        pending.sock.close()
-        if counted:
-            self.dropped += 1
+        conn.sock.close()

@@ -61,6 +61,8 @@ class _BadQuery(ValueError):
 class _Server(HTTPServer):
     """Binds the port; `Dispatcher` serves it with a fixed number of threads."""
 
+    request_queue_size = 128  # connections the kernel holds before the dispatcher accepts them
+
     on_error: ErrorCallback | None = None
 
     def handle_error(self, request: Any, client_address: Any) -> None:

@@ -115,3 +115,58 @@ def test_runs_go_on_and_scrapes_answer_while_200_slow_clients_hold_the_daemon_po
         assert wait_until(lambda: statuses(daemon, "ledger-clean").get("FW-01") == "pass", 30)
         status, took = scrape(daemon.server.port)
         assert status == 200 and took < 2.0
+
+
+def big_store(results: int = 20_000) -> ResultStore:
+    """One control with many failing results: a `/results` answer of a few megabytes."""
+    from checks.model import Verdict
+    from tests.monitor.test_store import FW01, res
+
+    store = ResultStore()
+    store.configure([(FW01, "shop-prod", 900.0)])
+    store.record("shop-prod", FW01, [res(FW01, "shop-prod", Verdict.FAIL, f"rule-{i}") for i in range(results)], 1.0)
+    return store
+
+
+def never_reading(port: int, count: int, stack: ExitStack) -> None:
+    """`count` clients that ask for the big answer and never read a byte of it."""
+    for _ in range(count):
+        sock = stack.enter_context(socket.socket())
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.connect(("127.0.0.1", port))
+        sock.sendall(b"GET /results HTTP/1.1\r\nHost: x\r\n\r\n")
+
+
+def test_clients_that_never_read_their_answer_hold_no_worker() -> None:
+    """Workers answer into memory; the dispatcher writes as clients take it. Eight clients that
+    never read a multi-megabyte answer used to hold every worker in a blocking send."""
+    store = big_store()
+    limits = Limits(write_timeout=1.0)
+    served = MetricsServer("127.0.0.1:0", Metrics(store, version="0.1.0", mode="live"), store, limits=limits)
+    served.start()
+    try:
+        with ExitStack() as stack:
+            never_reading(served.port, 2 * Limits().workers, stack)
+            time.sleep(0.3)
+            status, took = scrape(served.port, "/healthz")
+            assert status == 200 and took < 5.0, took  # blocked behind the stalled sends: ~20 s
+            # ... and each stalled answer is cut at its write deadline, freeing its socket.
+            assert wait_until(lambda: served.slow_clients_dropped >= 2 * Limits().workers, 10)
+    finally:
+        served.stop()
+
+
+def test_past_max_in_flight_new_requests_are_answered_503_at_once() -> None:
+    store = big_store()
+    limits = Limits(max_in_flight=3, write_timeout=5.0)
+    served = MetricsServer("127.0.0.1:0", Metrics(store, version="0.1.0", mode="live"), store, limits=limits)
+    served.start()
+    try:
+        with ExitStack() as stack:
+            never_reading(served.port, 3, stack)
+            time.sleep(0.3)
+            status, took = scrape(served.port, "/healthz")
+            assert status == 503 and took < 2.0
+    finally:
+        served.stop()
+    assert served.slow_clients_dropped == 0  # stopped before their write deadline: not counted
