@@ -89,6 +89,7 @@ class Daemon:
         if self.evidence is not None:
             sinks.append(RunEvidence(self.evidence, self.metrics, source=runtime.mode))
         sinks += [DriftReporter(self.metrics), self.metrics, StaleRisks(self.store, self.metrics, clock), RunLog()]
+        self.metrics.sinks(sink.name for sink in sinks)
         self._job = ScopeJob(
             runtime=runtime,
             store=self.store,

@@ -20,6 +20,7 @@ class DriftReporter:
     """One drifted item counts once while it persists, and again if it comes back."""
 
     name = "drift"
+    essential = False
 
     def __init__(self, metrics: Metrics) -> None:
         self._metrics = metrics

@@ -87,7 +87,7 @@ class ScopeJob:
             baseline=self._baseline_for(plan),
         )
         results = attribute_run(run.results, self._events.of(scope))
-        deliver(self.sinks, FinishedRun(plan, run, results, config, still_configured))
+        deliver(self.sinks, FinishedRun(plan, run, results, config, still_configured), self._metrics.sink_failure)
 
     def _record_errors(self, plan: ScopePlan, reason: str, now: datetime) -> None:
         """Every control of the plan `error` with `reason`, in the store (so in /metrics and alerts)."""

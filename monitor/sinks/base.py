@@ -42,17 +42,29 @@ class FinishedRun:
 
 
 class ResultSink(Protocol):
-    """Where a finished run goes; `name` says which one in a failure's log line."""
+    """Where a finished run goes; `name` says which one in a failure's log line and metric.
+
+    An `essential` sink's failure fails the run (the result store: without it the previous
+    verdicts would stand as if current); any other sink's failure is logged and counted.
+    """
 
     name: str
+    essential: bool
 
     def on_run(self, finished: FinishedRun) -> None: ...
 
 
-def deliver(sinks: Sequence[ResultSink], finished: FinishedRun) -> None:
-    """Hand `finished` to every sink, in order; a sink that raises is logged and the rest go on."""
+def deliver(
+    sinks: Sequence[ResultSink], finished: FinishedRun, on_failure: Callable[[str], None] | None = None
+) -> None:
+    """Hand `finished` to every sink, in order. A sink that raises is logged and counted
+    (`on_failure(name)`); the rest go on, unless it was essential: then the run fails."""
     for sink in sinks:
         try:
             sink.on_run(finished)
         except Exception as exc:
             log.error("result_sink_failed", sink=sink.name, scope=finished.scope, error=f"{type(exc).__name__}: {exc}")
+            if on_failure is not None:
+                on_failure(sink.name)
+            if sink.essential:
+                raise

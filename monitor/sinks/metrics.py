@@ -205,6 +205,12 @@ class Metrics:
             ["reason"],
             registry=reg,
         )
+        self._sink_failures = Counter(
+            PREFIX + "result_sink_failures_total",
+            "Finished runs a result sink failed to take, by sink.",
+            ["sink"],
+            registry=reg,
+        )
         self._reloads = Counter(
             PREFIX + "config_reloads_total",
             "Configuration reloads (SIGHUP), by result.",
@@ -291,6 +297,7 @@ class Metrics:
         self._scopes = wanted
 
     name = "metrics"
+    essential = False
 
     def on_run(self, finished: FinishedRun) -> None:
         """What a run adds beyond the store's series: a run cut by its deadline is counted."""
@@ -311,6 +318,14 @@ class Metrics:
         self._heartbeat.set(ts)
 
     # -- config and exceptions -----------------------------------------------------------
+
+    def sinks(self, names: Iterable[str]) -> None:
+        """Start every sink's failure count at 0, so a rate query sees it before the first failure."""
+        for name in names:
+            self._sink_failures.labels(name)
+
+    def sink_failure(self, sink: str) -> None:
+        self._sink_failures.labels(sink).inc()
 
     def config_reload(self, ok: bool) -> None:
         """A SIGHUP reload ended: `ok` when the new file was applied."""

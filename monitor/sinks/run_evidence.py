@@ -20,6 +20,7 @@ class RunEvidence:
     """
 
     name = "evidence"
+    essential = False
 
     def __init__(self, writer: EvidenceWriter, metrics: Metrics, *, source: str) -> None:
         self._writer = writer

@@ -14,6 +14,7 @@ class RunLog:
     """Never one line per resource: what failed is in /results and the evidence."""
 
     name = "log"
+    essential = False
 
     def on_run(self, finished: FinishedRun) -> None:
         fields = log_fields(finished.run)

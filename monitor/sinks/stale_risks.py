@@ -27,6 +27,7 @@ class StaleRisks:
     """Reads the whole store (every scope's latest results), so it goes after the store."""
 
     name = "stale_risks"
+    essential = False
 
     def __init__(self, store: ResultStore, metrics: Metrics, clock: Callable[[], datetime]) -> None:
         self._store = store

@@ -79,6 +79,7 @@ class ResultStore:
     # -- writers -------------------------------------------------------------------------
 
     name = "store"
+    essential = True  # a run the store did not take must fail, or the last verdicts would stand
 
     def on_run(self, finished: FinishedRun) -> None:
         """The first sink: every control's results of the run, then the scope marked as run."""

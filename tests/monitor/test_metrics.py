@@ -286,6 +286,7 @@ def test_every_family_is_exported_with_help_and_type(metrics: Metrics) -> None:
         "controlwatch_drift_events_total": "counter",
         "controlwatch_exceptions_stale": "gauge",
         "controlwatch_config_reloads_total": "counter",
+        "controlwatch_result_sink_failures_total": "counter",
         "controlwatch_evidence_records_total": "counter",
         "controlwatch_evidence_write_errors_total": "counter",
         "controlwatch_evidence_chain_length": "gauge",
