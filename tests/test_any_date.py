@@ -10,6 +10,7 @@ moving them must differ, or this test could not fail.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -19,7 +20,9 @@ import yaml
 from checks import default_registry
 from monitor.collect import StuckCalls, make_clients
 from monitor.collect.observer import NullObserver
-from monitor.commands.common import config_for_scenario
+from monitor.commands.common import config_for_scenario, load_config_file
+from monitor.config.model import Config
+from monitor.demo import DEMO_CONFIG, DEMO_SCENARIO, moved_with_the_estate
 from monitor.run.plans import build_plans
 from monitor.run.runtime import collect_settings, make_collect
 from monitor.run.sweep import run_scope
@@ -29,7 +32,7 @@ from monitor.standin.scenario import Scenario
 ROOT = Path(__file__).resolve().parents[1]
 LATER = (timedelta(days=400), timedelta(days=3 * 365 + 17))
 
-Verdicts = dict[tuple[str, str, str, str], str]
+Verdicts = dict[tuple[str, str, str, str], tuple[str, bool]]
 
 
 def _scenario_files() -> Iterator[Path]:
@@ -49,21 +52,22 @@ def _scenario_files() -> Iterator[Path]:
 SCENARIOS = list(_scenario_files())
 
 
-def verdicts(scenario: Scenario, *, moved_to: datetime | None, judged_at: datetime) -> Verdicts:
-    """Every non-DRIFT verdict of every project, the estate served as written or moved to `moved_to`."""
-    config = config_for_scenario(scenario)
+def verdicts(
+    scenario: Scenario, *, moved_to: datetime | None, judged_at: datetime, config: Config | None = None
+) -> Verdicts:
+    """Every non-DRIFT verdict (and whether an accepted risk excepts it) of every project, the
+    estate served as written or moved to `moved_to`."""
+    config = config or config_for_scenario(scenario)
     found: Verdicts = {}
     with StandIn(scenario, shift_time=moved_to is not None, clock=lambda: moved_to or judged_at) as server:
         config = config.model_copy(update={"gcp": config.gcp.model_copy(update={"api_endpoint": server.url})})
         collect = make_collect(make_clients(server.url), collect_settings(config), StuckCalls(), fixed_now=judged_at)
         for scope, plan in build_plans(config, default_registry()).items():
-            plan = plan.__class__(
-                plan.scope, tuple(c for c in plan.controls if c.meta.area.value != "drift"), plan.params
-            )
+            plan = replace(plan, controls=tuple(c for c in plan.controls if c.meta.area.value != "drift"))
             run = run_scope(plan, collect, NullObserver(), now=judged_at)
             for results in run.results.values():
                 for r in results:
-                    found[(r.control, scope, r.resource, r.subject)] = r.verdict.value
+                    found[(r.control, scope, r.resource, r.subject)] = (r.verdict.value, r.excepted)
     return found
 
 
@@ -88,3 +92,17 @@ def test_the_demo_judged_later_without_moving_it_is_caught() -> None:
     stale = verdicts(scenario, moved_to=None, judged_at=scenario.now + LATER[0])
     changed = {key[:2] for key in as_written if stale.get(key) != as_written[key]}
     assert ("BKP-02", "ledger-clean") in changed
+
+
+@pytest.mark.parametrize("later", LATER, ids=["400d", "3y"])
+def test_the_demo_with_its_config_and_accepted_risk_is_the_same_on_any_date(later: timedelta) -> None:
+    """`run --demo` moves the estate and the accepted risks' expiries together."""
+    scenario = load_scenario(DEMO_SCENARIO)
+    config = load_config_file(DEMO_CONFIG)
+    as_written = verdicts(scenario, moved_to=None, judged_at=scenario.now, config=config)
+    assert any(excepted for _, excepted in as_written.values()), "the demo plants an accepted risk"
+    when = scenario.now + later
+    moved = moved_with_the_estate(config, scenario.now, when)
+    assert verdicts(scenario, moved_to=when, judged_at=when, config=moved) == as_written
+    # Without moving the config, the waiver lapses on its calendar day: what the above guards against.
+    assert verdicts(scenario, moved_to=when, judged_at=when, config=config) != as_written

@@ -6,7 +6,7 @@ import sqlite3
 import threading
 from collections.abc import Callable
 from contextlib import ExitStack
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import click
@@ -25,6 +25,7 @@ from monitor.commands.common import (
 )
 from monitor.config.addresses import split_host_port
 from monitor.config.model import Config, load_config
+from monitor.demo import moved_with_the_estate
 from monitor.sinks.logs import configure_logging
 
 log = structlog.get_logger("controlwatch.cli")
@@ -67,17 +68,22 @@ def run(config_path: str | None, demo: bool, listen: str | None, grace: float) -
     config = load_config_file(path)
     configure_logging(config.log.level, fmt=config.log.format)
     endpoint = config.gcp.api_endpoint
+    scenario = load_scenario_file(scenario_path) if scenario_path is not None else None
+
+    def adjust(loaded: Config) -> Config:
+        """In the demo the estate moves to today, and its accepted risks with it."""
+        return loaded if scenario is None else moved_with_the_estate(loaded, scenario.now, datetime.now(UTC))
+
     with ExitStack() as stack:
-        if demo:
-            assert scenario_path is not None
-            endpoint = stack.enter_context(serving(load_scenario_file(scenario_path), shift_time=True)).url
+        if scenario is not None:
+            endpoint = stack.enter_context(serving(scenario, shift_time=True)).url
             log.warning(
                 "DEMO MODE: judging the bundled demo organisation served by the local stand-in, "
                 "not a real Google Cloud estate",
                 mode="demo",
                 standin=endpoint,
             )
-        config = with_overrides(config, endpoint=endpoint, listen=listen)
+        config = with_overrides(adjust(config), endpoint=endpoint, listen=listen)
         runtime = _runtime(build_runtime, config, endpoint, "demo" if demo else "live")
         baselines = _baselines(config)
         evidence = _evidence_factory(config, runtime, demo)
@@ -88,7 +94,7 @@ def run(config_path: str | None, demo: bool, listen: str | None, grace: float) -
 
         def reload() -> Config:
             fresh = load_config(path, known_controls=default_registry().ids())
-            return with_overrides(fresh, endpoint=endpoint, listen=listen)
+            return with_overrides(adjust(fresh), endpoint=endpoint, listen=listen)
 
         _announce(daemon, demo)
         try:
