@@ -370,6 +370,15 @@ def _cross_checks(config: Config) -> list[tuple[KeyPath, str]]:
             f"({format_duration(config.schedule.interval)}): a run still going when the next is due is skipped"
         )
         found.append((("gcp", "run_deadline"), reason))
+    elif config.gcp.run_deadline + config.evaluation.deadline >= config.schedule.interval:
+        whole = config.gcp.run_deadline + config.evaluation.deadline
+        reason = (
+            f"gcp.run_deadline ({format_duration(config.gcp.run_deadline)}) + evaluation.deadline "
+            f"({format_duration(config.evaluation.deadline)}) = {format_duration(whole)} must be shorter than "
+            f"schedule.interval ({format_duration(config.schedule.interval)}): a run still going when the next "
+            "is due is skipped"
+        )
+        found.append((("evaluation", "deadline"), reason))
     for index, entry in enumerate(config.exceptions):
         if entry.scope not in first:
             found.append((("exceptions", index, "scope"), f"{entry.scope!r} is not one of scopes.projects"))

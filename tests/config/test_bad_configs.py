@@ -63,6 +63,8 @@ CASES: list[tuple[str, int | None, str, str]] = [
     ("rpo_infinite", 7, "params.backup.rpo_hours", "finite number"),
     ("boolean_as_number", 7, "params.backup.min_retention_days", "whole number"),
     ("unknown_region", 7, "params.region.allowed[1]", "'europe-west5' is not a region"),
+    ("run_and_judging_not_below_interval", 2, "evaluation.deadline",
+     "gcp.run_deadline (2m) + evaluation.deadline (2m) = 4m must be shorter than schedule.interval (3m)"),
     ("evaluation_unknown_kind", 8, "evaluation.max_resources_by_kind.firewall",
      "unknown resource kind 'firewall'; did you mean 'firewalls'?"),
     ("evaluation_limit_not_positive", 6, "evaluation.max_resources", "greater than or equal to 1, got number 0"),
