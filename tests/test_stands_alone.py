@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-OUTSIDE = re.compile(r"\b(?:DESIGN|CONTROLS)\.md\b|\.\./shared\b|shared/notes\b")
+OUTSIDE = re.compile(r"\b(?:DESIGN|CONTROLS)\.md\b|\bDESIGN\b|\.\./shared\b|shared/notes\b")
 
 
 def test_no_tracked_file_points_outside_the_repository() -> None:

@@ -1,4 +1,4 @@
-"""One HTTP call at a time, with OUR retry policy (DESIGN "Time budget of a run, and retries").
+"""One HTTP call at a time, with OUR retry policy (README, "How it works": the retry table).
 
 The client libraries' own retry is switched off on every call (`retry=None`): Compute's
 default retries a 503 for up to 600 s, far past any run deadline, and retries nothing

@@ -42,5 +42,5 @@ def _check_host(value: str, host: str) -> None:
             ipaddress.IPv4Address(host)
         except ValueError:
             raise ValueError(f"{value!r}: {host!r} is not an IPv4 address") from None
-    elif len(host) > 253 or not _HOSTNAME.match(host):
+    elif len(host) > 253 or not _HOSTNAME.fullmatch(host):
         raise ValueError(f"{value!r}: {host!r} is not a host name or IP address")

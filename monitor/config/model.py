@@ -192,7 +192,7 @@ class Scopes(_Frozen):
         return value
 
 
-# Minimums below which a duration is a typo rather than a setting (DESIGN: quotas, deadlines).
+# Minimums below which a duration is a typo rather than a setting (API quotas, deadlines).
 Interval = Annotated[
     timedelta, at_least(timedelta(seconds=10), "each sweep lists every kind of every scope against API quotas"), AS_TEXT
 ]
