@@ -213,3 +213,44 @@ def test_the_wall_clock_finder_finds_a_read() -> None:
 def test_controls_never_read_the_wall_clock(name: str) -> None:
     """Controls judge at the snapshot's `now`, so a verdict is the same whenever it is recomputed."""
     assert _wall_clock_reads(MODULES[name]) == []
+
+
+# What a control may import: pure computation. No sockets, files, processes, clocks or clients.
+PURE = frozenset(
+    {
+        "__future__",
+        "bisect",
+        "collections",
+        "collections.abc",
+        "dataclasses",
+        "datetime",
+        "enum",
+        "fnmatch",
+        "functools",
+        "heapq",
+        "ipaddress",
+        "itertools",
+        "json",
+        "math",
+        "operator",
+        "re",
+        "string",
+        "types",
+        "typing",
+        "pydantic",
+    }
+)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in MODULES if n.startswith("checks")))
+def test_controls_import_only_pure_computation_and_open_no_file(name: str) -> None:
+    """Controls do no I/O: a judgement is a function of the snapshot and the params alone."""
+    path = MODULES[name]
+    impure = sorted({module for module, _ in _imports(path) if module not in PURE and not module.startswith("checks")})
+    assert impure == []
+    opens = [
+        node.lineno
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "open"
+    ]
+    assert opens == []
