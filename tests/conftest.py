@@ -10,12 +10,13 @@ year from now in someone else's CI. Child processes keep the real clock.
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from tests.clock import SHIFT_VARIABLE, clock_shift
 
-_TRAVELLER: list[object] = []
+_TRAVELLER: list[Any] = []  # time_machine.travel, imported only when asked for
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -30,7 +31,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     while _TRAVELLER:
-        _TRAVELLER.pop().stop()  # type: ignore[attr-defined]
+        _TRAVELLER.pop().stop()
 
 
 def pytest_report_header(config: pytest.Config) -> str:

@@ -35,28 +35,28 @@ def run_control(
     failed = snapshot.failed_kinds(meta.kinds)
     if failed:
         cause = "; ".join(f"{kind}: {why}" for kind, why in sorted(failed.items()))
-        return [_scope_result(meta.id, snapshot, Verdict.ERROR, f"cannot judge, input not collected ({cause})")]
+        return [scope_result(meta.id, snapshot.scope, Verdict.ERROR, f"cannot judge, input not collected ({cause})")]
     if deadline is not None and deadline.passed():
         reason = deadline.stop(meta.id, ": not judged")
-        return [_scope_result(meta.id, snapshot, Verdict.ERROR, reason)]
+        return [scope_result(meta.id, snapshot.scope, Verdict.ERROR, reason)]
     too_large = budget.oversized(meta.kinds, snapshot)
     if too_large:
-        return [_scope_result(meta.id, snapshot, Verdict.ERROR, too_large)]
+        return [scope_result(meta.id, snapshot.scope, Verdict.ERROR, too_large)]
     findings: list[Finding] = []
     try:
         for finding in control(snapshot, params):
             findings.append(finding)
             if deadline is not None and deadline.passed():
                 reason = deadline.stop(meta.id, f" after {len(findings)} result(s): not finished")
-                return [_scope_result(meta.id, snapshot, Verdict.ERROR, reason)]
+                return [scope_result(meta.id, snapshot.scope, Verdict.ERROR, reason)]
     except KindUnavailable as exc:
-        return [_scope_result(meta.id, snapshot, Verdict.ERROR, f"cannot judge, input not collected ({exc})")]
+        return [scope_result(meta.id, snapshot.scope, Verdict.ERROR, f"cannot judge, input not collected ({exc})")]
     except Exception as exc:  # the bulkhead: a bug in a control is an error, never a pass
         log.exception("control_raised", control=meta.id, scope=snapshot.scope)
         reason = f"control raised {type(exc).__name__}: {exc}"
-        return [_scope_result(meta.id, snapshot, Verdict.ERROR, reason)]
+        return [scope_result(meta.id, snapshot.scope, Verdict.ERROR, reason)]
     if not findings:
-        return [_scope_result(meta.id, snapshot, Verdict.PASS, _nothing_in_scope(control, snapshot))]
+        return [scope_result(meta.id, snapshot.scope, Verdict.PASS, _nothing_in_scope(control, snapshot))]
     return [_stamp(meta.id, snapshot.scope, finding) for finding in findings]
 
 
@@ -71,14 +71,10 @@ def _nothing_in_scope(control: Control, snapshot: Snapshot) -> str:
     return f"{reason} ({'; '.join(notes)})" if notes else reason
 
 
-def _scope_result(control_id: str, snapshot: Snapshot, verdict: Verdict, reason: str) -> Result:
+def scope_result(control_id: str, scope: str, verdict: Verdict, reason: str) -> Result:
+    """One result about the scope as a whole (the project): nothing in scope, or why nothing was judged."""
     return Result(
-        control=control_id,
-        scope=snapshot.scope,
-        resource=project_name(snapshot.scope),
-        subject="",
-        verdict=verdict,
-        reason=reason,
+        control=control_id, scope=scope, resource=project_name(scope), subject="", verdict=verdict, reason=reason
     )
 
 

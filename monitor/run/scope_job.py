@@ -15,12 +15,12 @@ from typing import Any
 
 import structlog
 
-from checks.model import Result, Verdict, is_drift
-from checks.names import project_name
+from checks.model import Verdict, is_drift
 from monitor.config.model import Config
 from monitor.drift.attribution import RecentEvents, attribute_run
 from monitor.drift.baselines import BaselineStore
 from monitor.evidence.bodies import run_skipped_body
+from monitor.run.runner import scope_result
 from monitor.run.runtime import Runtime
 from monitor.run.sweep import ScopePlan, run_scope
 from monitor.sinks.base import FinishedRun, ResultSink, deliver
@@ -93,7 +93,9 @@ class ScopeJob:
         """Every control of the plan `error` with `reason`, in the store (so in /metrics and alerts)."""
         ended = now.timestamp()
         for control in plan.controls:
-            self._store.record(plan.scope, control.meta, [_scope_error(control.meta.id, plan.scope, reason)], ended)
+            self._store.record(
+                plan.scope, control.meta, [scope_result(control.meta.id, plan.scope, Verdict.ERROR, reason)], ended
+            )
 
     def _record_skip(self, plan: ScopePlan, config: Config, reason: str, stuck: int, now: datetime) -> None:
         """A run that should have happened and did not, in the evidence with its cause."""
@@ -123,9 +125,3 @@ class ScopeJob:
             baseline = None
         self._metrics.baseline_approved(plan.scope, baseline is not None)
         return baseline
-
-
-def _scope_error(control: str, scope: str, reason: str) -> Result:
-    return Result(
-        control=control, scope=scope, resource=project_name(scope), subject="", verdict=Verdict.ERROR, reason=reason
-    )
