@@ -267,8 +267,14 @@ class Caller:
 
         For kinds that make several kinds of call (the ancestry walk): each call is
         observed under its own method id, as the metrics promise, and its answers are
-        checked against that method's envelope in the kind table.
+        checked against that method's envelope in the kind table. A method the table
+        declares no answer for is a LookupError: a walk's read is never believed unchecked.
         """
+        envelope = ANSWERS.get(method)
+        if envelope is None:
+            raise LookupError(
+                f"{method}: no answer envelope declared for this call (checks/kinds.py: its row, or _WALK_READS)"
+            )
         return Caller(
             service=service or self.service,
             method=method,
@@ -281,7 +287,7 @@ class Caller:
             wall_clock=self._wall_clock,
             rand=self._rand,
             shared=self._shared,
-            envelope=ANSWERS.get(method),
+            envelope=envelope,
             max_pages=self.max_pages,
         )
 

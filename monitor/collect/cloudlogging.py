@@ -24,10 +24,19 @@ from checks.kernel import JSON
 from checks.kinds import KindSpec
 from monitor.collect.calls import Caller, CallFailed
 from monitor.collect.clients import GcpClients
-from monitor.collect.hierarchy import about, ancestors
+from monitor.collect.hierarchy import ANCESTOR_COLLECTIONS, about, ancestors
 from monitor.collect.paging import json_token, pages
 
 SERVICE = "logging"
+
+
+def sinks_method(collection: str) -> str:
+    """The method id listing an ancestor's sinks: `logging.folders.sinks.list`."""
+    return f"{SERVICE}.{collection}.sinks.list"
+
+
+#: every method id the ancestor-sink walk lists with: each has its answer's envelope in the kind table
+READS = frozenset(sinks_method(collection) for collection in ANCESTOR_COLLECTIONS)
 
 
 def _one_page(connection: Any, path: str, page_size: int | None, token: str, timeout: float) -> Any:
@@ -73,7 +82,7 @@ def ancestor_sinks(clients: GcpClients, project_id: str, call: Caller, page_size
     found: list[JSON] = []
     for name, _resource in ancestors(clients, project_id, call):
         collection = name.split("/", 1)[0]
-        listing = call.derive(f"logging.{collection}.sinks.list", SERVICE)
+        listing = call.derive(sinks_method(collection), SERVICE)
         step = functools.partial(list_raw, client, f"/{name}/sinks", "sinks", listing, page_size)
         found.extend({"parent": name, "sink": sink} for sink in about(f"ancestor {name}", step))
     return found

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from checks.kinds import FOLDER_ANSWER, POLICY_ANSWER, PROJECT_ANSWER, Kind
-from monitor.collect.calls import Caller, CallFailed
+from monitor.collect import cloudlogging, hierarchy
+from monitor.collect.calls import ANSWERS, Caller, CallFailed
 from monitor.collect.envelope import problem
 from tests.collect.conftest import FAST_RETRY, Recorder
 
@@ -124,3 +125,34 @@ def test_a_derived_call_is_checked_against_its_own_method_s_answer() -> None:
 
     assert call.derive("cloudresourcemanager.folders.get").envelope == FOLDER_ANSWER
     assert call.derive("cloudresourcemanager.organizations.getIamPolicy").envelope == POLICY_ANSWER
+
+
+def test_a_derived_call_of_a_method_without_a_declared_answer_is_refused_not_unchecked() -> None:
+    """A walk's read missing from the answer table used to get no envelope: believed unchecked."""
+    call = Caller(
+        service="cloudresourcemanager",
+        method="cloudresourcemanager.projects.getIamPolicy",
+        observer=Recorder(),
+        policy=FAST_RETRY,
+        call_timeout=1.0,
+        deadline=time.monotonic() + 5.0,
+        envelope=POLICY_ANSWER,
+    )
+
+    with pytest.raises(LookupError, match=r"^cloudresourcemanager\.folders\.list: no answer envelope declared"):
+        call.derive("cloudresourcemanager.folders.list")
+
+
+def test_every_method_a_collector_can_call_has_its_answer_envelope() -> None:
+    """The rows' methods and every read a walk derives (`READS`, built by the walks' own method-id helpers)."""
+    called = {kind.spec.method for kind in Kind} | hierarchy.READS | cloudlogging.READS
+
+    assert called <= set(ANSWERS), sorted(called - set(ANSWERS))
+    assert hierarchy.READS == {
+        "cloudresourcemanager.projects.get",
+        "cloudresourcemanager.folders.get",
+        "cloudresourcemanager.folders.getIamPolicy",
+        "cloudresourcemanager.organizations.get",
+        "cloudresourcemanager.organizations.getIamPolicy",
+    }
+    assert cloudlogging.READS == {"logging.folders.sinks.list", "logging.organizations.sinks.list"}
