@@ -195,16 +195,25 @@ def _contradicted(kind: str, service: str, answered: _Answered) -> KindData | No
     )
 
 
-def _start(work: Callable[[str], None], kinds: list[str], workers: int, name: str) -> dict[str, Future[None]]:
-    """Run `work(kind)` for each kind on `workers` daemon threads; a future per kind.
+#: spawn(target, name): start a daemon thread running `target` (a seam: tests make the Nth start fail)
+Spawn = Callable[[Callable[[], None], str], None]
+
+
+def spawn_daemon(target: Callable[[], None], name: str) -> None:
+    threading.Thread(target=target, name=name, daemon=True).start()
+
+
+def _start(work: Callable[[str], None], futures: dict[str, Future[None]], workers: int, name: str, spawn: Spawn) -> str:
+    """Run `work(kind)` for each kind of `futures` on `workers` daemon threads; "" or why a thread did not start.
 
     Not a ThreadPoolExecutor: its threads are joined when the interpreter exits, so a call
     abandoned at the run deadline (a server dripping a byte a minute) would hold a finished
     `controlwatch check` open forever. A future not yet running can still be cancelled.
+    A thread that cannot start ("can't start new thread") stops the starting; the threads
+    already running go on, and the caller decides about the kinds none has taken.
     """
-    futures: dict[str, Future[None]] = {kind: Future() for kind in kinds}
     queue: SimpleQueue[str] = SimpleQueue()
-    for kind in kinds:
+    for kind in futures:
         queue.put(kind)
 
     def worker() -> None:
@@ -224,8 +233,11 @@ def _start(work: Callable[[str], None], kinds: list[str], workers: int, name: st
                 future.set_result(None)
 
     for index in range(workers):
-        threading.Thread(target=worker, name=f"{name}_{index}", daemon=True).start()
-    return futures
+        try:
+            spawn(worker, f"{name}_{index}")
+        except Exception as exc:  # RuntimeError("can't start new thread"), MemoryError: never raised out of a run
+            return f"{type(exc).__name__}: {exc}"
+    return ""
 
 
 def collect_snapshot(
@@ -238,8 +250,13 @@ def collect_snapshot(
     now: datetime,
     stuck: StuckCalls | None = None,
     clock: Callable[[], float] = time.monotonic,
+    spawn: Spawn = spawn_daemon,
 ) -> Collection:
-    """Collect each of `kinds` once for project `scope`, cut hard at `settings.run_deadline`."""
+    """Collect each of `kinds` once for project `scope`, cut hard at `settings.run_deadline`.
+
+    A collection thread that cannot start makes the kinds no thread took `error`; the kinds
+    already running are waited for (and counted as stuck past the deadline) as ever.
+    """
     wanted = list(dict.fromkeys(kinds))
     started = clock()
     deadline = started + settings.run_deadline
@@ -271,10 +288,17 @@ def collect_snapshot(
             observer.collection(kind, clock() - t0)
 
     workers = max(1, min(settings.max_workers, len(wanted)))
-    futures: dict[Future[None], str] = {}
+    by_kind: dict[str, Future[None]] = {kind: Future() for kind in wanted}
+    futures = {future: kind for kind, future in by_kind.items()}  # before any thread: `finally` sees them all
     try:
-        futures = {future: kind for kind, future in _start(work, wanted, workers, f"collect-{scope}").items()}
-        wait(futures, timeout=max(0.0, deadline - clock()))
+        failed = _start(work, by_kind, workers, f"collect-{scope}", spawn)
+        if failed:
+            with lock:
+                for future, kind in futures.items():
+                    if future.cancel():  # taken by no thread: none will take it now
+                        results[kind] = KindData(error=f"could not start a collection thread: {failed}")
+        # A cancelled future counts as done for `wait` only once a thread has seen it.
+        wait([f for f in futures if not f.cancelled()], timeout=max(0.0, deadline - clock()))
     finally:
         cancelled.set()  # stop the retries of whatever is still running
         cut = f"deadline exceeded (run_deadline {settings.run_deadline:g}s)"
