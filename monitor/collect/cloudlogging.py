@@ -51,7 +51,8 @@ def _one_page(connection: Any, path: str, page_size: int | None, token: str, tim
 def list_raw(client: Any, path: str, key: str, call: Caller, page_size: int | None) -> list[JSON]:
     """Every item under `key` of a Logging list at `path` (`/projects/p/sinks`), one call per page."""
     items: list[JSON] = []
-    for body in pages(call, functools.partial(_one_page, client._connection, path, page_size), json_token):
+    fetch = functools.partial(_one_page, client._connection, path, page_size)
+    for body in pages(call, fetch, json_token, parsed=True):  # api_request returns the parsed body
         page = body.get(key, []) if isinstance(body, dict) else None
         if not isinstance(page, list) or not all(isinstance(item, dict) for item in page):
             raise CallFailed(f"{call.method}: malformed response body: no list of objects under {key!r}", status="200")

@@ -28,6 +28,7 @@ from queue import Empty, SimpleQueue
 from checks.kinds import Holder
 from checks.snapshot import KindData, Snapshot
 from monitor.collect.calls import (
+    MAX_ITEMS,
     MAX_PAGES,
     SERVICE_TITLES,
     Caller,
@@ -50,7 +51,10 @@ class CollectSettings:
 
     `page_size` sets `maxResults` on list calls; None leaves it to the API (500).
     A listing of more than `max_pages` pages or `max_items` resources is refused (an
-    `error`), never cut short: the bounds are far above any real project's listings.
+    `error`), never cut short. Items are counted page by page as they arrive, so the
+    refusal comes at the page passing the bound, never after the whole listing is in
+    memory. `max_items` follows the evaluation budget (`max_items_for`): collecting far
+    more than any control may judge only costs memory.
     """
 
     call_timeout: float = 30.0
@@ -59,7 +63,23 @@ class CollectSettings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     page_size: int | None = None
     max_pages: int = MAX_PAGES
-    max_items: int = 1_000_000
+    max_items: int = MAX_ITEMS
+
+
+#: how many times the largest evaluation limit a listing may hold before collection refuses it
+ITEMS_PER_JUDGED = 2
+
+
+def max_items_for(evaluation_limit: int) -> int:
+    """`max_items` for a daemon whose largest `evaluation.max_resources*` limit is `evaluation_limit`.
+
+    Twice the limit: a kind up to twice too large is still collected and its controls say
+    "too large to judge: N firewalls (limit M, …)", with N telling how far to raise the
+    limit; past that, holding more costs memory (a 512 MiB pod) for nothing, since every
+    control reading the kind would be `error` anyway. The default, 100,000, is this of
+    the default limit 50,000.
+    """
+    return ITEMS_PER_JUDGED * evaluation_limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +181,7 @@ def _collect_kind(
         shared=shared,
         envelope=spec.envelope,
         max_pages=settings.max_pages,
+        max_items=settings.max_items,
     )
     try:
         client = clients if hands_all_clients(spec) else clients.get(spec.client.name)
@@ -175,7 +196,7 @@ def _collect_kind(
             return KindData(error=f"{spec.method}: {outcome.message}"), False, None
         log.exception("collecting %s for %s failed unexpectedly", kind, scope)
         return KindData(error=f"{spec.method}: unexpected {type(exc).__name__}: {exc}"), False, None
-    if len(resources) > settings.max_items:
+    if len(resources) > settings.max_items:  # a walk's several listings together (each is bounded alone)
         refused = f"{spec.method}: {len(resources)} resources, more than max_items {settings.max_items}: refused"
         return KindData(error=refused), False, None
     return KindData(resources=tuple(resources)), False, None
