@@ -384,13 +384,12 @@ class Caller:
             # The transport raises for every status >= 400, so getting here means a 2xx.
             self._observer.request(self.service, method, "200")
             if self.envelope is not None:
-                self._believe(seen.body, result if parsed else UNPARSED)
+                self._believe(self.envelope, seen.body, result if parsed else UNPARSED)
             return result
 
-    def _believe(self, body: bytes | None, parsed: Any) -> None:
-        """Check a 2xx answer against the envelope and count what it lists; CallFailed if it is refused."""
-        assert self.envelope is not None
-        wrong, items = judge(self.envelope, body, parsed)
+    def _believe(self, envelope: Envelope, body: bytes | None, parsed: Any) -> None:
+        """Check a 2xx answer against `envelope` and count what it lists; CallFailed if it is refused."""
+        wrong, items = judge(envelope, body, parsed)
         if wrong is not None:
             raise CallFailed(f"{self.method}: malformed response body: {wrong}", status="200")
         self.items += items

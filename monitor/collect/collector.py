@@ -221,6 +221,7 @@ Spawn = Callable[[Callable[[], None], str], None]
 
 
 def spawn_daemon(target: Callable[[], None], name: str) -> None:
+    """Start a daemon thread: an abandoned call must never hold the interpreter's exit."""
     threading.Thread(target=target, name=name, daemon=True).start()
 
 
