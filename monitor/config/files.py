@@ -15,7 +15,16 @@ from pathlib import Path
 
 
 class UnreadableFile(OSError):
-    """The file cannot be read as a regular file; `str()` is the reason (`is a FIFO (named pipe), …`)."""
+    """The file cannot be read as a regular file; `str()` is the reason (`is a FIFO (named pipe), …`).
+
+    `strerror` is the system's own words when the system refused (`No such file or
+    directory`), None when this module did: callers that print `strerror or str()` keep
+    the message they printed before they read through here.
+    """
+
+    def __init__(self, reason: str, strerror: str | None = None) -> None:
+        super().__init__(reason)
+        self.strerror = strerror
 
 
 def _special_kind(mode: int) -> str | None:
@@ -55,14 +64,14 @@ def read_regular_file(path: Path | str, limit: int | None = None) -> bytes:
             raw = handle.read() if limit is None else handle.read(limit + 1)
     except UnreadableFile:
         raise
-    except FileNotFoundError:
-        raise UnreadableFile("no such file") from None
-    except IsADirectoryError:
-        raise UnreadableFile("is a directory, not a file") from None
-    except PermissionError:
-        raise UnreadableFile("permission denied") from None
+    except FileNotFoundError as exc:
+        raise UnreadableFile("no such file", exc.strerror) from None
+    except IsADirectoryError as exc:
+        raise UnreadableFile("is a directory, not a file", exc.strerror) from None
+    except PermissionError as exc:
+        raise UnreadableFile("permission denied", exc.strerror) from None
     except OSError as exc:
-        raise UnreadableFile(exc.strerror or str(exc)) from None
+        raise UnreadableFile(exc.strerror or str(exc), exc.strerror) from None
     if limit is not None and len(raw) > limit:
         raise UnreadableFile(f"larger than {_size(limit)}")
     return raw

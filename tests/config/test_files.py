@@ -64,3 +64,12 @@ def test_an_unreadable_file_says_permission_denied(tmp_path: Path) -> None:
     path.chmod(0)
     with pytest.raises(UnreadableFile, match=r"^permission denied$"):
         read_regular_file(path)
+
+
+def test_the_system_s_own_words_are_kept_beside_the_reason(tmp_path: Path) -> None:
+    with pytest.raises(UnreadableFile) as caught:
+        read_regular_file(tmp_path / "missing.json")
+    assert (str(caught.value), caught.value.strerror) == ("no such file", "No such file or directory")
+    with pytest.raises(UnreadableFile) as special:
+        read_regular_file("/dev/null")
+    assert special.value.strerror is None and str(special.value) == "is a character device, not a regular file"
