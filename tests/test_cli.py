@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from checks import default_registry
 from checks.model import Area
 from monitor.commands.main import cli
 from tests.checks.catalogue import ids
+from tests.tools import fifo_released_after
 
 MINIMAL = Path(__file__).parent / "standin" / "data" / "scenario-minimal.json"
 FW = [c for c in default_registry().ids() if c.startswith("FW-")]
@@ -381,3 +383,16 @@ def test_run_with_an_evidence_path_that_cannot_be_created_is_one_line_and_exit_2
     assert "Traceback" not in done.stderr
     [line] = [line for line in done.stderr.splitlines() if line.strip()]
     assert line.startswith(f"Error: evidence.path: {ledger}: cannot keep the baseline store beside it")
+
+
+@pytest.mark.parametrize("option", ["--baseline", "--scenario"])
+def test_check_refuses_a_fifo_at_once_with_one_line_and_exit_2(tmp_path: Path, option: str) -> None:
+    """`check --baseline FIFO` (and a JSON scenario FIFO) used to wait for a writer forever."""
+    with fifo_released_after(tmp_path / "named.json", 5.0) as fifo:
+        args = ["--scenario", str(scenario(tmp_path))] if option == "--baseline" else []
+        started = time.monotonic()
+        code, out, err = invoke("check", *args, option, str(fifo), "--control", "FW-01")
+        assert time.monotonic() - started < 3.0
+    what = "cannot read baselines" if option == "--baseline" else "cannot read"
+    expected = f"{fifo}: {what}: is a FIFO (named pipe), not a regular file"
+    assert (code, out) == (2, "") and err.strip() == f"Error: {expected}"

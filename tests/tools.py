@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -30,3 +33,29 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
             break
         time.sleep(interval)
     return predicate()
+
+
+@contextlib.contextmanager
+def fifo_released_after(path: Path, seconds: float) -> Iterator[Path]:
+    """A FIFO at `path` that a helper thread opens for writing (and closes) after `seconds`.
+
+    Code that waits on the FIFO is released then instead of hanging the suite, so a test
+    can assert it was refused at once; the helper never blocks (non-blocking open, no reader
+    waiting: nothing to release).
+    """
+    os.mkfifo(path)
+    stop = threading.Event()
+
+    def release() -> None:
+        if stop.wait(seconds):
+            return
+        with contextlib.suppress(OSError):
+            os.close(os.open(path, os.O_WRONLY | os.O_NONBLOCK))
+
+    helper = threading.Thread(target=release, name="fifo-release", daemon=True)
+    helper.start()
+    try:
+        yield path
+    finally:
+        stop.set()
+        helper.join(timeout=seconds + 1)

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from checks.kinds import APIS, Envelope, answers
-from monitor.collect.envelope import problem, watching
+from monitor.collect.envelope import UNPARSED, judge, watching
 from monitor.collect.observer import ApiObserver
 
 T = TypeVar("T")
@@ -44,6 +44,9 @@ _RETRIED_STATUSES = frozenset({500, 502, 503, 504})
 ANSWERS = answers()
 #: pages one listing may take before it is refused as endless (500 a page: 1,000,000 resources)
 MAX_PAGES = 2000
+#: resources one listing may hold before it is refused, counted page by page as they arrive:
+#: twice `evaluation.max_resources`' default (50,000), see `collector.max_items_for`
+MAX_ITEMS = 100_000
 # api_core prefixes REST error messages with "GET http://host/path: "; the URL adds nothing
 # a reader of a control's error needs, the method id already says which call it was.
 _URL_PREFIX = re.compile(r"^[A-Z]+ \S+: ")
@@ -229,6 +232,9 @@ class Caller:
     `shared` (one per run) lets `read_once` share a read between the run's kinds.
     `envelope` is what a 2xx answer must look like (None: not checked, for callers that
     check the JSON they read themselves); `max_pages` bounds a listing (`paging.pages`).
+    `max_items` bounds the items the answers it believes list, counted on each answer as
+    it arrives (a Caller reads one listing), so an oversized listing is refused before
+    the rest of it is fetched, never after all of it is in memory.
     """
 
     def __init__(
@@ -247,10 +253,14 @@ class Caller:
         shared: SharedReads | None = None,
         envelope: Envelope | None = None,
         max_pages: int = MAX_PAGES,
+        max_items: int = MAX_ITEMS,
     ) -> None:
         self.service = service
         self.method = method
         self.max_pages = max_pages
+        self.max_items = max_items
+        self.items = 0  # listed by the answers believed so far
+        self.answers = 0  # answers believed so far
         self.envelope = envelope
         self._shared = shared
         self._observer = observer
@@ -267,8 +277,14 @@ class Caller:
 
         For kinds that make several kinds of call (the ancestry walk): each call is
         observed under its own method id, as the metrics promise, and its answers are
-        checked against that method's envelope in the kind table.
+        checked against that method's envelope in the kind table. A method the table
+        declares no answer for is a LookupError: a walk's read is never believed unchecked.
         """
+        envelope = ANSWERS.get(method)
+        if envelope is None:
+            raise LookupError(
+                f"{method}: no answer envelope declared for this call (checks/kinds.py: its row, or _WALK_READS)"
+            )
         return Caller(
             service=service or self.service,
             method=method,
@@ -281,8 +297,9 @@ class Caller:
             wall_clock=self._wall_clock,
             rand=self._rand,
             shared=self._shared,
-            envelope=ANSWERS.get(method),
+            envelope=envelope,
             max_pages=self.max_pages,
+            max_items=self.max_items,
         )
 
     def read_once(self, resource: str, attempt: Callable[[float], T]) -> T:
@@ -313,8 +330,12 @@ class Caller:
             raise _again(shared.error)
         return copy.deepcopy(shared.value)  # type: ignore[no-any-return]
 
-    def __call__(self, attempt: Callable[[float], T]) -> T:
-        """Run `attempt(timeout)` (exactly one HTTP call) until it succeeds or the table says stop."""
+    def __call__(self, attempt: Callable[[float], T], *, parsed: bool = False) -> T:
+        """Run `attempt(timeout)` (exactly one HTTP call) until it succeeds or the table says stop.
+
+        `parsed`: `attempt` returns the answer's body parsed as JSON (not a message built
+        from it), so the envelope is checked on it rather than on a second parse of the body.
+        """
         method = self.method
         policy = self._policy
         started = self._clock()
@@ -362,7 +383,19 @@ class Caller:
                 continue
             # The transport raises for every status >= 400, so getting here means a 2xx.
             self._observer.request(self.service, method, "200")
-            wrong = problem(self.envelope, seen.body) if self.envelope is not None else None
-            if wrong is not None:
-                raise CallFailed(f"{method}: malformed response body: {wrong}", status="200")
+            if self.envelope is not None:
+                self._believe(self.envelope, seen.body, result if parsed else UNPARSED)
             return result
+
+    def _believe(self, envelope: Envelope, body: bytes | None, parsed: Any) -> None:
+        """Check a 2xx answer against `envelope` and count what it lists; CallFailed if it is refused."""
+        wrong, items = judge(envelope, body, parsed)
+        if wrong is not None:
+            raise CallFailed(f"{self.method}: malformed response body: {wrong}", status="200")
+        self.items += items
+        self.answers += 1
+        if self.items > self.max_items:
+            raise CallFailed(
+                f"{self.method}: more than max_items {self.max_items} resources "
+                f"({self.items} in the first {self.answers} page{'s' if self.answers > 1 else ''}): refused"
+            )

@@ -24,10 +24,19 @@ from checks.kernel import JSON
 from checks.kinds import KindSpec
 from monitor.collect.calls import Caller, CallFailed
 from monitor.collect.clients import GcpClients
-from monitor.collect.hierarchy import about, ancestors
+from monitor.collect.hierarchy import ANCESTOR_COLLECTIONS, about, ancestors
 from monitor.collect.paging import json_token, pages
 
 SERVICE = "logging"
+
+
+def sinks_method(collection: str) -> str:
+    """The method id listing an ancestor's sinks: `logging.folders.sinks.list`."""
+    return f"{SERVICE}.{collection}.sinks.list"
+
+
+#: every method id the ancestor-sink walk lists with: each has its answer's envelope in the kind table
+READS = frozenset(sinks_method(collection) for collection in ANCESTOR_COLLECTIONS)
 
 
 def _one_page(connection: Any, path: str, page_size: int | None, token: str, timeout: float) -> Any:
@@ -42,7 +51,8 @@ def _one_page(connection: Any, path: str, page_size: int | None, token: str, tim
 def list_raw(client: Any, path: str, key: str, call: Caller, page_size: int | None) -> list[JSON]:
     """Every item under `key` of a Logging list at `path` (`/projects/p/sinks`), one call per page."""
     items: list[JSON] = []
-    for body in pages(call, functools.partial(_one_page, client._connection, path, page_size), json_token):
+    fetch = functools.partial(_one_page, client._connection, path, page_size)
+    for body in pages(call, fetch, json_token, parsed=True):  # api_request returns the parsed body
         page = body.get(key, []) if isinstance(body, dict) else None
         if not isinstance(page, list) or not all(isinstance(item, dict) for item in page):
             raise CallFailed(f"{call.method}: malformed response body: no list of objects under {key!r}", status="200")
@@ -73,7 +83,7 @@ def ancestor_sinks(clients: GcpClients, project_id: str, call: Caller, page_size
     found: list[JSON] = []
     for name, _resource in ancestors(clients, project_id, call):
         collection = name.split("/", 1)[0]
-        listing = call.derive(f"logging.{collection}.sinks.list", SERVICE)
+        listing = call.derive(sinks_method(collection), SERVICE)
         step = functools.partial(list_raw, client, f"/{name}/sinks", "sinks", listing, page_size)
         found.extend({"parent": name, "sink": sink} for sink in about(f"ancestor {name}", step))
     return found

@@ -28,6 +28,7 @@ from queue import Empty, SimpleQueue
 from checks.kinds import Holder
 from checks.snapshot import KindData, Snapshot
 from monitor.collect.calls import (
+    MAX_ITEMS,
     MAX_PAGES,
     SERVICE_TITLES,
     Caller,
@@ -50,7 +51,10 @@ class CollectSettings:
 
     `page_size` sets `maxResults` on list calls; None leaves it to the API (500).
     A listing of more than `max_pages` pages or `max_items` resources is refused (an
-    `error`), never cut short: the bounds are far above any real project's listings.
+    `error`), never cut short. Items are counted page by page as they arrive, so the
+    refusal comes at the page passing the bound, never after the whole listing is in
+    memory. `max_items` follows the evaluation budget (`max_items_for`): collecting far
+    more than any control may judge only costs memory.
     """
 
     call_timeout: float = 30.0
@@ -59,7 +63,23 @@ class CollectSettings:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     page_size: int | None = None
     max_pages: int = MAX_PAGES
-    max_items: int = 1_000_000
+    max_items: int = MAX_ITEMS
+
+
+#: how many times the largest evaluation limit a listing may hold before collection refuses it
+ITEMS_PER_JUDGED = 2
+
+
+def max_items_for(evaluation_limit: int) -> int:
+    """`max_items` for a daemon whose largest `evaluation.max_resources*` limit is `evaluation_limit`.
+
+    Twice the limit: a kind up to twice too large is still collected and its controls say
+    "too large to judge: N firewalls (limit M, …)", with N telling how far to raise the
+    limit; past that, holding more costs memory (a 512 MiB pod) for nothing, since every
+    control reading the kind would be `error` anyway. The default, 100,000, is this of
+    the default limit 50,000.
+    """
+    return ITEMS_PER_JUDGED * evaluation_limit
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +181,7 @@ def _collect_kind(
         shared=shared,
         envelope=spec.envelope,
         max_pages=settings.max_pages,
+        max_items=settings.max_items,
     )
     try:
         client = clients if hands_all_clients(spec) else clients.get(spec.client.name)
@@ -175,7 +196,7 @@ def _collect_kind(
             return KindData(error=f"{spec.method}: {outcome.message}"), False, None
         log.exception("collecting %s for %s failed unexpectedly", kind, scope)
         return KindData(error=f"{spec.method}: unexpected {type(exc).__name__}: {exc}"), False, None
-    if len(resources) > settings.max_items:
+    if len(resources) > settings.max_items:  # a walk's several listings together (each is bounded alone)
         refused = f"{spec.method}: {len(resources)} resources, more than max_items {settings.max_items}: refused"
         return KindData(error=refused), False, None
     return KindData(resources=tuple(resources)), False, None
@@ -195,16 +216,26 @@ def _contradicted(kind: str, service: str, answered: _Answered) -> KindData | No
     )
 
 
-def _start(work: Callable[[str], None], kinds: list[str], workers: int, name: str) -> dict[str, Future[None]]:
-    """Run `work(kind)` for each kind on `workers` daemon threads; a future per kind.
+#: spawn(target, name): start a daemon thread running `target` (a seam: tests make the Nth start fail)
+Spawn = Callable[[Callable[[], None], str], None]
+
+
+def spawn_daemon(target: Callable[[], None], name: str) -> None:
+    """Start a daemon thread: an abandoned call must never hold the interpreter's exit."""
+    threading.Thread(target=target, name=name, daemon=True).start()
+
+
+def _start(work: Callable[[str], None], futures: dict[str, Future[None]], workers: int, name: str, spawn: Spawn) -> str:
+    """Run `work(kind)` for each kind of `futures` on `workers` daemon threads; "" or why a thread did not start.
 
     Not a ThreadPoolExecutor: its threads are joined when the interpreter exits, so a call
     abandoned at the run deadline (a server dripping a byte a minute) would hold a finished
     `controlwatch check` open forever. A future not yet running can still be cancelled.
+    A thread that cannot start ("can't start new thread") stops the starting; the threads
+    already running go on, and the caller decides about the kinds none has taken.
     """
-    futures: dict[str, Future[None]] = {kind: Future() for kind in kinds}
     queue: SimpleQueue[str] = SimpleQueue()
-    for kind in kinds:
+    for kind in futures:
         queue.put(kind)
 
     def worker() -> None:
@@ -224,8 +255,11 @@ def _start(work: Callable[[str], None], kinds: list[str], workers: int, name: st
                 future.set_result(None)
 
     for index in range(workers):
-        threading.Thread(target=worker, name=f"{name}_{index}", daemon=True).start()
-    return futures
+        try:
+            spawn(worker, f"{name}_{index}")
+        except Exception as exc:  # RuntimeError("can't start new thread"), MemoryError: never raised out of a run
+            return f"{type(exc).__name__}: {exc}"
+    return ""
 
 
 def collect_snapshot(
@@ -238,8 +272,13 @@ def collect_snapshot(
     now: datetime,
     stuck: StuckCalls | None = None,
     clock: Callable[[], float] = time.monotonic,
+    spawn: Spawn = spawn_daemon,
 ) -> Collection:
-    """Collect each of `kinds` once for project `scope`, cut hard at `settings.run_deadline`."""
+    """Collect each of `kinds` once for project `scope`, cut hard at `settings.run_deadline`.
+
+    A collection thread that cannot start makes the kinds no thread took `error`; the kinds
+    already running are waited for (and counted as stuck past the deadline) as ever.
+    """
     wanted = list(dict.fromkeys(kinds))
     started = clock()
     deadline = started + settings.run_deadline
@@ -271,10 +310,17 @@ def collect_snapshot(
             observer.collection(kind, clock() - t0)
 
     workers = max(1, min(settings.max_workers, len(wanted)))
-    futures: dict[Future[None], str] = {}
+    by_kind: dict[str, Future[None]] = {kind: Future() for kind in wanted}
+    futures = {future: kind for kind, future in by_kind.items()}  # before any thread: `finally` sees them all
     try:
-        futures = {future: kind for kind, future in _start(work, wanted, workers, f"collect-{scope}").items()}
-        wait(futures, timeout=max(0.0, deadline - clock()))
+        failed = _start(work, by_kind, workers, f"collect-{scope}", spawn)
+        if failed:
+            with lock:
+                for future, kind in futures.items():
+                    if future.cancel():  # taken by no thread: none will take it now
+                        results[kind] = KindData(error=f"could not start a collection thread: {failed}")
+        # A cancelled future counts as done for `wait` only once a thread has seen it.
+        wait([f for f in futures if not f.cancelled()], timeout=max(0.0, deadline - clock()))
     finally:
         cancelled.set()  # stop the retries of whatever is still running
         cut = f"deadline exceeded (run_deadline {settings.run_deadline:g}s)"

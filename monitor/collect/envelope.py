@@ -125,14 +125,35 @@ def _fields(envelope: Envelope, body: Mapping[str, Any]) -> str | None:
     return None
 
 
+#: `judge`'s `parsed` when the client kept no parsed body to check
+UNPARSED: Any = object()
+
+
 def problem(envelope: Envelope, body: bytes | None) -> str | None:
     """Why `body` is not an answer of `envelope`'s shape, or None when it is."""
+    return judge(envelope, body)[0]
+
+
+def judge(envelope: Envelope, body: bytes | None, parsed: Any = UNPARSED) -> tuple[str | None, int]:
+    """(why the answer is not of `envelope`'s shape or None, how many items it lists).
+
+    `parsed` is the body as the client already parsed it (plain JSON, such as Logging's
+    `response.json()`): it is checked instead of parsing `body` a second time. Either
+    way a 2xx `body` must have been seen: an answer that came through no hooked session
+    is not believed.
+    """
     if body is None:
-        return "no 2xx body was seen to check"
-    try:
-        parsed = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        return f"not JSON: {exc}"
+        return "no 2xx body was seen to check", 0
+    if parsed is UNPARSED or isinstance(parsed, bytes | str):
+        try:
+            parsed = json.loads(body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            return f"not JSON: {exc}", 0
+    found = _problem(envelope, parsed)
+    return found, 0 if found else _count(envelope, parsed)
+
+
+def _problem(envelope: Envelope, parsed: Any) -> str | None:
     if not isinstance(parsed, dict):
         return f"{_what(parsed)}, expected an object"
     if envelope.kind and parsed.get("kind") != envelope.kind:
@@ -144,3 +165,13 @@ def problem(envelope: Envelope, body: bytes | None) -> str | None:
     if envelope.scoped:
         return _scopes(envelope, parsed[envelope.items])
     return _items(envelope, parsed[envelope.items], repr(envelope.items))
+
+
+def _count(envelope: Envelope, parsed: Mapping[str, Any]) -> int:
+    """The items a well-shaped answer lists (every scope's, in an aggregated listing)."""
+    listed = parsed.get(envelope.items) if envelope.items else None
+    if not listed:
+        return 0
+    if envelope.scoped:
+        return sum(len(scoped.get(envelope.scoped, ())) for scoped in listed.values())
+    return len(listed)

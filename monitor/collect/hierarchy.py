@@ -32,6 +32,19 @@ CRM = "cloudresourcemanager"
 MAX_DEPTH = 12
 POLICY_VERSION = 3
 _COLLECTIONS = {"folders": ("folders", "get_folder"), "organizations": ("organizations", "get_organization")}
+#: the collections an ancestor belongs to (`folders/55`, `organizations/4242`)
+ANCESTOR_COLLECTIONS = tuple(_COLLECTIONS)
+
+
+def method_of(collection: str, verb: str) -> str:
+    """The method id of a walk's read: `method_of("folders", "getIamPolicy")`."""
+    return f"{CRM}.{collection}.{verb}"
+
+
+#: every method id the walks read with: each has its answer's envelope in the kind table
+READS = frozenset(
+    {method_of("projects", "get"), *(method_of(c, v) for c in ANCESTOR_COLLECTIONS for v in ("get", "getIamPolicy"))}
+)
 
 
 def about(what: str, step: Callable[[], T]) -> T:
@@ -61,7 +74,7 @@ def read_project(clients: GcpClients, project_id: str, call: Caller) -> JSON:
     """The v3 Project (shared with the project kind of the same run)."""
     name = f"projects/{project_id}"
     client = clients.get("projects")
-    get = call.derive(f"{CRM}.projects.get", CRM)
+    get = call.derive(method_of("projects", "get"), CRM)
     return about(
         f"project {name}",
         lambda: get.read_once(name, lambda t: to_json(client.get_project(name=name, retry=None, timeout=t))),
@@ -74,7 +87,7 @@ def _read_node(clients: GcpClients, name: str, call: Caller) -> JSON:
         raise CallFailed(f"ancestor {name}: neither a folder nor an organization")
     client_name, getter = _COLLECTIONS[collection]
     client = clients.get(client_name)
-    get = call.derive(f"{CRM}.{collection}.get", CRM)
+    get = call.derive(method_of(collection, "get"), CRM)
     fetch = getattr(client, getter)
     return about(
         f"ancestor {name}",
@@ -126,7 +139,7 @@ def ancestry(clients: GcpClients, project_id: str, call: Caller, page_size: int 
     for name, resource in ancestors(clients, project_id, call):
         collection = name.split("/", 1)[0]
         client = clients.get(_COLLECTIONS[collection][0])
-        policy_call = call.derive(f"{CRM}.{collection}.getIamPolicy", CRM)
+        policy_call = call.derive(method_of(collection, "getIamPolicy"), CRM)
         policy = about(f"ancestor {name}", functools.partial(read_policy, client, name, policy_call))
         found.append({"resource": resource, "iamPolicy": policy})
     return found

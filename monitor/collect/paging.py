@@ -5,7 +5,9 @@ the client library is never left to fetch further pages on its own, or those cal
 would escape the metrics, the retry table and the run's deadline. An API that hands
 back a page token it gave before would page forever, and one handing out ever new tokens
 too: either fails the listing (the second after the Caller's `max_pages`), never cuts it
-short silently.
+short silently. Each page's items are counted by the Caller as the page arrives (its
+envelope check), so a listing of more than the Caller's `max_items` fails at the page
+that passes the bound, with only that page and the ones before it ever in memory.
 """
 
 from __future__ import annotations
@@ -22,17 +24,18 @@ P = TypeVar("P")
 FetchPage = Callable[[str, float], P]
 
 
-def pages(call: Caller, fetch: FetchPage[P], next_token: Callable[[P], Any]) -> Iterator[P]:
+def pages(call: Caller, fetch: FetchPage[P], next_token: Callable[[P], Any], *, parsed: bool = False) -> Iterator[P]:
     """Yield the pages of one listing, each fetched by one `call` of `fetch(token, timeout)`.
 
     The next page is asked for only once the consumer has read this one, so a malformed
     page fails the listing before its token is trusted. `next_token(page)` is the token
-    of the next page; empty or None ends the listing.
+    of the next page; empty or None ends the listing. `parsed`: `fetch` returns the body
+    as parsed JSON, which the Caller checks instead of parsing the body again.
     """
     seen: set[str] = set()
     token = ""
     while True:
-        page = call(functools.partial(fetch, token))
+        page = call(functools.partial(fetch, token), parsed=parsed)
         yield page
         token = str(next_token(page) or "")
         if not token:

@@ -6,7 +6,6 @@ import json
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import click
@@ -21,6 +20,7 @@ from monitor.commands.common import (
     serving,
     with_overrides,
 )
+from monitor.config.files import read_regular_file
 from monitor.config.model import Config
 from monitor.sinks.logs import configure_logging
 
@@ -96,7 +96,7 @@ def _baselines(config: Config, baseline_file: str | None) -> dict[str, Any]:
     """Approved baselines per scope: from `--baseline FILE`, else the store (never created here)."""
     if baseline_file:
         try:
-            document = json.loads(Path(baseline_file).read_text())
+            document = json.loads(read_regular_file(baseline_file))  # a FIFO is refused, never waited on
         except (OSError, ValueError) as exc:
             raise UsageFailure(f"{baseline_file}: cannot read baselines: {exc}") from None
         entries = document.get("baselines", [document]) if isinstance(document, dict) else document

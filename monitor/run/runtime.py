@@ -14,7 +14,7 @@ from typing import Any
 
 from checks.snapshot import Snapshot
 from monitor.collect.clients import GcpClients, make_clients, preload
-from monitor.collect.collector import CollectSettings, StuckCalls, collect_snapshot
+from monitor.collect.collector import CollectSettings, StuckCalls, collect_snapshot, max_items_for
 from monitor.collect.observer import ApiObserver
 from monitor.config.model import Config
 from monitor.run.sweep import Collect
@@ -34,10 +34,13 @@ class Runtime:
 
 
 def collect_settings(config: Config) -> CollectSettings:
+    """The collection settings of `config`; `max_items` follows its largest evaluation limit."""
+    evaluation = config.evaluation
     return CollectSettings(
         call_timeout=config.gcp.call_timeout.total_seconds(),
         run_deadline=config.gcp.run_deadline.total_seconds(),
         max_workers=config.gcp.max_workers,
+        max_items=max_items_for(max([evaluation.max_resources, *evaluation.max_resources_by_kind.values()])),
     )
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from checks.kinds import Holder, Shape
+from monitor.config.files import read_regular_file
 from monitor.config.yaml_source import Document, SourceError, parse_yaml, read_source
 from monitor.standin import rfc3339
 from monitor.standin.discovery import Api, Issue, Schema, index, join, load_api, split_path
@@ -185,7 +186,9 @@ def load_scenario(source: str | Path | Mapping[str, Any]) -> Scenario:
             raise ScenarioError.from_source(exc) from None
         return _load(parsed.data, str(path), parsed)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_regular_file(path).decode("utf-8")  # a FIFO is refused, never waited on
+    except UnicodeDecodeError as exc:
+        raise ScenarioError(str(path), [("", f"not UTF-8 text: {exc}")]) from None
     except OSError as exc:
         raise ScenarioError(str(path), [("", f"cannot read: {exc.strerror or exc}")]) from None
     try:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 
 from checks.snapshot import Kind
 from monitor.collect import RetryPolicy, StuckCalls, collect_snapshot, make_clients
+from monitor.collect.collector import spawn_daemon
 from monitor.standin import Fault, StandIn
 from tests.collect.conftest import NOW, PROJECT, Recorder, fast
+from tests.tools import wait_until
 
 FW = "compute.firewalls.list"
+NW = "compute.networks.list"
 
 
 @pytest.fixture
@@ -96,3 +99,82 @@ def test_retries_never_sleep_past_the_run_deadline(standin: StandIn, recorder: R
     assert took < 1.3
     assert not data.ok and "HTTP 503" in str(data.error)
     assert collection.deadline_exceeded and collection.abandoned == 0
+
+
+class _FailingStart:
+    """A `spawn` seam whose `fail_at`-th start raises as a process out of threads does.
+
+    Before failing it waits until the threads already started are inside their calls, so
+    which kinds are running and which no thread took is certain.
+    """
+
+    def __init__(self, fail_at: int, ready: Callable[[], bool] = lambda: True) -> None:
+        self.fail_at = fail_at
+        self.ready = ready
+        self.starts = 0
+
+    def __call__(self, target: Callable[[], None], name: str) -> None:
+        self.starts += 1
+        if self.starts == self.fail_at:
+            assert wait_until(self.ready, timeout=5.0)
+            raise RuntimeError("can't start new thread")
+        spawn_daemon(target, name)
+
+
+def test_a_thread_that_cannot_start_errors_the_kinds_no_thread_took_and_counts_the_running_ones(
+    own_standin: StandIn, recorder: Recorder
+) -> None:
+    """It used to raise out of collect_snapshot, leaving the started threads running uncounted."""
+    clients = make_clients(own_standin.url)
+    for method in (FW, NW):
+        own_standin.add_fault(Fault(method=method, kind="drip", delay=0.1))
+    both_dripping = lambda: len(own_standin.requests_for(FW)) + len(own_standin.requests_for(NW)) == 2  # noqa: E731
+    spawn = _FailingStart(3, both_dripping)
+    stuck = StuckCalls()
+
+    collection = collect_snapshot(
+        PROJECT,
+        [Kind.FIREWALLS, Kind.NETWORKS, Kind.SUBNETWORKS, Kind.PROJECT],
+        clients,
+        settings=fast(call_timeout=1.0, run_deadline=1.5, max_workers=4),
+        observer=recorder,
+        now=NOW,
+        stuck=stuck,
+        spawn=spawn,
+    )
+
+    kinds = collection.snapshot.kinds
+    assert spawn.starts == 3
+    assert kinds[Kind.FIREWALLS].error == kinds[Kind.NETWORKS].error == "deadline exceeded (run_deadline 1.5s)"
+    unstarted = "could not start a collection thread: RuntimeError: can't start new thread"
+    assert kinds[Kind.SUBNETWORKS].error == kinds[Kind.PROJECT].error == unstarted
+    assert collection.abandoned == 2 and collection.deadline_exceeded
+    assert stuck.busy(PROJECT) == 2  # the scope's next run is held back while they hang
+    assert own_standin.requests_for("compute.subnetworks.aggregatedList") == []
+    own_standin.stop()
+    assert stuck.wait_idle(PROJECT, timeout=5.0)
+
+
+def test_when_no_thread_starts_every_kind_is_an_error_at_once(standin: StandIn, recorder: Recorder) -> None:
+    stuck = StuckCalls()
+    started = time.monotonic()
+
+    collection = collect_snapshot(
+        PROJECT,
+        [Kind.FIREWALLS, Kind.PROJECT],
+        make_clients(standin.url),
+        settings=fast(),
+        observer=recorder,
+        now=NOW,
+        stuck=stuck,
+        spawn=_FailingStart(1),
+    )
+
+    assert time.monotonic() - started < 1.0
+    unstarted = "could not start a collection thread: RuntimeError: can't start new thread"
+    assert {kind: data.error for kind, data in collection.snapshot.kinds.items()} == {
+        Kind.FIREWALLS: unstarted,
+        Kind.PROJECT: unstarted,
+    }
+    assert not collection.deadline_exceeded and collection.abandoned == 0 and stuck.total() == 0
+    assert standin.requests == []

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from checks.kinds import FOLDER_ANSWER, POLICY_ANSWER, PROJECT_ANSWER, Kind
-from monitor.collect.calls import Caller, CallFailed
-from monitor.collect.envelope import problem
+from monitor.collect import cloudlogging, hierarchy
+from monitor.collect.calls import ANSWERS, Caller, CallFailed
+from monitor.collect.envelope import judge, problem, record
 from tests.collect.conftest import FAST_RETRY, Recorder
 
 FIREWALLS = Kind.FIREWALLS.spec.envelope
@@ -124,3 +127,95 @@ def test_a_derived_call_is_checked_against_its_own_method_s_answer() -> None:
 
     assert call.derive("cloudresourcemanager.folders.get").envelope == FOLDER_ANSWER
     assert call.derive("cloudresourcemanager.organizations.getIamPolicy").envelope == POLICY_ANSWER
+
+
+def test_a_derived_call_of_a_method_without_a_declared_answer_is_refused_not_unchecked() -> None:
+    """A walk's read missing from the answer table used to get no envelope: believed unchecked."""
+    call = Caller(
+        service="cloudresourcemanager",
+        method="cloudresourcemanager.projects.getIamPolicy",
+        observer=Recorder(),
+        policy=FAST_RETRY,
+        call_timeout=1.0,
+        deadline=time.monotonic() + 5.0,
+        envelope=POLICY_ANSWER,
+    )
+
+    with pytest.raises(LookupError, match=r"^cloudresourcemanager\.folders\.list: no answer envelope declared"):
+        call.derive("cloudresourcemanager.folders.list")
+
+
+def test_every_method_a_collector_can_call_has_its_answer_envelope() -> None:
+    """The rows' methods and every read a walk derives (`READS`, built by the walks' own method-id helpers)."""
+    called = {kind.spec.method for kind in Kind} | hierarchy.READS | cloudlogging.READS
+
+    assert called <= set(ANSWERS), sorted(called - set(ANSWERS))
+    assert hierarchy.READS == {
+        "cloudresourcemanager.projects.get",
+        "cloudresourcemanager.folders.get",
+        "cloudresourcemanager.folders.getIamPolicy",
+        "cloudresourcemanager.organizations.get",
+        "cloudresourcemanager.organizations.getIamPolicy",
+    }
+    assert cloudlogging.READS == {"logging.folders.sinks.list", "logging.organizations.sinks.list"}
+
+
+def _answer(body: bytes, parsed: Any) -> Callable[[float], Any]:
+    """An attempt whose HTTP answer had `body` (handed to the hook as a session would) and that returns `parsed`."""
+
+    def attempt(timeout: float) -> Any:
+        record(SimpleNamespace(status_code=200, content=body))
+        return parsed
+
+    return attempt
+
+
+def _sinks_caller(**bounds: int) -> Caller:
+    return Caller(
+        service="logging",
+        method="logging.projects.sinks.list",
+        observer=Recorder(),
+        policy=FAST_RETRY,
+        call_timeout=1.0,
+        deadline=time.monotonic() + 5.0,
+        envelope=SINKS,
+        **bounds,
+    )
+
+
+def test_a_body_the_client_already_parsed_is_checked_as_parsed_not_parsed_again() -> None:
+    sinks = {"sinks": [{"name": "a", "destination": "storage.googleapis.com/b"}]}
+    # The raw bytes are not looked at again: only the client's parse of them is checked.
+    assert _sinks_caller()(_answer(b"<not parsed again>", sinks), parsed=True) == sinks
+
+    with pytest.raises(CallFailed, match=r"malformed response body: not JSON"):
+        _sinks_caller()(_answer(b"<not parsed again>", sinks))
+    with pytest.raises(CallFailed, match=r"malformed response body: 'sinks'\[0\] has no 'destination'"):
+        _sinks_caller()(_answer(b"{}", {"sinks": [{"name": "a"}]}), parsed=True)
+    with pytest.raises(CallFailed, match=r"malformed response body: no 2xx body was seen to check"):
+        _sinks_caller()(lambda timeout: sinks, parsed=True)  # still no belief without a hooked answer
+
+
+def test_a_caller_counts_the_items_of_each_answer_and_refuses_past_max_items() -> None:
+    call = _sinks_caller(max_items=3)
+    two = {"sinks": [{"name": n, "destination": "d"} for n in ("a", "b")]}
+
+    call(_answer(json.dumps(two).encode(), None))
+    assert (call.items, call.answers) == (2, 1)
+    with pytest.raises(CallFailed) as caught:
+        call(_answer(b"{}", two), parsed=True)
+
+    assert str(caught.value) == (
+        "logging.projects.sinks.list: more than max_items 3 resources (4 in the first 2 pages): refused"
+    )
+    assert call.derive("logging.folders.sinks.list").max_items == 3
+
+
+def test_an_aggregated_answer_counts_the_items_of_every_scope() -> None:
+    body = {
+        "kind": "compute#diskAggregatedList",
+        "items": {"zones/a": {"disks": [DISK, DISK]}, "regions/b": {"disks": [DISK]}, "zones/c": NO_RESULTS},
+    }
+    assert judge(DISKS, _raw(body)) == (None, 3)
+    assert judge(FIREWALLS, _raw({"kind": "compute#firewallList"})) == (None, 0)
+    assert judge(PROJECT_ANSWER, b"", {"name": "projects/1", "projectId": "p"}) == (None, 0)

@@ -15,6 +15,9 @@ import pytest
 from checks.kinds import LIST_SHAPES, Kind
 from checks.snapshot import KindData
 from monitor.collect import CollectSettings, GcpClients, collect_snapshot
+from monitor.collect.collector import max_items_for
+from monitor.config.model import Config, EvaluationConfig
+from monitor.run.runtime import collect_settings
 from monitor.standin import Fault, StandIn
 from tests.collect.conftest import NO_COMPUTE, NOW, PROJECT, Recorder, fast
 
@@ -73,8 +76,36 @@ def test_more_items_than_max_items_are_refused_not_cut(standin: StandIn, clients
 
     data = _collect(clients, Kind.SINKS, max_items=1_000)[Kind.SINKS]
 
-    assert data.error == "logging.projects.sinks.list: 1001 resources, more than max_items 1000: refused"
+    assert data.error == (
+        "logging.projects.sinks.list: more than max_items 1000 resources (1001 in the first 3 pages): refused"
+    )
     assert data.resources == ()
+
+
+@pytest.mark.parametrize(
+    ("kind", "count", "max_items", "pages"),
+    [
+        (Kind.SINKS, 100_000, 1_000, 3),  # 1,500 read of 100,000: the other 197 pages are never fetched
+        (Kind.INSTANCES, 1_500, 600, 2),  # an aggregated listing counts every scope's items
+        (Kind.FIREWALLS, 1_500, 499, 1),  # the first page alone passes the bound
+    ],
+    ids=str,
+)
+def test_a_listing_past_max_items_stops_at_the_page_that_passes_it(
+    standin: StandIn, clients: GcpClients, kind: Kind, count: int, max_items: int, pages: int
+) -> None:
+    """The count used to be taken once the whole listing was in memory (OOM before the refusal)."""
+    standin.add_fault(Fault(method=kind.spec.method, kind="hostile", mode="many", count=count))
+
+    data = _collect(clients, kind, max_items=max_items)[kind]
+
+    read = min(count, 500 * pages)
+    plural = "s" if pages > 1 else ""
+    assert data.error == (
+        f"{kind.spec.method}: more than max_items {max_items} resources ({read} in the first {pages} page{plural}): "
+        "refused"
+    )
+    assert len(standin.requests_for(kind.spec.method)) == pages
 
 
 def test_the_default_bounds_hold_a_hundred_thousand_resources_and_are_the_readme_s() -> None:
@@ -82,6 +113,17 @@ def test_the_default_bounds_hold_a_hundred_thousand_resources_and_are_the_readme
     assert settings.max_items >= 100_000 and settings.max_pages * 500 >= settings.max_items
     stated = f"more than {settings.max_pages:,} pages or {settings.max_items:,} resources"
     assert stated in " ".join(README.read_text().split())
+
+
+def test_max_items_is_twice_the_largest_evaluation_limit_by_default_and_in_every_config() -> None:
+    """Collecting more than any control may judge only costs memory (a 512Mi pod): 100,000, not 1,000,000."""
+    assert CollectSettings().max_items == max_items_for(EvaluationConfig().max_resources) == 100_000
+    scopes = {"scopes": {"projects": [{"id": "shop-prod"}]}}
+    assert collect_settings(Config.model_validate(scopes)).max_items == 100_000
+    raised = {"max_resources": 1_000, "max_resources_by_kind": {"snapshots": 300_000}}
+    assert collect_settings(Config.model_validate({**scopes, "evaluation": raised})).max_items == 600_000
+    lowered = {**scopes, "evaluation": {"max_resources": 20}}
+    assert collect_settings(Config.model_validate(lowered)).max_items == 40
 
 
 # --- shapes ----------------------------------------------------------------------------------

@@ -12,8 +12,9 @@ import pytest
 
 from checks.kinds import APIS, LIST_SHAPES, Kind, Shape
 from checks.kinds import clients as kind_clients
-from monitor.collect import FETCHES, KINDS, GcpClients, ServiceDisabled, compute
-from monitor.collect.calls import SERVICE_TITLES
+from monitor.collect import FETCHES, KINDS, GcpClients, ServiceDisabled, cloudlogging, compute
+from monitor.collect import hierarchy as walks
+from monitor.collect.calls import ANSWERS, SERVICE_TITLES
 from monitor.collect.clients import CLIENT_NAMES, CLIENT_PACKAGES
 from monitor.collect.kinds import CUSTOM, GENERIC
 from monitor.standin import StandIn
@@ -100,3 +101,15 @@ def test_each_kind_is_observed_under_its_row_and_needs_only_its_permissions(
         assert kind.spec.method in methods
     assert {permission_of(method) for method in methods} <= set(kind.spec.permissions)
     assert recorder.collections[0][0] == kind
+
+
+def test_every_call_of_every_kind_is_checked_against_a_declared_answer(
+    hierarchy: StandIn, hierarchy_clients: GcpClients, recorder: Recorder
+) -> None:
+    """Every method the collectors call up the whole hierarchy has its envelope (none believed unchecked)."""
+    snapshot = collect(hierarchy_clients, recorder, PROJECT, *Kind)
+
+    assert all(data.ok for data in snapshot.kinds.values()), snapshot.kinds
+    called = {method for _, method, _ in recorder.requests}
+    assert called == {kind.spec.method for kind in Kind} | walks.READS | cloudlogging.READS
+    assert called <= set(ANSWERS)

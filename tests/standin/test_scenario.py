@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from checks.kinds import Holder
 from monitor.standin.parts import PARTS
 from monitor.standin.scenario import ScenarioError, load_scenario
 from tests.standin.conftest import MINIMAL, minimal_document
+from tests.tools import fifo_released_after
 
 
 def problems(doc: dict[str, Any]) -> list[str]:
@@ -216,3 +218,14 @@ def test_logging_parts_are_validated_and_kept() -> None:
     assert "logging" not in folder.resource
     doc["folders"][0]["logging"] = {"metrics": []}
     assert problems(doc) == ["folders[0].logging.metrics: unknown kind (expected one of sinks, entries)"]
+
+
+@pytest.mark.parametrize("name", ["estate.json", "estate.yaml"])
+def test_a_fifo_as_the_scenario_is_refused_at_once(tmp_path: Path, name: str) -> None:
+    """A JSON scenario used to be opened blocking: a FIFO hung `check --scenario` until a writer came."""
+    with fifo_released_after(tmp_path / name, 3.0) as fifo:
+        started = time.monotonic()
+        with pytest.raises(ScenarioError) as caught:
+            load_scenario(fifo)
+        assert time.monotonic() - started < 1.0
+    assert str(caught.value) == f"{fifo}: cannot read: is a FIFO (named pipe), not a regular file"
