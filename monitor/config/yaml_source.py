@@ -9,8 +9,6 @@ instead of exhausting memory or the stack. Timestamps stay strings: the models d
 
 from __future__ import annotations
 
-import os
-import stat
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,6 +17,8 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from monitor.files import NotRegularFileError, read_regular_file
 
 PathPart = str | int
 KeyPath = tuple[PathPart, ...]
@@ -99,44 +99,15 @@ def format_path(loc: Iterable[object]) -> str:
     return text
 
 
-def _special_kind(mode: int) -> str | None:
-    """What a non-regular file is, in words; None for a regular file."""
-    if stat.S_ISREG(mode):
-        return None
-    for test, name in (
-        (stat.S_ISDIR, "directory"),
-        (stat.S_ISFIFO, "FIFO (named pipe)"),
-        (stat.S_ISSOCK, "socket"),
-        (stat.S_ISCHR, "character device"),
-        (stat.S_ISBLK, "block device"),
-    ):
-        if test(mode):
-            return name
-    return "special file"
-
-
-def _refuse_special(source: str, mode: int) -> None:
-    kind = _special_kind(mode)
-    if kind == "directory":
-        raise _fail(source, "cannot read: is a directory, not a file")
-    if kind is not None:
-        raise _fail(source, f"cannot read: is a {kind}, not a regular file")
-
-
 def read_source(path: Path) -> str:
     """The file's text; unreadable, oversized or non-UTF-8 files are a `SourceError`."""
     source = str(path)
     try:
         # A FIFO would block open() until a writer came (and a daemon reloading on SIGHUP with
-        # it); a socket cannot be opened at all. The type is checked first, and again on the
-        # descriptor opened without blocking, in case the path changed in between.
-        _refuse_special(source, os.stat(path).st_mode)
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        with os.fdopen(fd, "rb") as handle:
-            _refuse_special(source, os.fstat(handle.fileno()).st_mode)
-            raw = handle.read(MAX_BYTES + 1)
-    except SourceError:
-        raise
+        # it); a socket cannot be opened at all: `read_regular_file` refuses them at once.
+        raw = read_regular_file(path, MAX_BYTES)
+    except NotRegularFileError as exc:
+        raise _fail(source, f"cannot read: {exc.strerror}") from None
     except FileNotFoundError:
         raise _fail(source, "cannot read: no such file") from None
     except IsADirectoryError:

@@ -151,7 +151,7 @@ def test_permission_denied_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
     config = tmp_path / "cw.yaml"
     config.write_text("scopes: {projects: [{id: shop-prod}]}\n")
-    monkeypatch.setattr("monitor.config.yaml_source.os.open", refuse)
+    monkeypatch.setattr("monitor.files.os.open", refuse)
     with pytest.raises(ConfigError) as caught:
         load_config(config)
     assert str(caught.value) == f"{tmp_path / 'cw.yaml'}: cannot read: permission denied"
