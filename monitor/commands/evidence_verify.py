@@ -89,16 +89,17 @@ def verify_command(
 
 
 def _verify_export_file(path: Path, keys: Mapping[str, Ed25519PublicKey] | None) -> Report:
-    if not path.is_file():
+    """The export verified; a missing, unreadable or special file (a FIFO would hang) is a usage failure."""
+    if not path.exists():
         fail(f"no export at {path}")
-    if path.suffix == ".csv" and not Path(f"{path}.chain.jsonl").is_file():
+    if path.suffix == ".csv" and not Path(f"{path}.chain.jsonl").exists():
         fail(f"{path}: its chain sidecar {path}.chain.jsonl is missing (a CSV export is verified through it)")
     try:
         return verify_export(path, keys)
     except UnicodeDecodeError as exc:
         fail(f"{path}: not a text export (UTF-8): {exc.reason}")
     except OSError as exc:
-        fail(f"{path}: cannot read the export: {exc.strerror or exc}")
+        fail(f"{exc.filename or path}: cannot read the export: {exc.strerror or exc}")
 
 
 def _report_text(report: Report) -> str:

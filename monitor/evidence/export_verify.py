@@ -20,6 +20,7 @@ The format of the file is described in `export.py`.
 from __future__ import annotations
 
 import csv
+import io
 import json
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from monitor.evidence.prune import PruneAnchor
 from monitor.evidence.records import GENESIS, Record, canonical_body, record_hash
 from monitor.evidence.signing import keyring
 from monitor.evidence.verify import check_checkpoint, check_record_fields
+from monitor.files import open_regular_file
 
 __all__ = ["checkpoints_in_export", "verify_export"]
 
@@ -137,10 +139,15 @@ def verify_export(
     return _verify_jsonl(path, keys)
 
 
+def _open_text(path: str | Path, newline: str | None = None) -> io.TextIOWrapper:
+    """The file as UTF-8 text, read as `open` would; a FIFO or device is an `OSError` at once, never waited on."""
+    return io.TextIOWrapper(open_regular_file(path), encoding="utf-8", newline=newline)
+
+
 def _verify_jsonl(path: Path, keys: Mapping[str, Ed25519PublicKey] | None) -> Report:
     problems = ProblemList()
     notes: list[str] = []
-    with open(path, encoding="utf-8") as handle:
+    with _open_text(path) as handle:
         parsed = _parse(iter(handle), problems)
     if parsed is None:
         return _report(str(path), problems, notes, keys, 0, None, None, None, 0, None, {})
@@ -325,7 +332,7 @@ def _verify_csv(path: Path, chain_report: Report) -> Report:
     total = chain_report.problems_total
     sidecar = Path(f"{path}.chain.jsonl")
     records: dict[int, Record] = {}
-    with open(sidecar, encoding="utf-8") as handle:
+    with _open_text(sidecar) as handle:
         for line in handle:
             try:
                 item = json.loads(line)
@@ -338,7 +345,7 @@ def _verify_csv(path: Path, chain_report: Report) -> Report:
                 continue  # already reported by the sidecar's own verification
     period = chain_report.extra.get("period", {})
     wanted = {seq for seq, r in records.items() if period and period.get("from", "") <= r.time < period.get("to", "")}
-    with open(path, encoding="utf-8", newline="") as handle:
+    with _open_text(path, newline="") as handle:
         rows = list(csv.reader(handle))
     if not rows or tuple(rows[0]) != CSV_COLUMNS:
         problems.append(Problem(None, "the CSV header is not the export's column list"))
@@ -384,7 +391,7 @@ def checkpoints_in_export(path: str | Path) -> list[Checkpoint]:
     """The checkpoints an export carries: keep them to catch a later truncation of the ledger
     (`verify_ledger(..., retained=checkpoints_in_export(old_export))`)."""
     found: list[Checkpoint] = []
-    with open(path, encoding="utf-8") as handle:
+    with _open_text(path) as handle:
         for line in handle:
             item = json.loads(line) if line.strip() else {}
             if item.get("type") == "record" and item.get("kind") == "checkpoint":
