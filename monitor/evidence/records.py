@@ -47,6 +47,7 @@ __all__ = [
     "record_hash",
     "seq_problem",
     "shown",
+    "time_problem",
 ]
 
 RECORD_FORMAT = 2
@@ -158,13 +159,18 @@ def check_record_fields(record: Record) -> str | None:
         return f"unknown record format {shown(record.format)}"
     if not isinstance(record.kind, str) or record.kind not in KINDS:
         return f"unknown kind {shown(record.kind)}"
-    if not isinstance(record.time, str) or len(record.time) > 40:
-        return f"time {shown(record.time)} is not an RFC 3339 UTC time of the form YYYY-MM-DDTHH:MM:SS.ffffffZ"
+    return time_problem(record.time) or _body_problem(record.body, record.format)
+
+
+def time_problem(value: object) -> str | None:
+    """Why `value` is no record time (`canonical.format_time`'s form); None if it is one."""
+    if not isinstance(value, str) or len(value) > 40:
+        return f"time {shown(value)} is not an RFC 3339 UTC time of the form YYYY-MM-DDTHH:MM:SS.ffffffZ"
     try:
-        parse_time(record.time)
+        parse_time(value)
     except ValueError as exc:
         return str(exc)
-    return _body_problem(record.body, record.format)
+    return None
 
 
 def _body_problem(body: object, format: int) -> str | None:
