@@ -20,8 +20,8 @@ from monitor.commands.common import (
     serving,
     with_overrides,
 )
-from monitor.config.files import read_regular_file
 from monitor.config.model import Config
+from monitor.files import read_regular_file
 from monitor.sinks.logs import configure_logging
 
 
@@ -97,7 +97,9 @@ def _baselines(config: Config, baseline_file: str | None) -> dict[str, Any]:
     if baseline_file:
         try:
             document = json.loads(read_regular_file(baseline_file))  # a FIFO is refused, never waited on
-        except (OSError, ValueError) as exc:
+        except OSError as exc:
+            raise UsageFailure(f"{baseline_file}: cannot read baselines: {exc.strerror or exc}") from None
+        except ValueError as exc:
             raise UsageFailure(f"{baseline_file}: cannot read baselines: {exc}") from None
         entries = document.get("baselines", [document]) if isinstance(document, dict) else document
         try:

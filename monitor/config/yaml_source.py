@@ -18,7 +18,7 @@ import yaml
 from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from monitor.config.files import UnreadableFile, read_regular_file
+from monitor.files import NotRegularFileError, read_regular_file
 
 PathPart = str | int
 KeyPath = tuple[PathPart, ...]
@@ -103,9 +103,21 @@ def read_source(path: Path) -> str:
     """The file's text; unreadable, special (a FIFO is never waited on), oversized or non-UTF-8: `SourceError`."""
     source = str(path)
     try:
+        # A FIFO would block open() until a writer came (and a daemon reloading on SIGHUP with
+        # it); a socket cannot be opened at all: `read_regular_file` refuses them at once.
         raw = read_regular_file(path, MAX_BYTES)
-    except UnreadableFile as exc:
-        raise _fail(source, f"cannot read: {exc}") from None
+    except NotRegularFileError as exc:
+        raise _fail(source, f"cannot read: {exc.strerror}") from None
+    except FileNotFoundError:
+        raise _fail(source, "cannot read: no such file") from None
+    except IsADirectoryError:
+        raise _fail(source, "cannot read: is a directory, not a file") from None
+    except PermissionError:
+        raise _fail(source, "cannot read: permission denied") from None
+    except OSError as exc:
+        raise _fail(source, f"cannot read: {exc.strerror or exc}") from None
+    if len(raw) > MAX_BYTES:
+        raise _fail(source, f"cannot read: larger than {MAX_BYTES // (1024 * 1024)} MiB")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -21,194 +21,105 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from monitor.evidence.checkpoint import Checkpoint
-from monitor.evidence.export import CSV_COLUMNS, FILTERABLE, FORMAT, csv_row
+from monitor.evidence.export import CSV_COLUMNS, FILTERABLE, csv_row
+from monitor.evidence.export_parse import Omitted, header_problem, open_text, parse_export, record_format
 from monitor.evidence.findings import Problem, ProblemList, Report, problem_order
 from monitor.evidence.prune import PruneAnchor
-from monitor.evidence.records import GENESIS, Record, canonical_body, record_hash
+from monitor.evidence.records import (
+    GENESIS,
+    KINDS,
+    Record,
+    canonical_body,
+    check_record_fields,
+    record_hash,
+    shown,
+    time_problem,
+)
 from monitor.evidence.signing import keyring
-from monitor.evidence.verify import check_checkpoint, check_record_fields
+from monitor.evidence.verify import check_checkpoint
 
 __all__ = ["checkpoints_in_export", "verify_export"]
-
-
-class Omitted(NamedTuple):
-    """A record the export gives only by its body's digest."""
-
-    kind: str
-    time: str
-    digest: str
-    format: int
-
-
-def _format(item: Mapping[str, Any]) -> int:
-    """An export line's record format: absent means 1 (exports made before format 2)."""
-    value = item.get("format", 1)
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValueError(f"record format {value!r} is not an integer")
-    return value
-
-
-@dataclass
-class _Parsed:
-    header: dict[str, Any]
-    entries: dict[int, Record | Omitted]
-    footer: dict[str, Any] | None
-
-
-def _parse(lines: Iterator[str], problems: ProblemList) -> _Parsed | None:
-    header: dict[str, Any] | None = None
-    footer: dict[str, Any] | None = None
-    entries: dict[int, Record | Omitted] = {}
-    last = 0
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            item = json.loads(line)
-            kind = item["type"] if isinstance(item, dict) else None
-        except (ValueError, KeyError):
-            problems.add(None, f"line {number}: not an export line")
-            continue
-        if number == 1:
-            if kind != "header" or item.get("format") != FORMAT:
-                problems.add(None, "line 1 is not a controlwatch evidence export header")
-                return None
-            header = item
-            continue
-        if footer is not None:
-            problems.add(None, f"line {number}: content after the footer")
-        if kind == "footer":
-            footer = item
-            continue
-        try:
-            if kind == "record":
-                fmt = _format(item)
-                record = Record(
-                    seq=int(item["seq"]),
-                    kind=str(item["kind"]),
-                    time=str(item["time"]),
-                    body=canonical_body(item["body"], fmt),
-                    prev_hash=str(item["prev_hash"]),
-                    hash=str(item["hash"]),
-                    format=fmt,
-                )
-                batch: list[tuple[int, Record | Omitted]] = [(record.seq, record)]
-            elif kind == "omitted":
-                fmt = _format(item)
-                batch = [(int(s), Omitted(str(k), str(t), str(d), fmt)) for s, k, t, d in item["records"]]
-            else:
-                problems.add(None, f"line {number}: unknown line type {kind!r}")
-                continue
-        except (KeyError, TypeError, ValueError) as exc:
-            problems.add(None, f"line {number}: malformed {kind} line ({exc})")
-            continue
-        for seq, entry in batch:
-            if seq in entries:
-                problems.add(seq, f"line {number}: seq {seq} appears twice in the export")
-            elif seq < last:
-                problems.add(seq, f"line {number}: seq {seq} out of order (after {last})")
-            entries[seq] = entry
-            last = max(last, seq)
-    if header is None:
-        problems.add(None, "the export is empty")
-        return None
-    return _Parsed(header, entries, footer)
 
 
 def verify_export(
     path: str | Path,
     public_key: Ed25519PublicKey | Mapping[str, Ed25519PublicKey] | None,
 ) -> Report:
-    """Verify an export file alone (a `.csv` is checked through its `.chain.jsonl` sidecar)."""
+    """Verify an export file alone (a `.csv` is checked through its `.chain.jsonl` sidecar).
+
+    Content is never an exception: what a forged file provokes fails the verification.
+    Only a file that cannot be read is (`OSError`, `UnicodeDecodeError`), which the caller reports.
+    """
     path = Path(path)
     keys = keyring([public_key]) if isinstance(public_key, Ed25519PublicKey) else public_key
-    if path.suffix == ".csv":
-        chain = Path(f"{path}.chain.jsonl")
-        report = _verify_jsonl(chain, keys)
-        return _verify_csv(path, report)
-    return _verify_jsonl(path, keys)
+    try:
+        if path.suffix == ".csv":
+            report = _verify_jsonl(Path(f"{path}.chain.jsonl"), keys)
+            return _verify_csv(path, report)
+        return _verify_jsonl(path, keys)
+    except (OSError, UnicodeDecodeError):
+        raise
+    except Exception as exc:  # fail closed
+        problems = ProblemList()
+        problems.add(None, f"the export could not be verified: {type(exc).__name__}: {str(exc)[:200]}")
+        return _report(str(path), problems, [], keys, 0, None, None, None, 0, None, {})
 
 
 def _verify_jsonl(path: Path, keys: Mapping[str, Ed25519PublicKey] | None) -> Report:
     problems = ProblemList()
     notes: list[str] = []
-    with open(path, encoding="utf-8") as handle:
-        parsed = _parse(iter(handle), problems)
+    with open_text(path) as handle:
+        parsed = parse_export(iter(handle), problems)
     if parsed is None:
         return _report(str(path), problems, notes, keys, 0, None, None, None, 0, None, {})
     header = parsed.header
+    bad_header = header_problem(header)
+    if bad_header is not None:
+        problems.add(None, f"the export's header is malformed: {bad_header}")
+        return _report(str(path), problems, notes, keys, 0, None, None, None, 0, None, {})
     covered = header.get("covered")
-    exported: list[Record] = []
     if covered is None:
         if parsed.entries:
             problems.add(None, "header says the period is empty, but the export holds records")
         notes.append("no record in the period (an empty export is not signed: it proves nothing)")
         _check_footer(parsed.footer, 0, 0, 0, problems)
         return _report(str(path), problems, notes, keys, 0, None, None, None, 0, None, {"exported": 0})
-    start, end = int(covered["first_seq"]), int(covered["last_seq"])
-    from_s, to_s = str(header["from"]), str(header["to"])
-    filtered = any(v is not None for v in header.get("filter", {}).values())
-    chain = str(covered.get("start_prev_hash"))
-    last_time = ""
-    checkpoints = checkpoint_lines = 0
-    anchored_through: int | None = None
-    omitted = 0
-    for seq in sorted(set(parsed.entries) - set(range(start, end + 1))):
+    start, end = covered["first_seq"], covered["last_seq"]
+    walk = _Walk(header, keys, problems)
+    for seq in sorted(seq for seq in parsed.entries if not start <= seq <= end):
         problems.add(seq, f"seq {seq} is outside the covered range {start}..{end}")
-    for seq in range(start, end + 1):
-        entry = parsed.entries.get(seq)
-        if entry is None:
-            problems.add(seq, "missing from the export (neither the record nor its digest is there)")
-            continue
-        if isinstance(entry, Record):
-            record = entry
-            bad = check_record_fields(record)
-            if bad is not None:
-                problems.add(seq, bad)
-            elif record.prev_hash != chain:
-                problems.add(seq, "prev_hash does not link to the record before it")
-            elif record.computed_hash() != record.hash:
-                problems.add(seq, "hash mismatch: a field of this record was changed")
-            checkpoint_lines += record.kind == "checkpoint"
-            if record.kind == "checkpoint" and bad is None:
-                if check_checkpoint(record, None, keys, problems):
-                    checkpoints += 1
-                    anchored_through = record.seq
-            elif from_s <= record.time < to_s:
-                exported.append(record)
-            kind, time, chain = record.kind, record.time, record.hash
-        else:
-            kind, time, digest, fmt = entry
-            omitted += 1
-            try:
-                chain = record_hash(seq, kind, time, digest, chain, format=fmt)
-            except ValueError:
-                problems.add(seq, "malformed digest or format of an omitted record")
-                continue
-            if from_s <= time < to_s and not (filtered and kind in FILTERABLE):
-                problems.add(seq, f"a {kind} record stamped {time}, inside the period, was left out of the export")
-        if time < last_time:
-            problems.add(seq, "time goes backwards")
-        last_time = time
+    # The header's range is a claim: walk no more of it than the export's lines can fill.
+    walked = min(end, start + len(parsed.entries))
+    if walked < end:
+        problems.add(
+            walked + 1,
+            f"the header covers seq {start}..{end} ({end - start + 1} records) but the export holds "
+            f"{len(parsed.entries)}: records from seq {walked + 1} on are missing (not checked one by one)",
+        )
+    for seq in range(start, walked + 1):
+        try:
+            walk.step(seq, parsed.entries.get(seq))
+        except Exception as exc:  # fail closed: a record that cannot be checked is a bad record
+            problems.add(seq, f"cannot be verified: {type(exc).__name__}: {str(exc)[:200]}")
+    exported = walk.exported
     _check_start(header, start, _entry_time(parsed.entries.get(start)), keys, problems, notes)
-    if exported and (anchored_through is None or exported[-1].seq > anchored_through):
-        unsigned = sum(1 for record in exported if anchored_through is None or record.seq > anchored_through)
+    if exported and (walk.anchored_through is None or exported[-1].seq > walk.anchored_through):
+        unsigned = sum(1 for record in exported if walk.anchored_through is None or record.seq > walk.anchored_through)
         problems.add(
             exported[-1].seq,
             f"{unsigned} exported records are not covered by a valid checkpoint signature, so nothing proves "
             "them; export again after the next checkpoint",
         )
     end_time = _entry_time(parsed.entries.get(end))
-    if end_time < to_s:
-        if str(header.get("exported_at", "")) < to_s:
+    if end_time < walk.to_s:
+        if str(header.get("exported_at", "")) < walk.to_s:
             notes.append(f"the period had not ended when this was exported; it holds records up to {end_time}")
         else:
             problems.add(
@@ -216,16 +127,86 @@ def _verify_jsonl(path: Path, keys: Mapping[str, Ed25519PublicKey] | None) -> Re
                 f"the export ends at a record stamped {end_time}, before the end of the period: "
                 "records at its end may have been left out",
             )
-    _check_footer(parsed.footer, len(exported), omitted, checkpoint_lines, problems)
-    if filtered:
+    _check_footer(parsed.footer, len(exported), walk.omitted, walk.checkpoint_lines, problems)
+    if walk.filtered:
         notes.append(
             "filtered export: records left out inside the period are shown only by digest; "
             "that they belong to other controls/scopes cannot be proven from the export"
         )
-    extra = {"exported": len(exported), "omitted": omitted, "period": {"from": from_s, "to": to_s}}
+    extra = {"exported": len(exported), "omitted": walk.omitted, "period": {"from": walk.from_s, "to": walk.to_s}}
     return _report(
-        str(path), problems, notes, keys, len(exported), start, end, chain, checkpoints, anchored_through, extra
+        str(path),
+        problems,
+        notes,
+        keys,
+        len(exported),
+        start,
+        end,
+        walk.chain,
+        walk.checkpoints,
+        walk.anchored_through,
+        extra,
     )
+
+
+class _Walk:
+    """The chain through the covered range, one seq at a time: links, hashes, times, signatures."""
+
+    def __init__(
+        self, header: Mapping[str, Any], keys: Mapping[str, Ed25519PublicKey] | None, problems: ProblemList
+    ) -> None:
+        self.keys = keys
+        self.problems = problems
+        self.from_s, self.to_s = str(header["from"]), str(header["to"])
+        self.filtered = any(v is not None for v in header.get("filter", {}).values())
+        self.chain = str(header["covered"]["start_prev_hash"])
+        self.last_time = ""
+        self.checkpoints = self.checkpoint_lines = self.omitted = 0
+        self.anchored_through: int | None = None
+        self.exported: list[Record] = []
+
+    def step(self, seq: int, entry: Record | Omitted | None) -> None:
+        problems = self.problems
+        if entry is None:
+            problems.add(seq, "missing from the export (neither the record nor its digest is there)")
+            return
+        if isinstance(entry, Record):
+            record = entry
+            bad = check_record_fields(record)
+            if bad is not None:
+                problems.add(seq, bad)
+            elif record.prev_hash != self.chain:
+                problems.add(seq, "prev_hash does not link to the record before it")
+            elif record.computed_hash() != record.hash:
+                problems.add(seq, "hash mismatch: a field of this record was changed")
+            self.checkpoint_lines += record.kind == "checkpoint"
+            if record.kind == "checkpoint" and bad is None:
+                if check_checkpoint(record, None, self.keys, problems):
+                    self.checkpoints += 1
+                    self.anchored_through = record.seq
+            elif self.from_s <= record.time < self.to_s:
+                self.exported.append(record)
+            kind, time, self.chain = record.kind, record.time, record.hash
+        else:
+            kind, time, digest, fmt = entry
+            self.omitted += 1
+            if kind not in KINDS:
+                problems.add(seq, f"omitted record of unknown kind {shown(kind)}")
+                return
+            bad_time = time_problem(time)
+            if bad_time is not None:
+                problems.add(seq, f"omitted record: {bad_time}")
+                return
+            try:
+                self.chain = record_hash(seq, kind, time, digest, self.chain, format=fmt)
+            except ValueError:
+                problems.add(seq, "malformed digest or format of an omitted record")
+                return
+            if self.from_s <= time < self.to_s and not (self.filtered and kind in FILTERABLE):
+                problems.add(seq, f"a {kind} record stamped {time}, inside the period, was left out of the export")
+        if time < self.last_time:
+            problems.add(seq, "time goes backwards")
+        self.last_time = time
 
 
 def _entry_time(entry: Record | Omitted | None) -> str:
@@ -325,20 +306,20 @@ def _verify_csv(path: Path, chain_report: Report) -> Report:
     total = chain_report.problems_total
     sidecar = Path(f"{path}.chain.jsonl")
     records: dict[int, Record] = {}
-    with open(sidecar, encoding="utf-8") as handle:
+    with open_text(sidecar) as handle:
         for line in handle:
             try:
                 item = json.loads(line)
                 if item.get("type") == "record" and item.get("kind") == "control_run":
-                    fmt = _format(item)
+                    fmt = record_format(item)
                     body = canonical_body(item["body"], fmt)
                     seq = int(item["seq"])
                     records[seq] = Record(seq, item["kind"], item["time"], body, item["prev_hash"], item["hash"], fmt)
-            except (ValueError, TypeError, KeyError, AttributeError):
+            except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
                 continue  # already reported by the sidecar's own verification
     period = chain_report.extra.get("period", {})
     wanted = {seq for seq, r in records.items() if period and period.get("from", "") <= r.time < period.get("to", "")}
-    with open(path, encoding="utf-8", newline="") as handle:
+    with open_text(path, newline="") as handle:
         rows = list(csv.reader(handle))
     if not rows or tuple(rows[0]) != CSV_COLUMNS:
         problems.append(Problem(None, "the CSV header is not the export's column list"))
@@ -384,7 +365,7 @@ def checkpoints_in_export(path: str | Path) -> list[Checkpoint]:
     """The checkpoints an export carries: keep them to catch a later truncation of the ledger
     (`verify_ledger(..., retained=checkpoints_in_export(old_export))`)."""
     found: list[Checkpoint] = []
-    with open(path, encoding="utf-8") as handle:
+    with open_text(path) as handle:
         for line in handle:
             item = json.loads(line) if line.strip() else {}
             if item.get("type") == "record" and item.get("kind") == "checkpoint":

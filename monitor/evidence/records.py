@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import struct
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,11 +37,17 @@ __all__ = [
     "FORMATS",
     "GENESIS",
     "KINDS",
+    "MAX_SEQ",
     "RECORD_FORMAT",
     "Record",
     "body_digest",
     "canonical_body",
+    "check_record_fields",
+    "hex_problem",
     "record_hash",
+    "seq_problem",
+    "shown",
+    "time_problem",
 ]
 
 RECORD_FORMAT = 2
@@ -49,6 +56,9 @@ FORMATS = (1, 2)
 """Record formats this code verifies: 1 (`legacy_json` bodies) and 2."""
 GENESIS = "0" * 64
 """`prev_hash` of record 1: there is nothing before it."""
+MAX_SEQ = 2**63 - 1
+"""The largest seq: SQLite's largest integer key (the hash has room for a u64, the ledger not)."""
+_HEX64 = re.compile(r"[0-9a-f]{64}")
 
 KINDS: frozenset[str] = frozenset(
     {
@@ -88,9 +98,16 @@ def canonical_body(value: Any, format: int) -> str:
 
 
 def record_hash(seq: int, kind: str, time: str, digest: str, prev_hash: str, *, format: int) -> str:
-    """The chain hash of a record of `format` given its body digest (see the module docstring)."""
+    """The chain hash of a record of `format` given its body digest (see the module docstring).
+
+    `ValueError` for fields that cannot be hashed (a seq outside 1..MAX_SEQ, a digest or
+    prev_hash that is not 64 lowercase hex digits), never a `struct.error`.
+    """
     if format not in FORMATS or isinstance(format, bool):
-        raise ValueError(f"unknown record format {format!r}")
+        raise ValueError(f"unknown record format {shown(format)}")
+    problem = seq_problem(seq) or hex_problem("body digest", digest) or hex_problem("prev_hash", prev_hash)
+    if problem is not None:
+        raise ValueError(problem)
     kind_b = kind.encode("utf-8")
     time_b = time.encode("utf-8")
     data = b"".join(
@@ -106,6 +123,75 @@ def record_hash(seq: int, kind: str, time: str, digest: str, prev_hash: str, *, 
         )
     )
     return hashlib.sha256(data).hexdigest()
+
+
+def shown(value: object) -> str:
+    """`repr(value)`, cut short: a forged field may be megabytes long, a problem is one line."""
+    text = repr(value)
+    return text if len(text) <= 80 else f"{text[:72]}… ({len(text)} characters)"
+
+
+def seq_problem(seq: object) -> str | None:
+    """Why `seq` is no seq the ledger writes (an integer from 1 to MAX_SEQ); None if it is."""
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 1 <= seq <= MAX_SEQ:
+        return f"seq {shown(seq)} is not an integer from 1 to 2**63 - 1"
+    return None
+
+
+def hex_problem(name: str, value: object) -> str | None:
+    """Why `value` is no SHA-256 as the ledger writes it (64 lowercase hex digits); None if it is."""
+    if not isinstance(value, str) or _HEX64.fullmatch(value) is None:
+        return f"{name} {shown(value)} is not 64 lowercase hex digits"
+    return None
+
+
+def check_record_fields(record: Record) -> str | None:
+    """Every field of the form the ledger writes, and the body canonical; None if so, else why not.
+
+    Run before a record is hashed or its body read, so that whatever a forger stored is a
+    reported problem, never an exception: seq, hash and prev_hash first (they are what
+    cannot be hashed), then format, kind, time and body.
+    """
+    problem = seq_problem(record.seq) or hex_problem("hash", record.hash) or hex_problem("prev_hash", record.prev_hash)
+    if problem is not None:
+        return problem
+    if record.format not in FORMATS or isinstance(record.format, bool):
+        return f"unknown record format {shown(record.format)}"
+    if not isinstance(record.kind, str) or record.kind not in KINDS:
+        return f"unknown kind {shown(record.kind)}"
+    return time_problem(record.time) or _body_problem(record.body, record.format)
+
+
+def time_problem(value: object) -> str | None:
+    """Why `value` is no record time (`canonical.format_time`'s form); None if it is one."""
+    if not isinstance(value, str) or len(value) > 40:
+        return f"time {shown(value)} is not an RFC 3339 UTC time of the form YYYY-MM-DDTHH:MM:SS.ffffffZ"
+    try:
+        parse_time(value)
+    except ValueError as exc:
+        return str(exc)
+    return None
+
+
+def _body_problem(body: object, format: int) -> str | None:
+    if not isinstance(body, str):
+        return "body is not JSON"
+    try:
+        body.encode("utf-8")
+        parsed = json.loads(body)
+    except UnicodeEncodeError:
+        return "body is not UTF-8 text"
+    except (ValueError, RecursionError):
+        return "body is not JSON"
+    if not isinstance(parsed, dict):
+        return "body is not a JSON object"
+    try:
+        canonical = canonical_body(parsed, format)
+    except (TypeError, ValueError, RecursionError):
+        canonical = None
+    if canonical != body:
+        return "body is not in canonical JSON form"
+    return None
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from monitor.evidence.checkpoint import Checkpoint
 from monitor.evidence.findings import ProblemList
 from monitor.evidence.prune import PruneAnchor
 from monitor.evidence.records import Record
+from monitor.files import read_regular_file
 
 __all__ = ["RetainedCheck", "RetainedStatement", "read_retained"]
 
@@ -43,9 +44,9 @@ def read_retained(path: str | Path) -> list[RetainedStatement]:
     """The checkpoints and prune anchors of an export or a Cloud Logging copy, in file order.
 
     `ValueError` (or `OSError`) when the file is neither; a file of either kind that holds
-    no signed statement gives an empty list.
+    no signed statement gives an empty list. A FIFO or device is an `OSError` at once.
     """
-    text = Path(path).read_text(encoding="utf-8")
+    text = read_regular_file(path).decode("utf-8")
     items = _items(text)
     found: list[RetainedStatement] = []
     recognised = False

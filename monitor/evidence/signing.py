@@ -22,6 +22,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from monitor.files import read_regular_file
+
 __all__ = [
     "DEMO_KEY_PATH",
     "TEST_KEY_MARKER",
@@ -97,7 +99,7 @@ def load_signing_key(path: str | Path) -> SigningKey:
     """A private key from PKCS#8 PEM, 32 raw bytes, or 64 hex digits (the seed)."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path)  # a FIFO or device is refused, never waited on
     except OSError as exc:
         raise KeyFileError(f"{path}: cannot read signing key: {exc.strerror or exc}") from exc
     test = TEST_KEY_MARKER.encode() in data
@@ -120,7 +122,7 @@ def load_public_key(path: str | Path) -> Ed25519PublicKey:
     """A public key from PEM (public, or private: its public half), 32 raw bytes, or 64 hex digits."""
     path = Path(path)
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path)  # a FIFO or device is refused, never waited on
     except OSError as exc:
         raise KeyFileError(f"{path}: cannot read public key: {exc.strerror or exc}") from exc
     for label, block in _pem_blocks(data):

@@ -1,6 +1,9 @@
 """Verification of a ledger file: every hash, link, seq, checkpoint and prune anchor.
 
 What `verify_ledger` detects (each names the FIRST bad record and why):
+- a field no ledger writes (a seq outside 1..2**63-1, a hash that is not hex, a body that
+  is not JSON): reported before anything is hashed; whatever else a record provokes in
+  the verifier fails that record too, never the verifier (fail closed);
 - a record whose seq, kind, time, format or body was edited (its hash no longer
   matches), or whose hash was recomputed after an edit (the next record's `prev_hash` no
   longer links), or whose stored form is not the canonical JSON of its format;
@@ -39,12 +42,11 @@ What it cannot detect, by construction:
 
 from __future__ import annotations
 
-import json
 import sqlite3
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
@@ -53,37 +55,12 @@ from monitor.evidence.checkpoint import Checkpoint
 from monitor.evidence.findings import Problem, ProblemList, Report, problem_order
 from monitor.evidence.ledger import record_columns, record_from_row
 from monitor.evidence.prune import PruneAnchor
-from monitor.evidence.records import FORMATS, GENESIS, KINDS, Record, canonical_body
+from monitor.evidence.records import GENESIS, Record, check_record_fields, seq_problem, shown
 from monitor.evidence.retained import RetainedCheck, RetainedStatement
 
-__all__ = ["Problem", "Report", "verify_ledger"]
+__all__ = ["Problem", "Report", "check_record_fields", "verify_ledger"]
 
 FUTURE_SLACK = timedelta(minutes=5)
-
-
-def check_record_fields(record: Record) -> str | None:
-    """Format, kind, time and body well-formed and canonical; None if so, else why not."""
-    if record.format not in FORMATS or isinstance(record.format, bool):
-        return f"unknown record format {record.format!r}"
-    if record.kind not in KINDS:
-        return f"unknown kind {record.kind!r}"
-    try:
-        parse_time(record.time)
-    except ValueError as exc:
-        return str(exc)
-    try:
-        parsed = json.loads(record.body)
-    except ValueError:
-        return "body is not JSON"
-    if not isinstance(parsed, dict):
-        return "body is not a JSON object"
-    try:
-        canonical = canonical_body(parsed, record.format)
-    except (TypeError, ValueError):
-        canonical = None
-    if canonical != record.body:
-        return "body is not in canonical JSON form"
-    return None
 
 
 def _open(path: Path) -> sqlite3.Connection:
@@ -92,12 +69,25 @@ def _open(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, timeout=10)
     try:
         conn.execute("SELECT 1 FROM records LIMIT 1").fetchall()
-        return conn
     except sqlite3.Error:
         conn.close()
-    # A WAL database cannot always be opened with mode=ro (no -shm yet, read-only
-    # directory): read it through an ordinary connection, which this module never writes with.
-    return sqlite3.connect(path, isolation_level=None, timeout=10)
+        # A WAL database cannot always be opened with mode=ro (no -shm yet, read-only
+        # directory): read it through an ordinary connection, which this module never writes with.
+        conn = sqlite3.connect(path, isolation_level=None, timeout=10)
+    conn.text_factory = _text
+    return conn
+
+
+def _text(raw: bytes) -> str:
+    """Stored text, even when it is not UTF-8: the record holding it is then reported, not the whole file."""
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def _row_record(row: Sequence[Any]) -> Record | str:
+    """The record of a row, or why the row holds none (a seq that is no integer: only a forged schema allows it)."""
+    if isinstance(row[0], bool) or not isinstance(row[0], int):
+        return f"a record is stored with seq {shown(row[0])}, which is not an integer"
+    return record_from_row(row)
 
 
 def verify_ledger(
@@ -126,22 +116,27 @@ def verify_ledger(
     limits = _Limits(clock or (lambda: datetime.now(UTC)), max_unanchored if public_keys is not None else None)
     try:
         return _verify_file(path, public_keys, list(retained), since, limits)
+    except FileNotFoundError:
+        raise
     except sqlite3.Error as exc:
         # A file SQLite cannot read is a failed verification, not a crash of the verifier.
-        problems = ProblemList()
-        problems.add(None, f"the ledger cannot be read: {exc}")
-        return Report(
-            source=str(path),
-            records=0,
-            first_seq=None,
-            last_seq=None,
-            head_hash=None,
-            checkpoints=0,
-            anchored_through=None,
-            signatures_checked=public_keys is not None,
-            problems=tuple(problems.kept),
-            problems_total=problems.total,
-        )
+        reason = f"the ledger cannot be read: {exc}"
+    except Exception as exc:  # fail closed: whatever a forged file provokes fails the verification
+        reason = f"the ledger could not be verified: {type(exc).__name__}: {exc}"
+    problems = ProblemList()
+    problems.add(None, reason)
+    return Report(
+        source=str(path),
+        records=0,
+        first_seq=None,
+        last_seq=None,
+        head_hash=None,
+        checkpoints=0,
+        anchored_through=None,
+        signatures_checked=public_keys is not None,
+        problems=tuple(problems.kept),
+        problems_total=problems.total,
+    )
 
 
 class _Limits(NamedTuple):
@@ -171,8 +166,10 @@ def _verify_file(
                     (start,),
                 ).fetchone()
                 prior = (int(found[0]), str(found[1])) if found is not None else None
-        cursor = conn.execute(f"SELECT {record_columns(conn)} FROM records WHERE seq >= ? ORDER BY seq", (start,))
-        rows = (record_from_row(row) for row in cursor)
+        # From the start, every row: one stored with a seq below 1 is reported, never skipped.
+        where, args = ("WHERE seq >= ?", (start,)) if start > 1 else ("", ())
+        cursor = conn.execute(f"SELECT {record_columns(conn)} FROM records {where} ORDER BY seq", args)
+        rows = (_row_record(row) for row in cursor)
         report = _walk(str(path), rows, public_keys, retained, since if start > 1 else None, limits, prior)
         conn.execute("COMMIT")
     finally:
@@ -182,7 +179,7 @@ def _verify_file(
 
 def _walk(
     source: str,
-    rows: Iterable[Record],
+    rows: Iterable[Record | str],
     public_keys: Mapping[str, Ed25519PublicKey] | None,
     retained: list[RetainedStatement],
     since: tuple[int, str] | None,
@@ -200,54 +197,65 @@ def _walk(
     anchored_through: int | None = None
     newest_anchor = prior  # (seq, time) of the newest valid checkpoint
 
-    for record in rows:
+    for item in rows:
         count += 1
-        if first is None:
-            first = record
-            if since is not None and record.hash != since[1]:
-                problems.add(record.seq, "hash differs from the one an earlier verification found good")
-        bad_fields = check_record_fields(record)
-        if bad_fields is not None:
-            problems.add(record.seq, bad_fields)
-        elif record.computed_hash() != record.hash:
-            problems.add(
-                record.seq, "hash mismatch: its seq, kind, time, format or body was changed after it was written"
-            )
-        if prev is not None:
-            if record.seq != prev.seq + 1:
+        if isinstance(item, str):
+            problems.add(None, item)
+            continue
+        record = item
+        bad_seq = seq_problem(record.seq)
+        if bad_seq is not None:  # outside the chain: what it would link to or from means nothing
+            problems.add(record.seq, bad_seq)
+            continue
+        try:
+            if first is None:
+                first = record
+                if since is not None and record.hash != since[1]:
+                    problems.add(record.seq, "hash differs from the one an earlier verification found good")
+            bad_fields = check_record_fields(record)
+            if bad_fields is not None:
+                problems.add(record.seq, bad_fields)
+            elif record.computed_hash() != record.hash:
                 problems.add(
-                    record.seq,
-                    f"records {prev.seq + 1}..{record.seq - 1} are missing (deleted)"
-                    if record.seq > prev.seq + 1
-                    else f"seq {record.seq} after {prev.seq}: not in order",
+                    record.seq, "hash mismatch: its seq, kind, time, format or body was changed after it was written"
                 )
-            elif record.prev_hash != prev.hash:
-                problems.add(
-                    record.seq,
-                    f"prev_hash does not match the hash of record {prev.seq}: "
-                    "that record (or this link) was changed, replaced or reordered",
-                )
-            if record.time < prev.time:
-                problems.add(record.seq, f"time {record.time} is before the previous record's {prev.time}")
-        elif since is None and record.seq == 1 and record.prev_hash != GENESIS:
-            problems.add(record.seq, "record 1 must link to the genesis hash (64 zeros)")
-        if record.kind == "checkpoint" and bad_fields is None:
-            if check_checkpoint(record, prev, public_keys, problems):
-                checkpoints += 1
-                # It signs every record before it, and its own fields (seq, time, key, head).
-                anchored_through = record.seq
-                newest_anchor = (record.seq, record.time)
-        elif record.kind == "prune_anchor" and bad_fields is None:
-            try:
-                anchor = PruneAnchor.from_json(record.data)
-            except ValueError as exc:
-                problems.add(record.seq, f"malformed prune anchor: {exc}")
-            else:
-                reason = anchor.check_signature(public_keys) if public_keys is not None else None
-                if reason is not None:
-                    problems.add(record.seq, reason)
-                anchors[anchor.pruned_through] = (record.seq, anchor, reason is None)
-        outside.see(record)
+            if prev is not None:
+                if record.seq != prev.seq + 1:
+                    problems.add(
+                        record.seq,
+                        f"records {prev.seq + 1}..{record.seq - 1} are missing (deleted)"
+                        if record.seq > prev.seq + 1
+                        else f"seq {record.seq} after {prev.seq}: not in order",
+                    )
+                elif record.prev_hash != prev.hash:
+                    problems.add(
+                        record.seq,
+                        f"prev_hash does not match the hash of record {prev.seq}: "
+                        "that record (or this link) was changed, replaced or reordered",
+                    )
+                if record.time < prev.time:
+                    problems.add(record.seq, f"time {record.time} is before the previous record's {prev.time}")
+            elif since is None and record.seq == 1 and record.prev_hash != GENESIS:
+                problems.add(record.seq, "record 1 must link to the genesis hash (64 zeros)")
+            if record.kind == "checkpoint" and bad_fields is None:
+                if check_checkpoint(record, prev, public_keys, problems):
+                    checkpoints += 1
+                    # It signs every record before it, and its own fields (seq, time, key, head).
+                    anchored_through = record.seq
+                    newest_anchor = (record.seq, record.time)
+            elif record.kind == "prune_anchor" and bad_fields is None:
+                try:
+                    anchor = PruneAnchor.from_json(record.data)
+                except ValueError as exc:
+                    problems.add(record.seq, f"malformed prune anchor: {exc}")
+                else:
+                    reason = anchor.check_signature(public_keys) if public_keys is not None else None
+                    if reason is not None:
+                        problems.add(record.seq, reason)
+                    anchors[anchor.pruned_through] = (record.seq, anchor, reason is None)
+            outside.see(record)
+        except Exception as exc:  # fail closed: a record that cannot be checked is a bad record
+            problems.add(record.seq, f"cannot be verified: {type(exc).__name__}: {str(exc)[:200]}")
         prev = record
 
     if first is not None and since is None and first.seq > 1:

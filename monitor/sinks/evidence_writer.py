@@ -22,6 +22,7 @@ from typing import Any
 import structlog
 
 from monitor.evidence import Checkpointer, Ledger, Record, SigningKey, keyring, prune, verify_ledger
+from monitor.evidence.canonical import parse_time
 from monitor.evidence.losses import LostEvidence
 from monitor.sinks.evidence_copy import CloudCopy
 from monitor.sinks.metrics import Metrics
@@ -84,7 +85,12 @@ class EvidenceWriter:
         head = self.ledger.head()
         self._metrics.evidence_appended(self.ledger.length(), records=0)
         if head is not None and head.kind == "checkpoint":
-            self._metrics.evidence_checkpoint(datetime.fromisoformat(head.time.replace("Z", "+00:00")).timestamp())
+            try:
+                signed = parse_time(head.time)  # the ledger's own strict form, as `verify` reads it
+            except ValueError:  # a time no ledger writes: the first self-check reports it, start-up goes on
+                log.warning("evidence_head_time_unreadable", seq=head.seq)
+            else:
+                self._metrics.evidence_checkpoint(signed.timestamp())
         self._thread = threading.Thread(target=self._loop, name="evidence-writer", daemon=True)
         self._thread.start()
 
@@ -198,6 +204,8 @@ class EvidenceWriter:
 
     def _housekeeping(self, *, final: bool) -> None:
         now = self._clock()
+        verify_due = not final and (self._last_verify is None or now - self._last_verify >= self._checkpoint_interval)
+        verified = False
         try:
             self._record_loss(now, final=final)  # first: the checkpoint then signs it
             if self._checkpointer is not None:
@@ -210,7 +218,8 @@ class EvidenceWriter:
                     self._metrics.evidence_checkpoint(now.timestamp())
                     self._metrics.evidence_appended(self.ledger.length(), records=1)
                     self._send([record])
-            if not final and (self._last_verify is None or now - self._last_verify >= self._checkpoint_interval):
+            if verify_due:
+                verified = True
                 self._self_verify(now)
             if (
                 not final
@@ -228,20 +237,32 @@ class EvidenceWriter:
         except Exception as exc:  # housekeeping must never stop the writer
             self._metrics.evidence_write_error()
             log.error("evidence_housekeeping_failed", error=f"{type(exc).__name__}: {exc}")
+        if verify_due and not verified:  # a step before it failed (a forged checkpoint?): the ledger is still checked
+            self._self_verify(now)
 
     def _self_verify(self, now: datetime) -> None:
+        """Verify the ledger (from the last good record; all of it once a day); never raises.
+
+        A break, or a verification that cannot complete, is a verify failure: what the
+        ControlwatchEvidenceVerifyFailed alert counts, never an evidence write error.
+        """
         self._last_verify = now
         full = self._last_full_verify is None or now - self._last_full_verify >= _FULL_VERIFY_EVERY
         if full:
             self._last_full_verify = now
-        keys = keyring([self._key]) if self._key is not None else None
-        report = verify_ledger(
-            self.path,
-            keys,
-            since=None if full else self._verified,
-            clock=self._clock,
-            max_unanchored=self._max_unanchored,
-        )
+        try:
+            keys = keyring([self._key]) if self._key is not None else None
+            report = verify_ledger(
+                self.path,
+                keys,
+                since=None if full else self._verified,
+                clock=self._clock,
+                max_unanchored=self._max_unanchored,
+            )
+        except Exception as exc:  # a verification that cannot complete failed: not an evidence *write* error
+            self._metrics.evidence_verify_failure()
+            log.error("evidence_verify_failed", first_bad=None, error=f"{type(exc).__name__}: {exc}")
+            return
         if report.ok:
             if report.last_seq is not None and report.head_hash is not None:
                 self._verified = (report.last_seq, report.head_hash)

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from checks.kinds import Holder, Shape
-from monitor.config.files import read_regular_file
 from monitor.config.yaml_source import Document, SourceError, parse_yaml, read_source
+from monitor.files import read_regular_file
 from monitor.standin import rfc3339
 from monitor.standin.discovery import Api, Issue, Schema, index, join, load_api, split_path
 from monitor.standin.parts import PARTS, PartTable, named_listings, required_locations

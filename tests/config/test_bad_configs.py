@@ -153,7 +153,7 @@ def test_permission_denied_is_named(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
     config = tmp_path / "cw.yaml"
     config.write_text("scopes: {projects: [{id: shop-prod}]}\n")
-    monkeypatch.setattr("monitor.config.files.os.open", refuse)  # read_source reads through files.py
+    monkeypatch.setattr("monitor.files.os.open", refuse)
     with pytest.raises(ConfigError) as caught:
         load_config(config)
     assert str(caught.value) == f"{tmp_path / 'cw.yaml'}: cannot read: permission denied"

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.evidence import demo_key
+from monitor.evidence import Checkpointer, Ledger, demo_key
 from monitor.sinks.evidence_writer import EvidenceWriter
 from monitor.sinks.metrics import Metrics
 from monitor.sinks.store import ResultStore
@@ -90,5 +90,61 @@ def test_self_verification_fails_when_the_head_stays_unsigned_past_max_unanchore
             writer.submit([("daemon_start", {"n": n})])
             assert writer.flush(10)
             assert wait_until(lambda f=failures: sample(metrics, "controlwatch_evidence_verify_failures_total") == f, 5)
+    finally:
+        writer.close()
+
+
+def test_a_self_check_that_cannot_complete_counts_as_a_verify_failure(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """It used to be counted as an evidence *write* error, so ControlwatchEvidenceVerifyFailed never fired."""
+
+    def cannot_complete(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the verifier broke")
+
+    monkeypatch.setattr("monitor.sinks.evidence_writer.verify_ledger", cannot_complete)
+    metrics = Metrics(ResultStore(), version="t")
+    writer = EvidenceWriter(
+        tmp_path / "ev.sqlite3",
+        metrics,
+        key=demo_key(),
+        checkpoint_interval=timedelta(minutes=5),
+        retention=timedelta(days=400),
+        clock=Clock(),
+    )
+    writer.start()
+    try:
+        writer.submit([("daemon_start", {"n": 0})])
+        assert writer.flush(10)
+        assert wait_until(lambda: sample(metrics, "controlwatch_evidence_verify_failures_total") == 1, 10)
+        assert sample(metrics, "controlwatch_evidence_write_errors_total") == 0
+    finally:
+        writer.close()
+
+
+def test_a_head_checkpoint_stamped_in_no_ledger_form_is_not_believed_and_fails_the_self_check(tmp_path: Path) -> None:
+    """Read with the ledger's strict parser (`fromisoformat` took it): the gauge stays unset, start-up goes
+    on, and the self-check runs and fails even though checkpointing after that record fails too."""
+    clock = Clock()
+    path = tmp_path / "ev.sqlite3"
+    with Ledger(path) as ledger:
+        ledger.append("daemon_start", {"n": 0}, time=clock.now)
+        assert Checkpointer(ledger, demo_key()).checkpoint(clock.now) is not None
+    tamper(path, "UPDATE records SET time = '2026-11-25T12:00:00+00:00' WHERE kind = 'checkpoint'")
+    metrics = Metrics(ResultStore(), version="t")
+    writer = EvidenceWriter(
+        path,
+        metrics,
+        key=demo_key(),
+        checkpoint_interval=timedelta(minutes=5),
+        retention=timedelta(days=400),
+        clock=clock,
+    )
+    writer.start()
+    try:
+        assert sample(metrics, "controlwatch_evidence_last_checkpoint_timestamp_seconds") == 0
+        writer.submit([("daemon_start", {"n": 1})])
+        assert writer.flush(10)
+        assert wait_until(lambda: sample(metrics, "controlwatch_evidence_verify_failures_total") == 1, 10)
     finally:
         writer.close()

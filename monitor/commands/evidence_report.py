@@ -1,0 +1,119 @@
+"""`controlwatch evidence report`: a self-contained HTML report of a period, verified first."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+
+from monitor import __version__
+from monitor.commands.common import fail
+from monitor.commands.evidence_args import (
+    anchoring_options,
+    checked_period,
+    config_or_none,
+    key_option,
+    ledger_file,
+    opened,
+    period_options,
+    retained_statements,
+    source_options,
+    unanchored_limit,
+    verification_keys,
+)
+from monitor.evidence import verify_ledger
+from monitor.evidence.canonical import format_time
+
+__all__ = ["report_command"]
+
+
+def _label(moment: datetime) -> str:
+    """A period bound for a title: the date at midnight, else date and time."""
+    moment = moment.astimezone(UTC)
+    if moment.hour == moment.minute == moment.second == moment.microsecond == 0:
+        return moment.strftime("%Y-%m-%d")
+    return moment.strftime("%Y-%m-%d %H:%M")
+
+
+@click.command("report", short_help="Render a self-contained HTML report of a period.")
+@source_options
+@period_options
+@key_option
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="The HTML file to write.")
+@click.option("--title", help="Title of the report (default: names the period).")
+@click.option("--control", "controls", multiple=True, help="Only this control (repeatable).")
+@click.option("--scope", "scopes", multiple=True, help="Only this scope (repeatable).")
+@click.option("--no-verify", is_flag=True, help="Do not verify the ledger first (the report then says so).")
+@anchoring_options
+def report_command(
+    config_path: str | None,
+    ledger_path: str | None,
+    from_time: datetime,
+    to_time: datetime,
+    public_keys: tuple[str, ...],
+    out: str,
+    title: str | None,
+    controls: tuple[str, ...],
+    scopes: tuple[str, ...],
+    no_verify: bool,
+    retained: tuple[str, ...],
+    max_unanchored: timedelta | None,
+) -> None:
+    """Render a self-contained HTML report of [--from, --to): shares, failures, gaps, drift, risks, coverage.
+
+    The ledger is verified first (with the public key, when given or configured) and the
+    report says whether it verified, with the ledger head it was made from.
+    """
+    from monitor.evidence import summarize
+    from monitor.evidence.report_html import render_report
+
+    from_time, to_time = checked_period(from_time, to_time)
+    config = config_or_none(config_path)
+    path = ledger_file(ledger_path, config)
+    keys = verification_keys(public_keys, config)
+    if not path.is_file():
+        fail(f"no evidence ledger at {path} (pass --ledger PATH or --config FILE)")
+    if no_verify and (retained or max_unanchored is not None):
+        fail("--retained and --max-unanchored are inputs of the verification that --no-verify skips")
+    bound = unanchored_limit(max_unanchored, config)
+    checked = (
+        None if no_verify else verify_ledger(path, keys, retained=retained_statements(retained), max_unanchored=bound)
+    )
+    with opened(path) as ledger:
+        summary = summarize(ledger, from_time, to_time, controls=list(controls) or None, scopes=list(scopes) or None)
+        head_record = ledger.head()
+    if checked is not None and checked.last_seq is not None and checked.head_hash is not None:
+        head: tuple[int, str] | None = (checked.last_seq, checked.head_hash)
+    else:
+        head = (head_record.seq, head_record.hash) if head_record is not None else None
+    period = (format_time(from_time), format_time(to_time))
+    document = render_report(
+        summary.to_json(),
+        title=title or f"Evidence report, {_label(from_time)} to {_label(to_time)} (UTC)",
+        period=period,
+        ledger_head=head,
+        verified=None if checked is None else checked.ok,
+        verification=None if checked is None else checked.to_json(),
+        generated_at=datetime.now(UTC),
+        generator=f"controlwatch {__version__}",
+    )
+    try:
+        Path(out).write_text(document, encoding="utf-8")
+    except OSError as exc:
+        fail(f"{out}: cannot write the report: {exc.strerror or exc}")
+    if checked is None:
+        state = "not verified (--no-verify)"
+    elif not checked.ok:
+        state = f"verification FAILED ({checked.first_bad})"
+    elif not checked.signatures_checked:
+        state = "chain intact, signatures NOT checked (no public key)"
+    else:
+        state = "verified"
+    at = f"seq {head[0]}" if head is not None else "empty ledger"
+    click.echo(
+        f"wrote {out}: {len(summary.controls)} (control, scope) pairs over [{period[0]}, {period[1]}); "
+        f"ledger head {at}; {state}"
+    )
+    if checked is not None and not checked.ok:
+        click.echo(f"warning: the ledger failed verification: {checked.first_bad}", err=True)
