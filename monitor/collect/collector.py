@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,6 +40,7 @@ from monitor.collect.calls import (
 from monitor.collect.clients import GcpClients
 from monitor.collect.kinds import FETCHES, KINDS, hands_all_clients
 from monitor.collect.observer import ApiObserver
+from monitor.collect.ratelimit import RateLimits
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,8 @@ class CollectSettings:
     `page_size` sets `maxResults` on list calls; None leaves it to the API (500).
     A listing of more than `max_pages` pages or `max_items` resources is refused (an
     `error`), never cut short: the bounds are far above any real project's listings.
+    `rate_limits` (API -> requests a second) are for the whole process: one `RateLimits`
+    is made of them per collect function (`runtime.make_collect`), none by default.
     """
 
     call_timeout: float = 30.0
@@ -60,6 +63,7 @@ class CollectSettings:
     page_size: int | None = None
     max_pages: int = MAX_PAGES
     max_items: int = 1_000_000
+    rate_limits: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +99,9 @@ class _Answered:
 
     def collection(self, kind: str, seconds: float) -> None:
         self._observer.collection(kind, seconds)
+
+    def throttled(self, service: str, seconds: float) -> None:
+        self._observer.throttled(service, seconds)
 
 
 class StuckCalls:
@@ -145,6 +152,7 @@ def _collect_kind(
     deadline: float,
     cancelled: threading.Event,
     shared: SharedReads | None = None,
+    limits: RateLimits | None = None,
 ) -> tuple[KindData, bool, str | None]:
     """One kind, errors as data: (data, whether the run's deadline decided it, the API it found disabled)."""
     spec = KINDS.get(kind)
@@ -161,6 +169,7 @@ def _collect_kind(
         shared=shared,
         envelope=spec.envelope,
         max_pages=settings.max_pages,
+        limits=limits,
     )
     try:
         client = clients if hands_all_clients(spec) else clients.get(spec.client.name)
@@ -238,8 +247,11 @@ def collect_snapshot(
     now: datetime,
     stuck: StuckCalls | None = None,
     clock: Callable[[], float] = time.monotonic,
+    limits: RateLimits | None = None,
 ) -> Collection:
-    """Collect each of `kinds` once for project `scope`, cut hard at `settings.run_deadline`."""
+    """Collect each of `kinds` once for project `scope`, cut hard at `settings.run_deadline`
+    (counted from here: a run that waited for a slot has its whole deadline), every call
+    within `limits`."""
     wanted = list(dict.fromkeys(kinds))
     started = clock()
     deadline = started + settings.run_deadline
@@ -255,7 +267,9 @@ def collect_snapshot(
     def work(kind: str) -> None:
         nonlocal deadline_hit
         t0 = clock()
-        data, by_deadline, off = _collect_kind(kind, scope, clients, settings, answered, deadline, cancelled, shared)
+        data, by_deadline, off = _collect_kind(
+            kind, scope, clients, settings, answered, deadline, cancelled, shared, limits
+        )
         with lock:
             late = kind in abandoned
             if not late:
