@@ -102,7 +102,7 @@ class Daemon:
         )
         self.scheduler = ScopeScheduler(
             self.run_scope,
-            workers=min(max(2, len(self._plans)), 8),
+            workers=config.gcp.max_concurrent_scopes,  # at start; the pool is not resized by a reload
             on_event=self.metrics.job_event,
             heartbeat=lambda: self.metrics.heartbeat(clock().timestamp()),
             heartbeat_interval=heartbeat_interval,
@@ -229,7 +229,8 @@ class Daemon:
         for scope in set(old_plans) - set(plans):
             self.scheduler.remove_scope(scope)
         for scope in sorted(plans):
-            # New scopes start at once; existing ones keep their next run (see `set_scope`).
+            # New scopes run at once (bounded by the pool), then in their own slot of the interval;
+            # existing ones keep their next run (see `set_scope`).
             self.scheduler.set_scope(scope, interval, jitter)
 
     def _record(self, entries: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
