@@ -173,6 +173,8 @@ class Daemon:
             return False
         old_risks = risks_from(self.config)
         old_drift = self.config.drift
+        if config.gcp != self.config.gcp:  # the collection function and the pool are built at start
+            log.warning("config_reload_gcp_kept", reason="gcp: settings take effect at the next start")
         self._configure(config, plans)
         self.metrics.config_reload(True)
         entries: list[tuple[str, Mapping[str, Any]]] = [

@@ -225,3 +225,17 @@ def test_a_429_storm_on_every_project_ends_in_error_and_backoff_within_a_compute
     per_window = Counter(math.floor(r.time / window) for r in sent)
     assert max(per_window.values()) <= 3 * 4 * 4, per_window
     assert counting.peak <= 4
+
+
+def test_a_reload_that_changes_the_quotas_says_they_wait_for_a_restart(tmp_path: Path) -> None:
+    from structlog.testing import capture_logs
+
+    runtime = Runtime(collect=empty_collect, stuck_calls=lambda scope: 0)
+    daemon = Daemon(
+        quota_config(["shop-prod"], concurrent=2), REGISTRY, runtime, baselines=BaselineStore(tmp_path / "b.db")
+    )
+    with capture_logs() as logs:
+        assert daemon.reload(lambda: quota_config(["shop-prod"], concurrent=2))
+        assert daemon.reload(lambda: quota_config(["shop-prod"], concurrent=5, rates="{compute: 5/s}"))
+    kept = [entry for entry in logs if entry["event"] == "config_reload_gcp_kept"]
+    assert len(kept) == 1 and kept[0]["log_level"] == "warning"
