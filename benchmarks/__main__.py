@@ -7,7 +7,10 @@
 - the firewall controls on 1k, 10k and 30k rules: time and peak memory
   (`benchmarks/firewall_scale.py`);
 - drift detection latency: a firewall change at the stand-in until `/metrics` shows it,
-  through a real daemon subprocess with default settings (`benchmarks/drift_latency.py`).
+  through a real daemon subprocess with default settings (`benchmarks/drift_latency.py`);
+- a sweep of 40 projects through the daemon at the default concurrency and rate limits:
+  each API's request rate against its bucket, and the sweep against the limits' floor
+  (`benchmarks/estate_sweep.py`).
 
 Everything runs on 127.0.0.1 and every loop is bounded in count.
 """
@@ -88,6 +91,9 @@ def main() -> int:
     from benchmarks.drift_latency import run_benchmark
 
     ok &= run_benchmark()
+    from benchmarks.estate_sweep import run_benchmark as estate_benchmark
+
+    ok &= estate_benchmark()
     return 0 if ok else 1
 
 

@@ -102,7 +102,7 @@ class Daemon:
         )
         self.scheduler = ScopeScheduler(
             self.run_scope,
-            workers=min(max(2, len(self._plans)), 8),
+            workers=config.gcp.max_concurrent_scopes,  # at start; the pool is not resized by a reload
             on_event=self.metrics.job_event,
             heartbeat=lambda: self.metrics.heartbeat(clock().timestamp()),
             heartbeat_interval=heartbeat_interval,
@@ -173,6 +173,8 @@ class Daemon:
             return False
         old_risks = risks_from(self.config)
         old_drift = self.config.drift
+        if config.gcp != self.config.gcp:  # the collection function and the pool are built at start
+            log.warning("config_reload_gcp_kept", reason="gcp: settings take effect at the next start")
         self._configure(config, plans)
         self.metrics.config_reload(True)
         entries: list[tuple[str, Mapping[str, Any]]] = [
@@ -229,7 +231,8 @@ class Daemon:
         for scope in set(old_plans) - set(plans):
             self.scheduler.remove_scope(scope)
         for scope in sorted(plans):
-            # New scopes start at once; existing ones keep their next run (see `set_scope`).
+            # New scopes run at once (bounded by the pool), then in their own slot of the interval;
+            # existing ones keep their next run (see `set_scope`).
             self.scheduler.set_scope(scope, interval, jitter)
 
     def _record(self, entries: Sequence[tuple[str, Mapping[str, Any]]]) -> None:

@@ -103,3 +103,15 @@ def test_the_firewall_estate_is_seeded_and_every_rule_is_judged() -> None:
     measured = firewall_scale.measure(300)
     assert measured["rules"] == 300 and measured["seconds"] > 0 and measured["rss_mb"] >= measured["rss_before_mb"]
     assert measured["results"] >= 6 * 300  # FW-01 to FW-06 give every rule a result
+
+
+def test_the_estate_sweeps_estate_is_a_valid_scenario_of_distinct_projects() -> None:
+    from benchmarks import estate_sweep
+    from monitor.standin import load_scenario
+
+    document = estate_sweep.estate(3)
+    ids = [p["projectId"] for p in document["projects"]]
+    assert ids == ["estate-0000", "estate-0001", "estate-0002"]
+    assert len({p["name"] for p in document["projects"]}) == 3
+    load_scenario(document)  # the stand-in takes it
+    assert estate_sweep.most_in_any_window([0.0, 0.5, 0.9, 2.0, 2.05], 1.0) == 3

@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from checks.kinds import APIS, Envelope, answers
 from monitor.collect.envelope import UNPARSED, judge, watching
 from monitor.collect.observer import ApiObserver
+from monitor.collect.ratelimit import RateLimits
 
 T = TypeVar("T")
 
@@ -235,6 +236,7 @@ class Caller:
     `max_items` bounds the items the answers it believes list, counted on each answer as
     it arrives (a Caller reads one listing), so an oversized listing is refused before
     the rest of it is fetched, never after all of it is in memory.
+    `limits` are the process-wide rate limits: a token of this API before every attempt.
     """
 
     def __init__(
@@ -254,6 +256,7 @@ class Caller:
         envelope: Envelope | None = None,
         max_pages: int = MAX_PAGES,
         max_items: int = MAX_ITEMS,
+        limits: RateLimits | None = None,
     ) -> None:
         self.service = service
         self.method = method
@@ -271,6 +274,7 @@ class Caller:
         self._clock = clock
         self._wall_clock = wall_clock
         self._rand = rand
+        self._limits = limits
 
     def derive(self, method: str, service: str | None = None) -> Caller:
         """A Caller for another method within the same run: same deadline, policy, observer, sharing.
@@ -300,6 +304,7 @@ class Caller:
             envelope=envelope,
             max_pages=self.max_pages,
             max_items=self.max_items,
+            limits=self._limits,
         )
 
     def read_once(self, resource: str, attempt: Callable[[float], T]) -> T:
@@ -344,11 +349,12 @@ class Caller:
         while True:
             if self._cancelled.is_set():
                 raise CallFailed(f"{method}: abandoned at the run deadline", deadline=True)
+            if self._deadline - self._clock() <= 0:
+                raise self._past_deadline(started, last)
+            self._token(last)
             remaining = self._deadline - self._clock()
             if remaining <= 0:
-                after = self._clock() - started
-                cause = f" (last: {last.message})" if last else ""
-                raise CallFailed(f"{method}: deadline exceeded after {after:.1f}s{cause}", deadline=True)
+                raise self._past_deadline(started, last)
             try:
                 with watching() as seen:
                     result = attempt(min(self._call_timeout, remaining))
@@ -398,4 +404,33 @@ class Caller:
             raise CallFailed(
                 f"{self.method}: more than max_items {self.max_items} resources "
                 f"({self.items} in the first {self.answers} page{'s' if self.answers > 1 else ''}): refused"
+            )
+
+    def _past_deadline(self, started: float, last: Outcome | None) -> CallFailed:
+        after = self._clock() - started
+        cause = f" (last: {last.message})" if last else ""
+        return CallFailed(f"{self.method}: deadline exceeded after {after:.1f}s{cause}", deadline=True)
+
+    def _token(self, last: Outcome | None) -> None:
+        """Wait for a token of this API's rate limit before an attempt (retries too); fail at once
+        when none comes before the run's deadline, so a throttled run ends `error`, never late."""
+        bucket = self._limits.bucket(self.service) if self._limits is not None else None
+        if bucket is None:
+            return
+        wait = bucket.reserve(self._deadline - self._clock())
+        if wait is None:
+            cause = f" (last: {last.message})" if last else ""
+            raise CallFailed(
+                f"{self.method}: deadline exceeded waiting for the {self.service} rate limit{cause}", deadline=True
+            )
+        if wait <= 0:
+            return
+        began = self._clock()
+        abandoned = self._cancelled.wait(wait)
+        self._observer.throttled(self.service, self._clock() - began)
+        if abandoned:
+            bucket.refund()
+            raise CallFailed(
+                f"{self.method}: abandoned at the run deadline (waiting for the {self.service} rate limit)",
+                deadline=True,
             )

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import Future, wait
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,6 +41,7 @@ from monitor.collect.calls import (
 from monitor.collect.clients import GcpClients
 from monitor.collect.kinds import FETCHES, KINDS, hands_all_clients
 from monitor.collect.observer import ApiObserver
+from monitor.collect.ratelimit import RateLimits
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ class CollectSettings:
     refusal comes at the page passing the bound, never after the whole listing is in
     memory. `max_items` follows the evaluation budget (`max_items_for`): collecting far
     more than any control may judge only costs memory.
+    `rate_limits` (API -> requests a second) are for the whole process: one `RateLimits`
+    is made of them per collect function (`runtime.make_collect`), none by default.
     """
 
     call_timeout: float = 30.0
@@ -64,6 +67,7 @@ class CollectSettings:
     page_size: int | None = None
     max_pages: int = MAX_PAGES
     max_items: int = MAX_ITEMS
+    rate_limits: Mapping[str, float] = field(default_factory=dict)
 
 
 #: how many times the largest evaluation limit a listing may hold before collection refuses it
@@ -116,6 +120,9 @@ class _Answered:
     def collection(self, kind: str, seconds: float) -> None:
         self._observer.collection(kind, seconds)
 
+    def throttled(self, service: str, seconds: float) -> None:
+        self._observer.throttled(service, seconds)
+
 
 class StuckCalls:
     """Per scope, how many abandoned calls are still running; thread-safe."""
@@ -165,6 +172,7 @@ def _collect_kind(
     deadline: float,
     cancelled: threading.Event,
     shared: SharedReads | None = None,
+    limits: RateLimits | None = None,
 ) -> tuple[KindData, bool, str | None]:
     """One kind, errors as data: (data, whether the run's deadline decided it, the API it found disabled)."""
     spec = KINDS.get(kind)
@@ -182,6 +190,7 @@ def _collect_kind(
         envelope=spec.envelope,
         max_pages=settings.max_pages,
         max_items=settings.max_items,
+        limits=limits,
     )
     try:
         client = clients if hands_all_clients(spec) else clients.get(spec.client.name)
@@ -273,8 +282,11 @@ def collect_snapshot(
     stuck: StuckCalls | None = None,
     clock: Callable[[], float] = time.monotonic,
     spawn: Spawn = spawn_daemon,
+    limits: RateLimits | None = None,
 ) -> Collection:
-    """Collect each of `kinds` once for project `scope`, cut hard at `settings.run_deadline`.
+    """Collect each of `kinds` once for project `scope`, cut hard at `settings.run_deadline`
+    (counted from here: a run that waited for a slot has its whole deadline), every call
+    within `limits`.
 
     A collection thread that cannot start makes the kinds no thread took `error`; the kinds
     already running are waited for (and counted as stuck past the deadline) as ever.
@@ -294,7 +306,9 @@ def collect_snapshot(
     def work(kind: str) -> None:
         nonlocal deadline_hit
         t0 = clock()
-        data, by_deadline, off = _collect_kind(kind, scope, clients, settings, answered, deadline, cancelled, shared)
+        data, by_deadline, off = _collect_kind(
+            kind, scope, clients, settings, answered, deadline, cancelled, shared, limits
+        )
         with lock:
             late = kind in abandoned
             if not late:

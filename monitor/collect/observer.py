@@ -18,6 +18,9 @@ class ApiObserver(Protocol):
     def collection(self, kind: str, seconds: float) -> None:
         """Collecting one kind for one scope took `seconds` (successful or not)."""
 
+    def throttled(self, service: str, seconds: float) -> None:
+        """A call waited `seconds` for a token of our own rate limit of `service` (`gcp.rate_limits`)."""
+
 
 class NullObserver:
     """Counts nothing: for one-off commands that export no metrics."""
@@ -29,4 +32,7 @@ class NullObserver:
         return None
 
     def collection(self, kind: str, seconds: float) -> None:
+        return None
+
+    def throttled(self, service: str, seconds: float) -> None:
         return None

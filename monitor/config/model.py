@@ -36,6 +36,7 @@ from checks.kinds import Kind
 from checks.params import Params
 from monitor.config.addresses import split_host_port
 from monitor.config.durations import AS_TEXT, NonNegativeDuration, PositiveDuration, at_least, format_duration
+from monitor.config.rates import DEFAULT_RATES, ApiName, Rate, with_defaults
 from monitor.config.yaml_source import Document, KeyPath, Problem, SourceError, format_path, parse_yaml, read_source
 
 __all__ = [
@@ -221,7 +222,14 @@ class GcpConfig(_Frozen):
     call_timeout: CallTimeout = timedelta(seconds=30)
     run_deadline: RunDeadline = Field(default=timedelta(minutes=5), validate_default=True)
     max_workers: int = Field(default=4, ge=1, le=32, strict=True)
+    max_concurrent_scopes: int = Field(default=8, ge=1, le=64, strict=True)  # scope runs at once
+    rate_limits: dict[ApiName, Rate] = Field(default_factory=lambda: dict(DEFAULT_RATES))  # `monitor.config.rates`
     api_endpoint: Annotated[str, AfterValidator(_endpoint)] | None = None
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _over_defaults(cls, value: dict[str, float]) -> dict[str, float]:
+        return with_defaults(value)
 
     @field_validator("run_deadline")
     @classmethod

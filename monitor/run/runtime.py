@@ -16,6 +16,7 @@ from checks.snapshot import Snapshot
 from monitor.collect.clients import GcpClients, make_clients, preload
 from monitor.collect.collector import CollectSettings, StuckCalls, collect_snapshot, max_items_for
 from monitor.collect.observer import ApiObserver
+from monitor.collect.ratelimit import RateLimits
 from monitor.config.model import Config
 from monitor.run.sweep import Collect
 
@@ -41,13 +42,17 @@ def collect_settings(config: Config) -> CollectSettings:
         run_deadline=config.gcp.run_deadline.total_seconds(),
         max_workers=config.gcp.max_workers,
         max_items=max_items_for(max([evaluation.max_resources, *evaluation.max_resources_by_kind.values()])),
+        rate_limits=dict(config.gcp.rate_limits),
     )
 
 
 def make_collect(
     clients: GcpClients, settings: CollectSettings, stuck: StuckCalls, fixed_now: datetime | None = None
 ) -> Collect:
-    """A `Collect` over these clients; `fixed_now` pins the judging time (scenario files)."""
+    """A `Collect` over these clients; `fixed_now` pins the judging time (scenario files).
+
+    Its runs share one set of rate limits (`settings.rate_limits`): one per daemon."""
+    limits = RateLimits(settings.rate_limits)
 
     def collect(scope: str, kinds: Sequence[str], observer: ApiObserver, now: datetime) -> tuple[Snapshot, bool, int]:
         outcome = collect_snapshot(
@@ -58,6 +63,7 @@ def make_collect(
             observer=observer,
             now=fixed_now or now,
             stuck=stuck,
+            limits=limits,
         )
         return outcome.snapshot, outcome.deadline_exceeded, outcome.abandoned
 

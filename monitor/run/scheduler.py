@@ -6,11 +6,22 @@ requested while the scope's run is in flight (an audit-log event, say) marks the
 dirty and the in-flight job runs it again as soon as it ends, so a request is never
 dropped as a `max_instances` skip. A trivial heartbeat job on its own one-thread executor
 shows when the main pool is starved. Every job event is handed to `on_event`.
+
+The pool has `workers` threads: at most that many scope runs at once (`gcp.max_concurrent_scopes`);
+a run due while all are busy waits in the pool's queue, and its run deadline starts only
+when it starts collecting. A scope's first run is due at once (a new project is judged
+soon); after it, each scope runs in its own slot of the interval, at a fixed offset from
+the epoch's interval boundaries derived from a hash of its id (plus jitter), so N scopes
+are spread evenly over the interval instead of all calling Google at the same moment, and
+a restart puts them back in the same slots.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import math
+import random
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -25,6 +36,7 @@ from apscheduler.events import (
 )
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 
 log = structlog.get_logger("controlwatch.scheduler")
 
@@ -35,6 +47,46 @@ _EVENT_NAMES = {
     EVENT_JOB_MAX_INSTANCES: "max_instances",
 }
 HEARTBEAT_JOB = "heartbeat"
+_EPSILON = 1e-3  # seconds: datetimes keep microseconds, so a slot read back may be a hair off
+
+
+def phase_of(scope: str, interval: float) -> float:
+    """The scope's offset in every interval, in [0, interval): the same in every process."""
+    fraction = int.from_bytes(hashlib.sha256(scope.encode()).digest()[:8], "big") / 2**64
+    return fraction * interval
+
+
+class SpreadTrigger(IntervalTrigger):  # type: ignore[misc]  # APScheduler ships no type information
+    """Every `interval` at `phase` seconds past the epoch's interval boundaries, plus up to `jitter`.
+
+    Unlike APScheduler's interval trigger, the jitter never accumulates: each run is placed
+    from its slot, not from the jittered time of the run before. The run after `first` (a
+    first run off the grid) takes the first slot at least half an interval later.
+    """
+
+    def __init__(self, interval: float, jitter: float, phase: float, first: datetime | None = None) -> None:
+        super().__init__(seconds=interval, jitter=jitter or None, timezone=UTC)
+        self.phase = phase
+        self.first = first
+
+    def slot_at_or_after(self, at: float) -> float:
+        """The first slot (epoch seconds, unjittered) at or after `at` (to the microsecond a datetime keeps)."""
+        length = float(self.interval_length)
+        return math.ceil((at - self.phase - _EPSILON) / length) * length + self.phase
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime:
+        length = float(self.interval_length)
+        if previous_fire_time is None:
+            at = self.slot_at_or_after(now.timestamp())
+        elif previous_fire_time == self.first:
+            at = self.slot_at_or_after(previous_fire_time.timestamp() + length / 2)
+        else:  # the slot the previous run was placed in (its jitter is shorter than an interval), plus one
+            previous = previous_fire_time.timestamp()
+            slot = math.floor((previous - self.phase + _EPSILON) / length) * length + self.phase
+            at = max(slot + length, previous + _EPSILON)  # always later: APScheduler loops until it is
+        if self.jitter:
+            at += random.uniform(0, self.jitter)
+        return datetime.fromtimestamp(at, UTC)
 
 
 class ScopeScheduler:
@@ -79,23 +131,28 @@ class ScopeScheduler:
         )
 
     def set_scope(self, scope: str, interval: float, jitter: float, *, first_run_in: float = 0.0) -> None:
-        """Add the periodic job of `scope`, or retune it: an existing job with the same interval
+        """Add the periodic job of `scope`, its first run in `first_run_in` seconds and the next
+        ones in its slot of the interval; or retune it: an existing job with the same interval
         keeps its next run time (a reload must not push runs away), a changed one runs no later
-        than one new interval from now."""
+        than one new interval from now (its next slot)."""
         job = self._scheduler.get_job(_job_id(scope))
         now = datetime.now(UTC)
         next_run = now + timedelta(seconds=first_run_in)
+        first: datetime | None = next_run
+        trigger = SpreadTrigger(interval, jitter, phase_of(scope, interval))
         if job is not None and job.next_run_time is not None:
             same = job.trigger.interval.total_seconds() == interval and job.trigger.jitter == (jitter or None)
             if same:
                 return
-            next_run = min(job.next_run_time, now + timedelta(seconds=interval))
+            slot = datetime.fromtimestamp(trigger.slot_at_or_after(now.timestamp()), UTC)
+            next_run = min(job.next_run_time, slot)
+            still_first = isinstance(job.trigger, SpreadTrigger) and job.trigger.first == job.next_run_time
+            first = next_run if still_first and next_run == job.next_run_time else None
+        trigger.first = first
         self._scheduler.add_job(
             self._execute,
-            "interval",
+            trigger,
             args=[scope],
-            seconds=interval,
-            jitter=jitter or None,
             id=_job_id(scope),
             name=f"sweep {scope}",
             replace_existing=True,
@@ -124,6 +181,16 @@ class ScopeScheduler:
             "interval": job.trigger.interval.total_seconds(),
             "jitter": job.trigger.jitter,
         }
+
+    def planned_runs(self, scope: str, count: int) -> list[datetime]:
+        """The next `count` run times of a scope's job, as its trigger places them (for tests and diagnostics)."""
+        job = self._scheduler.get_job(_job_id(scope))
+        runs: list[datetime] = []
+        at = job.next_run_time if job is not None else None
+        while at is not None and len(runs) < count:
+            runs.append(at)
+            at = job.trigger.get_next_fire_time(at, at)
+        return runs
 
     def request_run(self, scope: str) -> None:
         """Run `scope` now; if its run is in flight, once more right after it."""

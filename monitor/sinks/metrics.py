@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from checks.kinds import APIS
 from checks.model import Area, Verdict
 from monitor.sinks.store import ResultStore, StoreView
 
@@ -175,6 +176,12 @@ class Metrics:
             ["service", "reason"],
             registry=reg,
         )
+        self._throttled = Counter(
+            PREFIX + "api_rate_limit_wait_seconds_total",
+            "Seconds calls to Google APIs waited for our own rate limit (gcp.rate_limits), by API.",
+            ["service"],
+            registry=reg,
+        )
         self._deadline = Counter(
             PREFIX + "run_deadline_exceeded_total",
             "Runs of a scope cut by their deadline.",
@@ -260,6 +267,8 @@ class Metrics:
             self._stale.labels(reason)
         for result in RELOAD_RESULTS:
             self._reloads.labels(result)
+        for api in APIS:
+            self._throttled.labels(api)
         for event in JOB_EVENTS:
             self._job_events.labels(event)
         self._scopes: set[str] = set()
@@ -277,6 +286,10 @@ class Metrics:
     def collection(self, kind: str, seconds: float) -> None:
         """Collecting `kind` for one scope took `seconds`."""
         self._collection.labels(kind).observe(seconds)
+
+    def throttled(self, service: str, seconds: float) -> None:
+        """A call to `service` waited `seconds` for a token of our own rate limit."""
+        self._throttled.labels(service).inc(max(0.0, seconds))
 
     # -- scheduler -----------------------------------------------------------------------
 

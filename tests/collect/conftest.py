@@ -111,6 +111,7 @@ class Recorder:
         self.requests: list[tuple[str, str, str]] = []
         self.retries: list[tuple[str, str]] = []
         self.collections: list[tuple[str, float]] = []
+        self.waits: list[tuple[str, float]] = []
 
     def request(self, service: str, method: str, code: str) -> None:
         with self._lock:
@@ -123,6 +124,10 @@ class Recorder:
     def collection(self, kind: str, seconds: float) -> None:
         with self._lock:
             self.collections.append((kind, seconds))
+
+    def throttled(self, service: str, seconds: float) -> None:
+        with self._lock:
+            self.waits.append((service, seconds))
 
     def codes(self, method: str) -> list[str]:
         with self._lock:

@@ -71,6 +71,11 @@ CASES: list[tuple[str, int | None, str, str]] = [
     ("evaluation_kind_limit_not_a_number", 7, "evaluation.max_resources_by_kind.firewalls",
      "expected a whole number, got string 'lots'"),
     ("evaluation_deadline_zero", 6, "evaluation.deadline", "'0s': must be longer than 0s"),
+    ("rate_limit_unknown_api", 8, "gcp.rate_limits.comptue", "unknown API 'comptue'; did you mean 'compute'?"),
+    ("rate_limit_without_unit", 7, "gcp.rate_limits.logging", "8 has no unit: write '8/s' or '8/m'"),
+    ("rate_limit_bad_unit", 7, "gcp.rate_limits.cloudresourcemanager", "'1000/h' is not a rate: write requests per"),
+    ("rate_limit_zero", 7, "gcp.rate_limits.compute", "'0/m': a rate must be more than 0"),
+    ("max_concurrent_scopes_out_of_range", 6, "gcp.max_concurrent_scopes", "greater than or equal to 1, got number 0"),
 ]
 
 

@@ -85,6 +85,9 @@ class Recorder:
     def collection(self, kind: str, seconds: float) -> None:
         return None
 
+    def throttled(self, service: str, seconds: float) -> None:
+        return None
+
 
 class Clock:
     """A monotonic clock the test moves."""

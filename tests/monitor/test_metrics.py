@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client import REGISTRY, generate_latest
 
+from checks.kinds import APIS
 from checks.model import Area, Severity, Verdict
 from checks.registry import ControlMeta
 from monitor.collect.observer import ApiObserver
@@ -167,6 +168,16 @@ def test_observer_methods(metrics: Metrics) -> None:
     assert COLLECTION_BUCKETS[0] == 0.05 and COLLECTION_BUCKETS[-1] == 300
 
 
+def test_rate_limit_waits_add_up_per_api_from_zero(metrics: Metrics) -> None:
+    wait = "controlwatch_api_rate_limit_wait_seconds_total"
+    assert {api: value(metrics, wait, service=api) for api in APIS} == dict.fromkeys(APIS, 0.0)
+    observer: ApiObserver = metrics
+    observer.throttled("compute", 0.25)
+    observer.throttled("compute", 1.5)
+    assert value(metrics, wait, service="compute") == pytest.approx(1.75)
+    assert value(metrics, wait, service="logging") == 0
+
+
 def test_scheduler_metrics(metrics: Metrics) -> None:
     name = "controlwatch_scheduler_job_events_total"
     assert {e: value(metrics, name, event=e) for e in ("executed", "error", "missed", "max_instances")} == {
@@ -281,6 +292,7 @@ def test_every_family_is_exported_with_help_and_type(metrics: Metrics) -> None:
         "controlwatch_collection_duration_seconds": "histogram",
         "controlwatch_api_requests_total": "counter",
         "controlwatch_api_retries_total": "counter",
+        "controlwatch_api_rate_limit_wait_seconds_total": "counter",
         "controlwatch_run_deadline_exceeded_total": "counter",
         "controlwatch_drift_active": "gauge",
         "controlwatch_drift_events_total": "counter",

@@ -200,3 +200,57 @@ def test_each_skipped_firing_is_logged_once_and_the_listener_never_raises(
     )
     # APScheduler logs a listener that raised as "Error notifying listener": never here.
     assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
+
+
+# --- spreading runs over the interval (issue 11: 1,000 projects inside Google's quotas) ------
+
+
+def _spread_scheduler(make: Callable[..., ScopeScheduler], scopes: list[str], jitter: float = 0) -> ScopeScheduler:
+    sched = make(lambda scope: None)
+    for scope in scopes:
+        sched.set_scope(scope, interval=900, jitter=jitter)
+    return sched
+
+
+SCOPES = [f"project-{n:04d}" for n in range(400)]
+
+
+def test_a_new_scope_runs_at_once_then_in_its_own_slot_of_the_interval(make: Callable[..., ScopeScheduler]) -> None:
+    before = time.time()
+    sched = _spread_scheduler(make, SCOPES)
+    seconds = {scope: [t.timestamp() for t in sched.planned_runs(scope, 4)] for scope in SCOPES}
+    for scope, (first, second, third, fourth) in seconds.items():
+        assert before <= first <= time.time()  # a new project is judged soon, not up to an interval later
+        assert first + 450 <= second < first + 1350, scope  # its slot, at least half an interval on
+        assert third - second == pytest.approx(900, abs=1e-3) and fourth - third == pytest.approx(900, abs=1e-3)
+
+
+def test_steady_state_runs_of_many_scopes_are_spread_evenly_over_the_interval(
+    make: Callable[..., ScopeScheduler],
+) -> None:
+    sched = _spread_scheduler(make, SCOPES)
+    offsets = [sched.planned_runs(scope, 3)[2].timestamp() % 900 for scope in SCOPES]
+    per_tenth = Counter(int(offset // 90) for offset in offsets)
+    # 400 scopes, 40 expected in each tenth of the interval; all at one moment before
+    assert sorted(per_tenth) == list(range(10))
+    assert max(per_tenth.values()) <= 70 and min(per_tenth.values()) >= 15, per_tenth
+    assert max(Counter(round(offset) for offset in offsets).values()) <= 5  # no second holds a crowd
+
+
+def test_a_scope_keeps_its_slot_across_restarts(make: Callable[..., ScopeScheduler]) -> None:
+    one = _spread_scheduler(make, SCOPES[:20])
+    two = _spread_scheduler(make, SCOPES[:20])
+    for scope in SCOPES[:20]:
+        slot_one = one.planned_runs(scope, 3)[2].timestamp() % 900
+        slot_two = two.planned_runs(scope, 3)[2].timestamp() % 900
+        assert slot_one == pytest.approx(slot_two, abs=1e-3)
+
+
+def test_jitter_moves_a_run_within_its_slot_and_never_accumulates(make: Callable[..., ScopeScheduler]) -> None:
+    sched = _spread_scheduler(make, SCOPES[:50], jitter=30)
+    for scope in SCOPES[:50]:
+        runs = [t.timestamp() for t in sched.planned_runs(scope, 12)[1:]]  # the slotted runs
+        grid = [run - k * 900 for k, run in enumerate(runs)]
+        # each run lies within one jitter of a fixed grid: APScheduler's own jitter would add up
+        # from run to run (a random walk of up to 30 s a run), ours is drawn afresh in each slot
+        assert max(grid) - min(grid) < 30, scope

@@ -1,0 +1,67 @@
+"""`gcp.rate_limits` and `gcp.max_concurrent_scopes`: the grammar, the defaults, the merge."""
+
+from __future__ import annotations
+
+import pytest
+
+from checks.kinds import APIS
+from monitor.config.model import ConfigError, parse_config
+from monitor.config.rates import DEFAULT_RATES, format_rate, parse_rate
+
+MINIMAL = "scopes:\n  projects:\n    - id: shop-prod\n"
+
+
+def test_every_api_of_the_kind_table_has_a_default_below_its_published_quota() -> None:
+    assert set(DEFAULT_RATES) == set(APIS)
+    published_per_minute = {"compute": 1500, "cloudresourcemanager": 600, "logging": 600}
+    for api, rate in DEFAULT_RATES.items():
+        burst = max(1.0, rate)  # a bucket holds one second of its rate
+        assert rate * 60 + burst < published_per_minute[api], api
+
+
+def test_defaults_and_overrides_merge_per_api() -> None:
+    config = parse_config(MINIMAL, "cw.yaml")
+    assert config.gcp.max_concurrent_scopes == 8
+    assert config.gcp.rate_limits == {"compute": 20.0, "cloudresourcemanager": 8.0, "logging": 8.0}
+    config = parse_config(MINIMAL + "gcp: {max_concurrent_scopes: 3, rate_limits: {logging: 30/m}}\n", "cw.yaml")
+    assert config.gcp.max_concurrent_scopes == 3
+    assert config.gcp.rate_limits == {"compute": 20.0, "cloudresourcemanager": 8.0, "logging": 0.5}
+
+
+@pytest.mark.parametrize(
+    ("text", "per_second"),
+    [("20/s", 20.0), ("1200/m", 20.0), ("30/m", 0.5), ("2.5/s", 2.5), (" 7 / m ", 7 / 60)],
+)
+def test_rates_read_per_second_or_per_minute(text: str, per_second: float) -> None:
+    assert parse_rate(text) == pytest.approx(per_second)
+
+
+@pytest.mark.parametrize(("per_second", "text"), [(20.0, "20/s"), (0.5, "30/m"), (7 / 60, "7/m"), (2.5, "150/m")])
+def test_rates_are_written_back_as_the_config_reads_them(per_second: float, text: str) -> None:
+    assert format_rate(per_second) == text
+    assert parse_rate(format_rate(per_second)) == pytest.approx(per_second)
+
+
+def test_the_dumped_config_reads_back_the_same() -> None:
+    config = parse_config(MINIMAL + "gcp: {rate_limits: {compute: 90/m}}\n", "cw.yaml")
+    dumped = config.model_dump(mode="json")["gcp"]["rate_limits"]
+    assert dumped == {"compute": "90/m", "cloudresourcemanager": "8/s", "logging": "8/s"}
+
+
+@pytest.mark.parametrize(
+    ("value", "reason"),
+    [
+        ("20", "20 has no unit: write '20/s' or '20/m'"),
+        ("20/h", "'20/h' is not a rate: write requests per second or per minute"),
+        ("-3/s", "'-3/s' is not a rate"),
+        ("0/s", "a rate must be more than 0"),
+        ("true", "expected a rate such as '20/s', got bool"),
+        ("[1]", "expected a rate such as '20/s', got list"),
+    ],
+)
+def test_bad_rates_are_refused_with_the_key(value: str, reason: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_config(MINIMAL + f"gcp:\n  rate_limits:\n    compute: {value}\n", "cw.yaml")
+    [problem] = caught.value.problems
+    assert (problem.line, problem.path) == (6, "gcp.rate_limits.compute")
+    assert reason in problem.message
