@@ -13,10 +13,13 @@ from datetime import datetime
 from typing import Any
 
 from checks.snapshot import Snapshot
+from monitor.collect.calls import RetryPolicy
 from monitor.collect.clients import GcpClients, make_clients, preload
 from monitor.collect.collector import CollectSettings, StuckCalls, collect_snapshot
+from monitor.collect.estate import Estate, discover
 from monitor.collect.observer import ApiObserver
 from monitor.config.model import Config
+from monitor.run.scope_refresh import Discover
 from monitor.run.sweep import Collect
 
 # How many abandoned calls of `scope` are still running (no new run of it starts while > 0).
@@ -31,6 +34,7 @@ class Runtime:
     stuck_calls: StuckCheck
     mode: str = "live"  # live | demo
     clients: Any = None  # GcpClients, for the audit-log poller; None: no event-driven re-checks
+    discover: Discover | None = None  # lists the estate for `scopes.organization` / `scopes.folders`
 
 
 def collect_settings(config: Config) -> CollectSettings:
@@ -61,6 +65,23 @@ def make_collect(
     return collect
 
 
+def make_discover(clients: GcpClients, policy: RetryPolicy | None = None) -> Discover:
+    """Scope discovery over these clients, each call bound by `gcp.call_timeout`, the whole by
+    `gcp.run_deadline` (`monitor.collect.estate`)."""
+
+    def listing(config: Config, observer: ApiObserver) -> Estate:
+        return discover(
+            clients,
+            config.scopes.roots(),
+            observer=observer,
+            call_timeout=config.gcp.call_timeout.total_seconds(),
+            deadline=config.gcp.run_deadline.total_seconds(),
+            policy=policy,
+        )
+
+    return listing
+
+
 def preload_clients() -> None:
     """Import the Google client packages now (~2.6 s), so a daemon's first run does not pay
     for them inside its run deadline. One-off commands skip this and import lazily."""
@@ -77,4 +98,5 @@ def build_runtime(config: Config, *, endpoint: str | None, mode: str) -> Runtime
         stuck_calls=stuck.busy,
         mode=mode,
         clients=clients,
+        discover=make_discover(clients),
     )
