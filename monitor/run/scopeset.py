@@ -117,7 +117,8 @@ def resolve(config: Config, estate: Estate | None, error: str | None = None) -> 
         if scopes.explicit(found.project_id) is not None:
             continue
         if found.state != ACTIVE:
-            watched, why = False, f"state {found.state or 'unknown'} (only ACTIVE projects are watched)"
+            state = found.state or "unknown"
+            watched, why = False, f"found {_found_below(found)}; state {state} (only ACTIVE projects are watched)"
         else:
             watched, rule = scopes.admits(found.project_id, Seen(dict(found.labels), found.folders))
             why = f"found {_found_below(found)}; {rule}"

@@ -142,7 +142,10 @@ def test_the_resolved_set_filters_by_glob_label_and_folder_and_mixes_in_listed_p
     assert why["sandbox-alice"] == (
         "listed in scopes.projects; also found below organizations/4242 > folders/5502 > folders/5504"
     )
-    assert why["old-shop"] == "state DELETE_REQUESTED (only ACTIVE projects are watched)"
+    assert (
+        why["old-shop"] == "found below organizations/4242 > folders/5501 > folders/5503; "
+        "state DELETE_REQUESTED (only ACTIVE projects are watched)"
+    )
     assert why["data-lab"] == (
         "found below organizations/4242 > folders/5502 > folders/5504; excluded by exclude.folders 5504"
     )

@@ -156,7 +156,8 @@ def test_a_new_project_runs_within_one_refresh_and_a_deleted_one_leaves(
     [removed] = records(daemon, tmp_path, "scope_removed")
     assert removed == {
         "scope": "shop-prod",
-        "why": "state DELETE_REQUESTED (only ACTIVE projects are watched)",
+        "why": "found below organizations/4242 > folders/5501 > folders/5503; "
+        "state DELETE_REQUESTED (only ACTIVE projects are watched)",
         "cause": "refresh",
         "state": "DELETE_REQUESTED",
     }
