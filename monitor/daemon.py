@@ -86,6 +86,7 @@ class Daemon:
         self._scopes: ScopeSet = resolve(config, None)  # the listed projects; discovery adds at start
         self._plans: dict[str, ScopePlan] = build_plans(config, registry, scopes=self._scopes)
         self._refresh_lock = threading.Lock()  # one change of the watched set at a time
+        self._stopping = threading.Event()  # a listing that ends after `stop` changes nothing
         self.baselines = baselines or BaselineStore(default_path(config.evidence.path))
         self._events = RecentEvents(_EVENTS_KEPT)
         self.store = ResultStore()
@@ -140,8 +141,9 @@ class Daemon:
         self.server.start()  # first: a busy port fails the start before anything is recorded
         discovered: tuple[tuple[str, Mapping[str, Any]], ...] = ()
         if self._config.scopes.discovering:  # the first listing, before any run and any record
+            error = self._discovery.listing(self._config)
             with self._refresh_lock:
-                refreshed = self._discovery.refresh(self._config, self._scopes, "start")
+                refreshed = self._discovery.resolve(self._config, self._scopes, "start", error)
                 self._apply(self._config, refreshed)
                 discovered = refreshed.entries
         if self.evidence is not None:
@@ -181,8 +183,9 @@ class Daemon:
     def reload(self, load: Callable[[], Config]) -> bool:
         """Swap in a new config; a bad one keeps the running config (logged and counted).
 
-        With discovery (before or after), the estate is listed again under the new config, so
-        a SIGHUP also refreshes the watched set; a bad config refreshes it under the running one.
+        With discovery, the new filters apply to the last listing at once, and the refresher
+        lists the estate again right away (a bad config: under the running one); the signal
+        never waits on a listing.
         """
         try:
             config = load()
@@ -191,15 +194,16 @@ class Daemon:
             self.metrics.config_reload(False)
             log.error("config_reload_failed", error=str(exc))
             self._record([("config_reload", config_reload_body(result="failure", error=str(exc)))])
-            self.refresh_scopes("SIGHUP")
+            if self.refresher is not None:
+                self.refresher.trigger("SIGHUP")
             return False
         with self._refresh_lock:
             old = self.config
             old_risks = risks_from(old)
             refreshed = None
             if config.scopes.discovering or old.scopes.discovering:
-                refreshed = self._discovery.refresh(config, self._scopes, "SIGHUP")
-                self._apply(config, refreshed)
+                refreshed = self._discovery.resolve(config, self._scopes, "SIGHUP")
+                self._apply(config, refreshed, listed=False)
             else:
                 self._configure(config, plans, resolve(config, None))
             self.metrics.config_reload(True)
@@ -215,6 +219,8 @@ class Daemon:
             self._restart_poller(config)
         if config.scopes.discovering != old.scopes.discovering or config.scopes.refresh != old.scopes.refresh:
             self._restart_refresher(config)
+        if self.refresher is not None:
+            self.refresher.trigger("SIGHUP")
         log.info("config_reloaded", scopes=sorted(self._plans))
         return True
 
@@ -223,11 +229,14 @@ class Daemon:
 
         False when the listing failed: the set stays as it was. Nothing to do without discovery.
         """
+        if not self.config.scopes.discovering:
+            return True
+        error = self._discovery.listing(self.config)  # slow, so outside the lock: a reload never waits on it
         with self._refresh_lock:
-            config = self.config
-            if not config.scopes.discovering:
+            config = self.config  # a reload during the listing: its filters apply to what was listed
+            if not config.scopes.discovering or self._stopping.is_set():
                 return True
-            refreshed = self._discovery.refresh(config, self._scopes, cause)
+            refreshed = self._discovery.resolve(config, self._scopes, cause, error)
             self._apply(config, refreshed)
             self._record(refreshed.entries)
             if refreshed.changed:
@@ -246,6 +255,7 @@ class Daemon:
         """Stop scheduling, give in-flight runs `grace` seconds (cut short once `force` is set),
         close the HTTP server, record the stop."""
         forced = force or threading.Event()
+        self._stopping.set()
         if self.refresher is not None:
             self.refresher.stop(timeout=0.1)  # a listing in flight is abandoned: the set no longer matters
         if self.poller is not None:
@@ -270,10 +280,11 @@ class Daemon:
         with self._lock:
             return scope in self._plans
 
-    def _apply(self, config: Config, refreshed: Refreshed) -> None:
+    def _apply(self, config: Config, refreshed: Refreshed, *, listed: bool = True) -> None:
         """A refreshed watched set in force: plans for it (an override by label may have changed
-        with the labels), through the path a reload takes. The caller holds `_refresh_lock`."""
-        if config.scopes.discovering:
+        with the labels), through the path a reload takes. The caller holds `_refresh_lock`;
+        `listed` says whether the estate was listed for it (then the discovery is counted)."""
+        if listed and config.scopes.discovering:
             self.metrics.scope_discovery(refreshed.ok, self._clock().timestamp())
         self._configure(config, build_plans(config, self._registry, scopes=refreshed.scopes), refreshed.scopes)
 

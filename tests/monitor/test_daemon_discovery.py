@@ -211,26 +211,30 @@ def test_a_discovery_failing_at_start_watches_the_listed_projects_until_it_answe
     assert sorted(daemon.scopes.watched()) == WATCHED
 
 
-def test_sighup_lists_again_under_the_new_filters(
+def test_sighup_applies_the_new_filters_at_once_and_lists_again_right_away(
     estate: StandIn, make: Callable[[Config], Daemon], tmp_path: Path
 ) -> None:
-    daemon = make(config(refresh=3600))
+    daemon = make(config(refresh=3600))  # no periodic refresh during the test: only SIGHUP lists
     daemon.start()
     narrower = CONFIG.replace(
         'exclude: {projects: ["sandbox-*"]}', 'exclude: {projects: ["sandbox-*"], folders: ["5503"]}'
     )
     estate.load(with_project(estate_document(), project("data-new", "organizations/4242")))
     assert daemon.reload(lambda: config(narrower, refresh=3600))
-    assert sorted(daemon.scopes.watched()) == sorted({*WATCHED, "data-new"} - {"shop-prod", "shop-eu-prod"})
+    # The new filters hold at once, on the last listing; the reload does not wait for a listing.
+    assert sorted(daemon.scopes.watched()) == sorted(set(WATCHED) - {"shop-prod", "shop-eu-prod"})
     removed = {b["scope"]: b for b in records(daemon, tmp_path, "scope_removed")}
     assert sorted(removed) == ["shop-eu-prod", "shop-prod"]
     assert removed["shop-prod"]["cause"] == "SIGHUP"
     assert removed["shop-prod"]["why"].endswith("excluded by exclude.folders 5503")
-    assert [b["scope"] for b in records(daemon, tmp_path, "scope_discovered") if b["cause"] == "SIGHUP"] == ["data-new"]
+    # ...and the refresher lists the estate again right away.
+    wait_for(lambda: "data-new" in daemon.scopes.watched(), 5)
+    discovered = [b for b in records(daemon, tmp_path, "scope_discovered") if b["cause"] == "SIGHUP"]
+    assert [b["scope"] for b in discovered] == ["data-new"]
     # A bad file keeps the running config, and SIGHUP still refreshes the set under it.
     estate.load(with_project(estate_document(), project("data-later", "organizations/4242")))
     assert not daemon.reload(lambda: parse_config("scopes: {}\n", "bad.yaml"))
-    assert "data-later" in daemon.scopes.watched()
+    wait_for(lambda: "data-later" in daemon.scopes.watched(), 5)
 
 
 def test_a_listed_only_config_makes_no_discovery_call(estate: StandIn, make: Callable[[Config], Daemon]) -> None:
@@ -244,3 +248,15 @@ def test_a_listed_only_config_makes_no_discovery_call(estate: StandIn, make: Cal
     assert estate.requests_for("cloudresourcemanager.projects.list") == []
     assert sample(daemon, "controlwatch_scopes", state="watched") == 1
     assert sample(daemon, "controlwatch_scope_discoveries_total", result="success") == 0
+
+
+def test_a_reload_never_waits_on_a_listing_in_flight(estate: StandIn, make: Callable[[Config], Daemon]) -> None:
+    daemon = make(config(refresh=3600))
+    daemon.start()
+    estate.add_fault(Fault(method="cloudresourcemanager.folders.list", kind="latency", delay=2.0, times=1))
+    assert daemon.refresher is not None
+    daemon.refresher.trigger("refresh")
+    wait_for(lambda: not estate.faults.active(), 2)  # taken: the slow folders.list is in flight
+    started = time.monotonic()
+    assert daemon.reload(lambda: config(refresh=3600))
+    assert time.monotonic() - started < 1.0
