@@ -13,13 +13,11 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
     Field,
     ValidationError,
@@ -33,6 +31,7 @@ from checks.kinds import Kind
 from checks.params import Params
 from monitor.config.addresses import split_host_port
 from monitor.config.durations import AS_TEXT, NonNegativeDuration, PositiveDuration, at_least, format_duration
+from monitor.config.errors import describe, reason
 from monitor.config.grammar import CONTROL_ID, PROJECT_ID, ControlId, ProjectId
 from monitor.config.grammar import Frozen as _Frozen
 from monitor.config.scopes import Match, Override, ProjectScope, Scopes, Seen, scopes_problems
@@ -354,7 +353,7 @@ def parse_config(text: str, source: str, known_controls: Iterable[str] | None = 
     if document.data is None:
         raise ConfigError([Problem(source, "the file is empty: it needs at least 'scopes:'")])
     if not isinstance(document.data, dict):
-        reason = f"the top level must be a mapping (scopes:, params:, ...), not {_describe(document.data)}"
+        reason = f"the top level must be a mapping (scopes:, params:, ...), not {describe(document.data)}"
         raise ConfigError([Problem(source, reason, document.line_of(()))])
     cross: list[tuple[KeyPath, str]] = []
     known = frozenset(known_controls) if known_controls is not None else None
@@ -381,92 +380,5 @@ def _located(source: str, document: Document, loc: KeyPath, reason: str) -> Prob
     return Problem(source, reason, document.line_of(path), loc=path)
 
 
-# --- pydantic errors as sentences -----------------------------------------------------
-
-_EXPECTED = {
-    "model_type": "a mapping",
-    "model_attributes_type": "a mapping",
-    "dict_type": "a mapping",
-    "tuple_type": "a list",
-    "list_type": "a list",
-    "string_type": "a string",
-    "int_type": "a whole number",
-    "int_parsing": "a whole number",
-    "int_from_float": "a whole number",
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "path_type": "a file path",
-}
-
-
 def _reason(error: ErrorDetails) -> str:
-    kind, value = error["type"], error.get("input")
-    if kind == "missing":
-        return "missing required key"
-    if kind == "extra_forbidden":
-        return _unknown_key(error["loc"])
-    if kind == "value_error":
-        return error["msg"].removeprefix("Value error, ")
-    if kind == "too_short":
-        return f"must list at least {error.get('ctx', {}).get('min_length', 1)} item(s)"
-    if kind in _EXPECTED:
-        return f"expected {_EXPECTED[kind]}, got {_describe(value)}"
-    if isinstance(value, list | dict):
-        return str(error["msg"])
-    return f"{error['msg']}, got {_describe(value)}"
-
-
-def _unknown_key(loc: KeyPath) -> str:
-    known = _fields_at(loc[:-1])
-    if not known:
-        return "unknown key"
-    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"unknown key{hint} (expected one of: {', '.join(known)})"
-
-
-def _fields_at(loc: KeyPath) -> list[str]:
-    """Field names of the model found at `loc`, walking the annotations from `Config`."""
-    annotation: Any = Config
-    for part in loc:
-        annotation = _unwrap(annotation)
-        if isinstance(part, int):
-            args = get_args(annotation)
-            annotation = args[0] if args else None
-        elif isinstance(annotation, type) and issubclass(annotation, BaseModel) and part in annotation.model_fields:
-            annotation = annotation.model_fields[part].annotation
-        else:
-            return []
-    annotation = _unwrap(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return list(annotation.model_fields)
-    return []
-
-
-def _unwrap(annotation: Any) -> Any:
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation = get_args(annotation)[0]
-        elif origin in (Union, UnionType):
-            annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
-        else:
-            return annotation
-
-
-def _describe(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, int | float):
-        return f"number {value}"
-    if isinstance(value, str):
-        return f"string {value!r}"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
+    return reason(error, Config)
