@@ -238,9 +238,8 @@ class Daemon:
                 return True
             refreshed = self._discovery.resolve(config, self._scopes, cause, error)
             self._apply(config, refreshed)
-            self._record(refreshed.entries)
-            if refreshed.changed:
-                self._record_population()
+            # One batch: the changes and the population they make are in the ledger together.
+            self._record([*refreshed.entries, *((self._population(),) if refreshed.changed else ())])
             return refreshed.ok
 
     @property
@@ -311,13 +310,15 @@ class Daemon:
             self.evidence.submit(entries)
 
     def _record_population(self) -> None:
+        self._record([self._population()])
+
+    def _population(self) -> tuple[str, Mapping[str, Any]]:
         """Which scopes and controls are monitored from now on: "was every project checked on D?"."""
         with self._lock:
             plans, interval = dict(self._plans), self._config.schedule.interval
         now = self._clock()
         controls = {scope: [c.meta.id for c in plan.controls] for scope, plan in plans.items()}
-        body = sweep_population_body(sorted(plans), now, now, controls=controls, interval=interval)
-        self._record([("sweep_population", body)])
+        return "sweep_population", sweep_population_body(sorted(plans), now, now, controls=controls, interval=interval)
 
     def _restart_refresher(self, config: Config) -> None:
         """The periodic discovery: running while the config discovers, every `scopes.refresh`."""

@@ -105,6 +105,12 @@ def records(daemon: Daemon, tmp_path: Path, kind: str) -> list[dict[str, Any]]:
         ledger.close()
 
 
+def recorded(daemon: Daemon, tmp_path: Path, kind: str, scope: str) -> list[dict[str, Any]]:
+    """The `kind` records of `scope`, once one is there: the set changes before its records are written."""
+    wait_for(lambda: any(body.get("scope") == scope for body in records(daemon, tmp_path, kind)), 5)
+    return [body for body in records(daemon, tmp_path, kind) if body.get("scope") == scope]
+
+
 def scrape(daemon: Daemon) -> str:
     with urllib.request.urlopen(daemon.server.url + "/metrics", timeout=5) as response:
         text: str = response.read().decode()
@@ -153,7 +159,8 @@ def test_a_new_project_runs_within_one_refresh_and_a_deleted_one_leaves(
     text = scrape(daemon)
     assert 'scope="shop-new"' in text
     assert 'scope="shop-prod"' not in text  # every series of the deleted project is gone
-    [removed] = records(daemon, tmp_path, "scope_removed")
+    [removed] = recorded(daemon, tmp_path, "scope_removed", "shop-prod")
+    assert len(records(daemon, tmp_path, "scope_removed")) == 1
     assert removed == {
         "scope": "shop-prod",
         "why": "found below organizations/4242 > folders/5501 > folders/5503; "
@@ -161,7 +168,7 @@ def test_a_new_project_runs_within_one_refresh_and_a_deleted_one_leaves(
         "cause": "refresh",
         "state": "DELETE_REQUESTED",
     }
-    new = [b for b in records(daemon, tmp_path, "scope_discovered") if b["scope"] == "shop-new"]
+    new = recorded(daemon, tmp_path, "scope_discovered", "shop-new")
     assert [(b["cause"], b["parent"], b["labels"]) for b in new] == [("refresh", "folders/5503", {"env": "prod"})]
     population = records(daemon, tmp_path, "sweep_population")[-1]
     assert "shop-new" in population["scopes"] and "shop-prod" not in population["scopes"]
@@ -228,9 +235,11 @@ def test_sighup_applies_the_new_filters_at_once_and_lists_again_right_away(
     assert removed["shop-prod"]["cause"] == "SIGHUP"
     assert removed["shop-prod"]["why"].endswith("excluded by exclude.folders 5503")
     # ...and the refresher lists the estate again right away.
-    wait_for(lambda: "data-new" in daemon.scopes.watched(), 5)
-    discovered = [b for b in records(daemon, tmp_path, "scope_discovered") if b["cause"] == "SIGHUP"]
-    assert [b["scope"] for b in discovered] == ["data-new"]
+    [discovered] = recorded(daemon, tmp_path, "scope_discovered", "data-new")
+    assert discovered["cause"] == "SIGHUP" and "data-new" in daemon.scopes.watched()
+    assert [b["scope"] for b in records(daemon, tmp_path, "scope_discovered") if b["cause"] == "SIGHUP"] == [
+        "data-new"
+    ]
     # A bad file keeps the running config, and SIGHUP still refreshes the set under it.
     estate.load(with_project(estate_document(), project("data-later", "organizations/4242")))
     assert not daemon.reload(lambda: parse_config("scopes: {}\n", "bad.yaml"))
