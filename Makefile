@@ -42,7 +42,7 @@ lint: $(STAMP)
 # The in-process tests, again with every wall-clock read 400 days ahead (tests/conftest.py):
 # a fixture that is fresh only because today is near the day it was written fails now.
 SHIFTED_TESTS := tests/monitor tests/demo tests/collect tests/standin tests/checks tests/config \
-	tests/evidence tests/architecture tests/test_cli.py tests/test_params_per_scope.py tests/test_any_date.py tests/test_clock.py
+	tests/evidence tests/architecture tests/test_cli.py tests/test_scopes_cli.py tests/test_params_per_scope.py tests/test_any_date.py tests/test_clock.py
 
 test: $(STAMP) tools lint
 	$(VENV)/bin/pytest -q

@@ -357,9 +357,51 @@ class Kind(enum.StrEnum):
 
 Kind.ALL = tuple(Kind)
 
+
+@dataclass(frozen=True, slots=True)
+class Read:
+    """A call made outside any kind's collection: its method, client, permissions and answer.
+
+    Scope discovery (`monitor/collect/estate.py`) lists the estate below the configured
+    organisation and folders with these; they are checked, observed and granted like the
+    rows' own calls.
+    """
+
+    method: str  # the API method id: the `method` metric label and the stand-in route
+    api: str
+    client: Client
+    permissions: tuple[str, ...]
+    envelope: Envelope
+    doc: str
+
+
+#: What scope discovery reads: the folders below each root, and the projects under each of them.
+DISCOVERY_READS: tuple[Read, ...] = (
+    Read(
+        method="cloudresourcemanager.folders.list",
+        api=CRM.name,
+        client=FOLDERS,
+        permissions=("resourcemanager.folders.list",),
+        envelope=Envelope(items="folders", item_fields=("name", "parent"), fields=("nextPageToken",)),
+        doc="scope discovery: the folders directly under the organisation and each folder, level by level",
+    ),
+    Read(
+        method="cloudresourcemanager.projects.list",
+        api=CRM.name,
+        client=PROJECTS,
+        permissions=("resourcemanager.projects.list",),
+        # A listed project without its state could be a deleted one: `state` must be there.
+        envelope=Envelope(items="projects", item_fields=("name", "projectId", "state"), fields=("nextPageToken",)),
+        doc="scope discovery: the projects directly under the organisation and each folder",
+    ),
+)
+
 #: Permissions read outside the kind table (the least-privilege role holds these too).
 OTHER_READS: Mapping[str, str] = MappingProxyType(
-    {"logging.logEntries.list": "the audit-log poller's entries:list (Admin Activity entries, for drift re-checks)"}
+    {
+        "logging.logEntries.list": "the audit-log poller's entries:list (Admin Activity entries, for drift re-checks)",
+        **{permission: read.doc for read in DISCOVERY_READS for permission in read.permissions},
+    }
 )
 
 
@@ -378,8 +420,9 @@ _WALK_READS: Mapping[str, Envelope] = MappingProxyType(
 
 
 def answers() -> Mapping[str, Envelope]:
-    """API method id -> the envelope of its 2xx answer, for every call a kind's collection makes."""
+    """API method id -> the envelope of its 2xx answer, for every call a kind's collection (or discovery) makes."""
     found: dict[str, Envelope] = dict(_WALK_READS)
+    found.update((read.method, read.envelope) for read in DISCOVERY_READS)
     for kind in Kind:
         if found.setdefault(kind.spec.method, kind.spec.envelope) != kind.spec.envelope:
             raise ValueError(f"kind {kind}: two envelopes for the answer of {kind.spec.method}")

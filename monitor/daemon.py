@@ -2,11 +2,13 @@
 
 `Daemon` assembles the pieces — result store, metrics and HTTP server, the scheduler, the
 sinks every finished run is handed to (store, evidence, drift, metrics, stale accepted
-risks, the log line), the audit-log poller — and owns only what changes over its life: the
-config and the plans built from it. `serve()` adds the process concerns: signals, SIGHUP
-reload, and a bounded shutdown that a second signal cuts short (as uvicorn does). The
-collection function is injected, so the same daemon runs against real GCP or the stand-in
-without knowing which; so is the wall clock.
+risks, the log line), the audit-log poller, the scope refresher — and owns only what
+changes over its life: the config, the watched set (`scopes.projects`, and what discovery
+finds below `scopes.organization` / `scopes.folders`) and the plans built from them.
+`serve()` adds the process concerns: signals, SIGHUP reload (which refreshes discovery
+too), and a bounded shutdown that a second signal cuts short (as uvicorn does). The
+collection and discovery functions are injected, so the same daemon runs against real
+GCP or the stand-in without knowing which; so is the wall clock.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ from monitor.run.plans import build_plans, risks_from
 from monitor.run.runtime import Runtime
 from monitor.run.scheduler import ScopeScheduler
 from monitor.run.scope_job import ScopeJob
+from monitor.run.scope_refresh import Refreshed, Refresher, ScopeRefresh
+from monitor.run.scopeset import ScopeSet, resolve
 from monitor.run.sweep import ScopePlan
 from monitor.sinks.base import ResultSink
 from monitor.sinks.evidence_writer import EvidenceWriter
@@ -78,7 +82,10 @@ class Daemon:
         self._clock = clock
         self._lock = threading.Lock()
         self._config = config
-        self._plans: dict[str, ScopePlan] = build_plans(config, registry)
+        self._scopes: ScopeSet = resolve(config, None)  # the listed projects; discovery adds at start
+        self._plans: dict[str, ScopePlan] = build_plans(config, registry, scopes=self._scopes)
+        self._refresh_lock = threading.Lock()  # one change of the watched set at a time
+        self._stopping = threading.Event()  # a listing that ends after `stop` changes nothing
         self.baselines = baselines or BaselineStore(default_path(config.evidence.path))
         self._events = RecentEvents(_EVENTS_KEPT)
         self.store = ResultStore()
@@ -100,6 +107,7 @@ class Daemon:
             clock=clock,
             record=self._record if self.evidence is not None else None,
         )
+        self._discovery = ScopeRefresh(runtime.discover, self.metrics)
         self.scheduler = ScopeScheduler(
             self.run_scope,
             workers=config.gcp.max_concurrent_scopes,  # at start; the pool is not resized by a reload
@@ -107,8 +115,9 @@ class Daemon:
             heartbeat=lambda: self.metrics.heartbeat(clock().timestamp()),
             heartbeat_interval=heartbeat_interval,
         )
-        self._configure(config, self._plans)
+        self._configure(config, self._plans, self._scopes)
         self.poller = self._make_poller(config)
+        self.refresher: Refresher | None = None
 
     @property
     def config(self) -> Config:
@@ -128,6 +137,13 @@ class Daemon:
 
     def start(self) -> None:
         self.server.start()  # first: a busy port fails the start before anything is recorded
+        discovered: tuple[tuple[str, Mapping[str, Any]], ...] = ()
+        if self._config.scopes.discovering:  # the first listing, before any run and any record
+            error = self._discovery.listing(self._config)
+            with self._refresh_lock:
+                refreshed = self._discovery.resolve(self._config, self._scopes, "start", error)
+                self._apply(self._config, refreshed)
+                discovered = refreshed.entries
         if self.evidence is not None:
             self.evidence.start()
             body = daemon_start_body(
@@ -137,11 +153,12 @@ class Daemon:
                 scopes=sorted(self._plans),
                 pid=os.getpid(),
             )
-            self._record([("daemon_start", body)])
+            self._record([("daemon_start", body), *discovered])
             self._record_population()
         self.scheduler.start()
         if self.poller is not None:
             self.poller.start()
+        self._restart_refresher(self._config)
         log.info(
             "daemon_started",
             mode=self._runtime.mode,
@@ -162,7 +179,12 @@ class Daemon:
             self._job.run(plan, config, lambda: self._configured(scope))
 
     def reload(self, load: Callable[[], Config]) -> bool:
-        """Swap in a new config; a bad one keeps the running config (logged and counted)."""
+        """Swap in a new config; a bad one keeps the running config (logged and counted).
+
+        With discovery, the new filters apply to the last listing at once, and the refresher
+        lists the estate again right away (a bad config: under the running one); the signal
+        never waits on a listing.
+        """
         try:
             config = load()
             plans = build_plans(config, self._registry)
@@ -170,24 +192,61 @@ class Daemon:
             self.metrics.config_reload(False)
             log.error("config_reload_failed", error=str(exc))
             self._record([("config_reload", config_reload_body(result="failure", error=str(exc)))])
+            if self.refresher is not None:
+                self.refresher.trigger("SIGHUP")
             return False
-        old_risks = risks_from(self.config)
-        old_drift = self.config.drift
-        if config.gcp != self.config.gcp:  # the collection function and the pool are built at start
-            log.warning("config_reload_gcp_kept", reason="gcp: settings take effect at the next start")
-        self._configure(config, plans)
-        self.metrics.config_reload(True)
-        entries: list[tuple[str, Mapping[str, Any]]] = [
-            ("config_reload", config_reload_body(result="success", config_digest=config_digest(config)))
-        ]
-        if risks_from(config) != old_risks:
-            entries.append(("exceptions_changed", exceptions_changed_body(old_risks, risks_from(config), by="SIGHUP")))
-        self._record(entries)
-        self._record_population()
-        if config.drift != old_drift or (self.poller is not None) != self._poller_wanted():
+        with self._refresh_lock:
+            old = self.config
+            old_risks = risks_from(old)
+            if config.gcp != old.gcp:  # the collection function and the pool are built at start
+                log.warning("config_reload_gcp_kept", reason="gcp: settings take effect at the next start")
+            refreshed = None
+            if config.scopes.discovering or old.scopes.discovering:
+                refreshed = self._discovery.resolve(config, self._scopes, "SIGHUP")
+                self._apply(config, refreshed, listed=False)
+            else:
+                self._configure(config, plans, resolve(config, None))
+            self.metrics.config_reload(True)
+            entries: list[tuple[str, Mapping[str, Any]]] = [
+                ("config_reload", config_reload_body(result="success", config_digest=config_digest(config)))
+            ]
+            if risks_from(config) != old_risks:
+                body = exceptions_changed_body(old_risks, risks_from(config), by="SIGHUP")
+                entries.append(("exceptions_changed", body))
+            self._record([*entries, *(refreshed.entries if refreshed is not None else ())])
+            self._record_population()
+        if config.drift != old.drift or (self.poller is not None) != self._poller_wanted():
             self._restart_poller(config)
-        log.info("config_reloaded", scopes=sorted(plans))
+        if config.scopes.discovering != old.scopes.discovering or config.scopes.refresh != old.scopes.refresh:
+            self._restart_refresher(config)
+        if self.refresher is not None:
+            self.refresher.trigger("SIGHUP")
+        log.info("config_reloaded", scopes=sorted(self._plans))
         return True
+
+    def refresh_scopes(self, cause: str = "refresh") -> bool:
+        """List the estate again and apply the watched set it gives (the refresher's job, and SIGHUP's).
+
+        False when the listing failed: the set stays as it was. Nothing to do without discovery.
+        """
+        if not self.config.scopes.discovering:
+            return True
+        error = self._discovery.listing(self.config)  # slow, so outside the lock: a reload never waits on it
+        with self._refresh_lock:
+            config = self.config  # a reload during the listing: its filters apply to what was listed
+            if not config.scopes.discovering or self._stopping.is_set():
+                return True
+            refreshed = self._discovery.resolve(config, self._scopes, cause, error)
+            self._apply(config, refreshed)
+            # One batch: the changes and the population they make are in the ledger together.
+            self._record([*refreshed.entries, *((self._population(),) if refreshed.changed else ())])
+            return refreshed.ok
+
+    @property
+    def scopes(self) -> ScopeSet:
+        """The watched set, and every project discovery found left out, with why."""
+        with self._lock:
+            return self._scopes
 
     # -- stop -------------------------------------------------------------------------------
 
@@ -195,6 +254,9 @@ class Daemon:
         """Stop scheduling, give in-flight runs `grace` seconds (cut short once `force` is set),
         close the HTTP server, record the stop."""
         forced = force or threading.Event()
+        self._stopping.set()
+        if self.refresher is not None:
+            self.refresher.stop(timeout=0.1)  # a listing in flight is abandoned: the set no longer matters
         if self.poller is not None:
             self.poller.stop(timeout=min(grace, 5.0))
         self.scheduler.shutdown(wait=False)
@@ -217,15 +279,24 @@ class Daemon:
         with self._lock:
             return scope in self._plans
 
-    def _configure(self, config: Config, plans: dict[str, ScopePlan]) -> None:
+    def _apply(self, config: Config, refreshed: Refreshed, *, listed: bool = True) -> None:
+        """A refreshed watched set in force: plans for it (an override by label may have changed
+        with the labels), through the path a reload takes. The caller holds `_refresh_lock`;
+        `listed` says whether the estate was listed for it (then the discovery is counted)."""
+        if listed and config.scopes.discovering:
+            self.metrics.scope_discovery(refreshed.ok, self._clock().timestamp())
+        self._configure(config, build_plans(config, self._registry, scopes=refreshed.scopes), refreshed.scopes)
+
+    def _configure(self, config: Config, plans: dict[str, ScopePlan], scopes: ScopeSet) -> None:
         interval = config.schedule.interval.total_seconds()
         jitter = config.schedule.jitter.total_seconds()
         entries = [(c.meta, scope, interval) for scope, plan in plans.items() for c in plan.controls]
         with self._lock:
             old_plans = self._plans
-            self._config, self._plans = config, plans
+            self._config, self._plans, self._scopes = config, plans, scopes
         self.store.configure(entries)
         self.metrics.set_scopes(sorted(plans))
+        self.metrics.scope_counts(**scopes.counts())
         for scope, control in _drift_pairs(old_plans) - _drift_pairs(plans):
             self.metrics.forget_drift(control, scope)
         for scope in set(old_plans) - set(plans):
@@ -240,13 +311,24 @@ class Daemon:
             self.evidence.submit(entries)
 
     def _record_population(self) -> None:
+        self._record([self._population()])
+
+    def _population(self) -> tuple[str, Mapping[str, Any]]:
         """Which scopes and controls are monitored from now on: "was every project checked on D?"."""
         with self._lock:
             plans, interval = dict(self._plans), self._config.schedule.interval
         now = self._clock()
         controls = {scope: [c.meta.id for c in plan.controls] for scope, plan in plans.items()}
-        body = sweep_population_body(sorted(plans), now, now, controls=controls, interval=interval)
-        self._record([("sweep_population", body)])
+        return "sweep_population", sweep_population_body(sorted(plans), now, now, controls=controls, interval=interval)
+
+    def _restart_refresher(self, config: Config) -> None:
+        """The periodic discovery: running while the config discovers, every `scopes.refresh`."""
+        if self.refresher is not None:
+            self.refresher.stop(timeout=0.1)
+            self.refresher = None
+        if config.scopes.discovering:
+            self.refresher = Refresher(self.refresh_scopes, config.scopes.refresh.total_seconds())
+            self.refresher.start()
 
     # -- the audit-log poller: event-driven re-checks --------------------------------------
 

@@ -6,23 +6,27 @@ import json
 import sys
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from checks import default_registry
 from checks.model import is_drift
 from monitor import __version__
-from monitor.commands.check_output import check_json, check_table, exit_code
+from monitor.commands.check_output import EXIT_ERROR, check_json, check_table, exit_code
 from monitor.commands.common import (
     UsageFailure,
     config_and_scenario,
+    resolve_scopes,
     serving,
     with_overrides,
 )
 from monitor.config.model import Config
 from monitor.files import read_regular_file
 from monitor.sinks.logs import configure_logging
+
+if TYPE_CHECKING:
+    from monitor.run.scopeset import ScopeSet
 
 
 @click.command()
@@ -67,19 +71,24 @@ def check(
     config, loaded = config_and_scenario(
         config_path, scenario, neither="nothing to check: pass --config FILE (real GCP) or --scenario FILE (offline)"
     )
-    chosen = list(scopes) or list(config.scope_ids())
-    bad_scopes = [s for s in chosen if s not in config.scope_ids()]
-    if bad_scopes:
-        raise UsageFailure(f"unknown scope {', '.join(bad_scopes)}; scopes: {', '.join(config.scope_ids())}")
-    baselines = _baselines(config, baseline_file)
+    if not config.scopes.discovering:
+        _chosen(scopes, config.scope_ids())  # a typo is refused before anything is read
     configure_logging("error", stream=sys.stderr)
+
+    def check_with(served: Config, fixed_now: datetime | None) -> tuple[datetime, list[Any], list[str], str | None]:
+        resolved = resolve_scopes(served)
+        chosen = _chosen(scopes, resolved.watched())
+        baselines = _baselines(config, baseline_file, chosen)
+        now, runs, notes = _check_once(served, resolved, chosen, controls, fixed_now, baselines)
+        if resolved.error:
+            notes.append(f"scope discovery failed, only the listed projects were checked: {resolved.error}")
+        return now, runs, notes, resolved.error
+
     if loaded is not None:
         with serving(loaded, shift_time=False) as server:
-            now, runs, notes = _check_once(
-                with_overrides(config, endpoint=server.url), chosen, controls, loaded.now, baselines
-            )
+            now, runs, notes, discovery_error = check_with(with_overrides(config, endpoint=server.url), loaded.now)
     else:
-        now, runs, notes = _check_once(config, chosen, controls, None, baselines)
+        now, runs, notes, discovery_error = check_with(config, None)
     results = [r for _, run in runs for control_results in run.results.values() for r in control_results]
     if write_evidence:
         _check_evidence(config, runs, "scenario" if loaded is not None else "live")
@@ -89,10 +98,18 @@ def check(
         click.echo(check_table(results, show_passing=show_all))
         for note in notes:
             click.echo(f"note: {note}")
-    sys.exit(exit_code(results))
+    sys.exit(EXIT_ERROR if discovery_error else exit_code(results))
 
 
-def _baselines(config: Config, baseline_file: str | None) -> dict[str, Any]:
+def _chosen(asked: tuple[str, ...], watched: tuple[str, ...]) -> list[str]:
+    """The scopes `--scope` asks for (all watched ones by default); one not watched is a usage failure."""
+    bad_scopes = [s for s in asked if s not in watched]
+    if bad_scopes:
+        raise UsageFailure(f"unknown scope {', '.join(bad_scopes)}; scopes: {', '.join(watched)}")
+    return list(asked) or list(watched)
+
+
+def _baselines(config: Config, baseline_file: str | None, scopes: list[str]) -> dict[str, Any]:
     """Approved baselines per scope: from `--baseline FILE`, else the store (never created here)."""
     if baseline_file:
         try:
@@ -112,11 +129,12 @@ def _baselines(config: Config, baseline_file: str | None) -> dict[str, Any]:
     if not path.exists():
         return {}
     store = BaselineStore(path)
-    return {scope: doc for scope in config.scope_ids() if (doc := store.get(scope)) is not None}
+    return {scope: doc for scope in scopes if (doc := store.get(scope)) is not None}
 
 
 def _check_once(
     config: Config,
+    resolved: ScopeSet,
     scopes: list[str],
     controls: tuple[str, ...],
     fixed_now: datetime | None,
@@ -135,7 +153,8 @@ def _check_once(
         raise UsageFailure(str(exc)) from None
     stuck = StuckCalls()
     collect = make_collect(clients, collect_settings(config), stuck, fixed_now=fixed_now)
-    plans = build_plans(config, default_registry(), only_controls=frozenset(controls) if controls else None)
+    only = frozenset(controls) if controls else None
+    plans = build_plans(config, default_registry(), only_controls=only, scopes=resolved)
     now = fixed_now or datetime.now(UTC)
     runs: list[tuple[Any, Any]] = []
     notes: list[str] = []

@@ -22,6 +22,7 @@ from monitor.commands.check_output import EXIT_USAGE
 from monitor.config.model import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
+    from monitor.run.scopeset import ScopeSet
     from monitor.standin.scenario import Scenario
     from monitor.standin.server import StandIn
 
@@ -79,6 +80,29 @@ def config_and_scenario(
         if missing:
             fail(f"{scenario_path}: no project {', '.join(missing)} in the scenario (scopes of the config)")
     return config, loaded
+
+
+def resolve_scopes(config: Config) -> ScopeSet:
+    """The watched set `config` gives now: its listed projects, and with discovery what is found
+    below its roots (through `gcp.api_endpoint`, else Google). A discovery that fails leaves the
+    listed projects, with the error (`ScopeSet.error`); missing credentials are a usage failure."""
+    from monitor.run.scopeset import resolve
+
+    if not config.scopes.discovering:
+        return resolve(config, None)
+    from monitor.collect.clients import CredentialsMissing, make_clients
+    from monitor.collect.observer import NullObserver
+    from monitor.run.runtime import make_discover
+
+    try:
+        clients = make_clients(config.gcp.api_endpoint)
+    except CredentialsMissing as exc:
+        raise UsageFailure(str(exc)) from None
+    try:
+        estate = make_discover(clients)(config, NullObserver())
+    except Exception as exc:  # CallFailed: said with the listed projects, never as a traceback
+        return resolve(config, None, error=str(exc) or type(exc).__name__)
+    return resolve(config, estate)
 
 
 def load_scenario_file(path: str | Path) -> Scenario:

@@ -17,6 +17,7 @@ from monitor.commands.evidence import evidence
 from monitor.commands.inspect_cmds import controls, results
 from monitor.commands.run_daemon import run
 from monitor.commands.sandbox import sandbox
+from monitor.commands.scopes_cmd import scopes
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,7 +26,7 @@ def cli() -> None:
     """controlwatch: watches the security controls of a Google Cloud estate."""
 
 
-for _command in (config_group, sandbox, run, check, controls, results, baseline, evidence):
+for _command in (config_group, sandbox, run, check, scopes, controls, results, baseline, evidence):
     cli.add_command(_command)
 
 

@@ -13,20 +13,15 @@ import re
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from types import UnionType
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
-    SerializationInfo,
     ValidationError,
     ValidationInfo,
-    field_serializer,
     field_validator,
     model_validator,
 )
@@ -36,7 +31,11 @@ from checks.kinds import Kind
 from checks.params import Params
 from monitor.config.addresses import split_host_port
 from monitor.config.durations import AS_TEXT, NonNegativeDuration, PositiveDuration, at_least, format_duration
+from monitor.config.errors import describe, reason
+from monitor.config.grammar import CONTROL_ID, PROJECT_ID, ControlId, ProjectId
+from monitor.config.grammar import Frozen as _Frozen
 from monitor.config.rates import DEFAULT_RATES, ApiName, Rate, with_defaults
+from monitor.config.scopes import Match, Override, ProjectScope, Scopes, Seen, scopes_problems
 from monitor.config.yaml_source import Document, KeyPath, Problem, SourceError, format_path, parse_yaml, read_source
 
 __all__ = [
@@ -48,17 +47,20 @@ __all__ = [
     "EvidenceConfig",
     "GcpConfig",
     "LogConfig",
+    "Match",
     "MetricsConfig",
+    "Override",
     "Problem",
     "ProjectScope",
     "ScheduleConfig",
     "Scopes",
+    "Seen",
     "load_config",
     "parse_config",
 ]
 
-PROJECT_ID = re.compile(r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
-CONTROL_ID = re.compile(r"^[A-Z]+-\d\d$")
+__all__ += ["CONTROL_ID", "PROJECT_ID"]
+
 _LOG_NAME = re.compile(r"^projects/[a-z][-a-z0-9]{4,28}[a-z0-9]/logs/[A-Za-z0-9_.%/-]{1,512}$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
@@ -72,25 +74,6 @@ class ConfigError(Exception):
 
 
 # --- value grammars -------------------------------------------------------------------
-
-
-def _project_id(value: str) -> str:
-    if not PROJECT_ID.match(value):
-        raise ValueError(
-            f"{value!r} is not a project id (6-30 characters: lowercase letters, digits and hyphens, "
-            "starting with a letter, not ending with a hyphen)"
-        )
-    return value
-
-
-def _control_id(value: str, info: ValidationInfo) -> str:
-    if not CONTROL_ID.match(value):
-        raise ValueError(f"{value!r} is not a control id (AREA-NN, e.g. 'FW-01')")
-    known = (info.context or {}).get("known_controls")
-    if known is not None and value not in known:
-        close = difflib.get_close_matches(value, sorted(known), n=1)
-        raise ValueError(f"unknown control {value!r}" + (f"; did you mean {close[0]!r}?" if close else ""))
-    return value
 
 
 def _non_empty(value: str) -> str:
@@ -149,8 +132,6 @@ def _log_name(value: str) -> str:
     return value
 
 
-ProjectId = Annotated[str, AfterValidator(_project_id)]
-ControlId = Annotated[str, AfterValidator(_control_id)]
 NonEmptyStr = Annotated[str, AfterValidator(_non_empty)]
 FilePath = Annotated[Path, BeforeValidator(_not_blank_path)]
 ExpiryDate = Annotated[date, BeforeValidator(_expiry)]
@@ -159,38 +140,6 @@ ResourceCount = Annotated[int, Field(ge=1, strict=True)]
 
 
 # --- models ---------------------------------------------------------------------------
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ProjectScope(_Frozen):
-    """One watched project; `params` holds only its overrides (the keys written in the file)."""
-
-    id: ProjectId
-    params: Params = Params()
-    disabled_controls: tuple[ControlId, ...] = ()
-
-    def overrides(self) -> dict[str, Any]:
-        """The parameters this scope sets, as a partial `params:` mapping."""
-        return self.params.model_dump(exclude_unset=True)
-
-    @field_serializer("params")
-    def _dump_overrides(self, params: Params, info: SerializationInfo) -> dict[str, Any]:
-        # Dumping the defaults too would show values that the global params replace.
-        return params.model_dump(mode=info.mode, exclude_unset=True)
-
-
-class Scopes(_Frozen):
-    projects: tuple[ProjectScope, ...]
-
-    @field_validator("projects")
-    @classmethod
-    def _at_least_one(cls, value: tuple[ProjectScope, ...]) -> tuple[ProjectScope, ...]:
-        if not value:
-            raise ValueError("list at least one project to watch")
-        return value
 
 
 # Minimums below which a duration is a typo rather than a setting (API quotas, deadlines).
@@ -342,36 +291,34 @@ class Config(_Frozen):
         return self
 
     def scope_ids(self) -> tuple[str, ...]:
-        """The configured project ids, in file order."""
-        return tuple(scope.id for scope in self.scopes.projects)
+        """The listed project ids (`scopes.projects`), in file order; discovery finds the others."""
+        return self.scopes.project_ids()
 
     def scope(self, scope_id: str) -> ProjectScope:
-        for scope in self.scopes.projects:
-            if scope.id == scope_id:
-                return scope
-        raise KeyError(f"unknown scope {scope_id!r}")
+        found = self.scopes.explicit(scope_id)
+        if found is None:
+            raise KeyError(f"unknown scope {scope_id!r}")
+        return found
 
-    def params_for(self, scope_id: str) -> Params:
-        """The global params with the scope's overrides applied."""
-        return self.params.merged(self.scope(scope_id).overrides())
+    def params_for(self, scope_id: str, seen: Seen | None = None) -> Params:
+        """The global params, then each override matching the scope, then its own entry's.
 
-    def disabled_for(self, scope_id: str) -> frozenset[str]:
-        """Controls disabled globally or for this scope."""
-        return frozenset(self.disabled_controls) | frozenset(self.scope(scope_id).disabled_controls)
+        `seen` is what discovery knows of the scope (labels, folders); without it, a scope
+        not in `scopes.projects` is a KeyError.
+        """
+        params = self.params
+        for partial in self.scopes.settings_for(scope_id, seen).params:
+            params = params.merged(partial)
+        return params
+
+    def disabled_for(self, scope_id: str, seen: Seen | None = None) -> frozenset[str]:
+        """Controls disabled globally, by a matching override or for this scope."""
+        return frozenset(self.disabled_controls) | self.scopes.settings_for(scope_id, seen).disabled
 
 
 def _cross_checks(config: Config) -> list[tuple[KeyPath, str]]:
-    found: list[tuple[KeyPath, str]] = []
-    first: dict[str, int] = {}
-    for index, scope in enumerate(config.scopes.projects):
-        if scope.id in first:
-            reason = f"duplicate project {scope.id!r} (also scopes.projects[{first[scope.id]}])"
-            found.append((("scopes", "projects", index, "id"), reason))
-        first.setdefault(scope.id, index)
-        try:
-            config.params.merged(scope.overrides())
-        except ValidationError as exc:
-            found.extend((("scopes", "projects", index, "params", *e["loc"]), _reason(e)) for e in exc.errors())
+    risk_scopes = [entry.scope for entry in config.exceptions]
+    found = scopes_problems(config.scopes, config.params, risk_scopes, _reason)
     if config.gcp.run_deadline >= config.schedule.interval:
         reason = (
             f"run_deadline ({format_duration(config.gcp.run_deadline)}) must be shorter than schedule.interval "
@@ -387,9 +334,6 @@ def _cross_checks(config: Config) -> list[tuple[KeyPath, str]]:
             "is due is skipped"
         )
         found.append((("evaluation", "deadline"), reason))
-    for index, entry in enumerate(config.exceptions):
-        if entry.scope not in first:
-            found.append((("exceptions", index, "scope"), f"{entry.scope!r} is not one of scopes.projects"))
     return found
 
 
@@ -417,7 +361,7 @@ def parse_config(text: str, source: str, known_controls: Iterable[str] | None = 
     if document.data is None:
         raise ConfigError([Problem(source, "the file is empty: it needs at least 'scopes:'")])
     if not isinstance(document.data, dict):
-        reason = f"the top level must be a mapping (scopes:, params:, ...), not {_describe(document.data)}"
+        reason = f"the top level must be a mapping (scopes:, params:, ...), not {describe(document.data)}"
         raise ConfigError([Problem(source, reason, document.line_of(()))])
     cross: list[tuple[KeyPath, str]] = []
     known = frozenset(known_controls) if known_controls is not None else None
@@ -444,92 +388,5 @@ def _located(source: str, document: Document, loc: KeyPath, reason: str) -> Prob
     return Problem(source, reason, document.line_of(path), loc=path)
 
 
-# --- pydantic errors as sentences -----------------------------------------------------
-
-_EXPECTED = {
-    "model_type": "a mapping",
-    "model_attributes_type": "a mapping",
-    "dict_type": "a mapping",
-    "tuple_type": "a list",
-    "list_type": "a list",
-    "string_type": "a string",
-    "int_type": "a whole number",
-    "int_parsing": "a whole number",
-    "int_from_float": "a whole number",
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "path_type": "a file path",
-}
-
-
 def _reason(error: ErrorDetails) -> str:
-    kind, value = error["type"], error.get("input")
-    if kind == "missing":
-        return "missing required key"
-    if kind == "extra_forbidden":
-        return _unknown_key(error["loc"])
-    if kind == "value_error":
-        return error["msg"].removeprefix("Value error, ")
-    if kind == "too_short":
-        return f"must list at least {error.get('ctx', {}).get('min_length', 1)} item(s)"
-    if kind in _EXPECTED:
-        return f"expected {_EXPECTED[kind]}, got {_describe(value)}"
-    if isinstance(value, list | dict):
-        return str(error["msg"])
-    return f"{error['msg']}, got {_describe(value)}"
-
-
-def _unknown_key(loc: KeyPath) -> str:
-    known = _fields_at(loc[:-1])
-    if not known:
-        return "unknown key"
-    close = difflib.get_close_matches(str(loc[-1]), known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
-    return f"unknown key{hint} (expected one of: {', '.join(known)})"
-
-
-def _fields_at(loc: KeyPath) -> list[str]:
-    """Field names of the model found at `loc`, walking the annotations from `Config`."""
-    annotation: Any = Config
-    for part in loc:
-        annotation = _unwrap(annotation)
-        if isinstance(part, int):
-            args = get_args(annotation)
-            annotation = args[0] if args else None
-        elif isinstance(annotation, type) and issubclass(annotation, BaseModel) and part in annotation.model_fields:
-            annotation = annotation.model_fields[part].annotation
-        else:
-            return []
-    annotation = _unwrap(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return list(annotation.model_fields)
-    return []
-
-
-def _unwrap(annotation: Any) -> Any:
-    while True:
-        origin = get_origin(annotation)
-        if origin is Annotated:
-            annotation = get_args(annotation)[0]
-        elif origin in (Union, UnionType):
-            annotation = next(arg for arg in get_args(annotation) if arg is not type(None))
-        else:
-            return annotation
-
-
-def _describe(value: object) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return f"boolean {str(value).lower()}"
-    if isinstance(value, int | float):
-        return f"number {value}"
-    if isinstance(value, str):
-        return f"string {value!r}"
-    if isinstance(value, list | tuple):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
+    return reason(error, Config)

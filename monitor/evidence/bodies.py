@@ -37,6 +37,9 @@ __all__ = [
     "input_digest",
     "risk_json",
     "run_skipped_body",
+    "scope_discovered_body",
+    "scope_discovery_failed_body",
+    "scope_removed_body",
     "sweep_population_body",
 ]
 
@@ -326,3 +329,44 @@ def exceptions_changed_body(
         "count": len(new),
         "by": by,
     }
+
+
+def scope_discovered_body(
+    *,
+    scope: str,
+    why: str,
+    cause: str,
+    state: str | None = None,
+    parent: str | None = None,
+    root: str | None = None,
+    folders: Sequence[str] = (),
+    labels: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """A project watched from now on because discovery found it (or the config now lists it).
+
+    `cause` is what refreshed the set: `start`, `refresh` (the periodic one) or `SIGHUP`;
+    `why` the rule that let it in; `folders` the folders above it, nearest first.
+    """
+    return {
+        "scope": scope,
+        "why": why,
+        "cause": cause,
+        "state": state,
+        "parent": parent,
+        "root": root,
+        "folders": list(folders),
+        "labels": dict(sorted((labels or {}).items())),
+    }
+
+
+def scope_removed_body(*, scope: str, why: str, cause: str, state: str | None = None) -> dict[str, Any]:
+    """A project no longer watched: deleted (`state: DELETE_REQUESTED`), excluded, or no longer found.
+
+    Its controls have no `control_run` from now on; this is what explains that.
+    """
+    return {"scope": scope, "why": why, "cause": cause, "state": state}
+
+
+def scope_discovery_failed_body(*, error: str, cause: str, roots: Sequence[str], kept: Sequence[str]) -> dict[str, Any]:
+    """A discovery that failed: the watched set stays as it was (`kept`), nothing is dropped on it."""
+    return {"error": error, "cause": cause, "roots": list(roots), "kept": sorted(kept), "count": len(set(kept))}

@@ -1,9 +1,11 @@
 """Why a scope has no run on a day, from the records that say so: for the daily coverage view.
 
-Two kinds of record explain a missing run: `run_skipped` (the daemon did not run the scope,
-e.g. its earlier calls were stuck) on the day it was skipped, and `evidence_lost` (appends
+Records that explain a missing run: `run_skipped` (the daemon did not run the scope,
+e.g. its earlier calls were stuck) on the day it was skipped; `evidence_lost` (appends
 that failed, e.g. a full disk) on every day from its `first_lost` to its `last_lost`, for
-the scopes it names (and, if it names too many to list, for any scope). A loss record is
+the scopes it names (and, if it names too many to list, for any scope); and on the day it
+happened, `scope_removed` (discovery or a reload stopped watching the scope: deleted,
+excluded) and `scope_discovered` (watched from that moment only). A loss record is
 written when the ledger takes writes again, possibly after the period: `summary` reads
 those too. Each cause is one line naming the record(s) that prove it, by seq.
 """
@@ -20,6 +22,9 @@ from monitor.evidence.records import Record
 
 __all__ = ["GapCauses"]
 
+#: record kind -> how a change of the watched set is named in a cause
+_SCOPE_CHANGES = {"scope_removed": "no longer watched", "scope_discovered": "watched from"}
+
 
 class GapCauses:
     """Collects the causes; `for_day(day, scopes)` gives them for those scopes on that day."""
@@ -30,14 +35,25 @@ class GapCauses:
         # (day, scope, cause) -> [count, first seq]
         self._skipped: dict[tuple[date, str, str], list[int]] = {}
         self._lost: dict[date, list[tuple[frozenset[str] | None, str]]] = defaultdict(list)
+        self._changes: dict[date, list[tuple[str, str]]] = defaultdict(list)
 
     def add(self, record: Record) -> None:
-        """Take a `run_skipped` or `evidence_lost` record; any other is ignored."""
+        """Take a `run_skipped`, `evidence_lost`, `scope_removed` or `scope_discovered` record; any other is ignored."""
         data = record.data
         if record.kind == "run_skipped":
             self._add_skip(record.seq, data, record.at)
         elif record.kind == "evidence_lost":
             self._add_loss(record.seq, data)
+        elif record.kind in _SCOPE_CHANGES:
+            self._add_scope_change(record)
+
+    def _add_scope_change(self, record: Record) -> None:
+        scope = str(record.data.get("scope"))
+        if (self._scopes is not None and scope not in self._scopes) or not self._start <= record.at < self._end:
+            return
+        what = _SCOPE_CHANGES[record.kind]
+        text = f"{what} at {record.time}: {record.data.get('why')} (record {record.seq})"
+        self._changes[record.at.date()].append((scope, text))
 
     def _add_skip(self, seq: int, data: dict[str, Any], stamped: datetime) -> None:
         scope = str(data.get("scope"))
@@ -75,6 +91,9 @@ class GapCauses:
             for scope in scopes:
                 if named is None or scope in named:
                     found[scope].append(text)
+        for scope, text in self._changes.get(day, []):
+            if scope in scopes:
+                found[scope].append(text)
         return {scope: tuple(texts) for scope, texts in sorted(found.items())}
 
 

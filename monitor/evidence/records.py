@@ -71,6 +71,9 @@ KINDS: frozenset[str] = frozenset(
         "sweep_population",
         "run_skipped",
         "evidence_lost",
+        "scope_discovered",
+        "scope_removed",
+        "scope_discovery_failed",
         "checkpoint",
         "prune_anchor",
     }

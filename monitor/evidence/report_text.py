@@ -121,6 +121,15 @@ def _lines(kind: object, body: Mapping[str, Any]) -> list[str] | None:
         for label, risks in (("added", added), ("removed", removed)):
             lines.extend(_risk_change(label, risk) for risk in risks if isinstance(risk, Mapping))
         return lines
+    if kind == "scope_discovered":
+        return [f"scope {body.get('scope')} watched from now on ({body.get('cause')}): {body.get('why')}"]
+    if kind == "scope_removed":
+        return [f"scope {body.get('scope')} no longer watched ({body.get('cause')}): {body.get('why')}"]
+    if kind == "scope_discovery_failed":
+        return [
+            f"scope discovery failed ({body.get('cause')}): {body.get('error')}; "
+            f"the {body.get('count')} watched scope(s) were kept"
+        ]
     if kind == "prune_anchor":
         return [f"records through seq {body.get('pruned_through')} pruned (retention cutoff {body.get('cutoff')})"]
     return None

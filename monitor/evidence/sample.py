@@ -13,7 +13,8 @@ the answer is the latest `control_run` of that pair that ended at or before the 
 or a gap ("no evidence: not monitored at that moment") when there is none within twice
 its interval: the daemon promises a run every interval, so silence longer than that is
 absence of evidence, never an assumed pass. A gap's `context` is the record that explains
-it when there is one: the `run_skipped` of that scope and control since its last run, or
+it when there is one: the `run_skipped` of that scope and control since its last run, the
+`scope_removed` of that scope since then (it was no longer watched), or
 an `evidence_lost` whose window holds the moment (it is written later, when the ledger
 recovers); else the last daemon event before the moment.
 """
@@ -178,6 +179,11 @@ def _cause(
             skipped = record
     if skipped is not None:
         return skipped
+    removed = None
+    for record in ledger.query(start, moment + timedelta(microseconds=1), kinds=["scope_removed"], scope=scope):
+        removed = record  # the scope left the watched set: nothing ran after that
+    if removed is not None:
+        return removed
     for record in ledger.query(moment, _FAR, kinds=["evidence_lost"]):
         data = record.data
         named = scope in data.get("scopes", []) or bool(data.get("unlisted_scope_records"))

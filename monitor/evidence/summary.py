@@ -50,8 +50,11 @@ _EVENT_KINDS = (
     "prune_anchor",
     "run_skipped",
     "evidence_lost",
+    "scope_discovered",
+    "scope_removed",
+    "scope_discovery_failed",
 )
-_CAUSES = ("run_skipped", "evidence_lost")
+_CAUSES = ("run_skipped", "evidence_lost", "scope_discovered", "scope_removed")
 _FAR = datetime(9999, 12, 31, tzinfo=UTC)
 
 

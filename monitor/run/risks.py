@@ -8,7 +8,7 @@ nothing are reported so that the list does not rot.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from fnmatch import fnmatchcase
@@ -59,18 +59,26 @@ def apply_risks(results: Sequence[Result], risks: Iterable[AcceptedRisk], now: d
 
 
 def stale_risks(
-    risks: Iterable[AcceptedRisk], results: Iterable[Result], now: datetime, judged: set[tuple[str, str]]
+    risks: Iterable[AcceptedRisk],
+    results: Iterable[Result],
+    now: datetime,
+    judged: set[tuple[str, str]],
+    watched: Collection[str] | None = None,
 ) -> dict[str, list[AcceptedRisk]]:
     """Risks that have expired, or whose (control, scope) was judged and matched no failure.
 
     `judged` holds the (control, scope) pairs whose latest results are in `results`; a risk
-    for a pair not judged yet is not called unmatched.
+    for a pair not judged yet is not called unmatched. With `watched` (the scopes watched
+    now, under discovery), a risk naming a scope outside it is unmatched too: it can match
+    nothing until discovery finds that project.
     """
     failing = [r for r in results if r.verdict is Verdict.FAIL]
     stale: dict[str, list[AcceptedRisk]] = {"expired": [], "unmatched": []}
     for risk in risks:
         if not risk.active(now):
             stale["expired"].append(risk)
+        elif watched is not None and risk.scope not in watched:
+            stale["unmatched"].append(risk)
         elif (risk.control, risk.scope) in judged and not any(risk.matches(r) for r in failing):
             stale["unmatched"].append(risk)
     return stale

@@ -13,11 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from checks.snapshot import Snapshot
+from monitor.collect.calls import RetryPolicy
 from monitor.collect.clients import GcpClients, make_clients, preload
 from monitor.collect.collector import CollectSettings, StuckCalls, collect_snapshot, max_items_for
+from monitor.collect.estate import Estate, discover
 from monitor.collect.observer import ApiObserver
 from monitor.collect.ratelimit import RateLimits
 from monitor.config.model import Config
+from monitor.run.scope_refresh import Discover
 from monitor.run.sweep import Collect
 
 # How many abandoned calls of `scope` are still running (no new run of it starts while > 0).
@@ -32,6 +35,7 @@ class Runtime:
     stuck_calls: StuckCheck
     mode: str = "live"  # live | demo
     clients: Any = None  # GcpClients, for the audit-log poller; None: no event-driven re-checks
+    discover: Discover | None = None  # lists the estate for `scopes.organization` / `scopes.folders`
 
 
 def collect_settings(config: Config) -> CollectSettings:
@@ -47,12 +51,17 @@ def collect_settings(config: Config) -> CollectSettings:
 
 
 def make_collect(
-    clients: GcpClients, settings: CollectSettings, stuck: StuckCalls, fixed_now: datetime | None = None
+    clients: GcpClients,
+    settings: CollectSettings,
+    stuck: StuckCalls,
+    fixed_now: datetime | None = None,
+    limits: RateLimits | None = None,
 ) -> Collect:
     """A `Collect` over these clients; `fixed_now` pins the judging time (scenario files).
 
-    Its runs share one set of rate limits (`settings.rate_limits`): one per daemon."""
-    limits = RateLimits(settings.rate_limits)
+    Its runs share one set of rate limits (`limits`, else made of `settings.rate_limits`):
+    one per daemon, shared with discovery."""
+    limits = limits if limits is not None else RateLimits(settings.rate_limits)
 
     def collect(scope: str, kinds: Sequence[str], observer: ApiObserver, now: datetime) -> tuple[Snapshot, bool, int]:
         outcome = collect_snapshot(
@@ -70,6 +79,26 @@ def make_collect(
     return collect
 
 
+def make_discover(
+    clients: GcpClients, policy: RetryPolicy | None = None, limits: RateLimits | None = None
+) -> Discover:
+    """Scope discovery over these clients, each call bound by `gcp.call_timeout`, the whole by
+    `gcp.run_deadline` (`monitor.collect.estate`)."""
+
+    def listing(config: Config, observer: ApiObserver) -> Estate:
+        return discover(
+            clients,
+            config.scopes.roots(),
+            observer=observer,
+            call_timeout=config.gcp.call_timeout.total_seconds(),
+            deadline=config.gcp.run_deadline.total_seconds(),
+            policy=policy,
+            limits=limits,
+        )
+
+    return listing
+
+
 def preload_clients() -> None:
     """Import the Google client packages now (~2.6 s), so a daemon's first run does not pay
     for them inside its run deadline. One-off commands skip this and import lazily."""
@@ -81,9 +110,12 @@ def build_runtime(config: Config, *, endpoint: str | None, mode: str) -> Runtime
     preload_clients()
     clients = make_clients(endpoint)
     stuck = StuckCalls()
+    settings = collect_settings(config)
+    limits = RateLimits(settings.rate_limits)  # one budget per API for runs and discovery alike
     return Runtime(
-        collect=make_collect(clients, collect_settings(config), stuck),
+        collect=make_collect(clients, settings, stuck, limits=limits),
         stuck_calls=stuck.busy,
         mode=mode,
         clients=clients,
+        discover=make_discover(clients, limits=limits),
     )

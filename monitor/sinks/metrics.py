@@ -17,6 +17,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 
 from checks.kinds import APIS
 from checks.model import Area, Verdict
+from monitor.sinks.scope_metrics import ScopesCollector
 from monitor.sinks.store import ResultStore, StoreView
 
 if TYPE_CHECKING:
@@ -31,6 +32,7 @@ JOB_EVENTS = ("executed", "error", "missed", "max_instances")
 STALE_REASONS = ("expired", "unmatched")
 DRIFT_CHANGES = ("added", "removed", "changed")
 RELOAD_RESULTS = ("success", "failure")
+DISCOVERY_RESULTS = ("success", "failure")
 MODES = ("live", "demo")
 STATUSES = tuple(v.value for v in Verdict)
 
@@ -156,6 +158,8 @@ class Metrics:
         reg = self.registry
         self.store_collector = StoreCollector(store)
         reg.register(self.store_collector)
+        self.scopes_collector = ScopesCollector(store)
+        reg.register(self.scopes_collector)
 
         self._collection = Histogram(
             PREFIX + "collection_duration_seconds",
@@ -224,6 +228,17 @@ class Metrics:
             ["result"],
             registry=reg,
         )
+        self._discoveries = Counter(
+            PREFIX + "scope_discoveries_total",
+            "Scope discoveries (listings of the estate below the configured roots), by result.",
+            ["result"],
+            registry=reg,
+        )
+        self._discovered_at = Gauge(
+            PREFIX + "scope_discovery_last_success_timestamp_seconds",
+            "Unix time of the last scope discovery that succeeded; 0 until the first.",
+            registry=reg,
+        )
         self._evidence_records = Counter(
             PREFIX + "evidence_records_total", "Records appended to the evidence ledger.", registry=reg
         )
@@ -269,6 +284,8 @@ class Metrics:
             self._reloads.labels(result)
         for api in APIS:
             self._throttled.labels(api)
+        for result in DISCOVERY_RESULTS:
+            self._discoveries.labels(result)
         for event in JOB_EVENTS:
             self._job_events.labels(event)
         self._scopes: set[str] = set()
@@ -343,6 +360,16 @@ class Metrics:
     def config_reload(self, ok: bool) -> None:
         """A SIGHUP reload ended: `ok` when the new file was applied."""
         self._reloads.labels("success" if ok else "failure").inc()
+
+    def scope_counts(self, watched: int, excluded: int) -> None:
+        """The resolved set: projects watched, and projects discovery found and left out."""
+        self.scopes_collector.set_counts(watched, excluded)
+
+    def scope_discovery(self, ok: bool, ts: float) -> None:
+        """A scope discovery ended at unix time `ts`: `ok` when it listed the estate whole."""
+        self._discoveries.labels("success" if ok else "failure").inc()
+        if ok:
+            self._discovered_at.set(ts)
 
     def exceptions_stale(self, counts: Mapping[str, int]) -> None:
         """Current count of stale accepted risks by reason; a reason left out is 0."""

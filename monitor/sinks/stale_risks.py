@@ -40,7 +40,9 @@ class StaleRisks:
         states = self._store.states()
         judged = {(s.control, s.scope) for s in states if s.status is not None}
         results = [r for s in states for r in s.results]
-        stale = stale_risks(risks_from(finished.config), results, self._clock(), judged)
+        # Under discovery an accepted risk may name any project: one not watched now matches nothing.
+        watched = self._store.configured_scopes() if finished.config.scopes.discovering else None
+        stale = stale_risks(risks_from(finished.config), results, self._clock(), judged, watched)
         self._metrics.exceptions_stale({reason: len(risks) for reason, risks in stale.items()})
         described = sorted(
             (reason, risk.control, risk.scope, risk.resource, risk.expires.isoformat())

@@ -165,17 +165,47 @@ def _projects_search(call: Call) -> Reply:
     return _projects_page(call, [p for p in call.scenario.projects.values() if keep(p)])
 
 
-def _projects_list(call: Call) -> Reply:
+def _listed_parent(call: Call, collection: str) -> str:
+    """The `parent` a listing names; one the scenario lacks is 403, as Resource Manager answers."""
     parent = call.query.get("parent")
     if not parent:
         raise bad_request("parent is required, e.g. parent=folders/123")
+    if call.scenario.node(parent) is None:
+        raise permission_denied(f"resourcemanager.{collection}.list", parent, api=API)
+    return parent
+
+
+def _shown(resource: Resource, show_deleted: bool) -> bool:
+    return show_deleted or resource.get("state") != "DELETE_REQUESTED"
+
+
+def _projects_list(call: Call) -> Reply:
+    parent = _listed_parent(call, "projects")
     show_deleted = call.query.get("showDeleted") == "true"
     chosen = [
         p
         for p in call.scenario.projects.values()
-        if p.resource.get("parent") == parent and (show_deleted or p.resource.get("state") != "DELETE_REQUESTED")
+        if p.resource.get("parent") == parent and _shown(p.resource, show_deleted)
     ]
     return _projects_page(call, chosen)
+
+
+def _folders_list(call: Call) -> Reply:
+    """The folders directly under `parent` (not their subfolders), in scenario order, paged."""
+    parent = _listed_parent(call, "folders")
+    show_deleted = call.query.get("showDeleted") == "true"
+    chosen = [
+        f
+        for f in call.scenario.folders.values()
+        if f.resource.get("parent") == parent and _shown(f.resource, show_deleted)
+    ]
+    folders, token = page(chosen, call.query.get("pageToken"), _page_size(call))
+    body: dict[str, Any] = {}
+    if folders:
+        body["folders"] = [dict(f.resource) for f in folders]
+    if token:
+        body["nextPageToken"] = token
+    return Reply(200, body)
 
 
 def _projects_get(call: Call) -> Reply:
@@ -225,8 +255,9 @@ def kind_handlers(spec: KindSpec) -> dict[str, Handler]:
 
 
 def handlers() -> dict[str, Handler]:
-    """The Resource Manager routes no kind row implies: finding projects (scope discovery)."""
+    """The Resource Manager routes no kind row implies: finding folders and projects (scope discovery)."""
     return {
         "cloudresourcemanager.projects.search": _projects_search,
         "cloudresourcemanager.projects.list": _projects_list,
+        "cloudresourcemanager.folders.list": _folders_list,
     }

@@ -141,8 +141,8 @@ def test_a_derived_call_of_a_method_without_a_declared_answer_is_refused_not_unc
         envelope=POLICY_ANSWER,
     )
 
-    with pytest.raises(LookupError, match=r"^cloudresourcemanager\.folders\.list: no answer envelope declared"):
-        call.derive("cloudresourcemanager.folders.list")
+    with pytest.raises(LookupError, match=r"^cloudresourcemanager\.folders\.search: no answer envelope declared"):
+        call.derive("cloudresourcemanager.folders.search")
 
 
 def test_every_method_a_collector_can_call_has_its_answer_envelope() -> None:

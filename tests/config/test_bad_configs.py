@@ -76,6 +76,21 @@ CASES: list[tuple[str, int | None, str, str]] = [
     ("rate_limit_bad_unit", 7, "gcp.rate_limits.cloudresourcemanager", "'1000/h' is not a rate: write requests per"),
     ("rate_limit_zero", 7, "gcp.rate_limits.compute", "'0/m': a rate must be more than 0"),
     ("max_concurrent_scopes_out_of_range", 6, "gcp.max_concurrent_scopes", "greater than or equal to 1, got number 0"),
+    ("scopes_organization_not_digits", 3, "scopes.organization",
+     "'organizations/123456789012' is not an organization id: its number only, without 'organizations/'"),
+    ("scopes_folder_not_digits", 5, "scopes.folders[1]", "'prod' is not a folder id: its number only"),
+    ("scopes_bad_project_glob", 5, "scopes.include.projects[1]", "'Shop_*' is not a project id or glob"),
+    ("scopes_bad_label_value", 6, "scopes.exclude.labels.env", "'Sandbox' is not a label value or glob"),
+    ("scopes_refresh_too_short", 4, "scopes.refresh", "10s is too short: at least 1m"),
+    ("scopes_filter_without_discovery", 5, "scopes.include",
+     "filters discovered projects only: set scopes.organization or scopes.folders"),
+    ("scopes_override_labels_without_discovery", 7, "scopes.overrides[0].match.labels",
+     "labels are known only for discovered projects"),
+    ("scopes_override_matches_nothing", 5, "scopes.overrides[0].match", "matches nothing: give projects"),
+    ("scopes_nothing_to_watch", 2, "scopes", "nothing to watch: list scopes.projects, or set scopes.organization"),
+    ("scopes_duplicate_folder", 4, "scopes.folders[2]", "duplicate folder '345678901234' (also scopes.folders[0])"),
+    ("scopes_override_bad_param", 7, "scopes.overrides[0].params.backup.rpo_hours", "greater than 0"),
+    ("scopes_unknown_match_key", 5, "scopes.exclude.project", "unknown key; did you mean 'projects'?"),
 ]
 
 

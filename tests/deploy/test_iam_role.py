@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from checks.kinds import OTHER_READS, Kind, permissions
+from checks.kinds import DISCOVERY_READS, OTHER_READS, Kind, permissions
 
 ROLE = Path(__file__).parents[2] / "deploy" / "iam" / "controlwatch-reader-role.yaml"
 READ_VERBS = ("list", "get", "getIamPolicy")
@@ -32,3 +32,15 @@ def test_every_permission_reads_and_each_kind_is_covered() -> None:
     for kind in Kind:
         assert set(kind.spec.permissions) <= granted, kind
     assert set(OTHER_READS) <= granted
+
+
+def test_scope_discovery_reads_are_granted_and_are_exactly_the_list_calls_it_makes() -> None:
+    """Discovery lists folders and projects below the roots: those two `list` permissions, nothing more."""
+    granted = set(_granted())
+    needed = {p for read in DISCOVERY_READS for p in read.permissions}
+    assert needed == {"resourcemanager.folders.list", "resourcemanager.projects.list"}
+    assert needed <= granted and needed <= set(OTHER_READS)
+    assert {read.method for read in DISCOVERY_READS} == {
+        "cloudresourcemanager.folders.list",
+        "cloudresourcemanager.projects.list",
+    }

@@ -298,6 +298,9 @@ def test_every_family_is_exported_with_help_and_type(metrics: Metrics) -> None:
         "controlwatch_drift_events_total": "counter",
         "controlwatch_exceptions_stale": "gauge",
         "controlwatch_config_reloads_total": "counter",
+        "controlwatch_scopes": "gauge",
+        "controlwatch_scope_discoveries_total": "counter",
+        "controlwatch_scope_discovery_last_success_timestamp_seconds": "gauge",
         "controlwatch_result_sink_failures_total": "counter",
         "controlwatch_evidence_records_total": "counter",
         "controlwatch_evidence_write_errors_total": "counter",
@@ -330,3 +333,39 @@ def test_baseline_approved_per_scope_and_dropped_with_the_scope(metrics: Metrics
     assert value(metrics, "controlwatch_baseline_approved", scope="shop-dev") == 0
     metrics.set_scopes(["shop-prod"])
     assert value(metrics, "controlwatch_baseline_approved", scope="shop-dev") is None
+
+
+def test_scopes_by_state_with_unreadable_read_from_the_store(metrics: Metrics) -> None:
+    name = "controlwatch_scopes"
+    assert {state: value(metrics, name, state=state) for state in ("watched", "excluded", "unreadable")} == {
+        "watched": 0,
+        "excluded": 0,
+        "unreadable": 0,  # shop-prod has one error among passes and fails: readable
+    }
+    metrics.scope_counts(watched=7, excluded=2)
+    assert (value(metrics, name, state="watched"), value(metrics, name, state="excluded")) == (7, 2)
+    store = ResultStore()
+    blind = Metrics(store, version="t")
+    store.configure([(FW01, "blind", 60.0), (IAM02, "blind", 60.0), (FW01, "fine", 60.0)])
+    assert value(blind, name, state="unreadable") == 0  # nothing has run yet
+    store.record("blind", FW01, [res(FW01, "blind", Verdict.ERROR)], 5.0)
+    assert value(blind, name, state="unreadable") == 0  # IAM-02 has not run: not known to be blind
+    store.record("blind", IAM02, [res(IAM02, "blind", Verdict.ERROR)], 5.0)
+    store.record("fine", FW01, [res(FW01, "fine", Verdict.PASS)], 5.0)
+    assert value(blind, name, state="unreadable") == 1
+    store.configure([(FW01, "fine", 60.0)])  # the blind project left the watched set: so does its count
+    assert value(blind, name, state="unreadable") == 0
+
+
+def test_scope_discoveries_are_counted_by_result(metrics: Metrics) -> None:
+    name = "controlwatch_scope_discoveries_total"
+    stamp = "controlwatch_scope_discovery_last_success_timestamp_seconds"
+    assert (value(metrics, name, result="success"), value(metrics, name, result="failure"), value(metrics, stamp)) == (
+        0,
+        0,
+        0,
+    )
+    metrics.scope_discovery(True, 1_700_000_000.0)
+    metrics.scope_discovery(False, 1_700_000_600.0)
+    assert (value(metrics, name, result="success"), value(metrics, name, result="failure")) == (1, 1)
+    assert value(metrics, stamp) == 1_700_000_000  # a failure does not move it

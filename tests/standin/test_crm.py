@@ -159,3 +159,29 @@ def test_iam_policies_on_folders_and_organizations_come_from_the_scenario(
     policy = resourcemanager_v3.OrganizationsClient(**crm_kwargs).get_iam_policy(resource="organizations/4242")
     assert [b.role for b in policy.bindings] == ["roles/resourcemanager.organizationAdmin"]
     assert policy.audit_configs[0].service == "allServices"
+
+
+def test_list_folders_gives_the_direct_children_of_a_parent_paged(
+    standin: StandIn, resourcemanager_v3: ModuleType, crm_kwargs: dict[str, Any]
+) -> None:
+    from tests.estate import estate_document
+
+    standin.load(estate_document())
+    client = resourcemanager_v3.FoldersClient(**crm_kwargs)
+    assert [f.name for f in client.list_folders(parent="organizations/4242")] == ["folders/5501", "folders/5502"]
+    assert [f.name for f in client.list_folders(parent="folders/5501")] == ["folders/5503"]
+    assert [f.name for f in client.list_folders(parent="folders/5505")] == []
+    paged = client.list_folders(request={"parent": "organizations/4242", "page_size": 1})
+    assert [f.display_name for f in paged] == ["prod", "non-prod"]
+    assert len(standin.requests_for("cloudresourcemanager.folders.list")) == 5
+
+
+def test_listing_below_a_parent_that_does_not_exist_is_a_403_as_resource_manager_does(
+    standin: StandIn, resourcemanager_v3: ModuleType, crm_kwargs: dict[str, Any]
+) -> None:
+    folders = resourcemanager_v3.FoldersClient(**crm_kwargs)
+    with pytest.raises(exceptions.Forbidden, match=r"resourcemanager\.folders\.list.*folders/999"):
+        list(folders.list_folders(parent="folders/999", retry=None))
+    projects = resourcemanager_v3.ProjectsClient(**crm_kwargs)
+    with pytest.raises(exceptions.Forbidden, match=r"resourcemanager\.projects\.list.*organizations/1"):
+        list(projects.list_projects(parent="organizations/1", retry=None))
