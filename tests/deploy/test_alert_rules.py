@@ -182,6 +182,7 @@ def test_the_alert_set() -> None:
             "ControlwatchEvidenceVerifyFailed",
             "ControlwatchEvidenceCheckpointMissing",
             "ControlwatchExceptionsStale",
+            "ControlwatchScopeDiscoveryFailing",
             "Watchdog",
         ]
     )
