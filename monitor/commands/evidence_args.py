@@ -25,6 +25,7 @@ from monitor.config.model import EvidenceConfig
 from monitor.evidence import KeyFileError, Ledger, LedgerError, keyring, load_public_key
 from monitor.evidence.canonical import format_time
 from monitor.evidence.retained import RetainedStatement, read_retained
+from monitor.files import NotRegularFileError, special_kind
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -189,9 +190,20 @@ def config_or_none(config_path: str | None) -> Config | None:
 
 
 def ledger_file(ledger_path: str | None, config: Config | None) -> Path:
-    if ledger_path:
-        return Path(ledger_path)
-    return config.evidence.path if config is not None else EvidenceConfig().path
+    """The ledger to read (`--ledger`, else the config's, else the default), which must be a
+    regular file: a missing one, a directory or a FIFO is a usage error naming what it is
+    (SQLite would otherwise block on a FIFO or say only "unable to open")."""
+    path = Path(ledger_path) if ledger_path else config.evidence.path if config is not None else EvidenceConfig().path
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        fail(f"no evidence ledger at {path} (pass --ledger PATH or --config FILE)")
+    except OSError as exc:
+        fail(f"cannot read the evidence ledger {path}: {exc.strerror}")
+    kind = special_kind(mode)
+    if kind is not None:
+        fail(f"{NotRegularFileError(path, kind)}: an evidence ledger is a SQLite file")
+    return path
 
 
 def verification_keys(files: Sequence[str], config: Config | None) -> dict[str, Ed25519PublicKey] | None:

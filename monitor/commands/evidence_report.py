@@ -72,8 +72,6 @@ def report_command(
     config = config_or_none(config_path)
     path = ledger_file(ledger_path, config)
     keys = verification_keys(public_keys, config)
-    if not path.is_file():
-        fail(f"no evidence ledger at {path} (pass --ledger PATH or --config FILE)")
     if no_verify and (retained or max_unanchored is not None):
         fail("--retained and --max-unanchored are inputs of the verification that --no-verify skips")
     bound = unanchored_limit(max_unanchored, config)

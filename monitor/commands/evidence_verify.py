@@ -75,8 +75,6 @@ def verify_command(
         report = _verify_export_file(Path(export_file), keys)
     else:
         path = ledger_file(ledger_path, config)
-        if not path.is_file():
-            fail(f"no evidence ledger at {path} (pass --ledger PATH or --config FILE)")
         report = verify_ledger(
             path, keys, retained=retained_statements(retained), max_unanchored=unanchored_limit(max_unanchored, config)
         )

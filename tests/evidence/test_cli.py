@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import timedelta
 from pathlib import Path
@@ -416,6 +417,23 @@ def test_report_without_a_ledger_exit_2(tmp_path: Path) -> None:
         "report", "--ledger", tmp_path / "none.sqlite3", "--from", FROM, "--to", TO, "--out", tmp_path / "r.html"
     )
     assert result.exit_code == 2 and "no evidence ledger at" in result.stderr
+
+
+@pytest.mark.parametrize("command", ["verify", "report", "export", "sample"])
+def test_a_fifo_given_as_the_ledger_is_named_for_what_it_is(tmp_path: Path, command: str) -> None:
+    """SQLite would block opening a FIFO or call it missing; the message says what the path is."""
+    fifo = tmp_path / "evidence.sqlite3"
+    os.mkfifo(fifo)
+    period = [] if command == "verify" else ["--from", FROM, "--to", TO]
+    out = {
+        "report": ["--out", str(tmp_path / "r.html")],
+        "export": ["--out", str(tmp_path / "e.jsonl")],
+        "sample": ["--count", "3", "--seed", "s"],
+    }.get(command, [])
+    result = invoke(command, "--ledger", fifo, *period, *out)
+    assert result.exit_code == 2, result.output
+    assert f"{fifo}: is a FIFO (named pipe), not a regular file" in result.stderr
+    assert "no evidence ledger" not in result.stderr
 
 
 def test_unreadable_ledger_exit_2(tmp_path: Path) -> None:
