@@ -46,6 +46,7 @@ from monitor.run.scheduler import ScopeScheduler
 from monitor.run.scope_job import ScopeJob
 from monitor.run.scope_refresh import Refreshed, Refresher, ScopeRefresh
 from monitor.run.scopeset import ScopeSet, resolve
+from monitor.run.shard import Shard
 from monitor.run.sweep import ScopePlan
 from monitor.sinks.base import ResultSink
 from monitor.sinks.evidence_writer import EvidenceWriter
@@ -59,6 +60,7 @@ from monitor.sinks.store import ResultStore
 log = structlog.get_logger("controlwatch.daemon")
 _EVENTS_KEPT = 200  # audit events remembered per scope, for attributing drift
 _FORCED_CLOSE = 1.0  # seconds the evidence writer still gets after a second signal
+_FIRST_DISCOVERY = "first scope discovery"  # what /readyz waits for before any scope is known
 
 
 def wall_clock() -> datetime:
@@ -76,13 +78,15 @@ class Daemon:
         baselines: BaselineStore | None = None,
         evidence: Callable[[Metrics], EvidenceWriter] | None = None,
         clock: Callable[[], datetime] = wall_clock,
+        shard: Shard | None = None,
     ) -> None:
         self._registry = registry
+        self.shard = shard  # which replica this is (None: the only one); fixed for the process's life
         self._runtime = runtime
         self._clock = clock
         self._lock = threading.Lock()
         self._config = config
-        self._scopes: ScopeSet = resolve(config, None)  # the listed projects; discovery adds at start
+        self._scopes: ScopeSet = resolve(config, None, shard=shard)  # the listed projects; discovery adds at start
         self._plans: dict[str, ScopePlan] = build_plans(config, registry, scopes=self._scopes)
         self._refresh_lock = threading.Lock()  # one change of the watched set at a time
         self._stopping = threading.Event()  # a listing that ends after `stop` changes nothing
@@ -90,6 +94,8 @@ class Daemon:
         self._events = RecentEvents(_EVENTS_KEPT)
         self.store = ResultStore()
         self.metrics = Metrics(self.store, version=__version__, mode=runtime.mode)
+        if config.scopes.discovering:  # until the first listing, the set is only the listed projects
+            self.store.hold(_FIRST_DISCOVERY)
         self.server = MetricsServer(config.metrics.listen, self.metrics, self.store)
         self.evidence = evidence(self.metrics) if evidence is not None else None
         sinks: list[ResultSink] = [self.store]
@@ -107,7 +113,7 @@ class Daemon:
             clock=clock,
             record=self._record if self.evidence is not None else None,
         )
-        self._discovery = ScopeRefresh(runtime.discover, self.metrics)
+        self._discovery = ScopeRefresh(runtime.discover, self.metrics, shard)
         self.scheduler = ScopeScheduler(
             self.run_scope,
             workers=config.gcp.max_concurrent_scopes,  # at start; the pool is not resized by a reload
@@ -144,6 +150,7 @@ class Daemon:
                 refreshed = self._discovery.resolve(self._config, self._scopes, "start", error)
                 self._apply(self._config, refreshed)
                 discovered = refreshed.entries
+        self.store.release(_FIRST_DISCOVERY)
         if self.evidence is not None:
             self.evidence.start()
             body = daemon_start_body(
@@ -164,6 +171,7 @@ class Daemon:
             mode=self._runtime.mode,
             version=__version__,
             scopes=sorted(self._plans),
+            **({"shard": f"{self.shard.index} of {self.shard.count}"} if self.shard is not None else {}),
             metrics_url=self.server.url + "/metrics",
             results_url=self.server.url + "/results",
         )
@@ -200,12 +208,14 @@ class Daemon:
             old_risks = risks_from(old)
             if config.gcp != old.gcp:  # the collection function and the pool are built at start
                 log.warning("config_reload_gcp_kept", reason="gcp: settings take effect at the next start")
+            if config.shard != old.shard:  # replicas must agree on the count: all restart together
+                log.warning("config_reload_shard_kept", reason="shard: takes effect at the next start")
             refreshed = None
             if config.scopes.discovering or old.scopes.discovering:
                 refreshed = self._discovery.resolve(config, self._scopes, "SIGHUP")
                 self._apply(config, refreshed, listed=False)
             else:
-                self._configure(config, plans, resolve(config, None))
+                self._configure(config, plans, resolve(config, None, shard=self.shard))
             self.metrics.config_reload(True)
             entries: list[tuple[str, Mapping[str, Any]]] = [
                 ("config_reload", config_reload_body(result="success", config_digest=config_digest(config)))
@@ -296,7 +306,11 @@ class Daemon:
             self._config, self._plans, self._scopes = config, plans, scopes
         self.store.configure(entries)
         self.metrics.set_scopes(sorted(plans))
-        self.metrics.scope_counts(**scopes.counts())
+        counts = scopes.counts()
+        if scopes.shard is not None:  # this replica's share, so the replicas' counts add up to the estate
+            counts["watched"] = len(plans)
+        self.metrics.scope_counts(**counts)
+        self.metrics.scope_ownership(scopes.shard, plans, scopes.elsewhere())
         for scope, control in _drift_pairs(old_plans) - _drift_pairs(plans):
             self.metrics.forget_drift(control, scope)
         for scope in set(old_plans) - set(plans):

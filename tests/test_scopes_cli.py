@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.estate import ACTIVE, estate_document
 from tests.test_cli import invoke
 
@@ -85,3 +87,40 @@ def test_check_judges_every_discovered_project(tmp_path: Path) -> None:
     assert {r["scope"] for r in json.loads(out)["results"]} == watched
     code, _, err = invoke("check", "--config", config, "--scenario", scenario, "--scope", "data-lab")
     assert code == 2 and "unknown scope data-lab" in err
+
+
+def test_the_owner_column_says_which_replica_watches_each_project(tmp_path: Path) -> None:
+    from monitor.run.shard import owner
+
+    config, scenario = files(tmp_path, CONFIG + "shard: {index: 2, count: 4}\n")
+    code, out, _ = invoke("scopes", "--config", config, "--scenario", scenario)
+    assert code == 0
+    assert out.splitlines()[0].split() == ["PROJECT", "WATCHED", "STATE", "PARENT", "OVERRIDES", "OWNER", "WHY"]
+    rows = {line.split()[0]: line.split() for line in out.splitlines()[1:-1]}
+    watched = [p for p, row in rows.items() if row[1] == "yes"]
+    assert len(watched) == 6
+    for project in watched:
+        assert rows[project][5] == str(owner(project, 4))
+    assert rows["old-shop"][5] == "-"
+    mine = sum(1 for p in watched if owner(p, 4) == 2)
+    assert (
+        out.splitlines()[-1] == f"6 watched, 2 left out; replica 2 of 4 owns {mine}; discovery below organizations/4242"
+    )
+
+
+def test_shards_shows_the_owners_among_n_replicas_and_statefulset_outside_a_pod_says_what_is_missing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from monitor.run.shard import owner
+
+    monkeypatch.delenv("HOSTNAME", raising=False)
+    monkeypatch.delenv("CONTROLWATCH_POD_NAME", raising=False)
+    config, scenario = files(tmp_path, CONFIG + "shard: statefulset\n")
+    code, _, err = invoke("scopes", "--config", config, "--scenario", scenario)
+    assert code == 2 and "neither CONTROLWATCH_POD_NAME nor HOSTNAME is set" in err and "--shards N" in err
+    code, out, _ = invoke("scopes", "--config", config, "--scenario", scenario, "--shards", "5", "--format", "json")
+    assert code == 0
+    document = json.loads(out)
+    assert document["shard"] == {"index": 0, "count": 5}
+    for entry in document["projects"]:
+        assert entry["owner"] == (owner(entry["project"], 5) if entry["watched"] else None)

@@ -23,6 +23,7 @@ from monitor.config.model import Config, ConfigError, load_config
 
 if TYPE_CHECKING:
     from monitor.run.scopeset import ScopeSet
+    from monitor.run.shard import Shard
     from monitor.standin.scenario import Scenario
     from monitor.standin.server import StandIn
 
@@ -82,14 +83,15 @@ def config_and_scenario(
     return config, loaded
 
 
-def resolve_scopes(config: Config) -> ScopeSet:
+def resolve_scopes(config: Config, shard: Shard | None = None) -> ScopeSet:
     """The watched set `config` gives now: its listed projects, and with discovery what is found
-    below its roots (through `gcp.api_endpoint`, else Google). A discovery that fails leaves the
-    listed projects, with the error (`ScopeSet.error`); missing credentials are a usage failure."""
+    below its roots (through `gcp.api_endpoint`, else Google), with owners as replica `shard`
+    sees them. A discovery that fails leaves the listed projects, with the error
+    (`ScopeSet.error`); missing credentials are a usage failure."""
     from monitor.run.scopeset import resolve
 
     if not config.scopes.discovering:
-        return resolve(config, None)
+        return resolve(config, None, shard=shard)
     from monitor.collect.clients import CredentialsMissing, make_clients
     from monitor.collect.observer import NullObserver
     from monitor.run.runtime import make_discover
@@ -101,8 +103,8 @@ def resolve_scopes(config: Config) -> ScopeSet:
     try:
         estate = make_discover(clients)(config, NullObserver())
     except Exception as exc:  # CallFailed: said with the listed projects, never as a traceback
-        return resolve(config, None, error=str(exc) or type(exc).__name__)
-    return resolve(config, estate)
+        return resolve(config, None, error=str(exc) or type(exc).__name__, shard=shard)
+    return resolve(config, estate, shard=shard)
 
 
 def load_scenario_file(path: str | Path) -> Scenario:

@@ -22,6 +22,7 @@ import click
 from monitor.commands.common import fail, load_config_file
 from monitor.config.durations import parse_duration
 from monitor.config.model import EvidenceConfig
+from monitor.drift.baselines import DEFAULT_PATH as BASELINES
 from monitor.evidence import KeyFileError, Ledger, LedgerError, keyring, load_public_key
 from monitor.evidence.canonical import format_time
 from monitor.evidence.retained import RetainedStatement, read_retained
@@ -39,7 +40,9 @@ __all__ = [
     "checked_period",
     "config_or_none",
     "key_option",
+    "estate_source_options",
     "ledger_file",
+    "ledger_files",
     "opened",
     "parse_moment",
     "period_options",
@@ -136,6 +139,26 @@ def source_options(func: F) -> F:
     return func
 
 
+def estate_source_options(func: F) -> F:
+    """`--ledger` repeatable, and a directory of ledgers: the replicas' ledgers read as one estate."""
+    func = click.option(
+        "--ledger",
+        "ledger_paths",
+        multiple=True,
+        type=click.Path(),
+        help="A ledger file, or a directory of them (*.sqlite3, also one level down); repeatable. Several "
+        "are one estate: the ledgers of a sharded deployment's replicas (overrides evidence.path of --config).",
+    )(func)
+    func = click.option(
+        "--config",
+        "config_path",
+        type=click.Path(dir_okay=False),
+        envvar="CONTROLWATCH_CONFIG",
+        help="Config file: its evidence.path is the ledger, its evidence.signing_key_file gives the public key.",
+    )(func)
+    return func
+
+
 def period_options(func: F) -> F:
     func = click.option("--to", "to_time", type=UtcMoment(), required=True, help="End of the period, exclusive (UTC).")(
         func
@@ -204,6 +227,33 @@ def ledger_file(ledger_path: str | None, config: Config | None) -> Path:
     if kind is not None:
         fail(f"{NotRegularFileError(path, kind)}: an evidence ledger is a SQLite file")
     return path
+
+
+def ledger_files(ledger_paths: Sequence[str], config: Config | None) -> list[Path]:
+    """Every ledger to read: each `--ledger` file, the ledgers in each `--ledger` directory (`*.sqlite3`
+    there and one level down, the drift baseline store aside), else the config's or the default one.
+    A directory without a ledger, or a ledger named twice, is a usage failure."""
+    if not ledger_paths:
+        return [ledger_file(None, config)]
+    found: list[Path] = []
+    for given in ledger_paths:
+        path = Path(given)
+        if not path.is_dir():
+            found.append(ledger_file(given, None))
+            continue
+        inside = sorted(
+            p for p in [*path.glob("*.sqlite3"), *path.glob("*/*.sqlite3")] if p.name != BASELINES.name and p.is_file()
+        )
+        if not inside:
+            fail(f"no evidence ledger (*.sqlite3) in the directory {path} nor in its subdirectories")
+        found.extend(inside)
+    seen: dict[Path, Path] = {}
+    for path in found:
+        real = path.resolve()
+        if real in seen:
+            fail(f"the ledger {path} is named twice (also as {seen[real]}): each replica's ledger is read once")
+        seen[real] = path
+    return found
 
 
 def verification_keys(files: Sequence[str], config: Config | None) -> dict[str, Ed25519PublicKey] | None:

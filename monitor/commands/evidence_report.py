@@ -1,7 +1,14 @@
-"""`controlwatch evidence report`: a self-contained HTML report of a period, verified first."""
+"""`controlwatch evidence report`: a self-contained HTML report of a period, verified first.
+
+Several ledgers (`--ledger` repeated, or a directory) are one estate: each is verified on its
+own chain, and the report reads them as one (`monitor.evidence.estate`), so a scope that moved
+between replicas has one timeline.
+"""
 
 from __future__ import annotations
 
+from contextlib import ExitStack
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -13,19 +20,36 @@ from monitor.commands.evidence_args import (
     anchoring_options,
     checked_period,
     config_or_none,
+    estate_source_options,
     key_option,
-    ledger_file,
+    ledger_files,
     opened,
     period_options,
     retained_statements,
-    source_options,
     unanchored_limit,
     verification_keys,
 )
-from monitor.evidence import verify_ledger
+from monitor.evidence import Record, Report, verify_ledger
 from monitor.evidence.canonical import format_time
+from monitor.evidence.estate import Estate
 
 __all__ = ["report_command"]
+
+
+def _head(record: Record | None, report: Report | None) -> tuple[int, str] | None:
+    """The head verification reached (seq, hash), else the ledger's last record; None: empty."""
+    if report is not None and report.last_seq is not None and report.head_hash is not None:
+        return (report.last_seq, report.head_hash)
+    return (record.seq, record.hash) if record is not None else None
+
+
+def _estate_verdict(paths: list[Path], reports: list[Report]) -> Report:
+    """One ledger's report as it is; of several, the first that failed (else the first), noting each ledger."""
+    if len(reports) == 1:
+        return reports[0]
+    worst = next((report for report in reports if not report.ok), reports[0])
+    notes = [f"{path}: {report.summary()}" for path, report in zip(paths, reports, strict=True)]
+    return replace(worst, notes=(*notes, *worst.notes))
 
 
 def _label(moment: datetime) -> str:
@@ -37,7 +61,7 @@ def _label(moment: datetime) -> str:
 
 
 @click.command("report", short_help="Render a self-contained HTML report of a period.")
-@source_options
+@estate_source_options
 @period_options
 @key_option
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="The HTML file to write.")
@@ -48,7 +72,7 @@ def _label(moment: datetime) -> str:
 @anchoring_options
 def report_command(
     config_path: str | None,
-    ledger_path: str | None,
+    ledger_paths: tuple[str, ...],
     from_time: datetime,
     to_time: datetime,
     public_keys: tuple[str, ...],
@@ -70,21 +94,23 @@ def report_command(
 
     from_time, to_time = checked_period(from_time, to_time)
     config = config_or_none(config_path)
-    path = ledger_file(ledger_path, config)
+    paths = ledger_files(ledger_paths, config)
     keys = verification_keys(public_keys, config)
     if no_verify and (retained or max_unanchored is not None):
         fail("--retained and --max-unanchored are inputs of the verification that --no-verify skips")
     bound = unanchored_limit(max_unanchored, config)
-    checked = (
-        None if no_verify else verify_ledger(path, keys, retained=retained_statements(retained), max_unanchored=bound)
+    statements = retained_statements(retained)
+    reports = (
+        [] if no_verify else [verify_ledger(path, keys, retained=statements, max_unanchored=bound) for path in paths]
     )
-    with opened(path) as ledger:
-        summary = summarize(ledger, from_time, to_time, controls=list(controls) or None, scopes=list(scopes) or None)
-        head_record = ledger.head()
-    if checked is not None and checked.last_seq is not None and checked.head_hash is not None:
-        head: tuple[int, str] | None = (checked.last_seq, checked.head_hash)
-    else:
-        head = (head_record.seq, head_record.hash) if head_record is not None else None
+    checked = _estate_verdict(paths, reports) if reports else None
+    with ExitStack() as stack:
+        ledgers = [stack.enter_context(opened(path)) for path in paths]
+        source = ledgers[0] if len(ledgers) == 1 else Estate(ledgers)
+        summary = summarize(source, from_time, to_time, controls=list(controls) or None, scopes=list(scopes) or None)
+        heads = [(ledger.head(), reports[i] if reports else None) for i, ledger in enumerate(ledgers)]
+    named = [(str(path), _head(record, report)) for path, (record, report) in zip(paths, heads, strict=True)]
+    head = named[0][1]
     period = (format_time(from_time), format_time(to_time))
     document = render_report(
         summary.to_json(),
@@ -95,6 +121,7 @@ def report_command(
         verification=None if checked is None else checked.to_json(),
         generated_at=datetime.now(UTC),
         generator=f"controlwatch {__version__}",
+        ledger_heads=named if len(named) > 1 else (),
     )
     try:
         Path(out).write_text(document, encoding="utf-8")
@@ -109,9 +136,12 @@ def report_command(
     else:
         state = "verified"
     at = f"seq {head[0]}" if head is not None else "empty ledger"
+    if len(named) > 1:
+        at = f"heads of {len(named)} ledgers read as one estate"
+    else:
+        at = f"ledger head {at}"
     click.echo(
-        f"wrote {out}: {len(summary.controls)} (control, scope) pairs over [{period[0]}, {period[1]}); "
-        f"ledger head {at}; {state}"
+        f"wrote {out}: {len(summary.controls)} (control, scope) pairs over [{period[0]}, {period[1]}); {at}; {state}"
     )
     if checked is not None and not checked.ok:
         click.echo(f"warning: the ledger failed verification: {checked.first_bad}", err=True)

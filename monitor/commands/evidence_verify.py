@@ -1,5 +1,8 @@
 """`controlwatch evidence verify`: the whole ledger, or a standalone export; names the first bad record.
 
+Several ledgers (`--ledger` repeated, or a directory: a sharded deployment's replicas) are each
+verified on their own chain; the estate verifies when every one does.
+
 Exit codes: 0 ok, 1 verification failed, 2 bad usage (missing file, bad key, unreadable
 ledger), with one clear line and no traceback.
 """
@@ -19,10 +22,10 @@ from monitor.commands.common import fail
 from monitor.commands.evidence_args import (
     anchoring_options,
     config_or_none,
+    estate_source_options,
     key_option,
-    ledger_file,
+    ledger_files,
     retained_statements,
-    source_options,
     unanchored_limit,
     verification_keys,
 )
@@ -38,7 +41,7 @@ _MORE_PROBLEMS = 10
 
 
 @click.command("verify", short_help="Verify the ledger, or an export alone: exit 0 ok, 1 failed, 2 bad usage.")
-@source_options
+@estate_source_options
 @key_option
 @click.option(
     "--export",
@@ -50,7 +53,7 @@ _MORE_PROBLEMS = 10
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 def verify_command(
     config_path: str | None,
-    ledger_path: str | None,
+    ledger_paths: tuple[str, ...],
     public_keys: tuple[str, ...],
     export_file: str | None,
     retained: tuple[str, ...],
@@ -63,7 +66,7 @@ def verify_command(
     that follow a newest checkpoint older than --max-unanchored. Without one, signatures
     are not checked (and the report says so).
     """
-    if export_file and ledger_path:
+    if export_file and ledger_paths:
         fail("--export verifies an export file alone: --ledger does not apply to it")
     if export_file and retained:
         fail("--retained checks a ledger against earlier exports: it does not apply to --export")
@@ -74,15 +77,37 @@ def verify_command(
     if export_file:
         report = _verify_export_file(Path(export_file), keys)
     else:
-        path = ledger_file(ledger_path, config)
-        report = verify_ledger(
-            path, keys, retained=retained_statements(retained), max_unanchored=unanchored_limit(max_unanchored, config)
-        )
+        paths = ledger_files(ledger_paths, config)
+        statements, bound = retained_statements(retained), unanchored_limit(max_unanchored, config)
+        reports = [(path, verify_ledger(path, keys, retained=statements, max_unanchored=bound)) for path in paths]
+        if len(reports) > 1:
+            _say_estate(reports, fmt)
+            return
+        report = reports[0][1]
     if fmt == "json":
         click.echo(json.dumps(report.to_json(), indent=2, ensure_ascii=False))
     else:
         click.echo(_report_text(report))
     if not report.ok:
+        sys.exit(EXIT_VERIFY_FAILED)
+
+
+def _say_estate(reports: list[tuple[Path, Report]], fmt: str) -> None:
+    """Each ledger's verdict on its own chain; exit 1 when any failed."""
+    ok = all(report.ok for _, report in reports)
+    if fmt == "json":
+        document = {
+            "ok": ok,
+            "ledgers": [{"ledger": str(path), **report.to_json()} for path, report in reports],
+        }
+        click.echo(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        failed = sum(1 for _, report in reports if not report.ok)
+        lines = [_report_text(report) for _, report in reports]
+        verdict = "every ledger verified" if ok else f"{failed} of {len(reports)} ledgers FAILED"
+        lines.append(f"estate of {len(reports)} ledgers: {verdict}")
+        click.echo("\n".join(lines))
+    if not ok:
         sys.exit(EXIT_VERIFY_FAILED)
 
 

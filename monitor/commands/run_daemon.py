@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from monitor.commands.common import (
 )
 from monitor.config.addresses import split_host_port
 from monitor.config.model import Config, load_config
+from monitor.config.sharding import ShardError, shard_from
 from monitor.demo import moved_with_the_estate
 from monitor.sinks.logs import configure_logging
 
@@ -67,6 +69,10 @@ def run(config_path: str | None, demo: bool, listen: str | None, grace: float) -
     path = config_path or str(demo_config)
     config = load_config_file(path)
     configure_logging(config.log.level, fmt=config.log.format)
+    try:
+        shard = shard_from(config.shard, os.environ)
+    except ShardError as exc:
+        raise UsageFailure(str(exc)) from None
     endpoint = config.gcp.api_endpoint
     scenario = load_scenario_file(scenario_path) if scenario_path is not None else None
 
@@ -88,7 +94,7 @@ def run(config_path: str | None, demo: bool, listen: str | None, grace: float) -
         baselines = _baselines(config)
         evidence = _evidence_factory(config, runtime, demo)
         try:
-            daemon = Daemon(config, default_registry(), runtime, baselines=baselines, evidence=evidence)
+            daemon = Daemon(config, default_registry(), runtime, baselines=baselines, evidence=evidence, shard=shard)
         except (OSError, sqlite3.Error) as exc:  # a state file that cannot be opened: say which, in one line
             raise UsageFailure(f"cannot start: {type(exc).__name__}: {exc}") from None
 

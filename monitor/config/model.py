@@ -36,6 +36,7 @@ from monitor.config.grammar import CONTROL_ID, PROJECT_ID, ControlId, ProjectId
 from monitor.config.grammar import Frozen as _Frozen
 from monitor.config.rates import DEFAULT_RATES, ApiName, Rate, with_defaults
 from monitor.config.scopes import Match, Override, ProjectScope, Scopes, Seen, scopes_problems
+from monitor.config.sharding import ShardConfig
 from monitor.config.yaml_source import Document, KeyPath, Problem, SourceError, format_path, parse_yaml, read_source
 
 __all__ = [
@@ -55,6 +56,7 @@ __all__ = [
     "ScheduleConfig",
     "Scopes",
     "Seen",
+    "ShardConfig",
     "load_config",
     "parse_config",
 ]
@@ -278,6 +280,7 @@ class Config(_Frozen):
     evidence: EvidenceConfig = EvidenceConfig()
     drift: DriftConfig = DriftConfig()
     log: LogConfig = LogConfig()
+    shard: ShardConfig | None = None  # unset: this process watches every scope (`monitor.config.sharding`)
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Config:
@@ -319,6 +322,8 @@ class Config(_Frozen):
 def _cross_checks(config: Config) -> list[tuple[KeyPath, str]]:
     risk_scopes = [entry.scope for entry in config.exceptions]
     found = scopes_problems(config.scopes, config.params, risk_scopes, _reason)
+    if config.shard is not None:
+        found += [(("shard", *where), reason) for where, reason in config.shard.problems()]
     if config.gcp.run_deadline >= config.schedule.interval:
         reason = (
             f"run_deadline ({format_duration(config.gcp.run_deadline)}) must be shorter than schedule.interval "

@@ -106,13 +106,15 @@ def render_report(
     verification: Mapping[str, Any] | None = None,
     generated_at: str | datetime | None = None,
     generator: str = "controlwatch",
+    ledger_heads: Sequence[tuple[str, tuple[int, str] | None]] = (),
 ) -> str:
     """The report as one HTML document (a `str`); nothing is read or written here.
 
     `summary_json` is `Summary.to_json()`; `period` the `[from, to)` it covers; `ledger_head`
     (seq, hash) of the ledger when the report was made (None: empty ledger); `verified` the
     outcome of `verify_ledger` (None: not verified), with its `Report.to_json()` as
-    `verification` for the details; `generated_at` when the report was made.
+    `verification` for the details; `generated_at` when the report was made. `ledger_heads`
+    (name, head) of each ledger, when several are read as one estate.
     """
     from_s, to_s = time_of(period[0]), time_of(period[1])
     controls: list[Mapping[str, Any]] = list(summary_json.get("controls", []))
@@ -135,6 +137,7 @@ def render_report(
             period_seconds=(parse_time(to_s) - parse_time(from_s)).total_seconds(),
             generated=time_of(generated_at) if generated_at is not None else None,
             ledger_head=ledger_head,
+            ledger_heads=list(ledger_heads),
             first_seq=summary_json.get("first_seq"),
             last_seq=summary_json.get("last_seq"),
             verdict=verdict(verified, verification),

@@ -28,6 +28,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from monitor.evidence.canonical import format_time, json_fields, parse_time
+from monitor.evidence.estate import LedgerReader
 from monitor.evidence.ledger import Ledger
 from monitor.evidence.records import Record
 
@@ -70,7 +71,7 @@ def draw(seed: str | int, index: int, start: datetime, end: datetime, size: int)
 
 
 def population(
-    ledger: Ledger,
+    ledger: LedgerReader,
     from_time: datetime,
     to_time: datetime,
     *,

@@ -24,8 +24,8 @@ from typing import Any
 from checks.model import is_drift
 from monitor.evidence.bodies import area_of
 from monitor.evidence.canonical import format_time, json_fields, parse_time, utc
+from monitor.evidence.estate import LedgerReader
 from monitor.evidence.gap_causes import GapCauses
-from monitor.evidence.ledger import Ledger
 from monitor.evidence.sample import DEFAULT_INTERVAL, population
 
 __all__ = [
@@ -177,7 +177,7 @@ class _Pair:
 
 
 def summarize(
-    ledger: Ledger,
+    ledger: LedgerReader,
     from_time: datetime,
     to_time: datetime,
     *,

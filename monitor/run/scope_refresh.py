@@ -25,6 +25,7 @@ from monitor.collect.observer import ApiObserver
 from monitor.config.model import Config
 from monitor.evidence.bodies import scope_discovered_body, scope_discovery_failed_body, scope_removed_body
 from monitor.run.scopeset import ACTIVE, ScopeSet, resolve
+from monitor.run.shard import Shard
 
 log = structlog.get_logger("controlwatch.discovery")
 
@@ -50,9 +51,10 @@ class ScopeRefresh:
     holding the lock that serialises changes of the set, and a SIGHUP never waits on a listing.
     """
 
-    def __init__(self, discover: Discover | None, observer: ApiObserver) -> None:
+    def __init__(self, discover: Discover | None, observer: ApiObserver, shard: Shard | None = None) -> None:
         self._discover = discover
         self._observer = observer
+        self._shard = shard
         self._lock = threading.Lock()
         self._estate: Estate | None = None
 
@@ -80,7 +82,7 @@ class ScopeRefresh:
         (and of `error`, the listing that failed, if one did)."""
         with self._lock:
             estate = self._estate
-        scopes = resolve(config, estate, error=error)
+        scopes = resolve(config, estate, error=error, shard=self._shard)
         entries: list[Entry] = []
         if error is not None:
             log.error("scope_discovery_failed", error=error, cause=cause, kept=len(previous.watched()))

@@ -18,9 +18,11 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metri
 from checks.kinds import APIS
 from checks.model import Area, Verdict
 from monitor.sinks.scope_metrics import ScopesCollector
+from monitor.sinks.shard_metrics import ShardCollector
 from monitor.sinks.store import ResultStore, StoreView
 
 if TYPE_CHECKING:
+    from monitor.run.shard import Shard
     from monitor.sinks.base import FinishedRun
 
 PREFIX = "controlwatch_"
@@ -160,6 +162,8 @@ class Metrics:
         reg.register(self.store_collector)
         self.scopes_collector = ScopesCollector(store)
         reg.register(self.scopes_collector)
+        self.shard_collector = ShardCollector()
+        reg.register(self.shard_collector)
 
         self._collection = Histogram(
             PREFIX + "collection_duration_seconds",
@@ -364,6 +368,10 @@ class Metrics:
     def scope_counts(self, watched: int, excluded: int) -> None:
         """The resolved set: projects watched, and projects discovery found and left out."""
         self.scopes_collector.set_counts(watched, excluded)
+
+    def scope_ownership(self, shard: Shard | None, owned: Iterable[str], elsewhere: Iterable[str]) -> None:
+        """The scopes this replica watches, and the watched ones other replicas own."""
+        self.shard_collector.set_ownership(shard, owned, elsewhere)
 
     def scope_discovery(self, ok: bool, ts: float) -> None:
         """A scope discovery ended at unix time `ts`: `ok` when it listed the estate whole."""

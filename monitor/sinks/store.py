@@ -75,6 +75,7 @@ class ResultStore:
         self._transitions: dict[TransitionKey, int] = {}
         self._scopes: set[str] = set()
         self._finished_scopes: set[str] = set()
+        self._holds: set[str] = set()  # what readiness waits for besides runs (the first discovery)
 
     # -- writers -------------------------------------------------------------------------
 
@@ -177,15 +178,25 @@ class ResultStore:
 
     # -- readers -------------------------------------------------------------------------
 
+    def hold(self, reason: str) -> None:
+        """Not ready until `release(reason)`: the set of scopes is not known yet (the first discovery)."""
+        with self._lock:
+            self._holds.add(reason)
+
+    def release(self, reason: str) -> None:
+        with self._lock:
+            self._holds.discard(reason)
+
     def ready(self) -> tuple[bool, list[str]]:
-        """Whether every configured scope finished a run, and the scopes still waiting.
+        """Whether every configured scope finished a run, and what is still waited for (holds first).
 
         Not ready before the first `configure()`: an unconfigured store has nothing to serve.
-        A scope added by a reload makes the store unready until its first run ends, because
-        until then `/results` cannot say anything about it.
+        Not ready while held: before the first discovery, an empty or partial set of scopes
+        would read as all done. A scope added by a reload makes the store unready until its
+        first run ends, because until then `/results` cannot say anything about it.
         """
         with self._lock:
-            waiting = sorted(self._scopes - self._finished_scopes)
+            waiting = sorted(self._holds) + sorted(self._scopes - self._finished_scopes)
             return (self._configured and not waiting, waiting)
 
     def states(self) -> list[ControlState]:

@@ -91,6 +91,11 @@ CASES: list[tuple[str, int | None, str, str]] = [
     ("scopes_duplicate_folder", 4, "scopes.folders[2]", "duplicate folder '345678901234' (also scopes.folders[0])"),
     ("scopes_override_bad_param", 7, "scopes.overrides[0].params.backup.rpo_hours", "greater than 0"),
     ("scopes_unknown_match_key", 5, "scopes.exclude.project", "unknown key; did you mean 'projects'?"),
+    ("shard_index_not_below_count", 6, "shard.index", "index 4 is not below count 4: replicas are 0 to count-1"),
+    ("shard_unknown_word", 5, "shard", "'deployment' is not a shard setting: write 'statefulset' or a mapping"),
+    ("shard_without_count", 5, "shard.count", "missing required key: a fixed shard needs both index and count"),
+    ("shard_count_zero", 7, "shard.count", "greater than or equal to 1, got number 0"),
+    ("shard_index_not_a_number", 6, "shard.index", "expected a whole number, got string '1'"),
 ]
 
 

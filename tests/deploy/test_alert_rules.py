@@ -183,6 +183,7 @@ def test_the_alert_set() -> None:
             "ControlwatchEvidenceCheckpointMissing",
             "ControlwatchExceptionsStale",
             "ControlwatchScopeDiscoveryFailing",
+            "ControlwatchScopeOwnership",
             "Watchdog",
         ]
     )

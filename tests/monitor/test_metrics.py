@@ -301,6 +301,8 @@ def test_every_family_is_exported_with_help_and_type(metrics: Metrics) -> None:
         "controlwatch_scopes": "gauge",
         "controlwatch_scope_discoveries_total": "counter",
         "controlwatch_scope_discovery_last_success_timestamp_seconds": "gauge",
+        "controlwatch_scope_owned": "gauge",
+        "controlwatch_shard_info": "gauge",
         "controlwatch_result_sink_failures_total": "counter",
         "controlwatch_evidence_records_total": "counter",
         "controlwatch_evidence_write_errors_total": "counter",
