@@ -79,3 +79,13 @@ def test_the_naive_collector_reads_every_resource_from_the_stand_in_process(tmp_
     assert sum(stats["by_method"].values()) == stats["handled"] == swept.calls
     assert stats["by_method"]["compute.instances.list"] == 2 * len(synthetic_org.ZONE_LIST)
     assert stats["handler_seconds"] > 0 and stats["statuses"] == {"200": swept.calls}
+
+
+def test_the_scopes_that_ran_are_read_off_the_exposition() -> None:
+    exposition = (
+        b"# HELP controlwatch_control_last_run_timestamp_seconds x\n"
+        b'controlwatch_control_last_run_timestamp_seconds{control="FW-01",scope="synth-0000"} 1.7e9\n'
+        b'controlwatch_control_last_run_timestamp_seconds{control="FW-02",scope="synth-0000"} 1.7e9\n'
+        b'controlwatch_control_interval_seconds{control="FW-01",scope="synth-0001"} 900\n'
+    )
+    assert org_scale.scopes_run(exposition) == {"synth-0000"}
