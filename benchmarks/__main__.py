@@ -10,7 +10,11 @@
   through a real daemon subprocess with default settings (`benchmarks/drift_latency.py`);
 - a sweep of 40 projects through the daemon at the default concurrency and rate limits:
   each API's request rate against its bucket, and the sweep against the limits' floor
-  (`benchmarks/estate_sweep.py`).
+  (`benchmarks/estate_sweep.py`);
+- an organisation of 1, 10, 100 and 1,000 projects of ~600 resources each (sizes from
+  `CONTROLWATCH_BENCH_SIZES`), served by the stand-in in its own process, through a daemon
+  subprocess: sweep, requests, `/metrics`, `/results`, RSS, evidence, `check --scenario`
+  and a naive sequential collector, beside issue 11's goals (`benchmarks/org_scale.py`).
 
 Everything runs on 127.0.0.1 and every loop is bounded in count.
 """
@@ -94,6 +98,9 @@ def main() -> int:
     from benchmarks.estate_sweep import run_benchmark as estate_benchmark
 
     ok &= estate_benchmark()
+    from benchmarks.org_scale import run_benchmark as org_benchmark
+
+    ok &= org_benchmark()
     return 0 if ok else 1
 
 

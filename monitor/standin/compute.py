@@ -148,11 +148,18 @@ def _global_list(kind: str, collection: str, keep: Callable[[Resource], bool] = 
     return handle
 
 
-def _subnetworks_list(call: Call) -> Reply:
-    region = call.params["region"]
-    scope = f"regions/{region}"
-    resources = [r for r in _resources(compute_project(call), "subnetworks") if scope_key("subnetworks", r) == scope]
-    return _list(call, f"regions/{region}/subnetworks", resources)
+def _located_list(kind: str, place: str, collection: str) -> Handler:
+    """The listing of part `kind` in one zone or region (`place`: `zone` or `region`), as Compute pages it.
+
+    What a collector going zone by zone reads instead of the aggregated listing.
+    """
+
+    def handle(call: Call) -> Reply:
+        where = f"{place}s/{call.params[place]}"
+        resources = [r for r in _resources(compute_project(call), kind) if scope_key(kind, r) == where]
+        return _list(call, f"{where}/{collection}", resources)
+
+    return handle
 
 
 def _get(kind: str, collection: str) -> Handler:
@@ -182,10 +189,15 @@ def kind_handlers(spec: KindSpec) -> dict[str, Handler]:
 
 
 def handlers() -> dict[str, Handler]:
-    """The Compute routes no kind row implies: single-region and global-only listings."""
+    """The Compute routes no kind row implies: per-zone, per-region and global-only listings."""
     return {
         "compute.globalAddresses.list": _global_list(
             "addresses", "global/addresses", lambda r: scope_key("addresses", r) == "global"
         ),
-        "compute.subnetworks.list": _subnetworks_list,
+        "compute.subnetworks.list": _located_list("subnetworks", "region", "subnetworks"),
+        "compute.instances.list": _located_list("instances", "zone", "instances"),
+        "compute.disks.list": _located_list("disks", "zone", "disks"),
+        "compute.regionDisks.list": _located_list("disks", "region", "disks"),
+        "compute.resourcePolicies.list": _located_list("resourcePolicies", "region", "resourcePolicies"),
+        "compute.addresses.list": _located_list("addresses", "region", "addresses"),
     }

@@ -1,0 +1,434 @@
+"""`make bench`: an organisation of 1 to 1,000 projects of ~600 resources each, through the daemon.
+
+For each size in `CONTROLWATCH_BENCH_SIZES` (default `1,10,100,1000`) the synthetic
+organisation (`benchmarks/synthetic_org.py`: 24 nested folders, every kind) is served
+by the stand-in in its own process (`benchmarks/standin_process.py`), and a daemon
+(`python -m monitor run`) with `scopes.organization` pointing at it and every other
+setting at its default starts as a subprocess. Measured:
+
+- start to `daemon_started` (imports, first discovery) and start to ready (`/readyz`
+  200: every discovered scope's first run has ended, the first full sweep); the sweep
+  is ready minus started. The stand-in's own serving time over the same window (its
+  handlers' summed seconds, and its CPU seconds) is reported beside it;
+- the API requests of that sweep counted at the stand-in (discovery and the audit-log
+  poller apart), against the theoretical minimum: one paginated listing per kind per
+  scope, aggregated across zones, plus each ancestor's get, policy and sinks once; and
+  the ancestor reads alone against their minimum;
+- `/metrics` (median of 3 scrapes: seconds, bytes, series) and `/results` (seconds and
+  bytes of the whole document, as today it is not paged) once the sweep is done;
+- the daemon's peak RSS (`VmHWM`), the evidence ledger's bytes after the sweep;
+- `controlwatch check --scenario` on the same organisation exported as a JSON scenario;
+- the floor the default `gcp.rate_limits` put under that sweep (each API's calls ÷ its
+  rate): the sweep itself runs with the limits lifted (`CONTROLWATCH_BENCH_RATES=unlimited`,
+  the default here; `default` keeps them), as the naive collector has none either;
+- the naive sequential collector (`benchmarks/naive_collector.py`) over the same stand-in,
+  and the daemon's sweep against it.
+
+It prints each figure next to the goal of issue 11 and the figure the issue measured
+before ("today"), a cost curve per scope across sizes, and writes everything as JSON to
+`.controlwatch/bench/org_scale.json`. With `CONTROLWATCH_BENCH_PROFILE=1` the daemon runs
+under the stack sampler of `benchmarks/sampled_daemon.py` and the hotspots are printed.
+Every wait is bounded (`CONTROLWATCH_BENCH_TIMEOUT`, default 1,800 s for a sweep). Machine
+noise applies: 2 shared cores. Run alone: `python -m benchmarks.org_scale`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from benchmarks import synthetic_org
+from benchmarks.naive_collector import NaiveCollector
+from benchmarks.standin_process import StandInProcess
+from monitor.config.rates import DEFAULT_RATES
+
+ROOT = Path(__file__).resolve().parents[1]
+DRIFT_CONTROLS = ("DRIFT-01", "DRIFT-02", "DRIFT-03")
+OUT = ROOT / ".controlwatch" / "bench" / "org_scale.json"
+PAGE = 500  # Compute's and the collectors' default page size
+DISCOVERY = frozenset({"cloudresourcemanager.folders.list", "cloudresourcemanager.projects.list"})
+POLLER = frozenset({"logging.entries.list"})
+ANCESTOR_READS = frozenset(
+    {
+        "cloudresourcemanager.folders.get",
+        "cloudresourcemanager.folders.getIamPolicy",
+        "cloudresourcemanager.organizations.get",
+        "cloudresourcemanager.organizations.getIamPolicy",
+        "logging.folders.sinks.list",
+        "logging.organizations.sinks.list",
+    }
+)
+
+#: issue 11's goals at 1,000 projects: (figure key, goal text, passes?)
+GOALS: Mapping[str, str] = {
+    "sweep_s": "≤ 60 s",
+    "naive_ratio": "daemon ≥ 10× faster",
+    "requests_ratio": "1.00",
+    "ancestor_ratio": "1.00 (once per sweep)",
+    "metrics_s": "≤ 0.25 s",
+    "results_s": "≤ 0.5 s, paged",
+    "rss_mb": "≤ 300 MB",
+    "startup_s": "≤ 3 s + sweep",
+    "evidence_mb": "—",
+    "check_s": "≤ 60 s",
+}
+#: issue 11's figures before this work ("today"), by size
+TODAY: Mapping[str, Mapping[int, str]] = {
+    "sweep_s": {10: "3.9 s", 100: "28.5 s", 1000: "517 s"},
+    "naive_s": {10: "1.3 s", 100: "13 s", 1000: "~200 s"},
+    "requests_ratio": {10: "1.32", 100: "1.65", 1000: "1.74"},
+    "metrics_s": {10: "0.019 s", 100: "0.171 s", 1000: "3.3 s (31 MB)"},
+    "results_s": {10: "0.36 s", 100: "2.5 s", 1000: "47 s (690 MB)"},
+    "rss_mb": {10: "236 MB", 100: "564 MB", 1000: "3.9 GB"},
+    "evidence_mb": {10: "6.3 MB", 100: "63 MB", 1000: "632 MB"},
+    "check_s": {10: "4.3 s", 100: "26 s", 1000: "425 s"},
+}
+
+
+def sizes() -> list[int]:
+    raw = os.environ.get("CONTROLWATCH_BENCH_SIZES", "1,10,100,1000")
+    try:
+        found = [int(part) for part in raw.split(",") if part.strip()]
+    except ValueError:
+        raise SystemExit(f"CONTROLWATCH_BENCH_SIZES: expected sizes like 1,10,100, got {raw!r}") from None
+    if not found or any(n < 1 for n in found):
+        raise SystemExit(f"CONTROLWATCH_BENCH_SIZES: every size must be at least 1, got {raw!r}")
+    return found
+
+
+def minimum_requests(projects: int, mix: Mapping[tuple[str, str], int] = synthetic_org.DEFAULT_MIX) -> dict[str, int]:
+    """The fewest requests one sweep can make: per scope its two single reads and one paged
+    listing per kind (zones aggregated), and per ancestor in use its get, policy and sinks once."""
+    per_scope = 2 + sum(max(1, math.ceil(count / PAGE)) for count in mix.values())
+    parents = dict(synthetic_org.folder_numbers())
+    leaves = synthetic_org.leaf_folders()
+    ancestors: set[str] = set()
+    for n in range(projects):
+        node = leaves[n % len(leaves)]
+        while node.startswith("folders/"):
+            ancestors.add(node)
+            node = parents[node]
+        ancestors.add(node)
+    return {"per_scope": per_scope, "ancestors": 3 * len(ancestors), "total": per_scope * projects + 3 * len(ancestors)}
+
+
+def config_document(endpoint: str, evidence: Path, rates: str = "unlimited") -> dict[str, Any]:
+    """The daemon's config: the organisation, the stand-in, a private ledger; defaults otherwise.
+
+    The DRIFT controls are off (without an approved baseline they are `error` by design).
+    `rates` "unlimited" lifts `gcp.rate_limits` far above what the stand-in can serve, so
+    the sweep measures the process, not the buckets (whose floor is reported apart);
+    "default" keeps the defaults.
+    """
+    gcp: dict[str, Any] = {"api_endpoint": endpoint}
+    if rates == "unlimited":
+        gcp["rate_limits"] = {api: "10000/s" for api in DEFAULT_RATES}
+    elif rates != "default":
+        raise SystemExit(f"CONTROLWATCH_BENCH_RATES: expected unlimited or default, got {rates!r}")
+    return {
+        "scopes": {"organization": str(synthetic_org.ORG_NUMBER)},
+        "gcp": gcp,
+        "evidence": {"path": str(evidence)},
+        "metrics": {"listen": "127.0.0.1:0"},
+        "disabled_controls": list(DRIFT_CONTROLS),
+    }
+
+
+def rate_floor(by_method: Mapping[str, int]) -> float:
+    """Seconds the default `gcp.rate_limits` need at least for these requests: the slowest API's calls ÷ its rate."""
+    calls = {api: sum(n for m, n in by_method.items() if m.startswith(api + ".")) for api in DEFAULT_RATES}
+    return max(calls[api] / rate for api, rate in DEFAULT_RATES.items())
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """The process's peak resident set (`VmHWM`), in MB; None once it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
+
+
+def fetch(url: str, timeout: float) -> tuple[float, bytes]:
+    """(seconds, body) of one GET, read to the end."""
+    start = time.perf_counter()
+    with urllib.request.urlopen(url, timeout=timeout) as answer:
+        body = answer.read()
+    return time.perf_counter() - start, body
+
+
+def series(exposition: bytes) -> int:
+    return sum(1 for line in exposition.splitlines() if line and not line.startswith(b"#"))
+
+
+def scopes_run(exposition: bytes) -> set[str]:
+    """The scopes with a last-run time on `/metrics`: those whose first run has ended."""
+    found = re.findall(rb'^controlwatch_control_last_run_timestamp_seconds\{[^}]*scope="([^"]+)"', exposition, re.M)
+    return {scope.decode() for scope in found}
+
+
+def dir_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.iterdir() if p.is_file())
+
+
+class Daemon:
+    """`controlwatch run` as a subprocess, logging JSON lines to a file; stopped by `stop()`."""
+
+    def __init__(self, config: Path, workdir: Path, profile_out: Path | None) -> None:
+        self.stdout = workdir / "daemon.jsonl"
+        self.stderr = workdir / "daemon.stderr"
+        module = "benchmarks.sampled_daemon" if profile_out else "monitor"
+        env = {**os.environ, **({"CONTROLWATCH_BENCH_PROFILE_OUT": str(profile_out)} if profile_out else {})}
+        with self.stdout.open("wb") as out, self.stderr.open("wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", module, "run", "--config", str(config), "--grace", "5"],
+                cwd=ROOT, stdout=out, stderr=err, stdin=subprocess.DEVNULL, env=env,
+            )  # fmt: skip
+        self.started = time.monotonic()
+        self.base = ""
+
+    def records(self) -> Iterator[dict[str, Any]]:
+        for line in self.stdout.read_text(errors="replace").splitlines():
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(record, dict):
+                yield record
+
+    def alive(self) -> None:
+        if self.process.poll() is not None:
+            tail = self.stderr.read_text(errors="replace")[-2000:]
+            raise RuntimeError(f"the daemon exited {self.process.returncode}: {tail}")
+
+    def wait_started(self, timeout: float) -> float:
+        while time.monotonic() - self.started < timeout:
+            self.alive()
+            for record in self.records():
+                if record.get("message") == "daemon_started":
+                    self.base = str(record["metrics_url"]).removesuffix("/metrics")
+                    return time.monotonic() - self.started
+            time.sleep(0.2)
+        raise TimeoutError(f"the daemon did not log daemon_started within {timeout:.0f}s")
+
+    def wait_ready(self, timeout: float) -> float:
+        while time.monotonic() - self.started < timeout:
+            self.alive()
+            try:
+                with urllib.request.urlopen(self.base + "/readyz", timeout=10):
+                    return time.monotonic() - self.started
+            except (urllib.error.URLError, OSError):
+                pass  # 503 until every scope's first run has ended
+            time.sleep(0.5)
+        raise TimeoutError(f"the daemon was not ready within {timeout:.0f}s")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+
+
+def measure(projects: int, timeout: float, profile: bool, rates: str = "unlimited") -> dict[str, Any]:
+    found: dict[str, Any] = {"projects": projects, "resources_per_project": sum(synthetic_org.DEFAULT_MIX.values())}
+    found["rates"] = rates
+    minimum = minimum_requests(projects)
+    with tempfile.TemporaryDirectory(prefix="controlwatch-org-scale-") as tmp:
+        work = Path(tmp)
+        scenario_file = work / "org.json"
+        evidence_dir = work / "evidence"
+        evidence_dir.mkdir()
+        started = time.perf_counter()
+        with StandInProcess(projects, export=scenario_file, timeout=timeout) as standin:
+            found["standin_load_s"] = time.perf_counter() - started
+            config = work / "controlwatch.yaml"
+            config.write_text(yaml.safe_dump(config_document(standin.url, evidence_dir / "evidence.sqlite3", rates)))
+            standin.reset()
+            profile_out = work / "profile.json" if profile else None
+            daemon = Daemon(config, work, profile_out)
+            try:
+                found["startup_s"] = daemon.wait_started(timeout)
+                found["ready_s"] = daemon.wait_ready(timeout)
+                stats = standin.stats()
+                found["sweep_s"] = found["ready_s"] - found["startup_s"]
+                found["rss_mb_at_ready"] = peak_rss_mb(daemon.process.pid)
+                found.update(_requests(stats, minimum))
+                found["standin_handler_s"] = stats["handler_seconds"]
+                found["standin_cpu_s"] = stats["cpu_seconds"]
+                scrapes = [fetch(daemon.base + "/metrics", timeout=120) for _ in range(3)]
+                found["scopes_run"] = len(scopes_run(scrapes[-1][1]))
+                found["metrics_s"] = statistics.median(s for s, _ in scrapes)
+                found["metrics_bytes"] = len(scrapes[-1][1])
+                found["metrics_series"] = series(scrapes[-1][1])
+                seconds, body = fetch(daemon.base + "/results", timeout=600)
+                found["results_s"], found["results_bytes"] = seconds, len(body)
+                found["results_errors"] = body.count(b'"status":"error"')
+                del body
+                found["evidence_bytes"] = dir_bytes(evidence_dir)
+                found["rss_mb"] = peak_rss_mb(daemon.process.pid)
+            finally:
+                daemon.stop()
+            if profile_out is not None and profile_out.exists():
+                found["profile"] = json.loads(profile_out.read_text())
+            standin.reset()
+            naive = NaiveCollector(standin.url, synthetic_org.ZONE_LIST, synthetic_org.REGION_LIST)
+            swept = naive.sweep([synthetic_org.project_id(n) for n in range(projects)], budget=timeout)
+            naive_stats = standin.stats()
+            found["naive_s"], found["naive_calls"], found["naive_errors"] = swept.seconds, swept.calls, swept.errors[:3]
+            found["naive_standin_handler_s"] = naive_stats["handler_seconds"]
+        found["naive_ratio"] = found["naive_s"] / found["sweep_s"] if found["sweep_s"] else None
+        found["check_s"], found["check_exit"] = _check(config, scenario_file, work, timeout)
+    return found
+
+
+def _requests(stats: Mapping[str, Any], minimum: Mapping[str, int]) -> dict[str, Any]:
+    by_method: Mapping[str, int] = stats["by_method"]
+    sweep = sum(n for m, n in by_method.items() if m not in DISCOVERY | POLLER)
+    ancestors = sum(n for m, n in by_method.items() if m in ANCESTOR_READS)
+    return {
+        "requests": sweep,
+        "requests_min": minimum["total"],
+        "requests_ratio": sweep / minimum["total"],
+        "ancestor_reads": ancestors,
+        "ancestor_min": minimum["ancestors"],
+        "ancestor_ratio": ancestors / minimum["ancestors"],
+        "discovery_requests": sum(n for m, n in by_method.items() if m in DISCOVERY),
+        "requests_by_method": dict(sorted(by_method.items())),
+        "rate_floor_s": rate_floor({m: n for m, n in by_method.items() if m not in POLLER}),
+        "non_2xx": {k: v for k, v in stats["statuses"].items() if not k.startswith("2")},
+    }
+
+
+def _check(config: Path, scenario: Path, work: Path, timeout: float) -> tuple[float | None, int | None]:
+    """Seconds and exit code of `controlwatch check --scenario` (1: something fails, as planted)."""
+    start = time.perf_counter()
+    with (work / "check.json").open("wb") as out:
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "monitor", "check", "--scenario", str(scenario), "--config", str(config),
+                 "--format", "json"],
+                cwd=ROOT, stdout=out, stderr=subprocess.DEVNULL, timeout=timeout, check=False,
+            )  # fmt: skip
+        except subprocess.TimeoutExpired:
+            return None, None
+    return time.perf_counter() - start, done.returncode
+
+
+# -- the report --------------------------------------------------------------------------------
+
+
+def _seconds(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value:.3f} s" if value < 1 else f"{value:.1f} s"
+
+
+def rows(found: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
+    """(what, figure, goal at 1,000, today at this size) for one size."""
+    n = found["projects"]
+
+    def today(key: str) -> str:
+        return TODAY.get(key, {}).get(n, "")
+
+    ratio = found.get("naive_ratio")
+    return [
+        ("first full sweep", _seconds(found["sweep_s"]), GOALS["sweep_s"], today("sweep_s")),
+        ("  floor of the default rate limits", _seconds(found["rate_floor_s"]), "", ""),
+        ("  stand-in serving (handlers summed / CPU)",
+         f"{found['standin_handler_s']:.1f} s / {found['standin_cpu_s']:.1f} s", "", ""),
+        ("start to ready (started + sweep)", f"{_seconds(found['startup_s'])} + sweep", GOALS["startup_s"], ""),
+        ("naive sequential collector", _seconds(found["naive_s"]), "", today("naive_s")),
+        ("  naive ÷ daemon sweep", f"{ratio:.2f}×" if ratio else "—", GOALS["naive_ratio"], ""),
+        ("requests per sweep ÷ minimum",
+         f"{found['requests_ratio']:.2f} ({found['requests']} / {found['requests_min']})",
+         GOALS["requests_ratio"], today("requests_ratio")),
+        ("ancestor reads ÷ once per sweep",
+         f"{found['ancestor_ratio']:.2f} ({found['ancestor_reads']} / {found['ancestor_min']})",
+         GOALS["ancestor_ratio"], ""),
+        ("/metrics scrape",
+         f"{_seconds(found['metrics_s'])} ({found['metrics_bytes'] / 1e6:.1f} MB, {found['metrics_series']} series)",
+         GOALS["metrics_s"], today("metrics_s")),
+        ("/results (whole document)", f"{_seconds(found['results_s'])} ({found['results_bytes'] / 1e6:.1f} MB)",
+         GOALS["results_s"], today("results_s")),
+        ("daemon peak RSS", f"{found['rss_mb']:.0f} MB" if found.get("rss_mb") else "—", GOALS["rss_mb"],
+         today("rss_mb")),
+        ("evidence ledger after the sweep", f"{found['evidence_bytes'] / 1e6:.1f} MB", GOALS["evidence_mb"],
+         today("evidence_mb")),
+        ("check --scenario", _seconds(found["check_s"]), GOALS["check_s"], today("check_s")),
+    ]  # fmt: skip
+
+
+def print_size(found: Mapping[str, Any]) -> None:
+    print(f"\norganisation of {found['projects']} projects × {found['resources_per_project']} resources "
+          f"(stand-in ready in {found['standin_load_s']:.1f}s; {found['scopes_run']} scopes ran, "
+          f"{found['results_errors']} pairs in error, {sum(found['non_2xx'].values())} non-2xx answers)")  # fmt: skip
+    print(f"  {'':<44} {'figure':<34} {'goal at 1,000':<22} today")
+    for what, figure, goal, today in rows(found):
+        print(f"  {what:<44} {figure:<34} {goal:<22} {today}")
+    if found.get("naive_errors"):
+        print(f"  naive collector errors: {found['naive_errors']}")
+
+
+def print_curve(runs: Sequence[Mapping[str, Any]]) -> None:
+    print("\ncost per scope:")
+    print(
+        f"  {'projects':>8} {'sweep s/scope':>14} {'requests/scope':>15} {'RSS MB/scope':>13} {'/metrics KB/scope':>18}"
+    )
+    for found in runs:
+        n = found["projects"]
+        print(f"  {n:>8} {found['sweep_s'] / n:>14.3f} {found['requests'] / n:>15.1f} "
+              f"{(found['rss_mb'] or 0) / n:>13.2f} {found['metrics_bytes'] / n / 1e3:>18.1f}")  # fmt: skip
+
+
+def print_profile(profile: Mapping[str, Any], top: int = 20) -> None:
+    busy = profile["busy"] or 1
+    print(f"\nwhere the daemon's time goes ({profile['busy']} busy samples of {profile['samples']}, every thread):")
+    for name, count in sorted(profile["inclusive"].items(), key=lambda item: -item[1])[:top]:
+        print(f"  {100 * count / busy:5.1f}%  {name}")
+    print("  by the library the busy frame is in:")
+    for name, count in sorted(profile["leaf"].items(), key=lambda item: -item[1])[:10]:
+        print(f"  {100 * count / busy:5.1f}%  {name}")
+
+
+def run_benchmark() -> bool:
+    timeout = float(os.environ.get("CONTROLWATCH_BENCH_TIMEOUT", "1800"))
+    profile = os.environ.get("CONTROLWATCH_BENCH_PROFILE") == "1"
+    rates = os.environ.get("CONTROLWATCH_BENCH_RATES", "unlimited")
+    print("organisation scale: synthetic organisation, stand-in in its own process, daemon as a subprocess, "
+          f"rate limits {rates} (2 shared cores: timings are noisy)")  # fmt: skip
+    runs: list[dict[str, Any]] = []
+    for n in sizes():
+        found = measure(n, timeout, profile, rates)
+        runs.append(found)
+        print_size(found)
+        if profile and "profile" in found:
+            print_profile(found["profile"])
+        OUT.parent.mkdir(parents=True, exist_ok=True)
+        OUT.write_text(json.dumps({"runs": runs, "goals": GOALS, "today": TODAY}, indent=1, default=str))
+    print_curve(runs)
+    print(f"\nwritten to {OUT}")
+    ok = all(r["scopes_run"] == r["projects"] and r["results_errors"] == 0 and not r["naive_errors"] for r in runs)
+    return ok
+
+
+if __name__ == "__main__":
+    sys.exit(0 if run_benchmark() else 1)

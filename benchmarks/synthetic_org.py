@@ -1,0 +1,490 @@
+"""A deterministic synthetic organisation for the scale benchmark, in the stand-in's scenario format.
+
+One organisation, 24 folders (4 under the organisation, 5 below each of them) and N
+projects spread over the 20 leaf folders, each project holding about 600 resources of
+every kind the collectors read: firewalls, networks, subnetworks, instances, disks,
+snapshots, resource policies, addresses, log sinks and logs-based metrics, plus its IAM
+policy. Resources sit in the few zones a real estate uses (`ZONES`), so a collector
+listing zone by zone lists only those. The same `projects` and `per_project` always give
+the same document (no randomness, no clock): figures from two runs describe one estate.
+
+Built from plain dict literals, sharing the nested objects every resource of a kind has
+alike (nothing mutates a scenario document: the stand-in copies it when it loads it), so
+1,000 × 600 resources take seconds. A small share of resources is planted to fail
+(one open SSH rule in 20, one disk in 10 without a snapshot schedule), so controls have
+failures to report as in a real estate.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+ORG_NUMBER = 424200000001
+NOW = "2026-11-25T12:00:00Z"
+BASE = "https://www.googleapis.com/compute/v1/projects/"
+#: the zones in use, by region; every zonal resource sits in one of them
+ZONES: Mapping[str, tuple[str, ...]] = {
+    "europe-west1": ("europe-west1-b", "europe-west1-c", "europe-west1-d"),
+    "europe-west4": ("europe-west4-a", "europe-west4-b"),
+    "us-central1": ("us-central1-a", "us-central1-b", "us-central1-f"),
+}
+ZONE_LIST: tuple[str, ...] = tuple(zone for zones in ZONES.values() for zone in zones)
+REGION_LIST: tuple[str, ...] = tuple(ZONES)
+TOP_FOLDERS = 4
+SUBFOLDERS = 5  # below each top folder: 4 + 4 × 5 = 24 folders
+
+#: resources per project at the default size, by (group, kind); they add up to 600
+DEFAULT_MIX: Mapping[tuple[str, str], int] = {
+    ("compute", "firewalls"): 180,
+    ("compute", "networks"): 4,
+    ("compute", "subnetworks"): 24,
+    ("compute", "instances"): 120,
+    ("compute", "disks"): 150,
+    ("compute", "snapshots"): 80,
+    ("compute", "resourcePolicies"): 12,
+    ("compute", "addresses"): 20,
+    ("logging", "sinks"): 5,
+    ("logging", "metrics"): 5,
+}
+
+_LOG_CONFIG = {"enable": True, "metadata": "INCLUDE_ALL_METADATA"}
+_SCHEDULING = {"onHostMaintenance": "MIGRATE", "automaticRestart": True, "preemptible": False}
+_SHIELDED = {"enableSecureBoot": True, "enableVtpm": True, "enableIntegrityMonitoring": True}
+_SA_SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
+_IMAGE = BASE + "debian-cloud/global/images/debian-12-bookworm-v20250113"
+_AUDIT_ALL = [
+    {"service": "allServices", "auditLogConfigs": [{"logType": t} for t in ("ADMIN_READ", "DATA_READ", "DATA_WRITE")]}
+]
+_METRIC_FILTERS = (
+    'protoPayload.methodName="SetIamPolicy"',
+    'resource.type="gce_firewall_rule" AND protoPayload.methodName:"compute.firewalls."',
+    'resource.type="gce_network" AND protoPayload.methodName:"compute.networks."',
+    'resource.type="gce_route" AND protoPayload.methodName:"compute.routes."',
+    'protoPayload.methodName="google.logging.v2.ConfigServiceV2.UpdateSink"',
+)
+
+
+def scaled_mix(per_project: int) -> dict[tuple[str, str], int]:
+    """`DEFAULT_MIX` scaled to about `per_project` resources, at least one of every kind."""
+    total = sum(DEFAULT_MIX.values())
+    return {key: max(1, round(count * per_project / total)) for key, count in DEFAULT_MIX.items()}
+
+
+def project_id(n: int) -> str:
+    return f"synth-{n:04d}"
+
+
+def project_number(n: int) -> str:
+    return str(800000000000 + n)
+
+
+def folder_numbers() -> list[tuple[str, str]]:
+    """(folder name, parent name) of the 24 folders, parents first."""
+    org = f"organizations/{ORG_NUMBER}"
+    folders = [(f"folders/{3000 + t}", org) for t in range(TOP_FOLDERS)]
+    for t in range(TOP_FOLDERS):
+        folders += [(f"folders/{3100 + t * 10 + s}", f"folders/{3000 + t}") for s in range(SUBFOLDERS)]
+    return folders
+
+
+def leaf_folders() -> list[str]:
+    return [name for name, parent in folder_numbers() if parent.startswith("folders/")]
+
+
+def _etag(text: str) -> str:
+    """A valid base64 etag, distinct per `text`."""
+    return base64.b64encode(text.encode()).decode()
+
+
+def _policy(etag: str, members: Iterator[tuple[str, str]]) -> dict[str, Any]:
+    return {"version": 3, "etag": etag, "bindings": [{"role": r, "members": [m]} for r, m in members]}
+
+
+def _node_sink(parent: str, n: int) -> dict[str, Any]:
+    return {
+        "name": f"archive-{n}",
+        "destination": f"storage.googleapis.com/synth-log-archive-{n}",
+        "includeChildren": True,
+        "writerIdentity": f"serviceAccount:service-{n}@gcp-sa-logging.iam.gserviceaccount.com",
+        "createTime": "2023-03-14T10:21:07.493210771Z",
+        "updateTime": "2023-03-14T10:21:07.493210771Z",
+    }
+
+
+def organization() -> dict[str, Any]:
+    return {
+        "name": f"organizations/{ORG_NUMBER}",
+        "displayName": "synthetic.example",
+        "directoryCustomerId": "C0synth01",
+        "state": "ACTIVE",
+        "createTime": "2019-02-11T09:12:44.213Z",
+        "updateTime": "2019-02-11T09:12:44.213Z",
+        "etag": "BwXhqDmzIu0=",
+        "iamPolicy": {
+            **_policy(
+                "BwaBy8CLUjA=", iter([("roles/resourcemanager.organizationAdmin", "group:admins@synth.example")])
+            ),
+            "auditConfigs": _AUDIT_ALL,
+        },
+        "logging": {"sinks": [_node_sink("organization", 0)]},
+    }
+
+
+def folders() -> list[dict[str, Any]]:
+    found = []
+    for i, (name, parent) in enumerate(folder_numbers()):
+        number = int(name.removeprefix("folders/"))
+        found.append(
+            {
+                "name": name,
+                "parent": parent,
+                "displayName": f"folder-{number}",
+                "state": "ACTIVE",
+                "createTime": "2021-05-03T08:00:12.318Z",
+                "updateTime": "2021-05-03T08:00:12.318Z",
+                "iamPolicy": _policy(
+                    _etag(f"folder-{i}"),
+                    iter([("roles/resourcemanager.folderViewer", f"group:team-{i}@synth.example")]),
+                ),
+                "logging": {"sinks": [_node_sink(name, number)]},
+            }
+        )
+    return found
+
+
+class _Ids:
+    """Unique uint64 ids as strings: one counter per project, no randomness."""
+
+    def __init__(self, n: int) -> None:
+        self._next = 10**18 + n * 10**6
+
+    def __call__(self) -> str:
+        self._next += 1
+        return str(self._next)
+
+
+def project(n: int, mix: Mapping[tuple[str, str], int] = DEFAULT_MIX) -> dict[str, Any]:
+    """Project `n` of the estate: its resource, IAM policy and every kind's resources."""
+    pid = project_id(n)
+    base = BASE + pid
+    ids = _Ids(n)
+    sa = f"app@{pid}.iam.gserviceaccount.com"
+    leaves = leaf_folders()
+    nets = [f"{base}/global/networks/net-{i}" for i in range(mix["compute", "networks"])]
+
+    def zone(i: int) -> str:
+        return ZONE_LIST[i % len(ZONE_LIST)]
+
+    def region_of(zone_name: str) -> str:
+        return zone_name.rsplit("-", 1)[0]
+
+    def region(i: int) -> str:
+        return REGION_LIST[i % len(REGION_LIST)]
+
+    subnets = [
+        (f"{base}/regions/{region(i)}/subnetworks/sub-{i}", region(i), nets[i % len(nets)])
+        for i in range(mix["compute", "subnetworks"])
+    ]
+    policies = [
+        f"{base}/regions/{region(i)}/resourcePolicies/daily-{i}" for i in range(mix["compute", "resourcePolicies"])
+    ]
+
+    firewalls = []
+    for i in range(mix["compute", "firewalls"]):
+        open_ssh = i % 20 == 7
+        ingress = i % 4 != 3
+        rule: dict[str, Any] = {
+            "kind": "compute#firewall",
+            "id": ids(),
+            "creationTimestamp": "2024-02-05T00:45:10.332-08:00",
+            "name": f"fw-{i:04d}",
+            "description": "synthetic rule",
+            "network": nets[i % len(nets)],
+            "priority": 1000 + i,
+            "direction": "INGRESS" if ingress else "EGRESS",
+            "logConfig": _LOG_CONFIG,
+            "disabled": False,
+            "selfLink": f"{base}/global/firewalls/fw-{i:04d}",
+        }
+        if ingress:
+            rule["sourceRanges"] = ["0.0.0.0/0"] if open_ssh else [f"10.{i % 250}.0.0/16"]
+            rule["targetTags"] = [f"tier-{i % 7}"]
+            rule["allowed"] = [{"IPProtocol": "tcp", "ports": ["22" if open_ssh else str(8000 + i % 1000)]}]
+        else:
+            rule["destinationRanges"] = [f"10.{i % 250}.0.0/16"]
+            rule["denied"] = [{"IPProtocol": "all"}]
+        firewalls.append(rule)
+
+    networks = [
+        {
+            "kind": "compute#network",
+            "id": ids(),
+            "creationTimestamp": "2024-02-05T00:44:12.507-08:00",
+            "name": f"net-{i}",
+            "selfLink": url,
+            "autoCreateSubnetworks": False,
+            "subnetworks": [s for s, _, net in subnets if net == url],
+            "routingConfig": {"routingMode": "REGIONAL"},
+            "mtu": 1460,
+        }
+        for i, url in enumerate(nets)
+    ]
+
+    subnetworks = [
+        {
+            "kind": "compute#subnetwork",
+            "id": ids(),
+            "creationTimestamp": "2024-02-05T00:44:50.928-08:00",
+            "name": f"sub-{i}",
+            "network": net,
+            "ipCidrRange": f"10.{i % 250}.{i // 250}.0/24",
+            "gatewayAddress": f"10.{i % 250}.{i // 250}.1",
+            "region": f"{base}/regions/{where}",
+            "selfLink": url,
+            "privateIpGoogleAccess": True,
+            "stackType": "IPV4_ONLY",
+            "purpose": "PRIVATE",
+            "fingerprint": "ygcCWxZfoiQ=",
+            "logConfig": {"enable": i % 12 != 5, "aggregationInterval": "INTERVAL_5_SEC", "flowSampling": 1.0},
+        }
+        for i, (url, where, net) in enumerate(subnets)
+    ]
+
+    disk_count = mix["compute", "disks"]
+    disks = []
+    for i in range(disk_count):
+        where = zone(i)
+        disk: dict[str, Any] = {
+            "kind": "compute#disk",
+            "id": ids(),
+            "creationTimestamp": "2024-02-05T01:02:11.452-08:00",
+            "name": f"disk-{i:04d}",
+            "sizeGb": "20",
+            "zone": f"{base}/zones/{where}",
+            "status": "READY",
+            "selfLink": f"{base}/zones/{where}/disks/disk-{i:04d}",
+            "sourceImage": _IMAGE,
+            "type": f"{base}/zones/{where}/diskTypes/pd-balanced",
+            "labels": {"env": "prod"},
+            "architecture": "X86_64",
+        }
+        if i % 10 != 3:
+            disk["resourcePolicies"] = [p for p in policies if f"/regions/{region_of(where)}/" in p][:1]
+        disks.append(disk)
+
+    instances = []
+    for i in range(mix["compute", "instances"]):
+        where = zone(i)  # instance i boots from disk i, in the same zone
+        sub_url, _, net = next(((u, r, n) for u, r, n in subnets if r == region_of(where)), subnets[0])
+        instances.append(
+            {
+                "kind": "compute#instance",
+                "id": ids(),
+                "creationTimestamp": "2024-02-05T01:02:11.446-08:00",
+                "name": f"vm-{i:04d}",
+                "machineType": f"{base}/zones/{where}/machineTypes/n2-standard-2",
+                "status": "RUNNING",
+                "zone": f"{base}/zones/{where}",
+                "canIpForward": False,
+                "networkInterfaces": [
+                    {
+                        "kind": "compute#networkInterface",
+                        "name": "nic0",
+                        "network": net,
+                        "subnetwork": sub_url,
+                        "networkIP": f"10.{i % 250}.0.{10 + i // 250}",
+                        "stackType": "IPV4_ONLY",
+                    }
+                ],
+                "disks": [
+                    {
+                        "kind": "compute#attachedDisk",
+                        "type": "PERSISTENT",
+                        "mode": "READ_WRITE",
+                        "source": f"{base}/zones/{where}/disks/disk-{i % disk_count:04d}",
+                        "deviceName": "persistent-disk-0",
+                        "index": 0,
+                        "boot": True,
+                        "autoDelete": True,
+                        "interface": "SCSI",
+                        "diskSizeGb": "20",
+                    }
+                ],
+                "serviceAccounts": [{"email": sa, "scopes": _SA_SCOPES}],
+                "selfLink": f"{base}/zones/{where}/instances/vm-{i:04d}",
+                "scheduling": _SCHEDULING,
+                "shieldedInstanceConfig": _SHIELDED,
+                "labels": {"env": "prod", "tier": f"tier-{i % 7}"},
+                "deletionProtection": True,
+                "lastStartTimestamp": "2026-11-03T05:12:40.118-08:00",
+            }
+        )
+
+    snapshots = []
+    for i in range(mix["compute", "snapshots"]):
+        where = zone(i)
+        snapshots.append(
+            {
+                "kind": "compute#snapshot",
+                "id": ids(),
+                "creationTimestamp": f"2026-11-24T{(i % 24):02d}:00:07.514-08:00",
+                "name": f"snap-{i:04d}",
+                "status": "READY",
+                "sourceDisk": f"{base}/zones/{where}/disks/disk-{i % disk_count:04d}",
+                "diskSizeGb": "20",
+                "storageBytes": "1573912576",
+                "storageBytesStatus": "UP_TO_DATE",
+                "storageLocations": [region_of(where)],
+                "snapshotType": "STANDARD",
+                "autoCreated": True,
+                "architecture": "X86_64",
+                "selfLink": f"{base}/global/snapshots/snap-{i:04d}",
+            }
+        )
+
+    resource_policies = [
+        {
+            "kind": "compute#resourcePolicy",
+            "id": ids(),
+            "creationTimestamp": "2024-02-05T00:58:33.746-08:00",
+            "name": f"daily-{i}",
+            "region": f"{base}/regions/{region(i)}",
+            "status": "READY",
+            "selfLink": url,
+            "snapshotSchedulePolicy": {
+                "schedule": {"dailySchedule": {"daysInCycle": 1, "startTime": "02:00"}},
+                "retentionPolicy": {"maxRetentionDays": 30, "onSourceDiskDelete": "KEEP_AUTO_SNAPSHOTS"},
+                "snapshotProperties": {"storageLocations": [region(i)], "guestFlush": True},
+            },
+        }
+        for i, url in enumerate(policies)
+    ]
+
+    addresses = []
+    for i in range(mix["compute", "addresses"]):
+        address: dict[str, Any] = {
+            "kind": "compute#address",
+            "id": ids(),
+            "creationTimestamp": "2024-02-05T01:03:50.384-08:00",
+            "name": f"ip-{i:03d}",
+            "status": "RESERVED",
+        }
+        if i % 5 == 4:  # a global address: no region
+            address |= {
+                "address": f"34.120.{i}.1",
+                "addressType": "EXTERNAL",
+                "selfLink": f"{base}/global/addresses/ip-{i:03d}",
+            }
+        else:
+            where = region(i)
+            address |= {
+                "address": f"10.{i}.0.5",
+                "addressType": "INTERNAL",
+                "purpose": "GCE_ENDPOINT",
+                "region": f"{base}/regions/{where}",
+                "selfLink": f"{base}/regions/{where}/addresses/ip-{i:03d}",
+            }
+        addresses.append(address)
+
+    sinks = [
+        {
+            "name": f"sink-{i}",
+            "destination": f"storage.googleapis.com/{pid}-logs-{i}",
+            "writerIdentity": f"serviceAccount:service-{project_number(n)}@gcp-sa-logging.iam.gserviceaccount.com",
+            "createTime": "2024-02-05T08:30:42.551827015Z",
+            "updateTime": "2024-02-05T08:30:42.551827015Z",
+        }
+        for i in range(mix["logging", "sinks"])
+    ]
+    metrics = [
+        {
+            "name": f"metric-{i}",
+            "filter": _METRIC_FILTERS[i % len(_METRIC_FILTERS)],
+            "metricDescriptor": {
+                "name": f"projects/{pid}/metricDescriptors/logging.googleapis.com/user/metric-{i}",
+                "type": f"logging.googleapis.com/user/metric-{i}",
+                "metricKind": "DELTA",
+                "valueType": "INT64",
+                "unit": "1",
+            },
+            "createTime": "2024-02-05T09:10:01.201337Z",
+            "updateTime": "2024-02-05T09:10:01.201337Z",
+        }
+        for i in range(mix["logging", "metrics"])
+    ]
+
+    return {
+        "projectId": pid,
+        "name": f"projects/{project_number(n)}",
+        "parent": leaves[n % len(leaves)],
+        "displayName": f"Synthetic {n}",
+        "state": "ACTIVE",
+        "labels": {"env": ("prod", "staging", "dev")[n % 3], "team": f"team-{n % 17}"},
+        "createTime": "2024-02-05T08:30:41.009Z",
+        "updateTime": "2026-01-12T16:05:03.338Z",
+        "iamPolicy": {
+            **_policy(
+                _etag(f"project-{n}"),
+                iter(
+                    [
+                        ("roles/compute.viewer", f"group:eng-{n % 17}@synth.example"),
+                        ("roles/logging.viewer", "group:auditors@synth.example"),
+                        (
+                            "roles/editor" if n % 25 == 3 else "roles/compute.osLogin",
+                            f"group:oncall-{n % 5}@synth.example",
+                        ),
+                        ("roles/logging.logWriter", f"serviceAccount:{sa}"),
+                    ]
+                ),
+            ),
+            "auditConfigs": _AUDIT_ALL,
+        },
+        "compute": {
+            "firewalls": firewalls,
+            "networks": networks,
+            "subnetworks": subnetworks,
+            "instances": instances,
+            "disks": disks,
+            "snapshots": snapshots,
+            "resourcePolicies": resource_policies,
+            "addresses": addresses,
+        },
+        "logging": {"sinks": sinks, "metrics": metrics},
+    }
+
+
+def organisation(projects: int, per_project: int = 600) -> dict[str, Any]:
+    """The whole scenario document: `projects` projects of about `per_project` resources each."""
+    if projects < 1 or per_project < len(DEFAULT_MIX):
+        raise ValueError(
+            f"need at least 1 project and {len(DEFAULT_MIX)} resources each, got {projects} × {per_project}"
+        )
+    mix = DEFAULT_MIX if per_project == sum(DEFAULT_MIX.values()) else scaled_mix(per_project)
+    return {
+        "now": NOW,
+        "organization": organization(),
+        "folders": folders(),
+        "projects": [project(n, mix) for n in range(projects)],
+    }
+
+
+def resource_count(document: Mapping[str, Any]) -> int:
+    """Resources in the projects' listed kinds (what "about 600 per project" counts)."""
+    return sum(len(items) for p in document["projects"] for g in ("compute", "logging") for items in p[g].values())
+
+
+def zones_in_use(document: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """(zones, regions) any resource of the estate sits in: what a per-zone collector must list."""
+    zones: set[str] = set()
+    regions: set[str] = set()
+    for p in document["projects"]:
+        for items in p["compute"].values():
+            for r in items:
+                if "zone" in r:
+                    zones.add(r["zone"].rsplit("/", 1)[1])
+                if "region" in r:
+                    regions.add(r["region"].rsplit("/", 1)[1])
+    regions |= {z.rsplit("-", 1)[0] for z in zones}
+    return sorted(zones), sorted(regions)
