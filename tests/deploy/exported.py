@@ -16,9 +16,7 @@ README = ROOT / "README.md"
 # Added with the drift alerting issue (1 when the scope has an approved baseline, 0 when not; only for
 # scopes with DRIFT controls). The README row wins; this keeps the rules' gauge known without it.
 PENDING = {"controlwatch_baseline_approved": {"scope"}}
-# Added with sharding: documented in the README's "Sharding across replicas" section (a row in the
-# metrics section wins).
-PENDING |= {"controlwatch_scope_owned": {"scope"}, "controlwatch_shard_info": {"index", "count"}}
+
 # Written by Prometheus itself for every target.
 PROMETHEUS = {"up": set[str]()}
 TARGET_LABELS = {"job", "instance"}
