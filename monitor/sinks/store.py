@@ -193,6 +193,15 @@ class ResultStore:
         with self._lock:
             return [self._states[key] for key in sorted(self._states, key=_pair_key)]
 
+    def states_of(self, pairs: Iterable[tuple[str, str]]) -> list[ControlState]:
+        """The states of the named (control, scope) pairs that are configured, in the order named.
+
+        A lookup per pair, so a reader that needs a few pairs (accepted risks) does not copy
+        and sort every state of a thousand scopes after each run.
+        """
+        with self._lock:
+            return [self._states[pair] for pair in pairs if pair in self._states]
+
     def transitions(self) -> dict[TransitionKey, int]:
         """How often each configured pair's status changed, by (control, scope, from, to)."""
         with self._lock:
