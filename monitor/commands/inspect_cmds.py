@@ -34,7 +34,7 @@ def controls(fmt: str, verbose: bool) -> None:
 @click.option("--url", default="http://127.0.0.1:9797", show_default=True, help="The daemon's metrics address.")
 @click.option("--control", help="Only this control.")
 @click.option("--scope", help="Only this scope.")
-@click.option("--all", "show_all", is_flag=True, help="Show passing results too.")
+@click.option("--all", "show_all", is_flag=True, help="Show passing results too (a daemon serves only their count).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def results(url: str, control: str | None, scope: str | None, show_all: bool, fmt: str) -> None:
     """What fails now, read from a running daemon's /results."""
@@ -53,7 +53,9 @@ def results(url: str, control: str | None, scope: str | None, show_all: bool, fm
         click.echo(json.dumps(body, indent=2))
         return
     rows: list[Result] = []
+    passing = 0
     for state in body.get("controls", []):
+        passing += state.get("passing", 0)
         for item in state.get("results", []):
             rows.append(Result(**{**item, "verdict": Verdict(item["verdict"])}))
-    click.echo(check_table(rows, show_passing=show_all))
+    click.echo(check_table(rows, show_passing=show_all, passes_counted=passing))

@@ -47,6 +47,7 @@ def state_json(state: ControlState) -> dict[str, Any]:
         "failing": state.failing,
         "excepted": state.excepted,
         "checked": state.checked,
+        "passing": state.passing,
         "last_run": rfc3339(state.last_run) if state.last_run is not None else None,
         "last_success": rfc3339(state.last_success) if state.last_success is not None else None,
         "interval": state.interval,

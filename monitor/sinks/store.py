@@ -3,7 +3,9 @@
 A scrape or a `/results` request must never call Google (README, "Metrics and the
 metrics port"), so the scheduler writes every finished run here and readers take a consistent
 copy under one lock. Only the latest run of each pair is kept: history is the evidence
-ledger's job, and keeping it here would grow without bound.
+ledger's job, and keeping it here would grow without bound. Of that run only the results
+that are not passes are kept, passes as a count: at a thousand projects the passes are most
+of the memory, and every reader wants what fails (the evidence ledger has every result).
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ class ControlState:
 
     `status` and `last_run` are None until the pair's first run ends; `last_success` stays None
     until a run ends in something other than `error`, so staleness alerts can tell
-    "never succeeded" from "succeeded long ago".
+    "never succeeded" from "succeeded long ago". `results` holds the failures and errors of
+    the latest run; its passes are only counted (`passing`), and `checked` counts them all.
     """
 
     control: str
@@ -40,6 +43,7 @@ class ControlState:
     failing: int
     excepted: int
     checked: int
+    passing: int
     last_run: float | None
     last_success: float | None
     interval: float
@@ -117,6 +121,7 @@ class ResultStore:
                         failing=0,
                         excepted=0,
                         checked=0,
+                        passing=0,
                         last_run=None,
                         last_success=None,
                         interval=interval,
@@ -144,6 +149,7 @@ class ResultStore:
         status = roll_up(results) if results else Verdict.ERROR
         failing = sum(1 for r in results if r.verdict is Verdict.FAIL and not r.excepted)
         excepted = sum(1 for r in results if r.verdict is Verdict.FAIL and r.excepted)
+        kept = tuple(r for r in results if r.verdict is not Verdict.PASS)
         key = (meta.id, scope)
         with self._lock:
             old = self._states.get(key)
@@ -156,10 +162,11 @@ class ResultStore:
                 failing=failing,
                 excepted=excepted,
                 checked=len(results),
+                passing=len(results) - len(kept),
                 last_run=ended_at,
                 last_success=ended_at if status is not Verdict.ERROR else (old.last_success if old else None),
                 interval=old.interval if old else 0.0,
-                results=tuple(results),
+                results=kept,
             )
             if old is None:
                 return state
@@ -219,7 +226,10 @@ class ResultStore:
             return StoreView(states, dict(self._transitions), self._count_by_area())
 
     def results(self, control: str | None = None, scope: str | None = None, verdict: str | None = None) -> list[Result]:
-        """The latest results, narrowed by control id, scope and result verdict."""
+        """The latest results that are not passes, narrowed by control id, scope and result verdict.
+
+        Passes are not kept (only counted, `ControlState.passing`): asking for them gives none.
+        """
         wanted = Verdict(verdict) if verdict is not None else None  # ValueError names a bad verdict
         out: list[Result] = []
         for state in self.states():

@@ -127,6 +127,7 @@ def test_results_document(server: MetricsServer) -> None:
         "failing": 2,
         "excepted": 1,
         "checked": 4,
+        "passing": 1,
         "last_run": "2023-11-14T22:28:20Z",
         "last_success": "2023-11-14T22:28:20Z",
         "interval": 900.0,
