@@ -120,7 +120,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _metrics(self) -> None:
         encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
-        self._send(HTTPStatus.OK, encoder(self.metrics.registry), content_type)
+        self._send(HTTPStatus.OK, self.metrics.exposition(content_type, encoder), content_type)
 
     def _results(self, query: str) -> None:
         params = self._parse_results_query(query)

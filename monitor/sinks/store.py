@@ -79,6 +79,9 @@ class ResultStore:
         self._transitions: dict[TransitionKey, int] = {}
         self._scopes: set[str] = set()
         self._finished_scopes: set[str] = set()
+        self._by_scope: dict[str, list[tuple[str, str]]] = {}  # scope -> its pairs, in control order
+        self._generation: dict[str, int] = {}  # scope -> bumped at each change of its pairs
+        self._changes = 0
 
     # -- writers -------------------------------------------------------------------------
 
@@ -134,6 +137,10 @@ class ResultStore:
             self._scopes = {scope for _, scope in states}
             self._finished_scopes &= self._scopes
             self._configured = True
+            self._by_scope = {}
+            for key in sorted(states, key=_pair_key):
+                self._by_scope.setdefault(key[1], []).append(key)
+            self._generation = {scope: self._bump() for scope in self._by_scope}  # a reload redraws every scope
 
     def record(self, scope: str, meta: ControlMeta, results: Sequence[Result], ended_at: float) -> ControlState:
         """Keep the results of one finished run of `meta` on `scope` and return the new state.
@@ -174,7 +181,12 @@ class ResultStore:
                 tkey = (meta.id, scope, old.status.value, status.value)
                 self._transitions[tkey] = self._transitions.get(tkey, 0) + 1
             self._states[key] = state
+            self._generation[scope] = self._bump()
             return state
+
+    def _bump(self) -> int:
+        self._changes += 1
+        return self._changes
 
     def mark_scope_run_finished(self, scope: str) -> None:
         """Note that a run of `scope` ended (whatever its outcome), for readiness."""
@@ -208,6 +220,29 @@ class ResultStore:
         """
         with self._lock:
             return [self._states[pair] for pair in pairs if pair in self._states]
+
+    def generations(self) -> dict[str, int]:
+        """Per configured scope, a number that changes whenever one of its pairs does (a run, a reload):
+        what a reader keeping something drawn from a scope checks to know it must draw it again."""
+        with self._lock:
+            return dict(self._generation)
+
+    def scope_view(self, scope: str) -> tuple[int, StoreView]:
+        """One scope's generation and its states (control order) and transitions, in one consistent copy."""
+        with self._lock:
+            keys = self._by_scope.get(scope, [])
+            states = tuple(self._states[key] for key in keys)
+            transitions = {k: n for k, n in self._transitions.items() if k[1] == scope}
+            return self._generation.get(scope, 0), StoreView(states, transitions, {})
+
+    def unreadable_scopes(self) -> int:
+        """Scopes whose every configured pair's latest run ended in `error` (read at each scrape)."""
+        with self._lock:
+            return sum(
+                1
+                for keys in self._by_scope.values()
+                if all(self._states[key].status is Verdict.ERROR for key in keys)
+            )
 
     def transitions(self) -> dict[TransitionKey, int]:
         """How often each configured pair's status changed, by (control, scope, from, to)."""
