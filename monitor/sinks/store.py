@@ -10,8 +10,10 @@ of the memory, and every reader wants what fails (the evidence ledger has every 
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -80,6 +82,8 @@ class ResultStore:
         self._scopes: set[str] = set()
         self._finished_scopes: set[str] = set()
         self._by_scope: dict[str, list[tuple[str, str]]] = {}  # scope -> its pairs, in control order
+        self._order: list[tuple[str, str]] = []  # every pair, in reading order (`_pair_key`)
+        self._order_keys: list[tuple[tuple[str, int, str], str]] = []  # their `_pair_key`s, for bisect
         self._generation: dict[str, int] = {}  # scope -> bumped at each change of its pairs
         self._changes = 0
 
@@ -138,7 +142,9 @@ class ResultStore:
             self._finished_scopes &= self._scopes
             self._configured = True
             self._by_scope = {}
-            for key in sorted(states, key=_pair_key):
+            self._order = sorted(states, key=_pair_key)
+            self._order_keys = [_pair_key(key) for key in self._order]
+            for key in self._order:
                 self._by_scope.setdefault(key[1], []).append(key)
             self._generation = {scope: self._bump() for scope in self._by_scope}  # a reload redraws every scope
 
@@ -210,7 +216,24 @@ class ResultStore:
     def states(self) -> list[ControlState]:
         """Every configured pair, run or not, ordered by control id then scope."""
         with self._lock:
-            return [self._states[key] for key in sorted(self._states, key=_pair_key)]
+            return [self._states[key] for key in self._order]
+
+    def page(
+        self, after: tuple[str, str] | None, limit: int, keep: Callable[[ControlState], bool]
+    ) -> tuple[list[ControlState], bool]:
+        """Up to `limit` states that `keep` accepts, in the order of `states()`, starting after the
+        pair `after` (None: from the first); and whether more follow. A pair named by `after`
+        that a reload removed still marks the place: paging goes on from where it stood."""
+        with self._lock:
+            start = bisect.bisect_right(self._order_keys, _pair_key(after)) if after is not None else 0
+            found: list[ControlState] = []
+            for key in itertools.islice(self._order, start, None):
+                state = self._states[key]
+                if keep(state):
+                    if len(found) == limit:
+                        return found, True
+                    found.append(state)
+            return found, False
 
     def states_of(self, pairs: Iterable[tuple[str, str]]) -> list[ControlState]:
         """The states of the named (control, scope) pairs that are configured, in the order named.
@@ -257,7 +280,7 @@ class ResultStore:
     def view(self) -> StoreView:
         """States, transitions and area counts in one consistent copy (what a scrape reads)."""
         with self._lock:
-            states = tuple(self._states[key] for key in sorted(self._states, key=_pair_key))
+            states = tuple(self._states[key] for key in self._order)
             return StoreView(states, dict(self._transitions), self._count_by_area())
 
     def results(self, control: str | None = None, scope: str | None = None, verdict: str | None = None) -> list[Result]:

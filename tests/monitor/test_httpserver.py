@@ -225,7 +225,7 @@ def test_head_is_405_without_a_body(server: MetricsServer) -> None:
 
 def test_internal_error_is_500_and_reported() -> None:
     class Broken(ResultStore):
-        def states(self) -> list[Any]:
+        def page(self, *args: Any, **kwargs: Any) -> tuple[list[Any], bool]:
             raise RuntimeError("boom")
 
     seen: list[tuple[str, BaseException]] = []
