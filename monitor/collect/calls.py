@@ -265,6 +265,7 @@ class Caller:
         self.max_pages = max_pages
         self.max_items = max_items
         self.items = 0  # listed by the answers believed so far
+        self.answer: Any = None  # the REST JSON of the last answer believed (checked against `envelope`)
         self.answers = 0  # answers believed so far
         self.envelope = envelope
         self._shared = shared
@@ -422,10 +423,22 @@ class Caller:
             return result
 
     def _believe(self, envelope: Envelope, body: bytes | None, parsed: Any) -> None:
-        """Check a 2xx answer against `envelope` and count what it lists; CallFailed if it is refused."""
+        """Check a 2xx answer against `envelope` and count what it lists; CallFailed if it is refused.
+
+        The body parsed for the check is kept as `answer` (the REST JSON of the last answer
+        believed), so a listing can read its items from it instead of converting the client's
+        message back to JSON.
+        """
+        self.answer = None
+        if parsed is UNPARSED and body is not None:
+            try:
+                parsed = json.loads(body)
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                parsed = UNPARSED  # `judge` parses again and says why it is not JSON
         wrong, items = judge(envelope, body, parsed)
         if wrong is not None:
             raise CallFailed(f"{self.method}: malformed response body: {wrong}", status="200")
+        self.answer = parsed
         self.items += items
         self.answers += 1
         if self.items > self.max_items:
