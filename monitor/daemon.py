@@ -191,8 +191,10 @@ class Daemon:
 
         With discovery, the new filters apply to the last listing at once, and the refresher
         lists the estate again right away (a bad config: under the running one); the signal
-        never waits on a listing.
+        never waits on a listing. Either way the ancestors are read again at the next runs.
         """
+        if self._runtime.sweep_reads is not None:
+            self._runtime.sweep_reads.clear()  # SIGHUP: the ancestors are read again (a fixed permission shows)
         try:
             config = load()
             plans = build_plans(config, self._registry)

@@ -33,6 +33,7 @@ from checks.kinds import APIS, Envelope, answers
 from monitor.collect.envelope import UNPARSED, judge, watching
 from monitor.collect.observer import ApiObserver
 from monitor.collect.ratelimit import RateLimits
+from monitor.collect.sweepreads import SweepReads
 
 T = TypeVar("T")
 
@@ -202,9 +203,10 @@ class SharedReads:
     deadline); the others wait for that outcome, failures included.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, sweep: SweepReads | None = None) -> None:
         self._lock = threading.Lock()
         self._reads: dict[tuple[str, str], _Shared] = {}
+        self.sweep = sweep  # the reads shared with the other runs of the sweep (ancestors), if any
 
     def claim(self, method: str, resource: str) -> tuple[_Shared, bool]:
         """The read of (method, resource), and whether the caller must make it (first asker)."""
@@ -263,6 +265,7 @@ class Caller:
         self.max_pages = max_pages
         self.max_items = max_items
         self.items = 0  # listed by the answers believed so far
+        self.answer: Any = None  # the REST JSON of the last answer believed (checked against `envelope`)
         self.answers = 0  # answers believed so far
         self.envelope = envelope
         self._shared = shared
@@ -307,33 +310,59 @@ class Caller:
             limits=self._limits,
         )
 
-    def read_once(self, resource: str, attempt: Callable[[float], T]) -> T:
+    def read_once(self, resource: str, attempt: Callable[[float], T], *, across_runs: bool = False) -> T:
         """`self(attempt)`, made once per run for (this method, `resource`); each asker gets its own copy.
 
         `attempt` must return plain JSON (it is deep-copied). A waiter gives up at the
-        run's deadline or when the run is abandoned, like a call would.
+        run's deadline or when the run is abandoned, like a call would. With `across_runs`
+        the read is shared with the other runs of the sweep too (`across_runs_once`).
         """
+        def made() -> T:
+            return self.across_runs_once(resource, lambda: self(attempt)) if across_runs else self(attempt)
+
         if self._shared is None:
-            return self(attempt)
+            return made()
         shared, mine = self._shared.claim(self.method, resource)
         if mine:
             try:
-                shared.value = self(attempt)
+                shared.value = made()
             except BaseException as exc:
                 shared.error = exc
                 raise
             finally:
                 shared.done.set()
             return copy.deepcopy(shared.value)  # type: ignore[no-any-return]
-        while not shared.done.wait(min(0.05, max(0.0, self._deadline - self._clock()))):
-            waiting = f"waiting for another kind's read of {resource}"
+        self._await(shared.done, f"waiting for another kind's read of {resource}")
+        if shared.error is not None:
+            raise _again(shared.error)
+        return copy.deepcopy(shared.value)  # type: ignore[no-any-return]
+
+    def across_runs_once(self, resource: str, load: Callable[[], T]) -> T:
+        """`load()` (plain JSON: one read, or a whole listing) made once per sweep for (this method,
+        `resource`) and shared by every run that asks (`SweepReads`), or made now without one.
+
+        For what sits above the projects (an ancestor and its policy and sinks). A failure
+        that came from the reading run's own deadline is not kept for the others.
+        """
+        sweep = self._shared.sweep if self._shared is not None else None
+        if sweep is None:
+            return load()
+        return sweep.read(
+            self.method,
+            resource,
+            load,
+            lambda done: self._await(done, f"waiting for another run's read of {resource}"),
+            keep_failure=lambda exc: not (isinstance(exc, CallFailed) and exc.deadline),
+            renew=_again,
+        )
+
+    def _await(self, done: threading.Event, waiting: str) -> None:
+        """Wait for `done`; raise CallFailed at the run's deadline or when the run is abandoned."""
+        while not done.wait(min(0.05, max(0.0, self._deadline - self._clock()))):
             if self._cancelled.is_set():
                 raise CallFailed(f"{self.method}: abandoned at the run deadline ({waiting})", deadline=True)
             if self._clock() >= self._deadline:
                 raise CallFailed(f"{self.method}: deadline exceeded ({waiting})", deadline=True)
-        if shared.error is not None:
-            raise _again(shared.error)
-        return copy.deepcopy(shared.value)  # type: ignore[no-any-return]
 
     def __call__(self, attempt: Callable[[float], T], *, parsed: bool = False) -> T:
         """Run `attempt(timeout)` (exactly one HTTP call) until it succeeds or the table says stop.
@@ -394,10 +423,22 @@ class Caller:
             return result
 
     def _believe(self, envelope: Envelope, body: bytes | None, parsed: Any) -> None:
-        """Check a 2xx answer against `envelope` and count what it lists; CallFailed if it is refused."""
+        """Check a 2xx answer against `envelope` and count what it lists; CallFailed if it is refused.
+
+        The body parsed for the check is kept as `answer` (the REST JSON of the last answer
+        believed), so a listing can read its items from it instead of converting the client's
+        message back to JSON.
+        """
+        self.answer = None
+        if parsed is UNPARSED and body is not None:
+            try:
+                parsed = json.loads(body)
+            except (UnicodeDecodeError, json.JSONDecodeError):
+                parsed = UNPARSED  # `judge` parses again and says why it is not JSON
         wrong, items = judge(envelope, body, parsed)
         if wrong is not None:
             raise CallFailed(f"{self.method}: malformed response body: {wrong}", status="200")
+        self.answer = parsed
         self.items += items
         self.answers += 1
         if self.items > self.max_items:

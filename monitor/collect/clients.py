@@ -57,6 +57,27 @@ _SESSIONS: Mapping[str, Callable[[Any], Any]] = {
 }
 
 
+def pin_environment(session: Any, url: str) -> None:
+    """Read the environment's HTTP settings for `url` once, here, not on every request.
+
+    `requests` reads them again for each request of a session that trusts the environment:
+    the proxies (`HTTPS_PROXY`, `NO_PROXY`…), `~/.netrc` (a file lookup per request: 7 % of
+    a large sweep) and the CA bundle (`REQUESTS_CA_BUNDLE`, `CURL_CA_BUNDLE`). Every request
+    of a client goes to its one endpoint, so the proxy for that host (after `NO_PROXY`) and
+    the CA bundle are pinned on the session as the environment says at start, and the
+    environment is not read again. `.netrc` credentials are not used: Google's are.
+    """
+    import os
+
+    from requests.utils import get_environ_proxies
+
+    session.proxies.update(get_environ_proxies(url))
+    bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+    if bundle and session.verify is True:
+        session.verify = bundle
+    session.trust_env = False
+
+
 def _client_classes() -> dict[str, tuple[str, str, Mapping[str, Any]]]:
     """client name -> (module, class, constructor arguments), for every client a kind row names."""
     order = list(APIS)
@@ -128,7 +149,10 @@ class GcpClients:
         if self.endpoint is not None:
             kwargs["client_options"] = {"api_endpoint": self.endpoint}
         client = cls(**kwargs)
-        _SESSIONS[_API_OF[name]](client).hooks["response"].append(record)
+        api = _API_OF[name]
+        session = _SESSIONS[api](client)
+        session.hooks["response"].append(record)
+        pin_environment(session, self.endpoint or f"https://{api}.googleapis.com")
         return client
 
 

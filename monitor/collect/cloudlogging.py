@@ -85,5 +85,7 @@ def ancestor_sinks(clients: GcpClients, project_id: str, call: Caller, page_size
         collection = name.split("/", 1)[0]
         listing = call.derive(sinks_method(collection), SERVICE)
         step = functools.partial(list_raw, client, f"/{name}/sinks", "sinks", listing, page_size)
-        found.extend({"parent": name, "sink": sink} for sink in about(f"ancestor {name}", step))
+        # The same for every project below: listed once per sweep, shared by their runs.
+        sinks = about(f"ancestor {name}", functools.partial(listing.across_runs_once, name, step))
+        found.extend({"parent": name, "sink": sink} for sink in sinks)
     return found

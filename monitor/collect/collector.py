@@ -42,6 +42,7 @@ from monitor.collect.clients import GcpClients
 from monitor.collect.kinds import FETCHES, KINDS, hands_all_clients
 from monitor.collect.observer import ApiObserver
 from monitor.collect.ratelimit import RateLimits
+from monitor.collect.sweepreads import SweepReads
 
 log = logging.getLogger(__name__)
 
@@ -283,10 +284,11 @@ def collect_snapshot(
     clock: Callable[[], float] = time.monotonic,
     spawn: Spawn = spawn_daemon,
     limits: RateLimits | None = None,
+    sweep: SweepReads | None = None,
 ) -> Collection:
     """Collect each of `kinds` once for project `scope`, cut hard at `settings.run_deadline`
     (counted from here: a run that waited for a slot has its whole deadline), every call
-    within `limits`.
+    within `limits`; the ancestors' reads shared with the sweep's other runs through `sweep`.
 
     A collection thread that cannot start makes the kinds no thread took `error`; the kinds
     already running are waited for (and counted as stuck past the deadline) as ever.
@@ -295,7 +297,7 @@ def collect_snapshot(
     started = clock()
     deadline = started + settings.run_deadline
     cancelled = threading.Event()
-    shared = SharedReads()  # the project and its ancestors are read once per run, whoever asks
+    shared = SharedReads(sweep)  # the project and its ancestors are read once per run, whoever asks
     answered = _Answered(observer)
     lock = threading.Lock()
     results: dict[str, KindData] = {}

@@ -6,8 +6,10 @@ retry=None, timeout=...)` is called once per page, and the page's `items` and
 it holds, without fetching more). Never iterating the pager is what keeps the library
 from fetching pages on its own.
 
-Messages become REST JSON (camelCase, enums as names, int64 as strings) through
-proto-plus `to_dict`, so no Google type leaves this module. Zonal and regional kinds use
+The resources are the REST JSON of each page as the `Caller` parsed it to check its
+envelope (the client still parses the page into its message, and raises on what does not
+fit it): converting the message back to JSON through proto-plus `to_dict` would cost more
+than the rest of the listing. So no Google type leaves this module. Zonal and regional kinds use
 `aggregated_list`, one listing for all zones.
 """
 
@@ -43,11 +45,21 @@ def _request(project: str, page_size: int | None) -> dict[str, Any]:
     return request
 
 
+def _answer(call: Caller) -> JSON | None:
+    """The page's REST JSON as the Caller parsed and checked it; None when it kept none (no envelope)."""
+    answer = call.answer
+    return answer if isinstance(answer, dict) else None
+
+
 def global_list(client: Any, project: str, call: Caller, page_size: int | None = None) -> list[JSON]:
     """Every resource of a global listing (`projects/P/global/firewalls`), page by page."""
     resources: list[JSON] = []
     for page in _pages(call, client.list, _request(project, page_size)):
-        resources.extend(to_json(item) for item in page.items)
+        answer = _answer(call)
+        if answer is not None:  # the checked body: no conversion of the client's message back to JSON
+            resources.extend(answer.get("items", []))
+        else:
+            resources.extend(to_json(item) for item in page.items)
     return resources
 
 
@@ -61,9 +73,11 @@ def aggregated_list(
     """
     resources: list[JSON] = []
     for page in _pages(call, client.aggregated_list, _request(project, page_size)):
+        answer = _answer(call)
         unreachable = [str(name) for name in getattr(page, "unreachables", None) or ()]
-        for scope, scoped in page.items.items():
-            data = to_json(scoped)
+        scopes = answer.get("items", {}).items() if answer is not None else page.items.items()
+        for scope, scoped in scopes:
+            data = scoped if answer is not None else to_json(scoped)
             warning = data.get("warning") or {}
             if warning.get("code") in _PARTIAL_WARNINGS:
                 unreachable.append(str(scope))

@@ -12,7 +12,8 @@ does mean "no instances"): here it is an error too.
 
 Every call is one observed call through a `Caller` derived for its own method id, with
 `retry=None` and the run's timeout; the project and ancestor reads are shared with the
-other kinds of the run (`Caller.read_once`), so one run reads each of them once.
+other kinds of the run (`Caller.read_once`), so one run reads each of them once, and the
+ancestors' reads with the other runs of the sweep too (`sweepreads`): one read per sweep.
 """
 
 from __future__ import annotations
@@ -91,7 +92,7 @@ def _read_node(clients: GcpClients, name: str, call: Caller) -> JSON:
     fetch = getattr(client, getter)
     return about(
         f"ancestor {name}",
-        lambda: get.read_once(name, lambda t: to_json(fetch(name=name, retry=None, timeout=t))),
+        lambda: get.read_once(name, lambda t: to_json(fetch(name=name, retry=None, timeout=t)), across_runs=True),
     )
 
 
@@ -140,6 +141,7 @@ def ancestry(clients: GcpClients, project_id: str, call: Caller, page_size: int 
         collection = name.split("/", 1)[0]
         client = clients.get(_COLLECTIONS[collection][0])
         policy_call = call.derive(method_of(collection, "getIamPolicy"), CRM)
-        policy = about(f"ancestor {name}", functools.partial(read_policy, client, name, policy_call))
+        read = functools.partial(read_policy, client, name, policy_call)
+        policy = about(f"ancestor {name}", functools.partial(policy_call.across_runs_once, name, read))
         found.append({"resource": resource, "iamPolicy": policy})
     return found

@@ -46,8 +46,11 @@ def check_json(now: datetime, results: Sequence[Result], notes: Sequence[str] = 
     return json.dumps(document, indent=2)
 
 
-def check_table(results: Sequence[Result], *, show_passing: bool = False) -> str:
-    """A human listing: failures and errors first, one line each, then the summary."""
+def check_table(results: Sequence[Result], *, show_passing: bool = False, passes_counted: int = 0) -> str:
+    """A human listing: failures and errors first, one line each, then the summary.
+
+    `passes_counted`: passes known only by their count (a daemon keeps no passing results),
+    added to the summary."""
     order = {Verdict.ERROR: 0, Verdict.FAIL: 1, Verdict.PASS: 2}
     shown = [r for r in results if show_passing or r.verdict is not Verdict.PASS]
     shown.sort(key=lambda r: (order[r.verdict], r.scope, r.control, r.resource))
@@ -60,6 +63,7 @@ def check_table(results: Sequence[Result], *, show_passing: bool = False) -> str
         if r.excepted and r.exception_reason:
             lines.append(f"{'':<8} {'':<8} {'':<24} {r.exception_reason}")
     counts = summarise(results)
+    counts["pass"] += passes_counted
     lines.append(
         f"{counts['pass']} pass, {counts['fail']} fail, {counts['excepted']} excepted, {counts['error']} error"
     )

@@ -6,6 +6,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from typing import Any
 
 import click
 
@@ -34,26 +35,48 @@ def controls(fmt: str, verbose: bool) -> None:
 @click.option("--url", default="http://127.0.0.1:9797", show_default=True, help="The daemon's metrics address.")
 @click.option("--control", help="Only this control.")
 @click.option("--scope", help="Only this scope.")
-@click.option("--all", "show_all", is_flag=True, help="Show passing results too.")
+@click.option("--all", "show_all", is_flag=True, help="Show passing results too (a daemon serves only their count).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def results(url: str, control: str | None, scope: str | None, show_all: bool, fmt: str) -> None:
-    """What fails now, read from a running daemon's /results."""
+    """What fails now, read from a running daemon's /results (every page of it)."""
     query = {k: v for k, v in (("control", control), ("scope", scope)) if v}
-    target = f"{url.rstrip('/')}/results" + (f"?{urllib.parse.urlencode(query)}" if query else "")
-    try:
-        with urllib.request.urlopen(target, timeout=10) as response:  # noqa: S310 - operator-given URL
-            body = json.load(response)
-    except urllib.error.HTTPError as exc:
-        with exc:  # an HTTPError holds the response open until closed
-            detail = exc.read().decode(errors="replace").strip()
-        raise UsageFailure(f"{target}: {exc.code} {detail}") from None
-    except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise UsageFailure(f"cannot read {target}: {exc}; is `controlwatch run` listening there?") from None
+    pages = _read_pages(f"{url.rstrip('/')}/results", {**query, "limit": str(PAGE_LIMIT)})
     if fmt == "json":
+        body = {**pages[0], "controls": [state for page in pages for state in page.get("controls", [])]}
+        body.pop("next_page_token", None)
         click.echo(json.dumps(body, indent=2))
         return
     rows: list[Result] = []
-    for state in body.get("controls", []):
-        for item in state.get("results", []):
-            rows.append(Result(**{**item, "verdict": Verdict(item["verdict"])}))
-    click.echo(check_table(rows, show_passing=show_all))
+    passing = 0
+    for page in pages:
+        for state in page.get("controls", []):
+            passing += state.get("passing", 0)
+            for item in state.get("results", []):
+                rows.append(Result(**{**item, "verdict": Verdict(item["verdict"])}))
+    click.echo(check_table(rows, show_passing=show_all, passes_counted=passing))
+
+
+#: pairs asked for a page, and pages read at most (5,000 × 2,000: ten million pairs)
+PAGE_LIMIT, MAX_PAGES = 5000, 2000
+
+
+def _read_pages(base: str, query: dict[str, str]) -> list[dict[str, Any]]:
+    """Every page of `/results`, following `next_page_token`; UsageFailure naming what went wrong."""
+    pages: list[dict[str, Any]] = []
+    token: str | None = None
+    for _ in range(MAX_PAGES):
+        target = f"{base}?{urllib.parse.urlencode({**query, **({'page_token': token} if token else {})})}"
+        try:
+            with urllib.request.urlopen(target, timeout=10) as response:  # noqa: S310 - operator-given URL
+                body = json.load(response)
+        except urllib.error.HTTPError as exc:
+            with exc:  # an HTTPError holds the response open until closed
+                detail = exc.read().decode(errors="replace").strip()
+            raise UsageFailure(f"{target}: {exc.code} {detail}") from None
+        except (urllib.error.URLError, OSError, ValueError) as exc:
+            raise UsageFailure(f"cannot read {target}: {exc}; is `controlwatch run` listening there?") from None
+        pages.append(body)
+        token = body.get("next_page_token")
+        if not token:
+            return pages
+    raise UsageFailure(f"{base}: more than {MAX_PAGES} pages of results; narrow with --control or --scope")

@@ -82,6 +82,39 @@ def input_digest(inputs: Mapping[str, KindData | Mapping[str, Any] | Sequence[An
     return digest({kind: _normalise_input(data) for kind, data in inputs.items()})
 
 
+class InputDigests:
+    """`input_digest` of the controls of one scope run, each kind encoded once (WHY: every
+    control re-encoding and re-hashing the same firewalls was a tenth of a large sweep).
+
+    Controls reading the same kinds get the digest already made; the others get it hashed
+    from each kind's kept encoding, joined as `legacy_json` would join them: the digest is
+    exactly `input_digest(inputs)`.
+    """
+
+    def __init__(self) -> None:
+        self._encoded: dict[str, str] = {}  # kind -> its `legacy_json` (baselines are not kept: per control)
+        self._digests: dict[tuple[str, ...], str] = {}
+
+    def of(self, inputs: Mapping[str, KindData | Mapping[str, Any] | Sequence[Any]]) -> str:
+        kinds = tuple(sorted(inputs))
+        shared = all(isinstance(inputs[kind], KindData) for kind in kinds)
+        if shared and kinds in self._digests:
+            return self._digests[kinds]
+        parts = []
+        for kind in kinds:
+            data = inputs[kind]
+            text = self._encoded.get(kind) if isinstance(data, KindData) else None
+            if text is None:
+                text = legacy_json(_normalise_input(data))
+                if isinstance(data, KindData):
+                    self._encoded[kind] = text
+            parts.append(f"{legacy_json(kind)}:{text}")
+        found = sha256_hex(("{" + ",".join(parts) + "}").encode("utf-8"))
+        if shared:
+            self._digests[kinds] = found
+        return found
+
+
 def _input_summary(inputs: Mapping[str, KindData | Mapping[str, Any] | Sequence[Any]]) -> dict[str, Any]:
     summary: dict[str, Any] = {}
     for kind, data in inputs.items():
@@ -152,12 +185,14 @@ def control_run_body(
     area: str | None = None,
     interval: timedelta | None = None,
     risks: Sequence[AcceptedRisk] = (),
+    digests: InputDigests | None = None,
 ) -> dict[str, Any]:
     """The body of a `control_run` record: one control judged in one scope, once.
 
     `inputs` maps each kind the control read to its `KindData` (or `{"resources": [...]}`
     / `{"error": msg}`); `params` are the control's parameters as JSON; `risks` are the
     accepted risks in force, used to record approver and expiry of excepted results.
+    `digests`, shared by the controls of one run, encodes each kind once.
     """
     if source not in SOURCES:
         raise ValueError(f"source {source!r} is not one of {sorted(SOURCES)}")
@@ -171,7 +206,7 @@ def control_run_body(
         "counts": _counts(results),
         "results": [_result_json(result, risks) for result in results],
         "params": dict(params),
-        "input_digest": input_digest(inputs),
+        "input_digest": digests.of(inputs) if digests is not None else input_digest(inputs),
         "inputs": _input_summary(inputs),
         "logic_version": logic_version,
         "controlwatch_version": controlwatch_version,
@@ -211,6 +246,7 @@ def bodies_from_run(
     started = datetime.fromtimestamp(run.started, UTC)
     ended = datetime.fromtimestamp(run.ended, UTC)
     entries: list[tuple[str, dict[str, Any]]] = []
+    digests = InputDigests()  # the snapshot's kinds encoded once for every control of the run
     for control in plan.controls:
         meta = control.meta
         if meta.id not in run.results:
@@ -235,6 +271,7 @@ def bodies_from_run(
             area=meta.area.value,
             interval=interval,
             risks=plan.risks,
+            digests=digests,
         )
         entries.append(("control_run", body))
     return entries

@@ -19,6 +19,7 @@ from monitor.collect.collector import CollectSettings, StuckCalls, collect_snaps
 from monitor.collect.estate import Estate, discover
 from monitor.collect.observer import ApiObserver
 from monitor.collect.ratelimit import RateLimits
+from monitor.collect.sweepreads import SweepReads
 from monitor.config.model import Config
 from monitor.run.scope_refresh import Discover
 from monitor.run.sweep import Collect
@@ -36,6 +37,7 @@ class Runtime:
     mode: str = "live"  # live | demo
     clients: Any = None  # GcpClients, for the audit-log poller; None: no event-driven re-checks
     discover: Discover | None = None  # lists the estate for `scopes.organization` / `scopes.folders`
+    sweep_reads: SweepReads | None = None  # the ancestors' reads shared by a sweep's runs (SIGHUP clears)
 
 
 def collect_settings(config: Config) -> CollectSettings:
@@ -56,11 +58,13 @@ def make_collect(
     stuck: StuckCalls,
     fixed_now: datetime | None = None,
     limits: RateLimits | None = None,
+    sweep: SweepReads | None = None,
 ) -> Collect:
     """A `Collect` over these clients; `fixed_now` pins the judging time (scenario files).
 
     Its runs share one set of rate limits (`limits`, else made of `settings.rate_limits`):
-    one per daemon, shared with discovery."""
+    one per daemon, shared with discovery; and with `sweep`, one read of each ancestor
+    (folder, organisation) per sweep interval."""
     limits = limits if limits is not None else RateLimits(settings.rate_limits)
 
     def collect(scope: str, kinds: Sequence[str], observer: ApiObserver, now: datetime) -> tuple[Snapshot, bool, int]:
@@ -73,6 +77,7 @@ def make_collect(
             now=fixed_now or now,
             stuck=stuck,
             limits=limits,
+            sweep=sweep,
         )
         return outcome.snapshot, outcome.deadline_exceeded, outcome.abandoned
 
@@ -112,10 +117,13 @@ def build_runtime(config: Config, *, endpoint: str | None, mode: str) -> Runtime
     stuck = StuckCalls()
     settings = collect_settings(config)
     limits = RateLimits(settings.rate_limits)  # one budget per API for runs and discovery alike
+    # Each ancestor is read once a sweep: the interval at start (like `gcp:`, kept by a reload).
+    sweep = SweepReads(ttl=config.schedule.interval.total_seconds())
     return Runtime(
-        collect=make_collect(clients, settings, stuck, limits=limits),
+        collect=make_collect(clients, settings, stuck, limits=limits, sweep=sweep),
         stuck_calls=stuck.busy,
         mode=mode,
         clients=clients,
         discover=make_discover(clients, limits=limits),
+        sweep_reads=sweep,
     )

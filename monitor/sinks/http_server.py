@@ -20,14 +20,18 @@ from urllib.parse import parse_qs, urlsplit
 
 from prometheus_client.exposition import choose_encoder
 
-from checks.model import Verdict
+from checks.model import Area, Severity, Verdict
 from monitor.config.addresses import split_host_port
+from monitor.sinks import page_token
 from monitor.sinks.http_dispatch import DEFAULT_LIMITS, Dispatcher, Limits
 from monitor.sinks.metrics import Metrics
+from monitor.sinks.page_token import BadPageToken
 from monitor.sinks.store import ControlState, ResultStore
 
 SCHEMA_VERSION = 1
-RESULTS_PARAMS = ("control", "scope", "status")
+FILTERS = ("control", "scope", "status", "area", "severity")
+RESULTS_PARAMS = (*FILTERS, "limit", "page_token")
+DEFAULT_LIMIT, MAX_LIMIT = 500, 5000  # pairs per `/results` page
 ErrorCallback = Callable[[str, BaseException], None]
 
 
@@ -47,6 +51,7 @@ def state_json(state: ControlState) -> dict[str, Any]:
         "failing": state.failing,
         "excepted": state.excepted,
         "checked": state.checked,
+        "passing": state.passing,
         "last_run": rfc3339(state.last_run) if state.last_run is not None else None,
         "last_success": rfc3339(state.last_success) if state.last_success is not None else None,
         "interval": state.interval,
@@ -56,6 +61,25 @@ def state_json(state: ControlState) -> dict[str, Any]:
 
 class _BadQuery(ValueError):
     """A `/results` query the caller must fix: answered 400 with the message."""
+
+
+def _kept(state: ControlState, filters: dict[str, str]) -> bool:
+    """Whether `state` matches every filter (`status`: pairs that have not run never match)."""
+    return (
+        state.control == filters.get("control", state.control)
+        and state.scope == filters.get("scope", state.scope)
+        and state.area.value == filters.get("area", state.area.value)
+        and state.severity.value == filters.get("severity", state.severity.value)
+        and ("status" not in filters or (state.status is not None and state.status.value == filters["status"]))
+    )
+
+
+def _limit(text: str | None) -> int:
+    if text is None:
+        return DEFAULT_LIMIT
+    if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
+        raise _BadQuery(f"query parameter 'limit' must be a whole number from 1 to {MAX_LIMIT}, got {text!r}")
+    return int(text)
 
 
 class _Server(HTTPServer):
@@ -103,7 +127,7 @@ class _Handler(BaseHTTPRequestHandler):
                 self._readyz()
             else:
                 self._error(HTTPStatus.NOT_FOUND, f"no route {url.path}")
-        except _BadQuery as exc:
+        except (_BadQuery, BadPageToken) as exc:
             self._error(HTTPStatus.BAD_REQUEST, str(exc))
         except Exception as exc:  # answer 500 rather than drop the connection
             if self.server.on_error is not None:
@@ -119,21 +143,19 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _metrics(self) -> None:
         encoder, content_type = choose_encoder(self.headers.get("Accept", ""))
-        self._send(HTTPStatus.OK, encoder(self.metrics.registry), content_type)
+        self._send(HTTPStatus.OK, self.metrics.exposition(content_type, encoder), content_type)
 
     def _results(self, query: str) -> None:
         params = self._parse_results_query(query)
-        states = [
-            s
-            for s in self.store.states()
-            if s.control == params.get("control", s.control)
-            and s.scope == params.get("scope", s.scope)
-            and ("status" not in params or (s.status is not None and s.status.value == params["status"]))
-        ]
+        filters = {name: params[name] for name in FILTERS if name in params}
+        limit = _limit(params.get("limit"))
+        after = page_token.read(params["page_token"], filters) if "page_token" in params else None
+        states, more = self.store.page(after, limit, lambda s: _kept(s, filters))
         body = {
             "schema_version": SCHEMA_VERSION,
             "generated_at": rfc3339(datetime.now(UTC).timestamp()),
             "controls": [state_json(s) for s in states],
+            "next_page_token": page_token.make((states[-1].control, states[-1].scope), filters) if more else None,
         }
         self._json(HTTPStatus.OK, body)
 
@@ -152,8 +174,10 @@ class _Handler(BaseHTTPRequestHandler):
             if not values[0]:
                 raise _BadQuery(f"query parameter {name!r} is empty")
             params[name] = values[0]
-        if "status" in params and params["status"] not in {v.value for v in Verdict}:
-            raise _BadQuery(f"query parameter 'status' must be pass, fail or error, got {params['status']!r}")
+        for name, allowed in (("status", Verdict), ("area", Area), ("severity", Severity)):
+            values = [v.value for v in allowed]
+            if name in params and params[name] not in values:
+                raise _BadQuery(f"query parameter {name!r} must be {' or '.join(values)}, got {params[name]!r}")
         if "control" in params and params["control"] not in self.store.configured_controls():
             raise _BadQuery(f"query parameter 'control': {params['control']!r} is not a configured control")
         if "scope" in params and params["scope"] not in self.store.configured_scopes():

@@ -9,14 +9,16 @@ controls × scopes: no resource name ever becomes a label value.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 
 from checks.kinds import APIS
 from checks.model import Area, Verdict
+from monitor.sinks.pair_series import PairSeries
 from monitor.sinks.scope_metrics import ScopesCollector
 from monitor.sinks.shard_metrics import ShardCollector
 from monitor.sinks.store import ResultStore, StoreView
@@ -46,6 +48,18 @@ class _NoCreatedRegistry(CollectorRegistry):
     keeps the choice local to our registry so that `promtool check metrics` stays silent
     without reaching into global state other code might rely on.
     """
+
+    def __init__(self, auto_describe: bool = False) -> None:
+        super().__init__(auto_describe=auto_describe)
+        self._order: list[Collector] = []
+
+    def register(self, collector: Collector) -> None:
+        super().register(collector)
+        self._order.append(collector)
+
+    def collectors(self) -> list[Collector]:
+        """What was registered, in order (a scrape encodes the families in this order)."""
+        return list(self._order)
 
     def collect(self) -> Iterator[Metric]:
         for metric in super().collect():
@@ -280,6 +294,13 @@ class Metrics:
             registry=reg,
         )
         build.labels(version, mode).set(1)
+        # A scrape: the per-control families joined from each scope's kept text, then the rest.
+        self._store = store
+        self.pair_series = PairSeries(store, StoreCollector._families)
+        self._rest = _NoCreatedRegistry(auto_describe=True)
+        for collector in reg.collectors():
+            if collector is not self.store_collector:
+                self._rest.register(collector)
 
         # Pre-initialise bounded label sets so rate()/increase() see the first event.
         for reason in STALE_REASONS:
@@ -334,9 +355,20 @@ class Metrics:
     essential = False
 
     def on_run(self, finished: FinishedRun) -> None:
-        """What a run adds beyond the store's series: a run cut by its deadline is counted."""
+        """What a run adds beyond the store's series: a run cut by its deadline is counted; the
+        scope's per-control series are drawn now, so a scrape only joins text."""
         if finished.run.deadline_exceeded and finished.still_configured():
             self.deadline_exceeded(finished.scope)
+        self.pair_series.draw(finished.scope)
+
+    def exposition(self, content_type: str, encoder: Callable[[Any], bytes]) -> bytes:
+        """The whole scrape in the format `choose_encoder` picked: the same series as
+        `encoder(self.registry)`, the per-control ones joined from each scope's kept text."""
+        tail = StoreView((), {}, self._store.configured_by_area())
+        pairs = self.pair_series.render(content_type, encoder, tail)
+        if pairs is None:
+            return encoder(self.registry)
+        return pairs.encode() + encoder(self._rest)
 
     def deadline_exceeded(self, scope: str) -> None:
         """A run of `scope` was cut by `gcp.run_deadline`."""

@@ -9,11 +9,9 @@ config names) that controlwatch could not read at all. They are counted in `watc
 from __future__ import annotations
 
 import threading
-from collections import defaultdict
 
 from prometheus_client.core import GaugeMetricFamily, Metric
 
-from checks.model import Verdict
 from monitor.sinks.store import ResultStore
 
 SCOPE_STATES = ("watched", "excluded", "unreadable")
@@ -33,10 +31,7 @@ class ScopesCollector:
             self._counts = {"watched": watched, "excluded": excluded}
 
     def unreadable(self) -> int:
-        statuses: dict[str, list[Verdict | None]] = defaultdict(list)
-        for state in self._store.view().states:
-            statuses[state.scope].append(state.status)
-        return sum(1 for found in statuses.values() if all(status is Verdict.ERROR for status in found))
+        return self._store.unreadable_scopes()
 
     def describe(self) -> list[Metric]:
         return [self._family()]

@@ -3,13 +3,17 @@
 A scrape or a `/results` request must never call Google (README, "Metrics and the
 metrics port"), so the scheduler writes every finished run here and readers take a consistent
 copy under one lock. Only the latest run of each pair is kept: history is the evidence
-ledger's job, and keeping it here would grow without bound.
+ledger's job, and keeping it here would grow without bound. Of that run only the results
+that are not passes are kept, passes as a count: at a thousand projects the passes are most
+of the memory, and every reader wants what fails (the evidence ledger has every result).
 """
 
 from __future__ import annotations
 
+import bisect
+import itertools
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -29,7 +33,8 @@ class ControlState:
 
     `status` and `last_run` are None until the pair's first run ends; `last_success` stays None
     until a run ends in something other than `error`, so staleness alerts can tell
-    "never succeeded" from "succeeded long ago".
+    "never succeeded" from "succeeded long ago". `results` holds the failures and errors of
+    the latest run; its passes are only counted (`passing`), and `checked` counts them all.
     """
 
     control: str
@@ -40,6 +45,7 @@ class ControlState:
     failing: int
     excepted: int
     checked: int
+    passing: int
     last_run: float | None
     last_success: float | None
     interval: float
@@ -76,6 +82,11 @@ class ResultStore:
         self._scopes: set[str] = set()
         self._finished_scopes: set[str] = set()
         self._holds: set[str] = set()  # what readiness waits for besides runs (the first discovery)
+        self._by_scope: dict[str, list[tuple[str, str]]] = {}  # scope -> its pairs, in control order
+        self._order: list[tuple[str, str]] = []  # every pair, in reading order (`_pair_key`)
+        self._order_keys: list[tuple[tuple[str, int, str], str]] = []  # their `_pair_key`s, for bisect
+        self._generation: dict[str, int] = {}  # scope -> bumped at each change of its pairs
+        self._changes = 0
 
     # -- writers -------------------------------------------------------------------------
 
@@ -118,6 +129,7 @@ class ResultStore:
                         failing=0,
                         excepted=0,
                         checked=0,
+                        passing=0,
                         last_run=None,
                         last_success=None,
                         interval=interval,
@@ -130,6 +142,12 @@ class ResultStore:
             self._scopes = {scope for _, scope in states}
             self._finished_scopes &= self._scopes
             self._configured = True
+            self._by_scope = {}
+            self._order = sorted(states, key=_pair_key)
+            self._order_keys = [_pair_key(key) for key in self._order]
+            for key in self._order:
+                self._by_scope.setdefault(key[1], []).append(key)
+            self._generation = {scope: self._bump() for scope in self._by_scope}  # a reload redraws every scope
 
     def record(self, scope: str, meta: ControlMeta, results: Sequence[Result], ended_at: float) -> ControlState:
         """Keep the results of one finished run of `meta` on `scope` and return the new state.
@@ -145,6 +163,7 @@ class ResultStore:
         status = roll_up(results) if results else Verdict.ERROR
         failing = sum(1 for r in results if r.verdict is Verdict.FAIL and not r.excepted)
         excepted = sum(1 for r in results if r.verdict is Verdict.FAIL and r.excepted)
+        kept = tuple(r for r in results if r.verdict is not Verdict.PASS)
         key = (meta.id, scope)
         with self._lock:
             old = self._states.get(key)
@@ -157,10 +176,11 @@ class ResultStore:
                 failing=failing,
                 excepted=excepted,
                 checked=len(results),
+                passing=len(results) - len(kept),
                 last_run=ended_at,
                 last_success=ended_at if status is not Verdict.ERROR else (old.last_success if old else None),
                 interval=old.interval if old else 0.0,
-                results=tuple(results),
+                results=kept,
             )
             if old is None:
                 return state
@@ -168,7 +188,12 @@ class ResultStore:
                 tkey = (meta.id, scope, old.status.value, status.value)
                 self._transitions[tkey] = self._transitions.get(tkey, 0) + 1
             self._states[key] = state
+            self._generation[scope] = self._bump()
             return state
+
+    def _bump(self) -> int:
+        self._changes += 1
+        return self._changes
 
     def mark_scope_run_finished(self, scope: str) -> None:
         """Note that a run of `scope` ended (whatever its outcome), for readiness."""
@@ -202,7 +227,56 @@ class ResultStore:
     def states(self) -> list[ControlState]:
         """Every configured pair, run or not, ordered by control id then scope."""
         with self._lock:
-            return [self._states[key] for key in sorted(self._states, key=_pair_key)]
+            return [self._states[key] for key in self._order]
+
+    def page(
+        self, after: tuple[str, str] | None, limit: int, keep: Callable[[ControlState], bool]
+    ) -> tuple[list[ControlState], bool]:
+        """Up to `limit` states that `keep` accepts, in the order of `states()`, starting after the
+        pair `after` (None: from the first); and whether more follow. A pair named by `after`
+        that a reload removed still marks the place: paging goes on from where it stood."""
+        with self._lock:
+            start = bisect.bisect_right(self._order_keys, _pair_key(after)) if after is not None else 0
+            found: list[ControlState] = []
+            for key in itertools.islice(self._order, start, None):
+                state = self._states[key]
+                if keep(state):
+                    if len(found) == limit:
+                        return found, True
+                    found.append(state)
+            return found, False
+
+    def states_of(self, pairs: Iterable[tuple[str, str]]) -> list[ControlState]:
+        """The states of the named (control, scope) pairs that are configured, in the order named.
+
+        A lookup per pair, so a reader that needs a few pairs (accepted risks) does not copy
+        and sort every state of a thousand scopes after each run.
+        """
+        with self._lock:
+            return [self._states[pair] for pair in pairs if pair in self._states]
+
+    def generations(self) -> dict[str, int]:
+        """Per configured scope, a number that changes whenever one of its pairs does (a run, a reload):
+        what a reader keeping something drawn from a scope checks to know it must draw it again."""
+        with self._lock:
+            return dict(self._generation)
+
+    def scope_view(self, scope: str) -> tuple[int, StoreView]:
+        """One scope's generation and its states (control order) and transitions, in one consistent copy."""
+        with self._lock:
+            keys = self._by_scope.get(scope, [])
+            states = tuple(self._states[key] for key in keys)
+            transitions = {k: n for k, n in self._transitions.items() if k[1] == scope}
+            return self._generation.get(scope, 0), StoreView(states, transitions, {})
+
+    def unreadable_scopes(self) -> int:
+        """Scopes whose every configured pair's latest run ended in `error` (read at each scrape)."""
+        with self._lock:
+            return sum(
+                1
+                for keys in self._by_scope.values()
+                if all(self._states[key].status is Verdict.ERROR for key in keys)
+            )
 
     def transitions(self) -> dict[TransitionKey, int]:
         """How often each configured pair's status changed, by (control, scope, from, to)."""
@@ -217,11 +291,14 @@ class ResultStore:
     def view(self) -> StoreView:
         """States, transitions and area counts in one consistent copy (what a scrape reads)."""
         with self._lock:
-            states = tuple(self._states[key] for key in sorted(self._states, key=_pair_key))
+            states = tuple(self._states[key] for key in self._order)
             return StoreView(states, dict(self._transitions), self._count_by_area())
 
     def results(self, control: str | None = None, scope: str | None = None, verdict: str | None = None) -> list[Result]:
-        """The latest results, narrowed by control id, scope and result verdict."""
+        """The latest results that are not passes, narrowed by control id, scope and result verdict.
+
+        Passes are not kept (only counted, `ControlState.passing`): asking for them gives none.
+        """
         wanted = Verdict(verdict) if verdict is not None else None  # ValueError names a bad verdict
         out: list[Result] = []
         for state in self.states():

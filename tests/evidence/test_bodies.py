@@ -150,3 +150,25 @@ def test_sweep_population_and_exception_changes() -> None:
     changed = exceptions_changed_body([RISK], [later], by="ciso@example.be")
     assert [r["expires"] for r in changed["added"]] == ["2027-01-31"]
     assert [r["expires"] for r in changed["removed"]] == ["2026-12-31"]
+
+
+def test_every_controls_input_digest_of_a_run_is_its_own_inputs_digest() -> None:
+    """The kinds are encoded once per run; each control's digest is still exactly its inputs'."""
+    registry = default_registry()
+    controls = tuple(c for c in registry if not c.meta.id.startswith("DRIFT-"))
+    other = {**FIREWALL, "name": "other", "sourceRanges": ["10.0.0.0/8"]}
+    snapshot = make_snapshot(
+        {"compute": {"firewalls": [FIREWALL, other], "networks": [], "instances": []}},
+        now=NOW,
+        errors={Kind.IAM_POLICY: "403 Forbidden"},
+    )
+    plan = ScopePlan(scope="shop-prod", controls=controls, params=Params(), risks=())
+    run = run_scope(plan, lambda scope, kinds, observer, now: (snapshot, False, 0), observer=None, now=NOW)  # type: ignore[arg-type]
+    bodies = bodies_from_run(run, plan, controlwatch_version="0.1.0", source="scenario")
+    assert len(bodies) == len(controls) > 10
+    by_control = {c.meta.id: c for c in controls}
+    for _, body in bodies:
+        meta = by_control[body["control"]].meta
+        inputs = {kind: snapshot.kinds.get(kind, KindData(error="not collected")) for kind in meta.kinds}
+        assert body["input_digest"] == input_digest(inputs)
+    assert len({body["input_digest"] for _, body in bodies}) > 2  # the kinds differ between controls

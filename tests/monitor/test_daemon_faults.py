@@ -21,6 +21,7 @@ from monitor.daemon import Daemon
 from monitor.demo import DEMO_SCENARIO
 from monitor.drift.baselines import BaselineStore
 from monitor.run.runtime import Runtime, make_collect, preload_clients
+from monitor.sinks.base import FinishedRun
 from monitor.standin import Fault, StandIn, load_scenario
 from tests.monitor.conftest import FAST_RETRY, config_for
 
@@ -105,11 +106,28 @@ def test_rate_limit_burst_is_retried_and_counted(standin: StandIn, make_daemon: 
 def test_disabled_compute_api_means_no_resources_not_error(standin: StandIn, make_daemon: MakeDaemon) -> None:
     daemon, _ = make_daemon(config_for([SCOPE]))
     standin.add_fault(Fault(method="*", project=SCOPE, status=403, reason="SERVICE_DISABLED"))
+    seen: list[FinishedRun] = []
+    daemon._job.sinks = (*daemon._job.sinks, Recorder(seen))
     daemon.run_scope(SCOPE)
     fw = {c: s for c, s in statuses(daemon, SCOPE).items() if c.startswith("FW-")}
     assert set(fw.values()) == {"pass"}
-    [result] = daemon.store.results(control="FW-01", scope=SCOPE)
+    [run] = seen
+    [result] = run.results["FW-01"]  # a pass: the store only counts it, the run's sinks see it
     assert "Compute Engine API not enabled" in result.reason
+    assert daemon.store.results(control="FW-01", scope=SCOPE) == []
+
+
+class Recorder:
+    """A sink that keeps every finished run it is handed."""
+
+    name = "recorder"
+    essential = False
+
+    def __init__(self, seen: list[FinishedRun]) -> None:
+        self.seen = seen
+
+    def on_run(self, finished: FinishedRun) -> None:
+        self.seen.append(finished)
 
 
 def test_service_disabled_on_one_listing_while_its_api_answers_the_others_is_an_error(

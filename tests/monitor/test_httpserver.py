@@ -127,6 +127,7 @@ def test_results_document(server: MetricsServer) -> None:
         "failing": 2,
         "excepted": 1,
         "checked": 4,
+        "passing": 1,
         "last_run": "2023-11-14T22:28:20Z",
         "last_success": "2023-11-14T22:28:20Z",
         "interval": 900.0,
@@ -224,7 +225,7 @@ def test_head_is_405_without_a_body(server: MetricsServer) -> None:
 
 def test_internal_error_is_500_and_reported() -> None:
     class Broken(ResultStore):
-        def states(self) -> list[Any]:
+        def page(self, *args: Any, **kwargs: Any) -> tuple[list[Any], bool]:
             raise RuntimeError("boom")
 
     seen: list[tuple[str, BaseException]] = []

@@ -145,16 +145,32 @@ def test_first_run_is_no_transition(store: ResultStore) -> None:
 
 def test_only_latest_results_are_kept(store: ResultStore) -> None:
     store.record("shop-prod", FW01, [res(FW01, "shop-prod", Verdict.FAIL, "old")], 1.0)
-    store.record("shop-prod", FW01, [res(FW01, "shop-prod", Verdict.PASS, "new")], 2.0)
+    store.record("shop-prod", FW01, [res(FW01, "shop-prod", Verdict.ERROR, "new")], 2.0)
     assert [r.resource.rsplit("/", 1)[1] for r in store.results(control="FW-01")] == ["new"]
+    store.record("shop-prod", FW01, [res(FW01, "shop-prod", Verdict.PASS, "newer")], 3.0)
+    assert store.results(control="FW-01") == []
+
+
+def test_passes_are_counted_not_kept(store: ResultStore) -> None:
+    results = [res(FW01, "shop-prod", Verdict.PASS, f"ok-{n}") for n in range(3)]
+    results += [res(FW01, "shop-prod", Verdict.FAIL, "open")]
+    results += [res(FW01, "shop-prod", Verdict.FAIL, "waived", excepted=True)]
+    recorded = store.record("shop-prod", FW01, results, 1.0)
+    kept = state(store, "FW-01", "shop-prod")
+    assert kept == recorded
+    assert (kept.status, kept.checked, kept.passing, kept.failing, kept.excepted) == (Verdict.FAIL, 5, 3, 1, 1)
+    assert [r.resource.rsplit("/", 1)[1] for r in kept.results] == ["open", "waived"]
+    store.record("shop-prod", FW01, results[:3], 2.0)
+    passed = state(store, "FW-01", "shop-prod")
+    assert (passed.status, passed.checked, passed.passing, passed.results) == (Verdict.PASS, 3, 3, ())
 
 
 def test_results_filters(store: ResultStore) -> None:
     store.record("shop-prod", FW01, [res(FW01, "shop-prod", Verdict.FAIL, "a")], 1.0)
     store.record("shop-dev", FW01, [res(FW01, "shop-dev", Verdict.PASS, "b")], 1.0)
     store.record("shop-prod", IAM02, [res(IAM02, "shop-prod", Verdict.ERROR, "c")], 1.0)
-    assert len(store.results()) == 3
-    assert [r.scope for r in store.results(control="FW-01")] == ["shop-dev", "shop-prod"]
+    assert len(store.results()) == 2  # the pass is counted, not kept
+    assert [r.scope for r in store.results(control="FW-01")] == ["shop-prod"]
     assert [r.control for r in store.results(scope="shop-prod")] == ["FW-01", "IAM-02"]
     assert [r.control for r in store.results(verdict="error")] == ["IAM-02"]
     assert store.results(control="FW-01", scope="shop-prod", verdict="pass") == []
