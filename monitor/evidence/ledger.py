@@ -58,6 +58,7 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS records_time ON records(time)",
     "CREATE INDEX IF NOT EXISTS records_kind ON records(kind, seq)",
     "CREATE INDEX IF NOT EXISTS records_run ON records(control, scope, ended) WHERE kind = 'control_run'",
+    "CREATE INDEX IF NOT EXISTS records_repeat ON records(scope, ended) WHERE kind = 'control_runs_repeated'",
     # A row here, inside prune's own transaction, is the only way past the delete trigger.
     "CREATE TABLE IF NOT EXISTS prune_permit (one INTEGER PRIMARY KEY CHECK (one = 1))",
     """
@@ -151,15 +152,36 @@ class Transaction:
         ).fetchone()
         return record_from_row(row) if row is not None else None
 
+    def stamp(self, time: datetime | None = None) -> str:
+        """The time the next append (at `time`, default now) is stamped with: never before the head's."""
+        head = self.head()
+        stamp = format_time(time if time is not None else self._clock())
+        return head.time if head is not None and stamp < head.time else stamp
+
+    def latest_full_run(self, control: str, scope: str) -> Record | None:
+        """The newest `control_run` record (a full one) of control+scope, by seq."""
+        row = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM records WHERE kind = 'control_run' AND control = ? AND scope = ?"
+            " ORDER BY seq DESC LIMIT 1",
+            (control, scope),
+        ).fetchone()
+        return record_from_row(row) if row is not None else None
+
+    def of_kind_between(self, kind: str, from_time: str, to_time: str) -> list[Record]:
+        """Records of `kind` stamped in `[from_time, to_time)`, in seq order (prune's look ahead)."""
+        rows = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM records WHERE kind = ? AND time >= ? AND time < ? ORDER BY seq",
+            (kind, from_time, to_time),
+        ).fetchall()
+        return [record_from_row(row) for row in rows]
+
     def append(self, kind: str, body: Mapping[str, Any], *, time: datetime | None = None) -> Record:
         """Link a record to the current head and insert it."""
         if kind not in KINDS:
             raise ValueError(f"unknown evidence record kind {kind!r} (one of {', '.join(sorted(KINDS))})")
         text = canonical_json(dict(body))  # the encoding of RECORD_FORMAT 2
         head = self.head()
-        stamp = format_time(time if time is not None else self._clock())
-        if head is not None and stamp < head.time:
-            stamp = head.time
+        stamp = self.stamp(time)
         seq = head.seq + 1 if head is not None else 1
         prev = head.hash if head is not None else GENESIS
         record = Record(
