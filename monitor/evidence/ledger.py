@@ -298,12 +298,24 @@ class Ledger:
         return self.append_many([(kind, body)], time=time)[0]
 
     def append_many(
-        self, entries: Iterable[tuple[str, Mapping[str, Any]]], *, time: datetime | None = None
+        self,
+        entries: Iterable[tuple[str, Mapping[str, Any]]],
+        *,
+        time: datetime | None = None,
+        prepare: Callable[[Transaction, list[tuple[str, Mapping[str, Any]]]], list[tuple[str, Mapping[str, Any]]]]
+        | None = None,
     ) -> list[Record]:
-        """Append several records in one transaction (one fsync): all or none are stored."""
+        """Append several records in one transaction (one fsync): all or none are stored.
+
+        `prepare` rewrites the entries inside the transaction, against the head it holds
+        (how `repeats.RepeatWriter` folds repeated runs).
+        """
         try:
             with self.transaction() as txn:
-                return [txn.append(kind, body, time=time) for kind, body in entries]
+                batch = list(entries)
+                if prepare is not None:
+                    batch = prepare(txn, batch)
+                return [txn.append(kind, body, time=time) for kind, body in batch]
         except sqlite3.Error as exc:
             raise LedgerError(f"{self.path}: append failed: {exc}") from exc
 
@@ -411,6 +423,22 @@ class Ledger:
             (control, scope, format_time(ended_at_or_before)),
         )
         return rows[0] if rows else None
+
+    def repeats(self, scope: str, ended_after: str, ended_until: str, *, batch: int = _BATCH) -> Iterator[Record]:
+        """`control_runs_repeated` records of `scope` that ended in `(ended_after, ended_until]`, newest first."""
+        before: tuple[str, int] | None = None
+        while True:
+            where = "kind = 'control_runs_repeated' AND scope = ? AND ended > ? AND ended <= ?"
+            params: list[Any] = [scope, ended_after, ended_until]
+            if before is not None:
+                where += " AND (ended < ? OR (ended = ? AND seq < ?))"
+                params.extend([before[0], before[0], before[1]])
+            rows = self._select(f"FROM records WHERE {where} ORDER BY ended DESC, seq DESC LIMIT ?", (*params, batch))
+            yield from rows
+            if len(rows) < batch:
+                return
+            last = rows[-1]
+            before = (str(last.data.get("ended")), last.seq)
 
     def monitored_pairs(self, from_time: datetime, to_time: datetime) -> list[tuple[str, str]]:
         """Distinct (control, scope) with a `control_run` stamped in `[from_time, to_time)`, sorted."""

@@ -26,6 +26,7 @@ from monitor.evidence.bodies import area_of
 from monitor.evidence.canonical import format_time, json_fields, parse_time, utc
 from monitor.evidence.gap_causes import GapCauses
 from monitor.evidence.ledger import Ledger
+from monitor.evidence.references import References
 from monitor.evidence.sample import DEFAULT_INTERVAL, population
 
 __all__ = [
@@ -192,9 +193,10 @@ def summarize(
     controls = list(controls) if controls is not None else None
     scopes = list(scopes) if scopes is not None else None
     pairs: dict[tuple[str, str], _Pair] = {}
+    references = References(ledger)
     for control, scope in population(ledger, from_time, to_time, controls=controls, scopes=scopes):
         pairs[(control, scope)] = _Pair(control, scope, area_of(control))
-        before = ledger.latest_run(control, scope, from_time)
+        before = references.latest_run(control, scope, from_time)
         if before is not None:
             data = before.data
             pairs[(control, scope)].runs.append(_run(before.seq, data, default_interval))
@@ -209,7 +211,7 @@ def summarize(
     causes = GapCauses(from_time, to_time, scopes)
     first_seq: int | None = None
     last_seq: int | None = None
-    for record in ledger.query(from_time, to_time):
+    for record in references.records(ledger.query(from_time, to_time)):  # repeated runs as the runs they are
         first_seq = record.seq if first_seq is None else first_seq
         last_seq = record.seq
         if record.kind in _CAUSES:

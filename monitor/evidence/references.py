@@ -1,0 +1,206 @@
+"""Reading repeat records as the control runs they stand for, and checking their references.
+
+Readers (report, sample, summary, export) never see a `control_runs_repeated` record: they
+see one `control_run` per entry, its body the referenced full body with the run's times
+and changes laid over it (`repeats.expand_entry`), and its seq, time and hash those of the
+repeat record, which is what proves it. An entry whose reference does not resolve (a
+forged or dangling one, which `verify` fails) is left out, so the report shows a gap
+there, never an assumed pass.
+
+`ReferenceCheck` is the verifier's part: every reference must name an earlier full
+`control_run` of the same control and scope, in the same ISO week, with that hash.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from monitor.evidence.canonical import format_time
+from monitor.evidence.findings import ProblemList
+from monitor.evidence.ledger import Ledger
+from monitor.evidence.records import Record
+from monitor.evidence.repeats import REPEATED, RUN, expand_entry, iso_week, week_start
+
+__all__ = ["ReferenceCheck", "References", "entries_of", "expand_record"]
+
+_CACHE = 4096
+_BATCH = 200
+
+
+def entries_of(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The entries of a repeat body that have the shape the writer gives them."""
+    runs = data.get("runs")
+    if not isinstance(runs, list):
+        return []
+    return [entry for entry in runs if isinstance(entry, Mapping) and isinstance(entry.get("control"), str)]
+
+
+def _ref(entry: Mapping[str, Any]) -> tuple[int, str] | None:
+    ref = entry.get("ref")
+    if not isinstance(ref, Mapping):
+        return None
+    seq, digest = ref.get("seq"), ref.get("hash")
+    if isinstance(seq, bool) or not isinstance(seq, int) or not isinstance(digest, str):
+        return None
+    return seq, digest
+
+
+def expand_record(record: Record, full: Callable[[int, str, str, object], dict[str, Any] | None]) -> list[Record]:
+    """The `control_run` records a repeat record stands for (the record itself if it is no repeat).
+
+    `full(seq, hash, control, scope)` is the referenced full body, or None when the reference
+    does not resolve to a run of that control and scope with that hash (the entry is left out).
+    """
+    if record.kind != REPEATED:
+        return [record]
+    data = record.data
+    expanded = []
+    for entry in entries_of(data):
+        ref = _ref(entry)
+        body = full(*ref, str(entry["control"]), data.get("scope")) if ref is not None else None
+        if body is None:
+            continue
+        text = json.dumps(expand_entry(body, data, entry), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        expanded.append(Record(record.seq, RUN, record.time, text, record.prev_hash, record.hash, record.format))
+    return expanded
+
+
+class References:
+    """Expands repeat records read from `ledger`; keeps the last few thousand full bodies it read."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self._bodies: OrderedDict[int, tuple[str, dict[str, Any]] | None] = OrderedDict()
+
+    def _full(self, seq: int, digest: str, control: str, scope: object) -> dict[str, Any] | None:
+        found = self._bodies.get(seq, ...)
+        if found is ...:
+            record = self.ledger.get(seq)
+            found = (record.hash, record.data) if record is not None and record.kind == RUN else None
+            self._bodies[seq] = found
+            if len(self._bodies) > _CACHE:
+                self._bodies.popitem(last=False)
+        else:
+            self._bodies.move_to_end(seq)
+        if found is None or found[0] != digest:
+            return None
+        body = found[1]
+        return body if body.get("control") == control and body.get("scope") == scope else None
+
+    def expand(self, record: Record) -> list[Record]:
+        """The `control_run` records a repeat record stands for (the record itself if it is no repeat)."""
+        return expand_record(record, self._full)
+
+    def records(self, records: Iterable[Record]) -> Iterator[Record]:
+        """`records` with every repeat record replaced by the control runs it stands for."""
+        for record in records:
+            yield from self.expand(record)
+
+    def runs(
+        self, from_time: datetime, to_time: datetime, *, control: str | None = None, scope: str | None = None
+    ) -> Iterator[Record]:
+        """Every control run stamped in `[from_time, to_time)`, full or repeated, in seq order."""
+        for record in self.ledger.query(from_time, to_time, kinds=[RUN, REPEATED], scope=scope):
+            for run in self.expand(record):
+                if control is None or run.data.get("control") == control:
+                    yield run
+
+    def latest_run(self, control: str, scope: str, ended_at_or_before: datetime) -> Record | None:
+        """The last control run (full or repeated) of control+scope that ended at or before the moment."""
+        full = self.ledger.latest_run(control, scope, ended_at_or_before)
+        if full is None:
+            return None  # a repeat refers to an earlier full run: without one there is none
+        after = str(full.data.get("ended", ""))
+        for record in self.ledger.repeats(scope, after, format_time(ended_at_or_before), batch=_BATCH):
+            if any(entry["control"] == control for entry in entries_of(record.data)):
+                for run in self.expand(record):
+                    if run.data.get("control") == control:
+                        return run
+        return full
+
+    def monitored_pairs(self, from_time: datetime, to_time: datetime) -> list[tuple[str, str]]:
+        """Distinct (control, scope) with a control run, full or repeated, stamped in `[from_time, to_time)`.
+
+        Only the repeats of the first (partial) week can name a pair without a full run in the
+        period: later ones refer to full runs of their own week, which lie inside it.
+        """
+        pairs = set(self.ledger.monitored_pairs(from_time, to_time))
+        first_week_end = min(to_time, week_start(from_time) + timedelta(days=7))
+        for record in self.ledger.query(from_time, first_week_end, kinds=[REPEATED]):
+            data = record.data
+            scope = data.get("scope")
+            if isinstance(scope, str):
+                pairs.update((str(entry["control"]), scope) for entry in entries_of(data))
+        return sorted(pairs)
+
+
+class ReferenceCheck:
+    """The verifier's walk over references: `see` every record in seq order.
+
+    Full runs are remembered for the current ISO week only (a reference never crosses one),
+    so memory stays bounded by a week of full runs. References to records before the walk
+    started (an incremental verification) are looked up with `lookup`.
+    """
+
+    def __init__(self, problems: ProblemList, lookup: Callable[[int], Record | None]) -> None:
+        self._problems = problems
+        self._lookup = lookup
+        self._week: tuple[int, int] | None = None
+        self._runs: dict[int, tuple[str, object, object]] = {}
+        self._first: int | None = None
+
+    def see(self, record: Record, data: Mapping[str, Any] | None) -> None:
+        """Note a full run, or check a repeat's references; `data` is the parsed body (None if bad)."""
+        if self._first is None:
+            self._first = record.seq
+        week = iso_week(record.time)
+        if week != self._week:
+            self._week, self._runs = week, {}
+        if data is None:
+            return
+        if record.kind == RUN:
+            self._runs[record.seq] = (record.hash, data.get("control"), data.get("scope"))
+        elif record.kind == REPEATED:
+            self._check(record, data, week)
+
+    def _check(self, record: Record, data: Mapping[str, Any], week: tuple[int, int]) -> None:
+        runs = data.get("runs")
+        if not isinstance(runs, list) or not runs or not isinstance(data.get("scope"), str):
+            self._problems.add(record.seq, "a repeat record without a scope and a list of runs")
+            return
+        for entry in runs:
+            problem = self._entry_problem(record, entry, data["scope"], week)
+            if problem is not None:
+                self._problems.add(record.seq, problem)
+                return
+
+    def _entry_problem(self, record: Record, entry: object, scope: str, week: tuple[int, int]) -> str | None:
+        if not isinstance(entry, Mapping) or not isinstance(entry.get("control"), str):
+            return "a repeated run without a control"
+        ref = _ref(entry)
+        control = entry["control"]
+        if ref is None:
+            return f"the repeated run of {control} has no reference (seq and hash)"
+        seq, digest = ref
+        if seq >= record.seq:
+            return f"the repeated run of {control} refers to record {seq}, which is not before it"
+        found = self._runs.get(seq)
+        if found is None and self._first is not None and seq < self._first:
+            earlier = self._lookup(seq)
+            if earlier is not None and earlier.kind == RUN and iso_week(earlier.time) == week:
+                body = earlier.data
+                found = (earlier.hash, body.get("control"), body.get("scope"))
+        if found is None:
+            return (
+                f"the repeated run of {control} refers to record {seq}, which is no full control run "
+                "of the same ISO week in the ledger (dangling or forged reference)"
+            )
+        if found[0] != digest:
+            return f"the repeated run of {control} refers to record {seq} by a hash it does not have (forged reference)"
+        if found[1] != control or found[2] != scope:
+            return f"the repeated run of {control} in {scope} refers to record {seq}, a run of another control or scope"
+        return None

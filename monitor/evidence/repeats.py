@@ -1,0 +1,191 @@
+"""Repeated runs: a scope run whose results equal the last full ones is written as references.
+
+At the default 15-minute interval a project's controls judge the same resources the same
+way almost every time; writing every `control_run` in full made ~22 GB per project-year.
+So the writer folds the control runs of one scope run whose results equal those of the
+latest full `control_run` of that control and scope into ONE `control_runs_repeated`
+record:
+
+    {"scope": S, "started": T0, "ended": T1,
+     "runs": [{"control": C, "ref": {"seq": N, "hash": H}, "changed": {...}}, ...]}
+
+`ref` names the full record (its seq and chain hash); `changed` holds the fields other than
+`results` that differ from it (an input digest after a resource changed without changing
+any verdict, a new controlwatch version), and is left out when nothing did. The run the
+entry stands for is the referenced body with the run's `started`/`ended` and `changed`
+laid over it (`expand_entry`). A control whose results changed is written in full, as is
+every control in the first run of each ISO week (Monday 00:00 UTC): a reference never
+crosses a week, so the records of any week onwards stand on their own (what `prune`
+relies on). The record is still one link of the chain, hashed like any other; `verify`
+checks every reference resolves to a full record with that hash (`references.py`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from monitor.evidence.canonical import parse_time
+from monitor.evidence.ledger import Ledger, Transaction
+from monitor.evidence.records import Record
+
+__all__ = [
+    "REPEATED",
+    "RUN",
+    "RepeatWriter",
+    "expand_entry",
+    "fold_runs",
+    "iso_week",
+    "week_start",
+]
+
+RUN = "control_run"
+REPEATED = "control_runs_repeated"
+_RUN_FIELDS = ("started", "ended")
+Entry = tuple[str, Mapping[str, Any]]
+
+
+def iso_week(time: str) -> tuple[int, int]:
+    """(ISO year, ISO week) of a record time."""
+    year, week, _ = parse_time(time).isocalendar()
+    return year, week
+
+
+def week_start(moment: datetime) -> datetime:
+    """Monday 00:00 UTC of `moment`'s ISO week."""
+    day = moment.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    return day - timedelta(days=day.weekday())
+
+
+def expand_entry(full: Mapping[str, Any], repeat: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
+    """The `control_run` body an entry of a repeat record stands for, given its referenced body."""
+    body = dict(full)
+    for name in _RUN_FIELDS:
+        body[name] = repeat[name]
+    changed = entry.get("changed")
+    if isinstance(changed, Mapping):
+        body.update(changed)
+    return body
+
+
+def _results_digest(body: Mapping[str, Any]) -> str:
+    text = json.dumps(body.get("results"), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class FullRun:
+    """What a repeat needs of the latest full `control_run`: where it is, and its fields in short."""
+
+    seq: int
+    hash: str
+    week: tuple[int, int]
+    fields: dict[str, Any]  # every field but `results`
+    results: str  # digest of `results`
+
+    @classmethod
+    def of(cls, record: Record, body: Mapping[str, Any]) -> FullRun:
+        fields = {key: value for key, value in body.items() if key != "results"}
+        return cls(record.seq, record.hash, iso_week(record.time), fields, _results_digest(body))
+
+
+def _repeat_entry(body: Mapping[str, Any], full: FullRun | None, week: tuple[int, int]) -> dict[str, Any] | None:
+    """The entry standing for `body`, or None when it must be written in full."""
+    if full is None or full.week != week or "results" not in body:
+        return None
+    if set(body) - {"results"} != set(full.fields):
+        return None
+    if _results_digest(body) != full.results:
+        return None
+    changed = {
+        key: value
+        for key, value in body.items()
+        if key != "results" and key not in _RUN_FIELDS and full.fields[key] != value
+    }
+    entry: dict[str, Any] = {"control": body["control"], "ref": {"seq": full.seq, "hash": full.hash}}
+    if changed:
+        entry["changed"] = changed
+    return entry
+
+
+def fold_runs(
+    entries: Sequence[Entry], week: tuple[int, int], latest: Mapping[tuple[str, str], FullRun | None]
+) -> list[Entry]:
+    """`entries` with the control runs equal to their latest full run folded into repeat records.
+
+    `latest[(control, scope)]` is that full run (None: there is none). Other records, and
+    runs written in full, keep their order; one repeat record per scope run follows them.
+    """
+    out: list[Entry] = []
+    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    for kind, body in entries:
+        if kind == RUN and isinstance(body.get("control"), str) and isinstance(body.get("scope"), str):
+            key = (str(body["control"]), str(body["scope"]))
+            entry = _repeat_entry(body, latest.get(key), week)
+            if entry is not None:
+                group = (key[1], str(body.get("started")), str(body.get("ended")))
+                groups.setdefault(group, []).append(entry)
+                continue
+        out.append((kind, body))
+    for (scope, started, ended), runs in groups.items():
+        runs.sort(key=lambda entry: str(entry["control"]))
+        out.append((REPEATED, {"scope": scope, "started": started, "ended": ended, "runs": runs}))
+    return out
+
+
+class RepeatWriter:
+    """Appends batches to a ledger, folding repeated control runs (what the daemon's writer uses).
+
+    It remembers the latest full run of every control and scope it wrote, and trusts that
+    memory only while the ledger's head is the one it left: after anyone else appended
+    (a prune, another writer), it reads them back from the ledger.
+    """
+
+    def __init__(self, ledger: Ledger) -> None:
+        self.ledger = ledger
+        self._latest: dict[tuple[str, str], FullRun | None] = {}
+        self._head: tuple[int, str] | None = None
+
+    def append(self, entries: Iterable[Entry], *, time: datetime | None = None) -> list[Record]:
+        """Append `entries` in one transaction (all or none), repeated runs folded."""
+        written: list[Entry] = []
+
+        def fold(txn: Transaction, batch: list[Entry]) -> list[Entry]:
+            head = txn.head()
+            if head is None or (head.seq, head.hash) != self._head:
+                self._latest.clear()
+            week = iso_week(txn.stamp(time))
+            latest = {key: self._full(txn, key) for key in _run_keys(batch)}
+            written[:] = fold_runs(batch, week, latest)
+            return written
+
+        try:
+            records = self.ledger.append_many(entries, time=time, prepare=fold)
+        except BaseException:
+            self._latest.clear()  # what it read inside a transaction that did not commit
+            raise
+        for record, (kind, body) in zip(records, written, strict=True):
+            if kind == RUN and isinstance(body.get("control"), str) and isinstance(body.get("scope"), str):
+                # Read back from the stored text: what a later comparison sees in the ledger.
+                self._latest[(str(body["control"]), str(body["scope"]))] = FullRun.of(record, record.data)
+        if records:
+            self._head = (records[-1].seq, records[-1].hash)
+        return records
+
+    def _full(self, txn: Transaction, key: tuple[str, str]) -> FullRun | None:
+        if key not in self._latest:
+            record = txn.latest_full_run(*key)
+            self._latest[key] = FullRun.of(record, record.data) if record is not None else None
+        return self._latest[key]
+
+
+def _run_keys(entries: Sequence[Entry]) -> list[tuple[str, str]]:
+    return [
+        (str(body["control"]), str(body["scope"]))
+        for kind, body in entries
+        if kind == RUN and isinstance(body.get("control"), str) and isinstance(body.get("scope"), str)
+    ]
