@@ -324,13 +324,8 @@ def _verify_csv(path: Path, chain_report: Report) -> Report:
             except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
                 continue  # already reported by the sidecar's own verification
 
-    def referenced(seq: int, digest: str, control: str, scope: object) -> dict[str, Any] | None:
-        found = full.get(seq)
-        data = found.data if found is not None and found.hash == digest else None
-        return data if data is not None and data.get("control") == control and data.get("scope") == scope else None
-
     # A repeated run is a row too: its body from the full run it refers to (`references.py`).
-    runs = [*full.values(), *(run for record in repeated for run in expand_record(record, referenced))]
+    runs = [*full.values(), *(run for record in repeated for run in expand_record(record, lambda s, _: full.get(s)))]
     records = {(r.seq, str(r.data.get("control", ""))): r for r in runs}
     period = chain_report.extra.get("period", {})
     wanted = {key for key, r in records.items() if period and period.get("from", "") <= r.time < period.get("to", "")}

@@ -49,19 +49,25 @@ def _ref(entry: Mapping[str, Any]) -> tuple[int, str] | None:
     return seq, digest
 
 
-def expand_record(record: Record, full: Callable[[int, str, str, object], dict[str, Any] | None]) -> list[Record]:
+Resolve = Callable[[int, str], Record | None]
+
+
+def expand_record(record: Record, resolve: Resolve) -> list[Record]:
     """The `control_run` records a repeat record stands for (the record itself if it is no repeat).
 
-    `full(seq, hash, control, scope)` is the referenced full body, or None when the reference
-    does not resolve to a run of that control and scope with that hash (the entry is left out).
+    `resolve(seq, hash)` is the full record a reference names, or None. An entry whose
+    reference does not resolve to a full run of its control and scope, in the same ISO
+    week, with that hash, is left out.
     """
     if record.kind != REPEATED:
         return [record]
     data = record.data
+    week = iso_week(record.time)
     expanded = []
     for entry in entries_of(data):
         ref = _ref(entry)
-        body = full(*ref, str(entry["control"]), data.get("scope")) if ref is not None else None
+        target = resolve(*ref) if ref is not None and ref[0] < record.seq else None
+        body = _referenced_body(target, ref, str(entry["control"]), data.get("scope"), week)
         if body is None:
             continue
         text = json.dumps(expand_entry(body, data, entry), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -69,31 +75,37 @@ def expand_record(record: Record, full: Callable[[int, str, str, object], dict[s
     return expanded
 
 
+def _referenced_body(
+    target: Record | None, ref: tuple[int, str] | None, control: str, scope: object, week: tuple[int, int]
+) -> dict[str, Any] | None:
+    if target is None or ref is None or target.kind != RUN or target.hash != ref[1]:
+        return None
+    if iso_week(target.time) != week:
+        return None
+    body = target.data
+    return body if body.get("control") == control and body.get("scope") == scope else None
+
+
 class References:
     """Expands repeat records read from `ledger`; keeps the last few thousand full bodies it read."""
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
-        self._bodies: OrderedDict[int, tuple[str, dict[str, Any]] | None] = OrderedDict()
+        self._records: OrderedDict[int, Record | None] = OrderedDict()
 
-    def _full(self, seq: int, digest: str, control: str, scope: object) -> dict[str, Any] | None:
-        found = self._bodies.get(seq, ...)
-        if found is ...:
-            record = self.ledger.get(seq)
-            found = (record.hash, record.data) if record is not None and record.kind == RUN else None
-            self._bodies[seq] = found
-            if len(self._bodies) > _CACHE:
-                self._bodies.popitem(last=False)
-        else:
-            self._bodies.move_to_end(seq)
-        if found is None or found[0] != digest:
-            return None
-        body = found[1]
-        return body if body.get("control") == control and body.get("scope") == scope else None
+    def _resolve(self, seq: int, digest: str) -> Record | None:
+        if seq in self._records:
+            self._records.move_to_end(seq)
+            return self._records[seq]
+        record = self.ledger.get(seq)
+        self._records[seq] = record
+        if len(self._records) > _CACHE:
+            self._records.popitem(last=False)
+        return record
 
     def expand(self, record: Record) -> list[Record]:
         """The `control_run` records a repeat record stands for (the record itself if it is no repeat)."""
-        return expand_record(record, self._full)
+        return expand_record(record, self._resolve)
 
     def records(self, records: Iterable[Record]) -> Iterator[Record]:
         """`records` with every repeat record replaced by the control runs it stands for."""

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from monitor.evidence.canonical import parse_time
+from monitor.evidence.canonical import format_time, parse_time
 from monitor.evidence.ledger import Ledger, Transaction
 from monitor.evidence.records import Record
 
@@ -37,6 +37,7 @@ __all__ = [
     "REPEATED",
     "RUN",
     "RepeatWriter",
+    "earliest_reference",
     "expand_entry",
     "fold_runs",
     "iso_week",
@@ -135,6 +136,25 @@ def fold_runs(
         runs.sort(key=lambda entry: str(entry["control"]))
         out.append((REPEATED, {"scope": scope, "started": started, "ended": ended, "runs": runs}))
     return out
+
+
+def earliest_reference(txn: Transaction, cutoff: datetime) -> int | None:
+    """The lowest seq that a repeat record stamped at or after `cutoff` refers to (None: none do).
+
+    Only the repeats of the cutoff's own ISO week can refer to records before it: later
+    ones refer to their own week. So this reads at most a week of repeat records.
+    """
+    start = format_time(cutoff)
+    end = format_time(week_start(cutoff) + timedelta(days=7))
+    seqs = []
+    for record in txn.of_kind_between(REPEATED, start, end):
+        runs = record.data.get("runs")
+        for entry in runs if isinstance(runs, list) else []:
+            ref = entry.get("ref") if isinstance(entry, dict) else None
+            seq = ref.get("seq") if isinstance(ref, dict) else None
+            if isinstance(seq, int) and not isinstance(seq, bool):
+                seqs.append(seq)
+    return min(seqs, default=None)
 
 
 class RepeatWriter:
