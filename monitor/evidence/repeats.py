@@ -41,6 +41,8 @@ __all__ = [
     "expand_entry",
     "fold_runs",
     "iso_week",
+    "repeat_body",
+    "repeat_entry",
     "week_start",
 ]
 
@@ -71,6 +73,20 @@ def expand_entry(full: Mapping[str, Any], repeat: Mapping[str, Any], entry: Mapp
     if isinstance(changed, Mapping):
         body.update(changed)
     return body
+
+
+def repeat_entry(control: str, seq: int, digest: str, changed: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """One repeated run: the control, its reference, and what changed (left out when nothing did)."""
+    entry: dict[str, Any] = {"control": control, "ref": {"seq": seq, "hash": digest}}
+    if changed:
+        entry["changed"] = dict(changed)
+    return entry
+
+
+def repeat_body(scope: str, started: str, ended: str, entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
+    """The body of a `control_runs_repeated` record: one scope run, its entries by control."""
+    runs = sorted(entries, key=lambda entry: str(entry["control"]))
+    return {"scope": scope, "started": started, "ended": ended, "runs": runs}
 
 
 def _results_digest(body: Mapping[str, Any]) -> str:
@@ -107,10 +123,7 @@ def _repeat_entry(body: Mapping[str, Any], full: FullRun | None, week: tuple[int
         for key, value in body.items()
         if key != "results" and key not in _RUN_FIELDS and full.fields[key] != value
     }
-    entry: dict[str, Any] = {"control": body["control"], "ref": {"seq": full.seq, "hash": full.hash}}
-    if changed:
-        entry["changed"] = changed
-    return entry
+    return repeat_entry(str(body["control"]), full.seq, full.hash, changed)
 
 
 def fold_runs(
@@ -133,8 +146,7 @@ def fold_runs(
                 continue
         out.append((kind, body))
     for (scope, started, ended), runs in groups.items():
-        runs.sort(key=lambda entry: str(entry["control"]))
-        out.append((REPEATED, {"scope": scope, "started": started, "ended": ended, "runs": runs}))
+        out.append((REPEATED, repeat_body(scope, started, ended, runs)))
     return out
 
 
