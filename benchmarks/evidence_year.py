@@ -97,7 +97,7 @@ class Project:
     counts: dict[str, int]
     versions: dict[str, int] = field(default_factory=dict)
     templates: dict[str, str] = field(default_factory=dict)  # control -> canonical text with placeholders
-    fulls: dict[str, tuple[int, str, tuple[int, int], str]] = field(default_factory=dict)  # seq, hash, week, digest
+    fulls: dict[str, list[Any]] = field(default_factory=dict)  # seq, hash, week, digest of the previous run
 
     def digest(self, control: Control) -> str:
         """Stands for the input digest: it changes whenever a resource of a kind the control reads does."""
@@ -173,10 +173,11 @@ def _run(txn: Transaction, project: Project, catalogue: list[Control], moment: d
         if full is None or full[2] != week:
             text = _full_text(project.templates[control.id], started, stamp, digest)
             record = txn.append_canonical(RUN, text, time=moment)
-            project.fulls[control.id] = (record.seq, record.hash, week, digest)
+            project.fulls[control.id] = [record.seq, record.hash, week, digest]
             stats.full += 1
         else:
-            changed = {"input_digest": digest} if digest != full[3] else None
+            changed = {"input_digest": digest} if digest != full[3] else None  # against the previous run
+            full[3] = digest
             entries.append(repeat_entry(control.id, full[0], full[1], changed))
     if entries:
         txn.append(REPEATED, repeat_body(project.name, started, stamp, entries), time=moment)

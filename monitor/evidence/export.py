@@ -227,6 +227,7 @@ def _write_jsonl(
             record.kind in _ALWAYS_WHOLE
             or record.seq in referenced
             or (in_period and matches(record, control, scope))
+            or (record.kind == REPEATED and record.seq < lo and matches(record, None, scope))  # changes since a ref
         ):
             if omitted:
                 _line(handle, _omitted(omitted, omitted_format))
@@ -249,7 +250,8 @@ def _write_jsonl(
 def _referenced(
     ledger: Ledger, from_time: datetime, to_time: datetime, control: str | None, scope: str | None, first_seq: int
 ) -> set[int]:
-    """Seqs of the full runs the exported repeat records refer to: given whole, so the runs can be read."""
+    """Seqs of the full runs the exported repeat records refer to: given whole, as are the repeats of
+    their scope from there to the period (they hold the changes since), so the runs can be read."""
     seqs: set[int] = set()
     for record in ledger.query(from_time, to_time, kinds=[REPEATED], scope=scope):
         for entry in entries_of(record.data):

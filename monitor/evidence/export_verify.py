@@ -42,7 +42,7 @@ from monitor.evidence.records import (
     shown,
     time_problem,
 )
-from monitor.evidence.references import expand_record
+from monitor.evidence.references import Expander
 from monitor.evidence.signing import keyring
 from monitor.evidence.verify import check_checkpoint
 
@@ -324,8 +324,17 @@ def _verify_csv(path: Path, chain_report: Report) -> Report:
             except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
                 continue  # already reported by the sidecar's own verification
 
-    # A repeated run is a row too: its body from the full run it refers to (`references.py`).
-    runs = [*full.values(), *(run for record in repeated for run in expand_record(record, lambda s, _: full.get(s)))]
+    # A repeated run is a row too: its body from the full run it refers to and the changes since.
+    repeats_of: dict[str, list[Record]] = {}
+    for record in sorted(repeated, key=lambda r: r.seq):
+        scope = record.data.get("scope")
+        repeats_of.setdefault(str(scope), []).append(record)
+
+    def between(scope: str, low: int, high: int) -> list[Record]:
+        return [r for r in repeats_of.get(scope, []) if low < r.seq < high]
+
+    expander = Expander(full.get, between)
+    runs = [*full.values(), *(run for record in repeated for run in expander.expand(record))]
     records = {(r.seq, str(r.data.get("control", ""))): r for r in runs}
     period = chain_report.extra.get("period", {})
     wanted = {key for key, r in records.items() if period and period.get("from", "") <= r.time < period.get("to", "")}

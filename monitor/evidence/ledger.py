@@ -58,7 +58,7 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS records_time ON records(time)",
     "CREATE INDEX IF NOT EXISTS records_kind ON records(kind, seq)",
     "CREATE INDEX IF NOT EXISTS records_run ON records(control, scope, ended) WHERE kind = 'control_run'",
-    "CREATE INDEX IF NOT EXISTS records_repeat ON records(scope, ended) WHERE kind = 'control_runs_repeated'",
+    "CREATE INDEX IF NOT EXISTS records_repeat ON records(scope, seq) WHERE kind = 'control_runs_repeated'",
     # A row here, inside prune's own transaction, is the only way past the delete trigger.
     "CREATE TABLE IF NOT EXISTS prune_permit (one INTEGER PRIMARY KEY CHECK (one = 1))",
     """
@@ -166,6 +166,13 @@ class Transaction:
             (control, scope),
         ).fetchone()
         return record_from_row(row) if row is not None else None
+
+    def runs_after(self, seq: int) -> bool:
+        """Whether a control run (full or repeated) was appended after `seq`."""
+        row = self._conn.execute(
+            "SELECT 1 FROM records WHERE kind IN ('control_run', 'control_runs_repeated') AND seq > ? LIMIT 1", (seq,)
+        ).fetchone()
+        return row is not None
 
     def of_kind_between(self, kind: str, from_time: str, to_time: str) -> list[Record]:
         """Records of `kind` stamped in `[from_time, to_time)`, in seq order (prune's look ahead)."""
@@ -433,21 +440,31 @@ class Ledger:
         )
         return rows[0] if rows else None
 
-    def repeats(self, scope: str, ended_after: str, ended_until: str, *, batch: int = _BATCH) -> Iterator[Record]:
-        """`control_runs_repeated` records of `scope` that ended in `(ended_after, ended_until]`, newest first."""
-        before: tuple[str, int] | None = None
+    def repeats(
+        self,
+        scope: str,
+        after_seq: int,
+        before_seq: int | None = None,
+        *,
+        newest_first: bool = False,
+        batch: int = _BATCH,
+    ) -> Iterator[Record]:
+        """`control_runs_repeated` records of `scope` with `after_seq < seq < before_seq`, in seq order."""
+        low, high = after_seq, before_seq if before_seq is not None else 2**63 - 1
+        order = "DESC" if newest_first else "ASC"
         while True:
-            where = "kind = 'control_runs_repeated' AND scope = ? AND ended > ? AND ended <= ?"
-            params: list[Any] = [scope, ended_after, ended_until]
-            if before is not None:
-                where += " AND (ended < ? OR (ended = ? AND seq < ?))"
-                params.extend([before[0], before[0], before[1]])
-            rows = self._select(f"FROM records WHERE {where} ORDER BY ended DESC, seq DESC LIMIT ?", (*params, batch))
+            rows = self._select(
+                "FROM records WHERE kind = 'control_runs_repeated' AND scope = ? AND seq > ? AND seq < ?"
+                f" ORDER BY seq {order} LIMIT ?",
+                (scope, low, high, batch),
+            )
             yield from rows
             if len(rows) < batch:
                 return
-            last = rows[-1]
-            before = (str(last.data.get("ended")), last.seq)
+            if newest_first:
+                high = rows[-1].seq
+            else:
+                low = rows[-1].seq
 
     def monitored_pairs(self, from_time: datetime, to_time: datetime) -> list[tuple[str, str]]:
         """Distinct (control, scope) with a `control_run` stamped in `[from_time, to_time)`, sorted."""

@@ -1,8 +1,8 @@
 """Reading repeat records as the control runs they stand for, and checking their references.
 
 Readers (report, sample, summary, export) never see a `control_runs_repeated` record: they
-see one `control_run` per entry, its body the referenced full body with the run's times
-and changes laid over it (`repeats.expand_entry`), and its seq, time and hash those of the
+see one `control_run` per entry, its body the referenced full body with the changes since
+and the run's times laid over it (`Expander`), and its seq, time and hash those of the
 repeat record, which is what proves it. An entry whose reference does not resolve (a
 forged or dangling one, which `verify` fails) is left out, so the report shows a gap
 there, never an assumed pass.
@@ -25,7 +25,7 @@ from monitor.evidence.ledger import Ledger
 from monitor.evidence.records import Record
 from monitor.evidence.repeats import REPEATED, RUN, expand_entry, iso_week, week_start
 
-__all__ = ["ReferenceCheck", "References", "entries_of", "expand_record"]
+__all__ = ["Expander", "ReferenceCheck", "References", "entries_of"]
 
 _CACHE = 4096
 _BATCH = 200
@@ -36,12 +36,12 @@ def entries_of(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     runs = data.get("runs")
     if not isinstance(runs, list):
         return []
-    return [entry for entry in runs if isinstance(entry, Mapping) and isinstance(entry.get("control"), str)]
+    return [entry for entry in runs if isinstance(entry, dict) and isinstance(entry.get("control"), str)]
 
 
 def _ref(entry: Mapping[str, Any]) -> tuple[int, str] | None:
     ref = entry.get("ref")
-    if not isinstance(ref, Mapping):
+    if not isinstance(ref, dict):
         return None
     seq, digest = ref.get("seq"), ref.get("hash")
     if isinstance(seq, bool) or not isinstance(seq, int) or not isinstance(digest, str):
@@ -49,51 +49,96 @@ def _ref(entry: Mapping[str, Any]) -> tuple[int, str] | None:
     return seq, digest
 
 
-Resolve = Callable[[int, str], Record | None]
-
-
-def expand_record(record: Record, resolve: Resolve) -> list[Record]:
-    """The `control_run` records a repeat record stands for (the record itself if it is no repeat).
-
-    `resolve(seq, hash)` is the full record a reference names, or None. An entry whose
-    reference does not resolve to a full run of its control and scope, in the same ISO
-    week, with that hash, is left out.
-    """
-    if record.kind != REPEATED:
-        return [record]
-    data = record.data
-    week = iso_week(record.time)
-    expanded = []
-    for entry in entries_of(data):
-        ref = _ref(entry)
-        target = resolve(*ref) if ref is not None and ref[0] < record.seq else None
-        body = _referenced_body(target, ref, str(entry["control"]), data.get("scope"), week)
-        if body is None:
-            continue
-        text = json.dumps(expand_entry(body, data, entry), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-        expanded.append(Record(record.seq, RUN, record.time, text, record.prev_hash, record.hash, record.format))
-    return expanded
+Resolve = Callable[[int], Record | None]
+Between = Callable[[str, int, int], Iterable[Record]]
 
 
 def _referenced_body(
-    target: Record | None, ref: tuple[int, str] | None, control: str, scope: object, week: tuple[int, int]
+    target: Record | None, ref: tuple[int, str], control: str, scope: object, week: tuple[int, int]
 ) -> dict[str, Any] | None:
-    if target is None or ref is None or target.kind != RUN or target.hash != ref[1]:
-        return None
-    if iso_week(target.time) != week:
+    if target is None or target.kind != RUN or target.hash != ref[1] or iso_week(target.time) != week:
         return None
     body = target.data
     return body if body.get("control") == control and body.get("scope") == scope else None
 
 
+def _changed(entry: Mapping[str, Any]) -> dict[str, Any]:
+    changed = entry.get("changed")
+    return dict(changed) if isinstance(changed, dict) else {}
+
+
+class Expander:
+    """Reads repeat records as the control runs they stand for.
+
+    An entry's `changed` is against the previous run of its control, so the run is the
+    referenced full body with the changes of every entry since laid over it. Read in seq
+    order (a report's pass over a period), those are carried along; read at random (a
+    sample), they are gathered from the repeats of the scope since the full run (at most a
+    week of them). `resolve(seq)` gives a record; `between(scope, low, high)` the repeat
+    records of a scope strictly between two seqs, in order.
+    """
+
+    def __init__(self, resolve: Resolve, between: Between) -> None:
+        self._resolve = resolve
+        self._between = between
+        # scope -> (seq of the last repeat read, {control: (ref, changes since the full run)})
+        self._carried: dict[str, tuple[int, dict[str, tuple[tuple[int, str], dict[str, Any]]]]] = {}
+
+    def expand(self, record: Record) -> list[Record]:
+        """The `control_run` records a repeat record stands for (the record itself if it is no repeat).
+
+        An entry whose reference does not resolve to a full run of its control and scope,
+        in the same ISO week, with that hash, is left out.
+        """
+        if record.kind != REPEATED:
+            return [record]
+        data = record.data
+        scope = data.get("scope")
+        if not isinstance(scope, str):
+            return []
+        carried = self._carried.get(scope)
+        state = carried[1] if carried is not None and self._contiguous(scope, carried[0], record.seq) else {}
+        self._carried[scope] = (record.seq, state)
+        week = iso_week(record.time)
+        expanded = []
+        for entry in entries_of(data):
+            ref = _ref(entry)
+            control = str(entry["control"])
+            if ref is None or ref[0] >= record.seq:
+                continue
+            full = _referenced_body(self._resolve(ref[0]), ref, control, scope, week)
+            if full is None:
+                continue
+            known = state.get(control)
+            since = known[1] if known is not None and known[0] == ref else self._gather(control, scope, ref, record.seq)
+            since = {**since, **_changed(entry)}
+            state[control] = (ref, since)
+            body = expand_entry(full, since, data)
+            text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+            expanded.append(Record(record.seq, RUN, record.time, text, record.prev_hash, record.hash, record.format))
+        return expanded
+
+    def _contiguous(self, scope: str, last: int, seq: int) -> bool:
+        return last < seq and next(iter(self._between(scope, last, seq)), None) is None
+
+    def _gather(self, control: str, scope: str, ref: tuple[int, str], before: int) -> dict[str, Any]:
+        since: dict[str, Any] = {}
+        for record in self._between(scope, ref[0], before):
+            for entry in entries_of(record.data):
+                if entry["control"] == control and _ref(entry) == ref:
+                    since.update(_changed(entry))
+        return since
+
+
 class References:
-    """Expands repeat records read from `ledger`; keeps the last few thousand full bodies it read."""
+    """Expands the repeat records of `ledger`; keeps the last few thousand records it resolved."""
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self._records: OrderedDict[int, Record | None] = OrderedDict()
+        self._expander = Expander(self._resolve, lambda scope, low, high: self.ledger.repeats(scope, low, high))
 
-    def _resolve(self, seq: int, digest: str) -> Record | None:
+    def _resolve(self, seq: int) -> Record | None:
         if seq in self._records:
             self._records.move_to_end(seq)
             return self._records[seq]
@@ -105,7 +150,7 @@ class References:
 
     def expand(self, record: Record) -> list[Record]:
         """The `control_run` records a repeat record stands for (the record itself if it is no repeat)."""
-        return expand_record(record, self._resolve)
+        return self._expander.expand(record)
 
     def records(self, records: Iterable[Record]) -> Iterator[Record]:
         """`records` with every repeat record replaced by the control runs it stands for."""
@@ -126,12 +171,15 @@ class References:
         full = self.ledger.latest_run(control, scope, ended_at_or_before)
         if full is None:
             return None  # a repeat refers to an earlier full run: without one there is none
-        after = str(full.data.get("ended", ""))
-        for record in self.ledger.repeats(scope, after, format_time(ended_at_or_before), batch=_BATCH):
-            if any(entry["control"] == control for entry in entries_of(record.data)):
-                for run in self.expand(record):
-                    if run.data.get("control") == control:
-                        return run
+        moment = format_time(ended_at_or_before)
+        for record in self.ledger.repeats(scope, full.seq, newest_first=True, batch=_BATCH):
+            data = record.data
+            if str(data.get("ended", "")) > moment or not any(e["control"] == control for e in entries_of(data)):
+                continue
+            for run in self.expand(record):
+                if run.data.get("control") == control:
+                    return run
+            return None  # its entry did not resolve: no evidence, never the full run's verdict
         return full
 
     def monitored_pairs(self, from_time: datetime, to_time: datetime) -> list[tuple[str, str]]:
@@ -191,7 +239,7 @@ class ReferenceCheck:
                 return
 
     def _entry_problem(self, record: Record, entry: object, scope: str, week: tuple[int, int]) -> str | None:
-        if not isinstance(entry, Mapping) or not isinstance(entry.get("control"), str):
+        if not isinstance(entry, dict) or not isinstance(entry.get("control"), str):
             return "a repeated run without a control"
         ref = _ref(entry)
         control = entry["control"]

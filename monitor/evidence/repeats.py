@@ -10,10 +10,11 @@ record:
      "runs": [{"control": C, "ref": {"seq": N, "hash": H}, "changed": {...}}, ...]}
 
 `ref` names the full record (its seq and chain hash); `changed` holds the fields other than
-`results` that differ from it (an input digest after a resource changed without changing
-any verdict, a new controlwatch version), and is left out when nothing did. The run the
-entry stands for is the referenced body with the run's `started`/`ended` and `changed`
-laid over it (`expand_entry`). A control whose results changed is written in full, as is
+`results` that differ from the previous run of that control (an input digest after a
+resource changed without changing any verdict, a new controlwatch version), and is left
+out when nothing did. The run an entry stands for is the referenced body with the
+`changed` of every entry of that control since laid over it in order, then the run's
+`started`/`ended` (`references.py` reads them so). A control whose results changed is written in full, as is
 every control in the first run of each ISO week (Monday 00:00 UTC): a reference never
 crosses a week, so the records of any week onwards stand on their own (what `prune`
 relies on). The record is still one link of the chain, hashed like any other; `verify`
@@ -64,14 +65,11 @@ def week_start(moment: datetime) -> datetime:
     return day - timedelta(days=day.weekday())
 
 
-def expand_entry(full: Mapping[str, Any], repeat: Mapping[str, Any], entry: Mapping[str, Any]) -> dict[str, Any]:
-    """The `control_run` body an entry of a repeat record stands for, given its referenced body."""
-    body = dict(full)
+def expand_entry(full: Mapping[str, Any], since: Mapping[str, Any], repeat: Mapping[str, Any]) -> dict[str, Any]:
+    """The `control_run` body an entry stands for: the referenced body, the changes since, the run's times."""
+    body = {**full, **since}
     for name in _RUN_FIELDS:
         body[name] = repeat[name]
-    changed = entry.get("changed")
-    if isinstance(changed, Mapping):
-        body.update(changed)
     return body
 
 
@@ -94,15 +92,19 @@ def _results_digest(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class FullRun:
-    """What a repeat needs of the latest full `control_run`: where it is, and its fields in short."""
+    """What the writer remembers of a control and scope: its latest full run and its fields since.
+
+    `fields` are the fields but `results` of the latest run written (the full one with the
+    changes of the repeats since laid over it); `results` a digest of the full run's results.
+    """
 
     seq: int
     hash: str
     week: tuple[int, int]
-    fields: dict[str, Any]  # every field but `results`
-    results: str  # digest of `results`
+    fields: dict[str, Any]
+    results: str
 
     @classmethod
     def of(cls, record: Record, body: Mapping[str, Any]) -> FullRun:
@@ -129,18 +131,22 @@ def _repeat_entry(body: Mapping[str, Any], full: FullRun | None, week: tuple[int
 def fold_runs(
     entries: Sequence[Entry], week: tuple[int, int], latest: Mapping[tuple[str, str], FullRun | None]
 ) -> list[Entry]:
-    """`entries` with the control runs equal to their latest full run folded into repeat records.
+    """`entries` with the control runs whose results equal the previous run's folded into repeat records.
 
-    `latest[(control, scope)]` is that full run (None: there is none). Other records, and
-    runs written in full, keep their order; one repeat record per scope run follows them.
+    `latest[(control, scope)]` is what the writer remembers of that pair (None: write it in
+    full). Other records, and runs written in full, keep their order; one repeat record per
+    scope run follows them. `changed` is against the previous run, so `latest` is updated
+    with it here: call this once per batch actually written.
     """
     out: list[Entry] = []
     groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
     for kind, body in entries:
         if kind == RUN and isinstance(body.get("control"), str) and isinstance(body.get("scope"), str):
             key = (str(body["control"]), str(body["scope"]))
-            entry = _repeat_entry(body, latest.get(key), week)
-            if entry is not None:
+            full = latest.get(key)
+            entry = _repeat_entry(body, full, week)
+            if entry is not None and full is not None:
+                full.fields.update(entry.get("changed", {}))
                 group = (key[1], str(body.get("started")), str(body.get("ended")))
                 groups.setdefault(group, []).append(entry)
                 continue
@@ -172,47 +178,47 @@ def earliest_reference(txn: Transaction, cutoff: datetime) -> int | None:
 class RepeatWriter:
     """Appends batches to a ledger, folding repeated control runs (what the daemon's writer uses).
 
-    It remembers the latest full run of every control and scope it wrote, and trusts that
-    memory only while the ledger's head is the one it left: after anyone else appended
-    (a prune, another writer), it reads them back from the ledger.
+    It remembers the latest full run of every control and scope it wrote, and the changes
+    since, and trusts that memory only while no one else appended a control run since its
+    own last record (checkpoints, prunes and daemon events in between are fine). A control
+    it remembers nothing of (at start, after someone else wrote runs) is written in full.
     """
 
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
-        self._latest: dict[tuple[str, str], FullRun | None] = {}
-        self._head: tuple[int, str] | None = None
+        self._latest: dict[tuple[str, str], FullRun] = {}
+        self._last: tuple[int, str] | None = None
 
     def append(self, entries: Iterable[Entry], *, time: datetime | None = None) -> list[Record]:
         """Append `entries` in one transaction (all or none), repeated runs folded."""
         written: list[Entry] = []
 
         def fold(txn: Transaction, batch: list[Entry]) -> list[Entry]:
-            head = txn.head()
-            if head is None or (head.seq, head.hash) != self._head:
+            if not self._trusted(txn):
                 self._latest.clear()
             week = iso_week(txn.stamp(time))
-            latest = {key: self._full(txn, key) for key in _run_keys(batch)}
+            latest = {key: self._latest.get(key) for key in _run_keys(batch)}
             written[:] = fold_runs(batch, week, latest)
             return written
 
         try:
             records = self.ledger.append_many(entries, time=time, prepare=fold)
         except BaseException:
-            self._latest.clear()  # what it read inside a transaction that did not commit
+            self._latest.clear()  # it was updated for a batch that was not written
             raise
         for record, (kind, body) in zip(records, written, strict=True):
             if kind == RUN and isinstance(body.get("control"), str) and isinstance(body.get("scope"), str):
                 # Read back from the stored text: what a later comparison sees in the ledger.
                 self._latest[(str(body["control"]), str(body["scope"]))] = FullRun.of(record, record.data)
         if records:
-            self._head = (records[-1].seq, records[-1].hash)
+            self._last = (records[-1].seq, records[-1].hash)
         return records
 
-    def _full(self, txn: Transaction, key: tuple[str, str]) -> FullRun | None:
-        if key not in self._latest:
-            record = txn.latest_full_run(*key)
-            self._latest[key] = FullRun.of(record, record.data) if record is not None else None
-        return self._latest[key]
+    def _trusted(self, txn: Transaction) -> bool:
+        if self._last is None or not self._latest:
+            return False
+        mine = txn.get(self._last[0])
+        return mine is not None and mine.hash == self._last[1] and not txn.runs_after(self._last[0])
 
 
 def _run_keys(entries: Sequence[Entry]) -> list[tuple[str, str]]:

@@ -94,8 +94,10 @@ def test_an_unchanged_run_is_one_record_of_references(pair: tuple[Ledger, Ledger
     assert first["scope"] == "shop-prod" and [e["control"] for e in first["runs"]] == sorted(CONTROLS)
     target = folded.get(first["runs"][0]["ref"]["seq"])
     assert target is not None and target.hash == first["runs"][0]["ref"]["hash"]
-    changed = [e for r in repeats for e in r.data["runs"] if "changed" in e]
-    assert changed and all(set(e["changed"]) == {"input_digest"} for e in changed)
+    # The input changed at run 12: that run's entries say so, the later ones (equal to it) do not.
+    changed = [(r.time, e) for r in repeats for e in r.data["runs"] if "changed" in e]
+    assert len(changed) == 6 and all(set(e["changed"]) == {"input_digest"} for _, e in changed)
+    assert {time for time, _ in changed} == {(T0 + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
     assert sum(len(r.body) for r in folded.records()) < sum(len(r.body) for r in full.records()) / 2
     assert verify_ledger(folded.path, {key.key_id: key.public_key}).ok
 
@@ -253,18 +255,27 @@ def test_prune_keeps_the_full_runs_that_kept_repeats_refer_to(tmp_path: Path, ke
     assert verify_ledger(full.path, keys).ok
 
 
-def test_a_writer_that_did_not_write_the_head_reads_the_latest_full_runs_back(tmp_path: Path) -> None:
+def test_a_writer_remembers_only_what_no_one_else_overwrote(tmp_path: Path) -> None:
     path = tmp_path / "two.sqlite3"
-    sweeps = history(T0 + timedelta(hours=1), 3)
-    first = RepeatWriter(Ledger(path))
-    first.append([("control_run", b) for b in sweeps[0][1] if b["scope"] == "shop-prod"], time=sweeps[0][0])
-    second = RepeatWriter(Ledger(path))  # a restarted daemon: nothing in memory
-    records = second.append([("control_run", b) for b in sweeps[1][1] if b["scope"] == "shop-prod"], time=sweeps[1][0])
-    assert [r.kind for r in records] == [REPEATED]
-    first.ledger.append("daemon_start", {"version": "x"}, time=sweeps[2][0])  # someone else wrote: memory distrusted
-    changed = [
-        dict(b, results=[]) if b["control"] == "IAM-02" else b for b in sweeps[2][1] if b["scope"] == "shop-prod"
-    ]
-    records = first.append([("control_run", b) for b in changed], time=sweeps[2][0])
+    sweeps = history(T0 + timedelta(hours=1), 5)
+
+    def batch(index: int, scope: str = "shop-prod") -> list[tuple[str, Body]]:
+        return [("control_run", b) for b in sweeps[index][1] if b["scope"] == scope]
+
+    writer = RepeatWriter(Ledger(path))
+    assert [r.kind for r in writer.append(batch(0), time=sweeps[0][0])] == ["control_run"] * 3
+    writer.ledger.append("daemon_start", {"version": "x"}, time=sweeps[1][0])  # not a run: memory still good
+    changed = [(k, dict(b, results=[]) if b["control"] == "IAM-02" else b) for k, b in batch(1)]
+    records = writer.append(changed, time=sweeps[1][0])
     assert [r.kind for r in records] == ["control_run", REPEATED]
     assert [e["control"] for e in records[1].data["runs"]] == ["FW-01", "LOG-01"]
+
+    restarted = RepeatWriter(Ledger(path))  # nothing in memory: every control in full once
+    assert [r.kind for r in restarted.append(batch(2), time=sweeps[2][0])] == ["control_run"] * 3
+    assert [r.kind for r in restarted.append(batch(3), time=sweeps[3][0])] == [REPEATED]
+    # The first writer's memory is out of date (another wrote runs since): it writes in full again.
+    assert [r.kind for r in writer.append(batch(4), time=sweeps[4][0])] == ["control_run"] * 3
+    with Ledger(path, readonly=True) as ledger:
+        assert verify_ledger(path).ok
+        runs = list(References(ledger).runs(T0, T0 + timedelta(days=1)))
+        assert len(runs) == 15 and [r.data["control"] for r in runs].count("IAM-02") == 5
