@@ -32,6 +32,7 @@ from monitor.commands.evidence_args import (
 from monitor.evidence import Record, Report, verify_ledger
 from monitor.evidence.canonical import format_time
 from monitor.evidence.estate import Estate
+from monitor.evidence.references import References
 
 __all__ = ["report_command"]
 
@@ -106,7 +107,7 @@ def report_command(
     checked = _estate_verdict(paths, reports) if reports else None
     with ExitStack() as stack:
         ledgers = [stack.enter_context(opened(path)) for path in paths]
-        source = ledgers[0] if len(ledgers) == 1 else Estate(ledgers)
+        source = ledgers[0] if len(ledgers) == 1 else Estate([References(ledger) for ledger in ledgers])
         summary = summarize(source, from_time, to_time, controls=list(controls) or None, scopes=list(scopes) or None)
         heads = [(ledger.head(), reports[i] if reports else None) for i, ledger in enumerate(ledgers)]
     named = [(str(path), _head(record, report)) for path, (record, report) in zip(paths, heads, strict=True)]

@@ -19,6 +19,16 @@ bodies of format 2 and the signed statements of checkpoints and prune anchors.
 code point), `(",", ":")` separators and raw UTF-8, where floats keep Python's `repr`
 (`24.0`, `-0.0`, `1e-07`, `1e+20`). Ledgers written before RFC 8785 are verified with it.
 
+Both encoders take a fast path when it gives the very same text: a value made only of
+objects with string keys, arrays, strings, booleans, null, integers within ±(2^53 - 1) and
+integral floats (written as the integers they are) has the same RFC 8785 text as Python's
+C `json.dumps` with sorted keys gives, as long as no character is at or above U+D800
+(where code point order and UTF-16 order part, and where lone surrogates live). Anything
+else (a fractional float, a large integer, such characters) goes through `rfc8785`.
+`is_canonical` checks stored text the same way: parsed by the C parser and written back,
+falling back to `rfc8785` whenever the fast path cannot decide. Verifying a year-long
+ledger is dominated by this check, hence the care.
+
 Times are written in one fixed-width RFC 3339 UTC form, `YYYY-MM-DDTHH:MM:SS.ffffffZ`,
 which also makes string order equal time order in SQLite indexes and range queries.
 """
@@ -42,6 +52,7 @@ __all__ = [
     "as_doubles",
     "canonical_bytes",
     "canonical_json",
+    "is_canonical",
     "format_time",
     "json_fields",
     "legacy_json",
@@ -71,8 +82,83 @@ def canonical_bytes(value: Any) -> bytes:
 
 
 def canonical_json(value: Any) -> str:
-    """`canonical_bytes(value)` as text."""
-    return canonical_bytes(value).decode("utf-8")
+    """`canonical_bytes(value)` as text (through the fast path when it gives the same text)."""
+    text = _fast_text(value)
+    return text if text is not None else canonical_bytes(value).decode("utf-8")
+
+
+class _NotPlain(Exception):
+    """The value needs `rfc8785` (or is refused by it)."""
+
+
+def _plain(value: Any) -> Any:
+    """`value` with integral floats as integers; `_NotPlain` for anything the fast path cannot write."""
+    if isinstance(value, str) or value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        if -_SAFE_INT <= value <= _SAFE_INT:
+            return value
+        raise _NotPlain
+    if isinstance(value, float):
+        if value.is_integer() and -_SAFE_INT <= value <= _SAFE_INT:
+            return int(value)
+        raise _NotPlain
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise _NotPlain
+            out[key] = _plain(item)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_plain(item) for item in value]
+    raise _NotPlain
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _fast_text(value: Any) -> str | None:
+    try:
+        text = _dumps(_plain(value))
+    except (_NotPlain, RecursionError):
+        return None
+    return text if _orders_agree(text) else None
+
+
+def _orders_agree(text: str) -> bool:
+    """No character at or above U+D800: code point and UTF-16 order agree, no surrogate is present."""
+    return text.isascii() or max(text) < "\ud800"
+
+
+def is_canonical(text: str) -> tuple[bool, Any]:
+    """Whether `text` is the RFC 8785 text of the JSON it holds, and that JSON (parsed with `json`).
+
+    `ValueError`/`RecursionError` when `text` is no JSON at all. The fast path decides only
+    when it is sure (see the module docstring); otherwise the text is re-encoded with `rfc8785`.
+    """
+    unsure = False
+
+    def number(literal: str) -> float:
+        nonlocal unsure
+        unsure = True  # a fraction or an exponent: only rfc8785 knows its form
+        return float(literal)
+
+    def integer(literal: str) -> int:
+        nonlocal unsure
+        if len(literal) > 15:
+            unsure = True
+        return int(literal)
+
+    parsed = json.loads(text, parse_float=number, parse_int=integer)
+    if not unsure and _orders_agree(text) and _dumps(parsed) == text:
+        return True, parsed
+    try:
+        slow = canonical_bytes(as_doubles(parsed)).decode("utf-8")
+    except (TypeError, ValueError, RecursionError):
+        return False, parsed
+    return slow == text, parsed
 
 
 def legacy_json(value: Any) -> str:

@@ -16,9 +16,11 @@ reads as 1. One `omitted` line holds records of one format.
 
 The covered range runs from the record just before the period (proving where it starts)
 to the first checkpoint after the last record in the period (the signature anchoring it
-all). Inside it, records that match are given whole; checkpoints and prune anchors are
-given whole too (their signatures are what make the export trustworthy); every other
-record appears only as (seq, kind, time, body digest). Record hashes commit to the body
+all), reaching back to the full runs the period's repeat records refer to (`repeats.py`),
+which are given whole so that the repeated runs can be read. Inside it, records that
+match are given whole; checkpoints and prune anchors are given whole too (their
+signatures are what make the export trustworthy); every other record appears only as
+(seq, kind, time, body digest). Record hashes commit to the body
 through its digest (see `records.py`), so the verifier recomputes the chain across the
 omitted records without seeing their bodies: editing, dropping, adding or reordering any
 record breaks a hash or a link, and a rewrite breaks the checkpoint signature. What the
@@ -43,6 +45,8 @@ from typing import IO, Any, Literal
 from monitor.evidence.canonical import format_time
 from monitor.evidence.ledger import Ledger
 from monitor.evidence.records import Record, body_digest
+from monitor.evidence.references import References, entries_of
+from monitor.evidence.repeats import REPEATED
 
 __all__ = ["CSV_COLUMNS", "FILTERABLE", "FORMAT", "ExportResult", "csv_row", "export"]
 
@@ -64,7 +68,7 @@ CSV_COLUMNS = (
     "seq",
     "hash",
 )
-FILTERABLE = frozenset({"control_run", "baseline_approved"})
+FILTERABLE = frozenset({"control_run", "control_runs_repeated", "baseline_approved"})
 """Kinds a control/scope filter may leave out (their bodies say which control and scope)."""
 _ALWAYS_WHOLE = frozenset({"checkpoint", "prune_anchor"})
 _OMITTED_PER_LINE = 5000
@@ -159,7 +163,7 @@ def _csv_rows(
 ) -> list[list[str]]:
     return [
         csv_row(record)
-        for record in ledger.query(from_time, to_time, kinds=["control_run"], control=control, scope=scope)
+        for record in References(ledger).runs(from_time, to_time, control=control, scope=scope)
     ]
 
 
@@ -195,6 +199,8 @@ def _write_jsonl(
         return ExportResult(0, 0, 0, None, None, anchored=True)
     lo, hi = bounds
     start = lo - 1 if lo - 1 >= first.seq else lo
+    referenced = _referenced(ledger, from_time, to_time, control, scope, first.seq)
+    start = min([start, *referenced])
     covering = ledger.next_of_kind("checkpoint", hi)
     end = covering.seq if covering is not None else head.seq
     start_record = ledger.get(start)
@@ -217,7 +223,12 @@ def _write_jsonl(
         if omitted and (record.format != omitted_format or len(omitted) >= _OMITTED_PER_LINE):
             _line(handle, _omitted(omitted, omitted_format))
             omitted = []
-        if record.kind in _ALWAYS_WHOLE or (in_period and matches(record, control, scope)):
+        if (
+            record.kind in _ALWAYS_WHOLE
+            or record.seq in referenced
+            or (in_period and matches(record, control, scope))
+            or (record.kind == REPEATED and record.seq < lo and matches(record, None, scope))  # changes since a ref
+        ):
             if omitted:
                 _line(handle, _omitted(omitted, omitted_format))
                 omitted = []
@@ -234,6 +245,22 @@ def _write_jsonl(
         _line(handle, _omitted(omitted, omitted_format))
     _line(handle, {"type": "footer", "records": exported, "omitted": omitted_count, "checkpoints": checkpoints})
     return ExportResult(exported, omitted_count, checkpoints, start, end, anchored=covering is not None)
+
+
+def _referenced(
+    ledger: Ledger, from_time: datetime, to_time: datetime, control: str | None, scope: str | None, first_seq: int
+) -> set[int]:
+    """Seqs of the full runs the exported repeat records refer to: given whole, as are the repeats of
+    their scope from there to the period (they hold the changes since), so the runs can be read."""
+    seqs: set[int] = set()
+    for record in ledger.query(from_time, to_time, kinds=[REPEATED], scope=scope):
+        for entry in entries_of(record.data):
+            ref = entry.get("ref")
+            seq = ref.get("seq") if isinstance(ref, dict) else None
+            wanted = control is None or entry["control"] == control
+            if wanted and isinstance(seq, int) and not isinstance(seq, bool) and first_seq <= seq < record.seq:
+                seqs.add(seq)
+    return seqs
 
 
 def _omitted(entries: list[list[Any]], fmt: int) -> dict[str, Any]:

@@ -42,6 +42,7 @@ from monitor.evidence.records import (
     shown,
     time_problem,
 )
+from monitor.evidence.references import Expander
 from monitor.evidence.signing import keyring
 from monitor.evidence.verify import check_checkpoint
 
@@ -305,44 +306,63 @@ def _verify_csv(path: Path, chain_report: Report) -> Report:
     problems = list(chain_report.problems)
     total = chain_report.problems_total
     sidecar = Path(f"{path}.chain.jsonl")
-    records: dict[int, Record] = {}
+    full: dict[int, Record] = {}
+    repeated: list[Record] = []
     with open_text(sidecar) as handle:
         for line in handle:
             try:
                 item = json.loads(line)
-                if item.get("type") == "record" and item.get("kind") == "control_run":
+                if item.get("type") == "record" and item.get("kind") in ("control_run", "control_runs_repeated"):
                     fmt = record_format(item)
                     body = canonical_body(item["body"], fmt)
                     seq = int(item["seq"])
-                    records[seq] = Record(seq, item["kind"], item["time"], body, item["prev_hash"], item["hash"], fmt)
+                    record = Record(seq, item["kind"], item["time"], body, item["prev_hash"], item["hash"], fmt)
+                    if record.kind == "control_run":
+                        full[seq] = record
+                    else:
+                        repeated.append(record)
             except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
                 continue  # already reported by the sidecar's own verification
+
+    # A repeated run is a row too: its body from the full run it refers to and the changes since.
+    repeats_of: dict[str, list[Record]] = {}
+    for record in sorted(repeated, key=lambda r: r.seq):
+        scope = record.data.get("scope")
+        repeats_of.setdefault(str(scope), []).append(record)
+
+    def between(scope: str, low: int, high: int) -> list[Record]:
+        return [r for r in repeats_of.get(scope, []) if low < r.seq < high]
+
+    expander = Expander(full.get, between)
+    runs = [*full.values(), *(run for record in repeated for run in expander.expand(record))]
+    records = {(r.seq, str(r.data.get("control", ""))): r for r in runs}
     period = chain_report.extra.get("period", {})
-    wanted = {seq for seq, r in records.items() if period and period.get("from", "") <= r.time < period.get("to", "")}
+    wanted = {key for key, r in records.items() if period and period.get("from", "") <= r.time < period.get("to", "")}
     with open_text(path, newline="") as handle:
         rows = list(csv.reader(handle))
     if not rows or tuple(rows[0]) != CSV_COLUMNS:
         problems.append(Problem(None, "the CSV header is not the export's column list"))
         total += 1
         rows = [list(CSV_COLUMNS)]
-    seen: set[int] = set()
+    seen: set[tuple[int, str]] = set()
     for number, row in enumerate(rows[1:], 2):
         try:
             seq = int(row[CSV_COLUMNS.index("seq")])
+            key = (seq, row[CSV_COLUMNS.index("control")])
         except (ValueError, IndexError):
             problems.append(Problem(None, f"CSV line {number}: no seq"))
             total += 1
             continue
-        record = records.get(seq)
-        if record is None:
+        found = records.get(key)
+        if found is None:
             problems.append(Problem(seq, f"CSV line {number}: no such control_run record in the chain sidecar"))
             total += 1
-        elif row != csv_row(record):
+        elif row != csv_row(found):
             problems.append(Problem(seq, f"CSV line {number} differs from the verified record"))
             total += 1
-        seen.add(seq)
-    for seq in sorted(wanted - seen):
-        problems.append(Problem(seq, "a control run in the export has no CSV row"))
+        seen.add(key)
+    for seq, control in sorted(wanted - seen):
+        problems.append(Problem(seq, f"a control run ({control}) in the export has no CSV row"))
         total += 1
     problems.sort(key=problem_order)
     return Report(

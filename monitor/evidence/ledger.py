@@ -58,6 +58,7 @@ _SCHEMA = (
     "CREATE INDEX IF NOT EXISTS records_time ON records(time)",
     "CREATE INDEX IF NOT EXISTS records_kind ON records(kind, seq)",
     "CREATE INDEX IF NOT EXISTS records_run ON records(control, scope, ended) WHERE kind = 'control_run'",
+    "CREATE INDEX IF NOT EXISTS records_repeat ON records(scope, seq) WHERE kind = 'control_runs_repeated'",
     # A row here, inside prune's own transaction, is the only way past the delete trigger.
     "CREATE TABLE IF NOT EXISTS prune_permit (one INTEGER PRIMARY KEY CHECK (one = 1))",
     """
@@ -151,15 +152,52 @@ class Transaction:
         ).fetchone()
         return record_from_row(row) if row is not None else None
 
+    def stamp(self, time: datetime | None = None) -> str:
+        """The time the next append (at `time`, default now) is stamped with: never before the head's."""
+        head = self.head()
+        stamp = format_time(time if time is not None else self._clock())
+        return head.time if head is not None and stamp < head.time else stamp
+
+    def latest_full_run(self, control: str, scope: str) -> Record | None:
+        """The newest `control_run` record (a full one) of control+scope, by seq."""
+        row = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM records WHERE kind = 'control_run' AND control = ? AND scope = ?"
+            " ORDER BY seq DESC LIMIT 1",
+            (control, scope),
+        ).fetchone()
+        return record_from_row(row) if row is not None else None
+
+    def runs_after(self, seq: int) -> bool:
+        """Whether a control run (full or repeated) was appended after `seq`."""
+        row = self._conn.execute(
+            "SELECT 1 FROM records WHERE kind IN ('control_run', 'control_runs_repeated') AND seq > ? LIMIT 1", (seq,)
+        ).fetchone()
+        return row is not None
+
+    def of_kind_between(self, kind: str, from_time: str, to_time: str) -> list[Record]:
+        """Records of `kind` stamped in `[from_time, to_time)`, in seq order (prune's look ahead)."""
+        rows = self._conn.execute(
+            f"SELECT {_COLUMNS} FROM records WHERE kind = ? AND time >= ? AND time < ? ORDER BY seq",
+            (kind, from_time, to_time),
+        ).fetchall()
+        return [record_from_row(row) for row in rows]
+
     def append(self, kind: str, body: Mapping[str, Any], *, time: datetime | None = None) -> Record:
         """Link a record to the current head and insert it."""
         if kind not in KINDS:
             raise ValueError(f"unknown evidence record kind {kind!r} (one of {', '.join(sorted(KINDS))})")
-        text = canonical_json(dict(body))  # the encoding of RECORD_FORMAT 2
+        return self.append_canonical(kind, canonical_json(dict(body)), time=time)  # the encoding of RECORD_FORMAT 2
+
+    def append_canonical(self, kind: str, text: str, *, time: datetime | None = None) -> Record:
+        """`append` for a writer that already holds the body's `canonical_json` text (not checked here).
+
+        Used where the same body is written over and over with only its times changed (the
+        year-long benchmark ledger); text that is not canonical is what `verify` reports.
+        """
+        if kind not in KINDS:
+            raise ValueError(f"unknown evidence record kind {kind!r} (one of {', '.join(sorted(KINDS))})")
         head = self.head()
-        stamp = format_time(time if time is not None else self._clock())
-        if head is not None and stamp < head.time:
-            stamp = head.time
+        stamp = self.stamp(time)
         seq = head.seq + 1 if head is not None else 1
         prev = head.hash if head is not None else GENESIS
         record = Record(
@@ -276,12 +314,24 @@ class Ledger:
         return self.append_many([(kind, body)], time=time)[0]
 
     def append_many(
-        self, entries: Iterable[tuple[str, Mapping[str, Any]]], *, time: datetime | None = None
+        self,
+        entries: Iterable[tuple[str, Mapping[str, Any]]],
+        *,
+        time: datetime | None = None,
+        prepare: Callable[[Transaction, list[tuple[str, Mapping[str, Any]]]], list[tuple[str, Mapping[str, Any]]]]
+        | None = None,
     ) -> list[Record]:
-        """Append several records in one transaction (one fsync): all or none are stored."""
+        """Append several records in one transaction (one fsync): all or none are stored.
+
+        `prepare` rewrites the entries inside the transaction, against the head it holds
+        (how `repeats.RepeatWriter` folds repeated runs).
+        """
         try:
             with self.transaction() as txn:
-                return [txn.append(kind, body, time=time) for kind, body in entries]
+                batch = list(entries)
+                if prepare is not None:
+                    batch = prepare(txn, batch)
+                return [txn.append(kind, body, time=time) for kind, body in batch]
         except sqlite3.Error as exc:
             raise LedgerError(f"{self.path}: append failed: {exc}") from exc
 
@@ -389,6 +439,32 @@ class Ledger:
             (control, scope, format_time(ended_at_or_before)),
         )
         return rows[0] if rows else None
+
+    def repeats(
+        self,
+        scope: str,
+        after_seq: int,
+        before_seq: int | None = None,
+        *,
+        newest_first: bool = False,
+        batch: int = _BATCH,
+    ) -> Iterator[Record]:
+        """`control_runs_repeated` records of `scope` with `after_seq < seq < before_seq`, in seq order."""
+        low, high = after_seq, before_seq if before_seq is not None else 2**63 - 1
+        order = "DESC" if newest_first else "ASC"
+        while True:
+            rows = self._select(
+                "FROM records WHERE kind = 'control_runs_repeated' AND scope = ? AND seq > ? AND seq < ?"
+                f" ORDER BY seq {order} LIMIT ?",
+                (scope, low, high, batch),
+            )
+            yield from rows
+            if len(rows) < batch:
+                return
+            if newest_first:
+                high = rows[-1].seq
+            else:
+                low = rows[-1].seq
 
     def monitored_pairs(self, from_time: datetime, to_time: datetime) -> list[tuple[str, str]]:
         """Distinct (control, scope) with a `control_run` stamped in `[from_time, to_time)`, sorted."""

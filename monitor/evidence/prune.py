@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 from monitor.evidence.canonical import format_time, parse_time
 from monitor.evidence.ledger import Ledger
 from monitor.evidence.records import Record
+from monitor.evidence.repeats import earliest_reference
 from monitor.evidence.signing import SigningKey
 from monitor.evidence.statement import SignedStatement
 
@@ -75,6 +76,9 @@ def prune(ledger: Ledger, before: datetime, key: SigningKey, *, now: datetime | 
     """Delete every record stamped before `before`, behind a signed anchor; None if none are.
 
     Record times never go back, so "stamped before the cutoff" is a prefix of the chain.
+    Full runs that repeat records at or after the cutoff refer to are kept, with everything
+    after them: references never cross an ISO week, so that keeps at most one week more,
+    and the kept ledger reads and verifies on its own. Never is a record newer than the cutoff deleted.
     The anchor is appended and the rows deleted in one `BEGIN IMMEDIATE` transaction:
     a crash leaves either the old chain or the pruned one with its anchor, never a gap.
     """
@@ -82,6 +86,10 @@ def prune(ledger: Ledger, before: datetime, key: SigningKey, *, now: datetime | 
     moment = now if now is not None else datetime.now(UTC)
     with ledger.transaction() as txn:
         last_old = txn.last_before(cutoff)
+        referenced = earliest_reference(txn, parse_time(cutoff))
+        if last_old is not None and referenced is not None and referenced <= last_old.seq:
+            # A kept repeat record refers to it: keep it and what follows (at most a week more).
+            last_old = txn.get(referenced - 1)
         head = txn.head()
         if last_old is None or head is None:
             return None

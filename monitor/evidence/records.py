@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from monitor.evidence.canonical import as_doubles, canonical_json, legacy_json, parse_time
+from monitor.evidence.canonical import as_doubles, canonical_json, is_canonical, legacy_json, parse_time
 
 __all__ = [
     "FORMATS",
@@ -63,6 +63,7 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 KINDS: frozenset[str] = frozenset(
     {
         "control_run",
+        "control_runs_repeated",
         "daemon_start",
         "daemon_stop",
         "config_reload",
@@ -181,18 +182,22 @@ def _body_problem(body: object, format: int) -> str | None:
         return "body is not JSON"
     try:
         body.encode("utf-8")
-        parsed = json.loads(body)
+        if format == 2:
+            canonical, parsed = is_canonical(body)
+        else:
+            parsed = json.loads(body)
     except UnicodeEncodeError:
         return "body is not UTF-8 text"
     except (ValueError, RecursionError):
         return "body is not JSON"
     if not isinstance(parsed, dict):
         return "body is not a JSON object"
-    try:
-        canonical = canonical_body(parsed, format)
-    except (TypeError, ValueError, RecursionError):
-        canonical = None
-    if canonical != body:
+    if format != 2:
+        try:
+            canonical = canonical_body(parsed, format) == body
+        except (TypeError, ValueError, RecursionError):
+            canonical = False
+    if not canonical:
         return "body is not in canonical JSON form"
     return None
 

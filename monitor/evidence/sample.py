@@ -9,7 +9,8 @@ sample here is drawn so that anyone can redraw it, in any language, from the see
 
 where `population` is the sorted list of (control, scope) pairs monitored in the period
 (a `control_run` in it, or named by a `sweep_population` record in it). For each draw
-the answer is the latest `control_run` of that pair that ended at or before the moment,
+the answer is the latest `control_run` of that pair (a repeated run read as the run it
+stands for, see `references.py`) that ended at or before the moment,
 or a gap ("no evidence: not monitored at that moment") when there is none within twice
 its interval: the daemon promises a run every interval, so silence longer than that is
 absence of evidence, never an assumed pass. A gap's `context` is the record that explains
@@ -31,6 +32,7 @@ from monitor.evidence.canonical import format_time, json_fields, parse_time
 from monitor.evidence.estate import LedgerReader
 from monitor.evidence.ledger import Ledger
 from monitor.evidence.records import Record
+from monitor.evidence.references import References, expanded
 
 __all__ = ["DEFAULT_INTERVAL", "Sample", "draw", "population", "sample"]
 
@@ -79,7 +81,7 @@ def population(
     scopes: Iterable[str] | None = None,
 ) -> list[tuple[str, str]]:
     """Sorted (control, scope) pairs monitored in the period, narrowed to `controls`/`scopes`."""
-    pairs = set(ledger.monitored_pairs(from_time, to_time))
+    pairs = set(expanded(ledger).monitored_pairs(from_time, to_time))
     declared = list(ledger.query(from_time, to_time, kinds=["sweep_population"]))
     in_force = ledger.last_of_kinds_before(["sweep_population"], from_time)  # stated before, still in force
     for record in [in_force, *declared] if in_force is not None else declared:
@@ -113,19 +115,26 @@ def sample(
     pairs = population(ledger, from_time, to_time, controls=controls, scopes=scopes)
     if not pairs:
         return []
+    references = References(ledger)
     samples = []
     for index in range(count):
         moment, pick = draw(seed, index, from_time, to_time, len(pairs))
         control, scope = pairs[pick]
-        samples.append(_state_at(ledger, index, moment, control, scope, default_interval))
+        samples.append(_state_at(ledger, references, index, moment, control, scope, default_interval))
     return samples
 
 
 def _state_at(
-    ledger: Ledger, index: int, moment: datetime, control: str, scope: str, default_interval: timedelta
+    ledger: Ledger,
+    references: References,
+    index: int,
+    moment: datetime,
+    control: str,
+    scope: str,
+    default_interval: timedelta,
 ) -> Sample:
     stamp = format_time(moment)
-    record = ledger.latest_run(control, scope, moment)
+    record = references.latest_run(control, scope, moment)
     if record is not None:
         data = record.data
         interval = timedelta(seconds=float(data.get("interval_seconds", default_interval.total_seconds())))

@@ -26,6 +26,7 @@ from monitor.evidence.bodies import area_of
 from monitor.evidence.canonical import format_time, json_fields, parse_time, utc
 from monitor.evidence.estate import LedgerReader
 from monitor.evidence.gap_causes import GapCauses
+from monitor.evidence.references import expanded
 from monitor.evidence.sample import DEFAULT_INTERVAL, population
 
 __all__ = [
@@ -192,9 +193,10 @@ def summarize(
     controls = list(controls) if controls is not None else None
     scopes = list(scopes) if scopes is not None else None
     pairs: dict[tuple[str, str], _Pair] = {}
-    for control, scope in population(ledger, from_time, to_time, controls=controls, scopes=scopes):
+    reader = expanded(ledger)  # repeated runs as the runs they are, each against its own ledger
+    for control, scope in population(reader, from_time, to_time, controls=controls, scopes=scopes):
         pairs[(control, scope)] = _Pair(control, scope, area_of(control))
-        before = ledger.latest_run(control, scope, from_time)
+        before = reader.latest_run(control, scope, from_time)
         if before is not None:
             data = before.data
             pairs[(control, scope)].runs.append(_run(before.seq, data, default_interval))
@@ -209,7 +211,7 @@ def summarize(
     causes = GapCauses(from_time, to_time, scopes)
     first_seq: int | None = None
     last_seq: int | None = None
-    for record in ledger.query(from_time, to_time):
+    for record in reader.query(from_time, to_time):
         first_seq = record.seq if first_seq is None else first_seq
         last_seq = record.seq
         if record.kind in _CAUSES:

@@ -10,6 +10,9 @@ What `verify_ledger` detects (each names the FIRST bad record and why):
 - a deleted record anywhere before the head (a hole in the seqs, a broken link);
 - an inserted or reordered record (seqs are hashed, so renumbering breaks hashes);
 - time going backwards (the ledger never writes that);
+- a repeated run (`control_runs_repeated`, see `repeats.py`) whose reference does not
+  name an earlier full `control_run` of the same control, scope and ISO week with that
+  hash (forged, dangling, or pointing at a pruned record);
 - a checkpoint that does not match the chain at its seq, or whose Ed25519 signature does
   not verify with the given public keys (unknown key ids fail too): so a chain
   rewritten consistently by someone without the private key is caught at the first
@@ -56,11 +59,14 @@ from monitor.evidence.findings import Problem, ProblemList, Report, problem_orde
 from monitor.evidence.ledger import record_columns, record_from_row
 from monitor.evidence.prune import PruneAnchor
 from monitor.evidence.records import GENESIS, Record, check_record_fields, seq_problem, shown
+from monitor.evidence.references import ReferenceCheck
+from monitor.evidence.repeats import REPEATED, RUN
 from monitor.evidence.retained import RetainedCheck, RetainedStatement
 
 __all__ = ["Problem", "Report", "check_record_fields", "verify_ledger"]
 
 FUTURE_SLACK = timedelta(minutes=5)
+_RUN_KINDS = frozenset({RUN, REPEATED})
 
 
 def _open(path: Path) -> sqlite3.Connection:
@@ -170,7 +176,16 @@ def _verify_file(
         where, args = ("WHERE seq >= ?", (start,)) if start > 1 else ("", ())
         cursor = conn.execute(f"SELECT {record_columns(conn)} FROM records {where} ORDER BY seq", args)
         rows = (_row_record(row) for row in cursor)
-        report = _walk(str(path), rows, public_keys, retained, since if start > 1 else None, limits, prior)
+        columns = record_columns(conn)
+
+        def lookup(seq: int) -> Record | None:
+            row = conn.execute(f"SELECT {columns} FROM records WHERE seq = ?", (seq,)).fetchone()
+            found = _row_record(row) if row is not None else None
+            return found if isinstance(found, Record) else None
+
+        report = _walk(
+            str(path), rows, public_keys, retained, since if start > 1 else None, limits, prior, lookup=lookup
+        )
         conn.execute("COMMIT")
     finally:
         conn.close()
@@ -185,10 +200,13 @@ def _walk(
     since: tuple[int, str] | None,
     limits: _Limits,
     prior: tuple[int, str] | None,
+    *,
+    lookup: Callable[[int], Record | None],
 ) -> Report:
     problems = ProblemList()
     notes: list[str] = []
     outside = RetainedCheck(retained, public_keys, problems)
+    references = ReferenceCheck(problems, lookup)
     anchors: dict[int, tuple[int, PruneAnchor, bool]] = {}  # pruned_through -> (seq, anchor, valid)
     first: Record | None = None
     prev: Record | None = None
@@ -237,6 +255,8 @@ def _walk(
                     problems.add(record.seq, f"time {record.time} is before the previous record's {prev.time}")
             elif since is None and record.seq == 1 and record.prev_hash != GENESIS:
                 problems.add(record.seq, "record 1 must link to the genesis hash (64 zeros)")
+            if record.kind in _RUN_KINDS:
+                references.see(record, record.data if bad_fields is None else None)
             if record.kind == "checkpoint" and bad_fields is None:
                 if check_checkpoint(record, prev, public_keys, problems):
                     checkpoints += 1

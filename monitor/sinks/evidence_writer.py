@@ -24,6 +24,7 @@ import structlog
 from monitor.evidence import Checkpointer, Ledger, Record, SigningKey, keyring, prune, verify_ledger
 from monitor.evidence.canonical import parse_time
 from monitor.evidence.losses import LostEvidence
+from monitor.evidence.repeats import RepeatWriter
 from monitor.sinks.evidence_copy import CloudCopy
 from monitor.sinks.metrics import Metrics
 
@@ -52,6 +53,8 @@ class EvidenceWriter:
     ) -> None:
         self.path = path
         self.ledger = Ledger(path)
+        # Control runs equal to the last full ones are written as references (`repeats.py`).
+        self._runs = RepeatWriter(self.ledger)
         self._metrics = metrics
         self._key = key
         self._checkpointer = Checkpointer(self.ledger, key) if key is not None else None
@@ -156,7 +159,7 @@ class EvidenceWriter:
         entries = self._with_loss(batch)
         for attempt in range(1, _RETRIES + 1):
             try:
-                records = self.ledger.append_many(entries)
+                records = self._runs.append(entries)
             except Exception as exc:  # LedgerError or an OS error: counted, retried, then reported
                 self._metrics.evidence_write_error()
                 if attempt == _RETRIES:

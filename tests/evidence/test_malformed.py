@@ -29,6 +29,7 @@ K = 20  # a control_run in the middle of build()'s ledger
 # may hold a body that is not JSON; the append-only triggers go too (`tamper`).
 UNGENERATED = (
     "DROP INDEX records_run",
+    "DROP INDEX IF EXISTS records_repeat",
     "ALTER TABLE records DROP COLUMN control",
     "ALTER TABLE records DROP COLUMN scope",
     "ALTER TABLE records DROP COLUMN ended",
