@@ -24,7 +24,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from monitor.standin import cloudlogging, compute, crm, hostile, mutations
+from monitor.standin import (
+    cloudlogging,
+    compute,
+    crm,
+    firewallpolicies,
+    hostile,
+    iamadmin,
+    mutations,
+    orgpolicy,
+    sqladmin,
+    storage,
+)
 from monitor.standin.auditlog import AuditTrail
 from monitor.standin.faults import Fault, FaultTable
 from monitor.standin.kindroutes import kind_handlers
@@ -110,6 +121,11 @@ class StandIn:
                 **crm.handlers(),
                 **cloudlogging.handlers(self._entries),
                 **self._mutations.handlers(),
+                **firewallpolicies.handlers(),
+                **storage.handlers(),
+                **sqladmin.handlers(),
+                **iamadmin.handlers(),
+                **orgpolicy.handlers(),
             }
         )
         self._httpd: _Server | None = None

@@ -1,0 +1,118 @@
+"""Compute Engine v1 firewall-policy routes: hierarchical policies by parent, their
+associations, and a project's global and regional network firewall policies.
+
+Hierarchical policies live on the organisation and folders of a scenario
+(`firewallPolicies`, each with its `associations`); they are listed by `parentId`
+(`organizations/N`, `folders/N`), and `listAssociations` finds every association whose
+`attachmentTarget` is `targetResource`, across all of them, as Compute does. Network
+firewall policies come from the project's `compute.firewallPolicies` and
+`compute.regionFirewallPolicies`. Listings page with `maxResults` like every Compute list.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from monitor.standin.compute import SELF_LINK_BASE, compute_project
+from monitor.standin.groups import page_size, paged, require
+from monitor.standin.parts import BARE
+from monitor.standin.replies import ApiError, Reply, bad_request, not_found
+from monitor.standin.routes import Call, Handler
+from monitor.standin.scenario import Node, Resource
+
+MAX_RESULTS = 500
+LIST_KIND = "compute#firewallPolicyList"
+
+
+def _by_name(items: Sequence[Resource]) -> list[Resource]:
+    return sorted(items, key=lambda r: str(r.get("name", "")))
+
+
+def _listing(call: Call, ident: str, items: Sequence[Resource]) -> Reply:
+    size = page_size(call, "maxResults", MAX_RESULTS, MAX_RESULTS)
+    body = paged(call, _by_name(items), size, "items", {"kind": LIST_KIND, "id": ident})
+    body["selfLink"] = SELF_LINK_BASE + ident
+    return Reply(200, body)
+
+
+def _policies_of(node: Node) -> tuple[Resource, ...]:
+    return node.parts.get(BARE, {}).get("firewallPolicies", ())
+
+
+def _nodes(call: Call) -> Iterator[Node]:
+    if call.scenario.organization is not None:
+        yield call.scenario.organization
+    yield from call.scenario.folders.values()
+
+
+def _hierarchical(call: Call) -> Reply:
+    parent = require(call, "parentId")
+    node = call.scenario.node(parent)
+    if node is None:
+        raise not_found(parent)
+    return _listing(call, "locations/global/firewallPolicies", _policies_of(node))
+
+
+def _associations(policy: Resource) -> Iterator[dict[str, Any]]:
+    for association in policy.get("associations", ()):
+        found = dict(association)
+        found.setdefault("firewallPolicyId", str(policy.get("id") or policy.get("name", "")))
+        if "shortName" in policy:
+            found.setdefault("shortName", policy["shortName"])
+        yield found
+
+
+def _list_associations(call: Call) -> Reply:
+    target = require(call, "targetResource")
+    found = [
+        association
+        for node in _nodes(call)
+        for policy in _policies_of(node)
+        for association in _associations(policy)
+        if association.get("attachmentTarget") == target
+    ]
+    return Reply(200, {"kind": "compute#firewallPoliciesListAssociationsResponse", "associations": found})
+
+
+def _get_association(call: Call) -> Reply:
+    wanted = call.params["firewallPolicy"]
+    name = call.query.get("name")
+    for node in _nodes(call):
+        for policy in _policies_of(node):
+            if wanted not in (policy.get("name"), policy.get("id")):
+                continue
+            for association in _associations(policy):
+                if name is None or association.get("name") == name:
+                    return Reply(200, association)
+            raise bad_request(f"The firewall policy '{wanted}' has no association named '{name}'.")
+    raise ApiError(404, f"The resource 'locations/global/firewallPolicies/{wanted}' was not found", reason="notFound")
+
+
+def _network(call: Call) -> Reply:
+    project = compute_project(call)
+    assert project.compute is not None
+    ident = f"projects/{call.params['project']}/global/firewallPolicies"
+    return _listing(call, ident, project.compute.get("firewallPolicies", ()))
+
+
+def _regional(call: Call) -> Reply:
+    project = compute_project(call)
+    assert project.compute is not None
+    region = call.params["region"]
+    mine = [
+        p
+        for p in project.compute.get("regionFirewallPolicies", ())
+        if str(p.get("region", "")).endswith(f"/regions/{region}")
+    ]
+    return _listing(call, f"projects/{call.params['project']}/regions/{region}/firewallPolicies", mine)
+
+
+def handlers() -> dict[str, Handler]:
+    return {
+        "compute.firewallPolicies.list": _hierarchical,
+        "compute.firewallPolicies.listAssociations": _list_associations,
+        "compute.firewallPolicies.getAssociation": _get_association,
+        "compute.networkFirewallPolicies.list": _network,
+        "compute.regionNetworkFirewallPolicies.list": _regional,
+    }
