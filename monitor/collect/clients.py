@@ -16,6 +16,7 @@ thread sends through its own connection (`_ThreadHttp`).
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -162,6 +163,14 @@ class GcpClients:
         return client
 
 
+class _Connection:
+    """A thread's httplib2 connection; its sockets close when the thread (and so this) goes."""
+
+    def __init__(self, http: Any) -> None:
+        self.http = http
+        weakref.finalize(self, http.close)
+
+
 class _ThreadHttp:
     """One authorised httplib2 connection per thread: httplib2 must not be shared between threads."""
 
@@ -171,14 +180,14 @@ class _ThreadHttp:
         self._local = threading.local()
 
     def get(self) -> Any:
-        http = getattr(self._local, "http", None)
-        if http is None:
+        connection: _Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
             import google_auth_httplib2
             import httplib2
 
             http = google_auth_httplib2.AuthorizedHttp(self._credentials, http=httplib2.Http(timeout=self._timeout))
-            self._local.http = http
-        return http
+            connection = self._local.connection = _Connection(http)
+        return connection.http
 
 
 def _discovery(api: Api, credentials: Any, endpoint: str | None) -> Any:

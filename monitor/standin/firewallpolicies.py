@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from typing import Any
 
-from monitor.standin.compute import SELF_LINK_BASE, compute_project
+from monitor.standin.compute import compute_project
 from monitor.standin.groups import page_size, paged, require
 from monitor.standin.parts import BARE
 from monitor.standin.replies import ApiError, Reply, bad_request, not_found
@@ -31,9 +31,7 @@ def _by_name(items: Sequence[Resource]) -> list[Resource]:
 
 def _listing(call: Call, ident: str, items: Sequence[Resource]) -> Reply:
     size = page_size(call, "maxResults", MAX_RESULTS, MAX_RESULTS)
-    body = paged(call, _by_name(items), size, "items", {"kind": LIST_KIND, "id": ident})
-    body["selfLink"] = SELF_LINK_BASE + ident
-    return Reply(200, body)
+    return Reply(200, paged(call, _by_name(items), size, "items", {"kind": LIST_KIND, "id": ident}))
 
 
 def _policies_of(node: Node) -> tuple[Resource, ...]:
