@@ -15,6 +15,7 @@ thread sends through its own connection (`_ThreadHttp`).
 
 from __future__ import annotations
 
+import os
 import threading
 import weakref
 from collections.abc import Callable, Mapping
@@ -35,6 +36,10 @@ LOG_WRITE_SCOPE = "https://www.googleapis.com/auth/logging.write"
 LOGGING_CLIENT_PROJECT = "controlwatch-unused"
 # Cloud Storage's client too (it would look one up through ADC); every listing names its project.
 STORAGE_CLIENT_PROJECT = LOGGING_CLIENT_PROJECT
+# google-cloud-storage 3.x reads a bucket's metadata (`buckets.get`) on a background thread the
+# first time a call names the bucket, for its tracing spans: a call no rate limit, deadline or
+# request count sees, needing a permission the read-only role does not hold. This is its switch.
+STORAGE_METADATA_SWITCH = "DISABLE_GCS_PYTHON_CLIENT_OTEL_BUCKET_METADATA"
 #: seconds a discovery-client request may take (httplib2 has no per-call timeout; the run
 #: deadline still bounds the run from outside the call)
 DISCOVERY_TIMEOUT = 60.0
@@ -154,6 +159,8 @@ class GcpClients:
         api = APIS[_API_OF[name]]
         if api.name in DISCOVERY_APIS:
             return _discovery(api, self._credentials, self.endpoint)
+        if api.name == "storage":
+            os.environ[STORAGE_METADATA_SWITCH] = "true"  # read by the library at each call
         cls = getattr(importlib.import_module(module_name), class_name)
         kwargs: dict[str, Any] = {"credentials": self._credentials, **extra}
         if self.endpoint is not None:

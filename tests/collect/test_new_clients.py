@@ -86,6 +86,17 @@ def test_storage_reads_a_bucket_iam_policy_and_its_retention(standin: StandIn, c
     assert standin.requests_for("storage.buckets.getIamPolicy")[0].query["optionsRequestedPolicyVersion"] == "3"
 
 
+def test_storage_makes_no_background_bucket_reads(standin: StandIn) -> None:
+    """google-cloud-storage 3.x would fetch the bucket's metadata on a thread of its own."""
+    client = make_clients(standin.url).get("storage")
+    before = set(threading.enumerate())
+    client.bucket("shop-invoices").get_iam_policy(retry=None)
+    for thread in set(threading.enumerate()) - before:
+        if "process_request" not in thread.name:  # not one of the stand-in's own
+            thread.join(timeout=5)
+    assert [r.method for r in standin.requests] == ["storage.buckets.getIamPolicy"]
+
+
 def test_storage_retries_a_429_by_itself_unless_told_not_to(standin: StandIn, clients: GcpClients) -> None:
     from google.api_core import exceptions
 
