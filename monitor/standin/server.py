@@ -273,7 +273,9 @@ class StandIn:
         found = self._router.match(h.command, path)
         route, params = found if found else (None, {})
         method_id = route.method.id if route else None
-        keys, project_id = _project_keys(params, scenario)
+        # Cloud Storage names the project of `buckets.list` in the query, not the path.
+        named = {"project": flat_query["project"], **params} if "project" in flat_query else params
+        keys, project_id = _project_keys(named, scenario)
         active = self._faults.take(method_id, keys) if route else None
         generation = self._log.generation()  # a reset while this request is slow forgets it
 
