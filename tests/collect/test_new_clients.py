@@ -279,3 +279,17 @@ def test_firewall_policy_faults_surface(standin: StandIn, clients: GcpClients, s
     request = compute_v1.ListFirewallPoliciesRequest(parent_id=ORGANIZATION)
     with pytest.raises(expected):
         list(clients.get("firewallPolicies").list(request=request, retry=None))
+
+
+def test_a_503_once_is_retried_by_the_gapic_clients_themselves(standin: StandIn, clients: GcpClients) -> None:
+    """Their default retry covers 503 (not 429 or 500): what `retry=None` turns off."""
+    from google.cloud import compute_v1
+
+    standin.add_fault(Fault(method="compute.firewallPolicies.list", status=503, times=1))
+    request = compute_v1.ListFirewallPoliciesRequest(parent_id=ORGANIZATION)
+    assert [p.short_name for p in clients.get("firewallPolicies").list(request=request)] == ["org-baseline"]
+    standin.add_fault(Fault(method="orgpolicy.projects.policies.getEffectivePolicy", status=503, times=1))
+    name = f"projects/{PROJECT}/policies/compute.requireOsLogin"
+    assert clients.get("orgPolicy").get_effective_policy(name=name).spec.rules[0].enforce is True
+    statuses = [r.status for r in standin.requests]
+    assert statuses == [503, 200, 503, 200]
