@@ -94,6 +94,7 @@ def document() -> dict[str, Any]:
                 }
             ],
             "selfLink": COMPUTE + "global/firewallPolicies/shop-network-policy",
+            "associations": [{"name": "prod-vpc", "attachmentTarget": COMPUTE + "global/networks/prod-vpc"}],
         }
     ]
     shop["compute"]["regionFirewallPolicies"] = [

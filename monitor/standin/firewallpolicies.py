@@ -7,6 +7,12 @@ Hierarchical policies live on the organisation and folders of a scenario
 `attachmentTarget` is `targetResource`, across all of them, as Compute does. Network
 firewall policies come from the project's `compute.firewallPolicies` and
 `compute.regionFirewallPolicies`. Listings page with `maxResults` like every Compute list.
+
+`networks.getEffectiveFirewalls` gathers what applies to one network: the hierarchical
+policies associated with the project's ancestors (organisation first, then each folder
+down to the project), the network firewall policies associated with the network or named
+by its `firewallPolicy`, and the VPC rules of the network. It lists them; it does not
+judge their order or shadowing, which is the controls' work.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from monitor.standin.groups import page_size, paged, require
 from monitor.standin.parts import BARE
 from monitor.standin.replies import ApiError, Reply, bad_request, not_found
 from monitor.standin.routes import Call, Handler
-from monitor.standin.scenario import Node, Resource
+from monitor.standin.scenario import Node, Project, Resource
 
 MAX_RESULTS = 500
 LIST_KIND = "compute#firewallPolicyList"
@@ -106,6 +112,59 @@ def _regional(call: Call) -> Reply:
     return _listing(call, f"projects/{call.params['project']}/regions/{region}/firewallPolicies", mine)
 
 
+def _ancestors(call: Call, project: Project) -> list[Node]:
+    """The project's folders and organisation, organisation first (bounded: a cycle stops the walk)."""
+    found: list[Node] = []
+    parent = str(project.resource.get("parent", ""))
+    while parent and len(found) < 32:
+        node = call.scenario.node(parent)
+        if node is None or node in found:
+            break
+        found.append(node)
+        parent = str(node.resource.get("parent", ""))
+    return found[::-1]
+
+
+def _effective_entry(policy: Resource, kind: str) -> dict[str, Any]:
+    entry: dict[str, Any] = {"name": str(policy.get("id") or policy.get("name", "")), "type": kind}
+    for field in ("shortName", "displayName", "rules"):
+        if field in policy:
+            entry[field] = policy[field]
+    if kind == "NETWORK":
+        entry["name"] = str(policy.get("name", ""))
+    return entry
+
+
+def _effective_firewalls(call: Call) -> Reply:
+    project = compute_project(call)
+    assert project.compute is not None
+    name = call.params["network"]
+    network = next((n for n in project.compute.get("networks", ()) if n.get("name") == name), None)
+    if network is None:
+        raise not_found(f"projects/{call.params['project']}/global/networks/{name}")
+    suffix = f"projects/{call.params['project']}/global/networks/{name}"
+    named = str(network.get("firewallPolicy", ""))
+    policies = [
+        _effective_entry(policy, "HIERARCHY")
+        for node in _ancestors(call, project)
+        for policy in _policies_of(node)
+        if any(a.get("attachmentTarget") == node.name for a in policy.get("associations", ()))
+    ]
+    policies += [
+        _effective_entry(policy, "NETWORK")
+        for policy in project.compute.get("firewallPolicies", ())
+        if (named and named.rsplit("/", 1)[-1] == policy.get("name"))
+        or any(str(a.get("attachmentTarget", "")).endswith(suffix) for a in policy.get("associations", ()))
+    ]
+    firewalls = [f for f in project.compute.get("firewalls", ()) if str(f.get("network", "")).endswith(suffix)]
+    body: dict[str, Any] = {}
+    if firewalls:
+        body["firewalls"] = firewalls
+    if policies:
+        body["firewallPolicys"] = policies
+    return Reply(200, body)
+
+
 def handlers() -> dict[str, Handler]:
     return {
         "compute.firewallPolicies.list": _hierarchical,
@@ -113,4 +172,5 @@ def handlers() -> dict[str, Handler]:
         "compute.firewallPolicies.getAssociation": _get_association,
         "compute.networkFirewallPolicies.list": _network,
         "compute.regionNetworkFirewallPolicies.list": _regional,
+        "compute.networks.getEffectiveFirewalls": _effective_firewalls,
     }

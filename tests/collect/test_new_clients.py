@@ -269,6 +269,18 @@ def test_network_firewall_policies_global_and_regional(standin: StandIn, clients
     assert (network, regional, elsewhere) == (["shop-network-policy"], ["shop-regional-policy"], [])
 
 
+def test_effective_firewalls_of_a_network_gather_every_layer(standin: StandIn, clients: GcpClients) -> None:
+    effective = clients.get("networks").get_effective_firewalls(project=PROJECT, network="prod-vpc")
+    assert [(p.type_, p.short_name or p.name) for p in effective.firewall_policys] == [
+        ("HIERARCHY", "org-baseline"),
+        ("HIERARCHY", "prod-web"),
+        ("HIERARCHY", "prod-admin"),
+        ("NETWORK", "shop-network-policy"),
+    ]
+    assert [f.name for f in effective.firewalls] == ["allow-https", "allow-internal"]
+    assert effective.firewall_policys[0].rules[0].match.src_ip_ranges == ["0.0.0.0/0"]
+
+
 @pytest.mark.parametrize("status", [429, 500])
 def test_firewall_policy_faults_surface(standin: StandIn, clients: GcpClients, status: int) -> None:
     from google.api_core import exceptions

@@ -34,6 +34,10 @@ ROUTES: dict[str, tuple[str, dict[str, str]]] = {
         {"name": "prod-web-assoc"},
     ),
     "compute.networkFirewallPolicies.list": (f"/compute/v1/projects/{PROJECT}/global/firewallPolicies", {}),
+    "compute.networks.getEffectiveFirewalls": (
+        f"/compute/v1/projects/{PROJECT}/global/networks/prod-vpc/getEffectiveFirewalls",
+        {},
+    ),
     "compute.regionNetworkFirewallPolicies.list": (
         f"/compute/v1/projects/{PROJECT}/regions/europe-west1/firewallPolicies",
         {},
