@@ -4,6 +4,7 @@ answered from the scenario's new parts, faulted like every other route, refused 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -167,3 +168,14 @@ def test_nested_and_bare_parts_are_validated_with_their_own_schemas() -> None:
         'projects[0].iam.serviceAccounts[0].keys[0].keyType: "HOMEMADE" is not one of KEY_TYPE_UNSPECIFIED, '
         "USER_MANAGED, SYSTEM_MANAGED",
     ]
+
+
+def test_shifting_a_scenario_moves_the_nested_and_bare_timestamps_too() -> None:
+    scenario = load_scenario(document())
+    later = scenario.shift_to(scenario.now + timedelta(days=10))
+    shop = later.projects[PROJECT]
+    key = shop.parts["iam"]["serviceAccounts"][0]["keys"][0]
+    assert key["validAfterTime"] == "2025-01-11T00:00:00Z"
+    assert key["validBeforeTime"] == "9999-12-31T23:59:59Z"  # Google's "never" stays never
+    assert shop.parts["sql"]["backupRuns"][1]["startTime"] == "2026-12-05T02:00:00.000Z"
+    assert shop.parts["storage"]["buckets"][0]["iamPolicy"]["etag"] == "CAI="  # not a time: kept
