@@ -54,7 +54,40 @@ CRM = Api(
 LOGGING = Api(
     "logging", "v2", "Cloud Logging API", "logging.googleapis.com", "google.cloud.logging", "google-cloud-logging"
 )
-APIS: Mapping[str, Api] = MappingProxyType({api.name: api for api in (COMPUTE, CRM, LOGGING)})
+STORAGE = Api(
+    "storage", "v1", "Cloud Storage JSON API", "storage.googleapis.com", "google.cloud.storage", "google-cloud-storage"
+)
+# Cloud SQL Admin and IAM admin: their GAPIC clients (google-cloud-sql, google-cloud-iam) speak
+# gRPC only, so both are read through the discovery client, which speaks REST.
+SQLADMIN = Api(
+    "sqladmin",
+    "v1",
+    "Cloud SQL Admin API",
+    "sqladmin.googleapis.com",
+    "googleapiclient.discovery",
+    "google-api-python-client",
+)
+IAM = Api(
+    "iam",
+    "v1",
+    "Identity and Access Management (IAM) API",
+    "iam.googleapis.com",
+    "googleapiclient.discovery",
+    "google-api-python-client",
+)
+ORGPOLICY = Api(
+    "orgpolicy",
+    "v2",
+    "Organization Policy API",
+    "orgpolicy.googleapis.com",
+    "google.cloud.orgpolicy_v2",
+    "google-cloud-org-policy",
+)
+APIS: Mapping[str, Api] = MappingProxyType(
+    {api.name: api for api in (COMPUTE, CRM, LOGGING, STORAGE, SQLADMIN, IAM, ORGPOLICY)}
+)
+#: the APIs read through the discovery client (`googleapiclient.discovery.build`), not a class of a package
+DISCOVERY_APIS = frozenset({SQLADMIN.name, IAM.name})
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +109,23 @@ LOGS = Client("logging", LOGGING.name, "Client")
 def compute_client(collection: str) -> Client:
     """Compute has one client per collection: `resourcePolicies` -> `ResourcePoliciesClient`."""
     return Client(collection, COMPUTE.name, collection[0].upper() + collection[1:] + "Client")
+
+
+# The clients of the second catalogue (Cloud SQL, Cloud Storage, IAM keys, organisation
+# policies, firewall policies): built and tested over HTTP, not yet read by any kind row.
+BUCKETS = Client("storage", STORAGE.name, "Client")  # the handwritten JSON client
+SQL = Client("sqladmin", SQLADMIN.name, "build")  # a discovery client: `build("sqladmin", "v1")`
+IAM_ADMIN = Client("iam", IAM.name, "build")
+ORG_POLICIES = Client("orgPolicy", ORGPOLICY.name, "OrgPolicyClient")
+NEXT_CLIENTS: tuple[Client, ...] = (
+    compute_client("firewallPolicies"),
+    compute_client("networkFirewallPolicies"),
+    compute_client("regionNetworkFirewallPolicies"),
+    BUCKETS,
+    SQL,
+    IAM_ADMIN,
+    ORG_POLICIES,
+)
 
 
 class Shape(enum.StrEnum):

@@ -6,15 +6,22 @@ pays for it. The stand-in differs from real GCP only by endpoint and anonymous
 credentials; every other code path is the one production takes. Each client's HTTP
 session gets a response hook keeping the raw body of a 2xx answer (`envelope.record`):
 the parsed message no longer shows a wrong-shaped answer, the body does.
+
+Cloud SQL Admin and IAM admin are read through the discovery client (`googleapiclient`):
+their GAPIC clients speak gRPC only. It answers with the parsed JSON itself (nothing is
+dropped, so there is no body to keep), over httplib2, which is not thread-safe: each
+thread sends through its own connection (`_ThreadHttp`).
 """
 
 from __future__ import annotations
 
+import os
 import threading
+import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from checks.kinds import APIS
+from checks.kinds import APIS, DISCOVERY_APIS, NEXT_CLIENTS, Api, Client
 from checks.kinds import clients as kind_clients
 from monitor.collect.envelope import record
 
@@ -27,6 +34,15 @@ LOG_WRITE_SCOPE = "https://www.googleapis.com/auth/logging.write"
 # otherwise guess one from the environment, or fail). The collectors never use it: every
 # call names its own parent (`projects/P/sinks`, `folders/55/sinks`), so any value does.
 LOGGING_CLIENT_PROJECT = "controlwatch-unused"
+# Cloud Storage's client too (it would look one up through ADC); every listing names its project.
+STORAGE_CLIENT_PROJECT = LOGGING_CLIENT_PROJECT
+# google-cloud-storage 3.x reads a bucket's metadata (`buckets.get`) on a background thread the
+# first time a call names the bucket, for its tracing spans: a call no rate limit, deadline or
+# request count sees, needing a permission the read-only role does not hold. This is its switch.
+STORAGE_METADATA_SWITCH = "DISABLE_GCS_PYTHON_CLIENT_OTEL_BUCKET_METADATA"
+#: seconds a discovery-client request may take (httplib2 has no per-call timeout; the run
+#: deadline still bounds the run from outside the call)
+DISCOVERY_TIMEOUT = 60.0
 
 #: API name -> constructor arguments of its clients beyond credentials and endpoint
 _API_ARGUMENTS: Mapping[str, Mapping[str, Any]] = {
@@ -36,6 +52,13 @@ _API_ARGUMENTS: Mapping[str, Mapping[str, Any]] = {
     # The logging GAPIC clients are gRPC-only; the handwritten client speaks JSON over HTTP
     # once told not to pick gRPC (it does whenever grpcio is importable, which it always is).
     "logging": {"_use_grpc": False, "project": LOGGING_CLIENT_PROJECT},
+    # The handwritten JSON client: HTTP only, no transport to choose.
+    "storage": {"project": STORAGE_CLIENT_PROJECT},
+    # orgpolicy_v2 defaults to gRPC like resourcemanager_v3.
+    "orgpolicy": {"transport": "rest"},
+    # Discovery clients (see `_discovery`): no constructor arguments of their own.
+    "sqladmin": {},
+    "iam": {},
 }
 
 
@@ -54,6 +77,8 @@ _SESSIONS: Mapping[str, Callable[[Any], Any]] = {
     "compute": _rest_session,
     "cloudresourcemanager": _rest_session,
     "logging": _json_session,
+    "storage": _json_session,
+    "orgpolicy": _rest_session,
 }
 
 
@@ -79,16 +104,24 @@ def pin_environment(session: Any, url: str) -> None:
 
 
 def _client_classes() -> dict[str, tuple[str, str, Mapping[str, Any]]]:
-    """client name -> (module, class, constructor arguments), for every client a kind row names."""
+    """client name -> (module, class, constructor arguments), for every client a kind row names
+    and the clients the next kinds will read with (`NEXT_CLIENTS`)."""
     order = list(APIS)
-    by_api = sorted(kind_clients().values(), key=lambda client: order.index(client.api))
+    every: dict[str, Client] = dict(kind_clients())
+    for client in NEXT_CLIENTS:
+        if every.setdefault(client.name, client) != client:
+            raise ValueError(f"two clients named {client.name!r}: {every[client.name]} and {client}")
+    by_api = sorted(every.values(), key=lambda client: order.index(client.api))
     return {c.name: (APIS[c.api].package, c.cls, _API_ARGUMENTS[c.api]) for c in by_api}
 
 
 _CLIENT_CLASSES = _client_classes()
 CLIENT_NAMES = tuple(_CLIENT_CLASSES)
 #: client name -> its API's name
-_API_OF: Mapping[str, str] = {name: client.api for name, client in kind_clients().items()}
+_API_OF: Mapping[str, str] = {
+    **{client.name: client.api for client in NEXT_CLIENTS},
+    **{name: client.api for name, client in kind_clients().items()},
+}
 #: the client packages a daemon imports up front (`preload`), in the kind table's API order
 CLIENT_PACKAGES = tuple(dict.fromkeys(module for module, _, _ in _CLIENT_CLASSES.values()))
 
@@ -144,6 +177,11 @@ class GcpClients:
             module_name, class_name, extra = _CLIENT_CLASSES[name]
         except KeyError:
             raise KeyError(f"no Google client named {name!r}; known: {', '.join(CLIENT_NAMES)}") from None
+        api = APIS[_API_OF[name]]
+        if api.name in DISCOVERY_APIS:
+            return _discovery(api, self._credentials, self.endpoint)
+        if api.name == "storage":
+            os.environ[STORAGE_METADATA_SWITCH] = "true"  # read by the library at each call
         cls = getattr(importlib.import_module(module_name), class_name)
         kwargs: dict[str, Any] = {"credentials": self._credentials, **extra}
         if self.endpoint is not None:
@@ -154,6 +192,60 @@ class GcpClients:
         session.hooks["response"].append(record)
         pin_environment(session, self.endpoint or f"https://{api}.googleapis.com")
         return client
+
+
+class _Connection:
+    """A thread's httplib2 connection; its sockets close when the thread (and so this) goes."""
+
+    def __init__(self, http: Any) -> None:
+        self.http = http
+        weakref.finalize(self, http.close)
+
+
+class _ThreadHttp:
+    """One authorised httplib2 connection per thread: httplib2 must not be shared between threads."""
+
+    def __init__(self, credentials: Any, timeout: float) -> None:
+        self._credentials = credentials
+        self._timeout = timeout
+        self._local = threading.local()
+
+    def get(self) -> Any:
+        connection: _Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            import google_auth_httplib2
+            import httplib2
+
+            http = google_auth_httplib2.AuthorizedHttp(self._credentials, http=httplib2.Http(timeout=self._timeout))
+            connection = self._local.connection = _Connection(http)
+        return connection.http
+
+
+def _discovery(api: Api, credentials: Any, endpoint: str | None) -> Any:
+    """The discovery client of `api` from the document google-api-python-client ships (no fetch).
+
+    Its requests go through the calling thread's own connection, so one client serves the
+    whole worker pool. Against the stand-in the endpoint replaces the API's root URL; the
+    paths (`v1/projects/P/instances`) are the real ones.
+    """
+    from googleapiclient import discovery
+    from googleapiclient import http as discovery_http
+
+    connections = _ThreadHttp(credentials, DISCOVERY_TIMEOUT)
+
+    def request(_shared: Any, *args: Any, **kwargs: Any) -> Any:
+        return discovery_http.HttpRequest(connections.get(), *args, **kwargs)
+
+    options = {"api_endpoint": endpoint.rstrip("/") + "/"} if endpoint is not None else None
+    return discovery.build(
+        api.name,
+        api.version,
+        http=connections.get(),
+        requestBuilder=request,
+        static_discovery=True,
+        cache_discovery=False,
+        client_options=options,
+    )
 
 
 def make_log_writer(endpoint: str | None = None) -> Any:

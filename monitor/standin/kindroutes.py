@@ -3,7 +3,9 @@
 A kind row implies the routes its collector reads (its listing, or its reads up the
 hierarchy) and the get of one resource of it; each API's module (`compute`, `crm`,
 `cloudlogging`) turns a row of its API into those routes. A row whose API has no family
-module fails here, at the stand-in's start, rather than answering 501 later.
+module fails here, at the stand-in's start, rather than answering 501 later. The second
+catalogue's APIs (`storage`, `sqladmin`, `iam`, `orgpolicy`) serve their routes before any
+row reads them: a row of theirs takes the route of its method.
 """
 
 from __future__ import annotations
@@ -12,8 +14,21 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 from checks.kinds import Kind, KindSpec
-from monitor.standin import cloudlogging, compute, crm
+from monitor.standin import cloudlogging, compute, crm, iamadmin, orgpolicy, sqladmin, storage
 from monitor.standin.routes import Handler
+
+
+def _served(handlers: Callable[[], dict[str, Handler]]) -> Callable[[KindSpec], dict[str, Handler]]:
+    """The family of an API whose routes are served already: a row's route is its method's."""
+
+    def family(spec: KindSpec) -> dict[str, Handler]:
+        table = handlers()
+        if spec.method not in table:
+            raise LookupError(f"kind {spec.name}: the stand-in does not serve {spec.method}")
+        return {spec.method: table[spec.method]}
+
+    return family
+
 
 #: API name -> the routes a row of that API implies
 FAMILIES: Mapping[str, Callable[[KindSpec], dict[str, Handler]]] = MappingProxyType(
@@ -21,6 +36,10 @@ FAMILIES: Mapping[str, Callable[[KindSpec], dict[str, Handler]]] = MappingProxyT
         "compute": compute.kind_handlers,
         "cloudresourcemanager": crm.kind_handlers,
         "logging": cloudlogging.kind_handlers,
+        "storage": _served(storage.handlers),
+        "sqladmin": _served(sqladmin.handlers),
+        "iam": _served(iamadmin.handlers),
+        "orgpolicy": _served(orgpolicy.handlers),
     }
 )
 

@@ -17,11 +17,39 @@ from types import MappingProxyType
 
 from checks.kinds import Holder, Kind, KindSpec, Shape
 
-#: parts no kind reads, per holder: (group.key) -> (API, schema)
+#: parts no kind reads, per holder: (group.key) -> (API, schema). Besides log entries, the
+#: second catalogue's parts: served by the stand-in before any kind row reads them.
 OTHER_PARTS: Mapping[Holder, Mapping[str, tuple[str, str]]] = MappingProxyType(
     {
-        Holder.PROJECT: {"logging.entries": ("logging", "LogEntry")},
+        Holder.PROJECT: {
+            "logging.entries": ("logging", "LogEntry"),
+            "compute.firewallPolicies": ("compute", "FirewallPolicy"),  # global network firewall policies
+            "compute.regionFirewallPolicies": ("compute", "FirewallPolicy"),
+            "sql.instances": ("sqladmin", "DatabaseInstance"),
+            "sql.backupRuns": ("sqladmin", "BackupRun"),  # `instance` names its instance
+            "storage.buckets": ("storage", "Bucket"),
+            "iam.serviceAccounts": ("iam", "ServiceAccount"),
+            "orgPolicy.effectivePolicies": ("orgpolicy", "GoogleCloudOrgpolicyV2Policy"),
+        },
         Holder.ANCESTORS: {"logging.entries": ("logging", "LogEntry")},
+    }
+)
+#: lists a holder writes under a bare key rather than in a group: key -> (API, schema)
+BARE_LISTS: Mapping[Holder, Mapping[str, tuple[str, str]]] = MappingProxyType(
+    {
+        Holder.PROJECT: {},
+        # hierarchical firewall policies, with their rules and associations
+        Holder.ANCESTORS: {"firewallPolicies": ("compute", "FirewallPolicy")},
+    }
+)
+#: the group a bare list is kept under in a loaded scenario (`Node.parts[BARE]["firewallPolicies"]`)
+BARE = ""
+#: (API, schema) -> fields a resource of it carries beside its own in a scenario -> (schema, a list?).
+#: A bucket's IAM policy and a service account's keys are read by calls of their own.
+NESTED: Mapping[tuple[str, str], Mapping[str, tuple[str, bool]]] = MappingProxyType(
+    {
+        ("storage", "Bucket"): {"iamPolicy": ("Policy", False)},
+        ("iam", "ServiceAccount"): {"keys": ("ServiceAccountKey", True)},
     }
 )
 #: the resource collections a holder's parts live under in API paths (`logging.folders.sinks.list`)
@@ -42,6 +70,7 @@ class PartTable:
     group_apis: Mapping[str, str]  # group -> its API
     singles: Mapping[str, tuple[str, str]]  # key -> (API, schema)
     readers: Mapping[str, Kind]  # part -> the kind read from it ("" is the holder itself)
+    bare: Mapping[str, tuple[str, str]]  # lists written under a bare key: key -> (API, schema)
 
     @property
     def keys(self) -> frozenset[str]:
@@ -50,7 +79,7 @@ class PartTable:
 
     @property
     def keys_in_order(self) -> tuple[str, ...]:
-        return (*self.singles, *self.lists)
+        return (*self.singles, *self.lists, *self.bare)
 
 
 def _table(holder: Holder) -> PartTable:
@@ -77,7 +106,7 @@ def _table(holder: Holder) -> PartTable:
             if group_apis.setdefault(group, api) != api:
                 raise ValueError(f"{holder} part group {group!r} spans two APIs: {group_apis[group]} and {api}")
             lists.setdefault(group, {})[key] = schema
-    return PartTable(holder, own, lists, group_apis, singles, readers)
+    return PartTable(holder, own, lists, group_apis, singles, readers, BARE_LISTS[holder])
 
 
 PARTS: Mapping[Holder, PartTable] = MappingProxyType({holder: _table(holder) for holder in Holder})

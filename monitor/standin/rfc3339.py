@@ -20,11 +20,24 @@ def parse(text: str) -> datetime | None:
     return parse_time(text)
 
 
+#: the year Google writes for "never" (a service-account key without expiry: `9999-12-31T23:59:59Z`)
+NEVER_YEAR = "9999"
+
+
 def shift(text: str, seconds: int) -> str | None:
-    """`text` moved by whole `seconds`, same fraction and offset; None if not RFC 3339."""
+    """`text` moved by whole `seconds`, same fraction and offset; None if not RFC 3339.
+
+    "Never" stays never: a year-9999 timestamp, or one the shift would carry out of the
+    calendar, is returned as written.
+    """
     match = _TIMESTAMP.match(text)
     if not match or parse(text) is None:
         return None
     day, clock, fraction, offset = match.groups()
-    moved = datetime.fromisoformat(f"{day}T{clock}") + timedelta(seconds=seconds)
+    if day.startswith(NEVER_YEAR):
+        return text
+    try:
+        moved = datetime.fromisoformat(f"{day}T{clock}") + timedelta(seconds=seconds)
+    except OverflowError:
+        return text
     return moved.strftime("%Y-%m-%dT%H:%M:%S") + (fraction or "") + offset

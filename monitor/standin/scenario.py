@@ -24,7 +24,7 @@ from monitor.config.yaml_source import Document, SourceError, parse_yaml, read_s
 from monitor.files import read_regular_file
 from monitor.standin import rfc3339
 from monitor.standin.discovery import Api, Issue, Schema, index, join, load_api, split_path
-from monitor.standin.parts import PARTS, PartTable, named_listings, required_locations
+from monitor.standin.parts import BARE, NESTED, PARTS, PartTable, named_listings, required_locations
 
 #: the schema of a holder's own resource -> the parts it may carry beside its fields
 _HOLDERS: Mapping[str, PartTable] = {
@@ -252,6 +252,31 @@ def _map_resources(data: Mapping[str, Any], fn: ResourceFn) -> tuple[dict[str, A
     problems: list[tuple[str, str]] = []
     out: dict[str, Any] = {}
 
+    def resource(api: Api, schema: str, item: Any, where: str) -> Any:
+        """`fn` of one resource, and of each resource it carries for a call of its own (`NESTED`)."""
+        nested = NESTED.get((api.name, schema), {})
+        if not nested or not isinstance(item, dict):
+            return fn(api, schema, item, where)
+        mapped = dict(fn(api, schema, {k: v for k, v in item.items() if k not in nested}, where))
+        for key, (ref, many) in nested.items():
+            if key not in item:
+                continue
+            value, at = item[key], join(where, key)
+            if many and not isinstance(value, list):
+                problems.append((at, "expected a list"))
+                continue
+            if many:
+                mapped[key] = [fn(api, ref, v, index(at, i)) for i, v in enumerate(value)]
+            else:
+                mapped[key] = fn(api, ref, value, at)
+        return mapped
+
+    def items_of(items: Any, where: str, api: Api, schema: str) -> list[Any] | None:
+        if not isinstance(items, list):
+            problems.append((where, "expected a list"))
+            return None
+        return [resource(api, schema, item, index(where, i)) for i, item in enumerate(items)]
+
     def part_lists(value: Any, path: str, kinds: Mapping[str, str], api: Api) -> dict[str, Any] | None:
         if not isinstance(value, dict):
             problems.append((path, "expected a mapping of kinds to lists"))
@@ -262,10 +287,9 @@ def _map_resources(data: Mapping[str, Any], fn: ResourceFn) -> tuple[dict[str, A
             if kind not in kinds:
                 problems.append((where, f"unknown kind (expected one of {', '.join(kinds)})"))
                 continue
-            if not isinstance(items, list):
-                problems.append((where, "expected a list"))
-                continue
-            mapped[kind] = [fn(api, kinds[kind], item, index(where, i)) for i, item in enumerate(items)]
+            listed = items_of(items, where, api, kinds[kind])
+            if listed is not None:
+                mapped[kind] = listed
         return mapped
 
     def node(value: Any, path: str, ref: str, table: PartTable) -> Any:
@@ -280,6 +304,9 @@ def _map_resources(data: Mapping[str, Any], fn: ResourceFn) -> tuple[dict[str, A
         for group, kinds in table.lists.items():
             if group in value:
                 mapped[group] = part_lists(value[group], join(path, group), kinds, load_api(table.group_apis[group]))
+        for key, (api_name, schema) in table.bare.items():
+            if key in value:
+                mapped[key] = items_of(value[key], join(path, key), load_api(api_name), schema)
         return mapped
 
     for key, value in data.items():
@@ -374,10 +401,17 @@ def _project(raw: Mapping[str, Any], path: str, problems: list[tuple[str, str]])
 
 
 def _freeze_parts(raw: Mapping[str, Any], table: PartTable) -> dict[str, Mapping[str, tuple[Resource, ...]]]:
-    """The list parts of a holder, group by group; a group left out is not there at all."""
-    return {
+    """The list parts of a holder, group by group; a group left out is not there at all.
+
+    Bare lists (`firewallPolicies` of an organisation) are kept in the group `BARE`.
+    """
+    parts: dict[str, Mapping[str, tuple[Resource, ...]]] = {
         group: {kind: tuple(items) for kind, items in raw[group].items()} for group in table.lists if group in raw
     }
+    bare = {key: tuple(raw[key]) for key in table.bare if key in raw}
+    if bare:
+        parts[BARE] = bare
+    return parts
 
 
 def _check_policy(policy: Resource | None, path: str, problems: list[tuple[str, str]]) -> None:

@@ -24,7 +24,18 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from monitor.standin import cloudlogging, compute, crm, hostile, mutations
+from monitor.standin import (
+    cloudlogging,
+    compute,
+    crm,
+    firewallpolicies,
+    hostile,
+    iamadmin,
+    mutations,
+    orgpolicy,
+    sqladmin,
+    storage,
+)
 from monitor.standin.auditlog import AuditTrail
 from monitor.standin.faults import Fault, FaultTable
 from monitor.standin.kindroutes import kind_handlers
@@ -110,6 +121,11 @@ class StandIn:
                 **crm.handlers(),
                 **cloudlogging.handlers(self._entries),
                 **self._mutations.handlers(),
+                **firewallpolicies.handlers(),
+                **storage.handlers(),
+                **sqladmin.handlers(),
+                **iamadmin.handlers(),
+                **orgpolicy.handlers(),
             }
         )
         self._httpd: _Server | None = None
@@ -257,7 +273,9 @@ class StandIn:
         found = self._router.match(h.command, path)
         route, params = found if found else (None, {})
         method_id = route.method.id if route else None
-        keys, project_id = _project_keys(params, scenario)
+        # Cloud Storage names the project of `buckets.list` in the query, not the path.
+        named = {"project": flat_query["project"], **params} if "project" in flat_query else params
+        keys, project_id = _project_keys(named, scenario)
         active = self._faults.take(method_id, keys) if route else None
         generation = self._log.generation()  # a reset while this request is slow forgets it
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from checks.kinds import APIS, LIST_SHAPES, Kind, Shape
+from checks.kinds import APIS, DISCOVERY_APIS, LIST_SHAPES, NEXT_CLIENTS, Kind, Shape
 from checks.kinds import clients as kind_clients
 from monitor.collect import FETCHES, KINDS, GcpClients, ServiceDisabled, cloudlogging, compute
 from monitor.collect import hierarchy as walks
@@ -42,21 +42,30 @@ def test_every_kind_has_exactly_one_way_to_be_fetched() -> None:
             assert fetch is CUSTOM[kind]
 
 
-def test_the_client_map_is_the_rows_clients_in_api_order() -> None:
-    rows = kind_clients()
-    assert set(CLIENT_NAMES) == set(rows)
-    assert CLIENT_NAMES[:2] == ("firewalls", "networks") and CLIENT_NAMES[-1] == "logging"
-    assert CLIENT_PACKAGES == tuple(api.package for api in APIS.values())
+_EVERY_CLIENT = {**{client.name: client for client in NEXT_CLIENTS}, **kind_clients()}
 
 
-@pytest.mark.parametrize("name", sorted(kind_clients()))
+def test_the_client_map_is_the_rows_and_the_next_kinds_clients_in_api_order() -> None:
+    assert set(CLIENT_NAMES) == set(kind_clients()) | {client.name for client in NEXT_CLIENTS}
+    assert CLIENT_NAMES[:2] == ("firewalls", "networks") and CLIENT_NAMES[-1] == "orgPolicy"
+    # Cloud SQL Admin and IAM share one package: the discovery client.
+    assert CLIENT_PACKAGES == tuple(dict.fromkeys(api.package for api in APIS.values()))
+
+
+@pytest.mark.parametrize("name", sorted(_EVERY_CLIENT))
 def test_every_client_is_built_and_speaks_rest(clients: GcpClients, name: str) -> None:
     client = clients.get(name)
-    row = kind_clients()[name]
+    row = _EVERY_CLIENT[name]
+    if row.api in DISCOVERY_APIS:  # a discovery Resource: REST by construction, aimed at the stand-in
+        assert type(client).__module__ == "googleapiclient.discovery"
+        assert client._baseUrl == clients.endpoint + "/"
+        return
     assert type(client).__name__ == row.cls and type(client).__module__.startswith(APIS[row.api].package)
     transport = getattr(client, "transport", None)
     if transport is not None:  # GAPIC clients: gRPC is their default, the stand-in speaks REST
         assert transport.kind == "rest"
+    elif row.api == "storage":  # the handwritten storage client is JSON over HTTP only
+        assert client._connection.API_BASE_URL == clients.endpoint
     else:  # the handwritten logging client
         assert client._use_grpc is False
 
@@ -69,7 +78,8 @@ def test_the_daemon_preloads_every_client_package() -> None:
         "preload_clients()\nprint(all(p in sys.modules for p in CLIENT_PACKAGES), len(CLIENT_PACKAGES))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert done.stdout.split() == ["True", str(len(APIS))], done.stderr
+    packages = {api.package for api in APIS.values()}
+    assert done.stdout.split() == ["True", str(len(packages))], done.stderr
 
 
 def test_service_titles_and_disabled_notes_come_from_the_api_table() -> None:

@@ -114,8 +114,13 @@ def test_the_kind_routes_and_the_other_routes_do_not_overlap(served: StandIn) ->
 
 def test_a_row_of_an_api_without_a_stand_in_module_fails_loudly() -> None:
     assert set(FAMILIES) == set(APIS)
-    with pytest.raises(LookupError, match="no module serving the sqladmin API"):
-        routes_of(dataclasses.replace(Kind.FIREWALLS.spec, api="sqladmin"))
+    with pytest.raises(LookupError, match="no module serving the bigquery API"):
+        routes_of(dataclasses.replace(Kind.FIREWALLS.spec, api="bigquery"))
+    with pytest.raises(LookupError, match="does not serve sql.users.list"):
+        routes_of(dataclasses.replace(Kind.FIREWALLS.spec, api="sqladmin", method="sql.users.list"))
+    assert set(routes_of(dataclasses.replace(Kind.FIREWALLS.spec, api="sqladmin", method="sql.instances.list"))) == {
+        "sql.instances.list"
+    }
     with pytest.raises(ValueError, match="not as parent"):
         routes_of(dataclasses.replace(Kind.FIREWALLS.spec, shape=Shape.PARENT))
 
@@ -193,15 +198,16 @@ def test_an_unknown_kind_in_any_group_is_named_with_the_known_ones(holder: Holde
 
 def test_an_unknown_part_of_a_holder_is_named_with_the_known_ones() -> None:
     doc = _document()
-    doc["projects"][0]["sql"] = {"instances": []}
+    doc["projects"][0]["spanner"] = {"instances": []}
     doc["folders"][0]["compute"] = {"firewalls": []}
     project_parts = ", ".join(PARTS[Holder.PROJECT].keys_in_order)
     node_parts = ", ".join(PARTS[Holder.ANCESTORS].keys_in_order)
     assert _problems(doc) == [
         f"folders[0].compute: unknown field (nor one of the parts: {node_parts})",
-        f"projects[0].sql: unknown field (nor one of the parts: {project_parts})",
+        f"projects[0].spanner: unknown field (nor one of the parts: {project_parts})",
     ]
-    assert project_parts == "iamPolicy, compute, logging"
+    assert project_parts == "iamPolicy, compute, logging, sql, storage, iam, orgPolicy"
+    assert node_parts == "iamPolicy, logging, firewallPolicies"
 
 
 def test_the_minimal_scenario_holds_a_resource_of_every_project_kind() -> None:
