@@ -187,10 +187,9 @@ class GcpClients:
         if self.endpoint is not None:
             kwargs["client_options"] = {"api_endpoint": self.endpoint}
         client = cls(**kwargs)
-        api = _API_OF[name]
-        session = _SESSIONS[api](client)
+        session = _SESSIONS[api.name](client)
         session.hooks["response"].append(record)
-        pin_environment(session, self.endpoint or f"https://{api}.googleapis.com")
+        pin_environment(session, self.endpoint or f"https://{api.name}.googleapis.com")
         return client
 
 
