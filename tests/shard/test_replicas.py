@@ -33,7 +33,7 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 PROJECTS = [f"proj-{n:04d}" for n in range(1000)]
 FOLDERS = ["7001", "7002", "7003", "7004"]
-BUDGET = 90.0  # seconds for the whole test, starts and stops included
+BUDGET = 240.0  # seconds for the whole test, starts and stops included (about 50 on an idle 2-core machine)
 OWNED = re.compile(r'^controlwatch_scope_owned\{scope="([^"]+)"\} (\S+)$', re.MULTILINE)
 
 
