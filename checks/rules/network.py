@@ -215,6 +215,13 @@ def parse_range(text: object, field: str) -> ipaddress.IPv4Network | ipaddress.I
         raise Unjudgeable(field, f"{text!r} is not an IP address range") from None
 
 
+def _span(network: ipaddress.IPv4Network | ipaddress.IPv6Network) -> tuple[int, int]:
+    """First and last address of `network` as integers. Not `broadcast_address`: that is a
+    `functools.cached_property`, whose one lock (Python 3.11) every judging thread queued on."""
+    first = int(network.network_address)
+    return first, first | ((1 << (network.max_prefixlen - network.prefixlen)) - 1)
+
+
 def internet_families(ranges: Sequence[object], field: str) -> dict[int, tuple[str, ...]]:
     """The address families (4, 6) the ranges cover whole, each with the ranges (as written)
     that do: the prefix-0 ones, else all of that family's ranges, whose union covers it."""
@@ -225,7 +232,7 @@ def internet_families(ranges: Sequence[object], field: str) -> dict[int, tuple[s
     found: dict[int, tuple[str, ...]] = {}
     for family, items in by_family.items():
         whole = tuple(text for text, network in items if network.prefixlen == 0)
-        spans = merge_ranges((int(net.network_address), int(net.broadcast_address)) for _, net in items)
+        spans = merge_ranges(_span(net) for _, net in items)
         if whole:
             found[family] = whole
         elif spans == ((0, 2 ** (32 if family == 4 else 128) - 1),):

@@ -36,6 +36,11 @@ _LOSS_RETRY = timedelta(seconds=30)  # an idle writer tries to record a loss thi
 # The self-check is incremental (from the last verified record) each checkpoint interval, and
 # a full re-verification of the whole chain once a day: an edit to old records is caught too.
 _FULL_VERIFY_EVERY = timedelta(days=1)
+#: batches (one scope run's records each) waiting for the writer before a submitter waits:
+#: a queue without bound held every result of a sweep in memory while the disk caught up
+MAX_PENDING = 16
+#: seconds a submitter waits for room; past that its batch is queued anyway (never lost) and logged
+BACKPRESSURE_WAIT = 10.0
 
 
 class EvidenceWriter:
@@ -50,6 +55,8 @@ class EvidenceWriter:
         max_unanchored: timedelta | None = None,
         copy: CloudCopy | None = None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        max_pending: int = MAX_PENDING,
+        backpressure_wait: float = BACKPRESSURE_WAIT,
     ) -> None:
         self.path = path
         self.ledger = Ledger(path)
@@ -65,7 +72,10 @@ class EvidenceWriter:
         self._retention = retention
         self._copy = copy
         self._clock = clock
-        self._queue: queue.Queue[list[Entry] | None] = queue.Queue()
+        # (batch, whether it holds a unit of room) | None (close)
+        self._queue: queue.Queue[tuple[list[Entry], bool] | None] = queue.Queue()
+        self._room = threading.Semaphore(max_pending)
+        self._backpressure_wait = backpressure_wait
         self._thread: threading.Thread | None = None
         self._verified: tuple[int, str] | None = None
         self._last_verify: datetime | None = None
@@ -98,10 +108,16 @@ class EvidenceWriter:
         self._thread.start()
 
     def submit(self, entries: Sequence[Entry]) -> None:
-        """Queue records for appending (never blocks the caller)."""
-        if entries:
-            self._idle.clear()
-            self._queue.put(list(entries))
+        """Queue records for appending. While `max_pending` batches wait, the caller (a scope's
+        run) waits for room, at most `backpressure_wait` s: a writer behind slows the runs
+        rather than holding their results in memory. Past that the batch is queued anyway."""
+        if not entries:
+            return
+        self._idle.clear()
+        room = self._room.acquire(timeout=self._backpressure_wait)
+        if not room:
+            log.warning("evidence_writer_behind", waited_s=self._backpressure_wait, pending=self._queue.qsize())
+        self._queue.put((list(entries), room))
 
     def flush(self, timeout: float) -> bool:
         """Wait until everything submitted so far is appended (for tests and shutdown)."""
@@ -140,7 +156,7 @@ class EvidenceWriter:
             self._housekeeping(final=True)
             self._idle.set()
             return True
-        self._append(batch)
+        self._take(*batch)
         self._housekeeping(final=False)
         if self._queue.empty():
             self._idle.set()
@@ -153,7 +169,15 @@ class EvidenceWriter:
             except queue.Empty:
                 return
             if batch is not None:
-                self._append(batch)
+                self._take(*batch)
+
+    def _take(self, batch: list[Entry], room: bool) -> None:
+        """Append one queued batch, then give back the room it held."""
+        try:
+            self._append(batch)
+        finally:
+            if room:
+                self._room.release()
 
     def _append(self, batch: list[Entry]) -> None:
         entries = self._with_loss(batch)

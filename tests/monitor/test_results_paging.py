@@ -114,3 +114,15 @@ def test_controlwatch_results_reads_every_page(server: MetricsServer, monkeypatc
     assert len(doc["controls"]) == 900 and "next_page_token" not in doc
     code, out, _ = invoke("results", "--url", server.url)
     assert code == 0 and out.strip().endswith("500 pass, 100 fail, 0 excepted, 0 error")
+
+
+def test_a_results_json_has_every_field_of_the_result() -> None:
+    """`Result.to_json` is written field by field: a field added to `Result` must show in `/results`."""
+    from dataclasses import asdict
+
+    from checks.model import Result
+
+    excepted = Result("FW-01", "p", "//r", "s", Verdict.FAIL, "open", True, True, "accepted risk: ...")
+    assert excepted.to_json() == {**asdict(excepted), "verdict": "fail"}
+    plain = Result("FW-01", "p", "//r", "", Verdict.PASS, "closed")
+    assert plain.to_json() == {k: v for k, v in asdict(plain).items() if k != "exception_reason"} | {"verdict": "pass"}
