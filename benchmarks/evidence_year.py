@@ -36,7 +36,7 @@ from typing import Any
 from monitor.evidence.canonical import canonical_json, format_time
 from monitor.evidence.checkpoint import sign_checkpoint
 from monitor.evidence.ledger import Ledger, Transaction
-from monitor.evidence.repeats import REPEATED, RUN, iso_week, repeat_body, repeat_entry
+from monitor.evidence.repeats import REPEATED, RUN, RepeatEntry, iso_week, repeat_body
 from monitor.evidence.signing import SigningKey, generate_key, keyring
 from monitor.evidence.verify import verify_ledger
 
@@ -178,7 +178,7 @@ def _run(txn: Transaction, project: Project, catalogue: list[Control], moment: d
         else:
             changed = {"input_digest": digest} if digest != full[3] else None  # against the previous run
             full[3] = digest
-            entries.append(repeat_entry(control.id, full[0], full[1], changed))
+            entries.append(RepeatEntry(control.id, full[0], full[1], changed))
     if entries:
         txn.append(REPEATED, repeat_body(project.name, started, stamp, entries), time=moment)
         stats.repeated_records += 1

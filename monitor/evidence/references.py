@@ -17,7 +17,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from monitor.evidence.canonical import format_time
 from monitor.evidence.findings import ProblemList
@@ -25,28 +25,41 @@ from monitor.evidence.ledger import Ledger
 from monitor.evidence.records import Record
 from monitor.evidence.repeats import REPEATED, RUN, expand_entry, iso_week, week_start
 
-__all__ = ["Expander", "ReferenceCheck", "References", "entries_of"]
+__all__ = ["Entry", "Expander", "ReferenceCheck", "References", "entries_of"]
 
 _CACHE = 4096
 _BATCH = 200
 
 
-def entries_of(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The entries of a repeat body that have the shape the writer gives them."""
-    runs = data.get("runs")
-    if not isinstance(runs, list):
-        return []
-    return [entry for entry in runs if isinstance(entry, dict) and isinstance(entry.get("control"), str)]
+class Entry(NamedTuple):
+    """One repeated run of a repeat body: `ref` None when it is not a (seq, hash) pair."""
+
+    control: str
+    ref: tuple[int, str] | None
+    changed: dict[str, Any]
 
 
-def _ref(entry: Mapping[str, Any]) -> tuple[int, str] | None:
-    ref = entry.get("ref")
-    if not isinstance(ref, dict):
+def _ref(value: object) -> tuple[int, str] | None:
+    if not isinstance(value, list) or len(value) != 2:
         return None
-    seq, digest = ref.get("seq"), ref.get("hash")
+    seq, digest = value
     if isinstance(seq, bool) or not isinstance(seq, int) or not isinstance(digest, str):
         return None
     return seq, digest
+
+
+def entries_of(data: Mapping[str, Any]) -> list[Entry]:
+    """The repeated runs of a repeat body, by control (none when it has no `refs` object)."""
+    refs = data.get("refs")
+    if not isinstance(refs, dict):
+        return []
+    changes = data.get("changed")
+    changes = changes if isinstance(changes, dict) else {}
+    entries = []
+    for control, ref in refs.items():
+        changed = changes.get(control)
+        entries.append(Entry(control, _ref(ref), dict(changed) if isinstance(changed, dict) else {}))
+    return entries
 
 
 Resolve = Callable[[int], Record | None]
@@ -60,11 +73,6 @@ def _referenced_body(
         return None
     body = target.data
     return body if body.get("control") == control and body.get("scope") == scope else None
-
-
-def _changed(entry: Mapping[str, Any]) -> dict[str, Any]:
-    changed = entry.get("changed")
-    return dict(changed) if isinstance(changed, dict) else {}
 
 
 class Expander:
@@ -101,9 +109,7 @@ class Expander:
         self._carried[scope] = (record.seq, state)
         week = iso_week(record.time)
         expanded = []
-        for entry in entries_of(data):
-            ref = _ref(entry)
-            control = str(entry["control"])
+        for control, ref, changed in entries_of(data):
             if ref is None or ref[0] >= record.seq:
                 continue
             full = _referenced_body(self._resolve(ref[0]), ref, control, scope, week)
@@ -111,7 +117,7 @@ class Expander:
                 continue
             known = state.get(control)
             since = known[1] if known is not None and known[0] == ref else self._gather(control, scope, ref, record.seq)
-            since = {**since, **_changed(entry)}
+            since = {**since, **changed}
             state[control] = (ref, since)
             body = expand_entry(full, since, data)
             text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -125,8 +131,8 @@ class Expander:
         since: dict[str, Any] = {}
         for record in self._between(scope, ref[0], before):
             for entry in entries_of(record.data):
-                if entry["control"] == control and _ref(entry) == ref:
-                    since.update(_changed(entry))
+                if entry.control == control and entry.ref == ref:
+                    since.update(entry.changed)
         return since
 
 
@@ -174,7 +180,7 @@ class References:
         moment = format_time(ended_at_or_before)
         for record in self.ledger.repeats(scope, full.seq, newest_first=True, batch=_BATCH):
             data = record.data
-            if str(data.get("ended", "")) > moment or not any(e["control"] == control for e in entries_of(data)):
+            if str(data.get("ended", "")) > moment or not any(e.control == control for e in entries_of(data)):
                 continue
             for run in self.expand(record):
                 if run.data.get("control") == control:
@@ -194,7 +200,7 @@ class References:
             data = record.data
             scope = data.get("scope")
             if isinstance(scope, str):
-                pairs.update((str(entry["control"]), scope) for entry in entries_of(data))
+                pairs.update((entry.control, scope) for entry in entries_of(data))
         return sorted(pairs)
 
 
@@ -228,23 +234,24 @@ class ReferenceCheck:
             self._check(record, data, week)
 
     def _check(self, record: Record, data: Mapping[str, Any], week: tuple[int, int]) -> None:
-        runs = data.get("runs")
-        if not isinstance(runs, list) or not runs or not isinstance(data.get("scope"), str):
-            self._problems.add(record.seq, "a repeat record without a scope and a list of runs")
+        refs, changes, scope = data.get("refs"), data.get("changed", {}), data.get("scope")
+        if not isinstance(refs, dict) or not refs or not isinstance(scope, str):
+            self._problems.add(record.seq, "a repeat record without a scope and an object of references")
             return
-        for entry in runs:
-            problem = self._entry_problem(record, entry, data["scope"], week)
+        if not isinstance(changes, dict) or any(c not in refs or not isinstance(v, dict) for c, v in changes.items()):
+            self._problems.add(record.seq, "a repeat record whose changes are not an object per repeated control")
+            return
+        for control, ref in refs.items():
+            problem = self._entry_problem(record, control, _ref(ref), scope, week)
             if problem is not None:
                 self._problems.add(record.seq, problem)
                 return
 
-    def _entry_problem(self, record: Record, entry: object, scope: str, week: tuple[int, int]) -> str | None:
-        if not isinstance(entry, dict) or not isinstance(entry.get("control"), str):
-            return "a repeated run without a control"
-        ref = _ref(entry)
-        control = entry["control"]
+    def _entry_problem(
+        self, record: Record, control: str, ref: tuple[int, str] | None, scope: str, week: tuple[int, int]
+    ) -> str | None:
         if ref is None:
-            return f"the repeated run of {control} has no reference (seq and hash)"
+            return f"the repeated run of {control} has no reference (a seq and a hash)"
         seq, digest = ref
         if seq >= record.seq:
             return f"the repeated run of {control} refers to record {seq}, which is not before it"
