@@ -223,11 +223,11 @@ class ReferenceCheck:
         """Note a full run, or check a repeat's references; `data` is the parsed body (None if bad)."""
         if self._first is None:
             self._first = record.seq
+        if data is None:  # its fields are reported already; a repeat referring to it fails too
+            return
         week = iso_week(record.time)
         if week != self._week:
             self._week, self._runs = week, {}
-        if data is None:
-            return
         if record.kind == RUN:
             self._runs[record.seq] = (record.hash, data.get("control"), data.get("scope"))
         elif record.kind == REPEATED:
@@ -241,7 +241,12 @@ class ReferenceCheck:
         if not isinstance(changes, dict) or any(c not in refs or not isinstance(v, dict) for c, v in changes.items()):
             self._problems.add(record.seq, "a repeat record whose changes are not an object per repeated control")
             return
+        runs, seq_here = self._runs, record.seq
         for control, ref in refs.items():
+            # The common case in a few operations; anything else is told apart below.
+            if type(ref) is list and len(ref) == 2 and type(ref[0]) is int and ref[0] < seq_here:
+                if runs.get(ref[0]) == (ref[1], control, scope):
+                    continue
             problem = self._entry_problem(record, control, _ref(ref), scope, week)
             if problem is not None:
                 self._problems.add(record.seq, problem)

@@ -24,6 +24,7 @@ checks every reference resolves to a full record with that hash (`references.py`
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -55,8 +56,13 @@ Entry = tuple[str, Mapping[str, Any]]
 
 
 def iso_week(time: str) -> tuple[int, int]:
-    """(ISO year, ISO week) of a record time."""
-    year, week, _ = parse_time(time).isocalendar()
+    """(ISO year, ISO week) of a record time (remembered per day: a verifier asks for every record)."""
+    return _week_of_day(time[:10])
+
+
+@functools.lru_cache(maxsize=4096)
+def _week_of_day(day: str) -> tuple[int, int]:
+    year, week, _ = parse_time(f"{day}T00:00:00.000000Z").isocalendar()
     return year, week
 
 
