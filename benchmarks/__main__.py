@@ -10,7 +10,10 @@
   through a real daemon subprocess with default settings (`benchmarks/drift_latency.py`);
 - a sweep of 40 projects through the daemon at the default concurrency and rate limits:
   each API's request rate against its bucket, and the sweep against the limits' floor
-  (`benchmarks/estate_sweep.py`).
+  (`benchmarks/estate_sweep.py`);
+- the evidence ledger of a year (50 projects at the default 15-minute interval): bytes per
+  project-year and a full verify, generated through the ledger API (`benchmarks/evidence_year.py`;
+  CONTROLWATCH_BENCH_EVIDENCE_PROJECTS / _DAYS make it smaller).
 
 Everything runs on 127.0.0.1 and every loop is bounded in count.
 """
@@ -94,6 +97,9 @@ def main() -> int:
     from benchmarks.estate_sweep import run_benchmark as estate_benchmark
 
     ok &= estate_benchmark()
+    from benchmarks.evidence_year import run_benchmark as evidence_benchmark
+
+    ok &= evidence_benchmark()
     return 0 if ok else 1
 
 
