@@ -66,13 +66,6 @@ Resolve = Callable[[int], Record | None]
 Between = Callable[[str, int, int], Iterable[Record]]
 
 
-def _referenced_body(
-    target: Record | None, ref: tuple[int, str], control: str, scope: object, week: tuple[int, int]
-) -> dict[str, Any] | None:
-    if target is None or target.kind != RUN or target.hash != ref[1] or iso_week(target.time) != week:
-        return None
-    body = target.data
-    return body if body.get("control") == control and body.get("scope") == scope else None
 
 
 class Expander:
@@ -91,6 +84,25 @@ class Expander:
         self._between = between
         # scope -> (seq of the last repeat read, {control: (ref, changes since the full run)})
         self._carried: dict[str, tuple[int, dict[str, tuple[tuple[int, str], dict[str, Any]]]]] = {}
+        self._bodies: OrderedDict[int, tuple[Record, dict[str, Any]] | None] = OrderedDict()  # parsed once
+
+    def _full(self, ref: tuple[int, str], control: str, scope: str, week: tuple[int, int]) -> dict[str, Any] | None:
+        """The referenced full body, if it is a full run of that control, scope and week with that hash."""
+        if ref[0] in self._bodies:
+            self._bodies.move_to_end(ref[0])
+            found = self._bodies[ref[0]]
+        else:
+            target = self._resolve(ref[0])
+            found = (target, target.data) if target is not None and target.kind == RUN else None
+            self._bodies[ref[0]] = found
+            if len(self._bodies) > _CACHE:
+                self._bodies.popitem(last=False)
+        if found is None:
+            return None
+        target, body = found
+        if target.hash != ref[1] or iso_week(target.time) != week:
+            return None
+        return body if body.get("control") == control and body.get("scope") == scope else None
 
     def expand(self, record: Record) -> list[Record]:
         """The `control_run` records a repeat record stands for (the record itself if it is no repeat).
@@ -112,7 +124,7 @@ class Expander:
         for control, ref, changed in entries_of(data):
             if ref is None or ref[0] >= record.seq:
                 continue
-            full = _referenced_body(self._resolve(ref[0]), ref, control, scope, week)
+            full = self._full(ref, control, scope, week)
             if full is None:
                 continue
             known = state.get(control)
