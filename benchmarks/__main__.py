@@ -15,6 +15,9 @@
   `CONTROLWATCH_BENCH_SIZES`), served by the stand-in in its own process, through a daemon
   subprocess: sweep, requests, `/metrics`, `/results`, RSS, evidence, `check --scenario`
   and a naive sequential collector, beside issue 11's goals (`benchmarks/org_scale.py`).
+- the evidence ledger of a year (50 projects at the default 15-minute interval): bytes per
+  project-year and a full verify, generated through the ledger API (`benchmarks/evidence_year.py`;
+  CONTROLWATCH_BENCH_EVIDENCE_PROJECTS / _DAYS make it smaller).
 
 Everything runs on 127.0.0.1 and every loop is bounded in count.
 """
@@ -101,6 +104,9 @@ def main() -> int:
     from benchmarks.org_scale import run_benchmark as org_benchmark
 
     ok &= org_benchmark()
+    from benchmarks.evidence_year import run_benchmark as evidence_benchmark
+
+    ok &= evidence_benchmark()
     return 0 if ok else 1
 
 

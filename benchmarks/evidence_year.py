@@ -36,7 +36,7 @@ from typing import Any
 from monitor.evidence.canonical import canonical_json, format_time
 from monitor.evidence.checkpoint import sign_checkpoint
 from monitor.evidence.ledger import Ledger, Transaction
-from monitor.evidence.repeats import REPEATED, RUN, iso_week, repeat_body, repeat_entry
+from monitor.evidence.repeats import REPEATED, RUN, RepeatEntry, iso_week, repeat_body
 from monitor.evidence.signing import SigningKey, generate_key, keyring
 from monitor.evidence.verify import verify_ledger
 
@@ -99,10 +99,15 @@ class Project:
     templates: dict[str, str] = field(default_factory=dict)  # control -> canonical text with placeholders
     fulls: dict[str, list[Any]] = field(default_factory=dict)  # seq, hash, week, digest of the previous run
 
+    digests: dict[str, str] = field(default_factory=dict)
+
     def digest(self, control: Control) -> str:
         """Stands for the input digest: it changes whenever a resource of a kind the control reads does."""
-        state = "|".join(f"{kind}:{self.counts.get(kind, 0)}:{self.versions.get(kind, 0)}" for kind in control.kinds)
-        return hashlib.sha256(f"{self.name}|{state}".encode()).hexdigest()
+        known = self.digests.get(control.id)
+        if known is None:
+            state = "|".join(f"{k}:{self.counts.get(k, 0)}:{self.versions.get(k, 0)}" for k in control.kinds)
+            known = self.digests[control.id] = hashlib.sha256(f"{self.name}|{state}".encode()).hexdigest()
+        return known
 
 
 def _results(project: Project, control: Control) -> list[dict[str, Any]]:
@@ -178,9 +183,12 @@ def _run(txn: Transaction, project: Project, catalogue: list[Control], moment: d
         else:
             changed = {"input_digest": digest} if digest != full[3] else None  # against the previous run
             full[3] = digest
-            entries.append(repeat_entry(control.id, full[0], full[1], changed))
+            entries.append(RepeatEntry(control.id, full[0], full[1], changed))
     if entries:
-        txn.append(REPEATED, repeat_body(project.name, started, stamp, entries), time=moment)
+        # Only ASCII strings and small integers: the C encoder gives RFC 8785's very text (verify checks it).
+        body = repeat_body(project.name, started, stamp, entries)
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        txn.append_canonical(REPEATED, text, time=moment)
         stats.repeated_records += 1
         stats.repeated_runs += len(entries)
 
@@ -191,9 +199,11 @@ def _churn(project: Project, catalogue: list[Control], rng: random.Random, runs_
     if rng.random() < EDITS_PER_DAY / runs_per_day:
         kind = rng.choices(kinds, weights)[0]
         project.versions[kind] = project.versions.get(kind, 0) + 1
+        project.digests.clear()
     if rng.random() < CREATES_PER_DAY / runs_per_day:
         kind = rng.choices(kinds, weights)[0]
         project.counts[kind] = max(1, project.counts[kind] + rng.choice((-1, 1)))
+        project.digests.clear()
         for control in catalogue:
             if control.kinds[0] == kind:
                 project.templates.pop(control.id, None)

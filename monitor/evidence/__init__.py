@@ -15,7 +15,8 @@ What the chain proves, and what it does not (say this to auditors as plainly as 
 Modules: `canonical` and `records` (the exact bytes hashed), `ledger` (SQLite storage),
 `bodies` (record bodies), `signing`, `statement` and `checkpoint` (keys and signed heads),
 `verify`, `retained` and `findings`, `prune`, `export` and `export_verify`, `sample`, `summary`,
-`losses` (the `evidence_lost` tally of failed appends).
+`losses` (the `evidence_lost` tally of failed appends), `repeats` (runs equal to the previous
+one written as references) and `references` (reading those back, and checking them).
 """
 
 from __future__ import annotations

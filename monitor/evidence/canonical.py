@@ -63,6 +63,7 @@ __all__ = [
 
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 _SAFE_INT = 2**53 - 1
+_LONG_INTEGER = re.compile(r"[:\[,]-?\d{16}")
 
 
 def canonical_bytes(value: Any) -> bytes:
@@ -91,8 +92,19 @@ class _NotPlain(Exception):
     """The value needs `rfc8785` (or is refused by it)."""
 
 
+def _not_plain() -> bool:
+    raise _NotPlain
+
+
 def _plain(value: Any) -> Any:
     """`value` with integral floats as integers; `_NotPlain` for anything the fast path cannot write."""
+    kind = type(value)
+    if kind is str:
+        return value
+    if kind is dict:
+        return {key: _plain(item) for key, item in value.items() if type(key) is str or _not_plain()}
+    if kind is list:
+        return [_plain(item) for item in value]
     if isinstance(value, str) or value is None or isinstance(value, bool):
         return value
     if isinstance(value, int):
@@ -138,20 +150,17 @@ def is_canonical(text: str) -> tuple[bool, Any]:
     `ValueError`/`RecursionError` when `text` is no JSON at all. The fast path decides only
     when it is sure (see the module docstring); otherwise the text is re-encoded with `rfc8785`.
     """
-    unsure = False
+    # A fraction or an exponent, or an integer a double may not hold (16 digits or more; the
+    # pattern may also match inside a string, which only costs the slow path): only rfc8785
+    # knows their form.
+    unsure = _LONG_INTEGER.search(text) is not None
 
     def number(literal: str) -> float:
         nonlocal unsure
-        unsure = True  # a fraction or an exponent: only rfc8785 knows its form
+        unsure = True
         return float(literal)
 
-    def integer(literal: str) -> int:
-        nonlocal unsure
-        if len(literal) > 15:
-            unsure = True
-        return int(literal)
-
-    parsed = json.loads(text, parse_float=number, parse_int=integer)
+    parsed = json.loads(text, parse_float=number)
     if not unsure and _orders_agree(text) and _dumps(parsed) == text:
         return True, parsed
     try:
@@ -225,4 +234,7 @@ def parse_time(text: str) -> datetime:
     """Inverse of `format_time`; strict, so a hand-edited time is reported, not reinterpreted."""
     if not _TIME.match(text):
         raise ValueError(f"{text!r} is not an RFC 3339 UTC time of the form YYYY-MM-DDTHH:MM:SS.ffffffZ")
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
+    try:  # the form is fixed above; the C parser then checks the date and time exist (no Feb 30, no hour 24)
+        return datetime.fromisoformat(text[:-1]).replace(tzinfo=UTC)
+    except ValueError:
+        raise ValueError(f"{text!r} is not a valid date and time") from None

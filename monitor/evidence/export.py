@@ -255,11 +255,9 @@ def _referenced(
     seqs: set[int] = set()
     for record in ledger.query(from_time, to_time, kinds=[REPEATED], scope=scope):
         for entry in entries_of(record.data):
-            ref = entry.get("ref")
-            seq = ref.get("seq") if isinstance(ref, dict) else None
-            wanted = control is None or entry["control"] == control
-            if wanted and isinstance(seq, int) and not isinstance(seq, bool) and first_seq <= seq < record.seq:
-                seqs.add(seq)
+            wanted = control is None or entry.control == control
+            if wanted and entry.ref is not None and first_seq <= entry.ref[0] < record.seq:
+                seqs.add(entry.ref[0])
     return seqs
 
 

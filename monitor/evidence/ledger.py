@@ -35,6 +35,7 @@ from monitor.evidence.records import GENESIS, KINDS, RECORD_FORMAT, Record, body
 __all__ = ["Ledger", "LedgerError", "Transaction", "record_columns", "record_from_row"]
 
 SCHEMA_VERSION = 2
+PAGE_SIZE = 16384
 _BATCH = 2000
 _COLUMNS = "seq, kind, time, body, prev_hash, hash, format"
 _COLUMNS_SCHEMA_1 = "seq, kind, time, body, prev_hash, hash, 1"  # before the format column: all format 1
@@ -96,7 +97,7 @@ def record_columns(conn: sqlite3.Connection) -> str:
     return _COLUMNS if "format" in names or not names else _COLUMNS_SCHEMA_1
 
 
-def connect(path: Path, *, busy_timeout: float, readonly: bool = False) -> sqlite3.Connection:
+def connect(path: Path, *, busy_timeout: float, readonly: bool = False, new: bool = False) -> sqlite3.Connection:
     """A connection in autocommit mode (we issue BEGIN ourselves) with the ledger's pragmas."""
     if readonly:
         conn = sqlite3.connect(
@@ -109,6 +110,10 @@ def connect(path: Path, *, busy_timeout: float, readonly: bool = False) -> sqlit
     else:
         conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
+    if new and not readonly:
+        # A repeat record is about 3 KB: 4 KB pages held one each, a quarter of it empty.
+        # Only a file not yet written can take it (existing ledgers keep theirs).
+        conn.execute(f"PRAGMA page_size = {PAGE_SIZE}")
     if not readonly:
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
@@ -248,12 +253,13 @@ class Ledger:
         self._lock = threading.RLock()
         self.readonly = readonly
         self._columns = _COLUMNS
-        if not self.path.exists():
+        new = not self.path.exists()
+        if new:
             if not create or readonly:
                 raise FileNotFoundError(f"no evidence ledger at {self.path}")
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._conn = connect(self.path, busy_timeout=busy_timeout, readonly=readonly)
+            self._conn = connect(self.path, busy_timeout=busy_timeout, readonly=readonly, new=new)
             if not readonly:
                 self._init_schema()
             else:

@@ -42,6 +42,7 @@ __all__ = [
     "Record",
     "body_digest",
     "canonical_body",
+    "check_record",
     "check_record_fields",
     "hex_problem",
     "record_hash",
@@ -156,14 +157,22 @@ def check_record_fields(record: Record) -> str | None:
     reported problem, never an exception: seq, hash and prev_hash first (they are what
     cannot be hashed), then format, kind, time and body.
     """
+    return check_record(record)[0]
+
+
+def check_record(record: Record) -> tuple[str | None, dict[str, Any] | None]:
+    """`check_record_fields`, and the body parsed when it is good (so a verifier parses it once)."""
     problem = seq_problem(record.seq) or hex_problem("hash", record.hash) or hex_problem("prev_hash", record.prev_hash)
     if problem is not None:
-        return problem
+        return problem, None
     if record.format not in FORMATS or isinstance(record.format, bool):
-        return f"unknown record format {shown(record.format)}"
+        return f"unknown record format {shown(record.format)}", None
     if not isinstance(record.kind, str) or record.kind not in KINDS:
-        return f"unknown kind {shown(record.kind)}"
-    return time_problem(record.time) or _body_problem(record.body, record.format)
+        return f"unknown kind {shown(record.kind)}", None
+    problem = time_problem(record.time)
+    if problem is not None:
+        return problem, None
+    return _body_problem(record.body, record.format)
 
 
 def time_problem(value: object) -> str | None:
@@ -177,9 +186,9 @@ def time_problem(value: object) -> str | None:
     return None
 
 
-def _body_problem(body: object, format: int) -> str | None:
+def _body_problem(body: object, format: int) -> tuple[str | None, dict[str, Any] | None]:
     if not isinstance(body, str):
-        return "body is not JSON"
+        return "body is not JSON", None
     try:
         body.encode("utf-8")
         if format == 2:
@@ -187,19 +196,19 @@ def _body_problem(body: object, format: int) -> str | None:
         else:
             parsed = json.loads(body)
     except UnicodeEncodeError:
-        return "body is not UTF-8 text"
+        return "body is not UTF-8 text", None
     except (ValueError, RecursionError):
-        return "body is not JSON"
+        return "body is not JSON", None
     if not isinstance(parsed, dict):
-        return "body is not a JSON object"
+        return "body is not a JSON object", None
     if format != 2:
         try:
             canonical = canonical_body(parsed, format) == body
         except (TypeError, ValueError, RecursionError):
             canonical = False
     if not canonical:
-        return "body is not in canonical JSON form"
-    return None
+        return "body is not in canonical JSON form", None
+    return None, parsed
 
 
 @dataclass(frozen=True, slots=True)

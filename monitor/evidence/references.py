@@ -17,7 +17,7 @@ import json
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from monitor.evidence.canonical import format_time
 from monitor.evidence.estate import LedgerReader
@@ -26,46 +26,47 @@ from monitor.evidence.ledger import Ledger
 from monitor.evidence.records import Record
 from monitor.evidence.repeats import REPEATED, RUN, expand_entry, iso_week, week_start
 
-__all__ = ["Expander", "ReferenceCheck", "References", "entries_of", "expanded"]
+__all__ = ["Entry", "Expander", "ReferenceCheck", "References", "entries_of", "expanded"]
 
 _CACHE = 4096
 _BATCH = 200
 
 
-def entries_of(data: Mapping[str, Any]) -> list[Mapping[str, Any]]:
-    """The entries of a repeat body that have the shape the writer gives them."""
-    runs = data.get("runs")
-    if not isinstance(runs, list):
-        return []
-    return [entry for entry in runs if isinstance(entry, dict) and isinstance(entry.get("control"), str)]
+class Entry(NamedTuple):
+    """One repeated run of a repeat body: `ref` None when it is not a (seq, hash) pair."""
+
+    control: str
+    ref: tuple[int, str] | None
+    changed: dict[str, Any]
 
 
-def _ref(entry: Mapping[str, Any]) -> tuple[int, str] | None:
-    ref = entry.get("ref")
-    if not isinstance(ref, dict):
+def _ref(value: object) -> tuple[int, str] | None:
+    if not isinstance(value, list) or len(value) != 2:
         return None
-    seq, digest = ref.get("seq"), ref.get("hash")
+    seq, digest = value
     if isinstance(seq, bool) or not isinstance(seq, int) or not isinstance(digest, str):
         return None
     return seq, digest
+
+
+def entries_of(data: Mapping[str, Any]) -> list[Entry]:
+    """The repeated runs of a repeat body, by control (none when it has no `refs` object)."""
+    refs = data.get("refs")
+    if not isinstance(refs, dict):
+        return []
+    changes = data.get("changed")
+    changes = changes if isinstance(changes, dict) else {}
+    entries = []
+    for control, ref in refs.items():
+        changed = changes.get(control)
+        entries.append(Entry(control, _ref(ref), dict(changed) if isinstance(changed, dict) else {}))
+    return entries
 
 
 Resolve = Callable[[int], Record | None]
 Between = Callable[[str, int, int], Iterable[Record]]
 
 
-def _referenced_body(
-    target: Record | None, ref: tuple[int, str], control: str, scope: object, week: tuple[int, int]
-) -> dict[str, Any] | None:
-    if target is None or target.kind != RUN or target.hash != ref[1] or iso_week(target.time) != week:
-        return None
-    body = target.data
-    return body if body.get("control") == control and body.get("scope") == scope else None
-
-
-def _changed(entry: Mapping[str, Any]) -> dict[str, Any]:
-    changed = entry.get("changed")
-    return dict(changed) if isinstance(changed, dict) else {}
 
 
 class Expander:
@@ -84,6 +85,25 @@ class Expander:
         self._between = between
         # scope -> (seq of the last repeat read, {control: (ref, changes since the full run)})
         self._carried: dict[str, tuple[int, dict[str, tuple[tuple[int, str], dict[str, Any]]]]] = {}
+        self._bodies: OrderedDict[int, tuple[Record, dict[str, Any]] | None] = OrderedDict()  # parsed once
+
+    def _full(self, ref: tuple[int, str], control: str, scope: str, week: tuple[int, int]) -> dict[str, Any] | None:
+        """The referenced full body, if it is a full run of that control, scope and week with that hash."""
+        if ref[0] in self._bodies:
+            self._bodies.move_to_end(ref[0])
+            found = self._bodies[ref[0]]
+        else:
+            target = self._resolve(ref[0])
+            found = (target, target.data) if target is not None and target.kind == RUN else None
+            self._bodies[ref[0]] = found
+            if len(self._bodies) > _CACHE:
+                self._bodies.popitem(last=False)
+        if found is None:
+            return None
+        target, body = found
+        if target.hash != ref[1] or iso_week(target.time) != week:
+            return None
+        return body if body.get("control") == control and body.get("scope") == scope else None
 
     def expand(self, record: Record) -> list[Record]:
         """The `control_run` records a repeat record stands for (the record itself if it is no repeat).
@@ -102,17 +122,15 @@ class Expander:
         self._carried[scope] = (record.seq, state)
         week = iso_week(record.time)
         expanded = []
-        for entry in entries_of(data):
-            ref = _ref(entry)
-            control = str(entry["control"])
+        for control, ref, changed in entries_of(data):
             if ref is None or ref[0] >= record.seq:
                 continue
-            full = _referenced_body(self._resolve(ref[0]), ref, control, scope, week)
+            full = self._full(ref, control, scope, week)
             if full is None:
                 continue
             known = state.get(control)
             since = known[1] if known is not None and known[0] == ref else self._gather(control, scope, ref, record.seq)
-            since = {**since, **_changed(entry)}
+            since = {**since, **changed}
             state[control] = (ref, since)
             body = expand_entry(full, since, data)
             text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
@@ -126,8 +144,8 @@ class Expander:
         since: dict[str, Any] = {}
         for record in self._between(scope, ref[0], before):
             for entry in entries_of(record.data):
-                if entry["control"] == control and _ref(entry) == ref:
-                    since.update(_changed(entry))
+                if entry.control == control and entry.ref == ref:
+                    since.update(entry.changed)
         return since
 
 
@@ -205,7 +223,7 @@ class References:
         moment = format_time(ended_at_or_before)
         for record in self.ledger.repeats(scope, full.seq, newest_first=True, batch=_BATCH):
             data = record.data
-            if str(data.get("ended", "")) > moment or not any(e["control"] == control for e in entries_of(data)):
+            if str(data.get("ended", "")) > moment or not any(e.control == control for e in entries_of(data)):
                 continue
             for run in self.expand(record):
                 if run.data.get("control") == control:
@@ -225,7 +243,7 @@ class References:
             data = record.data
             scope = data.get("scope")
             if isinstance(scope, str):
-                pairs.update((str(entry["control"]), scope) for entry in entries_of(data))
+                pairs.update((entry.control, scope) for entry in entries_of(data))
         return sorted(pairs)
 
 
@@ -248,34 +266,40 @@ class ReferenceCheck:
         """Note a full run, or check a repeat's references; `data` is the parsed body (None if bad)."""
         if self._first is None:
             self._first = record.seq
+        if data is None:  # its fields are reported already; a repeat referring to it fails too
+            return
         week = iso_week(record.time)
         if week != self._week:
             self._week, self._runs = week, {}
-        if data is None:
-            return
         if record.kind == RUN:
             self._runs[record.seq] = (record.hash, data.get("control"), data.get("scope"))
         elif record.kind == REPEATED:
             self._check(record, data, week)
 
     def _check(self, record: Record, data: Mapping[str, Any], week: tuple[int, int]) -> None:
-        runs = data.get("runs")
-        if not isinstance(runs, list) or not runs or not isinstance(data.get("scope"), str):
-            self._problems.add(record.seq, "a repeat record without a scope and a list of runs")
+        refs, changes, scope = data.get("refs"), data.get("changed", {}), data.get("scope")
+        if not isinstance(refs, dict) or not refs or not isinstance(scope, str):
+            self._problems.add(record.seq, "a repeat record without a scope and an object of references")
             return
-        for entry in runs:
-            problem = self._entry_problem(record, entry, data["scope"], week)
+        if not isinstance(changes, dict) or any(c not in refs or not isinstance(v, dict) for c, v in changes.items()):
+            self._problems.add(record.seq, "a repeat record whose changes are not an object per repeated control")
+            return
+        runs, seq_here = self._runs, record.seq
+        for control, ref in refs.items():
+            # The common case in a few operations; anything else is told apart below.
+            if type(ref) is list and len(ref) == 2 and type(ref[0]) is int and ref[0] < seq_here:
+                if runs.get(ref[0]) == (ref[1], control, scope):
+                    continue
+            problem = self._entry_problem(record, control, _ref(ref), scope, week)
             if problem is not None:
                 self._problems.add(record.seq, problem)
                 return
 
-    def _entry_problem(self, record: Record, entry: object, scope: str, week: tuple[int, int]) -> str | None:
-        if not isinstance(entry, dict) or not isinstance(entry.get("control"), str):
-            return "a repeated run without a control"
-        ref = _ref(entry)
-        control = entry["control"]
+    def _entry_problem(
+        self, record: Record, control: str, ref: tuple[int, str] | None, scope: str, week: tuple[int, int]
+    ) -> str | None:
         if ref is None:
-            return f"the repeated run of {control} has no reference (seq and hash)"
+            return f"the repeated run of {control} has no reference (a seq and a hash)"
         seq, digest = ref
         if seq >= record.seq:
             return f"the repeated run of {control} refers to record {seq}, which is not before it"

@@ -7,22 +7,24 @@ latest full `control_run` of that control and scope into ONE `control_runs_repea
 record:
 
     {"scope": S, "started": T0, "ended": T1,
-     "runs": [{"control": C, "ref": {"seq": N, "hash": H}, "changed": {...}}, ...]}
+     "refs": {C: [N, H], ...}, "changed": {C: {...}, ...}}
 
-`ref` names the full record (its seq and chain hash); `changed` holds the fields other than
-`results` that differ from the previous run of that control (an input digest after a
-resource changed without changing any verdict, a new controlwatch version), and is left
-out when nothing did. The run an entry stands for is the referenced body with the
-`changed` of every entry of that control since laid over it in order, then the run's
-`started`/`ended` (`references.py` reads them so). A control whose results changed is written in full, as is
-every control in the first run of each ISO week (Monday 00:00 UTC): a reference never
-crosses a week, so the records of any week onwards stand on their own (what `prune`
-relies on). The record is still one link of the chain, hashed like any other; `verify`
+`refs` names, for each control C repeated, the full record (its seq N and chain hash H);
+`changed` holds, for a control, the fields other than `results` that differ from its
+previous run (an input digest after a resource changed without changing any verdict, a
+new controlwatch version); a control with no change is not in it, nor is it when none is.
+The run a control's entry stands for is the referenced full body with the changes of
+that control since laid over it in order, then the run's `started`/`ended` (read so by
+`references.py`). A control whose results changed is written in full, as is every control
+in the first run of each ISO week (Monday 00:00 UTC): a reference never crosses a week,
+so the records of any week onwards stand on their own (what `prune` relies on).
+The record is still one link of the chain, hashed like any other; `verify`
 checks every reference resolves to a full record with that hash (`references.py`).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
@@ -42,8 +44,8 @@ __all__ = [
     "expand_entry",
     "fold_runs",
     "iso_week",
+    "RepeatEntry",
     "repeat_body",
-    "repeat_entry",
     "week_start",
 ]
 
@@ -54,8 +56,13 @@ Entry = tuple[str, Mapping[str, Any]]
 
 
 def iso_week(time: str) -> tuple[int, int]:
-    """(ISO year, ISO week) of a record time."""
-    year, week, _ = parse_time(time).isocalendar()
+    """(ISO year, ISO week) of a record time (remembered per day: a verifier asks for every record)."""
+    return _week_of_day(time[:10])
+
+
+@functools.lru_cache(maxsize=4096)
+def _week_of_day(day: str) -> tuple[int, int]:
+    year, week, _ = parse_time(f"{day}T00:00:00.000000Z").isocalendar()
     return year, week
 
 
@@ -73,18 +80,29 @@ def expand_entry(full: Mapping[str, Any], since: Mapping[str, Any], repeat: Mapp
     return body
 
 
-def repeat_entry(control: str, seq: int, digest: str, changed: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """One repeated run: the control, its reference, and what changed (left out when nothing did)."""
-    entry: dict[str, Any] = {"control": control, "ref": {"seq": seq, "hash": digest}}
+@dataclass(frozen=True, slots=True)
+class RepeatEntry:
+    """One repeated run: the control, its reference (seq, hash), and what changed since its previous run."""
+
+    control: str
+    seq: int
+    hash: str
+    changed: Mapping[str, Any] | None = None
+
+
+def repeat_body(scope: str, started: str, ended: str, entries: Iterable[RepeatEntry]) -> dict[str, Any]:
+    """The body of a `control_runs_repeated` record: one scope run, its references and changes by control."""
+    listed = list(entries)
+    body: dict[str, Any] = {
+        "scope": scope,
+        "started": started,
+        "ended": ended,
+        "refs": {entry.control: [entry.seq, entry.hash] for entry in listed},
+    }
+    changed = {entry.control: dict(entry.changed) for entry in listed if entry.changed}
     if changed:
-        entry["changed"] = dict(changed)
-    return entry
-
-
-def repeat_body(scope: str, started: str, ended: str, entries: Iterable[Mapping[str, Any]]) -> dict[str, Any]:
-    """The body of a `control_runs_repeated` record: one scope run, its entries by control."""
-    runs = sorted(entries, key=lambda entry: str(entry["control"]))
-    return {"scope": scope, "started": started, "ended": ended, "runs": runs}
+        body["changed"] = changed
+    return body
 
 
 def _results_digest(body: Mapping[str, Any]) -> str:
@@ -112,7 +130,7 @@ class FullRun:
         return cls(record.seq, record.hash, iso_week(record.time), fields, _results_digest(body))
 
 
-def _repeat_entry(body: Mapping[str, Any], full: FullRun | None, week: tuple[int, int]) -> dict[str, Any] | None:
+def _repeat_entry(body: Mapping[str, Any], full: FullRun | None, week: tuple[int, int]) -> RepeatEntry | None:
     """The entry standing for `body`, or None when it must be written in full."""
     if full is None or full.week != week or "results" not in body:
         return None
@@ -125,7 +143,7 @@ def _repeat_entry(body: Mapping[str, Any], full: FullRun | None, week: tuple[int
         for key, value in body.items()
         if key != "results" and key not in _RUN_FIELDS and full.fields[key] != value
     }
-    return repeat_entry(str(body["control"]), full.seq, full.hash, changed)
+    return RepeatEntry(str(body["control"]), full.seq, full.hash, changed or None)
 
 
 def fold_runs(
@@ -139,14 +157,14 @@ def fold_runs(
     with it here: call this once per batch actually written.
     """
     out: list[Entry] = []
-    groups: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+    groups: dict[tuple[str, str, str], list[RepeatEntry]] = {}
     for kind, body in entries:
         if kind == RUN and isinstance(body.get("control"), str) and isinstance(body.get("scope"), str):
             key = (str(body["control"]), str(body["scope"]))
             full = latest.get(key)
             entry = _repeat_entry(body, full, week)
             if entry is not None and full is not None:
-                full.fields.update(entry.get("changed", {}))
+                full.fields.update(entry.changed or {})
                 group = (key[1], str(body.get("started")), str(body.get("ended")))
                 groups.setdefault(group, []).append(entry)
                 continue
@@ -166,10 +184,9 @@ def earliest_reference(txn: Transaction, cutoff: datetime) -> int | None:
     end = format_time(week_start(cutoff) + timedelta(days=7))
     seqs = []
     for record in txn.of_kind_between(REPEATED, start, end):
-        runs = record.data.get("runs")
-        for entry in runs if isinstance(runs, list) else []:
-            ref = entry.get("ref") if isinstance(entry, dict) else None
-            seq = ref.get("seq") if isinstance(ref, dict) else None
+        refs = record.data.get("refs")
+        for ref in refs.values() if isinstance(refs, dict) else []:
+            seq = ref[0] if isinstance(ref, list) and ref else None
             if isinstance(seq, int) and not isinstance(seq, bool):
                 seqs.append(seq)
     return min(seqs, default=None)

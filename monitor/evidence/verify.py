@@ -58,7 +58,7 @@ from monitor.evidence.checkpoint import Checkpoint
 from monitor.evidence.findings import Problem, ProblemList, Report, problem_order
 from monitor.evidence.ledger import record_columns, record_from_row
 from monitor.evidence.prune import PruneAnchor
-from monitor.evidence.records import GENESIS, Record, check_record_fields, seq_problem, shown
+from monitor.evidence.records import GENESIS, Record, check_record, check_record_fields, seq_problem, shown
 from monitor.evidence.references import ReferenceCheck
 from monitor.evidence.repeats import REPEATED, RUN
 from monitor.evidence.retained import RetainedCheck, RetainedStatement
@@ -230,7 +230,7 @@ def _walk(
                 first = record
                 if since is not None and record.hash != since[1]:
                     problems.add(record.seq, "hash differs from the one an earlier verification found good")
-            bad_fields = check_record_fields(record)
+            bad_fields, data = check_record(record)  # the body parsed once, for every check below
             if bad_fields is not None:
                 problems.add(record.seq, bad_fields)
             elif record.computed_hash() != record.hash:
@@ -256,16 +256,16 @@ def _walk(
             elif since is None and record.seq == 1 and record.prev_hash != GENESIS:
                 problems.add(record.seq, "record 1 must link to the genesis hash (64 zeros)")
             if record.kind in _RUN_KINDS:
-                references.see(record, record.data if bad_fields is None else None)
-            if record.kind == "checkpoint" and bad_fields is None:
+                references.see(record, data)
+            if record.kind == "checkpoint" and data is not None:
                 if check_checkpoint(record, prev, public_keys, problems):
                     checkpoints += 1
                     # It signs every record before it, and its own fields (seq, time, key, head).
                     anchored_through = record.seq
                     newest_anchor = (record.seq, record.time)
-            elif record.kind == "prune_anchor" and bad_fields is None:
+            elif record.kind == "prune_anchor" and data is not None:
                 try:
-                    anchor = PruneAnchor.from_json(record.data)
+                    anchor = PruneAnchor.from_json(data)
                 except ValueError as exc:
                     problems.add(record.seq, f"malformed prune anchor: {exc}")
                 else:

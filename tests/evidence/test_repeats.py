@@ -92,12 +92,13 @@ def test_an_unchanged_run_is_one_record_of_references(pair: tuple[Ledger, Ledger
     assert len(runs) == 6 + 2
     assert len(repeats) == 2 * 19
     first = repeats[0].data
-    assert first["scope"] == "shop-prod" and [e["control"] for e in first["runs"]] == sorted(CONTROLS)
-    target = folded.get(first["runs"][0]["ref"]["seq"])
-    assert target is not None and target.hash == first["runs"][0]["ref"]["hash"]
+    assert first["scope"] == "shop-prod" and sorted(first["refs"]) == sorted(CONTROLS)
+    seq, digest = first["refs"]["FW-01"]
+    target = folded.get(seq)
+    assert target is not None and target.hash == digest and target.data["control"] == "FW-01"
     # The input changed at run 12: that run's entries say so, the later ones (equal to it) do not.
-    changed = [(r.time, e) for r in repeats for e in r.data["runs"] if "changed" in e]
-    assert len(changed) == 6 and all(set(e["changed"]) == {"input_digest"} for _, e in changed)
+    changed = [(r.time, c) for r in repeats for c in r.data.get("changed", {}).values()]
+    assert len(changed) == 6 and all(set(c) == {"input_digest"} for _, c in changed)
     assert {time for time, _ in changed} == {(T0 + timedelta(hours=4)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")}
     assert sum(len(r.body) for r in folded.records()) < sum(len(r.body) for r in full.records()) / 2
     assert verify_ledger(folded.path, {key.key_id: key.public_key}).ok
@@ -161,8 +162,8 @@ def test_the_first_run_of_an_iso_week_is_written_in_full(tmp_path: Path, key: Si
     assert per_run[3] == [REPEATED] * 2
     for record in ledger.records():
         if record.kind == REPEATED:
-            for entry in record.data["runs"]:
-                target = ledger.get(entry["ref"]["seq"])
+            for seq, _ in record.data["refs"].values():
+                target = ledger.get(seq)
                 assert target is not None and week_start(target.at) == week_start(record.at)
 
 
@@ -184,20 +185,19 @@ def _forge(path: Path, key: SigningKey, edit: Any) -> int:
 
 def _other_week(body: Body, ledger: Ledger) -> None:
     ledger.append("control_run", run_body("FW-01", "shop-prod", T0 + timedelta(days=8)), time=T0 + timedelta(days=8))
-    body["runs"][0]["ref"]["seq"] = 1  # a full run of the previous week, by its own right hash
-    record = ledger.get(1)
-    assert record is not None
-    body["runs"][0]["ref"]["hash"] = record.hash
+    record = ledger.get(1)  # a full run of the previous week, by its own right hash
+    assert record is not None and record.data["control"] == "FW-01"
+    body["refs"]["FW-01"] = [1, record.hash]
 
 
 FORGERIES = {
-    "wrong hash": (lambda body, ledger: body["runs"][0]["ref"].update(hash="0" * 64), "forged reference"),
-    "dangling seq": (lambda body, ledger: body["runs"][0]["ref"].update(seq=10_000), "not before it"),
+    "wrong hash": (lambda body, ledger: body["refs"]["FW-01"].__setitem__(1, "0" * 64), "forged reference"),
+    "dangling seq": (lambda body, ledger: body["refs"]["FW-01"].__setitem__(0, 10_000), "not before it"),
     "record of another control": (
-        lambda body, ledger: body["runs"][0].update(control="LOG-01"),
+        lambda body, ledger: body["refs"].update({"FW-01": body["refs"]["LOG-01"]}),
         "another control or scope",
     ),
-    "no reference": (lambda body, ledger: body["runs"][0].pop("ref"), "has no reference"),
+    "no reference": (lambda body, ledger: body["refs"].update({"FW-01": "seq 1"}), "has no reference"),
     "across a week": (_other_week, "same ISO week"),
 }
 
@@ -217,7 +217,7 @@ def test_a_forged_or_dangling_reference_fails_verify_naming_the_record(
     with Ledger(path, readonly=True) as ledger:
         record = ledger.get(seq)
         assert record is not None
-        assert len(References(ledger).expand(record)) < len(record.data["runs"])
+        assert len(References(ledger).expand(record)) < len(record.data["refs"])
 
 
 def test_incremental_verification_resolves_references_to_records_verified_before(
@@ -269,7 +269,7 @@ def test_a_writer_remembers_only_what_no_one_else_overwrote(tmp_path: Path) -> N
     changed = [(k, dict(b, results=[]) if b["control"] == "IAM-02" else b) for k, b in batch(1)]
     records = writer.append(changed, time=sweeps[1][0])
     assert [r.kind for r in records] == ["control_run", REPEATED]
-    assert [e["control"] for e in records[1].data["runs"]] == ["FW-01", "LOG-01"]
+    assert sorted(records[1].data["refs"]) == ["FW-01", "LOG-01"]
 
     restarted = RepeatWriter(Ledger(path))  # nothing in memory: every control in full once
     assert [r.kind for r in restarted.append(batch(2), time=sweeps[2][0])] == ["control_run"] * 3
