@@ -284,6 +284,8 @@ def measure(
                 found["startup_s"] = daemon.wait_started(timeout)
                 found["ready_s"] = daemon.wait_ready(timeout)
                 stats = standin.stats()
+                if profile_out is not None:
+                    found["profile"] = sweep_profile(profile_out, time.time())
                 found["sweep_s"] = found["ready_s"] - found["startup_s"]
                 found["rss_mb_at_ready"] = peak_rss_mb(daemon.process.pid)
                 found.update(_requests(stats, minimum))
@@ -309,8 +311,6 @@ def measure(
                 found["rss_mb"] = peak_rss_mb(daemon.process.pid)
             finally:
                 daemon.stop()
-            if profile_out is not None and profile_out.exists():
-                found["profile"] = json.loads(profile_out.read_text())
             standin.reset()
             naive = NaiveCollector(standin.url, synthetic_org.ZONE_LIST, synthetic_org.REGION_LIST)
             swept = naive.sweep([synthetic_org.project_id(n) for n in range(projects)], budget=timeout)
@@ -320,6 +320,17 @@ def measure(
         found["naive_ratio"] = found["naive_s"] / found["sweep_s"] if found["sweep_s"] else None
         found["check_s"], found["check_exit"] = _check(config, scenario_file, work, timeout)
     return found
+
+
+def sweep_profile(path: Path, ready: float, wait: float = 8.0) -> dict[str, Any] | None:
+    """The sampler's counts as of ready: its next dump (every 5 s) after `ready` (Unix time)."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if path.exists() and path.stat().st_mtime >= ready:
+            found: dict[str, Any] = json.loads(path.read_text())
+            return found
+        time.sleep(0.2)
+    return None
 
 
 def _requests(stats: Mapping[str, Any], minimum: Mapping[str, int]) -> dict[str, Any]:
@@ -454,7 +465,7 @@ def run_benchmark() -> bool:
             OUT.write_text(json.dumps({"runs": runs, "goals": GOALS, "today": TODAY}, indent=1, default=str))
             continue
         print_size(found)
-        if profile and "profile" in found:
+        if profile and found.get("profile"):
             print_profile(found["profile"])
         OUT.parent.mkdir(parents=True, exist_ok=True)
         OUT.write_text(json.dumps({"runs": runs, "goals": GOALS, "today": TODAY}, indent=1, default=str))
