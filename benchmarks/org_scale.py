@@ -34,6 +34,7 @@ noise applies: 2 shared cores. Run alone: `python -m benchmarks.org_scale`.
 
 from __future__ import annotations
 
+import http.client
 import json
 import math
 import os
@@ -166,11 +167,22 @@ def peak_rss_mb(pid: int) -> float | None:
 
 
 def fetch(url: str, timeout: float) -> tuple[float, bytes]:
-    """(seconds, body) of one GET, read to the end."""
+    """(seconds, body) of one GET, read to the end; `IncompleteAnswer` when the server cut it short."""
     start = time.perf_counter()
     with urllib.request.urlopen(url, timeout=timeout) as answer:
-        body = answer.read()
+        try:
+            body = answer.read()
+        except http.client.IncompleteRead as exc:
+            raise IncompleteAnswer(time.perf_counter() - start, len(exc.partial), exc.expected) from None
     return time.perf_counter() - start, body
+
+
+class IncompleteAnswer(Exception):
+    """The daemon closed the connection before the whole answer was read (its I/O timeout)."""
+
+    def __init__(self, seconds: float, received: int, missing: int | None) -> None:
+        super().__init__(f"cut after {seconds:.1f}s: {received} bytes read, {missing} more expected")
+        self.seconds, self.received, self.missing = seconds, received, missing
 
 
 def series(exposition: bytes) -> int:
@@ -248,9 +260,12 @@ class Daemon:
                 self.process.wait(timeout=10)
 
 
-def measure(projects: int, timeout: float, profile: bool, rates: str = "unlimited") -> dict[str, Any]:
-    found: dict[str, Any] = {"projects": projects, "resources_per_project": sum(synthetic_org.DEFAULT_MIX.values())}
-    found["rates"] = rates
+def measure(
+    projects: int, timeout: float, profile: bool, rates: str = "unlimited", found: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """Every figure for one size, filled into `found` as it is measured (kept if a later step fails)."""
+    found = {} if found is None else found
+    found |= {"projects": projects, "resources_per_project": sum(synthetic_org.DEFAULT_MIX.values()), "rates": rates}
     minimum = minimum_requests(projects)
     with tempfile.TemporaryDirectory(prefix="controlwatch-org-scale-") as tmp:
         work = Path(tmp)
@@ -269,6 +284,8 @@ def measure(projects: int, timeout: float, profile: bool, rates: str = "unlimite
                 found["startup_s"] = daemon.wait_started(timeout)
                 found["ready_s"] = daemon.wait_ready(timeout)
                 stats = standin.stats()
+                if profile_out is not None:
+                    found["profile"] = sweep_profile(profile_out, time.time())
                 found["sweep_s"] = found["ready_s"] - found["startup_s"]
                 found["rss_mb_at_ready"] = peak_rss_mb(daemon.process.pid)
                 found.update(_requests(stats, minimum))
@@ -279,16 +296,21 @@ def measure(projects: int, timeout: float, profile: bool, rates: str = "unlimite
                 found["metrics_s"] = statistics.median(s for s, _ in scrapes)
                 found["metrics_bytes"] = len(scrapes[-1][1])
                 found["metrics_series"] = series(scrapes[-1][1])
-                seconds, body = fetch(daemon.base + "/results", timeout=600)
-                found["results_s"], found["results_bytes"] = seconds, len(body)
-                found["results_errors"] = body.count(b'"status":"error"')
-                del body
+                print(f"  {projects} projects: ready after {found['ready_s']:.1f}s (sweep {found['sweep_s']:.1f}s), "
+                      f"{found['requests']} requests, /metrics {found['metrics_s']:.2f}s", flush=True)  # fmt: skip
+                try:
+                    seconds, body = fetch(daemon.base + "/results", timeout=600)
+                    found["results_s"], found["results_bytes"] = seconds, len(body)
+                    found["results_errors"] = body.count(b'"status":"error"')
+                    del body
+                except IncompleteAnswer as exc:
+                    found["results_s"], found["results_bytes"] = exc.seconds, exc.received + (exc.missing or 0)
+                    found["results_cut"] = str(exc)
+                    found["results_errors"] = None
                 found["evidence_bytes"] = dir_bytes(evidence_dir)
                 found["rss_mb"] = peak_rss_mb(daemon.process.pid)
             finally:
                 daemon.stop()
-            if profile_out is not None and profile_out.exists():
-                found["profile"] = json.loads(profile_out.read_text())
             standin.reset()
             naive = NaiveCollector(standin.url, synthetic_org.ZONE_LIST, synthetic_org.REGION_LIST)
             swept = naive.sweep([synthetic_org.project_id(n) for n in range(projects)], budget=timeout)
@@ -298,6 +320,17 @@ def measure(projects: int, timeout: float, profile: bool, rates: str = "unlimite
         found["naive_ratio"] = found["naive_s"] / found["sweep_s"] if found["sweep_s"] else None
         found["check_s"], found["check_exit"] = _check(config, scenario_file, work, timeout)
     return found
+
+
+def sweep_profile(path: Path, ready: float, wait: float = 8.0) -> dict[str, Any] | None:
+    """The sampler's counts as of ready: its next dump (every 5 s) after `ready` (Unix time)."""
+    deadline = time.monotonic() + wait
+    while time.monotonic() < deadline:
+        if path.exists() and path.stat().st_mtime >= ready:
+            found: dict[str, Any] = json.loads(path.read_text())
+            return found
+        time.sleep(0.2)
+    return None
 
 
 def _requests(stats: Mapping[str, Any], minimum: Mapping[str, int]) -> dict[str, Any]:
@@ -367,7 +400,9 @@ def rows(found: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
         ("/metrics scrape",
          f"{_seconds(found['metrics_s'])} ({found['metrics_bytes'] / 1e6:.1f} MB, {found['metrics_series']} series)",
          GOALS["metrics_s"], today("metrics_s")),
-        ("/results (whole document)", f"{_seconds(found['results_s'])} ({found['results_bytes'] / 1e6:.1f} MB)",
+        ("/results (whole document)",
+         f"{_seconds(found['results_s'])} ({found['results_bytes'] / 1e6:.1f} MB)"
+         + (", cut short by the daemon" if found.get("results_cut") else ""),
          GOALS["results_s"], today("results_s")),
         ("daemon peak RSS", f"{found['rss_mb']:.0f} MB" if found.get("rss_mb") else "—", GOALS["rss_mb"],
          today("rss_mb")),
@@ -417,16 +452,29 @@ def run_benchmark() -> bool:
           f"rate limits {rates} (2 shared cores: timings are noisy)")  # fmt: skip
     runs: list[dict[str, Any]] = []
     for n in sizes():
-        found = measure(n, timeout, profile, rates)
+        found: dict[str, Any] = {}
         runs.append(found)
+        try:
+            measure(n, timeout, profile, rates, found)
+        except Exception as exc:  # noqa: BLE001 - keep what was measured, say what failed, go on
+            found["failed"] = f"{type(exc).__name__}: {exc}"
+            so_far = {k: v for k, v in found.items() if k != "requests_by_method"}
+            print(f"\norganisation of {n} projects: FAILED ({found['failed']})")
+            print(f"  measured so far: {json.dumps(so_far, default=str)}")
+            OUT.parent.mkdir(parents=True, exist_ok=True)
+            OUT.write_text(json.dumps({"runs": runs, "goals": GOALS, "today": TODAY}, indent=1, default=str))
+            continue
         print_size(found)
-        if profile and "profile" in found:
+        if profile and found.get("profile"):
             print_profile(found["profile"])
         OUT.parent.mkdir(parents=True, exist_ok=True)
         OUT.write_text(json.dumps({"runs": runs, "goals": GOALS, "today": TODAY}, indent=1, default=str))
-    print_curve(runs)
+    print_curve([r for r in runs if "failed" not in r])
     print(f"\nwritten to {OUT}")
-    ok = all(r["scopes_run"] == r["projects"] and r["results_errors"] == 0 and not r["naive_errors"] for r in runs)
+    ok = all(
+        "failed" not in r and r["scopes_run"] == r["projects"] and not r["results_errors"] and not r["naive_errors"]
+        for r in runs
+    )
     return ok
 
 

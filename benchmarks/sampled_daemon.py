@@ -5,8 +5,9 @@ py-spy is not always installed. So this launcher starts a thread that every `INT
 seconds reads every other thread's stack (`sys._current_frames`), skips the threads
 waiting (a leaf frame that blocks: a lock, a socket read, a selector, a sleep) and counts,
 for each busy sample, every function of this repository on the stack (inclusive) and the
-library the leaf frame is in (self). At exit it writes the counts as JSON to the path in
-`CONTROLWATCH_BENCH_PROFILE_OUT` (also when the daemon exits on SIGTERM). Used by `benchmarks/org_scale.py` when
+library the leaf frame is in (self). It writes the counts as JSON to the path in
+`CONTROLWATCH_BENCH_PROFILE_OUT` every 5 seconds and at exit (a daemon that abandons
+runs at stop leaves through `os._exit`, past any `finally`). Used by `benchmarks/org_scale.py` when
 `CONTROLWATCH_BENCH_PROFILE=1`: `python -m benchmarks.sampled_daemon run --config …`.
 """
 
@@ -23,6 +24,7 @@ from types import FrameType
 
 ROOT = str(Path(__file__).resolve().parents[1])
 INTERVAL = 0.005
+DUMP_EVERY = 5.0  # seconds: a daemon leaving with os._exit (runs abandoned at stop) skips `finally`
 #: leaf functions of a thread that is waiting, not working
 WAITING = frozenset(
     {
@@ -38,7 +40,8 @@ LIBRARIES = (
 
 
 class Sampler:
-    def __init__(self) -> None:
+    def __init__(self, out: str | None) -> None:
+        self.out = out
         self.inclusive: Counter[str] = Counter()
         self.leaf: Counter[str] = Counter()
         self.busy = 0
@@ -51,10 +54,14 @@ class Sampler:
 
     def _run(self) -> None:
         me = threading.get_ident()
+        last_dump = time.monotonic()
         while not self._stop.wait(INTERVAL):
             for ident, frame in sys._current_frames().items():
                 if ident != me:
                     self._sample(frame)
+            if self.out and time.monotonic() - last_dump > DUMP_EVERY:
+                self.dump(self.out, final=False)
+                last_dump = time.monotonic()
 
     def _sample(self, frame: FrameType) -> None:
         self.samples += 1
@@ -72,8 +79,9 @@ class Sampler:
             current = current.f_back
         self.inclusive.update(seen)
 
-    def dump(self, path: str) -> None:
-        self._stop.set()
+    def dump(self, path: str, final: bool = True) -> None:
+        if final:
+            self._stop.set()
         document = {
             "samples": self.samples,
             "busy": self.busy,
@@ -81,7 +89,9 @@ class Sampler:
             "inclusive": dict(self.inclusive.most_common(400)),
             "leaf": dict(self.leaf.most_common()),
         }
-        Path(path).write_text(json.dumps(document))
+        partial = Path(path + ".part")
+        partial.write_text(json.dumps(document))
+        partial.replace(path)
 
 
 def _library(filename: str) -> str:
@@ -95,7 +105,7 @@ def _library(filename: str) -> str:
 
 def main() -> None:
     out = os.environ.get("CONTROLWATCH_BENCH_PROFILE_OUT")
-    sampler = Sampler()
+    sampler = Sampler(out)
     sampler.start()
     started = time.monotonic()
     from monitor.commands.main import main as controlwatch
