@@ -33,6 +33,9 @@ class Api:
     host: str  # compute.googleapis.com, as errors and full resource names spell it
     package: str  # the Python package of its clients, imported lazily (preloaded by the daemon)
     distribution: str  # the PyPI distribution shipping `package`, pinned in pyproject.toml
+    # Its clients are discovery clients (`googleapiclient.discovery.build(name, version)`, from
+    # the document the package ships), for an API whose GAPIC clients speak gRPC only.
+    discovery: bool = False
 
     @property
     def document(self) -> str:
@@ -66,6 +69,7 @@ SQLADMIN = Api(
     "sqladmin.googleapis.com",
     "googleapiclient.discovery",
     "google-api-python-client",
+    discovery=True,
 )
 IAM = Api(
     "iam",
@@ -74,6 +78,7 @@ IAM = Api(
     "iam.googleapis.com",
     "googleapiclient.discovery",
     "google-api-python-client",
+    discovery=True,
 )
 ORGPOLICY = Api(
     "orgpolicy",
@@ -87,7 +92,7 @@ APIS: Mapping[str, Api] = MappingProxyType(
     {api.name: api for api in (COMPUTE, CRM, LOGGING, STORAGE, SQLADMIN, IAM, ORGPOLICY)}
 )
 #: the APIs read through the discovery client (`googleapiclient.discovery.build`), not a class of a package
-DISCOVERY_APIS = frozenset({SQLADMIN.name, IAM.name})
+DISCOVERY_APIS = frozenset(api.name for api in APIS.values() if api.discovery)
 
 
 @dataclass(frozen=True, slots=True)
