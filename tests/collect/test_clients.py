@@ -24,7 +24,7 @@ def _python(code: str, env: dict[str, str] | None = None) -> subprocess.Complete
 def test_importing_the_collectors_imports_no_google_client() -> None:
     done = _python(
         "import sys, monitor.collect, monitor.collect.collector, monitor.collect.kinds\n"
-        "print(sorted(m for m in sys.modules if m.startswith('google.cloud')))"
+        "print(sorted(m for m in sys.modules if m.startswith(('google.cloud', 'googleapiclient', 'httplib2'))))"
     )
 
     assert done.returncode == 0, done.stderr

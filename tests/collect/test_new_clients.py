@@ -305,3 +305,13 @@ def test_a_503_once_is_retried_by_the_gapic_clients_themselves(standin: StandIn,
     assert clients.get("orgPolicy").get_effective_policy(name=name).spec.rules[0].enforce is True
     statuses = [r.status for r in standin.requests]
     assert statuses == [503, 200, 503, 200]
+
+
+def test_without_an_endpoint_each_client_aims_at_google() -> None:
+    from google.auth.credentials import AnonymousCredentials
+
+    google = GcpClients(AnonymousCredentials())  # what make_clients() builds with ADC
+    assert google.get("sqladmin")._baseUrl == "https://sqladmin.googleapis.com/"
+    assert google.get("iam")._baseUrl == "https://iam.googleapis.com/"
+    assert google.get("storage")._connection.API_BASE_URL == "https://storage.googleapis.com"
+    assert google.get("orgPolicy").transport._host == "https://orgpolicy.googleapis.com"

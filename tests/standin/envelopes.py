@@ -31,7 +31,8 @@ def envelope_drift(api_name: str, method: str, envelope: Envelope) -> list[str]:
             if set(scoped) != {envelope.scoped, "warning"}:
                 found.append(f"each scope holds {sorted(scoped)}, not {envelope.scoped!r} and 'warning'")
             field = scoped.get(envelope.scoped, {})
-        item = api.schema(field.get("items", {}).get("$ref", ""))
+        listed = field.get("items", {})
+        item = api.schema(listed["$ref"]) if "$ref" in listed else listed  # storage's bindings are inline
         if field.get("type") != "array" or envelope.item_kind != _kind(item):
             found.append(f"items of kind {envelope.item_kind!r}, discovery says {_kind(item)!r}")
         found += [f"items have no field {name!r}" for name in envelope.item_fields if name not in item["properties"]]

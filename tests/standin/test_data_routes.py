@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import requests
 
+from checks.kinds import NEXT_ANSWERS
 from monitor.standin import Fault, ScenarioError, StandIn, load_scenario
 from tests.datascenario import ACCOUNT, FOLDER, NUMBER, ORGANIZATION, PROJECT, document
 
@@ -179,3 +180,26 @@ def test_shifting_a_scenario_moves_the_nested_and_bare_timestamps_too() -> None:
     assert key["validBeforeTime"] == "9999-12-31T23:59:59Z"  # Google's "never" stays never
     assert shop.parts["sql"]["backupRuns"][1]["startTime"] == "2026-12-05T02:00:00.000Z"
     assert shop.parts["storage"]["buckets"][0]["iamPolicy"]["etag"] == "CAI="  # not a time: kept
+
+
+_LIST_MODES = ("null-list", "renamed-list", "empty-items", "same-token", "endless", "many")
+
+
+@pytest.mark.parametrize("method", [m for m in ROUTES if NEXT_ANSWERS[m].items])
+def test_hostile_list_modes_break_each_listing_by_its_envelope(standin: StandIn, method: str) -> None:
+    field = NEXT_ANSWERS[method].items
+    for mode in _LIST_MODES:
+        standin.add_fault(Fault(method=method, kind="hostile", mode=mode, times=1, count=3 if mode == "many" else None))
+        answer = _get(standin, method)
+        assert answer.status_code == 200, (mode, answer.text)
+        body = answer.json()
+        if mode == "null-list":
+            assert body[field] is None
+        elif mode == "renamed-list":
+            assert field not in body
+        elif mode == "empty-items":
+            assert body[field] and all(item == {} for item in body[field])
+        elif mode in ("same-token", "endless"):
+            assert body["nextPageToken"].startswith("hostile-")
+        else:
+            assert len(body[field]) == 3
