@@ -38,7 +38,7 @@ _LOSS_RETRY = timedelta(seconds=30)  # an idle writer tries to record a loss thi
 _FULL_VERIFY_EVERY = timedelta(days=1)
 #: batches (one scope run's records each) waiting for the writer before a submitter waits:
 #: a queue without bound held every result of a sweep in memory while the disk caught up
-MAX_PENDING = 16
+MAX_PENDING = 8  # one per scope running at once by default (gcp.max_concurrent_scopes); ~4 MB each at 600 resources
 #: seconds a submitter waits for room; past that its batch is queued anyway (never lost) and logged
 BACKPRESSURE_WAIT = 10.0
 
