@@ -85,6 +85,11 @@ class EvidenceWriter:
         self._loss_tried: datetime | None = None
         self._idle = threading.Event()
         self._idle.set()
+        # Who closes the ledger: `close()` when the thread has finished in time, else the thread
+        # itself when it has appended the rest (never from under an append in progress).
+        self._closing = threading.Lock()
+        self._finished = False
+        self._abandoned = False
 
     def start(self) -> None:
         if self._key is None:
@@ -124,10 +129,19 @@ class EvidenceWriter:
         return self._idle.wait(timeout)
 
     def close(self, timeout: float = 10.0) -> None:
-        """Append what is queued, sign the head, send the last copies, stop the thread."""
+        """Append what is queued, sign the head, send the last copies, stop the thread.
+
+        A writer still appending after `timeout` is left to finish and close the ledger itself:
+        closing the ledger from under it would lose the batches still queued.
+        """
         self._queue.put(None)
         if self._thread is not None:
             self._thread.join(timeout)
+            with self._closing:
+                if not self._finished:
+                    self._abandoned = True
+                    log.error("evidence_writer_still_appending", pending=self._queue.qsize(), waited_s=timeout)
+                    return
         if self._copy is not None and self._copy.pending:
             log.error("evidence_copy_incomplete", pending=self._copy.pending, log_name="evidence.cloud_logging")
         self.ledger.close()
@@ -139,10 +153,15 @@ class EvidenceWriter:
         while True:
             try:
                 if self._step():
-                    return
+                    break
             except Exception as exc:
                 self._metrics.evidence_write_error()
                 log.error("evidence_writer_error", error=f"{type(exc).__name__}: {exc}")
+        with self._closing:
+            self._finished = True
+            if self._abandoned:  # `close()` stopped waiting: the ledger is this thread's to close
+                self.ledger.close()
+                log.info("evidence_writer_done_late")
 
     def _step(self) -> bool:
         """One batch (or an idle tick); True when the writer is closed."""

@@ -7,7 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from monitor.evidence import demo_key
+from monitor.evidence import Ledger, demo_key
 from monitor.sinks.evidence_writer import EvidenceWriter
 from monitor.sinks.metrics import Metrics
 from monitor.sinks.store import ResultStore
@@ -26,9 +26,9 @@ def slow_writer(tmp_path: Path, *, max_pending: int, wait: float) -> tuple[Evide
     gate = threading.Event()
     append = writer.ledger.append_many
 
-    def held(entries: Any) -> Any:
+    def held(entries: Any, **options: Any) -> Any:
         gate.wait(10)  # the disk is slow until the gate opens
-        return append(entries)
+        return append(entries, **options)
 
     writer.ledger.append_many = held  # type: ignore[method-assign]
     return writer, gate
@@ -78,3 +78,20 @@ def test_a_stuck_writer_delays_the_submitter_a_bounded_time_and_loses_nothing(tm
     finally:
         gate.set()
         writer.close()
+
+
+def test_a_close_that_stops_waiting_never_closes_the_ledger_under_the_writer(tmp_path: Path) -> None:
+    """Shutdown's wait is bounded, but the batches still queued are appended, not lost."""
+    writer, gate = slow_writer(tmp_path, max_pending=100, wait=1.0)
+    writer.start()
+    for n in range(20):
+        writer.submit([("daemon_start", {"n": n})])
+    thread = writer._thread
+    writer.close(timeout=0.05)  # the disk is still slow: close gives up waiting
+    assert thread is not None and thread.is_alive()
+    gate.set()
+    thread.join(20)
+    assert not thread.is_alive()
+    with Ledger(tmp_path / "ev.sqlite3", readonly=True) as ledger:
+        started = [r.data["n"] for r in ledger.records() if r.kind == "daemon_start"]
+    assert started == list(range(20))
