@@ -13,8 +13,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from checks.kinds import Kind, KindSpec
-from monitor.standin import cloudlogging, compute, crm, iamadmin, orgpolicy, sqladmin, storage
+from checks.kinds import LIST_SHAPES, Kind, KindSpec
+from monitor.standin import cloudlogging, compute, crm, firewallpolicies, iamadmin, orgpolicy, sqladmin, storage
 from monitor.standin.routes import Handler
 
 
@@ -30,10 +30,20 @@ def _served(handlers: Callable[[], dict[str, Handler]]) -> Callable[[KindSpec], 
     return family
 
 
+def _compute(spec: KindSpec) -> dict[str, Handler]:
+    """A Compute row: its listing and the get of one resource, derived from the row; a firewall-policy
+    listing is served already (`firewallpolicies`: by parent, with associations), and a walk has no get."""
+    served = firewallpolicies.handlers()
+    if spec.method not in served:
+        return compute.kind_handlers(spec)
+    derived = compute.kind_handlers(spec) if spec.shape in LIST_SHAPES else {}
+    return {**derived, spec.method: served[spec.method]}
+
+
 #: API name -> the routes a row of that API implies
 FAMILIES: Mapping[str, Callable[[KindSpec], dict[str, Handler]]] = MappingProxyType(
     {
-        "compute": compute.kind_handlers,
+        "compute": _compute,
         "cloudresourcemanager": crm.kind_handlers,
         "logging": cloudlogging.kind_handlers,
         "storage": _served(storage.handlers),
