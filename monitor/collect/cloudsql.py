@@ -31,14 +31,15 @@ def is_replica(instance: JSON) -> bool:
     return instance.get("instanceType") in REPLICA_TYPES or bool(instance.get("masterInstanceName"))
 
 
-def _refuse_partial(body: Any, call: Caller) -> None:
+def refuse_partial(body: Any, method: str) -> None:
+    """CallFailed when a page of the instance listing says a region could not be reached."""
     unreachable = [
         str(w.get("region") or w.get("message") or w.get("code"))
         for w in (body.get("warnings") or () if isinstance(body, dict) else ())
         if isinstance(w, dict) and w.get("code") in _PARTIAL_WARNINGS
     ]
     if unreachable:
-        raise CallFailed(f"{call.method}: partial listing, unreachable: {', '.join(sorted(unreachable))}")
+        raise CallFailed(f"{method}: partial listing, unreachable: {', '.join(sorted(unreachable))}")
 
 
 def _runs_page(runs_api: Any, project_id: str, instance: str, page_size: int | None, token: str) -> Any:
@@ -52,7 +53,7 @@ def instances(client: Any, project_id: str, call: Caller, page_size: int | None 
         lambda token: api.list(project=project_id, **page_args(page_size, token)),
         "items",
         call,
-        check=lambda body: _refuse_partial(body, call),
+        check=lambda body: refuse_partial(body, call.method),
     )
     runs_api = client.backupRuns()
     runs_call = call.derive(RUNS_METHOD, SERVICE)
