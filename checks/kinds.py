@@ -220,9 +220,23 @@ BUCKET_POLICY_ANSWER = Envelope(
     required=("etag",),
     fields=("version", "resourceId"),
 )
-# Cloud SQL sends `kind` (`sql#instancesList`) but discovery declares no value for it.
-SQL_INSTANCES_ANSWER = Envelope(items="items", item_fields=("name",), fields=("kind", "nextPageToken", "warnings"))
-BACKUP_RUNS_ANSWER = Envelope(items="items", item_fields=("id", "status"), fields=("kind", "nextPageToken"))
+# Cloud SQL sends `kind` on every listing, an empty one too (discovery: "This is always
+# `sql#instancesList`"): required, so that `{}` is not read as "no instances". IAM's listings
+# carry no `kind`, and its empty answer is `{}` itself.
+SQL_INSTANCES_ANSWER = Envelope(
+    kind="sql#instancesList",
+    items="items",
+    item_kind="sql#instance",
+    item_fields=("name",),
+    fields=("nextPageToken", "warnings"),
+)
+BACKUP_RUNS_ANSWER = Envelope(
+    kind="sql#backupRunsList",
+    items="items",
+    item_kind="sql#backupRun",
+    item_fields=("id", "status"),
+    fields=("nextPageToken",),
+)
 SERVICE_ACCOUNTS_ANSWER = Envelope(items="accounts", item_fields=("name", "email"), fields=("nextPageToken",))
 KEYS_ANSWER = Envelope(items="keys", item_fields=("name", "keyType"), fields=())
 EFFECTIVE_POLICY_ANSWER = Envelope(required=("name",), name_prefix="projects/")

@@ -262,3 +262,24 @@ def test_a_scenario_file_is_collected_offline_through_the_same_path(tmp_path: Pa
     assert [b["name"] for b in snapshot.get(Kind.BUCKETS)] == sorted(b["name"] for b in source["storage"]["buckets"])
     assert len(snapshot.get(Kind.ORG_POLICIES)) == len(ORG_CONSTRAINTS)
     assert [p["policy"]["shortName"] for p in snapshot.get(Kind.FIREWALL_POLICIES)][-1] == "org-baseline"
+
+
+# --- an answer of the wrong shape is refused, discovery clients included -----------------------------
+
+
+@pytest.mark.parametrize(("kind", "method"), ROUTES, ids=[m for _, m in ROUTES])
+@pytest.mark.parametrize("mode", ["empty-object", "empty-items", "html"])
+def test_a_hostile_answer_on_any_route_is_refused_never_read_as_nothing(
+    standin: StandIn, clients: GcpClients, recorder: Recorder, kind: str, method: str, mode: str
+) -> None:
+    if mode == "empty-items" and not method.endswith(".list"):
+        pytest.skip("one policy, no list of items")
+    if mode == "empty-object" and method.startswith("iam."):
+        pytest.skip("IAM's answer when there is nothing to list is `{}` itself")
+    standin.add_fault(Fault(method=method, kind="hostile", mode=mode))
+
+    data = _collect(clients, recorder, kind).kinds[kind]
+
+    assert not data.ok and data.resources == (), (mode, data)
+    if mode != "html":  # the envelope check names what is wrong with the answer
+        assert f"{method}: malformed response body" in str(data.error), data.error
