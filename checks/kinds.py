@@ -504,7 +504,7 @@ class Kind(enum.StrEnum):
         items="items",
         reads=("storage.buckets.getIamPolicy",),
         permissions=("storage.buckets.list", "storage.buckets.getIamPolicy"),
-        doc="the project's buckets (Bucket, projection full), each with its IAM Policy (version 3) under "
+        doc="the project's buckets (Bucket, without ACLs), each with its IAM Policy (version 3) under "
         "`iamPolicy`, read by one getIamPolicy per bucket",
         envelope=BUCKETS_ANSWER,
     )

@@ -3,7 +3,8 @@
 Read through the handwritten client's own connection (`client._connection.api_request`),
 as the Logging kinds are: its `Bucket` objects are built lazily from the same JSON but
 the listing's pager fetches pages on its own, past the `Caller`. One listing of the
-project's buckets (`projection=full`: the bucket's settings, not its ACLs), then one
+project's buckets (the default `noAcl` projection: every setting the controls judge,
+without the legacy ACLs, which uniform bucket-level access makes moot), then one
 `getIamPolicy` per bucket at version 3, sequential inside the kind's worker, each an
 observed call bound by the run's deadline. A bucket whose policy cannot be read fails the
 kind: FW-13 cannot say "not public" about a policy it did not see.
@@ -31,7 +32,7 @@ def _get(connection: Any, path: str, params: dict[str, Any], timeout: float) -> 
 
 
 def _page(connection: Any, project_id: str, page_size: int | None, token: str, timeout: float) -> Any:
-    params: dict[str, Any] = {"project": project_id, "projection": "full"}
+    params: dict[str, Any] = {"project": project_id}
     if page_size is not None:
         params["maxResults"] = page_size
     if token:
