@@ -283,3 +283,24 @@ def test_a_hostile_answer_on_any_route_is_refused_never_read_as_nothing(
     assert not data.ok and data.resources == (), (mode, data)
     if mode != "html":  # the envelope check names what is wrong with the answer
         assert f"{method}: malformed response body" in str(data.error), data.error
+
+
+def test_per_resource_reads_are_cut_by_the_run_deadline_like_any_call(
+    standin: StandIn, clients: GcpClients, recorder: Recorder
+) -> None:
+    """Three buckets, each policy read slow: the run's deadline ends the kind, not the reads' count."""
+    standin.add_fault(Fault(method="storage.buckets.getIamPolicy", kind="latency", delay=0.6))
+
+    collection = collect_snapshot(
+        PROJECT,
+        [Kind.BUCKETS, Kind.SQL_INSTANCES],
+        clients,
+        settings=fast(run_deadline=1.0, call_timeout=2.0),
+        observer=recorder,
+        now=NOW,
+    )
+
+    buckets = collection.snapshot.kinds[Kind.BUCKETS]
+    assert not buckets.ok and "deadline exceeded" in str(buckets.error), buckets
+    assert collection.deadline_exceeded and collection.snapshot.kinds[Kind.SQL_INSTANCES].ok
+    assert len(standin.requests_for("storage.buckets.getIamPolicy")) < 3
