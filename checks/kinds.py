@@ -36,6 +36,13 @@ class Api:
     # Its clients are discovery clients (`googleapiclient.discovery.build(name, version)`, from
     # the document the package ships), for an API whose GAPIC clients speak gRPC only.
     discovery: bool = False
+    # The first part of its method ids, where Google's differs from the API's name (`sql.instances.list`).
+    method_root: str = ""
+
+    @property
+    def methods(self) -> str:
+        """The first part of its method ids: `compute` (`compute.firewalls.list`), `sql` for sqladmin."""
+        return self.method_root or self.name
 
     @property
     def document(self) -> str:
@@ -70,6 +77,7 @@ SQLADMIN = Api(
     "googleapiclient.discovery",
     "google-api-python-client",
     discovery=True,
+    method_root="sql",
 )
 IAM = Api(
     "iam",
@@ -117,7 +125,7 @@ def compute_client(collection: str) -> Client:
 
 
 # The clients of the second catalogue (Cloud SQL, Cloud Storage, IAM keys, organisation
-# policies, firewall policies): built and tested over HTTP, not yet read by any kind row.
+# policies, firewall policies); the kind rows read with all but the regional network policies'.
 BUCKETS = Client("storage", STORAGE.name, "Client")  # the handwritten JSON client
 SQL = Client("sqladmin", SQLADMIN.name, "build")  # a discovery client: `build("sqladmin", "v1")`
 IAM_ADMIN = Client("iam", IAM.name, "build")
@@ -141,6 +149,7 @@ class Shape(enum.StrEnum):
     PARENT = "parent"  # a listing under a parent name: Logging's `projects/P/sinks`, paged
     SINGLE = "single"  # one read of one resource: `projects.get`, `getIamPolicy` (custom fetch)
     WALK = "walk"  # several reads up the resource hierarchy (custom fetch)
+    EACH = "each"  # a listing, then reads for each listed resource or named item (custom fetch)
 
 
 class Holder(enum.StrEnum):
@@ -189,6 +198,61 @@ POLICY_ANSWER = Envelope(
 )
 SINKS_ANSWER = Envelope(items="sinks", item_fields=("name", "destination"), fields=("nextPageToken",))
 _COMPUTE_LIST_FIELDS = ("id", "nextPageToken", "selfLink", "warning")
+#: a firewall-policy listing: an organisation's or folder's (hierarchical), or a project's network policies
+FIREWALL_POLICY_LIST = Envelope(
+    kind="compute#firewallPolicyList",
+    items="items",
+    item_kind="compute#firewallPolicy",
+    item_fields=("name",),
+    fields=("id", "nextPageToken", "warning"),
+)
+BUCKETS_ANSWER = Envelope(
+    kind="storage#buckets",
+    items="items",
+    item_kind="storage#bucket",
+    item_fields=("name", "location"),
+    fields=("nextPageToken", "unreachable"),
+)
+BUCKET_POLICY_ANSWER = Envelope(
+    kind="storage#policy",
+    items="bindings",
+    item_fields=("role", "members"),
+    required=("etag",),
+    fields=("version", "resourceId"),
+)
+# Cloud SQL sends `kind` on every listing, an empty one too (discovery: "This is always
+# `sql#instancesList`"): required, so that `{}` is not read as "no instances". IAM's listings
+# carry no `kind`, and its empty answer is `{}` itself.
+SQL_INSTANCES_ANSWER = Envelope(
+    kind="sql#instancesList",
+    items="items",
+    item_kind="sql#instance",
+    item_fields=("name",),
+    fields=("nextPageToken", "warnings"),
+)
+BACKUP_RUNS_ANSWER = Envelope(
+    kind="sql#backupRunsList",
+    items="items",
+    item_kind="sql#backupRun",
+    item_fields=("id", "status"),
+    fields=("nextPageToken",),
+)
+SERVICE_ACCOUNTS_ANSWER = Envelope(items="accounts", item_fields=("name", "email"), fields=("nextPageToken",))
+KEYS_ANSWER = Envelope(items="keys", item_fields=("name", "keyType"), fields=())
+EFFECTIVE_POLICY_ANSWER = Envelope(required=("name",), name_prefix="projects/")
+#: the constraints whose effective policy the orgPolicies kind reads for each project: ORG-01's,
+#: ORG-02's and the default `org.required_constraints` of ORG-03 (bare names, no `constraints/`)
+ORG_CONSTRAINTS: tuple[str, ...] = (
+    "gcp.resourceLocations",
+    "iam.allowedPolicyMemberDomains",
+    "compute.skipDefaultNetworkCreation",
+    "compute.requireOsLogin",
+    "iam.disableServiceAccountKeyCreation",
+    "storage.uniformBucketLevelAccess",
+    "storage.publicAccessPrevention",
+    "sql.restrictPublicIp",
+    "sql.restrictAuthorizedNetworks",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +266,10 @@ class KindSpec:
     aggregated list, the key inside each scope. `locations` are the fields placing a
     resource in a zone or region: one of them is required unless `global_scope` lets a
     resource without any be listed under `global`. `also` names further clients a walk
-    reads with. `permissions` are what the reading needs (the least-privilege role).
+    reads with. `reads` are the further methods a listing calls for each resource it lists
+    (a bucket's IAM policy, an instance's backup runs, an account's keys), each with its
+    answer's envelope in `NEXT_ANSWERS`. `permissions` are what the reading needs (the
+    least-privilege role).
     """
 
     name: str
@@ -220,6 +287,7 @@ class KindSpec:
     global_scope: bool = False
     holder: Holder = Holder.PROJECT
     also: tuple[Client, ...] = ()
+    reads: tuple[str, ...] = ()
 
     @property
     def group(self) -> str:
@@ -409,6 +477,100 @@ class Kind(enum.StrEnum):
         envelope=Envelope(items="metrics", item_fields=("name", "filter"), fields=("nextPageToken",)),
     )
 
+    # --- the second catalogue: where the data lives, firewall policies, keys, organisation policies
+    SQL_INSTANCES = KindSpec(
+        name="sqlInstances",
+        api=SQLADMIN.name,
+        method="sql.instances.list",
+        shape=Shape.EACH,
+        client=SQL,
+        part="sql.instances",
+        schema="DatabaseInstance",
+        items="items",
+        reads=("sql.backupRuns.list",),
+        permissions=("cloudsql.instances.list", "cloudsql.backupRuns.list"),
+        doc="the project's Cloud SQL instances (DatabaseInstance); each primary with its BackupRuns, newest "
+        "first, under `backupRuns` (one backupRuns.list per primary; replicas take none)",
+        envelope=SQL_INSTANCES_ANSWER,
+    )
+    BUCKETS = KindSpec(
+        name="buckets",
+        api=STORAGE.name,
+        method="storage.buckets.list",
+        shape=Shape.EACH,
+        client=BUCKETS,
+        part="storage.buckets",
+        schema="Bucket",
+        items="items",
+        reads=("storage.buckets.getIamPolicy",),
+        permissions=("storage.buckets.list", "storage.buckets.getIamPolicy"),
+        doc="the project's buckets (Bucket, without ACLs), each with its IAM Policy (version 3) under "
+        "`iamPolicy`, read by one getIamPolicy per bucket",
+        envelope=BUCKETS_ANSWER,
+    )
+    SERVICE_ACCOUNT_KEYS = KindSpec(
+        name="serviceAccountKeys",
+        api=IAM.name,
+        method="iam.projects.serviceAccounts.list",
+        shape=Shape.EACH,
+        client=IAM_ADMIN,
+        part="iam.serviceAccounts",
+        schema="ServiceAccount",
+        items="accounts",
+        reads=("iam.projects.serviceAccounts.keys.list",),
+        permissions=("iam.serviceAccounts.list", "iam.serviceAccountKeys.list"),
+        doc="the project's service accounts (ServiceAccount), each with its ServiceAccountKeys under `keys` "
+        "(one keys.list per account, system-managed keys included)",
+        envelope=SERVICE_ACCOUNTS_ANSWER,
+    )
+    ORG_POLICIES = KindSpec(
+        name="orgPolicies",
+        api=ORGPOLICY.name,
+        method="orgpolicy.projects.policies.getEffectivePolicy",
+        shape=Shape.EACH,
+        client=ORG_POLICIES,
+        part="orgPolicy.effectivePolicies",
+        schema="GoogleCloudOrgpolicyV2Policy",
+        permissions=("orgpolicy.policy.get",),
+        doc="the project's effective Policy (orgpolicy v2) of each constraint the controls judge "
+        "(ORG-01, ORG-02 and ORG-03's default list), one getEffectivePolicy each",
+        envelope=EFFECTIVE_POLICY_ANSWER,
+    )
+    FIREWALL_POLICIES = KindSpec(
+        name="firewallPolicies",
+        api=COMPUTE.name,
+        method="compute.firewallPolicies.list",
+        shape=Shape.WALK,
+        client=compute_client("firewallPolicies"),
+        also=(PROJECTS, FOLDERS, ORGANIZATIONS),
+        part="firewallPolicies",
+        schema="FirewallPolicy",
+        items="items",
+        holder=Holder.ANCESTORS,
+        permissions=(
+            "compute.firewallPolicies.list",
+            "resourcemanager.projects.get",
+            "resourcemanager.folders.get",
+            "resourcemanager.organizations.get",
+        ),
+        doc='hierarchical firewall policies of every ancestor, nearest first: {"parent": "folders/55" or '
+        '"organizations/4242", "policy": FirewallPolicy}; each ancestor listed once per sweep',
+        envelope=FIREWALL_POLICY_LIST,
+    )
+    NETWORK_FIREWALL_POLICIES = KindSpec(
+        name="networkFirewallPolicies",
+        api=COMPUTE.name,
+        method="compute.networkFirewallPolicies.list",
+        shape=Shape.GLOBAL,
+        client=compute_client("networkFirewallPolicies"),
+        part="compute.firewallPolicies",
+        schema="FirewallPolicy",
+        items="items",
+        permissions=("compute.networkFirewallPolicies.list",),
+        doc="the project's global network firewall policies (FirewallPolicy, with rules and associations)",
+        envelope=FIREWALL_POLICY_LIST,
+    )
+
 
 Kind.ALL = tuple(Kind)
 
@@ -474,44 +636,20 @@ _WALK_READS: Mapping[str, Envelope] = MappingProxyType(
 )
 
 
-_FIREWALL_POLICY_LIST = Envelope(
-    kind="compute#firewallPolicyList",
-    items="items",
-    item_kind="compute#firewallPolicy",
-    item_fields=("name",),
-    fields=("id", "nextPageToken", "warning"),
-)
-#: The answers of the second catalogue's reads, by API method id: the stand-in serves these
-#: routes (hostile faults break them by these envelopes) before any kind row reads them.
+#: The answers of the second catalogue's reads, by API method id (the rows' own, their per-resource
+#: reads, and the routes no row reads yet): the stand-in's hostile faults break them by these envelopes.
 NEXT_ANSWERS: Mapping[str, Envelope] = MappingProxyType(
     {
-        "storage.buckets.list": Envelope(
-            kind="storage#buckets",
-            items="items",
-            item_kind="storage#bucket",
-            item_fields=("name", "location"),
-            fields=("nextPageToken", "unreachable"),
-        ),
-        "storage.buckets.getIamPolicy": Envelope(
-            kind="storage#policy",
-            items="bindings",
-            item_fields=("role", "members"),
-            required=("etag",),
-            fields=("version", "resourceId"),
-        ),
-        # Cloud SQL sends `kind` (`sql#instancesList`) but discovery declares no value for it.
-        "sql.instances.list": Envelope(
-            items="items", item_fields=("name",), fields=("kind", "nextPageToken", "warnings")
-        ),
-        "sql.backupRuns.list": Envelope(items="items", item_fields=("id", "status"), fields=("kind", "nextPageToken")),
-        "iam.projects.serviceAccounts.list": Envelope(
-            items="accounts", item_fields=("name", "email"), fields=("nextPageToken",)
-        ),
-        "iam.projects.serviceAccounts.keys.list": Envelope(items="keys", item_fields=("name", "keyType"), fields=()),
-        "orgpolicy.projects.policies.getEffectivePolicy": Envelope(required=("name",), name_prefix="projects/"),
-        "compute.firewallPolicies.list": _FIREWALL_POLICY_LIST,
-        "compute.networkFirewallPolicies.list": _FIREWALL_POLICY_LIST,
-        "compute.regionNetworkFirewallPolicies.list": _FIREWALL_POLICY_LIST,
+        "storage.buckets.list": BUCKETS_ANSWER,
+        "storage.buckets.getIamPolicy": BUCKET_POLICY_ANSWER,
+        "sql.instances.list": SQL_INSTANCES_ANSWER,
+        "sql.backupRuns.list": BACKUP_RUNS_ANSWER,
+        "iam.projects.serviceAccounts.list": SERVICE_ACCOUNTS_ANSWER,
+        "iam.projects.serviceAccounts.keys.list": KEYS_ANSWER,
+        "orgpolicy.projects.policies.getEffectivePolicy": EFFECTIVE_POLICY_ANSWER,
+        "compute.firewallPolicies.list": FIREWALL_POLICY_LIST,
+        "compute.networkFirewallPolicies.list": FIREWALL_POLICY_LIST,
+        "compute.regionNetworkFirewallPolicies.list": FIREWALL_POLICY_LIST,
         "compute.firewallPolicies.listAssociations": Envelope(
             kind="compute#firewallPoliciesListAssociationsResponse",
             items="associations",

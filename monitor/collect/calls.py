@@ -23,6 +23,7 @@ import json
 import math
 import random
 import re
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -128,8 +129,39 @@ def _reasons(exc: Any) -> list[str]:
 
 def _api_error(exc: Any) -> Outcome:
     status = int(exc.code) if exc.code is not None else 0
-    reasons = _reasons(exc)
     text = _URL_PREFIX.sub("", str(exc.message or "").strip()) or type(exc).__name__
+    return _status_outcome(status, _reasons(exc), text)
+
+
+def _discovery_reasons(content: bytes) -> list[str]:
+    """The machine reasons of a discovery-client error body: ErrorInfo `reason`s, then legacy `errors[].reason`s.
+
+    `HttpError.reason` is the human message, not one of these, so the body is read again.
+    """
+    try:
+        error = json.loads(content).get("error")
+    except (ValueError, AttributeError):
+        return []
+    if not isinstance(error, dict):
+        return []
+    found: list[str] = []
+    for entry in [*(error.get("details") or ()), *(error.get("errors") or ())]:
+        reason = entry.get("reason") if isinstance(entry, dict) else None
+        if isinstance(reason, str) and reason and reason not in found:
+            found.append(reason)
+    return found
+
+
+def _http_error(exc: Any) -> Outcome:
+    """A discovery client's `googleapiclient.errors.HttpError`, read into the same table row as
+    an api_core error of the same status and reasons (429 rate limit, SERVICE_DISABLED…)."""
+    status = int(getattr(exc.resp, "status", 0) or 0)
+    content = exc.content if isinstance(exc.content, bytes) else b""
+    text = str(exc.reason or "").strip() or type(exc).__name__
+    return _status_outcome(status, _discovery_reasons(content), text)
+
+
+def _status_outcome(status: int, reasons: list[str], text: str) -> Outcome:
     label = f"HTTP {status}" + (f" {reasons[0]}" if reasons else "")
     message = f"{label}: {text}"
     code = str(status)
@@ -157,6 +189,9 @@ def classify(exc: BaseException) -> Outcome | None:
 
     if isinstance(exc, core.GoogleAPICallError):
         return _api_error(exc)
+    discovery = _discovery_outcome(exc)
+    if discovery is not None:
+        return discovery
     if isinstance(exc, auth.GoogleAuthError):
         # AuthorizedSession raises these on a 401 it cannot fix by refreshing (anonymous
         # credentials: InvalidOperation) or when the token refresh itself is refused.
@@ -181,6 +216,25 @@ def classify(exc: BaseException) -> Outcome | None:
     if isinstance(exc, AttributeError) and "has no attribute 'get'" in str(exc):
         # api_core quirk: an error status whose JSON body is not an object.
         return Outcome("malformed", f"malformed error response body: {exc}")
+    return None
+
+
+def _discovery_outcome(exc: BaseException) -> Outcome | None:
+    """The row of an error out of a discovery client (googleapiclient over httplib2), or None.
+
+    Looked up only when those modules are loaded already: if they are not, no discovery
+    client made the call, and classifying a Compute error never imports them.
+    """
+    errors = sys.modules.get("googleapiclient.errors")
+    if errors is not None and isinstance(exc, errors.HttpError):
+        return _http_error(exc)
+    httplib2 = sys.modules.get("httplib2")
+    if httplib2 is None:
+        return None
+    if isinstance(exc, TimeoutError):  # httplib2's socket timeout
+        return Outcome("timeout", f"timed out: {type(exc).__name__}: {exc}", retry_reason="timeout")
+    if isinstance(exc, ConnectionError | httplib2.HttpLib2Error):
+        return Outcome("connection", f"connection failed: {type(exc).__name__}: {exc}", retry_reason="connection")
     return None
 
 

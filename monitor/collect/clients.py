@@ -105,7 +105,7 @@ def pin_environment(session: Any, url: str) -> None:
 
 def _client_classes() -> dict[str, tuple[str, str, Mapping[str, Any]]]:
     """client name -> (module, class, constructor arguments), for every client a kind row names
-    and the clients the next kinds will read with (`NEXT_CLIENTS`)."""
+    and the second catalogue's (`NEXT_CLIENTS`: the rows' and the regional network policies')."""
     order = list(APIS)
     every: dict[str, Client] = dict(kind_clients())
     for client in NEXT_CLIENTS:

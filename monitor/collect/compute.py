@@ -53,8 +53,14 @@ def _answer(call: Caller) -> JSON | None:
 
 def global_list(client: Any, project: str, call: Caller, page_size: int | None = None) -> list[JSON]:
     """Every resource of a global listing (`projects/P/global/firewalls`), page by page."""
+    return list_items(client.list, _request(project, page_size), call)
+
+
+def list_items(list_call: Callable[..., Any], request: dict[str, Any], call: Caller) -> list[JSON]:
+    """Every `items` entry of a plain Compute listing made with `request`, page by page
+    (a project's, or an organisation's or folder's firewall policies by `parent_id`)."""
     resources: list[JSON] = []
-    for page in _pages(call, client.list, _request(project, page_size)):
+    for page in _pages(call, list_call, request):
         answer = _answer(call)
         if answer is not None:  # the checked body: no conversion of the client's message back to JSON
             resources.extend(answer.get("items", []))

@@ -175,3 +175,11 @@ def _count(envelope: Envelope, parsed: Mapping[str, Any]) -> int:
     if envelope.scoped:
         return sum(len(scoped.get(envelope.scoped, ())) for scoped in listed.values())
     return len(listed)
+
+
+def keep(body: bytes) -> None:
+    """Hand a 2xx body that came through no `requests` session (the discovery clients' httplib2)
+    to the call watching in this thread, as `record` does for the others."""
+    seen = getattr(_LOCAL, "seen", None)
+    if seen is not None:
+        seen.body = body

@@ -2,9 +2,10 @@
 
 The rows of `checks.kinds` say what a kind is; this module gives every row exactly one
 fetch. Global, aggregated and per-parent listings share one generic function per shape
-(`compute`, `cloudlogging`), parameterised by the row. Single reads and walks up the
-hierarchy are custom code, registered by kind in `CUSTOM`. A row with neither, or with
-both, fails the import: a kind is never silently uncollectable.
+(`compute`, `cloudlogging`), parameterised by the row. Single reads, walks up the
+hierarchy and listings with reads per resource are custom code, registered by kind in
+`CUSTOM`. A row with neither, or with both, fails the import: a kind is never silently
+uncollectable.
 
 A fetch is `fetch(client, project, call, page_size) -> resources`, with `call` bound to
 the row's service and method (metric labels). `client` is the row's client, or for a
@@ -20,7 +21,7 @@ from typing import Any
 
 from checks.kernel import JSON
 from checks.kinds import Kind, KindSpec, Shape
-from monitor.collect import cloudlogging, compute, hierarchy
+from monitor.collect import buckets, cloudlogging, cloudsql, compute, firewallpolicies, hierarchy, iamkeys, orgpolicies
 from monitor.collect.calls import Caller
 
 Fetch = Callable[[Any, str, Caller, int | None], list[JSON]]
@@ -41,6 +42,11 @@ CUSTOM: Mapping[str, Fetch] = MappingProxyType(
         Kind.IAM_POLICY: hierarchy.iam_policy,
         Kind.ANCESTRY: hierarchy.ancestry,
         Kind.ANCESTOR_SINKS: cloudlogging.ancestor_sinks,
+        Kind.BUCKETS: buckets.buckets,
+        Kind.SQL_INSTANCES: cloudsql.instances,
+        Kind.SERVICE_ACCOUNT_KEYS: iamkeys.accounts,
+        Kind.ORG_POLICIES: orgpolicies.effective,
+        Kind.FIREWALL_POLICIES: firewallpolicies.hierarchical,
     }
 )
 

@@ -11,6 +11,15 @@ whole estate never runs into them by itself (README, "Quotas"):
   per API consumer project (its "Quotas and limits" page); 8/s is 480.
 - Cloud Logging: control requests (sinks, log-based metrics), 600 a minute per project
   (its "Quotas and limits" page); 8/s is 480.
+- IAM: read requests (service accounts, their keys), 6,000 a minute per project (its
+  "Quotas and limits" page); 8/s is 480, far below, as for the other control-plane APIs.
+- Cloud Storage: bucket reads (list, getIamPolicy) have no published per-minute quota;
+  8/s is 480, as conservative as Logging's.
+- Cloud SQL Admin: its per-minute read quota shows on the project's Quotas page (filter
+  "Cloud SQL Admin API"); we assume no more than 180 a minute and take 2/s (120), the
+  lowest default here: one listing and one backup-run listing per primary instance.
+- Organization Policy: `getEffectivePolicy`, nine reads a project per run; we assume no
+  more than 600 a minute, as Resource Manager's, and take 8/s (480).
 
 A value is kept as requests per second; a bare number is refused, as a duration's is.
 """
@@ -32,7 +41,17 @@ _PER = {"s": 1.0, "m": 60.0}
 _HINT = "write requests per second or per minute, e.g. '20/s' or '1200/m'"
 
 #: API name -> requests per second, below Google's published default read quota of that API
-DEFAULT_RATES: Mapping[str, float] = MappingProxyType({"compute": 20.0, "cloudresourcemanager": 8.0, "logging": 8.0})
+DEFAULT_RATES: Mapping[str, float] = MappingProxyType(
+    {
+        "compute": 20.0,
+        "cloudresourcemanager": 8.0,
+        "logging": 8.0,
+        "storage": 8.0,
+        "sqladmin": 2.0,
+        "iam": 8.0,
+        "orgpolicy": 8.0,
+    }
+)
 
 
 def parse_rate(value: object) -> float:

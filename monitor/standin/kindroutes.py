@@ -4,8 +4,9 @@ A kind row implies the routes its collector reads (its listing, or its reads up 
 hierarchy) and the get of one resource of it; each API's module (`compute`, `crm`,
 `cloudlogging`) turns a row of its API into those routes. A row whose API has no family
 module fails here, at the stand-in's start, rather than answering 501 later. The second
-catalogue's APIs (`storage`, `sqladmin`, `iam`, `orgpolicy`) serve their routes before any
-row reads them: a row of theirs takes the route of its method.
+catalogue's APIs (`storage`, `sqladmin`, `iam`, `orgpolicy`) and Compute's firewall
+policies serve routes of their own (by parent, per resource): a row of theirs takes the
+route of its method.
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from checks.kinds import Kind, KindSpec
-from monitor.standin import cloudlogging, compute, crm, iamadmin, orgpolicy, sqladmin, storage
+from checks.kinds import LIST_SHAPES, Kind, KindSpec
+from monitor.standin import cloudlogging, compute, crm, firewallpolicies, iamadmin, orgpolicy, sqladmin, storage
 from monitor.standin.routes import Handler
 
 
@@ -30,10 +31,20 @@ def _served(handlers: Callable[[], dict[str, Handler]]) -> Callable[[KindSpec], 
     return family
 
 
+def _compute(spec: KindSpec) -> dict[str, Handler]:
+    """A Compute row: its listing and the get of one resource, derived from the row; a firewall-policy
+    listing is served already (`firewallpolicies`: by parent, with associations), and a walk has no get."""
+    served = firewallpolicies.handlers()
+    if spec.method not in served:
+        return compute.kind_handlers(spec)
+    derived = compute.kind_handlers(spec) if spec.shape in LIST_SHAPES else {}
+    return {**derived, spec.method: served[spec.method]}
+
+
 #: API name -> the routes a row of that API implies
 FAMILIES: Mapping[str, Callable[[KindSpec], dict[str, Handler]]] = MappingProxyType(
     {
-        "compute": compute.kind_handlers,
+        "compute": _compute,
         "cloudresourcemanager": crm.kind_handlers,
         "logging": cloudlogging.kind_handlers,
         "storage": _served(storage.handlers),

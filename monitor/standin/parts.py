@@ -18,18 +18,14 @@ from types import MappingProxyType
 from checks.kinds import Holder, Kind, KindSpec, Shape
 
 #: parts no kind reads, per holder: (group.key) -> (API, schema). Besides log entries, the
-#: second catalogue's parts: served by the stand-in before any kind row reads them.
+#: second catalogue's parts a row reads as part of another (backup runs, with their instance)
+#: or no row reads yet (regional network firewall policies).
 OTHER_PARTS: Mapping[Holder, Mapping[str, tuple[str, str]]] = MappingProxyType(
     {
         Holder.PROJECT: {
             "logging.entries": ("logging", "LogEntry"),
-            "compute.firewallPolicies": ("compute", "FirewallPolicy"),  # global network firewall policies
             "compute.regionFirewallPolicies": ("compute", "FirewallPolicy"),
-            "sql.instances": ("sqladmin", "DatabaseInstance"),
             "sql.backupRuns": ("sqladmin", "BackupRun"),  # `instance` names its instance
-            "storage.buckets": ("storage", "Bucket"),
-            "iam.serviceAccounts": ("iam", "ServiceAccount"),
-            "orgPolicy.effectivePolicies": ("orgpolicy", "GoogleCloudOrgpolicyV2Policy"),
         },
         Holder.ANCESTORS: {"logging.entries": ("logging", "LogEntry")},
     }
@@ -99,6 +95,8 @@ def _table(holder: Holder) -> PartTable:
             readers[part] = kind
         if not part:
             own = schema
+        elif part in BARE_LISTS[holder]:
+            continue  # a bare list (hierarchical firewall policies): its schema is the bare table's
         elif "." not in part:
             singles[part] = (api, schema)
         else:

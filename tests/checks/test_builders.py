@@ -20,13 +20,21 @@ def test_make_snapshot_reads_every_project_kinds_part() -> None:
     assert set(snapshot.kinds) == set(project_kinds)
     for kind in project_kinds:
         spec = kind.spec
-        if spec.group:
+        if kind is Kind.SQL_INSTANCES:  # each primary with its backup runs, newest first, as collected
+            primary, replica = snapshot.get(kind)
+            assert [r["id"] for r in primary["backupRuns"]] == ["1732586400000", "1732500000000"]
+            assert "backupRuns" not in replica and replica["instanceType"] == "READ_REPLICA_INSTANCE"
+            expected = [{k: v for k, v in primary.items() if k != "backupRuns"}, replica]
+            assert expected == shop["sql"]["instances"]
+        elif spec.group:
             expected = shop[spec.group][spec.key]
         elif spec.part:
             expected = [shop[spec.part]]
         else:
-            expected = [{k: v for k, v in shop.items() if k not in ("compute", "logging", "iamPolicy")}]
-        assert list(snapshot.get(kind)) == expected, kind
+            parts = ("compute", "logging", "iamPolicy", "sql", "storage", "iam", "orgPolicy")
+            expected = [{k: v for k, v in shop.items() if k not in parts}]
+        if kind is not Kind.SQL_INSTANCES:
+            assert list(snapshot.get(kind)) == expected, kind
 
 
 def test_the_walks_are_given_as_collected_and_errors_and_notes_apply() -> None:

@@ -116,8 +116,20 @@ def collect(clients: GcpClients, recorder: Recorder, scope: str, *kinds: str, **
     return collect_snapshot(scope, kinds, clients, settings=fast(**settings), observer=recorder, now=NOW).snapshot
 
 
+#: the second catalogue's methods whose permission is not spelled like the method id
+_PERMISSIONS = {
+    "sql.instances.list": "cloudsql.instances.list",
+    "sql.backupRuns.list": "cloudsql.backupRuns.list",
+    "iam.projects.serviceAccounts.list": "iam.serviceAccounts.list",
+    "iam.projects.serviceAccounts.keys.list": "iam.serviceAccountKeys.list",
+    "orgpolicy.projects.policies.getEffectivePolicy": "orgpolicy.policy.get",
+}
+
+
 def permission_of(method: str) -> str:
     """The IAM permission an API method id needs (for the methods the collectors call)."""
+    if method in _PERMISSIONS:
+        return _PERMISSIONS[method]
     service, rest = method.split(".", 1)
     if service == "cloudresourcemanager":
         return f"resourcemanager.{rest}"

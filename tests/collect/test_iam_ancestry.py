@@ -31,7 +31,7 @@ from tests.collect.hierarchy import (
 
 def _folder(document: dict[str, Any], name: str) -> dict[str, Any]:
     found = next(f for f in document["folders"] if f["name"] == name)
-    return {k: v for k, v in found.items() if k not in ("iamPolicy", "logging")}
+    return {k: v for k, v in found.items() if k not in ("iamPolicy", "logging", "firewallPolicies")}
 
 
 def test_the_project_policy_round_trips_at_version_3(

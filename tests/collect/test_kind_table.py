@@ -105,8 +105,9 @@ def test_each_kind_is_observed_under_its_row_and_needs_only_its_permissions(
     assert snapshot.kinds[kind].ok, snapshot.kinds[kind].error
     assert recorder.requests and {code for _, _, code in recorder.requests} == {"200"}
     methods = {method for _, method, _ in recorder.requests}
-    if kind.spec.shape is not Shape.WALK:
-        assert {(service, method) for service, method, _ in recorder.requests} == {(kind.spec.api, kind.spec.method)}
+    if kind.spec.shape is not Shape.WALK:  # its listing, and the reads it makes per resource listed
+        expected = {(kind.spec.api, method) for method in (kind.spec.method, *kind.spec.reads)}
+        assert {(service, method) for service, method, _ in recorder.requests} == expected
     else:
         assert kind.spec.method in methods
     assert {permission_of(method) for method in methods} <= set(kind.spec.permissions)
@@ -121,5 +122,6 @@ def test_every_call_of_every_kind_is_checked_against_a_declared_answer(
 
     assert all(data.ok for data in snapshot.kinds.values()), snapshot.kinds
     called = {method for _, method, _ in recorder.requests}
-    assert called == {kind.spec.method for kind in Kind} | walks.READS | cloudlogging.READS
+    per_resource = {method for kind in Kind for method in kind.spec.reads}
+    assert called == {kind.spec.method for kind in Kind} | per_resource | walks.READS | cloudlogging.READS
     assert called <= set(ANSWERS)

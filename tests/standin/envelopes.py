@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from checks.kinds import Envelope
 from monitor.standin.discovery import load_api
 
+#: how Cloud SQL's discovery document gives a `kind` it declares no default for
+_ALWAYS = re.compile(r"^This is always `([^`]+)`\.$")
+
 
 def _kind(schema: dict[str, Any]) -> str:
-    return str(schema.get("properties", {}).get("kind", {}).get("default", ""))
+    field = schema.get("properties", {}).get("kind", {})
+    always = _ALWAYS.match(str(field.get("description", "")))
+    return str(field.get("default", "") or (always.group(1) if always else ""))
 
 
 def envelope_drift(api_name: str, method: str, envelope: Envelope) -> list[str]:

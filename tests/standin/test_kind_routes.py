@@ -63,8 +63,10 @@ def _part(holder: dict[str, Any], spec: KindSpec) -> Any:
 def _url(api: str, method_id: str, doc: dict[str, Any], spec: KindSpec) -> tuple[str, str, Any]:
     """(HTTP method, path, what it should answer) for one route, filled from the scenario."""
     method = load_api(api).methods[method_id]
+    # A hierarchical firewall policy listing names its organisation or folder in `parentId`.
+    ancestral = spec.holder is Holder.ANCESTORS and spec.api == "compute"
     owner = next((o for o in ("folders", "organizations") if f".{o}." in method_id), "projects")
-    holder = _holder_resource(doc, owner)
+    holder = _holder_resource(doc, "organizations" if ancestral else owner)
     found = _part(holder, spec)
     one = found[0] if isinstance(found, list) else found
     names = re.findall(r"\{(\w+)\}", method.url_path)
@@ -72,10 +74,13 @@ def _url(api: str, method_id: str, doc: dict[str, Any], spec: KindSpec) -> tuple
     for place in ("zone", "region"):
         if place in names:
             values[place] = str(one[place]).rsplit("/", 1)[-1]
-    last = names[-1]
-    if last not in values:
-        values[last] = one["name"]
+    if names and names[-1] not in values:
+        values[names[-1]] = str(one["name"]).rsplit("/", 1)[-1]  # `policies/C` of a full name: C
     path = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], method.url_path)
+    if ancestral:
+        path += "?parentId=" + holder["name"]
+    elif not names:  # Cloud Storage: the project goes in the query
+        path += f"?project={SHOP}"
     if method_id.endswith((".list", ".aggregatedList")):
         return method.http_method, path, found
     return method.http_method, path, one
@@ -171,6 +176,8 @@ def test_the_part_tables_are_the_rows_parts_plus_log_entries() -> None:
             if spec.group:
                 assert table.lists[spec.group][spec.key] == spec.schema
                 assert table.group_apis[spec.group] == spec.api
+            elif spec.part in table.bare:  # a list under a bare key: hierarchical firewall policies
+                assert table.bare[spec.part] == (spec.api, spec.schema)
             elif spec.part:
                 assert table.singles[spec.part] == (spec.api, spec.schema)
             else:
