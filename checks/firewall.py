@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
 
-from checks.kernel import JSON, Judgement, Unjudgeable, per_reading, per_resource
+from checks.kernel import JSON, Judgement, Unjudgeable, attempt, per_reading, per_resource
 from checks.model import Area, Finding, Severity, Verdict
 from checks.names import compute_name, last_segment
 from checks.params import Params
 from checks.registry import References, control
+from checks.rules.effective import Effective, Policy, describe_rule, effective, vpc_readings
 from checks.rules.network import (
     ALL,
     EMPTY,
@@ -31,10 +32,10 @@ from checks.rules.network import (
     flag,
     network_key,
     obj,
-    parse_rules,
     union,
 )
-from checks.rules.shadowing import ShadowIndex
+from checks.rules.policies import PolicyRule
+from checks.rules.shadowing import Exposure
 from checks.snapshot import Kind, Snapshot
 
 T = TypeVar("T")
@@ -68,44 +69,63 @@ class _Family:
     wanted: Callable[[Rule], Coverage]  # the pairs judged, for one rule
     approved: Coverage = EMPTY  # judged pairs that may face the internet
     note: Callable[[Coverage], str] = lambda offending: ""  # ", reaching MySQL", after the pairs
+    whole_entries: bool = False  # FW-04: shadowed only where one deny covers a whole entry
 
 
 def _parsed(snapshot: Snapshot) -> list[tuple[JSON, Rule | Unjudgeable]]:
-    """Every rule read once per snapshot: FW-01 to FW-05 and FW-08 share the readings."""
-    return snapshot.derive("firewalls.parsed", lambda s: parse_rules(s.get(Kind.FIREWALLS), s.scope))
-
-
-def _shadow_index(snapshot: Snapshot) -> ShadowIndex:
-    """The deny rules filed once per snapshot for the exposure family."""
-    return snapshot.derive(
-        "firewalls.shadow_index", lambda s: ShadowIndex(rule for _, rule in _parsed(s) if isinstance(rule, Rule))
-    )
+    """Every VPC rule read once per snapshot: FW-01 to FW-05 and FW-08 share the readings."""
+    return vpc_readings(snapshot)
 
 
 def _exposure_findings(snapshot: Snapshot, family: _Family) -> Iterator[Finding]:
-    """Every rule is read first: whether one is exposed depends on the deny rules that shadow it."""
-    parsed, index = _parsed(snapshot), _shadow_index(snapshot)
-    return per_reading(parsed, snapshot.scope, _FIREWALLS, "rule", partial(_judge_exposure, index=index, family=family))
+    """Every rule is read first: whether one is exposed depends on the rules that take
+    precedence over it in the effective firewall (`checks.rules.effective`). The VPC rules
+    first, then the rules of the firewall policies that apply to the scope's networks."""
+    firewall = effective(snapshot)
+    judge = partial(_judge_exposure, firewall=firewall, family=family)
+    yield from per_reading(firewall.vpc, snapshot.scope, _FIREWALLS, "rule", judge)
+    policies = firewall.hierarchy if firewall.network_keys() else []
+    for policy in [*policies, *firewall.network_policies]:
+        for raw, reading in policy.readings:
+            yield _policy_finding(firewall, policy, raw, reading, family)
 
 
-def _judge_exposure(rule: Rule, who: str, *, index: ShadowIndex, family: _Family) -> Judgement:
+def _judge_exposure(rule: Rule, who: str, *, firewall: Effective, family: _Family) -> Judgement:
     if not rule.ingress:
         return Judgement(Verdict.PASS, f"{who} is an egress rule (direction: EGRESS): it opens no ingress")
     if not rule.allow:
         return Judgement(Verdict.PASS, f"{who} is a deny rule (denied[]): it opens nothing")
     if not rule.internet:
         return Judgement(Verdict.PASS, f"{who} has no internet source ({rule.sources})")
-    seen = index.exposure(rule, family.wanted(rule))
+    return _judge_seen(rule, who, firewall.exposure(rule, rule.network, family.wanted(rule)), family)
+
+
+def _whole_entries(seen: Exposure) -> Exposure:
+    """FW-04's shadowing: an entry opening every port is shadowed only where ONE deny covers it
+    whole (per protocol; the whole of an `all` entry), not by several denies between them: a
+    patchwork of denies is one edit away from a gap."""
+    effective: dict[int, Coverage] = {}
+    for fam, opened in seen.opened.items():
+        left = seen.effective.get(fam, EMPTY)
+        denies = [deny.coverage for deny in seen.shadowed_by if fam in deny.internet]
+        parts = [opened] if len(opened.protocols) > 128 else [Coverage((item,)) for item in opened.protocols]
+        cut = [part for part in parts if not part & left and all(part - cover for cover in denies)]
+        effective[fam] = union([left, *cut])  # shadowed whole, but by no one deny: still open
+    return Exposure(seen.opened, effective, seen.shadowed_by)
+
+
+def _judge_seen(rule: Rule, who: str, seen: Exposure, family: _Family, where: str = "") -> Judgement:
+    """The verdict on what `rule` opens (`seen`); `where` says on which network, for a policy rule."""
+    seen = _whole_entries(seen) if family.whole_entries else seen
     if not any(seen.opened.values()):
-        return Judgement(Verdict.PASS, f"{who} does not allow {family.what} (allowed[]: {rule.coverage})")
-    denies = ", ".join(f"deny rule {deny.name} (priority {deny.priority})" for deny in seen.shadowed_by)
+        return Judgement(Verdict.PASS, f"{who} does not allow {family.what} ({_allowed(rule)}: {rule.coverage})")
+    denies = ", ".join(describe_rule(deny) for deny in seen.shadowed_by)
     offending = {fam: coverage - family.approved for fam, coverage in seen.effective.items()}
+    at = f"at priority {rule.priority}{where}"
     if any(offending.values()):
         subject = describe_exposure(offending, rule)
-        body = (
-            f"{describe_exposure(offending, rule, fields=True)} at priority {rule.priority}"
-            f"{family.note(union(offending.values()))}; "
-            + (f"partly shadowed by {denies}" if denies else "not shadowed")
+        body = f"{describe_exposure(offending, rule, fields=True)} {at}{family.note(union(offending.values()))}; " + (
+            f"partly shadowed by {denies}" if denies else "not shadowed"
         )
         if rule.enabled:
             return Judgement(Verdict.FAIL, f"{who} allows {body}", subject)
@@ -114,13 +134,55 @@ def _judge_exposure(rule: Rule, who: str, *, index: ShadowIndex, family: _Family
     approved = {fam: coverage for fam, coverage in seen.effective.items() if coverage}
     if approved:
         shadow = f"; partly shadowed by {denies}" if denies else ""
-        reason = f"{who} allows only approved {describe_exposure(approved, rule, fields=True)}{shadow}"
+        reason = f"{who} allows only approved {describe_exposure(approved, rule, fields=True)}{where}{shadow}"
         return Judgement(Verdict.PASS, reason, describe_exposure(approved, rule))
-    reason = (
-        f"{who} allows {describe_exposure(seen.opened, rule, fields=True)} at priority {rule.priority}, "
-        f"but it is shadowed by {denies}"
-    )
+    reason = f"{who} allows {describe_exposure(seen.opened, rule, fields=True)} {at}, but it is shadowed by {denies}"
     return Judgement(Verdict.PASS, reason, describe_exposure(seen.opened, rule))
+
+
+def _allowed(rule: Rule) -> str:
+    return "match.layer4Configs" if isinstance(rule, PolicyRule) else "allowed[]"
+
+
+def _policy_finding(
+    firewall: Effective, policy: Policy, raw: JSON, reading: PolicyRule | Unjudgeable, family: _Family
+) -> Finding:
+    """One rule of a policy that applies to the scope: named by the policy and the rule's priority."""
+    if isinstance(reading, Unjudgeable):
+        who = f"rule {raw.get('priority', '?')} of {policy.label}"
+        return Finding(policy.resource, Verdict.ERROR, reading.reason(who), reading.field)
+    judged = attempt(_judge_policy_rule, firewall, policy, reading, family)
+    if isinstance(judged, Unjudgeable):
+        return Finding(policy.resource, Verdict.ERROR, judged.reason(reading.name), judged.field)
+    subject = f"priority {reading.priority}" + (f": {judged.subject}" if judged.subject else "")
+    return Finding(policy.resource, judged.verdict, judged.reason, subject, judged.latent)
+
+
+def _judge_policy_rule(firewall: Effective, policy: Policy, rule: PolicyRule, family: _Family) -> Judgement:
+    who, wanted = rule.name, family.wanted(rule)
+    if not rule.ingress:
+        return Judgement(Verdict.PASS, f"{who} is an egress rule (direction: EGRESS): it opens no ingress")
+    if rule.action == "goto_next":
+        return Judgement(Verdict.PASS, f"{who} is a goto_next rule: it passes traffic on, opening nothing")
+    if not rule.allow:
+        return Judgement(Verdict.PASS, f"{who} is a deny rule (action: deny): it opens nothing")
+    if not rule.internet and rule.address_groups and rule.coverage & wanted:
+        groups = ", ".join(rule.address_groups)
+        reason = (
+            f"{who} allows {rule.coverage & wanted} from address groups only (match.srcAddressGroups: {groups}), "
+            "which are not read: cannot tell whether they hold internet ranges"
+        )
+        return Judgement(Verdict.ERROR, reason, groups)
+    if not rule.internet:
+        return Judgement(Verdict.PASS, f"{who} has no internet source ({rule.sources})")
+    networks = firewall.applies_to(policy, rule)
+    if not networks:
+        return Judgement(Verdict.PASS, f"{who} applies to no network of the scope")
+    exposures = [(key, firewall.exposure(rule, key, wanted)) for key in networks]
+    judged = [
+        _judge_seen(rule, who, exposure, family, f" on network {last_segment(str(key))}") for key, exposure in exposures
+    ]
+    return max(judged, key=lambda j: (j.verdict is Verdict.FAIL, j.latent, bool(j.subject)))
 
 
 _SSH = Coverage.from_specs(("tcp:22", "sctp:22"))
@@ -195,7 +257,8 @@ def fw04_open_all(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a rule with an unshadowed entry opening every port or protocol to the internet
     (`all`, tcp/udp/sctp without ports, or ports covering 1-65535)."""
     note = ", opening every port or protocol"
-    return _exposure_findings(snapshot, _Family("every port or protocol", lambda rule: rule.wide, note=lambda c: note))
+    family = _Family("every port or protocol", lambda rule: rule.wide, note=lambda c: note, whole_entries=True)
+    return _exposure_findings(snapshot, family)
 
 
 @control(
