@@ -34,12 +34,22 @@ from checks.rules.network import (
     obj,
     union,
 )
-from checks.rules.policies import PolicyRule
+from checks.rules.policies import ACTIONS, PolicyRule
 from checks.rules.shadowing import Exposure
 from checks.snapshot import Kind, Snapshot
 
 T = TypeVar("T")
 _FIREWALLS = "firewalls"
+# FW-01..05 judge the effective firewall: VPC rules, networks (enforcement order, attached
+# policy) and the firewall policies; FW-06 the logging of every rule of the firewall.
+_LOGGING_KINDS = (Kind.FIREWALLS, Kind.FIREWALL_POLICIES, Kind.NETWORK_FIREWALL_POLICIES)
+_POLICY_FIX = (
+    " For a firewall policy rule (the result names the policy and priority): `gcloud compute firewall-policies "
+    "rules update PRIORITY --firewall-policy=POLICY --src-ip-ranges=CIDR`, or for a network policy `gcloud compute "
+    "network-firewall-policies rules update PRIORITY --firewall-policy=POLICY --global-firewall-policy "
+    "--src-ip-ranges=CIDR`."
+)
+_EXPOSURE_KINDS = (Kind.FIREWALLS, Kind.NETWORKS, Kind.FIREWALL_POLICIES, Kind.NETWORK_FIREWALL_POLICIES)
 _DEFAULT_RULES = frozenset(f"default-allow-{name}" for name in ("internal", "ssh", "rdp", "icmp"))
 # Proxy-only and Private Service Connect subnetworks cannot log flows
 # (INTERNAL_HTTPS_LOAD_BALANCER is the older name of REGIONAL_MANAGED_PROXY).
@@ -192,14 +202,14 @@ _FW03_ALL = union(_FW03_COVERAGE.values())
 
 @control(
     id="FW-01", title="No SSH from the internet", area=Area.FW, severity=Severity.CRITICAL,
-    kinds=(Kind.FIREWALLS,), unit="firewall rule",
+    kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule",
     references=References(cis="3.6", soc2=("CC6.1", "CC6.6"), sha="OPEN_SSH_PORT"),
     rationale="SSH open to the whole internet is scanned and brute-forced within minutes of going live; "
     "a weak key, a leaked key or an sshd vulnerability then gives a shell on the VM. Administrative "
     "access should come through Identity-Aware Proxy TCP forwarding or a bastion, not from anywhere.",
     remediation="Allow SSH only from IAP's range (35.235.240.0/20) or known networks: `gcloud compute "
     "firewall-rules update RULE --source-ranges=35.235.240.0/20`, or delete the rule: `gcloud compute "
-    "firewall-rules delete RULE`.",
+    "firewall-rules delete RULE`." + _POLICY_FIX,
 )
 def fw01_ssh(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a rule that effectively opens tcp:22 or sctp:22 to the internet: SSH exposure."""
@@ -208,13 +218,14 @@ def fw01_ssh(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
 
 @control(
     id="FW-02", title="No RDP from the internet", area=Area.FW, severity=Severity.CRITICAL,
-    kinds=(Kind.FIREWALLS,), unit="firewall rule",
+    kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule",
     references=References(cis="3.7", soc2=("CC6.1", "CC6.6"), sha="OPEN_RDP_PORT"),
     rationale="RDP open to the internet is one of the most common ways into Windows estates: it is "
     "brute-forced constantly and has had wormable pre-authentication vulnerabilities. Remote desktop "
     "should come through Identity-Aware Proxy or a VPN, never from any address.",
     remediation="Allow RDP only from IAP's range or known networks: `gcloud compute firewall-rules update "
-    "RULE --source-ranges=35.235.240.0/20`, or delete the rule: `gcloud compute firewall-rules delete RULE`.",
+    "RULE --source-ranges=35.235.240.0/20`, or delete the rule: `gcloud compute firewall-rules delete "
+    "RULE`." + _POLICY_FIX,
 )
 def fw02_rdp(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a rule that effectively opens tcp:3389 or udp:3389 to the internet: RDP exposure."""
@@ -227,14 +238,14 @@ def _services(offending: Coverage) -> str:
 
 @control(
     id="FW-03", title="No database or admin port from the internet", area=Area.FW, severity=Severity.HIGH,
-    kinds=(Kind.FIREWALLS,), unit="firewall rule",
+    kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule",
     references=References(cis="3.x", soc2=("CC6.6",), sha="OPEN_*_PORT"),
     rationale="Databases, caches, directory, file-sharing, mail and cluster-admin services (MySQL, Redis, "
     "LDAP, SMB, the Kubernetes API, Docker, ...) are built for trusted networks: many answer without "
     "authentication by default, and internet-wide scanners find and ransom them within hours.",
     remediation="Reach these services over private networking (VPC, Private Service Connect, VPN) and "
     "remove the internet source: `gcloud compute firewall-rules update RULE --source-ranges=CIDR`, or "
-    "delete the rule: `gcloud compute firewall-rules delete RULE`.",
+    "delete the rule: `gcloud compute firewall-rules delete RULE`." + _POLICY_FIX,
 )
 def fw03_admin_ports(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a rule that effectively opens, over tcp or udp, a database or admin port (the
@@ -245,13 +256,13 @@ def fw03_admin_ports(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
 
 @control(
     id="FW-04", title="No rule opens every port or protocol to the internet", area=Area.FW,
-    severity=Severity.CRITICAL, kinds=(Kind.FIREWALLS,), unit="firewall rule",
+    severity=Severity.CRITICAL, kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule",
     references=References(cis="3.x", soc2=("CC6.6",), sha="OPEN_FIREWALL"),
     rationale="A rule that opens every port or every protocol to the internet exposes whatever any VM it "
     "targets happens to listen on, today and after every future change: the firewall no longer limits "
     "anything, and each new service is public the moment it starts.",
     remediation="Replace the rule's protocols and sources with only those needed: `gcloud compute "
-    "firewall-rules update RULE --rules=tcp:443 --source-ranges=CIDR`.",
+    "firewall-rules update RULE --rules=tcp:443 --source-ranges=CIDR`." + _POLICY_FIX,
 )
 def fw04_open_all(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a rule with an unshadowed entry opening every port or protocol to the internet
@@ -263,13 +274,13 @@ def fw04_open_all(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
 
 @control(
     id="FW-05", title="Only approved ports face the internet", area=Area.FW, severity=Severity.HIGH,
-    kinds=(Kind.FIREWALLS,), unit="firewall rule", params=("firewall.public_ports",),
+    kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule", params=("firewall.public_ports",),
     references=References(soc2=("CC6.6",), sha="OPEN_FIREWALL"),
     rationale="Every port reachable from the internet is attack surface that must be owned and patched. "
     "Listing the approved ones (`firewall.public_ports`, e.g. tcp:443) turns any other exposure into a "
     "finding, so a forgotten test rule or a too-wide port range is caught when it appears.",
     remediation="Narrow the rule to the approved ports: `gcloud compute firewall-rules update RULE "
-    "--rules=tcp:443`, or, after review, add the port to `firewall.public_ports`.",
+    "--rules=tcp:443`, or, after review, add the port to `firewall.public_ports`." + _POLICY_FIX,
 )
 def fw05_public_ports(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a rule that effectively exposes a (protocol, port) outside `firewall.public_ports`."""
@@ -290,18 +301,54 @@ def _log_state(resource: JSON) -> str:
 
 @control(
     id="FW-06", title="Firewall rule logging is on", area=Area.FW, severity=Severity.MEDIUM,
-    kinds=(Kind.FIREWALLS,), unit="firewall rule",
+    kinds=_LOGGING_KINDS, unit="firewall rule or policy rule",
     references=References(soc2=("CC7.2",), sha="FIREWALL_RULE_LOGGING_DISABLED"),
     rationale="Without firewall rule logging there is no record of which connections a rule allowed "
     "or denied, so an intrusion through an open port, or a rule that blocks legitimate traffic, "
     "cannot be investigated after the fact.",
     remediation="Turn logging on for the rule: `gcloud compute firewall-rules update RULE "
-    "--enable-logging --logging-metadata=exclude-all`.",
+    "--enable-logging --logging-metadata=exclude-all`; for a firewall policy rule, `gcloud compute "
+    "firewall-policies rules update PRIORITY --firewall-policy=POLICY --enable-logging` (network "
+    "policies: `gcloud compute network-firewall-policies rules update PRIORITY --firewall-policy=POLICY "
+    "--global-firewall-policy --enable-logging`).",
 )
 def fw06_rule_logging(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
-    """Fails an enabled rule without `logConfig.enable: true` (absent is off). A disabled rule
+    """Fails an enabled rule without `logConfig.enable: true` (absent is off), and an enabled
+    allow or deny rule of a firewall policy that applies to the scope (hierarchical ones above
+    it, every network policy of the project) without `enableLogging: true`. A disabled rule
     passes, saying it is out of scope until enabled, so that every rule has one result."""
-    return per_resource(snapshot.get(Kind.FIREWALLS), snapshot.scope, _FIREWALLS, "rule", _rule_logging)
+    yield from per_resource(snapshot.get(Kind.FIREWALLS), snapshot.scope, _FIREWALLS, "rule", _rule_logging)
+    firewall = effective(snapshot)
+    for policy in [*firewall.hierarchy, *firewall.network_policies]:
+        rules = policy.raw.get("rules", [])
+        if not isinstance(rules, list):
+            yield Finding(policy.resource, Verdict.ERROR, f"{policy.label}: cannot judge rules: not a list", "rules")
+            continue
+        for raw in rules:
+            judged = attempt(_policy_rule_logging, raw if isinstance(raw, dict) else {}, policy)
+            priority = raw.get("priority", "?") if isinstance(raw, dict) else "?"
+            if isinstance(judged, Unjudgeable):
+                who = f"rule {priority} of {policy.label}"
+                yield Finding(policy.resource, Verdict.ERROR, judged.reason(who), judged.field)
+            elif judged is not None:
+                yield Finding(policy.resource, judged.verdict, judged.reason, f"priority {priority}")
+
+
+def _policy_rule_logging(raw: JSON, policy: Policy) -> Judgement | None:
+    """A policy rule that allows or denies logs only with `enableLogging: true`; goto_next decides nothing."""
+    who = f"rule {raw.get('priority', '?')} of {policy.label}"
+    action = raw.get("action")
+    if action not in ACTIONS:
+        raise Unjudgeable("action", f"unknown action {action!r}")
+    if ACTIONS[action] == "goto_next":
+        return None
+    disabled, logging = flag(raw, "disabled"), flag(raw, "enableLogging")
+    if disabled:
+        return Judgement(Verdict.PASS, f"{who} is disabled (disabled: true): out of scope until enabled")
+    if logging:
+        return Judgement(Verdict.PASS, f"{who} logs (enableLogging: true)")
+    state = "enableLogging: false" if "enableLogging" in raw else "enableLogging absent: off by default"
+    return Judgement(Verdict.FAIL, f"{who} is enabled and does not log ({state})")
 
 
 def _rule_logging(raw: JSON, who: str) -> Judgement:

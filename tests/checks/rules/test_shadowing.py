@@ -17,8 +17,8 @@ import pytest
 
 from benchmarks.firewall_scale import SCOPE, estate
 from checks import default_registry
-from checks.rules import effective
 from checks.params import Params
+from checks.rules import effective
 from checks.rules.network import ALL, Coverage, Rule, parse_rules
 from checks.rules.shadowing import Exposure, ShadowIndex, exposure
 from checks.snapshot import Kind, KindUnavailable
