@@ -554,7 +554,8 @@ class Kind(enum.StrEnum):
             "resourcemanager.organizations.get",
         ),
         doc='hierarchical firewall policies of every ancestor, nearest first: {"parent": "folders/55" or '
-        '"organizations/4242", "policy": FirewallPolicy}; each ancestor listed once per sweep',
+        '"organizations/4242", "policy": FirewallPolicy, "ancestors": the whole chain, nearest first}; each '
+        "ancestor listed once per sweep",
         envelope=FIREWALL_POLICY_LIST,
     )
     NETWORK_FIREWALL_POLICIES = KindSpec(

@@ -222,6 +222,8 @@ def test_hierarchical_policies_are_listed_once_per_ancestor_per_sweep_and_shared
         "org-child": [ORG],
     }
     assert found["example-shop"].get(Kind.FIREWALL_POLICIES) == found["no-logging"].get(Kind.FIREWALL_POLICIES)
+    # the whole chain, folders/55 (no policy of its own) included: what places an association
+    assert found["example-shop"].get(Kind.FIREWALL_POLICIES)[0]["ancestors"] == [SHOP_FOLDER, "folders/55", ORG]
 
 
 def test_without_a_sweep_each_run_lists_its_ancestors_itself(hierarchy: StandIn, hierarchy_clients: GcpClients) -> None:
