@@ -108,6 +108,7 @@ def _hierarchy(snapshot: Snapshot) -> list[Policy]:
         for node in [*(entry.get("ancestors") or []), entry.get("parent")]:
             if isinstance(node, str) and node not in chain:
                 chain.append(node)
+    chain.sort(key=lambda node: node.startswith("organizations/"))  # the organisation is the root
     found: list[Policy] = []
     for node in reversed(chain):
         for entry in entries:
