@@ -67,6 +67,9 @@ DANGLING_POLICIES = {
 }
 ORPHANED_SNAPSHOTS = {("data-platform", "global/snapshots/etl-1-data-pre-restore-test")}
 
+# The hierarchical firewall policy of folders/5502 (non-prod), as results name it.
+NONPROD_POLICY = "locations/global/firewallPolicies/550200117"
+
 # What `controlwatch check` must find, per control. Per-resource controls: (scope, path
 # of the failing resource under projects/P/). Per-scope and per-grant controls (IAM,
 # LOG), whose results name the project: the failing scopes.
@@ -74,6 +77,7 @@ FAILING: dict[str, set[tuple[str, str]] | set[str]] = {
     "FW-01": {
         ("shop-staging", "global/firewalls/default-allow-ssh"),
         ("shop-staging", "global/firewalls/allow-any-from-internet"),
+        ("shop-staging", NONPROD_POLICY),  # a folder's policy, no VPC rule involved
     },
     "FW-02": {
         ("shop-staging", "global/firewalls/default-allow-rdp"),
@@ -94,6 +98,7 @@ FAILING: dict[str, set[tuple[str, str]] | set[str]] = {
         ("shop-staging", "global/firewalls/allow-any-from-internet"),
         ("data-platform", "global/firewalls/allow-mysql-redis-debug"),
         ("data-platform", "global/firewalls/allow-kafka-partner"),
+        ("shop-staging", NONPROD_POLICY),
     },
     "FW-06": {
         ("shop-prod", "global/firewalls/allow-health-checks"),
@@ -102,6 +107,7 @@ FAILING: dict[str, set[tuple[str, str]] | set[str]] = {
         ("shop-staging", "global/firewalls/default-allow-rdp"),
         ("shop-staging", "global/firewalls/default-allow-icmp"),
         ("data-platform", "global/firewalls/allow-internal-data"),
+        ("shop-staging", NONPROD_POLICY),
     },
     "FW-07": {
         ("shop-staging", "global/networks/default"),
@@ -496,6 +502,9 @@ def test_check_reports_exactly_the_planted_failures() -> None:
 
 
 def _result_path(result: dict[str, Any]) -> str:
-    """A result's Compute resource as its path under projects/P/ (`global/firewalls/f`)."""
+    """A result's Compute resource as its path under projects/P/ (`global/firewalls/f`), or
+    a hierarchical firewall policy's (`locations/global/firewallPolicies/ID`)."""
     scope = result["scope"]
+    if result["resource"].startswith("//compute.googleapis.com/locations/"):
+        return str(result["resource"]).removeprefix("//compute.googleapis.com/")
     return _path(scope, result["resource"].replace("//compute.googleapis.com/projects/", COMPUTE))
