@@ -40,16 +40,17 @@ from checks.snapshot import Kind, Snapshot
 
 T = TypeVar("T")
 _FIREWALLS = "firewalls"
-# FW-01..05 judge the effective firewall: VPC rules, networks (enforcement order, attached
-# policy) and the firewall policies; FW-06 the logging of every rule of the firewall.
-_LOGGING_KINDS = (Kind.FIREWALLS, Kind.FIREWALL_POLICIES, Kind.NETWORK_FIREWALL_POLICIES)
 _POLICY_FIX = (
     " For a firewall policy rule (the result names the policy and priority): `gcloud compute firewall-policies "
     "rules update PRIORITY --firewall-policy=POLICY --src-ip-ranges=CIDR`, or for a network policy `gcloud compute "
     "network-firewall-policies rules update PRIORITY --firewall-policy=POLICY --global-firewall-policy "
     "--src-ip-ranges=CIDR`."
 )
-_EXPOSURE_KINDS = (Kind.FIREWALLS, Kind.NETWORKS, Kind.FIREWALL_POLICIES, Kind.NETWORK_FIREWALL_POLICIES)
+# FW-01..05 judge the effective firewall: VPC rules, networks (enforcement order, attached
+# policy) and the firewall policies; FW-06 the logging of every rule of the firewall.
+_POLICY_KINDS = (Kind.FIREWALL_POLICIES, Kind.NETWORK_FIREWALL_POLICIES, Kind.REGION_NETWORK_FIREWALL_POLICIES)
+_LOGGING_KINDS = (Kind.FIREWALLS, *_POLICY_KINDS)
+_EXPOSURE_KINDS = (Kind.FIREWALLS, Kind.NETWORKS, *_POLICY_KINDS)
 _DEFAULT_RULES = frozenset(f"default-allow-{name}" for name in ("internal", "ssh", "rdp", "icmp"))
 # Proxy-only and Private Service Connect subnetworks cannot log flows
 # (INTERNAL_HTTPS_LOAD_BALANCER is the older name of REGIONAL_MANAGED_PROXY).

@@ -265,7 +265,9 @@ def _build(snapshot: Snapshot) -> Effective:
         networks=networks,
         hierarchy=_hierarchy(snapshot),
         network_policies=[
-            _policy(raw, snapshot.scope, None) for raw in _optional(snapshot, Kind.NETWORK_FIREWALL_POLICIES)
+            _policy(raw, snapshot.scope, None)
+            for kind in (Kind.NETWORK_FIREWALL_POLICIES, Kind.REGION_NETWORK_FIREWALL_POLICIES)
+            for raw in _optional(snapshot, kind)
         ],
     )
 

@@ -17,7 +17,7 @@ from typing import Any
 from checks.kernel import JSON
 from monitor.collect.calls import Caller
 from monitor.collect.clients import GcpClients
-from monitor.collect.compute import list_items
+from monitor.collect.compute import aggregated_list, list_items
 from monitor.collect.hierarchy import about, ancestors
 
 SERVICE = "compute"
@@ -47,3 +47,11 @@ def hierarchical(clients: GcpClients, project_id: str, call: Caller, page_size: 
         policies = about(f"ancestor {name}", functools.partial(listing.across_runs_once, name, step))
         found.extend({"parent": name, "policy": policy, "ancestors": list(names)} for policy in policies)
     return found
+
+
+def regional(client: Any, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:
+    """The project's regional network firewall policies: those of the aggregated listing with a
+    `region` (the global ones are the networkFirewallPolicies kind's). A region the listing could
+    not reach fails the kind (`aggregated_list`): a missing regional deny is no shadow."""
+    found = aggregated_list(client, project_id, call, page_size, key="firewallPolicies")
+    return [policy for policy in found if policy.get("region")]
