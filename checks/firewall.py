@@ -21,7 +21,7 @@ from checks.model import Area, Finding, Severity, Verdict
 from checks.names import compute_name, last_segment
 from checks.params import Params
 from checks.registry import References, control
-from checks.rules.effective import Effective, Policy, describe_rule, effective, vpc_readings
+from checks.rules.effective import Effective, Policy, describe_rule, effective, policies, vpc_readings
 from checks.rules.network import (
     ALL,
     EMPTY,
@@ -319,8 +319,8 @@ def fw06_rule_logging(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     it, every network policy of the project) without `enableLogging: true`. A disabled rule
     passes, saying it is out of scope until enabled, so that every rule has one result."""
     yield from per_resource(snapshot.get(Kind.FIREWALLS), snapshot.scope, _FIREWALLS, "rule", _rule_logging)
-    firewall = effective(snapshot)
-    for policy in [*firewall.hierarchy, *firewall.network_policies]:
+    hierarchy, network = policies(snapshot)
+    for policy in [*hierarchy, *network]:
         rules = policy.raw.get("rules", [])
         if not isinstance(rules, list):
             yield Finding(policy.resource, Verdict.ERROR, f"{policy.label}: cannot judge rules: not a list", "rules")

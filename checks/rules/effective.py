@@ -23,7 +23,7 @@ declared kinds are missing, so this only lets the VPC rules be judged alone in t
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from checks.kernel import JSON, Unjudgeable, read_each
@@ -254,6 +254,7 @@ def vpc_readings(snapshot: Snapshot) -> list[Reading]:
 
 
 def _build(snapshot: Snapshot) -> Effective:
+    hierarchy, network_policies = policies(snapshot)
     vpc = vpc_readings(snapshot)
     networks: dict[str | None, JSON] = {}
     for network in _optional(snapshot, Kind.NETWORKS):
@@ -263,12 +264,8 @@ def _build(snapshot: Snapshot) -> Effective:
         vpc=vpc,
         vpc_index=ShadowIndex(rule for _, rule in vpc if isinstance(rule, Rule)),
         networks=networks,
-        hierarchy=_hierarchy(snapshot),
-        network_policies=[
-            _policy(raw, snapshot.scope, None)
-            for kind in (Kind.NETWORK_FIREWALL_POLICIES, Kind.REGION_NETWORK_FIREWALL_POLICIES)
-            for raw in _optional(snapshot, kind)
-        ],
+        hierarchy=hierarchy,
+        network_policies=network_policies,
     )
 
 
@@ -280,6 +277,16 @@ def describe_rule(rule: Rule) -> str:
     return f"deny rule {rule.name} (priority {rule.priority})"
 
 
-def hierarchical_entries(snapshot: Snapshot) -> Mapping[str, Policy]:
-    """The hierarchical policies that apply to the scope, by resource name (FW-06)."""
-    return {policy.resource: policy for policy in effective(snapshot).hierarchy}
+def policies(snapshot: Snapshot) -> tuple[list[Policy], list[Policy]]:
+    """The hierarchical policies that apply to the scope (organisation first) and every network
+    policy of the project, read once per snapshot; without the networks, which FW-06 does not need."""
+    return snapshot.derive("firewalls.policies", _read_policies)
+
+
+def _read_policies(snapshot: Snapshot) -> tuple[list[Policy], list[Policy]]:
+    network = [
+        _policy(raw, snapshot.scope, None)
+        for kind in (Kind.NETWORK_FIREWALL_POLICIES, Kind.REGION_NETWORK_FIREWALL_POLICIES)
+        for raw in _optional(snapshot, kind)
+    ]
+    return _hierarchy(snapshot), network

@@ -40,6 +40,8 @@ KINDS = {
     "snapshots": "compute#snapshot",
     "resourcePolicies": "compute#resourcePolicy",
     "addresses": "compute#address",
+    "firewallPolicies": "compute#firewallPolicy",
+    "regionFirewallPolicies": "compute#firewallPolicy",
 }
 CLEAN = "ledger-clean"
 ORG_DOMAIN = "example.be"
