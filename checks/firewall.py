@@ -203,7 +203,7 @@ _FW03_ALL = union(_FW03_COVERAGE.values())
 
 @control(
     id="FW-01", title="No SSH from the internet", area=Area.FW, severity=Severity.CRITICAL,
-    kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule",
+    kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule", logic_version=2,
     references=References(cis="3.6", soc2=("CC6.1", "CC6.6"), sha="OPEN_SSH_PORT"),
     rationale="SSH open to the whole internet is scanned and brute-forced within minutes of going live; "
     "a weak key, a leaked key or an sshd vulnerability then gives a shell on the VM. Administrative "
@@ -219,7 +219,7 @@ def fw01_ssh(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
 
 @control(
     id="FW-02", title="No RDP from the internet", area=Area.FW, severity=Severity.CRITICAL,
-    kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule",
+    kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule", logic_version=2,
     references=References(cis="3.7", soc2=("CC6.1", "CC6.6"), sha="OPEN_RDP_PORT"),
     rationale="RDP open to the internet is one of the most common ways into Windows estates: it is "
     "brute-forced constantly and has had wormable pre-authentication vulnerabilities. Remote desktop "
@@ -239,7 +239,7 @@ def _services(offending: Coverage) -> str:
 
 @control(
     id="FW-03", title="No database or admin port from the internet", area=Area.FW, severity=Severity.HIGH,
-    kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule",
+    kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule", logic_version=2,
     references=References(cis="3.x", soc2=("CC6.6",), sha="OPEN_*_PORT"),
     rationale="Databases, caches, directory, file-sharing, mail and cluster-admin services (MySQL, Redis, "
     "LDAP, SMB, the Kubernetes API, Docker, ...) are built for trusted networks: many answer without "
@@ -257,7 +257,7 @@ def fw03_admin_ports(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
 
 @control(
     id="FW-04", title="No rule opens every port or protocol to the internet", area=Area.FW,
-    severity=Severity.CRITICAL, kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule",
+    severity=Severity.CRITICAL, kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule", logic_version=2,
     references=References(cis="3.x", soc2=("CC6.6",), sha="OPEN_FIREWALL"),
     rationale="A rule that opens every port or every protocol to the internet exposes whatever any VM it "
     "targets happens to listen on, today and after every future change: the firewall no longer limits "
@@ -275,7 +275,7 @@ def fw04_open_all(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
 
 @control(
     id="FW-05", title="Only approved ports face the internet", area=Area.FW, severity=Severity.HIGH,
-    kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule", params=("firewall.public_ports",),
+    kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule", logic_version=2, params=("firewall.public_ports",),
     references=References(soc2=("CC6.6",), sha="OPEN_FIREWALL"),
     rationale="Every port reachable from the internet is attack surface that must be owned and patched. "
     "Listing the approved ones (`firewall.public_ports`, e.g. tcp:443) turns any other exposure into a "
@@ -302,7 +302,7 @@ def _log_state(resource: JSON) -> str:
 
 @control(
     id="FW-06", title="Firewall rule logging is on", area=Area.FW, severity=Severity.MEDIUM,
-    kinds=_LOGGING_KINDS, unit="firewall rule or policy rule",
+    kinds=_LOGGING_KINDS, unit="firewall rule or policy rule", logic_version=2,
     references=References(soc2=("CC7.2",), sha="FIREWALL_RULE_LOGGING_DISABLED"),
     rationale="Without firewall rule logging there is no record of which connections a rule allowed "
     "or denied, so an intrusion through an open port, or a rule that blocks legitimate traffic, "
