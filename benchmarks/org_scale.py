@@ -444,6 +444,9 @@ def print_profile(profile: Mapping[str, Any], top: int = 20) -> None:
     print("  by the library the busy frame is in:")
     for name, count in sorted(profile["leaf"].items(), key=lambda item: -item[1])[:10]:
         print(f"  {100 * count / busy:5.1f}%  {name}")
+    print("  by the function the busy frame is in:")
+    for name, count in sorted(profile.get("functions", {}).items(), key=lambda item: -item[1])[:top]:
+        print(f"  {100 * count / busy:5.1f}%  {name}")
 
 
 def errored_pairs(base: str, *, max_pages: int = 100) -> int:
