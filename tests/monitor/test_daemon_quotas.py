@@ -189,7 +189,9 @@ def test_a_429_storm_on_every_project_ends_in_error_and_backoff_within_a_compute
     got = statuses(daemon)
     assert len(got) == len(scopes) * len(build_plans(config, REGISTRY)[scopes[0]].controls)
     assert set(got.values()) == {"error"}
-    assert all("HTTP 429" in r.reason or "rate limit" in r.reason for r in daemon.store.results(verdict="error"))
+    # (on a loaded machine a run may reach its 5 s deadline while backing off: an error that says so)
+    reasons = {r.reason for r in daemon.store.results(verdict="error")}
+    assert all(any(why in reason for why in ("HTTP 429", "rate limit", "run deadline")) for reason in reasons), reasons
 
     # The request count is bounded: each call at most max_attempts, each run its first calls only.
     sent = standin.requests
