@@ -3,10 +3,11 @@
 One organisation, 24 folders (4 under the organisation, 5 below each of them) and N
 projects spread over the 20 leaf folders, each project holding about 600 resources of
 every kind the collectors read: firewalls, networks, subnetworks, instances, disks,
-snapshots, resource policies, addresses, log sinks and logs-based metrics, plus its IAM
-policy. Resources sit in the few zones a real estate uses (`ZONES`), so a collector
-listing zone by zone lists only those. The same `projects` and `per_project` always give
-the same document (no randomness, no clock): figures from two runs describe one estate.
+snapshots, resource policies, addresses, log sinks, logs-based metrics and Cloud SQL
+instances (each primary with a backup run), plus its IAM policy. Resources sit in the few
+zones a real estate uses (`ZONES`), so a collector listing zone by zone lists only those.
+The same `projects` and `per_project` always give the same document (no randomness, no
+clock): figures from two runs describe one estate.
 
 Built from plain dict literals, sharing the nested objects every resource of a kind has
 alike (nothing mutates a scenario document: the stand-in copies it when it loads it), so
@@ -37,7 +38,7 @@ SUBFOLDERS = 5  # below each top folder: 4 + 4 × 5 = 24 folders
 
 #: resources per project at the default size, by (group, kind); they add up to 600
 DEFAULT_MIX: Mapping[tuple[str, str], int] = {
-    ("compute", "firewalls"): 180,
+    ("compute", "firewalls"): 178,
     ("compute", "networks"): 4,
     ("compute", "subnetworks"): 24,
     ("compute", "instances"): 120,
@@ -47,6 +48,7 @@ DEFAULT_MIX: Mapping[tuple[str, str], int] = {
     ("compute", "addresses"): 20,
     ("logging", "sinks"): 5,
     ("logging", "metrics"): 5,
+    ("sql", "instances"): 2,  # a primary, then its read replica
 }
 
 _LOG_CONFIG = {"enable": True, "metadata": "INCLUDE_ALL_METADATA"}
@@ -452,7 +454,43 @@ def project(n: int, mix: Mapping[tuple[str, str], int] = DEFAULT_MIX) -> dict[st
             "addresses": addresses,
         },
         "logging": {"sinks": sinks, "metrics": metrics},
+        "sql": _sql(pid, mix["sql", "instances"]),
     }
+
+
+def _sql(pid: str, count: int) -> dict[str, Any]:
+    """`count` Cloud SQL instances in europe-west1: a primary (with one fresh backup run), then read replicas."""
+    backup = {"enabled": True, "location": "europe-west1", "pointInTimeRecoveryEnabled": True}
+    ip = {"ipv4Enabled": False, "privateNetwork": f"projects/{pid}/global/networks/net-0", "sslMode": "ENCRYPTED_ONLY"}
+    instances = [
+        {
+            "kind": "sql#instance",
+            "name": f"db-{i}",
+            "project": pid,
+            "databaseVersion": "POSTGRES_15",
+            "region": "europe-west1",
+            "gceZone": ZONES["europe-west1"][i % 3],
+            "state": "RUNNABLE",
+            **(
+                {"instanceType": "READ_REPLICA_INSTANCE", "masterInstanceName": f"{pid}:db-0"}
+                if i
+                else {"instanceType": "CLOUD_SQL_INSTANCE"}
+            ),
+            "settings": {"tier": "db-custom-2-7680", "backupConfiguration": backup, "ipConfiguration": ip},
+        }
+        for i in range(count)
+    ]
+    run = {
+        "kind": "sql#backupRun",
+        "id": "1795572000000",
+        "instance": "db-0",
+        "status": "SUCCESSFUL",
+        "type": "AUTOMATED",
+        "location": "europe-west1",
+        "startTime": "2026-11-25T02:00:00.000Z",
+        "endTime": "2026-11-25T02:05:00.000Z",
+    }
+    return {"instances": instances, "backupRuns": [run]}
 
 
 def organisation(projects: int, per_project: int = 600) -> dict[str, Any]:
@@ -471,8 +509,10 @@ def organisation(projects: int, per_project: int = 600) -> dict[str, Any]:
 
 
 def resource_count(document: Mapping[str, Any]) -> int:
-    """Resources in the projects' listed kinds (what "about 600 per project" counts)."""
-    return sum(len(items) for p in document["projects"] for g in ("compute", "logging") for items in p[g].values())
+    """Resources in the projects' listed kinds (what "about 600 per project" counts: not the backup runs)."""
+    listed = [items for p in document["projects"] for g in ("compute", "logging", "sql") for k, items in p[g].items()
+              if k != "backupRuns"]  # fmt: skip
+    return sum(len(items) for items in listed)
 
 
 def zones_in_use(document: Mapping[str, Any]) -> tuple[list[str], list[str]]:
