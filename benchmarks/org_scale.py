@@ -177,9 +177,10 @@ def with_latency(
 
 
 def minimum_requests(projects: int, mix: Mapping[tuple[str, str], int] = synthetic_org.DEFAULT_MIX) -> dict[str, int]:
-    """The fewest requests one sweep can make: per scope its two single reads and one paged
-    listing per kind (zones aggregated), and per ancestor in use its get, policy and sinks once."""
-    per_scope = 2 + sum(max(1, math.ceil(count / PAGE)) for count in mix.values())
+    """The fewest requests one sweep can make: per scope its two single reads, one paged
+    listing per kind (zones aggregated) and the Cloud SQL listing with its primary's backup
+    runs, and per ancestor in use its get, policy and sinks once."""
+    per_scope = 2 + sum(max(1, math.ceil(count / PAGE)) for count in mix.values()) + 2
     parents = dict(synthetic_org.folder_numbers())
     leaves = synthetic_org.leaf_folders()
     ancestors: set[str] = set()

@@ -4,9 +4,10 @@ One organisation, 24 folders (4 under the organisation, 5 below each of them) an
 projects spread over the 20 leaf folders, each project holding about 600 resources of
 every kind the collectors read: firewalls, networks, subnetworks, instances, disks,
 snapshots, resource policies, addresses, log sinks and logs-based metrics, plus its IAM
-policy. Resources sit in the few zones a real estate uses (`ZONES`), so a collector
-listing zone by zone lists only those. The same `projects` and `per_project` always give
-the same document (no randomness, no clock): figures from two runs describe one estate.
+policy and two Cloud SQL instances (a primary with a backup run, and its read replica). Resources sit in the few
+zones a real estate uses (`ZONES`), so a collector listing zone by zone lists only those.
+The same `projects` and `per_project` always give the same document (no randomness, no
+clock): figures from two runs describe one estate.
 
 Built from plain dict literals, sharing the nested objects every resource of a kind has
 alike (nothing mutates a scenario document: the stand-in copies it when it loads it), so
@@ -48,6 +49,8 @@ DEFAULT_MIX: Mapping[tuple[str, str], int] = {
     ("logging", "sinks"): 5,
     ("logging", "metrics"): 5,
 }
+#: Cloud SQL instances per project, beside the 600 (like its IAM policy): a primary, then its read replica
+SQL_INSTANCES = 2
 
 _LOG_CONFIG = {"enable": True, "metadata": "INCLUDE_ALL_METADATA"}
 _SCHEDULING = {"onHostMaintenance": "MIGRATE", "automaticRestart": True, "preemptible": False}
@@ -452,7 +455,43 @@ def project(n: int, mix: Mapping[tuple[str, str], int] = DEFAULT_MIX) -> dict[st
             "addresses": addresses,
         },
         "logging": {"sinks": sinks, "metrics": metrics},
+        "sql": _sql(pid, SQL_INSTANCES),
     }
+
+
+def _sql(pid: str, count: int) -> dict[str, Any]:
+    """`count` Cloud SQL instances in europe-west1: a primary (with one fresh backup run), then read replicas."""
+    backup = {"enabled": True, "location": "europe-west1", "pointInTimeRecoveryEnabled": True}
+    ip = {"ipv4Enabled": False, "privateNetwork": f"projects/{pid}/global/networks/net-0", "sslMode": "ENCRYPTED_ONLY"}
+    instances = [
+        {
+            "kind": "sql#instance",
+            "name": f"db-{i}",
+            "project": pid,
+            "databaseVersion": "POSTGRES_15",
+            "region": "europe-west1",
+            "gceZone": ZONES["europe-west1"][i % 3],
+            "state": "RUNNABLE",
+            **(
+                {"instanceType": "READ_REPLICA_INSTANCE", "masterInstanceName": f"{pid}:db-0"}
+                if i
+                else {"instanceType": "CLOUD_SQL_INSTANCE"}
+            ),
+            "settings": {"tier": "db-custom-2-7680", "backupConfiguration": backup, "ipConfiguration": ip},
+        }
+        for i in range(count)
+    ]
+    run = {
+        "kind": "sql#backupRun",
+        "id": "1795572000000",
+        "instance": "db-0",
+        "status": "SUCCESSFUL",
+        "type": "AUTOMATED",
+        "location": "europe-west1",
+        "startTime": "2026-11-25T02:00:00.000Z",
+        "endTime": "2026-11-25T02:05:00.000Z",
+    }
+    return {"instances": instances, "backupRuns": [run]}
 
 
 def organisation(projects: int, per_project: int = 600) -> dict[str, Any]:

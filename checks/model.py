@@ -34,6 +34,7 @@ class Area(StrEnum):
     REG = "region"
     LOG = "logging"
     DRIFT = "drift"
+    DATA = "data"
 
 
 def is_drift(control: str) -> bool:

@@ -6,13 +6,19 @@ from types import ModuleType
 
 import pytest
 
-from checks import auditlog, backup, default_registry, drift, firewall, iam, region
+from checks import auditlog, backup, default_registry, drift, firewall, iam, region, sqlaccess, sqlbackup, sqlregion
 from checks.model import Area
 from checks.registry import controls_in
-from tests.checks.catalogue import CATALOGUE, ids
+from tests.checks.catalogue import CATALOGUE, CLOUD_SQL, compute_ids, ids
 
 MODULES: dict[Area, ModuleType] = {
     Area.FW: firewall, Area.IAM: iam, Area.BKP: backup, Area.REG: region, Area.LOG: auditlog, Area.DRIFT: drift,
+}
+#: the Cloud SQL modules, each declaring controls of several areas
+SQL_MODULES: dict[ModuleType, tuple[str, ...]] = {
+    sqlbackup: ("BKP-05", "BKP-06", "BKP-07", "BKP-08"),
+    sqlaccess: ("DATA-01", "FW-11", "FW-12"),
+    sqlregion: ("REG-07",),
 }
 
 
@@ -21,15 +27,26 @@ def test_the_registry_holds_exactly_the_catalogue_in_order() -> None:
 
 
 def test_the_catalogue_names_every_area() -> None:
-    assert set(CATALOGUE) == set(Area) == set(MODULES)
+    assert set(CATALOGUE) == set(Area) == set(MODULES) | {Area.DATA}
 
 
-@pytest.mark.parametrize("area", list(Area), ids=[area.name for area in Area])
+@pytest.mark.parametrize("area", list(MODULES), ids=[area.name for area in MODULES])
 def test_each_area_module_declares_exactly_its_catalogue(area: Area) -> None:
     declared = controls_in(vars(MODULES[area]).values())
-    assert sorted(c.meta.id for c in declared) == sorted(CATALOGUE[area])
+    assert sorted(c.meta.id for c in declared) == sorted(compute_ids(area))
     assert {c.meta.area for c in declared} == {area}
     assert all(c.meta.id.startswith(CATALOGUE[area][0].partition("-")[0] + "-") for c in declared)
+
+
+@pytest.mark.parametrize("module", list(SQL_MODULES), ids=[m.__name__ for m in SQL_MODULES])
+def test_each_cloud_sql_module_declares_exactly_its_controls(module: ModuleType) -> None:
+    declared = controls_in(vars(module).values())
+    assert sorted(c.meta.id for c in declared) == sorted(SQL_MODULES[module])
+    assert all(c.meta.id.startswith(c.meta.area.name + "-") for c in declared)
+
+
+def test_the_cloud_sql_modules_declare_the_cloud_sql_controls() -> None:
+    assert sorted(cid for ids_ in SQL_MODULES.values() for cid in ids_) == sorted(CLOUD_SQL)
 
 
 def test_is_drift_is_true_exactly_for_the_drift_area() -> None:

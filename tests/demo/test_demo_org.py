@@ -161,6 +161,14 @@ FAILING: dict[str, set[tuple[str, str]] | set[str]] = {
         ("shop-staging", "regions/europe-west1/resourcePolicies/staging-daily-eu"),
         ("data-platform", "regions/europe-west4/resourcePolicies/ml-daily"),
     },
+    "BKP-05": {("data-platform", "instances/legacy-reporting")},
+    "BKP-06": {("data-platform", "instances/analytics-mysql"), ("data-platform", "instances/legacy-reporting")},
+    "BKP-07": {("shop-prod", "instances/shop-db"), ("data-platform", "instances/legacy-reporting")},
+    "BKP-08": {("data-platform", "instances/analytics-mysql")},
+    "FW-11": {("data-platform", "instances/analytics-mysql")},
+    "FW-12": {("data-platform", "instances/analytics-mysql")},
+    "DATA-01": {("data-platform", "instances/analytics-mysql")},
+    "REG-07": {("data-platform", "instances/analytics-mysql")},
     "LOG-01": {"data-platform"},
     "LOG-02": {"shop-staging", "data-platform"},
     "LOG-03": {"shop-prod", "shop-staging", "data-platform"},
@@ -355,6 +363,25 @@ def test_every_location_outside_europe_west1_is_planted(doc: dict[str, Any]) -> 
     assert found == PLANTED_ELSEWHERE
 
 
+# Cloud SQL instances with a location outside europe-west1, by (project, instance) ("" = backups on
+# without a backup location: kept in a multi-region).
+PLANTED_SQL_ELSEWHERE = {("data-platform", "analytics-mysql"): {""}}
+
+
+def test_every_cloud_sql_location_outside_europe_west1_is_planted(doc: dict[str, Any]) -> None:
+    found: dict[tuple[str, str], set[str]] = {}
+    for pid, project in _projects(doc).items():
+        for db in project.get("sql", {}).get("instances", []):
+            locations = [db[f] for f in ("region", "gceZone", "secondaryGceZone") if f in db]
+            backup = db.get("settings", {}).get("backupConfiguration", {})
+            if backup.get("enabled") and "masterInstanceName" not in db:
+                locations.append(backup.get("location", ""))
+            outside = {_region(loc) for loc in locations if _region(loc) != ALLOWED_REGION}
+            if outside:
+                found[(pid, db["name"])] = outside
+    assert found == PLANTED_SQL_ELSEWHERE
+
+
 def test_every_control_has_a_planted_failure_named_in_a_comment() -> None:
     text = DEMO_SCENARIO.read_text(encoding="utf-8")
     named = {cid for line in text.splitlines() if "FAIL" in line for cid in re.findall(r"[A-Z]+-\d\d", line)}
@@ -399,6 +426,16 @@ def test_ledger_clean_keeps_everything_in_order(doc: dict[str, Any]) -> None:
         newest = max(datetime.fromisoformat(s["creationTimestamp"]) for s in snaps)
         assert now - newest < timedelta(hours=24), disk["name"]
         assert all(s["storageLocations"] == ["europe-west1"] for s in snaps)
+    runs = project["sql"]["backupRuns"]
+    for db in project["sql"]["instances"]:
+        backup, ip = db["settings"]["backupConfiguration"], db["settings"]["ipConfiguration"]
+        assert backup["enabled"] and backup["pointInTimeRecoveryEnabled"] and backup["location"] == ALLOWED_REGION
+        assert backup["backupRetentionSettings"]["retainedBackups"] >= 7
+        assert ip["ipv4Enabled"] is False and not ip.get("authorizedNetworks"), db["name"]
+        assert ip["sslMode"] in ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"), db["name"]
+        assert {_region(db[f]) for f in ("region", "gceZone", "secondaryGceZone") if f in db} == {ALLOWED_REGION}
+        ended = [datetime.fromisoformat(r["endTime"]) for r in runs if r["instance"] == db["name"]]
+        assert ended and now - max(ended) < timedelta(hours=24), db["name"]
     for binding in project["iamPolicy"]["bindings"]:
         role = binding["role"]
         assert role not in ("roles/owner", "roles/editor", "roles/viewer") and not role.lower().endswith("admin")
@@ -496,6 +533,9 @@ def test_check_reports_exactly_the_planted_failures() -> None:
 
 
 def _result_path(result: dict[str, Any]) -> str:
-    """A result's Compute resource as its path under projects/P/ (`global/firewalls/f`)."""
-    scope = result["scope"]
-    return _path(scope, result["resource"].replace("//compute.googleapis.com/projects/", COMPUTE))
+    """A result's resource as its path under projects/P/ (`global/firewalls/f`, a Cloud SQL `instances/db`)."""
+    scope, resource = result["scope"], result["resource"]
+    sql = f"//cloudsql.googleapis.com/projects/{scope}/"
+    if resource.startswith(sql):
+        return resource.removeprefix(sql)
+    return _path(scope, resource.replace("//compute.googleapis.com/projects/", COMPUTE))

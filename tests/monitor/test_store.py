@@ -219,6 +219,7 @@ def test_configured_by_area_counts_pairs_in_every_area(store: ResultStore) -> No
         "region": 0,
         "logging": 0,
         "drift": 0,
+        "data": 0,
     }
 
 
