@@ -17,11 +17,13 @@ def _numbered(prefix: str, count: int) -> tuple[str, ...]:
 # In the registry's order: by id prefix, then number.
 CATALOGUE: dict[Area, tuple[str, ...]] = {
     Area.BKP: _numbered("BKP", 4),
+    Area.DATA: ("DATA-02", "DATA-03"),
     Area.DRIFT: _numbered("DRIFT", 3),
-    Area.FW: _numbered("FW", 10),
-    Area.IAM: _numbered("IAM", 7),
+    Area.FW: (*_numbered("FW", 10), "FW-13"),
+    Area.IAM: _numbered("IAM", 9),
     Area.LOG: _numbered("LOG", 3),
-    Area.REG: _numbered("REG", 6),
+    Area.ORG: _numbered("ORG", 3),
+    Area.REG: (*_numbered("REG", 6), "REG-08"),
 }
 
 

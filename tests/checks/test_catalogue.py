@@ -6,13 +6,15 @@ from types import ModuleType
 
 import pytest
 
-from checks import auditlog, backup, default_registry, drift, firewall, iam, region
+from checks import auditlog, backup, default_registry, drift, firewall, iam, keys, orgpolicy, region, storage
 from checks.model import Area
 from checks.registry import controls_in
 from tests.checks.catalogue import CATALOGUE, ids
 
-MODULES: dict[Area, ModuleType] = {
-    Area.FW: firewall, Area.IAM: iam, Area.BKP: backup, Area.REG: region, Area.LOG: auditlog, Area.DRIFT: drift,
+# An area's controls live in the modules of the resources they judge (FW-13 with the buckets).
+MODULES: dict[Area, tuple[ModuleType, ...]] = {
+    Area.FW: (firewall, storage), Area.IAM: (iam, keys), Area.BKP: (backup,), Area.REG: (region, storage),
+    Area.LOG: (auditlog,), Area.DRIFT: (drift,), Area.DATA: (storage,), Area.ORG: (orgpolicy,),
 }
 
 
@@ -26,10 +28,16 @@ def test_the_catalogue_names_every_area() -> None:
 
 @pytest.mark.parametrize("area", list(Area), ids=[area.name for area in Area])
 def test_each_area_module_declares_exactly_its_catalogue(area: Area) -> None:
-    declared = controls_in(vars(MODULES[area]).values())
+    declared = [c for module in MODULES[area] for c in controls_in(vars(module).values()) if c.meta.area is area]
     assert sorted(c.meta.id for c in declared) == sorted(CATALOGUE[area])
     assert {c.meta.area for c in declared} == {area}
     assert all(c.meta.id.startswith(CATALOGUE[area][0].partition("-")[0] + "-") for c in declared)
+
+
+def test_every_control_of_a_module_belongs_to_an_area_that_names_the_module() -> None:
+    for module in {m for modules in MODULES.values() for m in modules}:
+        for declared in controls_in(vars(module).values()):
+            assert module in MODULES[declared.meta.area], (module.__name__, declared.meta.id)
 
 
 def test_is_drift_is_true_exactly_for_the_drift_area() -> None:
