@@ -73,7 +73,7 @@ def _location_value(value: str) -> tuple[str, str]:
         return region_of(name).casefold(), f"the {kind} group of {name}" if kind != "location" else "a value group"
     kind = classify(plain)
     if kind == "zone":
-        return region_of(plain).casefold(), f"zone of {region_of(plain)}"
+        return region_of(plain).casefold(), f"a zone of {region_of(plain)}"
     return plain.casefold(), f"a {kind}"
 
 
