@@ -162,7 +162,7 @@ def org02_member_domains(snapshot: Snapshot, params: Params) -> Iterator[Finding
 
 def _judge_enforced(policy: JSON, who: str, constraint: str) -> Judgement:
     state = enforcement(policy, constraint)
-    return Judgement(Verdict.PASS if state.enforced else Verdict.FAIL, f"{who}: {state.why}", bare(constraint))
+    return Judgement(Verdict.PASS if state.enforced else Verdict.FAIL, f"{who} {state.why}", bare(constraint))
 
 
 @control(

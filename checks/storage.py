@@ -41,7 +41,7 @@ def _prevented(bucket: JSON, org: Enforcement | Unjudgeable) -> tuple[bool, str]
         return True, own.shown
     if isinstance(org, Unjudgeable):
         raise Unjudgeable(org.field, f"{own.shown}, and the organisation policy cannot be read: {org.message}")
-    return org.enforced, f"{own.shown}, and the organisation policy {org.why}"
+    return org.enforced, f"{own.shown}, and the organisation policy {PREVENTION_CONSTRAINT} {org.why}"
 
 
 # --- FW-13 -------------------------------------------------------------------------------------

@@ -111,7 +111,7 @@ def rules(policy: JSON) -> list[Rule]:
 
 @dataclass(frozen=True, slots=True)
 class Enforcement:
-    """Whether a boolean constraint is enforced, and the text saying why (for reasons)."""
+    """Whether a boolean constraint is enforced, and why, said after its name (`is enforced (…)`)."""
 
     enforced: bool
     why: str
@@ -125,10 +125,10 @@ def enforcement(policy: JSON | None, constraint: str) -> Enforcement:
     read = rules(policy)
     for rule in read:
         if rule.flag("enforce") and not rule.condition:
-            return Enforcement(True, f"{name} is enforced ({rule.field}: enforce true, no condition)")
+            return Enforcement(True, f"is enforced ({rule.field}: enforce true, no condition)")
     conditional = [f"{rule.field} if {rule.condition!r}" for rule in read if rule.flag("enforce") and rule.condition]
     if conditional:
-        return Enforcement(False, f"{name} is enforced only under a condition ({'; '.join(conditional)})")
+        return Enforcement(False, f"is enforced only under a condition ({'; '.join(conditional)})")
     if not read:
-        return Enforcement(False, f"{name} is not enforced (no policy: no rule in its effective spec)")
-    return Enforcement(False, f"{name} is not enforced (no rule with enforce true)")
+        return Enforcement(False, "is not enforced (no policy: no rule in its effective spec)")
+    return Enforcement(False, "is not enforced (no rule with enforce true)")

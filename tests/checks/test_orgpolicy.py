@@ -153,18 +153,18 @@ def test_org02_member_domains(policies: list[dict[str, Any]], verdict: Verdict, 
 OS_LOGIN = "compute.requireOsLogin"
 ORG03: dict[str, tuple[list[dict[str, Any]], Verdict, str]] = {
     "enforced": ([policy(OS_LOGIN, {"enforce": True})], PASS,
-                 f"constraint {OS_LOGIN}: {OS_LOGIN} is enforced (spec.rules[0]: enforce true, no condition)"),
+                 f"constraint {OS_LOGIN} is enforced (spec.rules[0]: enforce true, no condition)"),
     "not-enforced": ([policy(OS_LOGIN, {"enforce": False})], FAIL,
-                     f"constraint {OS_LOGIN}: {OS_LOGIN} is not enforced (no rule with enforce true)"),
+                     f"constraint {OS_LOGIN} is not enforced (no rule with enforce true)"),
     "no-policy": ([policy(OS_LOGIN)], FAIL,
-                  f"constraint {OS_LOGIN}: {OS_LOGIN} is not enforced (no policy: no rule in its effective spec)"),
+                  f"constraint {OS_LOGIN} is not enforced (no policy: no rule in its effective spec)"),
     "conditional-enforce": ([policy(OS_LOGIN, {"enforce": True, "condition": CONDITION}, {"enforce": False})], FAIL,
-                            f"constraint {OS_LOGIN}: {OS_LOGIN} is enforced only under a condition (spec.rules[0] "
+                            f"constraint {OS_LOGIN} is enforced only under a condition (spec.rules[0] "
                             "if 'sandbox')"),
     "conditional-and-unconditional": ([policy(OS_LOGIN, {"enforce": False, "condition": CONDITION},
                                               {"enforce": True})], PASS, ANY),
     "untitled-condition": ([policy(OS_LOGIN, {"enforce": True, "condition": {"expression": "true"}})], FAIL,
-                           f"constraint {OS_LOGIN}: {OS_LOGIN} is enforced only under a condition (spec.rules[0] "
+                           f"constraint {OS_LOGIN} is enforced only under a condition (spec.rules[0] "
                            "if 'true')"),
     "constraints-prefix-in-name": ([policy(OS_LOGIN, {"enforce": True},
                                            name=f"projects/1/policies/constraints/{OS_LOGIN}")], PASS, ANY),
