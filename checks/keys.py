@@ -31,6 +31,7 @@ class KeyState:
     """A user-managed key read: who it is, whether it can be used, and why not."""
 
     who: str
+    account: str  # the account's email: the subject of every result about its keys
     enabled: bool
     latent: bool  # not usable only because it or its account is disabled
     why: str  # "" when enabled, else what makes it unusable
@@ -44,18 +45,19 @@ def _flag(resource: JSON, field: str) -> bool:
 
 
 def _state(account: JSON, key: JSON, now: datetime, who: str) -> KeyState:
+    email = str(account.get("email") or account.get("name", "?"))
     before = key.get("validBeforeTime")
     if before:
         until = parse_time(before)
         if until is None:
             raise Unjudgeable("validBeforeTime", f"{before!r} is not an RFC 3339 time")
         if until <= now:
-            return KeyState(who, False, False, f"expired (validBeforeTime {before})")
+            return KeyState(who, email, False, False, f"expired (validBeforeTime {before})")
     if _flag(key, "disabled"):
-        return KeyState(who, False, True, "disabled (disabled: true)")
+        return KeyState(who, email, False, True, "disabled (disabled: true)")
     if _flag(account, "disabled"):
-        return KeyState(who, False, True, f"of the disabled service account {account.get('email', '?')}")
-    return KeyState(who, True, False, "")
+        return KeyState(who, email, False, True, f"of the disabled service account {email}")
+    return KeyState(who, email, True, False, "")
 
 
 def _age(key: JSON, now: datetime) -> tuple[timedelta, str]:
@@ -117,8 +119,9 @@ def iam08_user_managed_keys(snapshot: Snapshot, params: Params) -> Iterator[Find
 
     def judge(key: JSON, state: KeyState) -> Judgement:
         if state.enabled:
-            return Judgement(Verdict.FAIL, f"{state.who} is an enabled user-managed key", USER)
-        return Judgement(Verdict.PASS, f"{state.who} is a user-managed key but {state.why}", USER, state.latent)
+            return Judgement(Verdict.FAIL, f"{state.who} is an enabled user-managed key", state.account)
+        reason = f"{state.who} is a user-managed key but {state.why}"
+        return Judgement(Verdict.PASS, reason, state.account, state.latent)
 
     return _per_key(snapshot, judge)
 
@@ -142,12 +145,12 @@ def iam09_key_rotation(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
 
     def judge(key: JSON, state: KeyState) -> Judgement:
         if not state.enabled and not state.latent:
-            return Judgement(Verdict.PASS, f"{state.who} cannot be used: {state.why}")
+            return Judgement(Verdict.PASS, f"{state.who} cannot be used: {state.why}", state.account)
         age, since = _age(key, snapshot.now)
         old = age > limit
         aged = f"{age_text(age)} old ({since}) {'>' if old else '≤'} iam.key_max_age_days {days}"
         if not state.enabled:
-            return Judgement(Verdict.PASS, f"{state.who} is {aged}, but {state.why}", since, old)
-        return Judgement(Verdict.FAIL if old else Verdict.PASS, f"{state.who} is {aged}", since)
+            return Judgement(Verdict.PASS, f"{state.who} is {aged}, but {state.why}", state.account, old)
+        return Judgement(Verdict.FAIL if old else Verdict.PASS, f"{state.who} is {aged}", state.account)
 
     return _per_key(snapshot, judge)

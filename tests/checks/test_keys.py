@@ -80,6 +80,7 @@ def test_iam08_user_managed_keys(raw: dict[str, Any], disabled: bool, verdict: V
     assert (one.verdict, one.latent) == (verdict, latent), one.reason
     assert reason == ANY or one.reason == reason, one.reason
     assert one.resource == f"//iam.googleapis.com/{ACCOUNT}/keys/k1"
+    assert verdict is ERROR or one.subject == EMAIL  # an error names the field instead
 
 
 # (key, account disabled, max age, verdict, latent, reason)
