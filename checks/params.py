@@ -21,7 +21,7 @@ _PROTOCOL_NUMBERS = {"6": "tcp", "17": "udp", "132": "sctp", "1": "icmp"}
 _PROTOCOL_NAMES = frozenset({"tcp", "udp", "icmp", "esp", "ah", "sctp", "ipip", "all"})
 # A constraint, with or without its `constraints/` prefix: `compute.requireOsLogin`.
 _CONSTRAINT = re.compile(r"^(?:constraints/)?[a-z][A-Za-z0-9]*\.[A-Za-z][A-Za-z0-9]*$")
-#: ORG-03's default: the boolean guardrails every estate should enforce (CONTROLS.md)
+#: ORG-03's default: the boolean guardrails every estate should enforce
 REQUIRED_CONSTRAINTS: tuple[str, ...] = (
     "compute.skipDefaultNetworkCreation",
     "compute.requireOsLogin",
