@@ -30,6 +30,7 @@ class Severity(StrEnum):
 class Area(StrEnum):
     FW = "firewall"
     IAM = "iam"
+    ORG = "org"
     BKP = "backup"
     REG = "region"
     LOG = "logging"

@@ -17,12 +17,13 @@ def _numbered(prefix: str, count: int) -> tuple[str, ...]:
 # In the registry's order: by id prefix, then number.
 CATALOGUE: dict[Area, tuple[str, ...]] = {
     Area.BKP: _numbered("BKP", 8),
-    Area.DATA: _numbered("DATA", 1),
+    Area.DATA: _numbered("DATA", 3),
     Area.DRIFT: _numbered("DRIFT", 3),
-    Area.FW: _numbered("FW", 12),
-    Area.IAM: _numbered("IAM", 7),
+    Area.FW: _numbered("FW", 13),
+    Area.IAM: _numbered("IAM", 9),
     Area.LOG: _numbered("LOG", 3),
-    Area.REG: _numbered("REG", 7),
+    Area.ORG: _numbered("ORG", 3),
+    Area.REG: _numbered("REG", 8),
 }
 
 #: The second catalogue's Cloud SQL controls (checks/sqlbackup.py, sqlaccess.py, sqlregion.py),

@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from checks.model import Area
+from checks.params import REQUIRED_CONSTRAINTS
 from monitor.demo import DEMO_CONFIG, DEMO_SCENARIO
 from tests.checks.catalogue import ids
 
@@ -67,9 +68,14 @@ DANGLING_POLICIES = {
 }
 ORPHANED_SNAPSHOTS = {("data-platform", "global/snapshots/etl-1-data-pre-restore-test")}
 
+ORG_POLICY = "//orgpolicy.googleapis.com/projects/{}/policies/{}"
+CI_KEY = ("//iam.googleapis.com/projects/shop-prod/serviceAccounts/ci-deployer@shop-prod.iam.gserviceaccount.com/"
+          "keys/3f1c9a0b7e2d4c6a8b1e0f2d3c4b5a6978e1d2c3")  # fmt: skip
+
 # What `controlwatch check` must find, per control. Per-resource controls: (scope, path
 # of the failing resource under projects/P/). Per-scope and per-grant controls (IAM,
-# LOG), whose results name the project: the failing scopes.
+# LOG), whose results name the project: the failing scopes. Resources outside Compute (buckets,
+# keys, organisation policies) by their full name.
 FAILING: dict[str, set[tuple[str, str]] | set[str]] = {
     "FW-01": {
         ("shop-staging", "global/firewalls/default-allow-ssh"),
@@ -169,6 +175,22 @@ FAILING: dict[str, set[tuple[str, str]] | set[str]] = {
     "FW-12": {("data-platform", "instances/analytics-mysql")},
     "DATA-01": {("data-platform", "instances/analytics-mysql")},
     "REG-07": {("data-platform", "instances/analytics-mysql")},
+    "FW-13": {("shop-prod", "//storage.googleapis.com/example-be-shop-press-kit")},
+    "DATA-02": {("shop-prod", "//storage.googleapis.com/example-be-shop-exports")},
+    "DATA-03": {("shop-prod", "//storage.googleapis.com/example-be-shop-press-kit")},
+    "REG-08": {
+        ("shop-prod", "//storage.googleapis.com/example-be-shop-exports"),
+        ("data-platform", "//storage.googleapis.com/example-be-data-lake"),
+    },
+    "IAM-08": {("shop-prod", CI_KEY)},
+    "IAM-09": {("shop-prod", CI_KEY)},
+    "ORG-01": {(p, ORG_POLICY.format(p, "gcp.resourceLocations")) for p in ("shop-staging", "data-platform")},
+    "ORG-02": {("shop-staging", ORG_POLICY.format("shop-staging", "iam.allowedPolicyMemberDomains"))},
+    "ORG-03": {
+        ("shop-prod", ORG_POLICY.format("shop-prod", "compute.requireOsLogin")),
+        ("shop-prod", ORG_POLICY.format("shop-prod", "storage.publicAccessPrevention")),
+        *(("shop-staging", ORG_POLICY.format("shop-staging", c)) for c in REQUIRED_CONSTRAINTS),
+    },
     "LOG-01": {"data-platform"},
     "LOG-02": {"shop-staging", "data-platform"},
     "LOG-03": {"shop-prod", "shop-staging", "data-platform"},
@@ -533,9 +555,12 @@ def test_check_reports_exactly_the_planted_failures() -> None:
 
 
 def _result_path(result: dict[str, Any]) -> str:
-    """A result's resource as its path under projects/P/ (`global/firewalls/f`, a Cloud SQL `instances/db`)."""
-    scope, resource = result["scope"], result["resource"]
+    """A result's resource as its path under projects/P/ (`global/firewalls/f`, a Cloud SQL `instances/db`);
+    others (buckets, keys, policies) by full name."""
+    scope, resource = result["scope"], str(result["resource"])
     sql = f"//cloudsql.googleapis.com/projects/{scope}/"
     if resource.startswith(sql):
         return resource.removeprefix(sql)
+    if not resource.startswith("//compute.googleapis.com/"):
+        return resource
     return _path(scope, resource.replace("//compute.googleapis.com/projects/", COMPUTE))

@@ -215,6 +215,7 @@ def test_configured_by_area_counts_pairs_in_every_area(store: ResultStore) -> No
     assert store.configured_by_area() == {
         "firewall": 2,
         "iam": 1,
+        "org": 0,
         "backup": 0,
         "region": 0,
         "logging": 0,
