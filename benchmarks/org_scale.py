@@ -58,6 +58,7 @@ from benchmarks import synthetic_org
 from benchmarks.naive_collector import NaiveCollector
 from benchmarks.standin_process import StandInProcess
 from monitor.config.rates import DEFAULT_RATES
+from monitor.standin.control import StandInControl
 
 ROOT = Path(__file__).resolve().parents[1]
 DRIFT_CONTROLS = ("DRIFT-01", "DRIFT-02", "DRIFT-03")
@@ -114,11 +115,73 @@ def sizes() -> list[int]:
     return found
 
 
+def latency() -> float:
+    """`CONTROLWATCH_BENCH_LATENCY`: seconds the stand-in waits before each answer in the latency pass."""
+    raw = os.environ.get("CONTROLWATCH_BENCH_LATENCY", "0.05")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SystemExit(f"CONTROLWATCH_BENCH_LATENCY: expected seconds such as 0.05, got {raw!r}") from None
+    if not 0 <= value <= 5:
+        raise SystemExit(f"CONTROLWATCH_BENCH_LATENCY: expected 0 (no latency pass) to 5 seconds, got {raw!r}")
+    return value
+
+
+def naive_sample() -> int:
+    """`CONTROLWATCH_BENCH_NAIVE_SAMPLE`: projects the naive collector reads in the latency pass."""
+    raw = os.environ.get("CONTROLWATCH_BENCH_NAIVE_SAMPLE", "20")
+    if not raw.isdigit() or int(raw) < 1:
+        raise SystemExit(f"CONTROLWATCH_BENCH_NAIVE_SAMPLE: expected a number of projects ≥ 1, got {raw!r}")
+    return int(raw)
+
+
+def with_latency(
+    standin: StandInProcess, work: Path, projects: int, seconds: float, timeout: float, rates: str
+) -> dict[str, Any]:
+    """The daemon's sweep and the naive collector again, every answer `seconds` late, as Google's are.
+
+    Against a stand-in on the same machine an answer takes a millisecond, so a sequential
+    collector waits on nothing and only CPU is compared. Google answers a Compute listing
+    in tens to hundreds of milliseconds: the time a collector spends waiting is what
+    concurrency saves. The naive collector, one project after the other, costs the same for
+    every project, so it reads a sample of projects and is scaled to the organisation
+    (`naive_latency_s`); the daemon sweeps every project.
+    """
+    found: dict[str, Any] = {"latency_s": seconds}
+    evidence = work / "evidence-latency"
+    evidence.mkdir()
+    config = work / "controlwatch-latency.yaml"
+    config.write_text(yaml.safe_dump(config_document(standin.url, evidence / "evidence.sqlite3", rates)))
+    standin.reset()
+    with StandInControl(standin.url) as control:
+        control.add_fault("*", kind="latency", delay=seconds)
+    workdir = work / "latency"
+    workdir.mkdir()
+    daemon = Daemon(config, workdir, None)
+    try:
+        started = daemon.wait_started(timeout)
+        found["latency_sweep_s"] = daemon.wait_ready(timeout) - started
+    finally:
+        daemon.stop()
+    sample = min(projects, naive_sample())
+    naive = NaiveCollector(standin.url, synthetic_org.ZONE_LIST, synthetic_org.REGION_LIST)
+    swept = naive.sweep([synthetic_org.project_id(n) for n in range(sample)], budget=timeout)
+    found["latency_naive_sample"] = sample
+    found["latency_naive_sample_s"] = swept.seconds
+    found["naive_latency_s"] = swept.seconds * projects / sample
+    found["latency_naive_errors"] = swept.errors[:3]
+    found["latency_ratio"] = found["naive_latency_s"] / found["latency_sweep_s"] if found["latency_sweep_s"] else None
+    standin.reset()
+    print(f"  {projects} projects, every answer {seconds * 1000:.0f} ms late: sweep {found['latency_sweep_s']:.1f}s, "
+          f"naive {found['naive_latency_s']:.0f}s ({sample} projects read)", flush=True)  # fmt: skip
+    return found
+
+
 def minimum_requests(projects: int, mix: Mapping[tuple[str, str], int] = synthetic_org.DEFAULT_MIX) -> dict[str, int]:
-    """The fewest requests one sweep can make: per scope its two single reads and one paged
-    listing per kind (zones aggregated), and per ancestor in use its get, policy, sinks and
-    firewall policies once."""
-    per_scope = 2 + sum(max(1, math.ceil(count / PAGE)) for count in mix.values())
+    """The fewest requests one sweep can make: per scope its two single reads, one paged
+    listing per kind (zones aggregated) and the Cloud SQL listing with its primary's backup
+    runs, and per ancestor in use its get, policy, sinks and firewall policies once."""
+    per_scope = 2 + sum(max(1, math.ceil(count / PAGE)) for count in mix.values()) + 2
     parents = dict(synthetic_org.folder_numbers())
     leaves = synthetic_org.leaf_folders()
     ancestors: set[str] = set()
@@ -322,6 +385,8 @@ def measure(
             naive_stats = standin.stats()
             found["naive_s"], found["naive_calls"], found["naive_errors"] = swept.seconds, swept.calls, swept.errors[:3]
             found["naive_standin_handler_s"] = naive_stats["handler_seconds"]
+            if latency() > 0:
+                found |= with_latency(standin, work, projects, latency(), timeout, rates)
         found["naive_ratio"] = found["naive_s"] / found["sweep_s"] if found["sweep_s"] else None
         found["check_s"], found["check_exit"] = _check(config, scenario_file, work, timeout)
     return found
@@ -396,6 +461,7 @@ def rows(found: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
         ("start to ready (started + sweep)", f"{_seconds(found['startup_s'])} + sweep", GOALS["startup_s"], ""),
         ("naive sequential collector", _seconds(found["naive_s"]), "", today("naive_s")),
         ("  naive ÷ daemon sweep", f"{ratio:.2f}×" if ratio else "—", GOALS["naive_ratio"], ""),
+        *_latency_rows(found),
         ("requests per sweep ÷ minimum",
          f"{found['requests_ratio']:.2f} ({found['requests']} / {found['requests_min']})",
          GOALS["requests_ratio"], today("requests_ratio")),
@@ -415,6 +481,20 @@ def rows(found: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
          today("evidence_mb")),
         ("check --scenario", _seconds(found["check_s"]), GOALS["check_s"], today("check_s")),
     ]  # fmt: skip
+
+
+def _latency_rows(found: Mapping[str, Any]) -> list[tuple[str, str, str, str]]:
+    if "latency_s" not in found:
+        return []
+    late = f"every answer {found['latency_s'] * 1000:.0f} ms late"
+    ratio = found.get("latency_ratio")
+    sample = found["latency_naive_sample"]
+    scaled = f" ({sample} projects read, scaled)" if sample < found["projects"] else ""
+    return [
+        (f"{late}: daemon sweep", _seconds(found["latency_sweep_s"]), "", ""),
+        (f"{late}: naive collector", _seconds(found["naive_latency_s"]) + scaled, "", ""),
+        (f"{late}: naive ÷ daemon sweep", f"{ratio:.2f}×" if ratio else "—", GOALS["naive_ratio"], ""),
+    ]
 
 
 def print_size(found: Mapping[str, Any]) -> None:
@@ -446,6 +526,9 @@ def print_profile(profile: Mapping[str, Any], top: int = 20) -> None:
         print(f"  {100 * count / busy:5.1f}%  {name}")
     print("  by the library the busy frame is in:")
     for name, count in sorted(profile["leaf"].items(), key=lambda item: -item[1])[:10]:
+        print(f"  {100 * count / busy:5.1f}%  {name}")
+    print("  by the function the busy frame is in:")
+    for name, count in sorted(profile.get("functions", {}).items(), key=lambda item: -item[1])[:top]:
         print(f"  {100 * count / busy:5.1f}%  {name}")
 
 

@@ -44,6 +44,7 @@ class Sampler:
         self.out = out
         self.inclusive: Counter[str] = Counter()
         self.leaf: Counter[str] = Counter()
+        self.functions: Counter[str] = Counter()
         self.busy = 0
         self.samples = 0
         self._stop = threading.Event()
@@ -69,6 +70,7 @@ class Sampler:
             return
         self.busy += 1
         self.leaf[_library(frame.f_code.co_filename)] += 1
+        self.functions[_function(frame)] += 1
         seen: set[str] = set()
         current: FrameType | None = frame
         while current is not None:
@@ -88,10 +90,21 @@ class Sampler:
             "interval": INTERVAL,
             "inclusive": dict(self.inclusive.most_common(400)),
             "leaf": dict(self.leaf.most_common()),
+            "functions": dict(self.functions.most_common(60)),
         }
         partial = Path(path + ".part")
         partial.write_text(json.dumps(document))
         partial.replace(path)
+
+
+def _function(frame: FrameType) -> str:
+    """The busy leaf frame's function, with its file relative to the repository or site-packages."""
+    filename = frame.f_code.co_filename
+    for root in (ROOT + "/", "site-packages/", "python3.11/"):
+        if root in filename:
+            filename = filename.split(root, 1)[1]
+            break
+    return f"{filename}:{frame.f_code.co_qualname}"
 
 
 def _library(filename: str) -> str:

@@ -4,7 +4,9 @@ One organisation, 24 folders (4 under the organisation, 5 below each of them) an
 projects spread over the 20 leaf folders, each project holding about 600 resources of
 every kind the collectors read: firewalls, networks, subnetworks, instances, disks,
 snapshots, resource policies, addresses, log sinks and logs-based metrics, plus its IAM
-policy. Resources sit in the few zones a real estate uses (`ZONES`), so a collector
+policy, two Cloud SQL instances (a primary with a backup run, and its read replica), and a
+few buckets, service accounts (with their keys) and effective organisation policies on top
+(`DATA_MIX`). Resources sit in the few zones a real estate uses (`ZONES`), so a collector
 listing zone by zone lists only those. The same `projects` and `per_project` always give
 the same document (no randomness, no clock): figures from two runs describe one estate.
 
@@ -20,6 +22,8 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator, Mapping
 from typing import Any
+
+from checks.kinds import ORG_CONSTRAINTS
 
 ORG_NUMBER = 424200000001
 NOW = "2026-11-25T12:00:00Z"
@@ -50,6 +54,28 @@ DEFAULT_MIX: Mapping[tuple[str, str], int] = {
     ("logging", "sinks"): 5,
     ("logging", "metrics"): 5,
 }
+#: Cloud SQL instances per project, beside the 600 (like its IAM policy): a primary, then its read replica
+SQL_INSTANCES = 2
+#: the second catalogue's resources per project, on top of the 600 (which, like the naive
+#: collector, count Compute and Logging only): few, as in a real project
+DATA_MIX: Mapping[tuple[str, str], int] = {
+    ("storage", "buckets"): 4,
+    ("iam", "serviceAccounts"): 2,
+    ("orgPolicy", "effectivePolicies"): len(ORG_CONSTRAINTS),  # one per constraint the collector reads
+}
+#: the scenario groups holding a project's listed kinds
+GROUPS = tuple(dict.fromkeys(group for group, _ in (*DEFAULT_MIX, *DATA_MIX)))
+_CONSTRAINTS = (
+    "gcp.resourceLocations",
+    "iam.allowedPolicyMemberDomains",
+    "compute.skipDefaultNetworkCreation",
+    "compute.requireOsLogin",
+    "iam.disableServiceAccountKeyCreation",
+    "storage.uniformBucketLevelAccess",
+    "storage.publicAccessPrevention",
+    "sql.restrictPublicIp",
+    "sql.restrictAuthorizedNetworks",
+)
 
 _LOG_CONFIG = {"enable": True, "metadata": "INCLUDE_ALL_METADATA"}
 _SCHEDULING = {"onHostMaintenance": "MIGRATE", "automaticRestart": True, "preemptible": False}
@@ -478,7 +504,98 @@ def project(n: int, mix: Mapping[tuple[str, str], int] = DEFAULT_MIX) -> dict[st
             "regionFirewallPolicies": region_policies,
         },
         "logging": {"sinks": sinks, "metrics": metrics},
+        "sql": _sql(pid, SQL_INSTANCES),
+        **_data_parts(n, pid),
     }
+
+
+def _effective_policy(number: str, constraint: str, planted: bool) -> dict[str, Any]:
+    rule: dict[str, Any]
+    if constraint == "gcp.resourceLocations":
+        rule = {"values": {"allowedValues": ["in:europe-west1-locations"]}}
+    elif constraint == "iam.allowedPolicyMemberDomains":
+        rule = {"values": {"allowedValues": ["C0synth01"]}}
+    else:
+        rule = {"enforce": not planted}
+    return {"name": f"projects/{number}/policies/{constraint}", "spec": {"rules": [rule]}}
+
+
+def _data_parts(n: int, pid: str, mix: Mapping[tuple[str, str], int] = DATA_MIX) -> dict[str, Any]:
+    """Buckets, service accounts with their keys, and effective organisation policies.
+
+    Planted: one bucket in the EU multi-region in one project of 10, an old user-managed key
+    in one of 20, OS Login not enforced in one of 4.
+    """
+    number = project_number(n)
+    buckets = [
+        {
+            "kind": "storage#bucket",
+            "id": f"{pid}-data-{i}",
+            "name": f"{pid}-data-{i}",
+            "projectNumber": number,
+            "location": "EU" if i == 0 and n % 10 == 4 else "EUROPE-WEST1",
+            "storageClass": "STANDARD",
+            "timeCreated": "2024-02-05T08:31:12.118Z",
+            "updated": "2024-02-05T08:31:12.118Z",
+            "iamConfiguration": {"uniformBucketLevelAccess": {"enabled": True}, "publicAccessPrevention": "enforced"},
+        }
+        for i in range(mix["storage", "buckets"])
+    ]
+    accounts = []
+    for i in range(mix["iam", "serviceAccounts"]):
+        email = f"svc-{i}@{pid}.iam.gserviceaccount.com"
+        name = f"projects/{pid}/serviceAccounts/{email}"
+        keys: list[dict[str, Any]] = [
+            {"name": f"{name}/keys/s{n:06d}{i}", "keyType": "SYSTEM_MANAGED", "validAfterTime": "2026-11-20T00:00:00Z"}
+        ]
+        if i == 0 and n % 20 == 9:
+            keys.append({"name": f"{name}/keys/u{n:06d}{i}", "keyType": "USER_MANAGED", "keyOrigin": "GOOGLE_PROVIDED",
+                         "validAfterTime": "2025-01-10T00:00:00Z"})  # fmt: skip
+        accounts.append({"name": name, "projectId": pid, "uniqueId": f"1{n:09d}{i:04d}", "email": email, "keys": keys})
+    count = mix["orgPolicy", "effectivePolicies"]
+    policies = [
+        _effective_policy(number, c, c == "compute.requireOsLogin" and n % 4 == 1) for c in ORG_CONSTRAINTS[:count]
+    ]
+    return {
+        "storage": {"buckets": buckets},
+        "iam": {"serviceAccounts": accounts},
+        "orgPolicy": {"effectivePolicies": policies},
+    }
+
+
+def _sql(pid: str, count: int) -> dict[str, Any]:
+    """`count` Cloud SQL instances in europe-west1: a primary (with one fresh backup run), then read replicas."""
+    backup = {"enabled": True, "location": "europe-west1", "pointInTimeRecoveryEnabled": True}
+    ip = {"ipv4Enabled": False, "privateNetwork": f"projects/{pid}/global/networks/net-0", "sslMode": "ENCRYPTED_ONLY"}
+    instances = [
+        {
+            "kind": "sql#instance",
+            "name": f"db-{i}",
+            "project": pid,
+            "databaseVersion": "POSTGRES_15",
+            "region": "europe-west1",
+            "gceZone": ZONES["europe-west1"][i % 3],
+            "state": "RUNNABLE",
+            **(
+                {"instanceType": "READ_REPLICA_INSTANCE", "masterInstanceName": f"{pid}:db-0"}
+                if i
+                else {"instanceType": "CLOUD_SQL_INSTANCE"}
+            ),
+            "settings": {"tier": "db-custom-2-7680", "backupConfiguration": backup, "ipConfiguration": ip},
+        }
+        for i in range(count)
+    ]
+    run = {
+        "kind": "sql#backupRun",
+        "id": "1795572000000",
+        "instance": "db-0",
+        "status": "SUCCESSFUL",
+        "type": "AUTOMATED",
+        "location": "europe-west1",
+        "startTime": "2026-11-25T02:00:00.000Z",
+        "endTime": "2026-11-25T02:05:00.000Z",
+    }
+    return {"instances": instances, "backupRuns": [run]}
 
 
 def organisation(projects: int, per_project: int = 600) -> dict[str, Any]:

@@ -7,9 +7,23 @@ from checks.registry import Registry, controls_in
 
 def default_registry() -> Registry:
     """Every shipped control, gathered explicitly from the area modules."""
-    from checks import auditlog, backup, drift, firewall, iam, region
+    from checks import (
+        auditlog,
+        backup,
+        drift,
+        firewall,
+        iam,
+        keys,
+        orgpolicy,
+        region,
+        sqlaccess,
+        sqlbackup,
+        sqlregion,
+        storage,
+    )
 
     controls = []
-    for module in (firewall, iam, backup, region, auditlog, drift):
+    areas = (firewall, iam, backup, region, auditlog, drift)
+    for module in (*areas, sqlbackup, sqlaccess, sqlregion, storage, keys, orgpolicy):
         controls.extend(controls_in(vars(module).values()))
     return Registry(controls)

@@ -160,17 +160,42 @@ def age_text(age: timedelta) -> str:
     return "".join(f"{n}{unit}" for n, unit in parts if n) or "0s"
 
 
-def _judge_freshness(disk: JSON, who: str, snapshots: tuple[JSON, ...], scope: str, now: datetime,
-                     rpo: float) -> Judgement:  # fmt: skip
+class _SnapshotsByDisk:
+    """The scope's snapshots indexed once by `sourceDiskId` and by the disk their `sourceDisk`
+    names, so each disk reads only the few that may be its own (not every snapshot, each URL
+    parsed again, for every disk)."""
+
+    def __init__(self, snapshots: tuple[JSON, ...], scope: str) -> None:
+        self.scope = scope
+        self._by_id: dict[str, list[int]] = {}
+        self._by_key: dict[tuple[str, str, str, str], list[int]] = {}
+        self._keyed: list[tuple[JSON, tuple[str, str, str, str] | None]] = []
+        for position, snap in enumerate(snapshots):
+            key = _disk_key(snap.get("sourceDisk"), scope)
+            self._keyed.append((snap, key))
+            source_id = snap.get("sourceDiskId")
+            if source_id is not None and source_id != "":
+                self._by_id.setdefault(str(source_id), []).append(position)
+            if key is not None:
+                self._by_key.setdefault(key, []).append(position)
+
+    def candidates(self, disk_id: str, key: tuple[str, str, str, str] | None) -> list[tuple[JSON, bool]]:
+        """The snapshots naming this disk by id or by URL, in listing order, each with whether its URL names it."""
+        positions = set(self._by_id.get(disk_id, ()))
+        if key is not None:
+            positions.update(self._by_key.get(key, ()))
+        return [(self._keyed[p][0], key is not None and self._keyed[p][1] == key) for p in sorted(positions)]
+
+
+def _judge_freshness(disk: JSON, who: str, snapshots: _SnapshotsByDisk, now: datetime, rpo: float) -> Judgement:
     disk_id = disk.get("id")
     if not isinstance(disk_id, str | int) or isinstance(disk_id, bool) or str(disk_id) == "":
         raise Unjudgeable("id", "absent: its snapshots cannot be told from those of an earlier disk of the same name")
-    disk_id, key = str(disk_id), _own_key(disk, scope)
+    disk_id, key = str(disk_id), _own_key(disk, snapshots.scope)
     mine: list[tuple[JSON, str]] = []
     notes: list[str] = []
-    for snap in snapshots:
+    for snap, by_url in snapshots.candidates(disk_id, key):
         source_id, name = snap.get("sourceDiskId"), snap.get("name", "?")
-        by_url = key is not None and _disk_key(snap.get("sourceDisk"), scope) == key
         if source_id is not None and source_id != "":
             if str(source_id) == disk_id:
                 mine.append((snap, f"sourceDiskId {disk_id}"))
@@ -231,11 +256,9 @@ def _judge_freshness(disk: JSON, who: str, snapshots: tuple[JSON, ...], scope: s
 def bkp02_recent_backup(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails an in-scope disk whose newest READY snapshot of itself (by `sourceDiskId`, or
     `sourceDisk` when no id is given) is older than `backup.rpo_hours`, or that has none."""
-    snapshots = snapshot.get(Kind.SNAPSHOTS)
+    snapshots = _SnapshotsByDisk(snapshot.get(Kind.SNAPSHOTS), snapshot.scope)
     rpo = params.backup.rpo_hours
-    return _per_disk(
-        snapshot, params, lambda disk, who: _judge_freshness(disk, who, snapshots, snapshot.scope, snapshot.now, rpo)
-    )
+    return _per_disk(snapshot, params, lambda disk, who: _judge_freshness(disk, who, snapshots, snapshot.now, rpo))
 
 
 # --- BKP-03 and BKP-04: the attached schedules -------------------------------------------------

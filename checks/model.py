@@ -30,10 +30,12 @@ class Severity(StrEnum):
 class Area(StrEnum):
     FW = "firewall"
     IAM = "iam"
+    ORG = "org"
     BKP = "backup"
     REG = "region"
     LOG = "logging"
     DRIFT = "drift"
+    DATA = "data"
 
 
 def is_drift(control: str) -> bool:

@@ -19,6 +19,18 @@ _PROTOCOL_NUMBERS = {"6": "tcp", "17": "udp", "132": "sctp", "1": "icmp"}
 # The protocol names VPC firewall rules accept; anything else is a typo ("tpc") that would
 # otherwise approve nothing, silently.
 _PROTOCOL_NAMES = frozenset({"tcp", "udp", "icmp", "esp", "ah", "sctp", "ipip", "all"})
+# A constraint, with or without its `constraints/` prefix: `compute.requireOsLogin`.
+_CONSTRAINT = re.compile(r"^(?:constraints/)?[a-z][A-Za-z0-9]*\.[A-Za-z][A-Za-z0-9]*$")
+#: ORG-03's default: the boolean guardrails every estate should enforce
+REQUIRED_CONSTRAINTS: tuple[str, ...] = (
+    "compute.skipDefaultNetworkCreation",
+    "compute.requireOsLogin",
+    "iam.disableServiceAccountKeyCreation",
+    "storage.uniformBucketLevelAccess",
+    "storage.publicAccessPrevention",
+    "sql.restrictPublicIp",
+    "sql.restrictAuthorizedNetworks",
+)
 # PROJECT/ZONE/NAME, or label=value.
 _INSTANCE_SPEC = re.compile(
     r"^(?:[a-z][-a-z0-9]{4,28}[a-z0-9]/[a-z]+-[a-z]+\d+-[a-z]/[a-z][-a-z0-9]*"
@@ -102,6 +114,8 @@ class FirewallParams(_Strict):
 class IamParams(_Strict):
     allowed_domains: tuple[str, ...] = ()
     privileged_members: tuple[str, ...] = ()
+    # strict: `true` is not a number of days
+    key_max_age_days: int = Field(default=90, ge=1, strict=True)
 
 
 class BackupParams(_Strict):
@@ -111,6 +125,16 @@ class BackupParams(_Strict):
     disk_selector: dict[str, str] = Field(default_factory=dict)
 
 
+def _constraint(name: str) -> str:
+    if not _CONSTRAINT.match(name):
+        raise ValueError(f"{name!r} is not a constraint name (e.g. 'storage.publicAccessPrevention')")
+    return name
+
+
+class OrgParams(_Strict):
+    required_constraints: tuple[Annotated[str, AfterValidator(_constraint)], ...] = REQUIRED_CONSTRAINTS
+
+
 class Params(_Strict):
     """All control parameters; defaults are the README's ("Configuration")."""
 
@@ -118,6 +142,7 @@ class Params(_Strict):
     firewall: FirewallParams = FirewallParams()
     iam: IamParams = IamParams()
     backup: BackupParams = BackupParams()
+    org: OrgParams = OrgParams()
 
     def merged(self, overrides: dict[str, Any]) -> Params:
         """These params with a scope's partial overrides applied (validated again)."""

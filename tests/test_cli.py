@@ -111,6 +111,27 @@ def test_check_excepted_failure_exits_0_and_is_reported(tmp_path: Path) -> None:
     assert all(r["verdict"] == "fail" and "ciso@example.be" in r["exception_reason"] for r in excepted)
 
 
+def test_check_accepted_risk_on_a_bucket_control_marks_only_its_bucket(tmp_path: Path) -> None:
+    """Accepted risks match the new controls' full names and subjects as they do the Compute ones'."""
+    from monitor.demo import DEMO_SCENARIO
+
+    config = tmp_path / "cw.yaml"
+    config.write_text(
+        "scopes: {projects: [{id: shop-prod}]}\n"
+        "exceptions:\n"
+        "  - {control: FW-13, scope: shop-prod, resource: '//storage.googleapis.com/example-be-shop-press-*',"
+        " subject: '* allUsers', reason: press kit is public by design, approver: ciso@example.be,"
+        " expires: '2099-12-31'}\n"
+    )
+    args = ("--scenario", str(DEMO_SCENARIO), "--config", str(config), "--format", "json")
+    code, out, _ = invoke("check", *args, "--control", "FW-13", "--control", "DATA-03")
+    results = json.loads(out)["results"]
+    assert code == 1  # DATA-03 on the same bucket is not excepted
+    marked = {(r["control"], r["resource"], r["verdict"]) for r in results if r["excepted"]}
+    assert marked == {("FW-13", "//storage.googleapis.com/example-be-shop-press-kit", "fail")}
+    assert [r["verdict"] for r in results if r["control"] == "DATA-03" and "press-kit" in r["resource"]] == ["fail"]
+
+
 def test_check_table_lists_failures_for_people(tmp_path: Path) -> None:
     code, out, _ = invoke("check", "--scenario", str(scenario(tmp_path)), *FW_ARGS)
     assert code == 1

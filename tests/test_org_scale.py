@@ -13,13 +13,13 @@ from monitor.config.model import load_config
 
 def test_the_minimum_is_one_listing_per_kind_per_scope_and_each_ancestor_once() -> None:
     one = org_scale.minimum_requests(1)
-    # project get + IAM policy + 12 listings; the leaf folder, its parent and the organisation,
-    # each read four times (get, IAM policy, sinks, firewall policies)
-    assert one == {"per_scope": 14, "ancestors": 12, "total": 26}
+    # project get + IAM policy + 12 listings + Cloud SQL's listing and backup runs; the leaf folder,
+    # its parent and the organisation, each read four times (get, IAM policy, sinks, firewall policies)
+    assert one == {"per_scope": 16, "ancestors": 12, "total": 28}
     many = org_scale.minimum_requests(1000)
-    assert many["ancestors"] == 4 * 25 and many["total"] == 14 * 1000 + 100
+    assert many["ancestors"] == 4 * 25 and many["total"] == 16 * 1000 + 100
     big = dict(synthetic_org.DEFAULT_MIX) | {("compute", "firewalls"): 1001}
-    assert org_scale.minimum_requests(1, big)["per_scope"] == 16  # 1,001 rules take three pages
+    assert org_scale.minimum_requests(1, big)["per_scope"] == 18  # 1,001 rules take three pages
 
 
 def test_the_rate_floor_is_the_slowest_apis_calls_over_its_default_rate() -> None:
@@ -90,3 +90,36 @@ def test_the_scopes_that_ran_are_read_off_the_exposition() -> None:
         b'controlwatch_control_interval_seconds{control="FW-01",scope="synth-0001"} 900\n'
     )
     assert org_scale.scopes_run(exposition) == {"synth-0000"}
+
+
+def test_the_latency_pass_and_its_settings_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CONTROLWATCH_BENCH_LATENCY", raising=False)
+    monkeypatch.delenv("CONTROLWATCH_BENCH_NAIVE_SAMPLE", raising=False)
+    assert org_scale.latency() == 0.05 and org_scale.naive_sample() == 20
+    monkeypatch.setenv("CONTROLWATCH_BENCH_LATENCY", "0")
+    assert org_scale.latency() == 0.0
+    for bad in ("fast", "-1", "9"):
+        monkeypatch.setenv("CONTROLWATCH_BENCH_LATENCY", bad)
+        with pytest.raises(SystemExit, match="CONTROLWATCH_BENCH_LATENCY"):
+            org_scale.latency()
+    monkeypatch.setenv("CONTROLWATCH_BENCH_NAIVE_SAMPLE", "0")
+    with pytest.raises(SystemExit, match="CONTROLWATCH_BENCH_NAIVE_SAMPLE"):
+        org_scale.naive_sample()
+
+
+def test_with_latency_every_answer_waits_and_the_naive_sample_is_scaled(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from benchmarks.standin_process import StandInProcess
+
+    monkeypatch.setenv("CONTROLWATCH_BENCH_NAIVE_SAMPLE", "1")
+    late = 0.03
+    with StandInProcess(3, per_project=60, timeout=120) as standin:
+        found = org_scale.with_latency(standin, tmp_path, 3, late, timeout=120, rates="unlimited")
+        left = standin.stats()
+    assert found["latency_naive_sample"] == 1 and found["latency_naive_errors"] == []
+    assert found["naive_latency_s"] == pytest.approx(3 * found["latency_naive_sample_s"])
+    # one project read one call at a time: at least one wait per call (the collector makes 30-odd)
+    assert found["latency_naive_sample_s"] >= 30 * late
+    assert found["latency_sweep_s"] > late and found["latency_ratio"] > 0
+    assert left["handled"] == 0  # the stand-in is left reset for what is measured next

@@ -65,3 +65,33 @@ def test_rpo_and_disk_selector_per_scope_and_global(tmp_path: Path) -> None:
     assert globally == looser
     only_web = by_disk(tmp_path, SCOPES.format(prod="      params: {backup: {disk_selector: {role: web}}}\n", data=""))
     assert set(only_web) < set(base) and "app-1" not in only_web
+
+
+def test_key_max_age_days_per_scope_and_global(tmp_path: Path) -> None:
+    base = verdicts(tmp_path, SCOPES.format(prod="", data=""), "IAM-09")
+    assert base[("IAM-09", "shop-prod")] == {"fail"}  # ci-deployer's key is 541 days old
+    longer = "      params: {iam: {key_max_age_days: 600}}\n"
+    assert verdicts(tmp_path, SCOPES.format(prod=longer, data=""), "IAM-09")[("IAM-09", "shop-prod")] == {"pass"}
+    globally = SCOPES.format(prod="", data="") + "params: {iam: {key_max_age_days: 600}}\n"
+    assert verdicts(tmp_path, globally, "IAM-09")[("IAM-09", "shop-prod")] == {"pass"}
+
+
+def by_constraint(tmp_path: Path, config: str, scope: str) -> dict[str, str]:
+    path = tmp_path / "cw.yaml"
+    path.write_text(config)
+    args = ["check", "--scenario", str(DEMO_SCENARIO), "--config", str(path), "--format", "json",
+            "--control", "ORG-03", "--scope", scope]  # fmt: skip
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    return {r["resource"].rsplit("/", 1)[-1]: r["verdict"] for r in json.loads(result.stdout)["results"]}
+
+
+def test_required_constraints_per_scope_and_global(tmp_path: Path) -> None:
+    base = by_constraint(tmp_path, SCOPES.format(prod="", data=""), "shop-prod")
+    assert len(base) == 7 and base["compute.requireOsLogin"] == "fail"
+    only = "      params: {org: {required_constraints: [constraints/compute.skipDefaultNetworkCreation]}}\n"
+    assert by_constraint(tmp_path, SCOPES.format(prod=only, data=""), "shop-prod") == {
+        "compute.skipDefaultNetworkCreation": "pass"
+    }
+    assert by_constraint(tmp_path, SCOPES.format(prod=only, data=""), "data-platform") == {c: "pass" for c in base}
+    globally = SCOPES.format(prod="", data="") + "params: {org: {required_constraints: [sql.restrictPublicIp]}}\n"
+    assert by_constraint(tmp_path, globally, "data-platform") == {"sql.restrictPublicIp": "pass"}

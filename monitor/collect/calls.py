@@ -418,11 +418,13 @@ class Caller:
             if self._clock() >= self._deadline:
                 raise CallFailed(f"{self.method}: deadline exceeded ({waiting})", deadline=True)
 
-    def __call__(self, attempt: Callable[[float], T], *, parsed: bool = False) -> T:
+    def __call__(self, attempt: Callable[[float], T], *, parsed: bool = False, lean: bool = False) -> T:
         """Run `attempt(timeout)` (exactly one HTTP call) until it succeeds or the table says stop.
 
         `parsed`: `attempt` returns the answer's body parsed as JSON (not a message built
         from it), so the envelope is checked on it rather than on a second parse of the body.
+        `lean`: the caller reads the items from `answer` only; the client gets the body
+        without them (`envelope.watching`), and the body is parsed once, for both.
         """
         method = self.method
         policy = self._policy
@@ -439,7 +441,7 @@ class Caller:
             if remaining <= 0:
                 raise self._past_deadline(started, last)
             try:
-                with watching() as seen:
+                with watching(lean=lean) as seen:
                     result = attempt(min(self._call_timeout, remaining))
             except Exception as exc:
                 outcome = classify(exc)
@@ -473,7 +475,7 @@ class Caller:
             # The transport raises for every status >= 400, so getting here means a 2xx.
             self._observer.request(self.service, method, "200")
             if self.envelope is not None:
-                self._believe(self.envelope, seen.body, result if parsed else UNPARSED)
+                self._believe(self.envelope, seen.body, result if parsed else seen.parsed)
             return result
 
     def _believe(self, envelope: Envelope, body: bytes | None, parsed: Any) -> None:

@@ -14,21 +14,13 @@ import functools
 from typing import Any
 
 from checks.kernel import JSON
+from checks.rules.cloudsql import RUNS, is_replica
 from monitor.collect.calls import Caller, CallFailed
 from monitor.collect.discoverycalls import list_all, page_args
 
 SERVICE = "sqladmin"
 RUNS_METHOD = "sql.backupRuns.list"
-#: instance types that take no backups of their own
-REPLICA_TYPES = frozenset({"READ_REPLICA_INSTANCE", "READ_POOL_INSTANCE"})
-#: the field a primary instance carries its backup runs in, newest first (not an API field)
-RUNS = "backupRuns"
 _PARTIAL_WARNINGS = frozenset({"REGION_UNREACHABLE"})
-
-
-def is_replica(instance: JSON) -> bool:
-    """A read replica or read-pool node (or a legacy failover replica: one naming its primary)."""
-    return instance.get("instanceType") in REPLICA_TYPES or bool(instance.get("masterInstanceName"))
 
 
 def refuse_partial(body: Any, method: str) -> None:

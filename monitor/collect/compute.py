@@ -7,9 +7,10 @@ it holds, without fetching more). Never iterating the pager is what keeps the li
 from fetching pages on its own.
 
 The resources are the REST JSON of each page as the `Caller` parsed it to check its
-envelope (the client still parses the page into its message, and raises on what does not
-fit it): converting the message back to JSON through proto-plus `to_dict` would cost more
-than the rest of the listing. So no Google type leaves this module. Zonal and regional kinds use
+envelope. The calls are lean (`envelope.watching`): the client parses only the page's
+envelope (the next-page token, `unreachables`), not its items, which cost more than the
+rest of a sweep when turned into messages (and back into JSON through proto-plus
+`to_dict`). So no Google type leaves this module. Zonal and regional kinds use
 `aggregated_list`, one listing for all zones.
 """
 
@@ -35,7 +36,7 @@ def _one_page(list_call: Callable[..., Any], request: dict[str, Any], token: str
 
 def _pages(call: Caller, list_call: Callable[..., Any], request: dict[str, Any]) -> Iterator[Any]:
     """One pager per page, each fetched by exactly one observed call."""
-    return pages(call, functools.partial(_one_page, list_call, request), proto_token)
+    return pages(call, functools.partial(_one_page, list_call, request), proto_token, lean=True)
 
 
 def _request(project: str, page_size: int | None) -> dict[str, Any]:

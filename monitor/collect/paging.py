@@ -24,18 +24,21 @@ P = TypeVar("P")
 FetchPage = Callable[[str, float], P]
 
 
-def pages(call: Caller, fetch: FetchPage[P], next_token: Callable[[P], Any], *, parsed: bool = False) -> Iterator[P]:
+def pages(
+    call: Caller, fetch: FetchPage[P], next_token: Callable[[P], Any], *, parsed: bool = False, lean: bool = False
+) -> Iterator[P]:
     """Yield the pages of one listing, each fetched by one `call` of `fetch(token, timeout)`.
 
     The next page is asked for only once the consumer has read this one, so a malformed
     page fails the listing before its token is trusted. `next_token(page)` is the token
     of the next page; empty or None ends the listing. `parsed`: `fetch` returns the body
-    as parsed JSON, which the Caller checks instead of parsing the body again.
+    as parsed JSON, which the Caller checks instead of parsing the body again. `lean`: the
+    items are read from `call.answer` only (see `Caller.__call__`).
     """
     seen: set[str] = set()
     token = ""
     while True:
-        page = call(functools.partial(fetch, token), parsed=parsed)
+        page = call(functools.partial(fetch, token), parsed=parsed, lean=lean)
         yield page
         token = str(next_token(page) or "")
         if not token:

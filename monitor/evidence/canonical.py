@@ -20,8 +20,9 @@ code point), `(",", ":")` separators and raw UTF-8, where floats keep Python's `
 (`24.0`, `-0.0`, `1e-07`, `1e+20`). Ledgers written before RFC 8785 are verified with it.
 
 Both encoders take a fast path when it gives the very same text: a value made only of
-objects with string keys, arrays, strings, booleans, null, integers within ±(2^53 - 1) and
-integral floats (written as the integers they are) has the same RFC 8785 text as Python's
+objects with string keys, arrays, strings, booleans, null, integers within ±(2^53 - 1),
+integral floats (written as the integers they are) and fractions from 1e-4 to below 1e16
+(where Python's `repr` and ECMAScript write the same shortest digits) has the same RFC 8785 text as Python's
 C `json.dumps` with sorted keys gives, as long as no character is at or above U+D800
 (where code point order and UTF-16 order part, and where lone surrogates live). Anything
 else (a fractional float, a large integer, such characters) goes through `rfc8785`.
@@ -64,6 +65,11 @@ __all__ = [
 _TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$")
 _SAFE_INT = 2**53 - 1
 _LONG_INTEGER = re.compile(r"[:\[,]-?\d{16}")
+#: fractions whose Python `repr` is ECMAScript's text: both write the shortest digits that
+#: read back, and both write them plainly (no exponent) in this range (Python from 1e-4 to
+#: below 1e16, ECMAScript from 1e-6 to below 1e21)
+_PLAIN_FRACTION_LOW = 1e-4
+_PLAIN_FRACTION_HIGH = 1e16
 
 
 def canonical_bytes(value: Any) -> bytes:
@@ -114,6 +120,8 @@ def _plain(value: Any) -> Any:
     if isinstance(value, float):
         if value.is_integer() and -_SAFE_INT <= value <= _SAFE_INT:
             return int(value)
+        if not value.is_integer() and _PLAIN_FRACTION_LOW <= abs(value) < _PLAIN_FRACTION_HIGH:
+            return value
         raise _NotPlain
     if isinstance(value, dict):
         out = {}
@@ -157,8 +165,11 @@ def is_canonical(text: str) -> tuple[bool, Any]:
 
     def number(literal: str) -> float:
         nonlocal unsure
-        unsure = True
-        return float(literal)
+        value = float(literal)
+        plain = not value.is_integer() and _PLAIN_FRACTION_LOW <= abs(value) < _PLAIN_FRACTION_HIGH
+        if not (plain and repr(value) == literal):
+            unsure = True
+        return value
 
     parsed = json.loads(text, parse_float=number)
     if not unsure and _orders_agree(text) and _dumps(parsed) == text:

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import requests
 
 from checks.kinds import FOLDER_ANSWER, POLICY_ANSWER, PROJECT_ANSWER, Kind
 from monitor.collect import cloudlogging, hierarchy
@@ -219,3 +221,58 @@ def test_an_aggregated_answer_counts_the_items_of_every_scope() -> None:
     assert judge(DISKS, _raw(body)) == (None, 3)
     assert judge(FIREWALLS, _raw({"kind": "compute#firewallList"})) == (None, 0)
     assert judge(PROJECT_ANSWER, b"", {"name": "projects/1", "projectId": "p"}) == (None, 0)
+
+
+def _firewalls_caller() -> Caller:
+    return Caller(
+        service="compute",
+        method="compute.firewalls.list",
+        observer=Recorder(),
+        policy=FAST_RETRY,
+        call_timeout=1.0,
+        deadline=time.monotonic() + 5.0,
+        envelope=FIREWALLS,
+    )
+
+
+def _http_answer(body: bytes, handed: list[bytes]) -> Callable[[float], Any]:
+    """An attempt whose session got `body`; the bytes the client then reads are kept in `handed`."""
+
+    def attempt(timeout: float) -> Any:
+        response = requests.models.Response()
+        response.status_code, response._content = 200, body
+        record(response)
+        handed.append(response.content)
+        return object()  # the client's message: never read by a lean listing
+
+    return attempt
+
+
+def test_a_lean_call_hands_the_client_the_envelope_and_keeps_the_items_parsed_once() -> None:
+    page = {"kind": "compute#firewallList", "items": [FIREWALL, {**FIREWALL, "name": "rdp"}], "nextPageToken": "2"}
+    body = json.dumps(page).encode()
+    handed: list[bytes] = []
+    call = _firewalls_caller()
+
+    call(_http_answer(body, handed), lean=True)
+
+    assert json.loads(handed[0]) == {"kind": "compute#firewallList", "nextPageToken": "2"}
+    assert call.answer == page and call.items == 2
+    call(_http_answer(body, handed))  # not lean: the client reads the body whole
+    assert handed[1] == body and call.answer == page
+
+
+@pytest.mark.parametrize(
+    ("body", "expected"),
+    [
+        (b"<html>500</html>", "not JSON"),
+        (b'{"kind":"compute#firewallList","items":[{}]}', "'items'[0] has no kind, expected 'compute#firewall'"),
+        (b'{"kind":"compute#firewallList","items":{"a":1}}', "'items' is an object, expected a list"),
+    ],
+)
+def test_a_lean_call_refuses_what_a_full_one_refuses(body: bytes, expected: str) -> None:
+    handed: list[bytes] = []
+    with pytest.raises(CallFailed, match=re.escape(expected)):
+        _firewalls_caller()(_http_answer(body, handed), lean=True)
+    if not body.startswith(b"{"):
+        assert handed == [body]  # what is no JSON object reaches the client whole, for it to refuse too

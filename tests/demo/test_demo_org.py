@@ -23,6 +23,7 @@ import pytest
 import yaml
 
 from checks.model import Area
+from checks.params import REQUIRED_CONSTRAINTS
 from monitor.demo import DEMO_CONFIG, DEMO_SCENARIO
 from tests.checks.catalogue import ids
 
@@ -69,12 +70,16 @@ DANGLING_POLICIES = {
 }
 ORPHANED_SNAPSHOTS = {("data-platform", "global/snapshots/etl-1-data-pre-restore-test")}
 
+ORG_POLICY = "//orgpolicy.googleapis.com/projects/{}/policies/{}"
+CI_KEY = ("//iam.googleapis.com/projects/shop-prod/serviceAccounts/ci-deployer@shop-prod.iam.gserviceaccount.com/"
+          "keys/3f1c9a0b7e2d4c6a8b1e0f2d3c4b5a6978e1d2c3")  # fmt: skip
 # The hierarchical firewall policy of folders/5502 (non-prod), as results name it.
 NONPROD_POLICY = "locations/global/firewallPolicies/550200117"
 
 # What `controlwatch check` must find, per control. Per-resource controls: (scope, path
 # of the failing resource under projects/P/). Per-scope and per-grant controls (IAM,
-# LOG), whose results name the project: the failing scopes.
+# LOG), whose results name the project: the failing scopes. Resources outside Compute (buckets,
+# keys, organisation policies) by their full name.
 FAILING: dict[str, set[tuple[str, str]] | set[str]] = {
     "FW-01": {
         ("shop-staging", "global/firewalls/default-allow-ssh"),
@@ -168,6 +173,30 @@ FAILING: dict[str, set[tuple[str, str]] | set[str]] = {
     "REG-06": {
         ("shop-staging", "regions/europe-west1/resourcePolicies/staging-daily-eu"),
         ("data-platform", "regions/europe-west4/resourcePolicies/ml-daily"),
+    },
+    "BKP-05": {("data-platform", "instances/legacy-reporting")},
+    "BKP-06": {("data-platform", "instances/analytics-mysql"), ("data-platform", "instances/legacy-reporting")},
+    "BKP-07": {("shop-prod", "instances/shop-db"), ("data-platform", "instances/legacy-reporting")},
+    "BKP-08": {("data-platform", "instances/analytics-mysql")},
+    "FW-11": {("data-platform", "instances/analytics-mysql")},
+    "FW-12": {("data-platform", "instances/analytics-mysql")},
+    "DATA-01": {("data-platform", "instances/analytics-mysql")},
+    "REG-07": {("data-platform", "instances/analytics-mysql")},
+    "FW-13": {("shop-prod", "//storage.googleapis.com/example-be-shop-press-kit")},
+    "DATA-02": {("shop-prod", "//storage.googleapis.com/example-be-shop-exports")},
+    "DATA-03": {("shop-prod", "//storage.googleapis.com/example-be-shop-press-kit")},
+    "REG-08": {
+        ("shop-prod", "//storage.googleapis.com/example-be-shop-exports"),
+        ("data-platform", "//storage.googleapis.com/example-be-data-lake"),
+    },
+    "IAM-08": {("shop-prod", CI_KEY)},
+    "IAM-09": {("shop-prod", CI_KEY)},
+    "ORG-01": {(p, ORG_POLICY.format(p, "gcp.resourceLocations")) for p in ("shop-staging", "data-platform")},
+    "ORG-02": {("shop-staging", ORG_POLICY.format("shop-staging", "iam.allowedPolicyMemberDomains"))},
+    "ORG-03": {
+        ("shop-prod", ORG_POLICY.format("shop-prod", "compute.requireOsLogin")),
+        ("shop-prod", ORG_POLICY.format("shop-prod", "storage.publicAccessPrevention")),
+        *(("shop-staging", ORG_POLICY.format("shop-staging", c)) for c in REQUIRED_CONSTRAINTS),
     },
     "LOG-01": {"data-platform"},
     "LOG-02": {"shop-staging", "data-platform"},
@@ -363,6 +392,25 @@ def test_every_location_outside_europe_west1_is_planted(doc: dict[str, Any]) -> 
     assert found == PLANTED_ELSEWHERE
 
 
+# Cloud SQL instances with a location outside europe-west1, by (project, instance) ("" = backups on
+# without a backup location: kept in a multi-region).
+PLANTED_SQL_ELSEWHERE = {("data-platform", "analytics-mysql"): {""}}
+
+
+def test_every_cloud_sql_location_outside_europe_west1_is_planted(doc: dict[str, Any]) -> None:
+    found: dict[tuple[str, str], set[str]] = {}
+    for pid, project in _projects(doc).items():
+        for db in project.get("sql", {}).get("instances", []):
+            locations = [db[f] for f in ("region", "gceZone", "secondaryGceZone") if f in db]
+            backup = db.get("settings", {}).get("backupConfiguration", {})
+            if backup.get("enabled") and "masterInstanceName" not in db:
+                locations.append(backup.get("location", ""))
+            outside = {_region(loc) for loc in locations if _region(loc) != ALLOWED_REGION}
+            if outside:
+                found[(pid, db["name"])] = outside
+    assert found == PLANTED_SQL_ELSEWHERE
+
+
 def test_every_control_has_a_planted_failure_named_in_a_comment() -> None:
     text = DEMO_SCENARIO.read_text(encoding="utf-8")
     named = {cid for line in text.splitlines() if "FAIL" in line for cid in re.findall(r"[A-Z]+-\d\d", line)}
@@ -407,6 +455,16 @@ def test_ledger_clean_keeps_everything_in_order(doc: dict[str, Any]) -> None:
         newest = max(datetime.fromisoformat(s["creationTimestamp"]) for s in snaps)
         assert now - newest < timedelta(hours=24), disk["name"]
         assert all(s["storageLocations"] == ["europe-west1"] for s in snaps)
+    runs = project["sql"]["backupRuns"]
+    for db in project["sql"]["instances"]:
+        backup, ip = db["settings"]["backupConfiguration"], db["settings"]["ipConfiguration"]
+        assert backup["enabled"] and backup["pointInTimeRecoveryEnabled"] and backup["location"] == ALLOWED_REGION
+        assert backup["backupRetentionSettings"]["retainedBackups"] >= 7
+        assert ip["ipv4Enabled"] is False and not ip.get("authorizedNetworks"), db["name"]
+        assert ip["sslMode"] in ("ENCRYPTED_ONLY", "TRUSTED_CLIENT_CERTIFICATE_REQUIRED"), db["name"]
+        assert {_region(db[f]) for f in ("region", "gceZone", "secondaryGceZone") if f in db} == {ALLOWED_REGION}
+        ended = [datetime.fromisoformat(r["endTime"]) for r in runs if r["instance"] == db["name"]]
+        assert ended and now - max(ended) < timedelta(hours=24), db["name"]
     for binding in project["iamPolicy"]["bindings"]:
         role = binding["role"]
         assert role not in ("roles/owner", "roles/editor", "roles/viewer") and not role.lower().endswith("admin")
@@ -504,9 +562,15 @@ def test_check_reports_exactly_the_planted_failures() -> None:
 
 
 def _result_path(result: dict[str, Any]) -> str:
-    """A result's Compute resource as its path under projects/P/ (`global/firewalls/f`), or
-    a hierarchical firewall policy's (`locations/global/firewallPolicies/ID`)."""
-    scope = result["scope"]
-    if result["resource"].startswith("//compute.googleapis.com/locations/"):
-        return str(result["resource"]).removeprefix("//compute.googleapis.com/")
-    return _path(scope, result["resource"].replace("//compute.googleapis.com/projects/", COMPUTE))
+    """A result's resource as its path under projects/P/ (`global/firewalls/f`, a Cloud SQL `instances/db`),
+    a hierarchical firewall policy's (`locations/global/firewallPolicies/ID`); others (buckets, keys,
+    policies) by full name."""
+    scope, resource = result["scope"], str(result["resource"])
+    sql = f"//cloudsql.googleapis.com/projects/{scope}/"
+    if resource.startswith(sql):
+        return resource.removeprefix(sql)
+    if resource.startswith("//compute.googleapis.com/locations/"):
+        return resource.removeprefix("//compute.googleapis.com/")
+    if not resource.startswith("//compute.googleapis.com/"):
+        return resource
+    return _path(scope, resource.replace("//compute.googleapis.com/projects/", COMPUTE))

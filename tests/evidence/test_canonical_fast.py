@@ -103,3 +103,25 @@ def test_refuses_texts_rfc8785_would_write_differently(text: str) -> None:
 def test_accepts_large_doubles_as_rfc8785_writes_them() -> None:
     assert is_canonical('{"a":100000000000000000000}')[0] is True
     assert is_canonical('{"a":1e+30,"b":0.5,"c":1e-7}')[0] is True
+
+
+def _fractions(rng: random.Random, count: int) -> list[float]:
+    """Fractions of every magnitude around the fast path's bounds (1e-4, 1e16) and RFC 8785's (1e-6, 1e21)."""
+    values = [rng.uniform(-1, 1) * 10 ** rng.randint(-9, 23) for _ in range(count)]
+    values += [1e-4, 9.999999999999999e-05, 1.0000000000000001e-04, 9999999999999998.5, 1e16 + 2.0, 0.1 + 0.2]
+    return values
+
+
+def test_writes_fractions_of_every_magnitude_as_rfc8785_does() -> None:
+    for number in _fractions(random.Random(3), 20_000):
+        value = {"f": number, "l": [number, -number]}
+        assert canonical_json(value) == _reference(value), number
+
+
+def test_accepts_fractions_only_in_rfc8785s_form() -> None:
+    for number in _fractions(random.Random(5), 5_000):
+        expected = _reference({"f": number})
+        assert expected is not None
+        assert is_canonical(expected)[0], expected
+        python = json.dumps({"f": number}, separators=(",", ":"))
+        assert is_canonical(python)[0] == (python == expected), python

@@ -31,6 +31,12 @@ REGISTRY = default_registry()
 ENABLED = [c for c in REGISTRY if not c.meta.id.startswith("DRIFT-")]  # config_for leaves DRIFT off
 READS_FIREWALLS = {c.meta.id for c in ENABLED if Kind.FIREWALLS in c.meta.kinds}
 FW_OTHERS = {c.meta.id for c in REGISTRY if c.meta.id.startswith("FW-")} - READS_FIREWALLS
+# The FW controls reading Compute only (FW-13 reads buckets and the organisation policies).
+FW_COMPUTE = {
+    c.meta.id
+    for c in ENABLED
+    if c.meta.id.startswith("FW-") and {Kind(k).spec.api for k in c.meta.kinds} == {"compute"}
+}
 
 MakeDaemon = Callable[..., tuple[Daemon, StuckCalls]]
 
@@ -115,7 +121,7 @@ def test_disabled_compute_api_means_no_resources_not_error(standin: StandIn, mak
     seen: list[FinishedRun] = []
     daemon._job.sinks = (*daemon._job.sinks, Recorder(seen))
     daemon.run_scope(SCOPE)
-    fw = {c: s for c, s in statuses(daemon, SCOPE).items() if c.startswith("FW-")}
+    fw = {c: s for c, s in statuses(daemon, SCOPE).items() if c in FW_COMPUTE}
     assert set(fw.values()) == {"pass"}
     [run] = seen
     [result] = run.results["FW-01"]  # a pass: the store only counts it, the run's sinks see it
@@ -250,10 +256,16 @@ KIND_FAULTS = [
     (Kind.ADDRESSES, "compute.addresses.aggregatedList", SCOPE),
     (Kind.INSTANCES, "compute.instances.aggregatedList", SCOPE),
     (Kind.SUBNETWORKS, "compute.subnetworks.aggregatedList", SCOPE),
+    # the second catalogue: FW-13, DATA-02, DATA-03, REG-08 read the buckets; FW-13, DATA-03, ORG-* the org policies
+    (Kind.BUCKETS, "storage.buckets.list", SCOPE),
+    (Kind.BUCKETS, "storage.buckets.getIamPolicy", None),
+    (Kind.SERVICE_ACCOUNT_KEYS, "iam.projects.serviceAccounts.list", SCOPE),
+    (Kind.SERVICE_ACCOUNT_KEYS, "iam.projects.serviceAccounts.keys.list", SCOPE),
+    (Kind.ORG_POLICIES, "orgpolicy.projects.policies.getEffectivePolicy", SCOPE),
 ]
 
 
-@pytest.mark.parametrize(("kind", "method", "project"), KIND_FAULTS, ids=[k for k, _, _ in KIND_FAULTS])
+@pytest.mark.parametrize(("kind", "method", "project"), KIND_FAULTS, ids=[m for _, m, _ in KIND_FAULTS])
 def test_each_kind_fails_closed(
     standin: StandIn, make_daemon: MakeDaemon, kind: str, method: str, project: str | None
 ) -> None:
@@ -266,6 +278,28 @@ def test_each_kind_fails_closed(
     for control in readers:
         [result] = daemon.store.results(control=control, scope=SCOPE)
         assert f"{kind}:" in result.reason and "403" in result.reason, result.reason
+
+
+# The readers named, so that a control quietly dropping a kind it needs shows up here.
+DATA_ROUTES = {
+    "storage.buckets.list": {"FW-13", "DATA-02", "DATA-03", "REG-08"},
+    "orgpolicy.projects.policies.getEffectivePolicy": {"FW-13", "DATA-03", "ORG-01", "ORG-02", "ORG-03"},
+}
+
+
+@pytest.mark.parametrize(("method", "readers"), DATA_ROUTES.items(), ids=DATA_ROUTES)
+def test_the_storage_and_orgpolicy_routes_fail_exactly_their_readers(
+    standin: StandIn, make_daemon: MakeDaemon, method: str, readers: set[str]
+) -> None:
+    daemon, _ = make_daemon(config_for([SCOPE, OTHER]))
+    standin.add_fault(Fault(method=method, project=SCOPE, status=500))
+    daemon.run_scope(SCOPE)
+    daemon.run_scope(OTHER)
+    got = statuses(daemon, SCOPE)
+    assert {c for c, s in got.items() if s == "error"} == readers
+    for result in daemon.store.results(scope=SCOPE, verdict="error"):
+        assert method in result.reason and "HTTP 500" in result.reason, result.reason
+    assert set(statuses(daemon, OTHER).values()) == {"pass"}
 
 
 def test_a_run_that_raises_turns_every_control_of_the_scope_to_error_at_once(standin: StandIn, tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 
 from checks import default_registry
+from checks.kinds import APIS
 from checks.snapshot import Kind, KindData, Snapshot
 from monitor.collect import CollectSettings, RetryPolicy, StuckCalls, make_clients
 from monitor.collect.observer import ApiObserver
@@ -150,7 +151,7 @@ def test_a_run_that_waited_for_a_slot_longer_than_its_deadline_still_has_its_who
 # --- a 429 storm: every call of every project rate-limited at once ----------------------------
 
 STORM_RETRY = RetryPolicy(initial=0.01, maximum=0.05, max_attempts=3, quota_window=0.25)
-STORM_RATES = {"compute": 60.0, "cloudresourcemanager": 30.0, "logging": 30.0}
+STORM_RATES = {"compute": 60.0, "cloudresourcemanager": 30.0, "logging": 30.0, "sqladmin": 30.0}
 #: kinds whose first call is the one shared read of the project (`SharedReads`)
 READS_THE_PROJECT = {Kind.PROJECT, Kind.ANCESTRY, Kind.ANCESTOR_SINKS}
 
@@ -174,7 +175,8 @@ def test_a_429_storm_on_every_project_ends_in_error_and_backoff_within_a_compute
     standin: StandIn, started: Callable[..., Daemon]
 ) -> None:
     scopes = [f"storm-project-{n:02d}" for n in range(12)]
-    config = quota_config(scopes, concurrent=4, rates="{compute: 60/s, cloudresourcemanager: 30/s, logging: 30/s}")
+    rates = "{compute: 60/s, cloudresourcemanager: 30/s, logging: 30/s, sqladmin: 30/s}"
+    config = quota_config(scopes, concurrent=4, rates=rates)
     stuck = StuckCalls()
     settings = CollectSettings(
         call_timeout=1.0, run_deadline=5.0, max_workers=4, retry=STORM_RETRY, rate_limits=STORM_RATES
@@ -189,7 +191,9 @@ def test_a_429_storm_on_every_project_ends_in_error_and_backoff_within_a_compute
     got = statuses(daemon)
     assert len(got) == len(scopes) * len(build_plans(config, REGISTRY)[scopes[0]].controls)
     assert set(got.values()) == {"error"}
-    assert all("HTTP 429" in r.reason or "rate limit" in r.reason for r in daemon.store.results(verdict="error"))
+    # (on a loaded machine a run may reach its 5 s deadline while backing off: an error that says so)
+    reasons = {r.reason for r in daemon.store.results(verdict="error")}
+    assert all(any(why in reason for why in ("HTTP 429", "rate limit", "run deadline")) for reason in reasons), reasons
 
     # The request count is bounded: each call at most max_attempts, each run its first calls only.
     sent = standin.requests
@@ -200,11 +204,9 @@ def test_a_429_storm_on_every_project_ends_in_error_and_backoff_within_a_compute
     per_scope = Counter(r.project for r in sent)
     assert max(per_scope.values()) <= per_run * STORM_RETRY.max_attempts
     chains = {(r.project, r.method) for r in sent}
-    assert sample(daemon, "controlwatch_api_retries_total", {"service": "compute", "reason": "429"}) + sample(
-        daemon, "controlwatch_api_retries_total", {"service": "cloudresourcemanager", "reason": "429"}
-    ) + sample(daemon, "controlwatch_api_retries_total", {"service": "logging", "reason": "429"}) == len(sent) - len(
-        chains
-    )
+    retries = [sample(daemon, "controlwatch_api_retries_total", {"service": api, "reason": "429"}) for api in APIS]
+    # every API the run reads retried, the second catalogue's too
+    assert sum(count or 0 for count in retries) == len(sent) - len(chains)
 
     # Backoff: each retry of a call lands in a later quota window than the attempt before it.
     window = STORM_RETRY.quota_window

@@ -215,10 +215,12 @@ def test_configured_by_area_counts_pairs_in_every_area(store: ResultStore) -> No
     assert store.configured_by_area() == {
         "firewall": 2,
         "iam": 1,
+        "org": 0,
         "backup": 0,
         "region": 0,
         "logging": 0,
         "drift": 0,
+        "data": 0,
     }
 
 
@@ -274,3 +276,21 @@ def test_concurrent_writers_and_readers(store: ResultStore) -> None:
         t.join(timeout=30)
     assert not any(t.is_alive() for t in threads) and errors == []
     assert sum(store.transitions().values()) == 2 * 299
+
+
+def test_kept_results_read_back_exactly_and_are_kept_compact(store: ResultStore) -> None:
+    scope, url = "shop-prod", "//compute.googleapis.com/projects/shop-prod"
+    reasons = [f"rule allow-ssh-{n} admits tcp:22 from 0.0.0.0/0 (ingress, priority 1000) — «é» 😀" for n in range(300)]
+    failing = [
+        Result("FW-01", scope, f"{url}/global/firewalls/allow-ssh-{n}", f"allow-ssh-{n}", Verdict.FAIL, reason,
+               excepted=n % 7 == 0, latent=n % 5 == 0,
+               exception_reason="accepted until 2027-01-01 by ops" if n % 7 == 0 else None)
+        for n, reason in enumerate(reasons)
+    ] + [Result("FW-01", scope, url, "", Verdict.ERROR, "firewalls: 503")]  # fmt: skip
+    passing = Result("FW-01", scope, "x", "x", Verdict.PASS, "ok")
+    recorded = store.record(scope, FW01, [*failing, passing], 5.0)
+    assert recorded.results == tuple(failing) == state(store, "FW-01", scope).results
+    assert store.results(verdict="error") == failing[-1:]
+    as_text = sum(len(r.resource) + len(r.subject) + len(r.reason) for r in failing)
+    assert 0 < len(recorded.packed) < as_text / 10  # what repeats between results is kept once
+    assert store.record(scope, FW01, [passing], 6.0).packed == b""

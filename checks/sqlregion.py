@@ -1,0 +1,66 @@
+"""Cloud SQL region pinning (REG-07): the instance and its backups within `region.allowed`, one result per instance.
+
+Judged with the shared location rules (`checks.rules.locations`): `region`, `gceZone` and
+`secondaryGceZone` (zones stand for their region), and, where automated backups are on,
+`settings.backupConfiguration.location`. An absent backup location fails: Google then keeps
+the backups in the multi-region nearest the instance (`eu` for Belgium). Replicas are judged
+by their own `region` and zones only: their backups are the primary's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from checks.kernel import JSON, Judgement, Unjudgeable
+from checks.model import Area, Finding, Severity
+from checks.params import Params
+from checks.registry import References, control
+from checks.rules.cloudsql import backup_configuration, backups_enabled, is_replica, per_instance
+from checks.rules.locations import Location, field_location, judge_locations, read_location
+from checks.snapshot import Kind, Snapshot
+
+_BACKUP_LOCATION = "settings.backupConfiguration.location"
+
+
+def sql_locations(instance: JSON) -> tuple[list[Location], list[tuple[str, str]]]:
+    """The instance's locations, and its failures beyond them (a missing backup location)."""
+    region = field_location(instance, "region")
+    if region is None:
+        raise Unjudgeable("region", "absent")
+    found = [region]
+    for key in ("gceZone", "secondaryGceZone"):
+        zone = field_location(instance, key, zonal=True)
+        if zone is not None:
+            found.append(zone)
+    if is_replica(instance) or not backups_enabled(instance):
+        return found, []
+    stored = backup_configuration(instance).get("location")
+    if stored is None or stored == "":
+        why = f"no backup location ({_BACKUP_LOCATION} absent: Google then keeps backups in the nearest multi-region)"
+        return found, [("no backup location", why)]
+    return [*found, read_location(_BACKUP_LOCATION, stored)], []
+
+
+@control(
+    id="REG-07", title="Cloud SQL and its backups stay in an allowed region", area=Area.REG, severity=Severity.HIGH,
+    kinds=(Kind.SQL_INSTANCES,), params=("region.allowed",), unit="Cloud SQL instance",
+    references=References(soc2=("C1.1", "CC6.7")),
+    rationale="The database is where customer data lives, and its backups are full copies of it. Cloud SQL "
+    "stores automated backups in a multi-region (`eu`, `us`) unless a location is set, so an instance in "
+    "Belgium can quietly keep its copies in another country, outside what contracts and the GDPR "
+    "commitments allow.",
+    remediation="Pin the backups to the allowed region: `gcloud sql instances patch INSTANCE "
+    "--backup-location=europe-west1`; an instance in another region must be recreated there (export, "
+    "`gcloud sql instances create NAME --region=europe-west1`, import).",
+)
+def reg07_sql_instances(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
+    """Fails an instance whose `region`, `gceZone`, `secondaryGceZone` or (backups on, primaries
+    only) `settings.backupConfiguration.location` is outside `region.allowed`, or whose backups
+    have no location."""
+    allowed = params.region.allowed
+
+    def judge(instance: JSON, who: str) -> Judgement:
+        locations, failures = sql_locations(instance)
+        return judge_locations(who, locations, allowed, failures=failures)
+
+    return per_instance(snapshot.get(Kind.SQL_INSTANCES), snapshot.scope, judge)
