@@ -126,6 +126,9 @@ def measure(n: int) -> dict[str, float]:
         Kind.FIREWALLS: KindData(tuple(project["firewalls"])),
         Kind.NETWORKS: KindData(tuple(project["networks"])),
         Kind.SUBNETWORKS: KindData(tuple(project["subnetworks"])),
+        Kind.FIREWALL_POLICIES: KindData(()),  # no firewall policy: the VPC rules alone decide
+        Kind.NETWORK_FIREWALL_POLICIES: KindData(()),
+        Kind.REGION_NETWORK_FIREWALL_POLICIES: KindData(()),
     }
     snapshot = Snapshot(scope=SCOPE, now=datetime(2026, 11, 25, tzinfo=UTC), kinds=kinds)
     registry = default_registry()

@@ -52,6 +52,7 @@ class NaiveCollector:
             "networks": make(compute_v1.NetworksClient),
             "snapshots": make(compute_v1.SnapshotsClient),
             "globalAddresses": make(compute_v1.GlobalAddressesClient),
+            "networkFirewallPolicies": make(compute_v1.NetworkFirewallPoliciesClient),
         }
         self.zonal_lists = {"instances": make(compute_v1.InstancesClient), "disks": make(compute_v1.DisksClient)}
         self.regional_lists = {
@@ -59,7 +60,9 @@ class NaiveCollector:
             "regionDisks": make(compute_v1.RegionDisksClient),
             "resourcePolicies": make(compute_v1.ResourcePoliciesClient),
             "addresses": make(compute_v1.AddressesClient),
+            "regionNetworkFirewallPolicies": make(compute_v1.RegionNetworkFirewallPoliciesClient),
         }
+        self.firewall_policies = make(compute_v1.FirewallPoliciesClient)
         self.projects = make(resourcemanager_v3.ProjectsClient, transport="rest")
         self.folders = make(resourcemanager_v3.FoldersClient, transport="rest")
         self.organizations = make(resourcemanager_v3.OrganizationsClient, transport="rest")
@@ -114,7 +117,8 @@ class NaiveCollector:
             )
             json_format.MessageToDict(client.get_iam_policy(request=request))
             sum(1 for _ in self.logging.list_sinks(parent=parent))
-            sweep.calls += 3
+            self._messages(self.firewall_policies.list(request={"parent_id": parent}))
+            sweep.calls += 4
             parent = up
 
     def sweep(self, project_ids: Sequence[str], budget: float = 1800.0) -> NaiveSweep:

@@ -74,6 +74,7 @@ ANCESTOR_READS = frozenset(
         "cloudresourcemanager.organizations.getIamPolicy",
         "logging.folders.sinks.list",
         "logging.organizations.sinks.list",
+        "compute.firewallPolicies.list",  # by parentId: the organisation's and each folder's
     }
 )
 
@@ -179,7 +180,7 @@ def with_latency(
 def minimum_requests(projects: int, mix: Mapping[tuple[str, str], int] = synthetic_org.DEFAULT_MIX) -> dict[str, int]:
     """The fewest requests one sweep can make: per scope its two single reads, one paged
     listing per kind (zones aggregated) and the Cloud SQL listing with its primary's backup
-    runs, and per ancestor in use its get, policy and sinks once."""
+    runs, and per ancestor in use its get, policy, sinks and firewall policies once."""
     per_scope = 2 + sum(max(1, math.ceil(count / PAGE)) for count in mix.values()) + 2
     parents = dict(synthetic_org.folder_numbers())
     leaves = synthetic_org.leaf_folders()
@@ -190,7 +191,8 @@ def minimum_requests(projects: int, mix: Mapping[tuple[str, str], int] = synthet
             ancestors.add(node)
             node = parents[node]
         ancestors.add(node)
-    return {"per_scope": per_scope, "ancestors": 3 * len(ancestors), "total": per_scope * projects + 3 * len(ancestors)}
+    reads = 4 * len(ancestors)
+    return {"per_scope": per_scope, "ancestors": reads, "total": per_scope * projects + reads}
 
 
 def config_document(endpoint: str, evidence: Path, rates: str = "unlimited") -> dict[str, Any]:

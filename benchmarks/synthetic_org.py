@@ -41,7 +41,7 @@ SUBFOLDERS = 5  # below each top folder: 4 + 4 × 5 = 24 folders
 
 #: resources per project at the default size, by (group, kind); they add up to 600
 DEFAULT_MIX: Mapping[tuple[str, str], int] = {
-    ("compute", "firewalls"): 180,
+    ("compute", "firewalls"): 178,
     ("compute", "networks"): 4,
     ("compute", "subnetworks"): 24,
     ("compute", "instances"): 120,
@@ -49,6 +49,8 @@ DEFAULT_MIX: Mapping[tuple[str, str], int] = {
     ("compute", "snapshots"): 80,
     ("compute", "resourcePolicies"): 12,
     ("compute", "addresses"): 20,
+    ("compute", "firewallPolicies"): 1,  # global network firewall policies
+    ("compute", "regionFirewallPolicies"): 1,
     ("logging", "sinks"): 5,
     ("logging", "metrics"): 5,
 }
@@ -414,6 +416,28 @@ def project(n: int, mix: Mapping[tuple[str, str], int] = DEFAULT_MIX) -> dict[st
             }
         addresses.append(address)
 
+    def network_policy(i: int, where: str | None) -> dict[str, Any]:
+        """A network firewall policy of net-{i}: a logged deny from a threat list (it shadows nothing)."""
+        name = f"{'region-' if where else ''}policy-{i}"
+        rule = {"kind": "compute#firewallPolicyRule", "priority": 100, "direction": "INGRESS", "action": "deny",
+                "enableLogging": True, "match": {"srcThreatIntelligences": ["iplist-known-malicious-ips"],
+                                                 "layer4Configs": [{"ipProtocol": "all"}]}}  # fmt: skip
+        policy: dict[str, Any] = {
+            "kind": "compute#firewallPolicy",
+            "id": ids(),
+            "creationTimestamp": "2024-02-05T00:45:02.118-08:00",
+            "name": name,
+            "rules": [rule],
+            "associations": [{"name": f"net-{i}", "attachmentTarget": nets[i % len(nets)]}],
+            "selfLink": f"{base}/{f'regions/{where}' if where else 'global'}/firewallPolicies/{name}",
+        }
+        if where:
+            policy["region"] = f"{base}/regions/{where}"
+        return policy
+
+    network_policies = [network_policy(i, None) for i in range(mix["compute", "firewallPolicies"])]
+    region_policies = [network_policy(i, region(i)) for i in range(mix["compute", "regionFirewallPolicies"])]
+
     sinks = [
         {
             "name": f"sink-{i}",
@@ -476,6 +500,8 @@ def project(n: int, mix: Mapping[tuple[str, str], int] = DEFAULT_MIX) -> dict[st
             "snapshots": snapshots,
             "resourcePolicies": resource_policies,
             "addresses": addresses,
+            "firewallPolicies": network_policies,
+            "regionFirewallPolicies": region_policies,
         },
         "logging": {"sinks": sinks, "metrics": metrics},
         "sql": _sql(pid, SQL_INSTANCES),

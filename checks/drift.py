@@ -27,6 +27,7 @@ from typing import Any
 
 from checks.driftstate import (
     AREA_ITEM,
+    AREA_KINDS,
     CONTROL_AREAS,
     FIREWALLS,
     GRANTS,
@@ -58,7 +59,8 @@ def _remediation(control_id: str, what: str) -> str:
 
 def _resource(area: str, key: str, scope: str) -> str:
     if area == FIREWALLS:
-        return f"//compute.googleapis.com/projects/{scope}/global/firewalls/{key}"
+        collection = "" if "/firewallPolicies/" in key else "global/firewalls/"  # a network policy's key is its path
+        return f"//compute.googleapis.com/projects/{scope}/{collection}{key}"
     if area == GRANTS:
         return project_name(scope)
     location, _, name = key.rpartition("/")
@@ -121,13 +123,16 @@ _RATIONALE_TAIL = (
 
 @control(
     id="DRIFT-01", title="Firewall rules match the approved baseline", area=Area.DRIFT, severity=Severity.HIGH,
-    kinds=(Kind.FIREWALLS,), unit="firewall rule", references=_REFERENCES,
-    rationale="Firewall rules decide what the internet and other networks can reach; one widened source "
-    "range or added port silently undoes every exposure review. " + _RATIONALE_TAIL,
+    kinds=AREA_KINDS[FIREWALLS], unit="firewall rule or network firewall policy", references=_REFERENCES,
+    logic_version=2,
+    rationale="Firewall rules and the network firewall policies beside them decide what the internet and "
+    "other networks can reach; one widened source range or added port silently undoes every exposure "
+    "review. " + _RATIONALE_TAIL,
     remediation=_remediation("DRIFT-01", "the rule"),
 )
 def drift01_firewalls(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
-    """One result per firewall rule in the baseline or live: added, removed, changed or unchanged."""
+    """One result per firewall rule, and per network firewall policy of the project, in the
+    baseline or live: added, removed, changed or unchanged."""
     return _judge(snapshot, "DRIFT-01")
 
 

@@ -12,6 +12,10 @@ sorted (README, "Drift and approved baselines"); anything not listed can never b
   `tcp:81` is `tcp:80-81`, `tcp:0-65535` is `tcp`), the sorted range, tag and
   service-account lists (an ingress rule without any source, and an egress rule without
   destination, match `0.0.0.0/0`: filled in), `logConfig.enable` (false).
+  The project's network firewall policies, global and regional, join them keyed
+  `global/firewallPolicies/NAME` (`regions/R/...`): each rule by priority (action,
+  direction, disabled, `enableLogging`, its match lists sorted, `layer4Configs` as
+  `proto[:ports]` strings, its targets sorted) and the networks it is associated with.
 - **grants**, keyed `ROLE MEMBER` (+ ` if TITLE` for a conditional binding), from the
   project policy's bindings: emails and domains lower-cased (they compare case-insensitively),
   the condition's title, expression and description kept; `etag` and `version` ignored.
@@ -44,7 +48,7 @@ STATE_VERSION = 1
 #: Which area each DRIFT control compares, the kinds it needs, and its item's name.
 CONTROL_AREAS: Mapping[str, str] = {"DRIFT-01": FIREWALLS, "DRIFT-02": GRANTS, "DRIFT-03": DISKS}
 AREA_KINDS: Mapping[str, tuple[str, ...]] = {
-    FIREWALLS: (Kind.FIREWALLS,),
+    FIREWALLS: (Kind.FIREWALLS, Kind.NETWORK_FIREWALL_POLICIES, Kind.REGION_NETWORK_FIREWALL_POLICIES),
     GRANTS: (Kind.IAM_POLICY,),
     DISKS: (Kind.DISKS, Kind.RESOURCE_POLICIES),
 }
@@ -97,6 +101,67 @@ def _rule(rule: JSON) -> dict[str, Any]:
     log_config = {} if log_config is None else log_config
     state["logConfig"] = {"enable": log_config.get("enable", False) if isinstance(log_config, dict) else log_config}
     return state
+
+
+_MATCH_LISTS = ("srcIpRanges", "destIpRanges", "srcRegionCodes", "destRegionCodes", "srcThreatIntelligences",
+                "destThreatIntelligences", "srcFqdns", "destFqdns", "srcAddressGroups", "destAddressGroups")
+
+
+def policy_key(policy: JSON) -> str:
+    """A network firewall policy's key among the firewall rules: `global/firewallPolicies/NAME` or
+    `regions/R/firewallPolicies/NAME` (a `/` no VPC rule name holds)."""
+    region = policy.get("region")
+    where = f"regions/{last_segment(region)}" if isinstance(region, str) and region else "global"
+    return f"{where}/firewallPolicies/{policy.get('name', '?')}"
+
+
+def policy_state(policies: Iterable[JSON]) -> dict[str, Any]:
+    """Each network firewall policy's meaningful fields, by `policy_key`: its rules by priority
+    and the networks it is associated with; ids, fingerprints and rule tuple counts left out."""
+    return {policy_key(policy): _policy(policy) for policy in policies}
+
+
+def _policy(policy: JSON) -> dict[str, Any]:
+    rules = policy.get("rules")
+    associations = policy.get("associations")
+    targets = [a.get("attachmentTarget") for a in associations] if isinstance(associations, list) else associations
+    return {
+        "rules": {str(r.get("priority", "?")): _policy_rule(r) for r in rules if isinstance(r, dict)}
+        if isinstance(rules, list) else rules,
+        "associations": sorted(last_segment(t) for t in targets if isinstance(t, str))
+        if isinstance(targets, list) else targets,
+    }  # fmt: skip
+
+
+def _policy_rule(rule: JSON) -> dict[str, Any]:
+    match = _object(rule.get("match"))
+    configs = match.get("layer4Configs")
+    entries = (
+        [{"IPProtocol": c.get("ipProtocol"), **({"ports": c["ports"]} if "ports" in c else {})} for c in configs]
+        if isinstance(configs, list) and all(isinstance(c, dict) for c in configs) else configs
+    )  # fmt: skip
+    state: dict[str, Any] = {
+        "action": rule.get("action"),
+        "direction": rule.get("direction", "INGRESS"),
+        "disabled": rule.get("disabled", False),
+        "enableLogging": rule.get("enableLogging", False),
+        "layer4Configs": _entries(entries),
+        "srcNetworkType": match.get("srcNetworkType"),
+        "targetResources": _sorted_set(rule.get("targetResources"), lower=False),
+        "targetServiceAccounts": _sorted_set(rule.get("targetServiceAccounts"), lower=True),
+    }
+    for key in _MATCH_LISTS:
+        state[key] = _sorted_set(match.get(key), lower=False)
+    state["srcSecureTags"] = _sorted_set(_tag_names(match.get("srcSecureTags")), lower=False)
+    state["targetSecureTags"] = _sorted_set(_tag_names(rule.get("targetSecureTags")), lower=False)
+    return state
+
+
+def _tag_names(value: Any) -> Any:
+    """Secure tags (`[{name: tagValues/N, state}]`) by name: their `state` is Google's, not a change."""
+    if isinstance(value, list) and all(isinstance(tag, dict) for tag in value):
+        return [tag.get("name") for tag in value]
+    return value
 
 
 def _sorted_set(value: Any, *, lower: bool) -> Any:
@@ -273,7 +338,8 @@ def _count(value: Any, unit: str) -> str:
 def area_state(snapshot: Snapshot, area: str) -> dict[str, Any]:
     """The normalised items of one area (raises `KindUnavailable` / `StateError`)."""
     if area == FIREWALLS:
-        return firewall_state(snapshot.get(Kind.FIREWALLS))
+        policies = [p for kind in AREA_KINDS[FIREWALLS][1:] if kind in snapshot.kinds for p in snapshot.get(kind)]
+        return {**firewall_state(snapshot.get(Kind.FIREWALLS)), **policy_state(policies)}
     if area == GRANTS:
         return grant_state(snapshot.get(Kind.IAM_POLICY))
     if area == DISKS:

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from functools import partial
 from typing import TypeVar
 
-from checks.kernel import JSON, Judgement, Unjudgeable, per_reading, per_resource
+from checks.kernel import JSON, Judgement, Unjudgeable, attempt, per_reading, per_resource
 from checks.model import Area, Finding, Severity, Verdict
 from checks.names import compute_name, last_segment
 from checks.params import Params
 from checks.registry import References, control
+from checks.rules.effective import Effective, Policy, describe_rule, effective, policies, vpc_readings
 from checks.rules.network import (
     ALL,
     EMPTY,
@@ -31,14 +32,25 @@ from checks.rules.network import (
     flag,
     network_key,
     obj,
-    parse_rules,
     union,
 )
-from checks.rules.shadowing import ShadowIndex
+from checks.rules.policies import ACTIONS, PolicyRule
+from checks.rules.shadowing import Exposure
 from checks.snapshot import Kind, Snapshot
 
 T = TypeVar("T")
 _FIREWALLS = "firewalls"
+_POLICY_FIX = (
+    " For a firewall policy rule (the result names the policy and priority): `gcloud compute firewall-policies "
+    "rules update PRIORITY --firewall-policy=POLICY --src-ip-ranges=CIDR`, or for a network policy `gcloud compute "
+    "network-firewall-policies rules update PRIORITY --firewall-policy=POLICY --global-firewall-policy "
+    "--src-ip-ranges=CIDR`."
+)
+# FW-01..05 judge the effective firewall: VPC rules, networks (enforcement order, attached
+# policy) and the firewall policies; FW-06 the logging of every rule of the firewall.
+_POLICY_KINDS = (Kind.FIREWALL_POLICIES, Kind.NETWORK_FIREWALL_POLICIES, Kind.REGION_NETWORK_FIREWALL_POLICIES)
+_LOGGING_KINDS = (Kind.FIREWALLS, *_POLICY_KINDS)
+_EXPOSURE_KINDS = (Kind.FIREWALLS, Kind.NETWORKS, *_POLICY_KINDS)
 _DEFAULT_RULES = frozenset(f"default-allow-{name}" for name in ("internal", "ssh", "rdp", "icmp"))
 # Proxy-only and Private Service Connect subnetworks cannot log flows
 # (INTERNAL_HTTPS_LOAD_BALANCER is the older name of REGIONAL_MANAGED_PROXY).
@@ -68,44 +80,63 @@ class _Family:
     wanted: Callable[[Rule], Coverage]  # the pairs judged, for one rule
     approved: Coverage = EMPTY  # judged pairs that may face the internet
     note: Callable[[Coverage], str] = lambda offending: ""  # ", reaching MySQL", after the pairs
+    whole_entries: bool = False  # FW-04: shadowed only where one deny covers a whole entry
 
 
 def _parsed(snapshot: Snapshot) -> list[tuple[JSON, Rule | Unjudgeable]]:
-    """Every rule read once per snapshot: FW-01 to FW-05 and FW-08 share the readings."""
-    return snapshot.derive("firewalls.parsed", lambda s: parse_rules(s.get(Kind.FIREWALLS), s.scope))
-
-
-def _shadow_index(snapshot: Snapshot) -> ShadowIndex:
-    """The deny rules filed once per snapshot for the exposure family."""
-    return snapshot.derive(
-        "firewalls.shadow_index", lambda s: ShadowIndex(rule for _, rule in _parsed(s) if isinstance(rule, Rule))
-    )
+    """Every VPC rule read once per snapshot: FW-01 to FW-05 and FW-08 share the readings."""
+    return vpc_readings(snapshot)
 
 
 def _exposure_findings(snapshot: Snapshot, family: _Family) -> Iterator[Finding]:
-    """Every rule is read first: whether one is exposed depends on the deny rules that shadow it."""
-    parsed, index = _parsed(snapshot), _shadow_index(snapshot)
-    return per_reading(parsed, snapshot.scope, _FIREWALLS, "rule", partial(_judge_exposure, index=index, family=family))
+    """Every rule is read first: whether one is exposed depends on the rules that take
+    precedence over it in the effective firewall (`checks.rules.effective`). The VPC rules
+    first, then the rules of the firewall policies that apply to the scope's networks."""
+    firewall = effective(snapshot)
+    judge = partial(_judge_exposure, firewall=firewall, family=family)
+    yield from per_reading(firewall.vpc, snapshot.scope, _FIREWALLS, "rule", judge)
+    policies = firewall.hierarchy if firewall.network_keys() else []
+    for policy in [*policies, *firewall.network_policies]:
+        for raw, reading in policy.readings:
+            yield _policy_finding(firewall, policy, raw, reading, family)
 
 
-def _judge_exposure(rule: Rule, who: str, *, index: ShadowIndex, family: _Family) -> Judgement:
+def _judge_exposure(rule: Rule, who: str, *, firewall: Effective, family: _Family) -> Judgement:
     if not rule.ingress:
         return Judgement(Verdict.PASS, f"{who} is an egress rule (direction: EGRESS): it opens no ingress")
     if not rule.allow:
         return Judgement(Verdict.PASS, f"{who} is a deny rule (denied[]): it opens nothing")
     if not rule.internet:
         return Judgement(Verdict.PASS, f"{who} has no internet source ({rule.sources})")
-    seen = index.exposure(rule, family.wanted(rule))
+    return _judge_seen(rule, who, firewall.exposure(rule, rule.network, family.wanted(rule)), family)
+
+
+def _whole_entries(seen: Exposure) -> Exposure:
+    """FW-04's shadowing: an entry opening every port is shadowed only where ONE deny covers it
+    whole (per protocol; the whole of an `all` entry), not by several denies between them: a
+    patchwork of denies is one edit away from a gap."""
+    effective: dict[int, Coverage] = {}
+    for fam, opened in seen.opened.items():
+        left = seen.effective.get(fam, EMPTY)
+        denies = [deny.coverage for deny in seen.shadowed_by if fam in deny.internet]
+        parts = [opened] if len(opened.protocols) > 128 else [Coverage((item,)) for item in opened.protocols]
+        cut = [part for part in parts if not part & left and all(part - cover for cover in denies)]
+        effective[fam] = union([left, *cut])  # shadowed whole, but by no one deny: still open
+    return Exposure(seen.opened, effective, seen.shadowed_by)
+
+
+def _judge_seen(rule: Rule, who: str, seen: Exposure, family: _Family, where: str = "") -> Judgement:
+    """The verdict on what `rule` opens (`seen`); `where` says on which network, for a policy rule."""
+    seen = _whole_entries(seen) if family.whole_entries else seen
     if not any(seen.opened.values()):
-        return Judgement(Verdict.PASS, f"{who} does not allow {family.what} (allowed[]: {rule.coverage})")
-    denies = ", ".join(f"deny rule {deny.name} (priority {deny.priority})" for deny in seen.shadowed_by)
+        return Judgement(Verdict.PASS, f"{who} does not allow {family.what} ({_allowed(rule)}: {rule.coverage})")
+    denies = ", ".join(describe_rule(deny) for deny in seen.shadowed_by)
     offending = {fam: coverage - family.approved for fam, coverage in seen.effective.items()}
+    at = f"at priority {rule.priority}{where}"
     if any(offending.values()):
         subject = describe_exposure(offending, rule)
-        body = (
-            f"{describe_exposure(offending, rule, fields=True)} at priority {rule.priority}"
-            f"{family.note(union(offending.values()))}; "
-            + (f"partly shadowed by {denies}" if denies else "not shadowed")
+        body = f"{describe_exposure(offending, rule, fields=True)} {at}{family.note(union(offending.values()))}; " + (
+            f"partly shadowed by {denies}" if denies else "not shadowed"
         )
         if rule.enabled:
             return Judgement(Verdict.FAIL, f"{who} allows {body}", subject)
@@ -114,13 +145,55 @@ def _judge_exposure(rule: Rule, who: str, *, index: ShadowIndex, family: _Family
     approved = {fam: coverage for fam, coverage in seen.effective.items() if coverage}
     if approved:
         shadow = f"; partly shadowed by {denies}" if denies else ""
-        reason = f"{who} allows only approved {describe_exposure(approved, rule, fields=True)}{shadow}"
+        reason = f"{who} allows only approved {describe_exposure(approved, rule, fields=True)}{where}{shadow}"
         return Judgement(Verdict.PASS, reason, describe_exposure(approved, rule))
-    reason = (
-        f"{who} allows {describe_exposure(seen.opened, rule, fields=True)} at priority {rule.priority}, "
-        f"but it is shadowed by {denies}"
-    )
+    reason = f"{who} allows {describe_exposure(seen.opened, rule, fields=True)} {at}, but it is shadowed by {denies}"
     return Judgement(Verdict.PASS, reason, describe_exposure(seen.opened, rule))
+
+
+def _allowed(rule: Rule) -> str:
+    return "match.layer4Configs" if isinstance(rule, PolicyRule) else "allowed[]"
+
+
+def _policy_finding(
+    firewall: Effective, policy: Policy, raw: JSON, reading: PolicyRule | Unjudgeable, family: _Family
+) -> Finding:
+    """One rule of a policy that applies to the scope: named by the policy and the rule's priority."""
+    if isinstance(reading, Unjudgeable):
+        who = f"rule {raw.get('priority', '?')} of {policy.label}"
+        return Finding(policy.resource, Verdict.ERROR, reading.reason(who), reading.field)
+    judged = attempt(_judge_policy_rule, firewall, policy, reading, family)
+    if isinstance(judged, Unjudgeable):
+        return Finding(policy.resource, Verdict.ERROR, judged.reason(reading.name), judged.field)
+    subject = f"priority {reading.priority}" + (f": {judged.subject}" if judged.subject else "")
+    return Finding(policy.resource, judged.verdict, judged.reason, subject, judged.latent)
+
+
+def _judge_policy_rule(firewall: Effective, policy: Policy, rule: PolicyRule, family: _Family) -> Judgement:
+    who, wanted = rule.name, family.wanted(rule)
+    if not rule.ingress:
+        return Judgement(Verdict.PASS, f"{who} is an egress rule (direction: EGRESS): it opens no ingress")
+    if rule.action == "goto_next":
+        return Judgement(Verdict.PASS, f"{who} is a goto_next rule: it passes traffic on, opening nothing")
+    if not rule.allow:
+        return Judgement(Verdict.PASS, f"{who} is a deny rule (action: deny): it opens nothing")
+    if not rule.internet and rule.address_groups and rule.coverage & wanted:
+        groups = ", ".join(rule.address_groups)
+        reason = (
+            f"{who} allows {rule.coverage & wanted} from address groups only (match.srcAddressGroups: {groups}), "
+            "which are not read: cannot tell whether they hold internet ranges"
+        )
+        return Judgement(Verdict.ERROR, reason, groups)
+    if not rule.internet:
+        return Judgement(Verdict.PASS, f"{who} has no internet source ({rule.sources})")
+    networks = firewall.applies_to(policy, rule)
+    if not networks:
+        return Judgement(Verdict.PASS, f"{who} applies to no network of the scope")
+    exposures = [(key, firewall.exposure(rule, key, wanted)) for key in networks]
+    judged = [
+        _judge_seen(rule, who, exposure, family, f" on network {last_segment(str(key))}") for key, exposure in exposures
+    ]
+    return max(judged, key=lambda j: (j.verdict is Verdict.FAIL, j.latent, bool(j.subject)))
 
 
 _SSH = Coverage.from_specs(("tcp:22", "sctp:22"))
@@ -130,14 +203,14 @@ _FW03_ALL = union(_FW03_COVERAGE.values())
 
 @control(
     id="FW-01", title="No SSH from the internet", area=Area.FW, severity=Severity.CRITICAL,
-    kinds=(Kind.FIREWALLS,), unit="firewall rule",
+    kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule", logic_version=2,
     references=References(cis="3.6", soc2=("CC6.1", "CC6.6"), sha="OPEN_SSH_PORT"),
     rationale="SSH open to the whole internet is scanned and brute-forced within minutes of going live; "
     "a weak key, a leaked key or an sshd vulnerability then gives a shell on the VM. Administrative "
     "access should come through Identity-Aware Proxy TCP forwarding or a bastion, not from anywhere.",
     remediation="Allow SSH only from IAP's range (35.235.240.0/20) or known networks: `gcloud compute "
     "firewall-rules update RULE --source-ranges=35.235.240.0/20`, or delete the rule: `gcloud compute "
-    "firewall-rules delete RULE`.",
+    "firewall-rules delete RULE`." + _POLICY_FIX,
 )
 def fw01_ssh(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a rule that effectively opens tcp:22 or sctp:22 to the internet: SSH exposure."""
@@ -146,13 +219,14 @@ def fw01_ssh(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
 
 @control(
     id="FW-02", title="No RDP from the internet", area=Area.FW, severity=Severity.CRITICAL,
-    kinds=(Kind.FIREWALLS,), unit="firewall rule",
+    kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule", logic_version=2,
     references=References(cis="3.7", soc2=("CC6.1", "CC6.6"), sha="OPEN_RDP_PORT"),
     rationale="RDP open to the internet is one of the most common ways into Windows estates: it is "
     "brute-forced constantly and has had wormable pre-authentication vulnerabilities. Remote desktop "
     "should come through Identity-Aware Proxy or a VPN, never from any address.",
     remediation="Allow RDP only from IAP's range or known networks: `gcloud compute firewall-rules update "
-    "RULE --source-ranges=35.235.240.0/20`, or delete the rule: `gcloud compute firewall-rules delete RULE`.",
+    "RULE --source-ranges=35.235.240.0/20`, or delete the rule: `gcloud compute firewall-rules delete "
+    "RULE`." + _POLICY_FIX,
 )
 def fw02_rdp(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a rule that effectively opens tcp:3389 or udp:3389 to the internet: RDP exposure."""
@@ -165,14 +239,14 @@ def _services(offending: Coverage) -> str:
 
 @control(
     id="FW-03", title="No database or admin port from the internet", area=Area.FW, severity=Severity.HIGH,
-    kinds=(Kind.FIREWALLS,), unit="firewall rule",
+    kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule", logic_version=2,
     references=References(cis="3.x", soc2=("CC6.6",), sha="OPEN_*_PORT"),
     rationale="Databases, caches, directory, file-sharing, mail and cluster-admin services (MySQL, Redis, "
     "LDAP, SMB, the Kubernetes API, Docker, ...) are built for trusted networks: many answer without "
     "authentication by default, and internet-wide scanners find and ransom them within hours.",
     remediation="Reach these services over private networking (VPC, Private Service Connect, VPN) and "
     "remove the internet source: `gcloud compute firewall-rules update RULE --source-ranges=CIDR`, or "
-    "delete the rule: `gcloud compute firewall-rules delete RULE`.",
+    "delete the rule: `gcloud compute firewall-rules delete RULE`." + _POLICY_FIX,
 )
 def fw03_admin_ports(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a rule that effectively opens, over tcp or udp, a database or admin port (the
@@ -183,30 +257,31 @@ def fw03_admin_ports(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
 
 @control(
     id="FW-04", title="No rule opens every port or protocol to the internet", area=Area.FW,
-    severity=Severity.CRITICAL, kinds=(Kind.FIREWALLS,), unit="firewall rule",
+    severity=Severity.CRITICAL, kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule", logic_version=2,
     references=References(cis="3.x", soc2=("CC6.6",), sha="OPEN_FIREWALL"),
     rationale="A rule that opens every port or every protocol to the internet exposes whatever any VM it "
     "targets happens to listen on, today and after every future change: the firewall no longer limits "
     "anything, and each new service is public the moment it starts.",
     remediation="Replace the rule's protocols and sources with only those needed: `gcloud compute "
-    "firewall-rules update RULE --rules=tcp:443 --source-ranges=CIDR`.",
+    "firewall-rules update RULE --rules=tcp:443 --source-ranges=CIDR`." + _POLICY_FIX,
 )
 def fw04_open_all(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a rule with an unshadowed entry opening every port or protocol to the internet
     (`all`, tcp/udp/sctp without ports, or ports covering 1-65535)."""
     note = ", opening every port or protocol"
-    return _exposure_findings(snapshot, _Family("every port or protocol", lambda rule: rule.wide, note=lambda c: note))
+    family = _Family("every port or protocol", lambda rule: rule.wide, note=lambda c: note, whole_entries=True)
+    return _exposure_findings(snapshot, family)
 
 
 @control(
     id="FW-05", title="Only approved ports face the internet", area=Area.FW, severity=Severity.HIGH,
-    kinds=(Kind.FIREWALLS,), unit="firewall rule", params=("firewall.public_ports",),
+    kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule", logic_version=2, params=("firewall.public_ports",),
     references=References(soc2=("CC6.6",), sha="OPEN_FIREWALL"),
     rationale="Every port reachable from the internet is attack surface that must be owned and patched. "
     "Listing the approved ones (`firewall.public_ports`, e.g. tcp:443) turns any other exposure into a "
     "finding, so a forgotten test rule or a too-wide port range is caught when it appears.",
     remediation="Narrow the rule to the approved ports: `gcloud compute firewall-rules update RULE "
-    "--rules=tcp:443`, or, after review, add the port to `firewall.public_ports`.",
+    "--rules=tcp:443`, or, after review, add the port to `firewall.public_ports`." + _POLICY_FIX,
 )
 def fw05_public_ports(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a rule that effectively exposes a (protocol, port) outside `firewall.public_ports`."""
@@ -227,18 +302,54 @@ def _log_state(resource: JSON) -> str:
 
 @control(
     id="FW-06", title="Firewall rule logging is on", area=Area.FW, severity=Severity.MEDIUM,
-    kinds=(Kind.FIREWALLS,), unit="firewall rule",
+    kinds=_LOGGING_KINDS, unit="firewall rule or policy rule", logic_version=2,
     references=References(soc2=("CC7.2",), sha="FIREWALL_RULE_LOGGING_DISABLED"),
     rationale="Without firewall rule logging there is no record of which connections a rule allowed "
     "or denied, so an intrusion through an open port, or a rule that blocks legitimate traffic, "
     "cannot be investigated after the fact.",
     remediation="Turn logging on for the rule: `gcloud compute firewall-rules update RULE "
-    "--enable-logging --logging-metadata=exclude-all`.",
+    "--enable-logging --logging-metadata=exclude-all`; for a firewall policy rule, `gcloud compute "
+    "firewall-policies rules update PRIORITY --firewall-policy=POLICY --enable-logging` (network "
+    "policies: `gcloud compute network-firewall-policies rules update PRIORITY --firewall-policy=POLICY "
+    "--global-firewall-policy --enable-logging`).",
 )
 def fw06_rule_logging(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
-    """Fails an enabled rule without `logConfig.enable: true` (absent is off). A disabled rule
+    """Fails an enabled rule without `logConfig.enable: true` (absent is off), and an enabled
+    allow or deny rule of a firewall policy that applies to the scope (hierarchical ones above
+    it, every network policy of the project) without `enableLogging: true`. A disabled rule
     passes, saying it is out of scope until enabled, so that every rule has one result."""
-    return per_resource(snapshot.get(Kind.FIREWALLS), snapshot.scope, _FIREWALLS, "rule", _rule_logging)
+    yield from per_resource(snapshot.get(Kind.FIREWALLS), snapshot.scope, _FIREWALLS, "rule", _rule_logging)
+    hierarchy, network = policies(snapshot)
+    for policy in [*hierarchy, *network]:
+        rules = policy.raw.get("rules", [])
+        if not isinstance(rules, list):
+            yield Finding(policy.resource, Verdict.ERROR, f"{policy.label}: cannot judge rules: not a list", "rules")
+            continue
+        for raw in rules:
+            judged = attempt(_policy_rule_logging, raw if isinstance(raw, dict) else {}, policy)
+            priority = raw.get("priority", "?") if isinstance(raw, dict) else "?"
+            if isinstance(judged, Unjudgeable):
+                who = f"rule {priority} of {policy.label}"
+                yield Finding(policy.resource, Verdict.ERROR, judged.reason(who), judged.field)
+            elif judged is not None:
+                yield Finding(policy.resource, judged.verdict, judged.reason, f"priority {priority}")
+
+
+def _policy_rule_logging(raw: JSON, policy: Policy) -> Judgement | None:
+    """A policy rule that allows or denies logs only with `enableLogging: true`; goto_next decides nothing."""
+    who = f"rule {raw.get('priority', '?')} of {policy.label}"
+    action = raw.get("action")
+    if action not in ACTIONS:
+        raise Unjudgeable("action", f"unknown action {action!r}")
+    if ACTIONS[action] == "goto_next":
+        return None
+    disabled, logging = flag(raw, "disabled"), flag(raw, "enableLogging")
+    if disabled:
+        return Judgement(Verdict.PASS, f"{who} is disabled (disabled: true): out of scope until enabled")
+    if logging:
+        return Judgement(Verdict.PASS, f"{who} logs (enableLogging: true)")
+    state = "enableLogging: false" if "enableLogging" in raw else "enableLogging absent: off by default"
+    return Judgement(Verdict.FAIL, f"{who} is enabled and does not log ({state})")
 
 
 def _rule_logging(raw: JSON, who: str) -> Judgement:

@@ -206,6 +206,15 @@ FIREWALL_POLICY_LIST = Envelope(
     item_fields=("name",),
     fields=("id", "nextPageToken", "warning"),
 )
+#: the aggregated listing of a project's network firewall policies, global and regional, by scope
+REGION_FIREWALL_POLICY_LIST = Envelope(
+    kind="compute#networkFirewallPolicyAggregatedList",
+    items="items",
+    scoped="firewallPolicies",
+    item_kind="compute#firewallPolicy",
+    item_fields=("name",),
+    fields=(*_COMPUTE_LIST_FIELDS, "unreachables"),
+)
 BUCKETS_ANSWER = Envelope(
     kind="storage#buckets",
     items="items",
@@ -554,7 +563,8 @@ class Kind(enum.StrEnum):
             "resourcemanager.organizations.get",
         ),
         doc='hierarchical firewall policies of every ancestor, nearest first: {"parent": "folders/55" or '
-        '"organizations/4242", "policy": FirewallPolicy}; each ancestor listed once per sweep',
+        '"organizations/4242", "policy": FirewallPolicy, "ancestors": the whole chain, nearest first}; each '
+        "ancestor listed once per sweep",
         envelope=FIREWALL_POLICY_LIST,
     )
     NETWORK_FIREWALL_POLICIES = KindSpec(
@@ -569,6 +579,22 @@ class Kind(enum.StrEnum):
         permissions=("compute.networkFirewallPolicies.list",),
         doc="the project's global network firewall policies (FirewallPolicy, with rules and associations)",
         envelope=FIREWALL_POLICY_LIST,
+    )
+    REGION_NETWORK_FIREWALL_POLICIES = KindSpec(
+        name="regionNetworkFirewallPolicies",
+        api=COMPUTE.name,
+        # One listing of every region (regions.list and a listing per region would be ~40 calls):
+        # the aggregated listing holds the global policies too, which the fetch leaves to the row above.
+        method="compute.networkFirewallPolicies.aggregatedList",
+        shape=Shape.EACH,
+        client=compute_client("networkFirewallPolicies"),
+        part="compute.regionFirewallPolicies",
+        schema="FirewallPolicy",
+        items="firewallPolicies",
+        permissions=("compute.networkFirewallPolicies.list", "compute.regionNetworkFirewallPolicies.list"),
+        doc="the project's regional network firewall policies (FirewallPolicy with `region`, rules and "
+        "associations), from one aggregated listing",
+        envelope=REGION_FIREWALL_POLICY_LIST,
     )
 
 

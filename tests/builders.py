@@ -27,8 +27,8 @@ PART_KEYS = frozenset(part.split(".", 1)[0] for part in PROJECT_PARTS if part)
 SINGLE_PARTS = tuple(part for part in PROJECT_PARTS if part and "." not in part)
 #: parts read with another kind's resources: a primary instance carries its backup runs, as collected
 RUNS_PART = "sql.backupRuns"
-#: parts no kind reads yet (regional network firewall policies; log entries go to the audit poller)
-UNREAD_PARTS = frozenset({"compute.regionFirewallPolicies", "logging.entries"})
+#: parts no kind reads (log entries go to the audit poller)
+UNREAD_PARTS = frozenset({"logging.entries"})
 
 
 def _newest_first(run: dict[str, Any]) -> str:

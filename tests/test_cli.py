@@ -56,10 +56,24 @@ def test_check_json_document_and_exit_1_on_failure(tmp_path: Path) -> None:
     assert any(r["verdict"] == "fail" and r["resource"].endswith("/global/firewalls/allow-https") for r in fw06)
 
 
+def no_org_policy(data: dict[str, Any]) -> None:
+    data["organization"]["firewallPolicies"] = []  # its rule opens tcp:22 to the internet
+
+
 def test_check_exit_0_when_nothing_fails(tmp_path: Path) -> None:
-    code, out, _ = invoke("check", "--scenario", str(scenario(tmp_path)), "--control", "FW-01", "--format", "json")
+    path = str(scenario(tmp_path, no_org_policy))
+    code, out, _ = invoke("check", "--scenario", path, "--control", "FW-01", "--format", "json")
     assert code == 0
     assert {r["control"] for r in json.loads(out)["results"]} == {"FW-01"}
+
+
+def test_check_fails_ssh_opened_by_the_organisations_firewall_policy(tmp_path: Path) -> None:
+    code, out, _ = invoke("check", "--scenario", str(scenario(tmp_path)), "--control", "FW-01", "--format", "json")
+    assert code == 1
+    [failed] = [r for r in json.loads(out)["results"] if r["verdict"] == "fail"]
+    assert failed["resource"] == "//compute.googleapis.com/locations/global/firewallPolicies/101"
+    assert failed["subject"] == "priority 1000: tcp:22 from 0.0.0.0/0"
+    assert "firewall policy org-baseline (organizations/4242)" in failed["reason"]
 
 
 def test_check_exit_3_when_any_result_is_error_even_beside_failures(tmp_path: Path) -> None:

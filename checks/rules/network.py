@@ -364,7 +364,8 @@ def describe_exposure(by_family: Mapping[int, Coverage], rule: Rule, fields: boo
             groups.append((coverage, [family]))
     parts = []
     for coverage, families in groups:
-        sources = ", ".join("+".join(rule.internet[family]) for family in families)
+        # dict.fromkeys: a policy's region codes or FQDNs are the source of both families, named once
+        sources = ", ".join(dict.fromkeys("+".join(rule.internet[family]) for family in families))
         parts.append(f"{coverage} from {sources}" + (f" ({rule.ranges_field})" if fields else ""))
     return "; ".join(parts)
 

@@ -17,7 +17,7 @@ from typing import Any
 from checks.kernel import JSON
 from monitor.collect.calls import Caller
 from monitor.collect.clients import GcpClients
-from monitor.collect.compute import list_items
+from monitor.collect.compute import aggregated_list, list_items
 from monitor.collect.hierarchy import about, ancestors
 
 SERVICE = "compute"
@@ -32,13 +32,26 @@ def _listing(client: Any, parent: str, call: Caller, page_size: int | None) -> l
 
 
 def hierarchical(clients: GcpClients, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:
-    """`{"parent": "folders/55" or "organizations/4242", "policy": FirewallPolicy}` per policy,
-    ancestor by ancestor from the project's parent up to the organisation (nearest first)."""
+    """`{"parent": "folders/55" or "organizations/4242", "policy": FirewallPolicy, "ancestors": [...]}`
+    per policy, ancestor by ancestor from the project's parent up to the organisation (nearest
+    first). `ancestors` is the whole chain, nearest first, those without policies included: a
+    policy may be associated with an ancestor that has none of its own, and only the chain
+    tells an ancestor from another folder of the organisation."""
     client = clients.get("firewallPolicies")
     found: list[JSON] = []
-    for name, _resource in ancestors(clients, project_id, call):
+    chain = ancestors(clients, project_id, call)
+    names = [name for name, _resource in chain]
+    for name, _resource in chain:
         listing = call.derive(METHOD, SERVICE)
         step = functools.partial(_listing, client, name, listing, page_size)
         policies = about(f"ancestor {name}", functools.partial(listing.across_runs_once, name, step))
-        found.extend({"parent": name, "policy": policy} for policy in policies)
+        found.extend({"parent": name, "policy": policy, "ancestors": list(names)} for policy in policies)
     return found
+
+
+def regional(client: Any, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:
+    """The project's regional network firewall policies: those of the aggregated listing with a
+    `region` (the global ones are the networkFirewallPolicies kind's). A region the listing could
+    not reach fails the kind (`aggregated_list`): a missing regional deny is no shadow."""
+    found = aggregated_list(client, project_id, call, page_size, key="firewallPolicies")
+    return [policy for policy in found if policy.get("region")]

@@ -47,6 +47,7 @@ CUSTOM: Mapping[str, Fetch] = MappingProxyType(
         Kind.SERVICE_ACCOUNT_KEYS: iamkeys.accounts,
         Kind.ORG_POLICIES: orgpolicies.effective,
         Kind.FIREWALL_POLICIES: firewallpolicies.hierarchical,
+        Kind.REGION_NETWORK_FIREWALL_POLICIES: firewallpolicies.regional,
     }
 )
 

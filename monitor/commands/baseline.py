@@ -130,11 +130,17 @@ def _items(part: dict[str, Any], control: str) -> int:
     return len(items) if isinstance(items, dict) else 0
 
 
-_UNITS = {"DRIFT-01": "firewall rule", "DRIFT-02": "grant", "DRIFT-03": "disk"}
+# DRIFT-01's items are the VPC rules and the project's network firewall policies
+_UNITS = {
+    "DRIFT-01": ("firewall rule or policy", "firewall rules and policies"),
+    "DRIFT-02": ("grant", "grants"),
+    "DRIFT-03": ("disk", "disks"),
+}
 
 
 def _counted(count: int, control: str) -> str:
-    return f"{count} {_UNITS.get(control, 'item')}" + ("" if count == 1 else "s")
+    one, many = _UNITS.get(control, ("item", "items"))
+    return f"{count} {one if count == 1 else many}"
 
 
 _SCOPE = click.option("--scope", "scopes", multiple=True, help="Only this scope (repeatable).")

@@ -66,8 +66,15 @@ MAX_SEEN = 100_000
 Area = Literal["firewall", "iam", "backup"]
 
 #: server-side narrowing; `classify_entry` decides what is watched
-METHOD_TERMS = ("compute.firewalls.", "SetIamPolicy", "ResourcePolicies", "compute.resourcePolicies.")
-_FIREWALL = re.compile(r"^(?:\w+\.)?compute\.firewalls\.(?:insert|patch|update|delete)$")
+METHOD_TERMS = (
+    "compute.firewalls.", "FirewallPolicies.", "SetIamPolicy", "ResourcePolicies", "compute.resourcePolicies."
+)  # fmt: skip
+_FIREWALL = re.compile(
+    r"^(?:\w+\.)?compute\.(?:firewalls\.(?:insert|patch|update|delete)"
+    # DRIFT-01 covers the network firewall policies too: their rules and associations
+    r"|(?:networkFirewallPolicies|regionNetworkFirewallPolicies)\.(?:insert|patch|delete|cloneRules"
+    r"|addRule|patchRule|removeRule|addAssociation|patchAssociation|removeAssociation))$"
+)
 _BACKUP = re.compile(
     r"^(?:\w+\.)?compute\."
     r"(?:(?:disks|regionDisks)\.(?:add|remove)ResourcePolicies|resourcePolicies\.(?:insert|delete|patch))$"

@@ -29,6 +29,7 @@ from monitor.standin.scenario import Node, Project, Resource
 
 MAX_RESULTS = 500
 LIST_KIND = "compute#firewallPolicyList"
+AGGREGATED_KIND = "compute#networkFirewallPolicyAggregatedList"
 
 
 def _by_name(items: Sequence[Resource]) -> list[Resource]:
@@ -112,6 +113,23 @@ def _regional(call: Call) -> Reply:
     return _listing(call, f"projects/{call.params['project']}/regions/{region}/firewallPolicies", mine)
 
 
+def _aggregated(call: Call) -> Reply:
+    """`networkFirewallPolicies.aggregatedList`: the project's global and regional network policies,
+    by scope (`global`, `regions/R`), paged over the flat list like Compute's aggregated listings."""
+    project = compute_project(call)
+    assert project.compute is not None
+    policies = [*project.compute.get("firewallPolicies", ()), *project.compute.get("regionFirewallPolicies", ())]
+    size = page_size(call, "maxResults", MAX_RESULTS, MAX_RESULTS)
+    ident = f"projects/{call.params['project']}/aggregated/firewallPolicies"
+    flat = paged(call, _by_name(policies), size, "items", {"kind": AGGREGATED_KIND, "id": ident})
+    scoped: dict[str, dict[str, Any]] = {}
+    for policy in flat.pop("items", []):
+        region = str(policy.get("region", ""))
+        scope = f"regions/{region.rstrip('/').rsplit('/', 1)[-1]}" if region else "global"
+        scoped.setdefault(scope, {"firewallPolicies": []})["firewallPolicies"].append(policy)
+    return Reply(200, {**flat, "items": scoped})
+
+
 def _ancestors(call: Call, project: Project) -> list[Node]:
     """The project's folders and organisation, organisation first (bounded: a cycle stops the walk)."""
     found: list[Node] = []
@@ -172,5 +190,6 @@ def handlers() -> dict[str, Handler]:
         "compute.firewallPolicies.getAssociation": _get_association,
         "compute.networkFirewallPolicies.list": _network,
         "compute.regionNetworkFirewallPolicies.list": _regional,
+        "compute.networkFirewallPolicies.aggregatedList": _aggregated,
         "compute.networks.getEffectiveFirewalls": _effective_firewalls,
     }

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from checks.kinds import LIST_SHAPES, Envelope, Kind, answers
+from checks.kinds import LIST_SHAPES, Envelope, Kind, KindSpec, Shape, answers
 from monitor.standin.replies import ApiError, Reply
 
 #: mode -> what the answer becomes
@@ -43,13 +43,22 @@ _ENDLESS = re.compile(r"^hostile-(\d+)$")
 _ANSWERS = answers()
 
 
+def _aggregated(spec: KindSpec) -> bool:
+    """An aggregated listing read by custom code (the regional network firewall policies)."""
+    return spec.method.endswith(".aggregatedList")
+
+
+def _shape(spec: KindSpec) -> Shape:
+    return Shape.AGGREGATED if _aggregated(spec) else spec.shape
+
+
 def _next_listing(method: str) -> str | None:
     """The next kind row listing with the same API and shape (cyclic): its answer is "another kind's"."""
-    rows = [kind.spec for kind in Kind if kind.spec.shape in LIST_SHAPES]
+    rows = [kind.spec for kind in Kind if kind.spec.shape in LIST_SHAPES or _aggregated(kind.spec)]
     mine = next((spec for spec in rows if spec.method == method), None)
     if mine is None:
         return None
-    peers = [spec.method for spec in rows if (spec.api, spec.shape) == (mine.api, mine.shape)]
+    peers = [spec.method for spec in rows if (spec.api, _shape(spec)) == (mine.api, _shape(mine))]
     return peers[(peers.index(method) + 1) % len(peers)] if len(peers) > 1 else None
 
 

@@ -18,13 +18,11 @@ from types import MappingProxyType
 from checks.kinds import Holder, Kind, KindSpec, Shape
 
 #: parts no kind reads, per holder: (group.key) -> (API, schema). Besides log entries, the
-#: second catalogue's parts a row reads as part of another (backup runs, with their instance)
-#: or no row reads yet (regional network firewall policies).
+#: second catalogue's parts a row reads as part of another (backup runs, with their instance).
 OTHER_PARTS: Mapping[Holder, Mapping[str, tuple[str, str]]] = MappingProxyType(
     {
         Holder.PROJECT: {
             "logging.entries": ("logging", "LogEntry"),
-            "compute.regionFirewallPolicies": ("compute", "FirewallPolicy"),
             "sql.backupRuns": ("sqladmin", "BackupRun"),  # `instance` names its instance
         },
         Holder.ANCESTORS: {"logging.entries": ("logging", "LogEntry")},

@@ -82,9 +82,16 @@ def schedule(name: str, days: int = 14, **fields: Any) -> dict[str, Any]:
     }
 
 
+def collected(project: dict[str, Any]) -> dict[str, Any]:
+    """`project` with its network firewall policy kinds collected (none) where Compute is: DRIFT-01 reads them."""
+    if "compute" not in project:
+        return project
+    return {**project, "compute": {"firewallPolicies": [], "regionFirewallPolicies": [], **project["compute"]}}
+
+
 def baseline_of(project: dict[str, Any], controls: list[str] = DRIFT_IDS) -> dict[str, Any]:
     """The document `BaselineStore.get` gives, for the state of `project` (see checks.drift)."""
-    snapshot = make_snapshot(project)
+    snapshot = make_snapshot(collected(project))
     states = watched_state(snapshot, [c for c in controls if not snapshot.failed_kinds(kinds_for([c]))])
     return {
         "schema_version": 1,
@@ -100,7 +107,7 @@ def baseline_of(project: dict[str, Any], controls: list[str] = DRIFT_IDS) -> dic
 
 
 def judge(control: Control, before: dict[str, Any], after: dict[str, Any]) -> list[Finding]:
-    snapshot = replace(make_snapshot(after), baseline=baseline_of(before))
+    snapshot = replace(make_snapshot(collected(after)), baseline=baseline_of(before))
     return list(control(snapshot, Params()))
 
 
@@ -331,7 +338,8 @@ def test_metadata(control: Control) -> None:
     assert meta.references.soc2 == ("CC8.1", "CC7.1") and meta.references.cis == "" and meta.references.sha == ""
     assert f"controlwatch baseline approve --scope PROJECT --control {meta.id}" in meta.remediation
     assert "revert" in meta.remediation and meta.rationale and meta.params == ()
-    assert meta.unit == {"DRIFT-01": "firewall rule", "DRIFT-02": "grant", "DRIFT-03": "disk"}[meta.id]
+    assert meta.unit == {"DRIFT-01": "firewall rule or network firewall policy", "DRIFT-02": "grant",
+                         "DRIFT-03": "disk"}[meta.id]  # fmt: skip
 
 
 def test_drift_controls_fit_the_registry() -> None:
@@ -340,3 +348,75 @@ def test_drift_controls_fit_the_registry() -> None:
     others = [c for c in default_registry() if c.meta.area is not Area.DRIFT]
     registry = Registry([*others, *controls])
     assert [i for i in registry.ids() if i.startswith("DRIFT")] == DRIFT_IDS and len(registry) == len(others) + 3
+
+
+# --- DRIFT-01 over the project's network firewall policies --------------------------------------
+
+POLICY_BASE = "https://www.googleapis.com/compute/v1/projects/shop-prod/"
+
+
+def network_policy(
+    *rules: dict[str, Any], name: str = "prod-policy", region: str = "", **fields: Any
+) -> dict[str, Any]:
+    where = f"regions/{region}" if region else "global"
+    found: dict[str, Any] = {
+        "kind": "compute#firewallPolicy", "id": "7310", "name": name, "fingerprint": "abc=",
+        "rules": list(rules), "selfLink": f"{POLICY_BASE}{where}/firewallPolicies/{name}",
+        "associations": [{"name": "vpc", "attachmentTarget": POLICY_BASE + "global/networks/vpc"}], **fields,
+    }  # fmt: skip
+    if region:
+        found["region"] = POLICY_BASE + where
+    return found
+
+
+def policy_rule(priority: int = 100, src: tuple[str, ...] = ("0.0.0.0/0",), **fields: Any) -> dict[str, Any]:
+    return {"kind": "compute#firewallPolicyRule", "priority": priority, "direction": "INGRESS", "action": "deny",
+            "ruleTupleCount": 2, "match": {"srcIpRanges": list(src), "layer4Configs": [{"ipProtocol": "tcp",
+            "ports": ["22"]}]}, **fields}  # fmt: skip
+
+
+GLOBAL_POLICY = "//compute.googleapis.com/projects/shop-prod/global/firewallPolicies/prod-policy"
+REGIONAL_POLICY = "//compute.googleapis.com/projects/shop-prod/regions/europe-west1/firewallPolicies/west"
+POLICY_DRIFT: dict[str, tuple[dict[str, Any], dict[str, Any], Verdict, str, str, str]] = {
+    "unchanged": (
+        {"firewallPolicies": [network_policy(policy_rule())]}, {"firewallPolicies": [network_policy(policy_rule())]},
+        PASS, GLOBAL_POLICY, "", "firewall global/firewallPolicies/prod-policy matches the baseline"),
+    "no-op-rewrite": (
+        {"firewallPolicies": [network_policy(policy_rule(src=("10.0.0.0/8", "0.0.0.0/0")))]},
+        {"firewallPolicies": [network_policy(policy_rule(src=("0.0.0.0/0", "10.0.0.0/8"), ruleTupleCount=9),
+                                             id="9999", fingerprint="xyz=")]},
+        PASS, GLOBAL_POLICY, "", "…matches…"),
+    "rule-widened": (
+        {"firewallPolicies": [network_policy(policy_rule(action="allow", src=("10.0.0.0/8",)))]},
+        {"firewallPolicies": [network_policy(policy_rule(action="allow"))]},
+        FAIL, GLOBAL_POLICY, "changed",
+        "firewall global/firewallPolicies/prod-policy changed: rules.100.srcIpRanges ['10.0.0.0/8'] → ['0.0.0.0/0']"),
+    "logging-turned-off": (
+        {"firewallPolicies": [network_policy(policy_rule(enableLogging=True))]},
+        {"firewallPolicies": [network_policy(policy_rule())]},
+        FAIL, GLOBAL_POLICY, "changed", "…rules.100.enableLogging True → False…"),
+    "detached": (
+        {"firewallPolicies": [network_policy(policy_rule())]},
+        {"firewallPolicies": [network_policy(policy_rule(), associations=[])]},
+        FAIL, GLOBAL_POLICY, "changed", "…associations ['vpc'] → []…"),
+    "regional-added": (
+        {}, {"regionFirewallPolicies": [network_policy(policy_rule(), name="west", region="europe-west1")]},
+        FAIL, REGIONAL_POLICY, "added", "firewall regions/europe-west1/firewallPolicies/west added (…"),
+    "removed": (
+        {"firewallPolicies": [network_policy(policy_rule())]}, {}, FAIL, GLOBAL_POLICY, "removed", "…removed…"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("before", "after", "verdict", "resource", "subject", "reason"), POLICY_DRIFT.values(), ids=POLICY_DRIFT.keys()
+)
+def test_drift01_covers_the_network_firewall_policies(
+    before: dict[str, Any], after: dict[str, Any], verdict: Verdict, resource: str, subject: str, reason: str
+) -> None:
+    def project(policies: dict[str, Any]) -> dict[str, Any]:
+        return {"compute": {"firewalls": [], "firewallPolicies": [], "regionFirewallPolicies": [], **policies}}
+
+    (found,) = judge(drift.drift01_firewalls, project(before), project(after))
+    assert (found.verdict, found.resource, found.subject) == (verdict, resource, subject), found.reason
+    for part in reason.split("…"):
+        assert part in found.reason, found.reason

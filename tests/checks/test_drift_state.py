@@ -237,4 +237,6 @@ def test_watched_state_is_json_and_per_control() -> None:
     assert list(state["DRIFT-02"]) == ["grants"] and list(state["DRIFT-03"]) == ["disks"]
     assert json.loads(json.dumps(state)) == state
     assert watched_state(snapshot, ["DRIFT-01"]) == {"DRIFT-01": state["DRIFT-01"]}
-    assert kinds_for(["DRIFT-03", "DRIFT-01"]) == ("disks", "firewalls", "resourcePolicies")
+    assert kinds_for(["DRIFT-03", "DRIFT-01"]) == (
+        "disks", "firewalls", "networkFirewallPolicies", "regionNetworkFirewallPolicies", "resourcePolicies"
+    )

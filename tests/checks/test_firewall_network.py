@@ -325,7 +325,7 @@ def test_metadata_is_complete(control_id: str) -> None:
     assert len(meta.rationale) > 100 and "gcloud " in meta.remediation
     assert meta.references.soc2 and meta.references.sha
     assert meta.kinds and all(isinstance(kind, str) for kind in meta.kinds)
-    assert meta.unit == UNITS.get(control_id, "firewall rule")
+    assert meta.unit == UNITS.get(control_id, "firewall rule or policy rule")
     assert meta.params == PARAMS.get(control_id, ())
     for dotted in meta.params:  # every named parameter exists
         area, key = dotted.split(".")

@@ -34,6 +34,7 @@ DATA_KINDS = (
     Kind.ORG_POLICIES,
     Kind.FIREWALL_POLICIES,
     Kind.NETWORK_FIREWALL_POLICIES,
+    Kind.REGION_NETWORK_FIREWALL_POLICIES,
 )
 SHOP_FOLDER = "folders/5501"
 
@@ -91,6 +92,8 @@ def test_each_data_kind_holds_the_scenarios_resources_with_what_it_reads_per_res
     ]  # nearest first; within an ancestor as Compute lists them (by name: the policy's id)
     assert hierarchical[-1]["policy"] == scenario["organization"]["firewallPolicies"][0]
     assert list(snapshot.get(Kind.NETWORK_FIREWALL_POLICIES)) == shop["compute"]["firewallPolicies"]
+    # the aggregated listing holds both: the regional kind keeps those with a region
+    assert list(snapshot.get(Kind.REGION_NETWORK_FIREWALL_POLICIES)) == shop["compute"]["regionFirewallPolicies"]
     assert {code for _, _, code in recorder.requests} == {"200"}
 
 
@@ -105,6 +108,7 @@ ROUTES = [
     (Kind.ORG_POLICIES, "orgpolicy.projects.policies.getEffectivePolicy"),
     (Kind.FIREWALL_POLICIES, "compute.firewallPolicies.list"),
     (Kind.NETWORK_FIREWALL_POLICIES, "compute.networkFirewallPolicies.list"),
+    (Kind.REGION_NETWORK_FIREWALL_POLICIES, "compute.networkFirewallPolicies.aggregatedList"),
 ]
 
 
@@ -222,6 +226,8 @@ def test_hierarchical_policies_are_listed_once_per_ancestor_per_sweep_and_shared
         "org-child": [ORG],
     }
     assert found["example-shop"].get(Kind.FIREWALL_POLICIES) == found["no-logging"].get(Kind.FIREWALL_POLICIES)
+    # the whole chain, folders/55 (no policy of its own) included: what places an association
+    assert found["example-shop"].get(Kind.FIREWALL_POLICIES)[0]["ancestors"] == [SHOP_FOLDER, "folders/55", ORG]
 
 
 def test_without_a_sweep_each_run_lists_its_ancestors_itself(hierarchy: StandIn, hierarchy_clients: GcpClients) -> None:

@@ -41,6 +41,8 @@ KINDS = {
     "snapshots": "compute#snapshot",
     "resourcePolicies": "compute#resourcePolicy",
     "addresses": "compute#address",
+    "firewallPolicies": "compute#firewallPolicy",
+    "regionFirewallPolicies": "compute#firewallPolicy",
 }
 CLEAN = "ledger-clean"
 ORG_DOMAIN = "example.be"
@@ -71,6 +73,8 @@ ORPHANED_SNAPSHOTS = {("data-platform", "global/snapshots/etl-1-data-pre-restore
 ORG_POLICY = "//orgpolicy.googleapis.com/projects/{}/policies/{}"
 CI_KEY = ("//iam.googleapis.com/projects/shop-prod/serviceAccounts/ci-deployer@shop-prod.iam.gserviceaccount.com/"
           "keys/3f1c9a0b7e2d4c6a8b1e0f2d3c4b5a6978e1d2c3")  # fmt: skip
+# The hierarchical firewall policy of folders/5502 (non-prod), as results name it.
+NONPROD_POLICY = "locations/global/firewallPolicies/550200117"
 
 # What `controlwatch check` must find, per control. Per-resource controls: (scope, path
 # of the failing resource under projects/P/). Per-scope and per-grant controls (IAM,
@@ -80,6 +84,7 @@ FAILING: dict[str, set[tuple[str, str]] | set[str]] = {
     "FW-01": {
         ("shop-staging", "global/firewalls/default-allow-ssh"),
         ("shop-staging", "global/firewalls/allow-any-from-internet"),
+        ("shop-staging", NONPROD_POLICY),  # a folder's policy, no VPC rule involved
     },
     "FW-02": {
         ("shop-staging", "global/firewalls/default-allow-rdp"),
@@ -100,6 +105,7 @@ FAILING: dict[str, set[tuple[str, str]] | set[str]] = {
         ("shop-staging", "global/firewalls/allow-any-from-internet"),
         ("data-platform", "global/firewalls/allow-mysql-redis-debug"),
         ("data-platform", "global/firewalls/allow-kafka-partner"),
+        ("shop-staging", NONPROD_POLICY),
     },
     "FW-06": {
         ("shop-prod", "global/firewalls/allow-health-checks"),
@@ -108,6 +114,7 @@ FAILING: dict[str, set[tuple[str, str]] | set[str]] = {
         ("shop-staging", "global/firewalls/default-allow-rdp"),
         ("shop-staging", "global/firewalls/default-allow-icmp"),
         ("data-platform", "global/firewalls/allow-internal-data"),
+        ("shop-staging", NONPROD_POLICY),
     },
     "FW-07": {
         ("shop-staging", "global/networks/default"),
@@ -555,12 +562,15 @@ def test_check_reports_exactly_the_planted_failures() -> None:
 
 
 def _result_path(result: dict[str, Any]) -> str:
-    """A result's resource as its path under projects/P/ (`global/firewalls/f`, a Cloud SQL `instances/db`);
-    others (buckets, keys, policies) by full name."""
+    """A result's resource as its path under projects/P/ (`global/firewalls/f`, a Cloud SQL `instances/db`),
+    a hierarchical firewall policy's (`locations/global/firewallPolicies/ID`); others (buckets, keys,
+    policies) by full name."""
     scope, resource = result["scope"], str(result["resource"])
     sql = f"//cloudsql.googleapis.com/projects/{scope}/"
     if resource.startswith(sql):
         return resource.removeprefix(sql)
+    if resource.startswith("//compute.googleapis.com/locations/"):
+        return resource.removeprefix("//compute.googleapis.com/")
     if not resource.startswith("//compute.googleapis.com/"):
         return resource
     return _path(scope, resource.replace("//compute.googleapis.com/projects/", COMPUTE))

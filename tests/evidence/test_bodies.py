@@ -125,7 +125,9 @@ def test_input_digest_is_the_canonical_input_and_changes_with_it() -> None:
 def test_bodies_from_a_real_scope_run() -> None:
     registry = default_registry()
     fw01 = registry.get("FW-01")
-    snapshot = make_snapshot({"compute": {"firewalls": [FIREWALL], "networks": [], "instances": []}}, now=NOW)
+    compute = {"firewalls": [FIREWALL], "networks": [], "instances": []}
+    compute |= {"firewallPolicies": [], "regionFirewallPolicies": []}  # no firewall policy
+    snapshot = make_snapshot({"compute": compute}, now=NOW, firewall_policies=[])
     plan = ScopePlan(scope="shop-prod", controls=(fw01,), params=Params(), risks=(RISK,))
     run = run_scope(plan, lambda scope, kinds, observer, now: (snapshot, False, 0), observer=None, now=NOW)  # type: ignore[arg-type]
     [(kind, data)] = bodies_from_run(run, plan, controlwatch_version="0.1.0", source="scenario")

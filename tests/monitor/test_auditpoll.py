@@ -384,6 +384,8 @@ def test_start_and_stop_poll_on_a_thread(standin: StandIn, clients: GcpClients, 
 
 # -- pure parts ------------------------------------------------------------------------
 
+NET_POLICY = "projects/p/global/firewallPolicies/x"
+
 
 @pytest.mark.parametrize(
     ("method", "service", "resource", "area"),
@@ -393,6 +395,12 @@ def test_start_and_stop_poll_on_a_thread(standin: StandIn, clients: GcpClients, 
         ("v1.compute.firewalls.update", "compute.googleapis.com", "projects/p/global/firewalls/f", "firewall"),
         ("v1.compute.firewalls.delete", "compute.googleapis.com", "projects/p/global/firewalls/f", "firewall"),
         ("v1.compute.firewalls.list", "compute.googleapis.com", "projects/p/global/firewalls", None),
+        # DRIFT-01 covers the project's network firewall policies: their rules and associations
+        ("v1.compute.networkFirewallPolicies.addRule", "compute.googleapis.com", NET_POLICY, "firewall"),
+        ("v1.compute.networkFirewallPolicies.removeAssociation", "compute.googleapis.com", NET_POLICY, "firewall"),
+        ("v1.compute.regionNetworkFirewallPolicies.patchRule", "compute.googleapis.com", NET_POLICY, "firewall"),
+        ("v1.compute.networkFirewallPolicies.get", "compute.googleapis.com", NET_POLICY, None),
+        ("v1.compute.firewallPolicies.addRule", "compute.googleapis.com", "locations/global/firewallPolicies/1", None),
         ("SetIamPolicy", "cloudresourcemanager.googleapis.com", "projects/p", "iam"),
         ("SetIamPolicy", "cloudresourcemanager.googleapis.com", "folders/1", None),
         ("SetIamPolicy", "storage.googleapis.com", "projects/_/buckets/b", None),

@@ -70,13 +70,13 @@ def test_approve_then_diff_is_no_drift(cli: Cli, tmp_path: Path) -> None:
     code, out, _ = cli("approve", "--scenario", path, "--approver", "alice@example.be")
     assert code == 0
     assert out == (
-        "approved example-shop: DRIFT-01 (2 firewall rules), DRIFT-02 (2 grants), DRIFT-03 (1 disk) by "
+        "approved example-shop: DRIFT-01 (4 firewall rules and policies), DRIFT-02 (2 grants), DRIFT-03 (1 disk) by "
         f"alice@example.be at 2026-11-25T12:30:00Z (approval 1, {cli.store})\n"
     )
     code, out, _ = cli("diff", "--scenario", path)
     assert code == 0
     assert out.splitlines() == [
-        f"example-shop DRIFT-01: no drift from {BASELINE} (2 firewall rules)",
+        f"example-shop DRIFT-01: no drift from {BASELINE} (4 firewall rules and policies)",
         f"example-shop DRIFT-02: no drift from {BASELINE} (2 grants)",
         f"example-shop DRIFT-03: no drift from {BASELINE} (1 disk)",
     ]
@@ -98,7 +98,7 @@ def test_a_widened_firewall_is_drift_field_by_field(cli: Cli, tmp_path: Path) ->
     assert code == 1 and doc["drift"] is True and doc["schema_version"] == 1
     [result] = doc["results"]
     assert (result["scope"], result["control"], result["approved_by"], result["items"]) == (
-        "example-shop", "DRIFT-01", "alice@example.be", 2)
+        "example-shop", "DRIFT-01", "alice@example.be", 4)
     assert result["changes"] == [{"area": "firewalls", "key": "allow-internal", "change": "changed", "fields": [
         {"path": "sourceRanges", "before": ["10.132.0.0/20"], "after": ["0.0.0.0/0"]}]}]
 
@@ -118,13 +118,13 @@ def test_show_lists_approver_time_and_counts(cli: Cli, tmp_path: Path) -> None:
     assert code == 0
     lines = out.splitlines()
     assert lines[0].split() == ["SCOPE", "CONTROL", "ITEMS", "APPROVED", "BY", "APPROVED", "AT", "APPROVAL", "DIGEST"]
-    assert lines[1].split()[:7] == ["example-shop", "DRIFT-01", "2", "firewall", "rules", "alice@example.be",
-                                    "2026-11-25T12:30:00Z"]
+    assert lines[1].split()[:9] == ["example-shop", "DRIFT-01", "4", "firewall", "rules", "and", "policies",
+                                    "alice@example.be", "2026-11-25T12:30:00Z"]
     assert lines[2].split()[:6] == ["example-shop", "DRIFT-02", "2", "grants", "bob@example.be", "2026-11-25T12:30:00Z"]
     code, out, _ = cli("show", "--scope", "example-shop", "--format", "json", "--history")
     [entry] = json.loads(out)["baselines"]
     assert {c["control"]: (c["approved_by"], c["approval"], c["items"]) for c in entry["controls"]} == {
-        "DRIFT-01": ("alice@example.be", 1, 2),
+        "DRIFT-01": ("alice@example.be", 1, 4),  # 2 VPC rules, a global and a regional network policy
         "DRIFT-02": ("bob@example.be", 2, 2),
         "DRIFT-03": ("alice@example.be", 1, 1),
     }

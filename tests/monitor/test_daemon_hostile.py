@@ -29,18 +29,20 @@ _WALK_CALLS = {
     Kind.ANCESTRY: ("cloudresourcemanager.folders.getIamPolicy", "cloudresourcemanager.organizations.getIamPolicy"),
     Kind.ANCESTOR_SINKS: ("logging.folders.sinks.list", "logging.organizations.sinks.list"),
 }
+#: the walks up the hierarchy, which read the project and its ancestors
+WALKS = (Kind.ANCESTRY, Kind.ANCESTOR_SINKS, Kind.FIREWALL_POLICIES)
 #: (what breaks, the kinds it feeds, the calls answered hostile): each kind's own listing or
-#: read, and the walks' reads of the project and its ancestors (shared by both walks)
+#: read, and the walks' reads of the project and its ancestors (shared by the three walks)
 TARGETS: list[tuple[str, tuple[Kind, ...], tuple[str, ...]]] = [
     *(
         (str(kind), (kind,), _WALK_CALLS.get(kind, (kind.spec.method,)))
         for kind in Kind
         if any(kind in c.meta.kinds for c in ENABLED)
     ),
-    ("project read", (Kind.ANCESTRY, Kind.ANCESTOR_SINKS), ("cloudresourcemanager.projects.get",)),
+    ("project read", WALKS, ("cloudresourcemanager.projects.get",)),
     (
         "ancestor reads",
-        (Kind.ANCESTRY, Kind.ANCESTOR_SINKS),
+        WALKS,
         ("cloudresourcemanager.folders.get", "cloudresourcemanager.organizations.get"),
     ),
 ]

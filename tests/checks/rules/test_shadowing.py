@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 
 from benchmarks.firewall_scale import SCOPE, estate
-from checks import default_registry, firewall
+from checks import default_registry
 from checks.params import Params
+from checks.rules import effective
 from checks.rules.network import ALL, Coverage, Rule, parse_rules
 from checks.rules.shadowing import Exposure, ShadowIndex, exposure
 from checks.snapshot import Kind, KindUnavailable
@@ -177,7 +178,7 @@ def test_the_firewall_rules_are_read_once_per_snapshot(monkeypatch: pytest.Monke
         reads.append(len(resources))
         return parse_rules(resources, scope)
 
-    monkeypatch.setattr(firewall, "parse_rules", counted)
+    monkeypatch.setattr(effective, "parse_rules", counted)
     rules = [{"name": "r", "allowed": [{"IPProtocol": "tcp"}]}, {"name": "d", "denied": [{"IPProtocol": "all"}]}]
     snapshot = make_snapshot({"compute": {"firewalls": rules, "networks": [], "subnetworks": []}})
     registry = default_registry()
