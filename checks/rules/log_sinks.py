@@ -8,6 +8,7 @@ its collector reads exactly those destinations, so all three read sinks through 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -105,3 +106,35 @@ def counted(project_id: str, own: Iterable[object], inherited: Iterable[object])
     """The readable sinks that export every log of the project, the project's first."""
     readings = read_all(candidates(project_id, own, inherited))
     return [sink for _, sink in readings if isinstance(sink, Sink) and sink.counts]
+
+
+# --- destinations (LOG-04) ----------------------------------------------------------------------
+
+STORAGE = "storage"  # storage.googleapis.com/BUCKET
+LOGGING = "logging"  # logging.googleapis.com/projects/P/locations/L/buckets/B
+NOT_STORAGE = "not storage"  # bigquery.googleapis.com/…, pubsub.googleapis.com/…
+UNKNOWN = "unknown"  # anything else (another project's log router, a typo): not judgeable
+
+_NOT_STORAGE_HOSTS = ("bigquery.googleapis.com/", "pubsub.googleapis.com/")
+_LOG_BUCKET = re.compile(r"^projects/([^/]+)/locations/([^/]+)/buckets/([^/]+)$")
+
+
+class Destination(NamedTuple):
+    service: str  # STORAGE, LOGGING, NOT_STORAGE or UNKNOWN
+    name: str  # the bucket's name (Cloud Storage), the LogBucket's full name (Logging), else the destination
+    project: str  # the project a Logging bucket sits in; "" when the destination does not say
+
+
+def destination_of(destination: str) -> Destination:
+    """What a sink's `destination` points at (`storage.googleapis.com/b` is bucket b)."""
+    text = destination.strip()
+    if text.startswith("storage.googleapis.com/"):
+        bucket = text.removeprefix("storage.googleapis.com/")
+        return Destination(STORAGE, bucket, "") if bucket and "/" not in bucket else Destination(UNKNOWN, text, "")
+    if text.startswith("logging.googleapis.com/"):
+        name = text.removeprefix("logging.googleapis.com/")
+        found = _LOG_BUCKET.match(name)
+        return Destination(LOGGING, name, found.group(1)) if found else Destination(UNKNOWN, text, "")
+    if text.startswith(_NOT_STORAGE_HOSTS):
+        return Destination(NOT_STORAGE, text, "")
+    return Destination(UNKNOWN, text, "")
