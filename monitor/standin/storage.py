@@ -74,4 +74,8 @@ def _get(call: Call) -> Reply:
 
 
 def handlers() -> dict[str, Handler]:
-    return {"storage.buckets.list": _buckets, "storage.buckets.get": _get, "storage.buckets.getIamPolicy": _get_iam_policy}
+    return {
+        "storage.buckets.list": _buckets,
+        "storage.buckets.get": _get,
+        "storage.buckets.getIamPolicy": _get_iam_policy,
+    }
