@@ -80,27 +80,27 @@ def _logging(bucket: object) -> tuple[Verdict, str]:
     )
 
 
-def _judge(sink: Sink, entry: JSON | None) -> tuple[Verdict, str, str]:
-    """(verdict, reason, field) for one counted sink and its collected destination entry."""
+def _judge(sink: Sink, entry: JSON | None) -> tuple[Verdict, str]:
+    """(verdict, reason) for one counted sink and its collected destination entry."""
     where = destination_of(sink.destination)
     if where.service == NOT_STORAGE:
-        return Verdict.PASS, f"{sink.destination} is not a storage destination (BigQuery or Pub/Sub)", ""
+        return Verdict.PASS, f"{sink.destination} is not a storage destination (BigQuery or Pub/Sub)"
     if where.service not in (STORAGE, LOGGING):
         return Verdict.ERROR, (
             f"cannot judge destination {sink.destination}: neither a Cloud Storage bucket, a Logging bucket, "
             "BigQuery nor Pub/Sub"
-        ), "destination"
+        )
     if entry is None:
-        return Verdict.ERROR, f"cannot judge destination {sink.destination}: it was not collected", "destination"
+        return Verdict.ERROR, f"cannot judge destination {sink.destination}: it was not collected"
     error = entry.get("error")
     if error is not None:
-        return Verdict.ERROR, f"cannot judge destination {sink.destination}: {error}", "destination"
+        return Verdict.ERROR, f"cannot judge destination {sink.destination}: {error}"
     field = "bucket" if where.service == STORAGE else "logBucket"
     judge = _storage if where.service == STORAGE else _logging
     judged = attempt(judge, entry.get(field))
     if isinstance(judged, Unjudgeable):
-        return Verdict.ERROR, f"cannot judge {where.name} {judged.field}: {judged.message}", judged.field
-    return judged[0], judged[1], ""
+        return Verdict.ERROR, f"cannot judge {where.name} {judged.field}: {judged.message}"
+    return judged
 
 
 def _entries(snapshot: Snapshot) -> Mapping[str, JSON]:
@@ -133,6 +133,6 @@ def log04_locked_destination(snapshot: Snapshot, params: Params) -> Iterator[Fin
             continue
         if not sink.counts:
             continue
-        verdict, reason, _ = _judge(sink, entries.get(sink.name))
+        verdict, reason = _judge(sink, entries.get(sink.name))
         at = f"judged at {sink.parent}: " if sink.inherited else ""
         yield Finding(_sink_resource(sink.name), verdict, f"{at}sink {sink.name}: {reason}", sink.destination)
