@@ -16,6 +16,7 @@ only the sinks listings themselves, and the run's deadline, fail the kind.
 from __future__ import annotations
 
 import functools
+import inspect
 import urllib.parse
 from typing import Any
 
@@ -32,7 +33,9 @@ BUCKET, LOG_BUCKET, ERROR = "bucket", "logBucket", "error"
 
 
 def _get(connection: Any, path: str, timeout: float) -> Any:
-    return connection.api_request(method="GET", path=path, timeout=timeout, retry=None)
+    """One GET through the client's own connection; Cloud Storage's retries unless told not to, Logging's never."""
+    retry = {"retry": None} if "retry" in inspect.signature(connection.api_request).parameters else {}
+    return connection.api_request(method="GET", path=path, timeout=timeout, **retry)
 
 
 def _own_sinks(client: Any, project_id: str, call: Caller, page_size: int | None) -> list[JSON]:
