@@ -30,6 +30,8 @@ SINKS_METHOD = "logging.projects.sinks.list"
 BUCKET_METHOD = "storage.buckets.get"
 #: the fields a destination's entry carries it in (the kind's own nesting, not an API field)
 BUCKET, LOG_BUCKET, ERROR = "bucket", "logBucket", "error"
+#: the method ids the walk reads with beyond its row's own and the sinks listings' (each has its answer's envelope)
+READS = frozenset({BUCKET_METHOD})
 
 
 def _get(connection: Any, path: str, timeout: float) -> Any:
