@@ -659,7 +659,6 @@ _WALK_READS: Mapping[str, Envelope] = MappingProxyType(
         "cloudresourcemanager.organizations.getIamPolicy": POLICY_ANSWER,
         "logging.folders.sinks.list": SINKS_ANSWER,
         "logging.organizations.sinks.list": SINKS_ANSWER,
-        "storage.buckets.get": BUCKET_ANSWER,
     }
 )
 
@@ -670,6 +669,8 @@ NEXT_ANSWERS: Mapping[str, Envelope] = MappingProxyType(
     {
         "storage.buckets.list": BUCKETS_ANSWER,
         "storage.buckets.getIamPolicy": BUCKET_POLICY_ANSWER,
+        "storage.buckets.get": BUCKET_ANSWER,
+        "logging.projects.locations.buckets.get": LOG_BUCKET_ANSWER,
         "sql.instances.list": SQL_INSTANCES_ANSWER,
         "sql.backupRuns.list": BACKUP_RUNS_ANSWER,
         "iam.projects.serviceAccounts.list": SERVICE_ACCOUNTS_ANSWER,
