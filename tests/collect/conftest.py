@@ -65,11 +65,11 @@ def _scenario() -> dict[str, Any]:
             "selfLink": f"{LINK}global/addresses/lb-ip",
         }
     )
-    # a sink exporting every log to a Logging bucket of the project: the sinkDestinations kind reads it, and
+    # a sink exporting every log to the project's Logging bucket (the minimal scenario's): the sinkDestinations
+    # kind reads it, and
     # the minimal sink's bucket, example-audit-archive, held by another project (the sandbox below)
     logging = data["projects"][0]["logging"]
     logging["sinks"].append({"name": "all-to-log-bucket", "destination": f"logging.googleapis.com/{LOG_BUCKET}"})
-    logging["buckets"] = [{"name": LOG_BUCKET, "retentionDays": 30}]
     # a project whose Compute API is off: the stand-in answers 403 SERVICE_DISABLED for it
     data["projects"].append(
         {

@@ -23,7 +23,7 @@ ROUTES = {
 
 def _document() -> dict[str, Any]:
     doc = document()
-    doc["projects"][0]["logging"]["buckets"] = [{"name": LOG_BUCKET, "retentionDays": 400, "locked": True}]
+    assert [b["name"] for b in doc["projects"][0]["logging"]["buckets"]] == [LOG_BUCKET]  # the minimal scenario's
     return doc
 
 
