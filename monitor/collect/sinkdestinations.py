@@ -57,10 +57,13 @@ def _read(clients: GcpClients, sink: Sink, call: Caller) -> JSON:
     entry: JSON = {"sink": sink.name, "destination": sink.destination}
     if where.service == STORAGE:
         caller, field, client = call.derive(BUCKET_METHOD, "storage"), BUCKET, clients.get("storage")
+        # Bucket names are global: a denied read cannot say whose it is, so say where the role must be.
         path, about = f"/b/{urllib.parse.quote(where.name, safe='')}", f"bucket {where.name}"
+        hint = " (in another project? the role must be granted on the bucket's project too)"
     elif where.service == LOGGING:
         caller, field, client = call, LOG_BUCKET, clients.get("logging")
         path, about = f"/{where.name}", f"Logging bucket {where.name} (project {where.project})"
+        hint = ""
     else:
         return entry  # not a storage destination, or one LOG-04 cannot judge: nothing to read
     read = functools.partial(caller, functools.partial(_get, client._connection, path), parsed=True)
@@ -69,7 +72,7 @@ def _read(clients: GcpClients, sink: Sink, call: Caller) -> JSON:
     except CallFailed as exc:
         if exc.deadline:
             raise
-        entry[ERROR] = f"{about} cannot be read: {exc}"
+        entry[ERROR] = f"{about} cannot be read: {exc}" + (hint if exc.status == "403" else "")
     except ServiceDisabled as exc:
         entry[ERROR] = f"{about} cannot be read: {exc.note}"
     return entry

@@ -95,3 +95,13 @@ def test_a_failed_sinks_listing_fails_the_kind(standin: StandIn, clients: GcpCli
 
     error = snapshot.kinds[Kind.SINK_DESTINATIONS].error
     assert error is not None and "logging.projects.sinks.list" in error
+
+
+def test_a_denied_bucket_says_where_the_role_is_missing(standin: StandIn, clients: GcpClients) -> None:
+    """Bucket names are global: a 403 cannot name the bucket's project, so the entry says where to grant."""
+    standin.add_fault(Fault(method="storage.buckets.get", status=403))
+
+    (_, inherited) = destinations(clients, SHOP).get(Kind.SINK_DESTINATIONS)
+
+    assert "HTTP 403" in inherited["error"]
+    assert inherited["error"].endswith("(in another project? the role must be granted on the bucket's project too)")
