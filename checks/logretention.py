@@ -6,7 +6,7 @@ whole period, and a locked Logging bucket (`locked: true`) can neither be shorte
 deleted. Unlocked, either is one edit from gone. BigQuery and Pub/Sub are not storage
 destinations (a dataset's tables, a topic's subscribers): they pass, saying so.
 
-Decisions (CONTROLS.md, "LOG-04"): a project judges its own counted sinks; an
+Decisions the catalogue settles: a project judges its own counted sinks; an
 organisation's or folder's sink is judged at its own level (its destination read once per
 sweep) and reported in each scope it covers with "judged at organizations/N". A locked
 retention passes whatever its length (BKP-style length checks are not this control's).
