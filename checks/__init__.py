@@ -14,6 +14,7 @@ def default_registry() -> Registry:
         firewall,
         iam,
         keys,
+        logretention,
         orgpolicy,
         region,
         sqlaccess,
@@ -24,6 +25,6 @@ def default_registry() -> Registry:
 
     controls = []
     areas = (firewall, iam, backup, region, auditlog, drift)
-    for module in (*areas, sqlbackup, sqlaccess, sqlregion, storage, keys, orgpolicy):
+    for module in (*areas, sqlbackup, sqlaccess, sqlregion, storage, logretention, keys, orgpolicy):
         controls.extend(controls_in(vars(module).values()))
     return Registry(controls)

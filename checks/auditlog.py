@@ -23,14 +23,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from checks.kernel import Unjudgeable, read_each
 from checks.model import Area, Finding, Severity, Verdict
 from checks.names import project_name
 from checks.params import Params
 from checks.registry import References, control
-from checks.rules.log_filters import excerpt, is_empty, tokens_in
+from checks.rules.log_filters import tokens_in
+from checks.rules.log_sinks import Sink, candidates, read_all
 from checks.rules.network import flag, strings
 from checks.snapshot import Kind, Snapshot
 
@@ -168,77 +168,6 @@ def log01_audit_config(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
 # --- LOG-02 -------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Sink:
-    name: str  # projects/p/sinks/s, folders/55/sinks/s
-    destination: str
-    inherited: bool
-    shortfalls: tuple[str, ...]  # why it does not export every log of the project; empty: it does
-
-
-def _read_sink(parent: str, raw: object, inherited: bool) -> _Sink:
-    """One candidate sink, judged; raises Unjudgeable on data it cannot read."""
-    if isinstance(raw, Unjudgeable):  # its parent could not be read (see `_candidates`)
-        raise raw
-    if not isinstance(raw, dict):
-        raise Unjudgeable("sink", f"{raw!r} is not an object")
-    name = raw.get("name")
-    if not isinstance(name, str) or not name:
-        raise Unjudgeable("name", "absent" if name is None else f"{name!r} is not a sink name")
-    why = []
-    if inherited and not flag(raw, "includeChildren"):
-        state = "false" if "includeChildren" in raw else "absent"
-        why.append(f"does not include children (includeChildren: {state})")
-    if flag(raw, "disabled"):
-        why.append("is disabled (disabled: true)")
-    destination, text, exclusions = raw.get("destination", ""), raw.get("filter", ""), raw.get("exclusions")
-    if not isinstance(destination, str):
-        raise Unjudgeable("destination", f"{destination!r} is not a string")
-    if not destination.strip():
-        why.append("has no destination (destination " + ("empty)" if "destination" in raw else "absent)"))
-    if not isinstance(text, str):
-        raise Unjudgeable("filter", f"{text!r} is not a string")
-    if not is_empty(text):
-        why.append(f"has a filter ({excerpt(text)})")
-    if not isinstance(exclusions, list | None):
-        raise Unjudgeable("exclusions", f"{exclusions!r} is not a list")
-    if exclusions:
-        names = ", ".join(str(e.get("name", "?")) if isinstance(e, dict) else "?" for e in exclusions)
-        dormant = all(isinstance(e, dict) and e.get("disabled") is True for e in exclusions)
-        why.append(f"has exclusions ({names}{'; all disabled, one click from live' if dormant else ''})")
-    return _Sink(_sink_name(parent, name), destination, inherited, tuple(why))
-
-
-def _sink_name(parent: str, name: str) -> str:
-    """`folders/55/sinks/s` from the parent and the sink's id (a full name is kept)."""
-    return name if "/sinks/" in name else f"{parent}/sinks/{name}"
-
-
-class _Candidate(NamedTuple):
-    label: str  # the sink's name (`folders/55/sinks/s`), or where it sits when it has none
-    parent: str
-    raw: object  # the LogSink, or why its parent cannot be read
-    inherited: bool
-
-
-def _candidates(snapshot: Snapshot) -> Iterator[_Candidate]:
-    """The project's sinks, then its ancestors'."""
-    for i, sink in enumerate(snapshot.get(Kind.SINKS)):
-        yield _candidate(f"projects/{snapshot.scope} sinks[{i}]", f"projects/{snapshot.scope}", sink, False)
-    for i, entry in enumerate(snapshot.get(Kind.ANCESTOR_SINKS)):
-        parent = entry.get("parent") if isinstance(entry, dict) else None
-        if isinstance(parent, str) and parent.startswith(("folders/", "organizations/")):
-            yield _candidate(f"{parent} sinks (ancestorSinks[{i}])", parent, entry.get("sink"), True)
-        else:
-            problem = Unjudgeable("parent", f"{parent!r} is not a folder or organization")
-            yield _Candidate(f"ancestorSinks[{i}]", "", problem, True)
-
-
-def _candidate(where: str, parent: str, raw: object, inherited: bool) -> _Candidate:
-    name = raw.get("name") if isinstance(raw, dict) else None
-    return _Candidate(_sink_name(parent, name) if isinstance(name, str) and name else where, parent, raw, inherited)
-
-
 @control(
     id="LOG-02", title="All logs are exported", area=Area.LOG, severity=Severity.HIGH,
     kinds=(Kind.SINKS, Kind.ANCESTOR_SINKS), unit="scope",
@@ -257,8 +186,9 @@ def log02_export(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Passes when an enabled sink with a destination, no filter and no exclusions exists on the
     project, or on an ancestor with includeChildren: true; the reason names it."""
     resource = project_name(snapshot.scope)
-    readings = read_each(_candidates(snapshot), lambda c: _read_sink(c.parent, c.raw, c.inherited))
-    sinks = [sink for _, sink in readings if isinstance(sink, _Sink)]
+    own, inherited = snapshot.get(Kind.SINKS), snapshot.get(Kind.ANCESTOR_SINKS)
+    readings = read_all(candidates(snapshot.scope, own, inherited))
+    sinks = [sink for _, sink in readings if isinstance(sink, Sink)]
     broken = [(candidate.label, error) for candidate, error in readings if isinstance(error, Unjudgeable)]
     full = [sink for sink in sinks if not sink.shortfalls]
     if full:

@@ -249,6 +249,9 @@ BACKUP_RUNS_ANSWER = Envelope(
 SERVICE_ACCOUNTS_ANSWER = Envelope(items="accounts", item_fields=("name", "email"), fields=("nextPageToken",))
 KEYS_ANSWER = Envelope(items="keys", item_fields=("name", "keyType"), fields=())
 EFFECTIVE_POLICY_ANSWER = Envelope(required=("name",), name_prefix="projects/")
+#: the destinations LOG-04 reads: one Cloud Storage bucket (by its global name), one Logging bucket
+BUCKET_ANSWER = Envelope(kind="storage#bucket", required=("name",))
+LOG_BUCKET_ANSWER = Envelope(required=("name",), name_prefix="projects/")
 #: the constraints whose effective policy the orgPolicies kind reads for each project: ORG-01's,
 #: ORG-02's and the default `org.required_constraints` of ORG-03 (bare names, no `constraints/`)
 ORG_CONSTRAINTS: tuple[str, ...] = (
@@ -486,6 +489,30 @@ class Kind(enum.StrEnum):
         envelope=Envelope(items="metrics", item_fields=("name", "filter"), fields=("nextPageToken",)),
     )
 
+    SINK_DESTINATIONS = KindSpec(
+        name="sinkDestinations",
+        api=LOGGING.name,
+        method="logging.projects.locations.buckets.get",
+        shape=Shape.WALK,
+        client=LOGS,
+        also=(BUCKETS, PROJECTS, FOLDERS, ORGANIZATIONS),
+        part="logging.buckets",
+        schema="LogBucket",
+        permissions=(
+            "logging.buckets.get",
+            "storage.buckets.get",
+            "logging.sinks.list",
+            "resourcemanager.projects.get",
+            "resourcemanager.folders.get",
+            "resourcemanager.organizations.get",
+        ),
+        doc='the destination of each sink LOG-02 counts (the project\'s, and its ancestors\' with includeChildren): '
+        '{"sink": "folders/55/sinks/s", "destination": …, and "bucket": Bucket, "logBucket": LogBucket, or '
+        '"error": why it could not be read}; none for BigQuery and Pub/Sub. An ancestor\'s destination is read '
+        "once per sweep; the scenario's `logging.buckets` hold the LogBuckets, `storage.buckets` the Buckets",
+        envelope=LOG_BUCKET_ANSWER,
+    )
+
     # --- the second catalogue: where the data lives, firewall policies, keys, organisation policies
     SQL_INSTANCES = KindSpec(
         name="sqlInstances",
@@ -668,6 +695,8 @@ NEXT_ANSWERS: Mapping[str, Envelope] = MappingProxyType(
     {
         "storage.buckets.list": BUCKETS_ANSWER,
         "storage.buckets.getIamPolicy": BUCKET_POLICY_ANSWER,
+        "storage.buckets.get": BUCKET_ANSWER,
+        "logging.projects.locations.buckets.get": LOG_BUCKET_ANSWER,
         "sql.instances.list": SQL_INSTANCES_ANSWER,
         "sql.backupRuns.list": BACKUP_RUNS_ANSWER,
         "iam.projects.serviceAccounts.list": SERVICE_ACCOUNTS_ANSWER,

@@ -5,7 +5,7 @@ A fragment is a scenario project (`{"compute": {"firewalls": [...]}, "iamPolicy"
 present are not collected, `errors` marks kinds as failed. Which part feeds which kind is
 the kind table's (`checks.kinds`: a row's `part`), so a new kind's part works here as
 soon as its row exists. Ancestors are given as the collectors deliver them (see
-`Kind.ANCESTRY` / `Kind.ANCESTOR_SINKS` / `Kind.FIREWALL_POLICIES`); a bucket's `iamPolicy`
+`Kind.ANCESTRY` / `Kind.ANCESTOR_SINKS` / `Kind.FIREWALL_POLICIES` / `Kind.SINK_DESTINATIONS`); a bucket's `iamPolicy`
 and an account's `keys` stay nested as the collectors nest them, and `sql.backupRuns` join
 their primary instance under `backupRuns`, as the sqlInstances kind delivers them.
 """
@@ -29,6 +29,8 @@ SINGLE_PARTS = tuple(part for part in PROJECT_PARTS if part and "." not in part)
 RUNS_PART = "sql.backupRuns"
 #: parts no kind reads (log entries go to the audit poller)
 UNREAD_PARTS = frozenset({"logging.entries"})
+#: parts read only as some sink's destination (the sinkDestinations walk): given as collected instead
+DESTINATION_PARTS = frozenset({Kind.SINK_DESTINATIONS.spec.part})
 
 
 def _newest_first(run: dict[str, Any]) -> str:
@@ -66,6 +68,7 @@ def make_snapshot(
     ancestry: list[dict[str, Any]] | None = None,
     ancestor_sinks: list[dict[str, Any]] | None = None,
     firewall_policies: list[dict[str, Any]] | None = None,
+    sink_destinations: list[dict[str, Any]] | None = None,
 ) -> Snapshot:
     kinds: dict[str, KindData] = {}
     notes = notes or {}
@@ -77,7 +80,7 @@ def make_snapshot(
     for group in groups:  # lists: `compute.firewalls`, `logging.sinks`
         for key, resources in project[group].items():
             part = f"{group}.{key}"
-            if part in UNREAD_PARTS or part == RUNS_PART:
+            if part in UNREAD_PARTS or part in DESTINATION_PARTS or part == RUNS_PART:
                 continue
             if part == Kind.SQL_INSTANCES.spec.part:
                 resources = _with_runs(resources, project[group].get("backupRuns", []))
@@ -91,6 +94,8 @@ def make_snapshot(
         put(Kind.ANCESTOR_SINKS, ancestor_sinks)
     if firewall_policies is not None:  # `{"parent": "folders/55", "policy": FirewallPolicy}`, nearest first
         put(Kind.FIREWALL_POLICIES, firewall_policies)
+    if sink_destinations is not None:  # `{"sink", "destination", "bucket" | "logBucket" | "error"}` per counted sink
+        put(Kind.SINK_DESTINATIONS, sink_destinations)
     meta = {k: v for k, v in project.items() if k not in PART_KEYS}
     put(PROJECT_PARTS[""], [{"projectId": scope, **meta}])
     for kind, message in (errors or {}).items():

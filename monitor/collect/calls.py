@@ -371,8 +371,15 @@ class Caller:
         run's deadline or when the run is abandoned, like a call would. With `across_runs`
         the read is shared with the other runs of the sweep too (`across_runs_once`).
         """
+        return self.load_once(resource, lambda: self(attempt), across_runs=across_runs)
+
+    def load_once(self, resource: str, load: Callable[[], T], *, across_runs: bool = False) -> T:
+        """`load()` (plain JSON: one read, or a whole listing through this Caller) made once per run
+        for (this method, `resource`), as `read_once`: two kinds of a run reading one listing
+        (the project's sinks: LOG-02's kind and LOG-04's) share it, failures included."""
+
         def made() -> T:
-            return self.across_runs_once(resource, lambda: self(attempt)) if across_runs else self(attempt)
+            return self.across_runs_once(resource, load) if across_runs else load()
 
         if self._shared is None:
             return made()

@@ -68,7 +68,9 @@ def parent_list(spec: KindSpec) -> Callable[[Any, str, Caller, int | None], list
     _, parent, collection, _verb = spec.method.split(".")
 
     def fetch(client: Any, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:
-        return list_raw(client, f"/{parent}/{project_id}/{collection}", spec.items, call, page_size)
+        path = f"/{parent}/{project_id}/{collection}"
+        # Once per run: LOG-04's kind lists the project's sinks too (`sinkdestinations`).
+        return call.load_once(path, functools.partial(list_raw, client, path, spec.items, call, page_size))
 
     return fetch
 
@@ -86,6 +88,7 @@ def ancestor_sinks(clients: GcpClients, project_id: str, call: Caller, page_size
         listing = call.derive(sinks_method(collection), SERVICE)
         step = functools.partial(list_raw, client, f"/{name}/sinks", "sinks", listing, page_size)
         # The same for every project below: listed once per sweep, shared by their runs.
-        sinks = about(f"ancestor {name}", functools.partial(listing.across_runs_once, name, step))
+        # And once per run: LOG-04's kind walks them too (`sinkdestinations`).
+        sinks = about(f"ancestor {name}", functools.partial(listing.load_once, name, step, across_runs=True))
         found.extend({"parent": name, "sink": sink} for sink in sinks)
     return found

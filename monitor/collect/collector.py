@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from queue import Empty, SimpleQueue
 
-from checks.kinds import Holder
+from checks.kinds import Holder, Shape
 from checks.snapshot import KindData, Snapshot
 from monitor.collect.calls import (
     MAX_ITEMS,
@@ -97,8 +97,11 @@ class Collection:
 
 
 #: the calls about the project itself: the methods of the rows its own part holds (an
-#: ancestor's calls answering says nothing about whether an API is enabled in the project)
-_ABOUT_PROJECT = frozenset(spec.method for spec in KINDS.values() if spec.holder is Holder.PROJECT)
+#: ancestor's calls answering says nothing about whether an API is enabled in the project, nor
+#: does a walk's: the sinks' destinations may sit in any project)
+_ABOUT_PROJECT = frozenset(
+    spec.method for spec in KINDS.values() if spec.holder is Holder.PROJECT and spec.shape is not Shape.WALK
+)
 
 
 class _Answered:

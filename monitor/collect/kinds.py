@@ -21,7 +21,17 @@ from typing import Any
 
 from checks.kernel import JSON
 from checks.kinds import Kind, KindSpec, Shape
-from monitor.collect import buckets, cloudlogging, cloudsql, compute, firewallpolicies, hierarchy, iamkeys, orgpolicies
+from monitor.collect import (
+    buckets,
+    cloudlogging,
+    cloudsql,
+    compute,
+    firewallpolicies,
+    hierarchy,
+    iamkeys,
+    orgpolicies,
+    sinkdestinations,
+)
 from monitor.collect.calls import Caller
 
 Fetch = Callable[[Any, str, Caller, int | None], list[JSON]]
@@ -42,6 +52,7 @@ CUSTOM: Mapping[str, Fetch] = MappingProxyType(
         Kind.IAM_POLICY: hierarchy.iam_policy,
         Kind.ANCESTRY: hierarchy.ancestry,
         Kind.ANCESTOR_SINKS: cloudlogging.ancestor_sinks,
+        Kind.SINK_DESTINATIONS: sinkdestinations.destinations,
         Kind.BUCKETS: buckets.buckets,
         Kind.SQL_INSTANCES: cloudsql.instances,
         Kind.SERVICE_ACCOUNT_KEYS: iamkeys.accounts,

@@ -15,7 +15,17 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
 from checks.kinds import LIST_SHAPES, Kind, KindSpec
-from monitor.standin import cloudlogging, compute, crm, firewallpolicies, iamadmin, orgpolicy, sqladmin, storage
+from monitor.standin import (
+    cloudlogging,
+    compute,
+    crm,
+    firewallpolicies,
+    iamadmin,
+    logbuckets,
+    orgpolicy,
+    sqladmin,
+    storage,
+)
 from monitor.standin.routes import Handler
 
 
@@ -41,12 +51,19 @@ def _compute(spec: KindSpec) -> dict[str, Handler]:
     return {**derived, spec.method: served[spec.method]}
 
 
+def _logging(spec: KindSpec) -> dict[str, Handler]:
+    """A Logging row: list and get of its part under each owner, derived from the row; the walk reading
+    sinks' destinations is served already (`logbuckets`: one bucket under a location)."""
+    served = logbuckets.handlers()
+    return {spec.method: served[spec.method]} if spec.method in served else cloudlogging.kind_handlers(spec)
+
+
 #: API name -> the routes a row of that API implies
 FAMILIES: Mapping[str, Callable[[KindSpec], dict[str, Handler]]] = MappingProxyType(
     {
         "compute": _compute,
         "cloudresourcemanager": crm.kind_handlers,
-        "logging": cloudlogging.kind_handlers,
+        "logging": _logging,
         "storage": _served(storage.handlers),
         "sqladmin": _served(sqladmin.handlers),
         "iam": _served(iamadmin.handlers),

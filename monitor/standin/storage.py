@@ -1,6 +1,6 @@
-"""Cloud Storage JSON API v1 routes: the buckets of a project, and one bucket's IAM policy.
+"""Cloud Storage JSON API v1 routes: the buckets of a project, one bucket, and one bucket's IAM policy.
 
-Bucket names are global, so `getIamPolicy` finds a bucket in whichever project holds it.
+Bucket names are global, so `get` and `getIamPolicy` find a bucket in whichever project holds it.
 A scenario bucket may carry its IAM policy as `iamPolicy`; listing leaves it out, and a
 bucket without one has the policy every new bucket gets (the project's owners, editors
 and viewers through convenience members). `optionsRequestedPolicyVersion` is honoured as
@@ -67,5 +67,15 @@ def _get_iam_policy(call: Call) -> Reply:
     return Reply(200, {"kind": "storage#policy", "resourceId": f"projects/_/buckets/{name}", **policy})
 
 
+def _get(call: Call) -> Reply:
+    """One bucket by its global name (LOG-04 reads a sink's destination so), as listing shows it."""
+    _, bucket = _find_bucket(call, call.params["bucket"])
+    return Reply(200, own_fields(API, "Bucket", bucket))
+
+
 def handlers() -> dict[str, Handler]:
-    return {"storage.buckets.list": _buckets, "storage.buckets.getIamPolicy": _get_iam_policy}
+    return {
+        "storage.buckets.list": _buckets,
+        "storage.buckets.get": _get,
+        "storage.buckets.getIamPolicy": _get_iam_policy,
+    }

@@ -67,7 +67,8 @@ def test_the_demo_reasons_name_what_decided(verdicts: dict[tuple[str, str], list
     assert data[1] == "serviceAccount:etl-runner@data-platform.iam.gserviceaccount.com"
     assert "from DATA_READ of allServices at projects/data-platform" in data[2]
     (exported,) = verdicts[("LOG-02", "shop-prod")]
-    assert exported[:2] == (Verdict.PASS, "folders/5501/sinks/prod-log-archive")
+    assert exported[:2] == (Verdict.PASS, "projects/shop-prod/sinks/shop-all-logs")  # the project's own first
+    assert "; also folders/5501/sinks/prod-log-archive" in exported[2]
     (staging,) = verdicts[("LOG-02", "shop-staging")]
     assert "folders/5502/sinks/nonprod-archive does not include children (includeChildren: false)" in staging[2]
     assert "organizations/4242/sinks/org-audit-to-siem has a filter" in staging[2]

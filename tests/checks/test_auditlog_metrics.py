@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from checks import auditlog, default_registry
+from checks import auditlog, default_registry, logretention
 from checks.model import Area, Finding, Verdict
 from checks.params import Params
 from checks.rules import log_filters
@@ -207,8 +207,9 @@ def test_metadata_is_complete(control_id: str) -> None:
     assert len(meta.rationale) > 100 and "gcloud " in meta.remediation
     assert meta.references.cis and meta.references.soc2 and meta.references.sha
     assert meta.params == () and meta.logic_version == 1
-    assert auditlog.__doc__ and item.func.__doc__
-    assert [name for name, value in vars(auditlog).items() if value is item]
+    module = logretention if control_id == "LOG-04" else auditlog  # the destinations' control has its own
+    assert module.__doc__ and item.func.__doc__
+    assert [name for name, value in vars(module).items() if value is item]
 
 
 def test_metadata_follows_the_catalogue() -> None:
@@ -221,12 +222,15 @@ def test_metadata_follows_the_catalogue() -> None:
         "LOG-03": ("medium", "kind of change", (Kind.LOG_METRICS,), "2.4–2.9", ("CC7.2", "CC8.1"),
                    "FIREWALL_NOT_MONITORED, OWNER_NOT_MONITORED, AUDIT_CONFIG_NOT_MONITORED, "
                    "CUSTOM_ROLE_NOT_MONITORED, ROUTE_NOT_MONITORED, NETWORK_NOT_MONITORED"),
+        "LOG-04": ("high", "sink", (Kind.SINKS, Kind.ANCESTOR_SINKS, Kind.SINK_DESTINATIONS), "2.3",
+                   ("CC7.2", "A1.2"), "LOCKED_RETENTION_POLICY_NOT_SET"),
     }  # fmt: skip
     titles = {cid: m.title for cid, m in metas.items()}
     assert titles == {
         "LOG-01": "Audit logs cover every service",
         "LOG-02": "All logs are exported",
         "LOG-03": "Changes to the controls are themselves alerted on",
+        "LOG-04": "Exported logs can't be deleted early",
     }
 
 

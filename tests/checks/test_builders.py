@@ -16,7 +16,8 @@ def test_make_snapshot_reads_every_project_kinds_part() -> None:
 
     snapshot = make_snapshot(shop, scope=SHOP)
 
-    project_kinds = [kind for kind in Kind if kind.spec.holder is Holder.PROJECT]
+    # The sinks' destinations are a walk, given as collected (see the next test), like the ancestors' kinds.
+    project_kinds = [kind for kind in Kind if kind.spec.holder is Holder.PROJECT and kind is not Kind.SINK_DESTINATIONS]
     assert set(snapshot.kinds) == set(project_kinds)
     for kind in project_kinds:
         spec = kind.spec
@@ -39,14 +40,17 @@ def test_make_snapshot_reads_every_project_kinds_part() -> None:
 
 def test_the_walks_are_given_as_collected_and_errors_and_notes_apply() -> None:
     sink = {"parent": "folders/1", "sink": {"name": "s", "destination": "storage.googleapis.com/b"}}
+    destination = {"sink": "folders/1/sinks/s", "destination": "storage.googleapis.com/b", "bucket": {"name": "b"}}
     snapshot = make_snapshot(
-        {"compute": {"firewalls": []}},
+        {"compute": {"firewalls": []}, "logging": {"buckets": [{"name": "projects/p/locations/global/buckets/x"}]}},
         ancestor_sinks=[sink],
+        sink_destinations=[destination],
         ancestry=[],
         errors={"disks": "HTTP 403: denied"},
         notes={"firewalls": "Compute Engine API not enabled"},
     )
     assert snapshot.get(Kind.ANCESTOR_SINKS) == (sink,) and snapshot.get(Kind.ANCESTRY) == ()
+    assert snapshot.get(Kind.SINK_DESTINATIONS) == (destination,)  # not the scenario's LogBuckets
     assert snapshot.note(Kind.FIREWALLS) == "Compute Engine API not enabled"
     assert snapshot.failed_kinds((Kind.DISKS,)) == {"disks": "HTTP 403: denied"}
 

@@ -28,6 +28,7 @@ PROJECT = "example-shop"
 NO_COMPUTE = "example-sandbox"
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 LINK = "https://www.googleapis.com/compute/v1/projects/example-shop/"
+LOG_BUCKET = "projects/example-shop/locations/europe-west1/buckets/audit"
 EXTRA_FIREWALLS = 4  # 6 firewalls in all: three pages of 2
 
 
@@ -64,6 +65,11 @@ def _scenario() -> dict[str, Any]:
             "selfLink": f"{LINK}global/addresses/lb-ip",
         }
     )
+    # a sink exporting every log to the project's Logging bucket (the minimal scenario's): the sinkDestinations
+    # kind reads it, and
+    # the minimal sink's bucket, example-audit-archive, held by another project (the sandbox below)
+    logging = data["projects"][0]["logging"]
+    logging["sinks"].append({"name": "all-to-log-bucket", "destination": f"logging.googleapis.com/{LOG_BUCKET}"})
     # a project whose Compute API is off: the stand-in answers 403 SERVICE_DISABLED for it
     data["projects"].append(
         {
@@ -73,6 +79,7 @@ def _scenario() -> dict[str, Any]:
             "displayName": "Shop sandbox",
             "state": "ACTIVE",
             "createTime": "2024-11-02T08:15:00.000Z",
+            "storage": {"buckets": [{"kind": "storage#bucket", "name": "example-audit-archive", "location": "EU"}]},
         }
     )
     return data

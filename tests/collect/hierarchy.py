@@ -59,6 +59,19 @@ PROJECT_SINKS = [
         "description": "turned off to save cost",
     },
 ]
+#: LOG-04's destinations: the minimal project's all-to-archive sink writes to a bucket held by another
+#: project (org-child); log-archive's sink to a Logging bucket of its own
+LOG_ARCHIVE = "log-archive"
+LOG_BUCKET = f"projects/{LOG_ARCHIVE}/locations/europe-west1/buckets/audit"
+LOG_BUCKET_SINK = {"name": "all-to-log-bucket", "destination": f"logging.googleapis.com/{LOG_BUCKET}"}
+ARCHIVE_BUCKET = {
+    "kind": "storage#bucket",
+    "id": "example-audit-archive",
+    "name": "example-audit-archive",
+    "projectNumber": "801",
+    "location": "EUROPE-WEST1",
+    "retentionPolicy": {"retentionPeriod": "34560000", "isLocked": True},
+}
 FIREWALL_METRIC = {
     "name": "firewall-changes",
     "description": "CIS 2.7",
@@ -103,11 +116,17 @@ def hierarchy_document() -> dict[str, Any]:
         for i in range(1, DEEP + 1)
     ]
     doc["projects"] += [
-        _project("org-child", 801, ORG, logging={}),
+        _project("org-child", 801, ORG, logging={}, storage={"buckets": [dict(ARCHIVE_BUCKET)]}),
         _project("no-logging", 802, "folders/5501"),
         _project("orphan", 803, None, logging={}),
         _project("loop", 804, "folders/71", logging={}),
         _project("deep", 805, f"folders/{600 + DEEP}", logging={}),
+        _project(
+            LOG_ARCHIVE,
+            806,
+            ORG,
+            logging={"sinks": [dict(LOG_BUCKET_SINK)], "buckets": [{"name": LOG_BUCKET, "retentionDays": 400}]},
+        ),
     ]
     return doc
 

@@ -12,14 +12,14 @@ import pytest
 
 from checks.kinds import APIS, DISCOVERY_APIS, LIST_SHAPES, NEXT_CLIENTS, Kind, Shape
 from checks.kinds import clients as kind_clients
-from monitor.collect import FETCHES, KINDS, GcpClients, ServiceDisabled, cloudlogging, compute
+from monitor.collect import FETCHES, KINDS, GcpClients, ServiceDisabled, cloudlogging, compute, sinkdestinations
 from monitor.collect import hierarchy as walks
 from monitor.collect.calls import ANSWERS, SERVICE_TITLES
 from monitor.collect.clients import CLIENT_NAMES, CLIENT_PACKAGES
 from monitor.collect.kinds import CUSTOM, GENERIC
 from monitor.standin import StandIn
 from tests.collect.conftest import PROJECT, Recorder
-from tests.collect.hierarchy import collect, permission_of
+from tests.collect.hierarchy import LOG_ARCHIVE, collect, permission_of
 
 ROOT = Path(__file__).parents[2]
 
@@ -100,7 +100,8 @@ def test_every_api_distribution_is_pinned() -> None:
 def test_each_kind_is_observed_under_its_row_and_needs_only_its_permissions(
     hierarchy: StandIn, hierarchy_clients: GcpClients, recorder: Recorder, kind: Kind
 ) -> None:
-    snapshot = collect(hierarchy_clients, recorder, PROJECT, kind)
+    # the sinks' destinations: a project whose sink writes to a Logging bucket (example-shop's, to a bucket)
+    snapshot = collect(hierarchy_clients, recorder, LOG_ARCHIVE if kind is Kind.SINK_DESTINATIONS else PROJECT, kind)
 
     assert snapshot.kinds[kind].ok, snapshot.kinds[kind].error
     assert recorder.requests and {code for _, _, code in recorder.requests} == {"200"}
@@ -119,9 +120,11 @@ def test_every_call_of_every_kind_is_checked_against_a_declared_answer(
 ) -> None:
     """Every method the collectors call up the whole hierarchy has its envelope (none believed unchecked)."""
     snapshot = collect(hierarchy_clients, recorder, PROJECT, *Kind)
+    destinations = collect(hierarchy_clients, recorder, LOG_ARCHIVE, Kind.SINK_DESTINATIONS)  # to a Logging bucket
 
-    assert all(data.ok for data in snapshot.kinds.values()), snapshot.kinds
+    assert all(data.ok for data in [*snapshot.kinds.values(), *destinations.kinds.values()]), snapshot.kinds
     called = {method for _, method, _ in recorder.requests}
     per_resource = {method for kind in Kind for method in kind.spec.reads}
-    assert called == {kind.spec.method for kind in Kind} | per_resource | walks.READS | cloudlogging.READS
+    further = walks.READS | cloudlogging.READS | sinkdestinations.READS
+    assert called == {kind.spec.method for kind in Kind} | per_resource | further
     assert called <= set(ANSWERS)

@@ -201,6 +201,7 @@ FAILING: dict[str, set[tuple[str, str]] | set[str]] = {
     "LOG-01": {"data-platform"},
     "LOG-02": {"shop-staging", "data-platform"},
     "LOG-03": {"shop-prod", "shop-staging", "data-platform"},
+    "LOG-04": {("shop-prod", "//logging.googleapis.com/projects/shop-prod/sinks/shop-all-logs")},
 }
 EXCEPTED = {("FW-09", "shop-prod", "zones/europe-west1-b/instances/web-1")}
 
@@ -481,6 +482,10 @@ def test_ledger_clean_keeps_everything_in_order(doc: dict[str, Any]) -> None:
         not s.get("filter") and not s.get("disabled") and not s.get("exclusions") and s["destination"]
         for s in logging["sinks"]
     )
+    # Its exports cannot be deleted early: its own sink's Logging bucket and its folder's archive are locked.
+    assert all(bucket["locked"] is True for bucket in logging["buckets"])
+    locked = {b["name"] for b in project["storage"]["buckets"] if b.get("retentionPolicy", {}).get("isLocked")}
+    assert "example-be-prod-log-archive" in locked
     filters = [re.sub(r"\s+", " ", m["filter"]).lower() for m in logging["metrics"]]
     for tokens in (
         ["gce_firewall_rule", "compute.firewalls.insert", "compute.firewalls.patch", "compute.firewalls.delete"],

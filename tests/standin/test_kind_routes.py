@@ -74,6 +74,8 @@ def _url(api: str, method_id: str, doc: dict[str, Any], spec: KindSpec) -> tuple
     for place in ("zone", "region"):
         if place in names:
             values[place] = str(one[place]).rsplit("/", 1)[-1]
+    if "locationsId" in names:  # a Logging bucket: `projects/P/locations/L/buckets/B`
+        values["locationsId"] = str(one["name"]).split("/")[3]
     if names and names[-1] not in values:
         values[names[-1]] = str(one["name"]).rsplit("/", 1)[-1]  # `policies/C` of a full name: C
     path = re.sub(r"\{(\w+)\}", lambda m: values[m.group(1)], method.url_path)
@@ -185,7 +187,7 @@ def test_the_part_tables_are_the_rows_parts_plus_log_entries() -> None:
         for part, (api, schema) in OTHER_PARTS[holder].items():
             group, key = part.split(".")
             assert table.lists[group][key] == schema and table.group_apis[group] == api
-    assert list(PARTS[Holder.PROJECT].lists["logging"]) == ["sinks", "metrics", "entries"]
+    assert list(PARTS[Holder.PROJECT].lists["logging"]) == ["sinks", "metrics", "buckets", "entries"]
     assert OWNERS[Holder.ANCESTORS] == ("folders", "organizations")
 
 
