@@ -177,11 +177,25 @@ def with_latency(
     return found
 
 
-def minimum_requests(projects: int, mix: Mapping[tuple[str, str], int] = synthetic_org.DEFAULT_MIX) -> dict[str, int]:
+def minimum_requests(
+    projects: int,
+    mix: Mapping[tuple[str, str], int] = synthetic_org.DEFAULT_MIX,
+    data_mix: Mapping[tuple[str, str], int] = synthetic_org.DATA_MIX,
+) -> dict[str, int]:
     """The fewest requests one sweep can make: per scope its two single reads, one paged
-    listing per kind (zones aggregated) and the Cloud SQL listing with its primary's backup
-    runs, and per ancestor in use its get, policy, sinks and firewall policies once."""
-    per_scope = 2 + sum(max(1, math.ceil(count / PAGE)) for count in mix.values()) + 2
+    listing per kind (zones aggregated), the Cloud SQL listing with its primary's backup
+    runs, the second catalogue's reads of each resource (a bucket's IAM policy, an account's
+    keys, one effective policy per constraint, beside the bucket and account listings), and
+    its sinks' destination; per ancestor in use its get, policy, sinks and firewall policies once."""
+    listings = sum(max(1, math.ceil(count / PAGE)) for count in mix.values())
+    sql = 2  # the instances, and the backup runs of the one primary
+    data = (
+        1 + data_mix["storage", "buckets"]  # the listing, then each bucket's IAM policy
+        + 1 + data_mix["iam", "serviceAccounts"]  # the listing, then each account's keys
+        + data_mix["orgPolicy", "effectivePolicies"]  # one getEffectivePolicy per constraint
+    )  # fmt: skip
+    destinations = 1  # every sink of a project writes to its one locked Logging bucket
+    per_scope = 2 + listings + sql + data + destinations
     parents = dict(synthetic_org.folder_numbers())
     leaves = synthetic_org.leaf_folders()
     ancestors: set[str] = set()
@@ -192,7 +206,8 @@ def minimum_requests(projects: int, mix: Mapping[tuple[str, str], int] = synthet
             node = parents[node]
         ancestors.add(node)
     reads = 4 * len(ancestors)
-    return {"per_scope": per_scope, "ancestors": reads, "total": per_scope * projects + reads}
+    archive = 1  # the ancestors' sinks all write to one Logging bucket: its read is shared by every scope
+    return {"per_scope": per_scope, "ancestors": reads, "total": per_scope * projects + reads + archive}
 
 
 def config_document(endpoint: str, evidence: Path, rates: str = "unlimited") -> dict[str, Any]:

@@ -133,7 +133,8 @@ def _policy(etag: str, members: Iterator[tuple[str, str]]) -> dict[str, Any]:
 def _node_sink(parent: str, n: int) -> dict[str, Any]:
     return {
         "name": f"archive-{n}",
-        "destination": f"storage.googleapis.com/synth-log-archive-{n}",
+        # the organisation's log archive: the first project's locked Logging bucket (LOG-04 reads it once a sweep)
+        "destination": f"logging.googleapis.com/projects/{project_id(0)}/locations/europe-west1/buckets/logs",
         "includeChildren": True,
         "writerIdentity": f"serviceAccount:service-{n}@gcp-sa-logging.iam.gserviceaccount.com",
         "createTime": "2023-03-14T10:21:07.493210771Z",
