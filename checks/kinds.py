@@ -569,7 +569,8 @@ class Kind(enum.StrEnum):
         schema="GoogleCloudOrgpolicyV2Policy",
         permissions=("orgpolicy.policy.get",),
         doc="the project's effective Policy (orgpolicy v2) of each constraint the controls judge "
-        "(ORG-01, ORG-02 and ORG-03's default list), one getEffectivePolicy each",
+        "(ORG-01, ORG-02, ORG-03's default list, and every constraint the config's org.required_constraints "
+        "names), one getEffectivePolicy each",
         envelope=EFFECTIVE_POLICY_ANSWER,
     )
     FIREWALL_POLICIES = KindSpec(

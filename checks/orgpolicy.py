@@ -16,7 +16,6 @@ import functools
 from collections.abc import Callable, Iterator
 
 from checks.kernel import JSON, Judgement, Unjudgeable, attempt
-from checks.kinds import ORG_CONSTRAINTS
 from checks.model import Area, Finding, Severity, Verdict
 from checks.params import Params
 from checks.registry import References, control
@@ -36,8 +35,7 @@ def _one(snapshot: Snapshot, constraint: str, judge: Callable[[JSON, str], Judge
     policy = policies.get(name)
     who = f"constraint {name}"
     if policy is None:
-        read = ", ".join(ORG_CONSTRAINTS)
-        reason = f"{who}: cannot judge: its effective policy was not collected (the orgPolicies kind reads {read})"
+        reason = f"{who}: cannot judge: its effective policy was not collected"
         return Finding(resource, Verdict.ERROR, reason, name)
     judged = attempt(judge, policy, who)
     if isinstance(judged, Unjudgeable):

@@ -95,3 +95,35 @@ def test_required_constraints_per_scope_and_global(tmp_path: Path) -> None:
     assert by_constraint(tmp_path, SCOPES.format(prod=only, data=""), "data-platform") == {c: "pass" for c in base}
     globally = SCOPES.format(prod="", data="") + "params: {org: {required_constraints: [sql.restrictPublicIp]}}\n"
     assert by_constraint(tmp_path, globally, "data-platform") == {"sql.restrictPublicIp": "pass"}
+
+
+def test_a_required_constraint_beyond_the_catalogue_is_read_and_judged(tmp_path: Path) -> None:
+    custom = "      params: {org: {required_constraints: [constraints/compute.disableSerialPortAccess]}}\n"
+    path = tmp_path / "cw.yaml"
+    path.write_text(SCOPES.format(prod=custom, data=""))
+    args = ["check", "--scenario", str(DEMO_SCENARIO), "--config", str(path), "--format", "json",
+            "--control", "ORG-03", "--scope", "shop-prod"]  # fmt: skip
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    [judged] = json.loads(result.stdout)["results"]
+    # the demo sets no policy for it: its effective policy enforces nothing (read, not "not collected")
+    assert judged["resource"].endswith("/policies/compute.disableSerialPortAccess")
+    assert judged["verdict"] == "fail" and "not collected" not in judged["reason"], judged
+
+
+def test_the_collector_reads_the_catalogue_and_every_required_constraint_once() -> None:
+    from checks.kinds import ORG_CONSTRAINTS
+    from monitor.config.model import parse_config
+    from monitor.run.runtime import constraints_to_read
+
+    text = """
+scopes:
+  projects:
+    - id: shop-prod
+      params: {org: {required_constraints: [custom.one, compute.requireOsLogin]}}
+  overrides:
+    - match: {projects: ["shop-*"]}
+      params: {org: {required_constraints: [constraints/custom.two]}}
+params: {org: {required_constraints: [constraints/custom.one, custom.three]}}
+"""
+    read = constraints_to_read(parse_config(text, "cw.yaml"))
+    assert read == (*ORG_CONSTRAINTS, "custom.one", "custom.three", "custom.two")

@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from queue import Empty, SimpleQueue
 
-from checks.kinds import Holder, Shape
+from checks.kinds import ORG_CONSTRAINTS, Holder, Kind, Shape
 from checks.snapshot import KindData, Snapshot
+from monitor.collect import orgpolicies
 from monitor.collect.calls import (
     MAX_ITEMS,
     MAX_PAGES,
@@ -69,6 +70,9 @@ class CollectSettings:
     max_pages: int = MAX_PAGES
     max_items: int = MAX_ITEMS
     rate_limits: Mapping[str, float] = field(default_factory=dict)
+    #: the constraints whose effective policy the orgPolicies kind reads: the catalogue's, and
+    #: every one a scope's `org.required_constraints` names (`runtime.constraints_to_read`)
+    org_constraints: tuple[str, ...] = ORG_CONSTRAINTS
 
 
 #: how many times the largest evaluation limit a listing may hold before collection refuses it
@@ -198,7 +202,8 @@ def _collect_kind(
     )
     try:
         client = clients if hands_all_clients(spec) else clients.get(spec.client.name)
-        resources = FETCHES[kind](client, scope, call, settings.page_size)
+        fetch = orgpolicies.reading(settings.org_constraints) if kind == Kind.ORG_POLICIES else FETCHES[kind]
+        resources = fetch(client, scope, call, settings.page_size)
     except ServiceDisabled as exc:
         return KindData(note=exc.note), False, exc.service
     except CallFailed as exc:

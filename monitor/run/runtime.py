@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from checks.kinds import ORG_CONSTRAINTS
+from checks.rules.orgpolicies import bare
 from checks.snapshot import Snapshot
 from monitor.collect.calls import RetryPolicy
 from monitor.collect.clients import GcpClients, make_clients, preload
@@ -49,7 +51,22 @@ def collect_settings(config: Config) -> CollectSettings:
         max_workers=config.gcp.max_workers,
         max_items=max_items_for(max([evaluation.max_resources, *evaluation.max_resources_by_kind.values()])),
         rate_limits=dict(config.gcp.rate_limits),
+        org_constraints=constraints_to_read(config),
     )
+
+
+def constraints_to_read(config: Config) -> tuple[str, ...]:
+    """The catalogue's constraints, then every other one some scope requires (ORG-03), bare.
+
+    Read for every scope: which overrides a discovered project matches is known only once
+    it is discovered, and one `getEffectivePolicy` more a project costs less than a
+    collector that knows each scope's params.
+    """
+    variants = [config.params]
+    variants += [config.params.merged(o.overrides()) for o in config.scopes.overrides]
+    variants += [config.params.merged(p.overrides()) for p in config.scopes.projects]
+    required = (bare(name) for params in variants for name in params.org.required_constraints)
+    return tuple(dict.fromkeys((*ORG_CONSTRAINTS, *required)))
 
 
 def make_collect(
