@@ -146,7 +146,8 @@ def iam02_admin_service_accounts(snapshot: Snapshot, params: Params) -> Iterator
 @control(
     id="IAM-03", title="No project-wide service-account impersonation", area=Area.IAM, severity=Severity.HIGH,
     kinds=(Kind.IAM_POLICY,), unit="grant",
-    references=References(cis=(("4.0", "1.6"), ("5.0", "1.7")), soc2=("CC6.3",), sha="OVER_PRIVILEGED_SERVICE_ACCOUNT_USER"),
+    references=References(cis=(("4.0", "1.6"), ("5.0", "1.7")), soc2=("CC6.3",),
+                          sha="OVER_PRIVILEGED_SERVICE_ACCOUNT_USER"),
     rationale="Service Account User and Service Account Token Creator granted on the project apply to "
     "every service account in it, present and future: the holder can run workloads as, or mint tokens "
     "for, the most privileged of them, and so gains all of their access. These roles should be granted "

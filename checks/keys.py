@@ -104,7 +104,8 @@ def _per_key(snapshot: Snapshot, judge: Callable[[JSON, KeyState], Judgement]) -
 @control(
     id="IAM-08", title="No user-managed service-account keys", area=Area.IAM, severity=Severity.MEDIUM,
     kinds=(Kind.SERVICE_ACCOUNT_KEYS,), unit="key",
-    references=References(cis=(("4.0", "1.4"), ("5.0", "1.5")), soc2=("CC6.1",), sha="USER_MANAGED_SERVICE_ACCOUNT_KEY"),
+    references=References(cis=(("4.0", "1.4"), ("5.0", "1.5")), soc2=("CC6.1",),
+                          sha="USER_MANAGED_SERVICE_ACCOUNT_KEY"),
     rationale="A downloaded service-account key is a password that never expires, works from anywhere and "
     "bypasses every sign-in control: once copied into a laptop, a CI variable or a repository, nobody can "
     "tell where it is. Workload identity, attached service accounts and impersonation need no key.",

@@ -72,7 +72,8 @@ def _internet(instance: JSON, who: str) -> Judgement:
 
 @control(
     id="FW-11", title="No Cloud SQL instance accepts the internet", area=Area.FW, severity=Severity.CRITICAL,
-    kinds=_KINDS, unit=_UNIT, references=References(cis=(("4.0", "6.5"), ("5.0", "6.5")), soc2=("CC6.6",), sha="PUBLIC_SQL_INSTANCE"),
+    kinds=_KINDS, unit=_UNIT,
+    references=References(cis=(("4.0", "6.5"), ("5.0", "6.5")), soc2=("CC6.6",), sha="PUBLIC_SQL_INSTANCE"),
     rationale="An authorized network of 0.0.0.0/0 opens the database port of the instance's public IP to "
     "every address on the internet: only its passwords stand between a scanner and the data. Cloud SQL "
     "Auth Proxy and private IP reach the database without authorizing any network.",
