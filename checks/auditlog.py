@@ -133,7 +133,7 @@ def _level_name(index: int, entry: object) -> str:
 @control(
     id="LOG-01", title="Audit logs cover every service", area=Area.LOG, severity=Severity.HIGH,
     kinds=(Kind.IAM_POLICY, Kind.ANCESTRY), unit="scope",
-    references=References(cis="2.1", soc2=("CC7.2",), sha="AUDIT_LOGGING_DISABLED"),
+    references=References(cis=(("4.0", "2.1"), ("5.0", "2.1")), soc2=("CC7.2",), sha="AUDIT_LOGGING_DISABLED"),
     rationale="Admin Activity logs are always on, but reads of configuration (ADMIN_READ) and reads "
     "and writes of data (DATA_READ, DATA_WRITE) are only logged when an audit config asks for them. "
     "Without them, who read a secret, exported a table or listed a bucket cannot be answered; an "
@@ -171,7 +171,7 @@ def log01_audit_config(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
 @control(
     id="LOG-02", title="All logs are exported", area=Area.LOG, severity=Severity.HIGH,
     kinds=(Kind.SINKS, Kind.ANCESTOR_SINKS), unit="scope",
-    references=References(cis="2.2", soc2=("CC7.2",), sha="LOG_NOT_EXPORTED"),
+    references=References(cis=(("4.0", "2.2"), ("5.0", "2.3")), soc2=("CC7.2",), sha="LOG_NOT_EXPORTED"),
     rationale="Logs kept only in the project's own buckets expire with their retention and can be "
     "deleted by whoever controls the project. A sink that exports every entry, unfiltered and without "
     "exclusions, to a destination the project's admins do not control keeps the record an "
@@ -282,7 +282,10 @@ def _judge_change(resource: str, change: _Change, metrics: list[_Metric], broken
 @control(
     id="LOG-03", title="Changes to the controls are themselves alerted on", area=Area.LOG,
     severity=Severity.MEDIUM, kinds=(Kind.LOG_METRICS,), unit="kind of change",
-    references=References(cis="2.4–2.9", soc2=("CC7.2", "CC8.1"), sha=", ".join(c.sha for c in _CHANGES)),
+    references=References(
+        cis=(("4.0", "2.4"), ("4.0", "2.5"), ("4.0", "2.6"), ("4.0", "2.7"), ("4.0", "2.8"), ("4.0", "2.9"),
+             ("5.0", "2.5"), ("5.0", "2.6"), ("5.0", "2.7"), ("5.0", "2.8"), ("5.0", "2.9"), ("5.0", "2.10")),
+        soc2=("CC7.2", "CC8.1"), sha=", ".join(c.sha for c in _CHANGES)),
     rationale="Whoever gains a foothold changes the controls first: opens a firewall rule, adds a route "
     "or a peering, makes themselves owner, widens a custom role, or switches audit logging down. A "
     "logs-based metric per kind of change, with an alert on it, turns each such change into a page "

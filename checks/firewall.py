@@ -204,7 +204,7 @@ _FW03_ALL = union(_FW03_COVERAGE.values())
 @control(
     id="FW-01", title="No SSH from the internet", area=Area.FW, severity=Severity.CRITICAL,
     kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule", logic_version=2,
-    references=References(cis="3.6", soc2=("CC6.1", "CC6.6"), sha="OPEN_SSH_PORT"),
+    references=References(cis=(("4.0", "3.6"), ("5.0", "3.6")), soc2=("CC6.1", "CC6.6"), sha="OPEN_SSH_PORT"),
     rationale="SSH open to the whole internet is scanned and brute-forced within minutes of going live; "
     "a weak key, a leaked key or an sshd vulnerability then gives a shell on the VM. Administrative "
     "access should come through Identity-Aware Proxy TCP forwarding or a bastion, not from anywhere.",
@@ -220,7 +220,7 @@ def fw01_ssh(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
 @control(
     id="FW-02", title="No RDP from the internet", area=Area.FW, severity=Severity.CRITICAL,
     kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule", logic_version=2,
-    references=References(cis="3.7", soc2=("CC6.1", "CC6.6"), sha="OPEN_RDP_PORT"),
+    references=References(cis=(("4.0", "3.7"), ("5.0", "3.7")), soc2=("CC6.1", "CC6.6"), sha="OPEN_RDP_PORT"),
     rationale="RDP open to the internet is one of the most common ways into Windows estates: it is "
     "brute-forced constantly and has had wormable pre-authentication vulnerabilities. Remote desktop "
     "should come through Identity-Aware Proxy or a VPN, never from any address.",
@@ -240,7 +240,7 @@ def _services(offending: Coverage) -> str:
 @control(
     id="FW-03", title="No database or admin port from the internet", area=Area.FW, severity=Severity.HIGH,
     kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule", logic_version=2,
-    references=References(cis="3.x", soc2=("CC6.6",), sha="OPEN_*_PORT"),
+    references=References(soc2=("CC6.6",), sha="OPEN_*_PORT"),
     rationale="Databases, caches, directory, file-sharing, mail and cluster-admin services (MySQL, Redis, "
     "LDAP, SMB, the Kubernetes API, Docker, ...) are built for trusted networks: many answer without "
     "authentication by default, and internet-wide scanners find and ransom them within hours.",
@@ -258,7 +258,7 @@ def fw03_admin_ports(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
 @control(
     id="FW-04", title="No rule opens every port or protocol to the internet", area=Area.FW,
     severity=Severity.CRITICAL, kinds=_EXPOSURE_KINDS, unit="firewall rule or policy rule", logic_version=2,
-    references=References(cis="3.x", soc2=("CC6.6",), sha="OPEN_FIREWALL"),
+    references=References(soc2=("CC6.6",), sha="OPEN_FIREWALL"),
     rationale="A rule that opens every port or every protocol to the internet exposes whatever any VM it "
     "targets happens to listen on, today and after every future change: the firewall no longer limits "
     "anything, and each new service is public the moment it starts.",
@@ -364,7 +364,7 @@ def _rule_logging(raw: JSON, who: str) -> Judgement:
 @control(
     id="FW-07", title="No default network", area=Area.FW, severity=Severity.MEDIUM,
     kinds=(Kind.FIREWALLS, Kind.NETWORKS), unit="network, and default-allow-* rule",
-    references=References(cis="3.1", soc2=("CC6.6",), sha="DEFAULT_NETWORK"),
+    references=References(cis=(("4.0", "3.1"), ("5.0", "3.1")), soc2=("CC6.6",), sha="DEFAULT_NETWORK"),
     rationale="The default network is created with every project: an auto-mode VPC with a subnetwork "
     "in every region and the rules default-allow-internal, -ssh, -rdp and -icmp, the last three open "
     "to the whole internet. Nobody designed it, so workloads placed in it inherit exposure nobody chose.",
@@ -495,7 +495,7 @@ def _approval(instance: JSON, scope: str, specs: Iterable[str]) -> str | None:
 @control(
     id="FW-09", title="No VM can get an external IP unless approved", area=Area.FW, severity=Severity.HIGH,
     kinds=(Kind.INSTANCES,), params=("firewall.public_instances",), unit="instance",
-    references=References(cis="4.9", soc2=("CC6.6",), sha="PUBLIC_IP_ADDRESS"),
+    references=References(cis=(("4.0", "4.9"), ("5.0", "4.9")), soc2=("CC6.6",), sha="PUBLIC_IP_ADDRESS"),
     rationale="A VM with an external IP is directly reachable from the internet, and only its firewall "
     "rules stand between it and every scanner; one too-wide rule exposes it. VMs should reach out "
     "through Cloud NAT and be reached through load balancers or IAP, with direct exposure approved "
@@ -530,7 +530,7 @@ def fw09_external_ip(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
 @control(
     id="FW-10", title="VPC flow logs are on", area=Area.FW, severity=Severity.LOW,
     kinds=(Kind.SUBNETWORKS,), unit="subnetwork",
-    references=References(cis="3.8", soc2=("CC7.2",), sha="FLOW_LOGS_DISABLED"),
+    references=References(cis=(("4.0", "3.8"), ("5.0", "3.10")), soc2=("CC7.2",), sha="FLOW_LOGS_DISABLED"),
     rationale="VPC flow logs record which addresses talked to which, and how much. Without them, "
     "network anomalies and data exfiltration cannot be detected, and an incident's reach cannot be "
     "reconstructed afterwards.",

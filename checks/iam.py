@@ -65,7 +65,7 @@ def _listed(entries: tuple[str, ...]) -> str:
 @control(
     id="IAM-01", title="No basic roles outside the privileged list", area=Area.IAM, severity=Severity.HIGH,
     kinds=(Kind.IAM_POLICY,), unit="grant", params=("iam.privileged_members",),
-    references=References(cis="1.x", soc2=("CC6.1", "CC6.3"), sha="PRIMITIVE_ROLES_USED"),
+    references=References(soc2=("CC6.1", "CC6.3"), sha="PRIMITIVE_ROLES_USED"),
     rationale="Owner, Editor and Viewer predate fine-grained IAM: each grants thousands of permissions "
     "across every service of the project (Editor can change almost everything, Viewer read almost every "
     "configuration), so anyone holding one has far more access than their job needs, and a stolen "
@@ -107,7 +107,7 @@ def iam01_basic_roles(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
 @control(
     id="IAM-02", title="Service accounts hold no admin roles", area=Area.IAM, severity=Severity.HIGH,
     kinds=(Kind.IAM_POLICY,), unit="grant",
-    references=References(cis="1.5", soc2=("CC6.3",), sha="ADMIN_SERVICE_ACCOUNT"),
+    references=References(cis=(("4.0", "1.5"), ("5.0", "1.6")), soc2=("CC6.3",), sha="ADMIN_SERVICE_ACCOUNT"),
     rationale="A service account's key or token is a credential that lives in code, CI systems and VMs, "
     "where it leaks more easily than a person's; whoever obtains it acts with all its roles and no second "
     "factor. A service account with Owner, Editor or an *Admin role turns one leaked key, or one "
@@ -146,7 +146,8 @@ def iam02_admin_service_accounts(snapshot: Snapshot, params: Params) -> Iterator
 @control(
     id="IAM-03", title="No project-wide service-account impersonation", area=Area.IAM, severity=Severity.HIGH,
     kinds=(Kind.IAM_POLICY,), unit="grant",
-    references=References(cis="1.6", soc2=("CC6.3",), sha="OVER_PRIVILEGED_SERVICE_ACCOUNT_USER"),
+    references=References(cis=(("4.0", "1.6"), ("5.0", "1.7")), soc2=("CC6.3",),
+                          sha="OVER_PRIVILEGED_SERVICE_ACCOUNT_USER"),
     rationale="Service Account User and Service Account Token Creator granted on the project apply to "
     "every service account in it, present and future: the holder can run workloads as, or mint tokens "
     "for, the most privileged of them, and so gains all of their access. These roles should be granted "
@@ -205,7 +206,7 @@ def _separation(
 @control(
     id="IAM-04", title="Separation of duties for service accounts", area=Area.IAM, severity=Severity.MEDIUM,
     kinds=(Kind.IAM_POLICY,), unit="member",
-    references=References(cis="1.8", soc2=("CC6.3",), sha="SERVICE_ACCOUNT_ROLE_SEPARATION"),
+    references=References(cis=(("4.0", "1.8"), ("5.0", "1.9")), soc2=("CC6.3",), sha="SERVICE_ACCOUNT_ROLE_SEPARATION"),
     rationale="Whoever can both create service accounts (Service Account Admin) and act as them (Service "
     "Account User) can mint an identity, have it granted access, and use it, with no second person "
     "involved. Separating the two duties means that creating a powerful identity and using it always "
@@ -223,7 +224,7 @@ def iam04_service_account_duties(snapshot: Snapshot, params: Params) -> Iterator
 @control(
     id="IAM-05", title="Separation of duties for keys", area=Area.IAM, severity=Severity.MEDIUM,
     kinds=(Kind.IAM_POLICY,), unit="member",
-    references=References(cis="1.11", soc2=("CC6.3",), sha="KMS_ROLE_SEPARATION"),
+    references=References(cis=(("4.0", "1.11"), ("5.0", "1.12")), soc2=("CC6.3",), sha="KMS_ROLE_SEPARATION"),
     rationale="Cloud KMS Admin manages keys (rotation, destruction, access policies); the CryptoKey "
     "Encrypter/Decrypter roles use them. One person with both can grant themselves access to any key "
     "and decrypt what it protects, or destroy the key and the data with it, unnoticed. Key management "
@@ -241,7 +242,7 @@ def iam05_kms_duties(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
 @control(
     id="IAM-06", title="Members come from the organisation's domains", area=Area.IAM, severity=Severity.HIGH,
     kinds=(Kind.IAM_POLICY,), unit="member", params=("iam.allowed_domains",),
-    references=References(cis="1.1", soc2=("CC6.1", "CC6.2"), sha="NON_ORG_IAM_MEMBER"),
+    references=References(cis=(("4.0", "1.1"), ("5.0", "1.2")), soc2=("CC6.1", "CC6.2"), sha="NON_ORG_IAM_MEMBER"),
     rationale="Accounts outside the organisation's domains, personal Gmail accounts above all, escape its "
     "identity controls: no enforced two-step verification, no offboarding when someone leaves, no "
     "audit of who really uses them. allUsers and allAuthenticatedUsers go further and grant access to "

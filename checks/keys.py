@@ -104,7 +104,8 @@ def _per_key(snapshot: Snapshot, judge: Callable[[JSON, KeyState], Judgement]) -
 @control(
     id="IAM-08", title="No user-managed service-account keys", area=Area.IAM, severity=Severity.MEDIUM,
     kinds=(Kind.SERVICE_ACCOUNT_KEYS,), unit="key",
-    references=References(cis="1.4", soc2=("CC6.1",), sha="USER_MANAGED_SERVICE_ACCOUNT_KEY"),
+    references=References(cis=(("4.0", "1.4"), ("5.0", "1.5")), soc2=("CC6.1",),
+                          sha="USER_MANAGED_SERVICE_ACCOUNT_KEY"),
     rationale="A downloaded service-account key is a password that never expires, works from anywhere and "
     "bypasses every sign-in control: once copied into a laptop, a CI variable or a repository, nobody can "
     "tell where it is. Workload identity, attached service accounts and impersonation need no key.",
@@ -129,7 +130,7 @@ def iam08_user_managed_keys(snapshot: Snapshot, params: Params) -> Iterator[Find
 @control(
     id="IAM-09", title="Keys are rotated", area=Area.IAM, severity=Severity.MEDIUM,
     kinds=(Kind.SERVICE_ACCOUNT_KEYS,), params=("iam.key_max_age_days",), unit="key",
-    references=References(cis="1.7", soc2=("CC6.1",), sha="SERVICE_ACCOUNT_KEY_NOT_ROTATED"),
+    references=References(cis=(("4.0", "1.7"), ("5.0", "1.8")), soc2=("CC6.1",), sha="SERVICE_ACCOUNT_KEY_NOT_ROTATED"),
     rationale="Where a key cannot be avoided, its age bounds how long a leaked copy stays useful. A key "
     "older than the rotation period has had that much time to be copied, logged or left behind, and its "
     "holders have stopped expecting it to change.",

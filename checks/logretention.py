@@ -111,7 +111,8 @@ def _entries(snapshot: Snapshot) -> Mapping[str, JSON]:
 @control(
     id="LOG-04", title="Exported logs can't be deleted early", area=Area.LOG, severity=Severity.HIGH,
     kinds=(Kind.SINKS, Kind.ANCESTOR_SINKS, Kind.SINK_DESTINATIONS), unit="sink",
-    references=References(cis="2.3", soc2=("CC7.2", "A1.2"), sha="LOCKED_RETENTION_POLICY_NOT_SET"),
+    references=References(cis=(("4.0", "2.3"), ("5.0", "2.4")), soc2=("CC7.2", "A1.2"),
+                          sha="LOCKED_RETENTION_POLICY_NOT_SET"),
     rationale="An export is evidence only while nobody can delete it. Whoever compromises the project, or "
     "the team owning the archive, can otherwise shorten a bucket's retention or delete the logs that record "
     "what they did. A locked retention policy (Cloud Storage) or a locked Logging bucket cannot be shortened "

@@ -6,6 +6,7 @@ gathers the area modules' controls into a `Registry`, rejecting duplicate ids.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
@@ -16,11 +17,39 @@ from checks.snapshot import Snapshot
 ControlFunc = Callable[[Snapshot, Params], Iterable[Finding]]
 
 
+CisRef = tuple[str, str]
+"""One CIS Google Cloud Platform Foundation Benchmark recommendation: (benchmark version, id),
+e.g. ("4.0", "3.6"). v5.0 renumbered v4.0, so a control names each version's id separately."""
+
+CIS_VERSIONS = ("4.0", "5.0")
+_CIS_ID = re.compile(r"[1-9][0-9]*(\.[1-9][0-9]*)+")
+
+
 @dataclass(frozen=True, slots=True)
 class References:
-    cis: str = ""
+    """What a control evidences: the CIS recommendations it judges (none when CIS has no
+    recommendation for it), SOC 2 criteria and the Security Command Center finding category."""
+
+    cis: tuple[CisRef, ...] = ()
     soc2: tuple[str, ...] = ()
     sha: str = ""
+
+    def __post_init__(self) -> None:
+        # Checked at import: a misspelt id would otherwise point an auditor at the wrong recommendation.
+        for version, rec in self.cis:
+            if version not in CIS_VERSIONS or not _CIS_ID.fullmatch(rec):
+                raise ValueError(f"CIS reference {(version, rec)!r} is not a (version, dotted id) of {CIS_VERSIONS}")
+        if len(set(self.cis)) != len(self.cis):
+            raise ValueError(f"CIS references {self.cis!r} repeat an entry")
+
+    def cis_ids(self, version: str) -> tuple[str, ...]:
+        """The recommendation ids of one benchmark version, in declared order."""
+        return tuple(rec for v, rec in self.cis if v == version)
+
+    def cis_text(self) -> str:
+        """Compact form for tables: `4.0: 3.6 · 5.0: 3.6`; empty when CIS has no recommendation."""
+        parts = [f"{v}: {', '.join(ids)}" for v in CIS_VERSIONS if (ids := self.cis_ids(v))]
+        return " · ".join(parts)
 
 
 _NO_REFERENCES = References()

@@ -72,7 +72,8 @@ def _internet(instance: JSON, who: str) -> Judgement:
 
 @control(
     id="FW-11", title="No Cloud SQL instance accepts the internet", area=Area.FW, severity=Severity.CRITICAL,
-    kinds=_KINDS, unit=_UNIT, references=References(cis="6.5", soc2=("CC6.6",), sha="PUBLIC_SQL_INSTANCE"),
+    kinds=_KINDS, unit=_UNIT,
+    references=References(cis=(("4.0", "6.5"), ("5.0", "6.5")), soc2=("CC6.6",), sha="PUBLIC_SQL_INSTANCE"),
     rationale="An authorized network of 0.0.0.0/0 opens the database port of the instance's public IP to "
     "every address on the internet: only its passwords stand between a scanner and the data. Cloud SQL "
     "Auth Proxy and private IP reach the database without authorizing any network.",
@@ -120,7 +121,7 @@ def _public_ip(instance: JSON, who: str) -> Judgement:
 
 @control(
     id="FW-12", title="Cloud SQL has no public IP", area=Area.FW, severity=Severity.MEDIUM, kinds=_KINDS,
-    unit=_UNIT, references=References(cis="6.6", soc2=("CC6.6",), sha="SQL_PUBLIC_IP"),
+    unit=_UNIT, references=References(cis=(("4.0", "6.6"), ("5.0", "6.7")), soc2=("CC6.6",), sha="SQL_PUBLIC_IP"),
     rationale="A public IP puts the database on the internet, where one authorized network too many (FW-11) "
     "or a leaked password is enough. A private IP in the VPC keeps it reachable only from the estate's "
     "own networks, and the Auth Proxy covers the rest.",
@@ -156,7 +157,7 @@ def _tls(instance: JSON, who: str) -> Judgement:
 
 @control(
     id="DATA-01", title="Cloud SQL requires TLS", area=Area.DATA, severity=Severity.HIGH, kinds=_KINDS,
-    unit=_UNIT, references=References(cis="6.4", soc2=("CC6.7",), sha="SSL_NOT_ENFORCED"),
+    unit=_UNIT, references=References(cis=(("4.0", "6.4"), ("5.0", "6.4")), soc2=("CC6.7",), sha="SSL_NOT_ENFORCED"),
     rationale="Without TLS, credentials and query results cross the network in clear text, readable by "
     "anything on the path. Requiring encrypted connections (or client certificates) on the instance makes "
     "a client that forgot to ask for TLS fail instead of leaking.",

@@ -64,7 +64,7 @@ def _automated(instance: JSON, who: str) -> Judgement:
 
 @control(
     id="BKP-05", title="Cloud SQL automated backups are on", area=Area.BKP, severity=Severity.HIGH, kinds=_KINDS,
-    unit=_UNIT, references=References(cis="6.7", soc2=("A1.2",)),
+    unit=_UNIT, references=References(cis=(("4.0", "6.7"), ("5.0", "6.8")), soc2=("A1.2",)),
     rationale="Without automated backups a Cloud SQL instance has nothing to restore after a dropped table, "
     "a bad migration or a deleted instance: on-demand backups exist only when someone remembers to take "
     "them, and deleting the instance deletes them too.",

@@ -50,7 +50,7 @@ def _prevented(bucket: JSON, org: Enforcement | Unjudgeable) -> tuple[bool, str]
 @control(
     id="FW-13", title="No bucket is public", area=Area.FW, severity=Severity.CRITICAL,
     kinds=(Kind.BUCKETS, Kind.ORG_POLICIES), unit="bucket",
-    references=References(cis="5.1", soc2=("CC6.1", "CC6.6"), sha="PUBLIC_BUCKET_ACL"),
+    references=References(cis=(("4.0", "5.1"), ("5.0", "5.1")), soc2=("CC6.1", "CC6.6"), sha="PUBLIC_BUCKET_ACL"),
     rationale="A binding to allUsers or allAuthenticatedUsers publishes every object of the bucket to "
     "anyone on the internet (allAuthenticatedUsers is any Google account, not the organisation's). Public "
     "access prevention, on the bucket or inherited from an enforced organisation policy, makes such "
@@ -81,7 +81,7 @@ def fw13_public_buckets(snapshot: Snapshot, params: Params) -> Iterator[Finding]
 
 @control(
     id="DATA-02", title="Buckets use uniform bucket-level access", area=Area.DATA, severity=Severity.MEDIUM,
-    kinds=(Kind.BUCKETS,), unit="bucket", references=References(cis="5.2", soc2=("CC6.1",)),
+    kinds=(Kind.BUCKETS,), unit="bucket", references=References(cis=(("4.0", "5.2"), ("5.0", "5.2")), soc2=("CC6.1",)),
     rationale="With fine-grained access, object ACLs grant access beside IAM: a single object can be made "
     "public or shared with anyone, invisible to the bucket's IAM policy and to every review of it. Uniform "
     "bucket-level access turns ACLs off, so IAM alone decides who reads the data.",

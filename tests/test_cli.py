@@ -186,6 +186,7 @@ def test_controls_json_lists_the_whole_catalogue() -> None:
     for item in items:
         assert {"id", "area", "title", "severity", "params", "references", "remediation", "rationale"} <= set(item)
         assert item["remediation"] and item["rationale"]
+        assert all(set(entry) == {"version", "id"} for entry in item["references"]["cis"])
 
 
 def test_controls_table_has_a_row_per_control() -> None:

@@ -26,7 +26,7 @@ def control_json(meta: ControlMeta) -> dict[str, Any]:
         "rationale": meta.rationale,
         "remediation": meta.remediation,
         "references": {
-            "cis": meta.references.cis,
+            "cis": [{"version": version, "id": rec} for version, rec in meta.references.cis],
             "soc2": list(meta.references.soc2),
             "sha": meta.references.sha,
         },
@@ -39,7 +39,7 @@ def catalogue_json(registry: Registry) -> list[dict[str, Any]]:
 
 
 def catalogue_table(registry: Registry, *, verbose: bool = False) -> str:
-    """One row per control; `verbose` adds the rationale and remediation under each row."""
+    """One row per control; `verbose` adds the rationale, CIS recommendations and remediation under each row."""
     header = ("ID", "SEVERITY", "AREA", "PER", "PARAMS", "CIS", "SOC 2", "SCC FINDING", "TITLE")
     rows: list[tuple[str, ...]] = [header]
     for meta in (c.meta for c in registry):
@@ -50,7 +50,7 @@ def catalogue_table(registry: Registry, *, verbose: bool = False) -> str:
             meta.area.value,
             meta.unit,
             ",".join(meta.params) or "-",
-            refs.cis or "-",
+            refs.cis_text() or "-",
             ",".join(refs.soc2) or "-",
             refs.sha or "-",
         )
@@ -63,8 +63,15 @@ def catalogue_table(registry: Registry, *, verbose: bool = False) -> str:
         if verbose and index:
             meta = registry.get(row[0]).meta
             lines.append(f"    why: {meta.rationale}")
+            lines.append(f"    cis: {_cis_long(meta)}")
             lines.append(f"    fix: {meta.remediation}")
     return "\n".join(lines)
+
+
+def _cis_long(meta: ControlMeta) -> str:
+    """The CIS line of `controls -v`, unclipped: each benchmark version with its ids."""
+    text = meta.references.cis_text()
+    return f"CIS GCP Foundations {text}" if text else "no CIS recommendation"
 
 
 def _clip(cell: str, width: int = 30) -> str:
@@ -81,7 +88,7 @@ def catalogue_markdown(registry: Registry) -> str:
         refs = meta.references
         params = ", ".join(f"`{p}`" for p in meta.params) or "—"
         lines.append(
-            f"| {meta.id} | {meta.severity.value} | {meta.unit} | {meta.title} | {params} | {refs.cis or '—'} "
+            f"| {meta.id} | {meta.severity.value} | {meta.unit} | {meta.title} | {params} | {refs.cis_text() or '—'} "
             f"| {', '.join(refs.soc2) or '—'} | {refs.sha or '—'} |"
         )
     return "\n".join(lines)

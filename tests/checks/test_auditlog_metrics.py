@@ -214,15 +214,18 @@ def test_metadata_is_complete(control_id: str) -> None:
 
 def test_metadata_follows_the_catalogue() -> None:
     metas = {c.meta.id: c.meta for c in default_registry() if c.meta.area is Area.LOG}
-    rows = {cid: (m.severity.value, m.unit, m.kinds, m.references.cis, m.references.soc2, m.references.sha)
+    rows = {cid: (m.severity.value, m.unit, m.kinds, m.references.cis_text(), m.references.soc2, m.references.sha)
             for cid, m in metas.items()}  # fmt: skip
     assert rows == {
-        "LOG-01": ("high", "scope", (Kind.IAM_POLICY, Kind.ANCESTRY), "2.1", ("CC7.2",), "AUDIT_LOGGING_DISABLED"),
-        "LOG-02": ("high", "scope", (Kind.SINKS, Kind.ANCESTOR_SINKS), "2.2", ("CC7.2",), "LOG_NOT_EXPORTED"),
-        "LOG-03": ("medium", "kind of change", (Kind.LOG_METRICS,), "2.4–2.9", ("CC7.2", "CC8.1"),
+        "LOG-01": ("high", "scope", (Kind.IAM_POLICY, Kind.ANCESTRY), "4.0: 2.1 · 5.0: 2.1", ("CC7.2",),
+                   "AUDIT_LOGGING_DISABLED"),
+        "LOG-02": ("high", "scope", (Kind.SINKS, Kind.ANCESTOR_SINKS), "4.0: 2.2 · 5.0: 2.3", ("CC7.2",),
+                   "LOG_NOT_EXPORTED"),
+        "LOG-03": ("medium", "kind of change", (Kind.LOG_METRICS,),
+                   "4.0: 2.4, 2.5, 2.6, 2.7, 2.8, 2.9 · 5.0: 2.5, 2.6, 2.7, 2.8, 2.9, 2.10", ("CC7.2", "CC8.1"),
                    "FIREWALL_NOT_MONITORED, OWNER_NOT_MONITORED, AUDIT_CONFIG_NOT_MONITORED, "
                    "CUSTOM_ROLE_NOT_MONITORED, ROUTE_NOT_MONITORED, NETWORK_NOT_MONITORED"),
-        "LOG-04": ("high", "sink", (Kind.SINKS, Kind.ANCESTOR_SINKS, Kind.SINK_DESTINATIONS), "2.3",
+        "LOG-04": ("high", "sink", (Kind.SINKS, Kind.ANCESTOR_SINKS, Kind.SINK_DESTINATIONS), "4.0: 2.3 · 5.0: 2.4",
                    ("CC7.2", "A1.2"), "LOCKED_RETENTION_POLICY_NOT_SET"),
     }  # fmt: skip
     titles = {cid: m.title for cid, m in metas.items()}

@@ -486,13 +486,13 @@ def test_a_failed_kind_is_an_error(control_id: str) -> None:
 
 MODULES = {"BKP": sqlbackup, "FW": sqlaccess, "DATA": sqlaccess, "REG": sqlregion}
 CATALOGUE = {  # severity, CIS, SOC 2, params
-    "BKP-05": (Severity.HIGH, "6.7", ("A1.2",), ()),
+    "BKP-05": (Severity.HIGH, "4.0: 6.7 · 5.0: 6.8", ("A1.2",), ()),
     "BKP-06": (Severity.HIGH, "", ("A1.2",), ()),
     "BKP-07": (Severity.HIGH, "", ("A1.2",), ("backup.rpo_hours",)),
     "BKP-08": (Severity.MEDIUM, "", ("A1.2",), ("backup.min_retention_days",)),
-    "FW-11": (Severity.CRITICAL, "6.5", ("CC6.6",), ()),
-    "FW-12": (Severity.MEDIUM, "6.6", ("CC6.6",), ()),
-    "DATA-01": (Severity.HIGH, "6.4", ("CC6.7",), ()),
+    "FW-11": (Severity.CRITICAL, "4.0: 6.5 · 5.0: 6.5", ("CC6.6",), ()),
+    "FW-12": (Severity.MEDIUM, "4.0: 6.6 · 5.0: 6.7", ("CC6.6",), ()),
+    "DATA-01": (Severity.HIGH, "4.0: 6.4 · 5.0: 6.4", ("CC6.7",), ()),
     "REG-07": (Severity.HIGH, "", ("C1.1", "CC6.7"), ("region.allowed",)),
 }
 
@@ -502,7 +502,7 @@ def test_metadata_follows_the_catalogue(control_id: str) -> None:
     control = default_registry().get(control_id)
     meta = control.meta
     prefix = control_id.split("-")[0]
-    assert (meta.severity, meta.references.cis, meta.references.soc2, meta.params) == CATALOGUE[control_id]
+    assert (meta.severity, meta.references.cis_text(), meta.references.soc2, meta.params) == CATALOGUE[control_id]
     assert meta.area is Area[prefix] and meta.kinds == (Kind.SQL_INSTANCES,) and meta.unit == "Cloud SQL instance"
     assert meta.title.startswith("Cloud SQL") or meta.title.startswith("No Cloud SQL")
     assert len(meta.rationale) > 100 and "gcloud sql " in meta.remediation

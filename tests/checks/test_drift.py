@@ -335,7 +335,7 @@ def test_failed_kind_is_an_error_through_the_runner() -> None:
 def test_metadata(control: Control) -> None:
     meta = control.meta
     assert meta.area is Area.DRIFT and meta.severity is Severity.HIGH
-    assert meta.references.soc2 == ("CC8.1", "CC7.1") and meta.references.cis == "" and meta.references.sha == ""
+    assert meta.references.soc2 == ("CC8.1", "CC7.1") and meta.references.cis == () and meta.references.sha == ""
     assert f"controlwatch baseline approve --scope PROJECT --control {meta.id}" in meta.remediation
     assert "revert" in meta.remediation and meta.rationale and meta.params == ()
     assert meta.unit == {"DRIFT-01": "firewall rule or network firewall policy", "DRIFT-02": "grant",

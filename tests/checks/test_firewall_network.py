@@ -339,17 +339,18 @@ def _function_name(control_id: str) -> str:
 
 
 def test_references_follow_the_catalogue() -> None:
-    refs = {c.meta.id: (c.meta.severity.value, c.meta.references.cis, c.meta.references.soc2, c.meta.references.sha)
+    refs = {c.meta.id: (c.meta.severity.value, c.meta.references.cis_text(), c.meta.references.soc2,
+                        c.meta.references.sha)
             for c in default_registry() if c.meta.id in FW_IDS}  # fmt: skip
     assert refs == {
-        "FW-01": ("critical", "3.6", ("CC6.1", "CC6.6"), "OPEN_SSH_PORT"),
-        "FW-02": ("critical", "3.7", ("CC6.1", "CC6.6"), "OPEN_RDP_PORT"),
-        "FW-03": ("high", "3.x", ("CC6.6",), "OPEN_*_PORT"),
-        "FW-04": ("critical", "3.x", ("CC6.6",), "OPEN_FIREWALL"),
+        "FW-01": ("critical", "4.0: 3.6 · 5.0: 3.6", ("CC6.1", "CC6.6"), "OPEN_SSH_PORT"),
+        "FW-02": ("critical", "4.0: 3.7 · 5.0: 3.7", ("CC6.1", "CC6.6"), "OPEN_RDP_PORT"),
+        "FW-03": ("high", "", ("CC6.6",), "OPEN_*_PORT"),
+        "FW-04": ("critical", "", ("CC6.6",), "OPEN_FIREWALL"),
         "FW-05": ("high", "", ("CC6.6",), "OPEN_FIREWALL"),
         "FW-06": ("medium", "", ("CC7.2",), "FIREWALL_RULE_LOGGING_DISABLED"),
-        "FW-07": ("medium", "3.1", ("CC6.6",), "DEFAULT_NETWORK"),
+        "FW-07": ("medium", "4.0: 3.1 · 5.0: 3.1", ("CC6.6",), "DEFAULT_NETWORK"),
         "FW-08": ("low", "", ("CC6.6",), "EGRESS_DENY_RULE_NOT_SET"),
-        "FW-09": ("high", "4.9", ("CC6.6",), "PUBLIC_IP_ADDRESS"),
-        "FW-10": ("low", "3.8", ("CC7.2",), "FLOW_LOGS_DISABLED"),
+        "FW-09": ("high", "4.0: 4.9 · 5.0: 4.9", ("CC6.6",), "PUBLIC_IP_ADDRESS"),
+        "FW-10": ("low", "4.0: 3.8 · 5.0: 3.10", ("CC7.2",), "FLOW_LOGS_DISABLED"),
     }

@@ -148,8 +148,8 @@ def test_key_max_age_days_is_a_positive_whole_number() -> None:
 
 
 META = {
-    "IAM-08": ("1.4", "USER_MANAGED_SERVICE_ACCOUNT_KEY", ()),
-    "IAM-09": ("1.7", "SERVICE_ACCOUNT_KEY_NOT_ROTATED", ("iam.key_max_age_days",)),
+    "IAM-08": ("4.0: 1.4 · 5.0: 1.5", "USER_MANAGED_SERVICE_ACCOUNT_KEY", ()),
+    "IAM-09": ("4.0: 1.7 · 5.0: 1.8", "SERVICE_ACCOUNT_KEY_NOT_ROTATED", ("iam.key_max_age_days",)),
 }
 
 
@@ -160,7 +160,7 @@ def test_metadata_is_complete(control_id: str) -> None:
     cis, sha, params = META[control_id]
     assert (meta.area, meta.severity, meta.unit, meta.kinds) == (Area.IAM, Severity.MEDIUM, "key",
                                                                  ("serviceAccountKeys",))  # fmt: skip
-    assert (meta.references.cis, meta.references.sha, meta.references.soc2, meta.params) == (cis, sha, ("CC6.1",),
-                                                                                            params)  # fmt: skip
+    refs = meta.references
+    assert (refs.cis_text(), refs.sha, refs.soc2, meta.params) == (cis, sha, ("CC6.1",), params)
     assert len(meta.rationale) > 100 and "gcloud " in meta.remediation
     assert keys.__doc__ and control.func.__doc__ and control in vars(keys).values()
