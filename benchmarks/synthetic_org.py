@@ -65,17 +65,6 @@ DATA_MIX: Mapping[tuple[str, str], int] = {
 }
 #: the scenario groups holding a project's listed kinds
 GROUPS = tuple(dict.fromkeys(group for group, _ in (*DEFAULT_MIX, *DATA_MIX)))
-_CONSTRAINTS = (
-    "gcp.resourceLocations",
-    "iam.allowedPolicyMemberDomains",
-    "compute.skipDefaultNetworkCreation",
-    "compute.requireOsLogin",
-    "iam.disableServiceAccountKeyCreation",
-    "storage.uniformBucketLevelAccess",
-    "storage.publicAccessPrevention",
-    "sql.restrictPublicIp",
-    "sql.restrictAuthorizedNetworks",
-)
 
 _LOG_CONFIG = {"enable": True, "metadata": "INCLUDE_ALL_METADATA"}
 _SCHEDULING = {"onHostMaintenance": "MIGRATE", "automaticRestart": True, "preemptible": False}

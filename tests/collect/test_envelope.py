@@ -172,17 +172,21 @@ def _answer(body: bytes, parsed: Any) -> Callable[[float], Any]:
     return attempt
 
 
-def _sinks_caller(**bounds: int) -> Caller:
+def _caller(service: str, method: str, envelope: Any, **bounds: int) -> Caller:
     return Caller(
-        service="logging",
-        method="logging.projects.sinks.list",
+        service=service,
+        method=method,
         observer=Recorder(),
         policy=FAST_RETRY,
         call_timeout=1.0,
         deadline=time.monotonic() + 5.0,
-        envelope=SINKS,
+        envelope=envelope,
         **bounds,
     )
+
+
+def _sinks_caller(**bounds: int) -> Caller:
+    return _caller("logging", "logging.projects.sinks.list", SINKS, **bounds)
 
 
 def test_a_body_the_client_already_parsed_is_checked_as_parsed_not_parsed_again() -> None:
@@ -224,15 +228,7 @@ def test_an_aggregated_answer_counts_the_items_of_every_scope() -> None:
 
 
 def _firewalls_caller() -> Caller:
-    return Caller(
-        service="compute",
-        method="compute.firewalls.list",
-        observer=Recorder(),
-        policy=FAST_RETRY,
-        call_timeout=1.0,
-        deadline=time.monotonic() + 5.0,
-        envelope=FIREWALLS,
-    )
+    return _caller("compute", "compute.firewalls.list", FIREWALLS)
 
 
 def _http_answer(body: bytes, handed: list[bytes]) -> Callable[[float], Any]:
