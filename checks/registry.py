@@ -68,6 +68,11 @@ class ControlMeta:
     params: tuple[str, ...] = ()  # dotted keys under `params:` the control reads
     unit: str = "resource"  # what one result is about: firewall rule, instance, grant, ...
     logic_version: int = 1  # bump when the judgement changes, so evidence says which logic judged
+    # The control's definition as `docs/controls.md` and `controls -v` print it, in our words
+    # from the benchmark's audit procedure and Google's API reference:
+    holds: str = ""  # what must hold, one sentence, of one unit
+    logic: str = ""  # the exact logic: which fields decide, in what order, and what is out of scope
+    unknown: str = ""  # what unknown, unreadable or missing data gives (an `error`, never a pass)
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +97,9 @@ def control(
     params: tuple[str, ...] = (),
     unit: str = "resource",
     logic_version: int = 1,
+    holds: str = "",
+    logic: str = "",
+    unknown: str = "",
 ) -> Callable[[ControlFunc], Control]:
     """Decorator: turn a pure function into a `Control` carrying its `ControlMeta` (the fields,
     typed one by one, so that a misspelt or mistyped declaration fails the type check)."""
@@ -107,6 +115,9 @@ def control(
         params=params,
         unit=unit,
         logic_version=logic_version,
+        holds=holds,
+        logic=logic,
+        unknown=unknown,
     )
 
     def wrap(func: ControlFunc) -> Control:
