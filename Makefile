@@ -53,7 +53,7 @@ bench: $(STAMP)
 
 # Regenerate the README's controls table from the registry (a test fails when it is stale).
 readme: $(STAMP)
-	$(PY) -c "from checks import default_registry; from monitor.commands.catalogue import update_readme; update_readme('README.md', default_registry())"
+	$(PY) -c "from checks import default_registry; from monitor.commands.catalogue import update_readme; update_readme('README.md', default_registry()); from monitor.commands.catalogue_doc import DOCUMENT_PATH, update_document; update_document(DOCUMENT_PATH, default_registry())"
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

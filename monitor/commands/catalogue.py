@@ -30,6 +30,7 @@ def control_json(meta: ControlMeta) -> dict[str, Any]:
             "soc2": list(meta.references.soc2),
             "sha": meta.references.sha,
         },
+        "definition": {"holds": meta.holds, "logic": meta.logic, "unknown": meta.unknown},
         "logic_version": meta.logic_version,
     }
 
@@ -39,7 +40,8 @@ def catalogue_json(registry: Registry) -> list[dict[str, Any]]:
 
 
 def catalogue_table(registry: Registry, *, verbose: bool = False) -> str:
-    """One row per control; `verbose` adds the rationale, CIS recommendations and remediation under each row."""
+    """One row per control; `verbose` adds the full definition under each row: what must hold, the
+    logic, what unknown data gives, the rationale, the references and the remediation."""
     header = ("ID", "SEVERITY", "AREA", "PER", "PARAMS", "CIS", "SOC 2", "SCC FINDING", "TITLE")
     rows: list[tuple[str, ...]] = [header]
     for meta in (c.meta for c in registry):
@@ -61,11 +63,24 @@ def catalogue_table(registry: Registry, *, verbose: bool = False) -> str:
         padded = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
         lines.append("  ".join(padded) + "  " + row[-1])
         if verbose and index:
-            meta = registry.get(row[0]).meta
-            lines.append(f"    why: {meta.rationale}")
-            lines.append(f"    cis: {_cis_long(meta)}")
-            lines.append(f"    fix: {meta.remediation}")
+            lines.extend(f"    {label}: {text}" for label, text in definition_lines(registry.get(row[0]).meta))
     return "\n".join(lines)
+
+
+def definition_lines(meta: ControlMeta) -> list[tuple[str, str]]:
+    """The labelled lines of one control's definition, as `controls -v` prints them."""
+    refs = meta.references
+    return [
+        ("per", f"{meta.unit} (reads {', '.join(meta.kinds)})"),
+        ("holds", meta.holds),
+        ("logic", meta.logic),
+        ("unknown", meta.unknown),
+        ("why", meta.rationale),
+        ("cis", _cis_long(meta)),
+        ("soc2", ", ".join(refs.soc2) or "none"),
+        ("scc", refs.sha or "none"),
+        ("fix", meta.remediation),
+    ]
 
 
 def _cis_long(meta: ControlMeta) -> str:

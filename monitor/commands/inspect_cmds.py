@@ -13,20 +13,30 @@ import click
 from checks import default_registry
 from checks.model import Result, Verdict
 from monitor.commands.catalogue import catalogue_json, catalogue_markdown, catalogue_table
+from monitor.commands.catalogue_doc import controls_document
 from monitor.commands.check_output import check_table
 from monitor.commands.common import UsageFailure
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "markdown"]), default="table", show_default=True)
-@click.option("--verbose", "-v", is_flag=True, help="Table: add each control's rationale and remediation.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", "markdown", "document"]),
+    default="table",
+    show_default=True,
+    help="markdown: the README's table; document: every definition, as docs/controls.md.",
+)
+@click.option("--verbose", "-v", is_flag=True, help="Table: add each control's full definition under its row.")
 def controls(fmt: str, verbose: bool) -> None:
-    """List every control: id, area, severity, title, parameters, remediation, references."""
+    """List every control: id, area, severity, title, parameters, definition, references."""
     registry = default_registry()
     if fmt == "json":
         click.echo(json.dumps(catalogue_json(registry), indent=2))
     elif fmt == "markdown":
         click.echo(catalogue_markdown(registry))
+    elif fmt == "document":
+        click.echo(controls_document(registry), nl=False)
     else:
         click.echo(catalogue_table(registry, verbose=verbose))
 
