@@ -143,6 +143,18 @@ def _level_name(index: int, entry: object) -> str:
     "--format=json > policy.json`, edit `auditConfigs`, then `gcloud organizations set-iam-policy ORG_ID "
     "policy.json`. Remove an exemption at the level that holds it the same way (`gcloud projects "
     "set-iam-policy PROJECT policy.json`, `gcloud resource-manager folders set-iam-policy FOLDER policy.json`).",
+    holds="The project's effective audit configuration logs ADMIN_READ, DATA_READ and DATA_WRITE for "
+        '`allServices`, exempting nobody.',
+    logic='One result per project. The effective configuration is the union of the `auditConfigs` of the '
+        'organisation, every folder above the project and the project itself (a level can add log types, '
+        'never remove them; an exemption at any level applies). It fails when no level logs one of '
+        'ADMIN_READ, DATA_READ, DATA_WRITE for `allServices` (per-service entries do not stand in for it '
+        'and are named), and when any level lists `exemptedMembers` for any service, naming them; '
+        'otherwise it passes, naming which levels log each type.',
+    unknown='An audit config without `service`, an `auditLogConfigs` entry with an unknown `logType`, a value '
+        'of the wrong JSON type (`auditConfigs` not a list, an entry not an object, `exemptedMembers` not '
+        'a list of strings), an ancestor without a readable name or policy, or anything other than '
+        'exactly one project policy gives an `error` for the project, naming the level and the field.',
 )
 def log01_audit_config(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails unless the union of the organisation's, folders' and project's audit configs logs
@@ -181,6 +193,18 @@ def log01_audit_config(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     "--organization=ORG_ID --include-children`, or per project: `gcloud logging sinks create all-logs "
     "storage.googleapis.com/BUCKET --project=PROJECT` (no `--log-filter`, no `--exclusion`); then grant "
     "the sink's writer identity write access to the destination.",
+    holds='At least one sink exports every log entry of the project: enabled, with a destination, no filter '
+        'and no exclusions.',
+    logic="One result per project. The candidates are the project's own sinks and the sinks of its folders "
+        "and organisation; an ancestor's sink counts only with `includeChildren: true`. A sink counts "
+        'when it is not `disabled`, has a non-blank `destination`, an empty (or whitespace-only) `filter` '
+        'and no `exclusions` (even exclusions that are all disabled: one click from live). One counting '
+        'sink passes, naming it; otherwise it fails, saying what each candidate lacks. A filter of '
+        'comments only is not recognised as empty and does not count.',
+    unknown='A sink that cannot be read (not an object, without `name`, `destination` or `filter` not a '
+        'string, a flag that is not true or false, `exclusions` not a list), or an ancestor whose sinks '
+        'could not be listed, gives an `error` unless another, readable sink counts: the unreadable one '
+        'might have.',
 )
 def log02_export(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Passes when an enabled sink with a destination, no filter and no exclusions exists on the

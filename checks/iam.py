@@ -38,6 +38,13 @@ KMS_CRYPTO = (
     "roles/cloudkms.cryptoKeyEncrypter",
     "roles/cloudkms.cryptoKeyDecrypter",
 )
+# What every IAM-0x control gives for a policy it cannot read with certainty (its `unknown=`).
+_POLICY_UNKNOWN = (
+    "Whatever in the policy cannot be read with certainty gives an `error` in every control it could hide "
+    "a finding from: a binding without a role, a member without a known type prefix, a role mangled as "
+    "`roles/x_withcond_…` (the policy was read below version 3), or a policy `version` other than 3 beside "
+    "conditional bindings. A policy that could not be read at all gives one `error` for the project."
+)
 _NO_DOMAINS = "iam.allowed_domains is empty, so only consumer domains fail"
 
 
@@ -74,6 +81,15 @@ def _listed(entries: tuple[str, ...]) -> str:
     remediation="Grant the member the predefined roles it needs, then remove the basic role: `gcloud projects "
     "remove-iam-policy-binding PROJECT --member=MEMBER --role=roles/editor` (add `--all` to remove a "
     "conditional grant too); or, for an approved administrator, list the member in `iam.privileged_members`.",
+    holds='No member holds `roles/owner`, `roles/editor` or `roles/viewer` on the project unless it is '
+        'listed in `iam.privileged_members` or is a Google-managed service agent.',
+    logic="One result per grant (role, member, condition) of the project's IAM policy (read with "
+        '`requestedPolicyVersion: 3`, so conditional bindings count as grants) whose role is exactly '
+        '`roles/owner`, `roles/editor` or `roles/viewer` (a custom role of the same id is not a basic '
+        'role). A service account in a Google-owned service-agent domain passes as exempt; a member '
+        'listed in `iam.privileged_members` (compared case-insensitively) passes; every other grant '
+        'fails. Grants of other roles are out of scope.',
+    unknown=_POLICY_UNKNOWN,
 )
 def iam01_basic_roles(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails each grant of roles/owner, roles/editor or roles/viewer to a member that is neither in
@@ -117,6 +133,14 @@ def iam01_basic_roles(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     "role: `gcloud projects remove-iam-policy-binding PROJECT --member=serviceAccount:SA_EMAIL "
     "--role=ROLE`; stop default accounts getting Editor with the organisation policy "
     "`constraints/iam.automaticIamGrantsForDefaultServiceAccounts`.",
+    holds='No user-managed service account holds Owner, Editor or an admin role on the project.',
+    logic='One result per grant to a `serviceAccount:` member. A Google-managed service agent (recognised '
+        'by its Google-owned domain, and in `gcp-sa-*` domains by a `service-NUMBER` name) passes as '
+        'exempt. Otherwise the grant fails when its role is `roles/owner`, `roles/editor`, or a role '
+        'whose id ends in `Admin` or `admin` (custom roles included), and passes for any other role. The '
+        'default Compute Engine and App Engine accounts are user-managed and judged like any other. '
+        'Grants to other member types are out of scope.',
+    unknown=_POLICY_UNKNOWN,
 )
 def iam02_admin_service_accounts(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails each grant of roles/owner, roles/editor or a role whose id ends in `Admin`/`admin` to a
@@ -156,6 +180,13 @@ def iam02_admin_service_accounts(snapshot: Snapshot, params: Params) -> Iterator
     "add-iam-policy-binding SA_EMAIL --member=MEMBER --role=roles/iam.serviceAccountUser`, then remove the "
     "project-level grant: `gcloud projects remove-iam-policy-binding PROJECT --member=MEMBER "
     "--role=roles/iam.serviceAccountUser` (likewise for roles/iam.serviceAccountTokenCreator).",
+    holds='No member holds Service Account User or Service Account Token Creator on the whole project.',
+    logic='One result per project-level grant of `roles/iam.serviceAccountUser` or '
+        '`roles/iam.serviceAccountTokenCreator`; every such grant fails, whoever holds it (service agents '
+        'are not exempt: the grant still reaches every service account of the project), conditional '
+        'grants included. Grants on individual service accounts are not in the project policy and are out '
+        'of scope.',
+    unknown=_POLICY_UNKNOWN,
 )
 def iam03_project_impersonation(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails each project-level grant of roles/iam.serviceAccountUser or
@@ -213,6 +244,11 @@ def _separation(
     "takes two people, as CIS and Security Health Analytics require; holding either role alone passes.",
     remediation="Give the two duties to different people: `gcloud projects remove-iam-policy-binding PROJECT "
     "--member=MEMBER --role=roles/iam.serviceAccountUser` (or `--role=roles/iam.serviceAccountAdmin`).",
+    holds='No member holds both Service Account Admin and Service Account User on the project.',
+    logic='One result per member holding `roles/iam.serviceAccountAdmin` or `roles/iam.serviceAccountUser` '
+        '(members compared case-insensitively, conditional grants included): holding both fails, holding '
+        'one passes. Members holding neither are out of scope.',
+    unknown=_POLICY_UNKNOWN,
 )
 def iam04_service_account_duties(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a member holding both roles/iam.serviceAccountAdmin and roles/iam.serviceAccountUser
@@ -232,6 +268,13 @@ def iam04_service_account_duties(snapshot: Snapshot, params: Params) -> Iterator
     remediation="Give key administration and key use to different people: `gcloud projects "
     "remove-iam-policy-binding PROJECT --member=MEMBER --role=roles/cloudkms.admin` (or the "
     "roles/cloudkms.cryptoKey* role).",
+    holds='No member holds both Cloud KMS Admin and a CryptoKey Encrypter/Decrypter role on the project.',
+    logic='One result per member holding `roles/cloudkms.admin` or one of '
+        '`roles/cloudkms.cryptoKeyEncrypterDecrypter`, `roles/cloudkms.cryptoKeyEncrypter`, '
+        '`roles/cloudkms.cryptoKeyDecrypter` on the project: holding the admin role and any of the three '
+        'fails, holding one side only passes. Members holding none are out of scope; grants on key rings '
+        'and keys are not in the project policy.',
+    unknown=_POLICY_UNKNOWN,
 )
 def iam05_kms_duties(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a member holding roles/cloudkms.admin and any of roles/cloudkms.cryptoKeyEncrypterDecrypter,
@@ -251,6 +294,15 @@ def iam05_kms_duties(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     "--member=user:someone@gmail.com --role=ROLE --all`, and grant an identity of the organisation "
     "instead; if the domain is the organisation's, list it in `iam.allowed_domains`. Enforce with the "
     "organisation policy `constraints/iam.allowedPolicyMemberDomains` (domain restricted sharing).",
+    holds="Every person, group or domain granted access on the project belongs to one of the organisation's "
+        'domains, and nothing is granted to `allUsers` or `allAuthenticatedUsers`.',
+    logic='One result per member of the policy other than service accounts and `deleted:` members (IAM-02 '
+        'and IAM-07 judge those). `allUsers` and `allAuthenticatedUsers` fail. Workload and workforce '
+        'identity federation principals (`principal://`, `principalSet://`) pass as out of scope. For '
+        "`user:`, `group:` and `domain:` members the email's or the domain's domain is compared "
+        'case-insensitively: with `iam.allowed_domains` set, it must be listed; with it empty, only '
+        'consumer domains (`gmail.com`, `googlemail.com`) fail.',
+    unknown=_POLICY_UNKNOWN,
 )
 def iam06_member_domains(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a user:, group: or domain: member whose domain is not in `iam.allowed_domains` (with none
@@ -299,6 +351,10 @@ def iam06_member_domains(snapshot: Snapshot, params: Params) -> Iterator[Finding
     "access behind. Removing them keeps the policy a true record of who may do what.",
     remediation="Remove the deleted member from every role: `gcloud projects remove-iam-policy-binding "
     "PROJECT --member='deleted:user:EMAIL?uid=UID' --role=ROLE --all`.",
+    holds='No `deleted:` principal is still granted a role on the project.',
+    logic='One result per `deleted:` member of the project policy, naming every role it still holds; each '
+        'fails. Live members are out of scope (no result).',
+    unknown=_POLICY_UNKNOWN,
 )
 def iam07_deleted_principals(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails each deleted: member still in the policy, naming the roles it holds."""

@@ -24,6 +24,13 @@ from checks.snapshot import Kind, Snapshot
 
 HOST = "//iam.googleapis.com/"
 USER, SYSTEM = "USER_MANAGED", "SYSTEM_MANAGED"
+# What IAM-08 and IAM-09 give for a key they cannot read (their `unknown=`).
+_KEY_UNKNOWN = (
+    'A `keyType` other than `USER_MANAGED` or `SYSTEM_MANAGED` (or absent), `disabled` that is not true '
+    'or false, a `validBeforeTime` that is not an RFC 3339 time, or an account whose `keys` is not a list '
+    'of keys, gives an `error` for that key (or account); the other keys are still judged. Keys that '
+    'could not be listed give one `error` for the project.'
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +120,12 @@ def _per_key(snapshot: Snapshot, judge: Callable[[JSON, KeyState], Judgement]) -
     "delete the key: `gcloud iam service-accounts keys delete KEY_ID --iam-account=ACCOUNT`; prevent new ones "
     "with `gcloud resource-manager org-policies enable-enforce iam.disableServiceAccountKeyCreation "
     "--organization=ORG_ID`.",
+    holds='A service account has no enabled user-managed key.',
+    logic="One result per key of every service account of the project. `SYSTEM_MANAGED` keys are Google's "
+        'and get no result. A `USER_MANAGED` key fails while it is usable; it passes when it has expired '
+        "(`validBeforeTime` at or before the snapshot's time), and passes as latent (one change from "
+        'usable) when the key is `disabled` or its service account is.',
+    unknown=_KEY_UNKNOWN,
 )
 def iam08_user_managed_keys(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails every enabled user-managed key; a disabled key, or one of a disabled account, passes as
@@ -137,6 +150,12 @@ def iam08_user_managed_keys(snapshot: Snapshot, params: Params) -> Iterator[Find
     remediation="Rotate: create a new key, deploy it, then delete the old one: `gcloud iam service-accounts "
     "keys create new-key.json --iam-account=ACCOUNT` and `gcloud iam service-accounts keys delete KEY_ID "
     "--iam-account=ACCOUNT`.",
+    holds='Every usable user-managed service-account key is younger than `iam.key_max_age_days`.',
+    logic='One result per `USER_MANAGED` key (`SYSTEM_MANAGED` keys are rotated by Google: no result). An '
+        "expired key passes. Otherwise its age is the snapshot's time minus `validAfterTime`; an enabled "
+        'key older than `iam.key_max_age_days` (default 90) fails, a younger one passes; a disabled key, '
+        'or one of a disabled account, passes, marked latent when it is too old.',
+    unknown=_KEY_UNKNOWN + " An absent or unparseable `validAfterTime` is an `error` for the key.",
 )
 def iam09_key_rotation(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails an enabled user-managed key whose `validAfterTime` is older than `iam.key_max_age_days`

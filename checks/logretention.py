@@ -121,6 +121,18 @@ def _entries(snapshot: Snapshot) -> Mapping[str, JSON]:
     "--retention-period=400d` then `gcloud storage buckets update gs://BUCKET --lock-retention-period` "
     "(irreversible), or for a Logging bucket `gcloud logging buckets update BUCKET --location=LOCATION "
     "--project=PROJECT --retention-days=400 --locked`.",
+    holds="Every sink that exports all of the project's logs writes to a destination whose retention is "
+        'locked.',
+    logic='One result per sink LOG-02 counts (none when no sink counts: LOG-02 fails then). A Cloud Storage '
+        'bucket passes when its `retentionPolicy.isLocked` is true (whatever the period), and fails with '
+        'no retention policy or an unlocked one. A Logging bucket passes when `locked` is true and fails '
+        'otherwise. A BigQuery or Pub/Sub destination passes, saying it is not a storage destination. An '
+        "organisation's or folder's sink is judged once at its own level and reported in each project it "
+        'covers.',
+    unknown='A destination of any other form, one that was not collected or could not be read (another '
+        'project the role is not granted on, a bucket gone), a `retentionPolicy` that is not an object, '
+        'an unparseable `retentionPeriod`, a flag that is not true or false, and a sink that cannot be '
+        'read at all (it might count) give an `error` naming the sink and the field.',
 )
 def log04_locked_destination(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """One finding per sink LOG-02 counts: passes on a locked bucket retention or a locked Logging bucket,

@@ -26,6 +26,13 @@ from checks.snapshot import Kind, Snapshot
 LOCATIONS = "gcp.resourceLocations"
 DOMAINS = "iam.allowedPolicyMemberDomains"
 _GROUP, _GROUP_SUFFIX, _EXACT = "in:", "-locations", "is:"
+# What ORG-01..03 give for a policy they cannot read (their `unknown=`).
+_ORG_UNKNOWN = (
+    'A constraint whose effective policy was not collected, or whose policy cannot be read (a `spec` or '
+    'rule that is not an object, `spec.rules` not a list, `enforce`, `allowAll` or `denyAll` not true or '
+    'false, a condition that is not an object, `values.allowedValues` not a list of strings), gives an '
+    '`error` for that constraint.'
+)
 
 
 def _one(snapshot: Snapshot, constraint: str, judge: Callable[[JSON, str], Judgement]) -> Finding:
@@ -114,6 +121,16 @@ def _judge_locations(policy: JSON, who: str, allowed: tuple[str, ...]) -> Judgem
     remediation="Allow only the permitted locations on the organisation (or the project): `gcloud org-policies "
     "set-policy policy.yaml` with `name: organizations/ORG_ID/policies/gcp.resourceLocations` and `spec: "
     "{rules: [{values: {allowedValues: [in:europe-west1-locations]}}]}`.",
+    holds="The project's effective `gcp.resourceLocations` policy allows only locations within "
+        '`region.allowed`.',
+    logic="One result for the constraint, read from the project's effective policy (`getEffectivePolicy`: "
+        "the organisation's, the folders' and the project's merged as Google enforces them). No rule at "
+        'all, a rule with `allowAll: true`, a rule with `denyAll: true`, or no `values.allowedValues` in '
+        'any rule fails. Otherwise every allowed value, in every rule (conditional rules included), must '
+        'fall within `region.allowed` (case-insensitively): `in:R-locations` and a zone of R count as '
+        'region R, any other value group or location as itself (`in:eu-locations` is `eu`, a '
+        'multi-region); one value outside fails, naming it.',
+    unknown=_ORG_UNKNOWN,
 )
 def org01_resource_locations(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails unless `gcp.resourceLocations` allows values only, all within `region.allowed`
@@ -148,6 +165,13 @@ def _judge_domains(policy: JSON, who: str) -> Judgement:
     "--format='value(owner.directoryCustomerId)'`): `gcloud org-policies set-policy policy.yaml` with `name: "
     "organizations/ORG_ID/policies/iam.allowedPolicyMemberDomains` and `spec: {rules: [{values: "
     "{allowedValues: [C0xxxxxxx]}}]}`.",
+    holds="The project's effective `iam.allowedPolicyMemberDomains` policy restricts members to listed "
+        'customers.',
+    logic="One result for the constraint, from the project's effective policy. No rule at all, any rule "
+        'with `allowAll: true`, or no `values.allowedValues` in any rule fails; otherwise it passes, '
+        'naming the allowed customer ids (written with or without `is:`). Which customer ids belong to '
+        'the organisation is not checked: the API gives ids, not domains.',
+    unknown=_ORG_UNKNOWN,
 )
 def org02_member_domains(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails unless `iam.allowedPolicyMemberDomains` has non-empty `values.allowedValues` (customer
@@ -174,6 +198,14 @@ def _judge_enforced(policy: JSON, who: str, constraint: str) -> Judgement:
     remediation="Enforce the constraint on the organisation: `gcloud resource-manager org-policies "
     "enable-enforce CONSTRAINT --organization=ORG_ID` (or `--project=PROJECT`), and remove any project "
     "policy that resets or unenforces it: `gcloud org-policies reset CONSTRAINT --project=PROJECT`.",
+    holds='Every boolean constraint listed in `org.required_constraints` is enforced on the project without '
+        'a condition.',
+    logic='One result per constraint of `org.required_constraints` (names with or without `constraints/`, '
+        "duplicates judged once), from the project's effective policy: it passes when a rule of its spec "
+        'has `enforce: true` and no `condition`. A rule enforced only under a condition, a spec with no '
+        'rule (no policy anywhere above the project), or rules without `enforce: true` fail, saying '
+        'which.',
+    unknown=_ORG_UNKNOWN,
 )
 def org03_guardrails(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """One result per constraint of `org.required_constraints`: fails unless its effective policy

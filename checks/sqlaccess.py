@@ -163,6 +163,15 @@ def _tls(instance: JSON, who: str) -> Judgement:
     "a client that forgot to ask for TLS fail instead of leaking.",
     remediation="Require encrypted connections: `gcloud sql instances patch INSTANCE --ssl-mode=ENCRYPTED_ONLY` "
     "(or `TRUSTED_CLIENT_CERTIFICATE_REQUIRED` to also ask for client certificates).",
+    holds='A Cloud SQL instance accepts only encrypted connections.',
+    logic='One result per instance, replicas included. `settings.ipConfiguration.sslMode` decides when set: '
+        '`ENCRYPTED_ONLY` and `TRUSTED_CLIENT_CERTIFICATE_REQUIRED` pass, '
+        '`ALLOW_UNENCRYPTED_AND_ENCRYPTED` fails (even beside `requireSsl: true`, which the mode '
+        'overrules, as the API documents). With `sslMode` absent or `SSL_MODE_UNSPECIFIED`, the older '
+        '`requireSsl` decides: true passes, false or absent fails.',
+    unknown='An `sslMode` the control does not know, a `requireSsl` that is not a boolean, or `settings` / '
+        '`settings.ipConfiguration` that are not objects give an `error` for the instance; instances that '
+        'could not be listed give one `error` for the project.',
 )
 def data01_sql_tls(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails an instance whose `sslMode` allows unencrypted connections, or, with `sslMode`

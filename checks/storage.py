@@ -87,6 +87,13 @@ def fw13_public_buckets(snapshot: Snapshot, params: Params) -> Iterator[Finding]
     "bucket-level access turns ACLs off, so IAM alone decides who reads the data.",
     remediation="Turn on uniform bucket-level access (after moving any ACL grants into IAM): `gcloud storage "
     "buckets update gs://BUCKET --uniform-bucket-level-access`.",
+    holds='A Cloud Storage bucket uses uniform bucket-level access, so IAM alone grants access.',
+    logic='One result per bucket. `iamConfiguration.uniformBucketLevelAccess.enabled` decides; when that '
+        'field is absent, the legacy `iamConfiguration.bucketPolicyOnly.enabled` does; with neither (or '
+        "`enabled` absent) the API's default applies: off, which fails. Only `true` passes.",
+    unknown='An `iamConfiguration`, `uniformBucketLevelAccess` or `bucketPolicyOnly` that is not an object, '
+        'or an `enabled` that is not true or false, gives an `error` for the bucket; buckets that could '
+        'not be listed give one `error` for the project.',
 )
 def data02_uniform_access(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a bucket without `iamConfiguration.uniformBucketLevelAccess.enabled: true` (or the legacy
@@ -113,6 +120,16 @@ def data02_uniform_access(snapshot: Snapshot, params: Params) -> Iterator[Findin
     "storage.publicAccessPrevention is enforced.",
     remediation="Enforce it on the bucket: " + _PAP_FIX + ", or for every bucket at once: `gcloud "
     "resource-manager org-policies enable-enforce storage.publicAccessPrevention --organization=ORG_ID`.",
+    holds='A Cloud Storage bucket refuses public grants: public access prevention is enforced on it or '
+        'inherited from an enforced organisation policy.',
+    logic='One result per bucket. `iamConfiguration.publicAccessPrevention: enforced` passes. `inherited`, '
+        "its legacy spelling `unspecified`, or the field absent (the API's default: inherited) pass only "
+        "when the project's effective policy of `storage.publicAccessPrevention` is enforced by a rule "
+        "with `enforce: true` and no condition (ORG-03's reading), and fail otherwise, saying why the "
+        'policy does not count.',
+    unknown='A `publicAccessPrevention` value other than enforced, inherited or unspecified, an '
+        '`iamConfiguration` that is not an object, or, for a bucket that inherits, an organisation policy '
+        'that was not collected or cannot be read, gives an `error` for the bucket.',
 )
 def data03_public_access_prevention(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a bucket whose `iamConfiguration.publicAccessPrevention` is not `enforced`, unless it is
