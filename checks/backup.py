@@ -41,6 +41,27 @@ from checks.snapshot import Kind, Snapshot
 _DISK = re.compile(r"(?:^|/)projects/([^/]+)/(zones|regions)/([^/]+)/disks/([^/?#]+)/?$")
 _RELATIVE_DISK = re.compile(r"^(zones|regions)/([^/]+)/disks/([^/?#]+)/?$")
 _NO_SCHEDULE = "no schedule attached (see BKP-01)"
+# The disks BKP-01..BKP-04 judge, and how a disk's `resourcePolicies` URLs resolve (their `logic=` starts with it).
+_IN_SCOPE = (
+    "In scope: disks whose `labels` hold every key and exact value of `backup.disk_selector` (empty by default: "
+    "every disk); other disks get no result."
+)
+_ATTACHED = (
+    " The disk's `resourcePolicies[]` URLs name a resource policy by its full path "
+    "`projects/P/regions/R/resourcePolicies/N` (host and API version ignored; a relative "
+    "`regions/R/resourcePolicies/N` is in the scope's project; a policy of the same name in another region or "
+    "project is another policy), resolved against the collected resource policies."
+)
+_SCHEDULES = (
+    " The schedules judged are the attached policies that have a `snapshotSchedulePolicy`, whatever their "
+    "`status` (readiness is BKP-01's); a dangling URL or another kind of policy is not one, and a disk without "
+    "any passes as `no schedule attached (see BKP-01)`. The disk fails when any schedule fails (the reason names "
+    "each), is `error` when none fails but one cannot be read, and passes otherwise."
+)
+_DISK_UNKNOWN = (
+    "An `error`, naming the field, for a disk whose `labels` is not an object while `backup.disk_selector` is "
+    "set, or whose `resourcePolicies` is not a list of strings"
+)
 
 
 # --- disks in scope --------------------------------------------------------------------------
@@ -101,6 +122,17 @@ def _why_not(item: Attachment) -> str:
     "DISK --resource-policies=POLICY --zone=ZONE` (create one first if needed: `gcloud compute "
     "resource-policies create snapshot-schedule POLICY --region=europe-west1 --daily-schedule "
     "--start-time=02:00 --max-retention-days=14 --storage-location=europe-west1`).",
+    holds="Every in-scope disk has a READY snapshot schedule attached.",
+    logic=_IN_SCOPE + _ATTACHED
+    + " The disk passes when one of them names a collected policy with a `snapshotSchedulePolicy` and "
+    "`status: READY`. It fails when `resourcePolicies` is absent or empty, or when none does, the reason "
+    "saying why for each: a URL that names no resource policy, a dangling one (no such policy collected: "
+    "deleted, or in a project not collected), a policy that is not a snapshot schedule (an "
+    "`instanceSchedulePolicy`, ...), or a schedule whose `status` is not READY (CREATING, EXPIRED, "
+    "DELETING, ...). Whether the schedule took snapshots is BKP-02's question.",
+    unknown=_DISK_UNKNOWN
+    + ", and for a disk with no READY schedule where an attached snapshot schedule has no `status` at all; "
+    "a listing that failed makes the whole control `error`.",
 )
 def bkp01_schedule(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails an in-scope disk none of whose `resourcePolicies` URLs names a collected resource
@@ -252,6 +284,23 @@ def _judge_freshness(disk: JSON, who: str, snapshots: _SnapshotsByDisk, now: dat
     remediation="Take a snapshot now and find why the schedule did not: `gcloud compute snapshots create "
     "SNAPSHOT --source-disk=DISK --source-disk-zone=ZONE --storage-location=europe-west1`, then check "
     "the schedule with `gcloud compute disks describe DISK --zone=ZONE --format='value(resourcePolicies)'`.",
+    holds="Every in-scope disk has a READY snapshot of itself no older than `backup.rpo_hours`.",
+    logic=_IN_SCOPE
+    + " A snapshot is the disk's own when its `sourceDiskId` equals the disk's `id`; only a snapshot "
+    "without `sourceDiskId` (absent or empty) is matched by its `sourceDisk` URL against the disk's full "
+    "path (from its `selfLink`, else its `zone` or `region` and `name`; a relative path is in the "
+    "scope's project). A snapshot whose `sourceDisk` names the disk but whose `sourceDiskId` differs is "
+    "of an earlier disk of the same name: noted, not counted. Of its own snapshots only those with "
+    "`status: READY` and a `creationTimestamp` count (the others are noted). The newest by "
+    "`creationTimestamp` is aged against the run's time (`now` of the snapshot, never the wall clock; a "
+    "timestamp after it counts as age 0, and the reason says so): the disk passes when that age is at "
+    "most `backup.rpo_hours` (default 24), and fails when it is older or when no snapshot counts. Where "
+    "the snapshot is stored is REG-05's question.",
+    unknown="An `error`, naming the field, for a disk whose `id` is absent, empty or neither a string nor a "
+    "number (its snapshots could not be told from an earlier disk's), or whose `labels` is not an object "
+    "while `backup.disk_selector` is set; and an `error` when a READY snapshot of its own has a "
+    "`creationTimestamp` that is not an RFC 3339 time with its offset, unless another counted snapshot "
+    "is within `backup.rpo_hours`. A listing that failed makes the whole control `error`.",
 )
 def bkp02_recent_backup(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails an in-scope disk whose newest READY snapshot of itself (by `sourceDiskId`, or
@@ -310,6 +359,18 @@ def _per_schedule(
     "--on-source-disk-delete=keep-auto-snapshots`, then `gcloud compute disks remove-resource-policies "
     "DISK --resource-policies=OLD --zone=ZONE` and `gcloud compute disks add-resource-policies DISK "
     "--resource-policies=POLICY --zone=ZONE`.",
+    holds="Every snapshot schedule attached to an in-scope disk keeps snapshots at least "
+    "`backup.min_retention_days` days, and keeps them after the disk is deleted.",
+    logic=_IN_SCOPE + _ATTACHED + _SCHEDULES
+    + " A schedule holds when its `snapshotSchedulePolicy.retentionPolicy.maxRetentionDays` (a whole "
+    "number, or its string form) is at least `backup.min_retention_days` (default 7) and its "
+    "`retentionPolicy.onSourceDiskDelete` is absent (the API default keeps the snapshots) or "
+    "KEEP_AUTO_SNAPSHOTS; any other value (APPLY_RETENTION_POLICY, UNSPECIFIED_ON_SOURCE_DISK_DELETE, "
+    "...) fails, as does a shorter retention.",
+    unknown=_DISK_UNKNOWN
+    + "; for a disk whose attached schedules do not fail, also when one has `snapshotSchedulePolicy` or "
+    "`retentionPolicy` absent or not an object, `maxRetentionDays` absent, not a whole number or below "
+    "1, or `onSourceDiskDelete` not a string. A listing that failed makes the whole control `error`.",
 )
 def bkp03_retention(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails an in-scope disk with an attached schedule keeping snapshots fewer than
@@ -346,6 +407,22 @@ def bkp03_retention(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     "--max-retention-days=14`, then `gcloud compute disks remove-resource-policies DISK "
     "--resource-policies=OLD --zone=ZONE` and `gcloud compute disks add-resource-policies DISK "
     "--resource-policies=POLICY --zone=ZONE`.",
+    holds="Every snapshot schedule attached to an in-scope disk runs at least once every `backup.rpo_hours`.",
+    logic=_IN_SCOPE + _ATTACHED + _SCHEDULES
+    + " A schedule holds when its longest gap between runs is at most `backup.rpo_hours` (default 24). The "
+    "gap is read from `snapshotSchedulePolicy.schedule`, which must hold exactly one of: "
+    "`hourlySchedule.hoursInCycle` hours (taken as running round the clock), `dailySchedule.daysInCycle` "
+    "days, or a `weeklySchedule`, whose gap is the longest time between two consecutive runs of its "
+    "`dayOfWeeks[]`, each `day` at its `startTime` (`HH:MM`, UTC), wrapping round the week (one run a "
+    "week is a 168-hour gap). The `duration` window within which Google starts a run is not added: a "
+    "late run shows in the snapshot's age (BKP-02).",
+    unknown=_DISK_UNKNOWN
+    + "; for a disk whose attached schedules do not fail, also when one has `snapshotSchedulePolicy` or "
+    "`schedule` absent or not an object, none or several of `hourlySchedule`, `dailySchedule` and "
+    "`weeklySchedule`, `hoursInCycle` or `daysInCycle` absent, not a whole number or below 1, or "
+    "`dayOfWeeks` absent, empty or holding an entry that is not an object, whose `day` is not a day of "
+    "the week or whose `startTime` is not `HH:MM`. A listing that failed makes the whole control "
+    "`error`.",
 )
 def bkp04_frequency(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails an in-scope disk with an attached schedule whose longest gap between runs (hours in

@@ -113,6 +113,20 @@ def _judge(snapshot: Snapshot, control_id: str) -> Iterator[Finding]:
             yield Finding(resource, Verdict.FAIL, f"{change.describe()} (since the {approved})", change.change)
 
 
+_LOGIC_TAIL = (
+    " Each item found in the approved baseline's part for this control or live gets one result: pass when the "
+    "two are equal, fail when it was added (live only), removed (baseline only) or changed, the subject saying "
+    "which (`added`, `removed`, `changed`) and the reason listing every differing field with its approved and "
+    "live values. Only the fields named here are compared, with the API's defaults filled in and lists sorted, so "
+    "ids, fingerprints, etags, timestamps and no-op rewrites never count; a value the normaliser cannot read is "
+    "kept as written, and compares and shows as itself."
+)
+_UNKNOWN = (
+    "One `error` result on the project, and no other, when the scope has no approved baseline or its baseline "
+    "has no part for this control (the reason then starts with `no approved baseline`), when that part was "
+    "stored with another state version than this controlwatch compares or holds no object for its area (it must "
+    "be reviewed and approved again)"
+)
 _RATIONALE_TAIL = (
     "Approved state is what change management reviewed; a change made outside it (a console click, a "
     "script, a compromised account) is exactly what an auditor asks about (SOC 2 CC8.1) and what an "
@@ -129,6 +143,25 @@ _RATIONALE_TAIL = (
     "other networks can reach; one widened source range or added port silently undoes every exposure "
     "review. " + _RATIONALE_TAIL,
     remediation=_remediation("DRIFT-01", "the rule"),
+    holds="Every VPC firewall rule and network firewall policy of the project is exactly as the approved "
+    "baseline for DRIFT-01 holds it.",
+    logic="The items are the project's VPC firewall rules, by `name`, and its global and regional network "
+    "firewall policies, by `global/firewallPolicies/NAME` or `regions/R/firewallPolicies/NAME`. A rule "
+    "compares its network (the last segment of `network`; `default` when absent), `direction` (INGRESS "
+    "when absent), `priority` (1000), `disabled` (false), `allowed[]` and `denied[]` as sorted "
+    "`proto[:ports]` strings (protocol numbers named, one protocol's ranges merged, every port written "
+    "as the bare protocol, `all` standing alone), its `sourceRanges`, `destinationRanges`, `sourceTags` "
+    "and `targetTags`, its `sourceServiceAccounts` and `targetServiceAccounts` lower-cased (an ingress "
+    "rule without any source, and an egress rule without destinations, match `0.0.0.0/0`), and "
+    "`logConfig.enable` (false). A policy compares its rules by priority (`action`, `direction`, "
+    "`disabled`, `enableLogging`, `match.layer4Configs` read like `allowed[]`, `srcNetworkType`, the "
+    "source and destination ranges, region codes, threat lists, FQDNs and address groups, source and "
+    "target secure tags by name, `targetResources`, `targetServiceAccounts`) and the networks of its "
+    "`associations[]`. Descriptions, `logConfig.metadata` and hierarchical firewall policies are not "
+    "compared." + _LOGIC_TAIL,
+    unknown=_UNKNOWN
+    + "; a listing that failed makes the whole control `error`. Unreadable rule fields are not errors: "
+    "kept as written, they show as changes.",
 )
 def drift01_firewalls(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """One result per firewall rule, and per network firewall policy of the project, in the
@@ -143,6 +176,19 @@ def drift01_firewalls(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     "privilege creeps and how attackers persist. " + _RATIONALE_TAIL,
     remediation=_remediation("DRIFT-02", "the binding") + " Revert a grant with `gcloud projects "
     "remove-iam-policy-binding PROJECT --member=MEMBER --role=ROLE`.",
+    holds="Every grant of the project's IAM policy is in the approved baseline for DRIFT-02, and every grant "
+    "approved there is still granted.",
+    logic="The items are the grants of the project's one IAM policy, one per role and member of each binding, "
+    "keyed `ROLE MEMBER`, with ` if TITLE` for a conditional binding (its `title`, else its "
+    "`expression`; the expression is added in brackets where one title covers two expressions), and each "
+    "compares its `role`, its member (the type prefix kept; the email or domain of a `user:`, `group:`, "
+    "`serviceAccount:`, `domain:` or `deleted:` member lower-cased, as they compare case-insensitively) "
+    "and its condition's `title`, `expression` and `description`. The policy's `etag`, `version` and "
+    "audit configuration are not compared, and every result is named by the project." + _LOGIC_TAIL,
+    unknown=_UNKNOWN
+    + ", and when the live state cannot be built: not exactly one IAM policy listed, or its `bindings` not "
+    "a list; a listing that failed makes the whole control `error`. A binding that is not an object is "
+    "left out rather than reported.",
 )
 def drift02_grants(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """One result per (role, member, condition) grant in the baseline or live."""
@@ -156,6 +202,21 @@ def drift02_grants(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     "backups are only as good as the schedule that was reviewed. " + _RATIONALE_TAIL,
     remediation=_remediation("DRIFT-03", "the schedule or its attachment") + " Re-attach a schedule with "
     "`gcloud compute disks add-resource-policies DISK --zone=ZONE --resource-policies=SCHEDULE`.",
+    holds="Every disk of the project has exactly the snapshot schedules, with the settings, that the approved "
+    "baseline for DRIFT-03 holds.",
+    logic="The items are the project's disks, keyed `LOCATION/NAME` (the last segment of `zone`, else of "
+    "`region`), so a disk created or deleted is drift too. Each compares the snapshot schedules its "
+    "`resourcePolicies[]` URLs attach (resolved by full path as BKP-01 does; a URL naming no collected "
+    "policy is kept as unresolved with its path; other kinds of resource policy are left out), by name, "
+    "each with its cycle as one readable string (every N hours from HH:MM, every N days at HH:MM, or "
+    "weekly on each day and start time), its `retentionPolicy.maxRetentionDays`, its "
+    "`onSourceDiskDelete` (KEEP_AUTO_SNAPSHOTS when absent) and its sorted, lower-cased "
+    "`snapshotProperties.storageLocations`. Labels, `status`, `guestFlush`, the schedule's `duration` "
+    "and the snapshots themselves are not compared." + _LOGIC_TAIL,
+    unknown=_UNKNOWN
+    + "; a listing that failed makes the whole control `error`. Unreadable disk or schedule fields are not "
+    "errors: kept as written (a `resourcePolicies` that is not a list of URLs included), they show as "
+    "changes.",
 )
 def drift03_schedules(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """One result per disk in the baseline or live: its attached schedules and their settings."""

@@ -199,6 +199,50 @@ def _judge_policy_rule(firewall: Effective, policy: Policy, rule: PolicyRule, fa
 _SSH = Coverage.from_specs(("tcp:22", "sctp:22"))
 _RDP = Coverage.from_specs(("tcp:3389", "udp:3389"))
 _FW03_ALL = union(_FW03_COVERAGE.values())
+# The definition FW-01..FW-05 share (`logic=` and `unknown=`); each control says first which pairs it judges.
+_EXPOSURE_LOGIC = (
+    " A VPC rule is read with the API's defaults: `direction` absent is INGRESS, `priority` absent 1000, "
+    "`disabled` absent false, and an ingress rule with no `sourceRanges`, `sourceTags` or `sourceServiceAccounts` "
+    "matches `0.0.0.0/0`; `IPProtocol` is a name in any case or a number (`6` tcp, `17` udp, `132` sctp), `all` "
+    "is every protocol, and an entry without `ports` opens every port. An egress rule, a deny rule (`denied[]`) "
+    "and a rule without an internet source pass. The internet is a source range of prefix 0 (`0.0.0.0/0`, "
+    "`::/0`, or the bare `0.0.0.0`, `::`, `::0`), or ranges of one rule whose union covers a whole address "
+    "family; source tags or service accounts alone are not. What the rule opens to the internet among the judged "
+    "pairs is then cut, per address family, by the rules that take precedence in Google's order: the "
+    "hierarchical firewall policies (organisation, then each folder down to the project), then, per network, its "
+    "VPC rules and its global and regional network firewall policies (the VPC rules first, or last when the "
+    "network's `networkFirewallPolicyEnforcementOrder` is `BEFORE_CLASSIC_FIREWALL`). A deny shadows when it is "
+    "enabled, ingress, from an internet range, names no destination ranges, applies to the same network and its "
+    "targets cover the rule's (no targets, or a superset of its target tags, or of its target service accounts); "
+    "in the rule's own level it must also come first (a lower or equal priority number: deny wins ties, and a "
+    "`goto_next` earlier in the rule's own policy cuts too); a deny of a level above always comes first, less "
+    "what a `goto_next` before it in its policy passes on; a regional policy's deny shadows only rules of "
+    "regional policies of its own region. A judged pair left open fails; a rule whose judged pairs are all "
+    "shadowed passes, naming the denies; "
+    "a disabled rule (`disabled: true`) that would fail passes marked `latent`. Every rule of a firewall policy "
+    "that applies to the scope (hierarchical ones associated with the project's organisation or a folder above "
+    "it, and the project's network policies) gets its own result, named by the policy and the rule's priority: "
+    "`allow` and `apply_security_profile_group` read as an allow, `deny` and `goto_next` pass, "
+    "`match.srcIpRanges` reads like `sourceRanges`, `srcNetworkType: INTERNET`, `srcRegionCodes`, "
+    "`srcThreatIntelligences` and `srcFqdns` are internet sources of both families that never shadow, "
+    "`srcNetworkType` NON_INTERNET, INTRA_VPC or VPC_NETWORKS is no internet source, and `targetResources` "
+    "limits the networks; it is judged on each network of the scope it applies to (the worst result kept) and "
+    "passes when it applies to none. Out of scope: a scope without networks gets no result for hierarchical "
+    "policy rules; Shared VPC host projects' rules are not read."
+)
+_EXPOSURE_UNKNOWN = (
+    "A rule that cannot be read is `error`, naming the field: an unknown `direction` or `action`, a `priority` "
+    "out of range, not exactly one of `allowed[]` and `denied[]` (a policy rule: `match.layer4Configs` absent or "
+    "empty, or `match` not an object), an unknown `IPProtocol`, `ports` not a list, a port that is not `N` or "
+    "`N-M` within 0-65535 or ports given for a protocol without ports, a source range that is not an IP range, "
+    "`disabled` not a boolean, a list field not a list of strings, an unknown `match.srcNetworkType` or malformed "
+    "`targetSecureTags`; so is a policy whose "
+    "`rules` is not a list of objects, a policy rule allowing a judged pair from `match.srcAddressGroups` alone "
+    "(the groups are not read), and an internet allow on a network with associated network policies whose "
+    "`networkFirewallPolicyEnforcementOrder` is unknown. An unreadable deny shadows nothing (it has its own "
+    "`error`), nor does any rule of a policy holding an unreadable rule. A listing that failed makes the whole "
+    "control `error`."
+)
 
 
 @control(
@@ -211,6 +255,10 @@ _FW03_ALL = union(_FW03_COVERAGE.values())
     remediation="Allow SSH only from IAP's range (35.235.240.0/20) or known networks: `gcloud compute "
     "firewall-rules update RULE --source-ranges=35.235.240.0/20`, or delete the rule: `gcloud compute "
     "firewall-rules delete RULE`." + _POLICY_FIX,
+    holds="No enabled firewall rule or firewall-policy rule lets SSH (tcp:22 or sctp:22) in from the internet "
+    "once the rules that take precedence over it have had their say.",
+    logic="The judged pairs are tcp:22 and sctp:22 (SSH over udp does not count)." + _EXPOSURE_LOGIC,
+    unknown=_EXPOSURE_UNKNOWN,
 )
 def fw01_ssh(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a rule that effectively opens tcp:22 or sctp:22 to the internet: SSH exposure."""
@@ -227,6 +275,10 @@ def fw01_ssh(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     remediation="Allow RDP only from IAP's range or known networks: `gcloud compute firewall-rules update "
     "RULE --source-ranges=35.235.240.0/20`, or delete the rule: `gcloud compute firewall-rules delete "
     "RULE`." + _POLICY_FIX,
+    holds="No enabled firewall rule or firewall-policy rule lets RDP (tcp:3389 or udp:3389) in from the "
+    "internet once the rules that take precedence over it have had their say.",
+    logic="The judged pairs are tcp:3389 and udp:3389 (sctp:3389 does not count)." + _EXPOSURE_LOGIC,
+    unknown=_EXPOSURE_UNKNOWN,
 )
 def fw02_rdp(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a rule that effectively opens tcp:3389 or udp:3389 to the internet: RDP exposure."""
@@ -247,6 +299,15 @@ def _services(offending: Coverage) -> str:
     remediation="Reach these services over private networking (VPC, Private Service Connect, VPN) and "
     "remove the internet source: `gcloud compute firewall-rules update RULE --source-ranges=CIDR`, or "
     "delete the rule: `gcloud compute firewall-rules delete RULE`." + _POLICY_FIX,
+    holds="No enabled firewall rule or firewall-policy rule lets a database, cache, directory, file-sharing, "
+    "mail or cluster-admin port in from the internet once the rules that take precedence over it have "
+    "had their say.",
+    logic="The judged pairs are these ports over tcp and over udp (not sctp), and a failing reason names the "
+    "services reached: FTP 20-21, Telnet 23, SMTP 25, DNS 53, POP3 110, NetBIOS 137-139, LDAP 389 and "
+    "636, SMB 445, MSSQL 1433, Oracle 1521 and 2483-2484, MySQL 3306, PostgreSQL 5432, VNC 5900, Redis "
+    "6379, Kubernetes 6443 and 10250, Docker 2375-2376, Cassandra 7000-7001, 7199, 9042 and 9160, "
+    "Elasticsearch 9200 and 9300, Memcached 11211, MongoDB 27017-27019." + _EXPOSURE_LOGIC,
+    unknown=_EXPOSURE_UNKNOWN,
 )
 def fw03_admin_ports(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a rule that effectively opens, over tcp or udp, a database or admin port (the
@@ -264,6 +325,15 @@ def fw03_admin_ports(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     "anything, and each new service is public the moment it starts.",
     remediation="Replace the rule's protocols and sources with only those needed: `gcloud compute "
     "firewall-rules update RULE --rules=tcp:443 --source-ranges=CIDR`." + _POLICY_FIX,
+    holds="No enabled firewall rule or firewall-policy rule has an entry opening every port or every protocol "
+    "to the internet that a single deny taking precedence does not cover whole.",
+    logic="The judged pairs are those of the rule's entries that open everything: `all`, tcp, udp or sctp "
+    "without `ports`, or a protocol whose ports across the rule's entries cover 1-65535 (so "
+    "`tcp:2-65535` does not count, `tcp:0-32767` plus `tcp:32768-65535` does). Unlike FW-01..FW-03 and "
+    "FW-05, such an entry counts as shadowed only where ONE deny covers the whole of it (per protocol, "
+    "and the whole of `all` for an `all` entry); several denies that cover it between them leave it "
+    "open." + _EXPOSURE_LOGIC,
+    unknown=_EXPOSURE_UNKNOWN,
 )
 def fw04_open_all(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a rule with an unshadowed entry opening every port or protocol to the internet
@@ -282,6 +352,13 @@ def fw04_open_all(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     "finding, so a forgotten test rule or a too-wide port range is caught when it appears.",
     remediation="Narrow the rule to the approved ports: `gcloud compute firewall-rules update RULE "
     "--rules=tcp:443`, or, after review, add the port to `firewall.public_ports`." + _POLICY_FIX,
+    holds="Every (protocol, port) pair that an enabled firewall rule or firewall-policy rule effectively opens "
+    "to the internet is listed in `firewall.public_ports`.",
+    logic="The judged pairs are every protocol and port; those within `firewall.public_ports` (entries "
+    "`proto[:port[-port]]`, a protocol by name or number, no port meaning every port; empty by default, "
+    "so any internet exposure fails) are approved. A rule fails when an unapproved pair stays open after "
+    "shadowing, and passes as allowing only approved pairs when everything left open is approved." + _EXPOSURE_LOGIC,
+    unknown=_EXPOSURE_UNKNOWN,
 )
 def fw05_public_ports(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a rule that effectively exposes a (protocol, port) outside `firewall.public_ports`."""
@@ -312,6 +389,21 @@ def _log_state(resource: JSON) -> str:
     "firewall-policies rules update PRIORITY --firewall-policy=POLICY --enable-logging` (network "
     "policies: `gcloud compute network-firewall-policies rules update PRIORITY --firewall-policy=POLICY "
     "--global-firewall-policy --enable-logging`).",
+    holds="Every enabled VPC firewall rule, and every enabled allow or deny rule of a firewall policy that "
+    "applies to the scope, logs the connections it matches.",
+    logic="A VPC rule (ingress or egress, allow or deny) with `disabled: true` passes as out of scope until "
+    "enabled; otherwise it passes only with `logConfig.enable: true`, and fails with `logConfig.enable: "
+    "false`, with `enable` absent or with no `logConfig` at all (logging is off by default); "
+    "`logConfig.metadata` is not judged. The policies read are the hierarchical ones associated with the "
+    "project's organisation or a folder above it, and every global and regional network firewall policy "
+    "of the project, associated with a network or not; each of their rules is one result named by its "
+    "priority: a `goto_next` rule decides nothing and gets no result, a disabled rule passes as out of "
+    "scope, and an `allow`, `deny` or `apply_security_profile_group` rule passes only with "
+    "`enableLogging: true` (absent is off).",
+    unknown="An `error`, naming the field, for a rule whose `disabled`, `logConfig.enable` or `enableLogging` is "
+    "not a boolean, whose `logConfig` is not an object, or (a policy rule) whose `action` is unknown or "
+    "which is not an object, and for a policy whose `rules` is not a list; a listing that failed makes "
+    "the whole control `error`.",
 )
 def fw06_rule_logging(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails an enabled rule without `logConfig.enable: true` (absent is off), and an enabled
@@ -372,6 +464,16 @@ def _rule_logging(raw: JSON, who: str) -> Judgement:
     "`gcloud compute firewall-rules delete default-allow-internal default-allow-ssh default-allow-rdp "
     "default-allow-icmp` and `gcloud compute networks delete default`; stop new projects getting one "
     "with the organisation policy `constraints/compute.skipDefaultNetworkCreation`.",
+    holds="The project has no network named `default`, and none of the default network's rules "
+    "(default-allow-internal, -ssh, -rdp, -icmp) is enabled.",
+    logic="Each network gets one result: it fails when its `name` is exactly `default` (whatever its mode or "
+    "subnetworks) and passes otherwise. Each VPC firewall rule named exactly `default-allow-internal`, "
+    "`default-allow-ssh`, `default-allow-rdp` or `default-allow-icmp`, whatever network it is on, gets "
+    "one result: it passes with `disabled: true` and fails otherwise (`disabled` false or absent). Every "
+    "other firewall rule is out of scope and gets no result; firewall policies are not read.",
+    unknown="An `error`, naming the field, for a default-allow-* rule whose `disabled` is not a boolean; a "
+    "listing that failed makes the whole control `error`. A network without a `name` is judged as not "
+    "named `default` and passes.",
 )
 def fw07_default_network(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a network named `default`, and each enabled default-allow-internal/-ssh/-rdp/-icmp
@@ -439,6 +541,23 @@ def _ipv6_need(subnetworks: Iterable[tuple[JSON, JSON]]) -> tuple[str, str]:
     "higher priority: `gcloud compute firewall-rules create deny-all-egress --network=NETWORK "
     "--direction=EGRESS --action=DENY --rules=all --destination-ranges=0.0.0.0/0 --priority=65535` "
     "(and `deny-all-egress-v6` with `--destination-ranges=::/0` for dual-stack subnetworks).",
+    holds="Every network has an enabled egress rule denying every protocol to the whole IPv4 internet, and to "
+    "the whole IPv6 internet too when one of its subnetworks carries IPv6.",
+    logic="Per network (matched to rules and subnetworks by their `network` URL or relative path), only VPC "
+    "rules count: a rule counts for a family when it is enabled (`disabled` absent or false), "
+    "`direction: EGRESS`, `denied[]` matches every protocol (`all`, or entries covering every protocol "
+    "and port), its `destinationRanges` cover the whole family (a prefix 0 range or ranges whose union "
+    "covers it; none given means `0.0.0.0/0`), and it names no `targetTags`, `targetServiceAccounts` or "
+    "`sourceRanges`; its priority does not matter, and allow rules that reopen egress above it are not "
+    "weighed. IPv4 is always needed; `::/0` is needed too when a subnetwork of the network has "
+    "`stackType` IPV4_IPV6 or IPV6_ONLY (absent is IPV4_ONLY). The network passes, naming the deciding "
+    "rules, when every needed family has such a rule; it fails otherwise, naming any rule that would "
+    "count but is disabled. Firewall policies are not read.",
+    unknown="An `error` naming the missing range, and saying why, when a needed family has no counting rule and "
+    "the network holds a VPC rule that cannot be read (any unreadable field, as for FW-01), or when the "
+    "only range missing is `::/0` and it is needed only because a subnetwork's `stackType` is a value not "
+    "known (neither IPV4_ONLY, IPV4_IPV6 nor IPV6_ONLY); when the needed rules are present, unreadable "
+    "rules and unknown stack types do not matter. A listing that failed makes the whole control `error`.",
 )
 def fw08_egress_deny(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a network without an enabled egress deny of `all` to 0.0.0.0/0 applying to every
@@ -505,6 +624,20 @@ def _approval(instance: JSON, scope: str, specs: Iterable[str]) -> str | None:
     "network-interfaces update INSTANCE --zone=ZONE --stack-type=IPV4_ONLY`), or, after review, list "
     "it in `firewall.public_instances`; enforce with the organisation policy "
     "`constraints/compute.vmExternalIpAccess`.",
+    holds="No instance can hold an external IPv4 or IPv6 address unless it matches an entry of "
+    "`firewall.public_instances`.",
+    logic="An instance has an external address when any `networkInterfaces[].accessConfigs[]` entry has `type` "
+    "ONE_TO_ONE_NAT (the type when absent), with or without a `natIP` (a stopped instance gets one when "
+    "it starts, so `status` does not matter), or any `networkInterfaces[].ipv6AccessConfigs[]` entry "
+    "exists (type DIRECT_IPV6 when absent). Without one it passes. With one it passes only when it "
+    "matches `firewall.public_instances` (empty by default): an entry `PROJECT/ZONE/NAME` (the project "
+    "from the instance's `selfLink`, else the scope; the zone the last segment of `zone`) or "
+    "`label=value` matched exactly against the instance's `labels`; otherwise it fails, naming each "
+    "interface and address.",
+    unknown="An `error`, naming the field, when `networkInterfaces`, an `accessConfigs` or an "
+    "`ipv6AccessConfigs` is not a list of objects, or an access config's `type` is neither "
+    "ONE_TO_ONE_NAT nor DIRECT_IPV6; a listing that failed makes the whole control `error`. An instance "
+    "without `networkInterfaces` is judged as having no external address and passes.",
 )
 def fw09_external_ip(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails an instance with a ONE_TO_ONE_NAT access config (with or without natIP, running or

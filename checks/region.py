@@ -34,6 +34,14 @@ _RATIONALE = (
     "control finds what already sits elsewhere, or was created before the policy or under an exemption."
 )
 Locate = Callable[[JSON], tuple[list[Location], list[tuple[str, str]]]]
+# How REG-01..REG-06 compare a location with the allowed list (their `logic=` ends with it).
+_COMPARED = (
+    " Each location is the last segment of the field's URL or name; a zone (`REGION-x`) stands for its region "
+    "(`europe-west1-b` is `europe-west1`). It is compared verbatim, case included, with `region.allowed` (default "
+    "`europe-west1`): a multi-region (`eu`, `us`, `asia`) or dual-region (`eur4`, `nam4`, ...) passes only where "
+    "it is listed itself, and listing `eu` admits neither `europe-west1` nor the other way round. The resource "
+    "passes only when every location is allowed, and fails naming those that are not."
+)
 
 
 def _required(resource: JSON, key: str, *, zonal: bool = False) -> Location:
@@ -61,6 +69,11 @@ def _judge_all(snapshot: Snapshot, params: Params, resources: Iterable[JSON], co
     "then delete the original): `gcloud compute instances create NAME --zone=europe-west1-b "
     "--source-machine-image=IMAGE`; enforce with `gcloud resource-manager org-policies allow "
     "gcp.resourceLocations in:europe-west1-locations --project=PROJECT`.",
+    holds="Every instance runs in a zone of a region listed in `region.allowed`.",
+    logic="The one location of an instance is its `zone`, which must name a zone; its disks, addresses and "
+    "subnetworks are judged by their own controls." + _COMPARED,
+    unknown="An `error`, naming the field, when `zone` is absent or empty, not a string, or not a zone "
+    "(`REGION-x`, e.g. `europe-west1-b`); a listing that failed makes the whole control `error`.",
 )
 def reg01_instances(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails an instance whose `zone` is not in a region of `region.allowed`."""
@@ -85,6 +98,13 @@ def _disk_locations(disk: JSON) -> tuple[list[Location], list[tuple[str, str]]]:
     "--storage-location=europe-west1` and `gcloud compute disks create DISK --source-snapshot=SNAP "
     "--zone=europe-west1-b` (regional disks: `--region=europe-west1 "
     "--replica-zones=europe-west1-b,europe-west1-c`).",
+    holds="Every location a disk's data lives in (its zone, or its region and replica zones) is in "
+    "`region.allowed`.",
+    logic="The locations of a disk are its `zone` (a zonal disk), and its `region` with every `replicaZones[]` "
+    "entry (a regional disk); whichever of `zone` and `region` is present is judged, both if both are." + _COMPARED,
+    unknown="An `error`, naming the field, when the disk has neither `zone` nor `region`, when `zone` or a "
+    "`replicaZones[]` entry is not a zone, when `region` is not a string, or `replicaZones` is not a "
+    "list; a listing that failed makes the whole control `error`.",
 )
 def reg02_disks(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a disk whose `zone`, or (regional) `region` or any `replicaZones[]` entry, is not in
@@ -98,6 +118,11 @@ def reg02_disks(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     remediation="Delete the subnetwork outside the allowed regions: `gcloud compute networks subnets delete "
     "SUBNET --region=REGION`; an auto-mode network creates one in every region, so convert it first: "
     "`gcloud compute networks update NETWORK --switch-to-custom-subnet-mode`.",
+    holds="Every subnetwork is in a region listed in `region.allowed`.",
+    logic="The one location of a subnetwork is its `region`; the subnetworks an auto-mode network creates in "
+    "every region are judged like any other, and networks themselves get no result." + _COMPARED,
+    unknown="An `error`, naming the field, when `region` is absent, empty or not a string; a listing that failed "
+    "makes the whole control `error`.",
 )
 def reg03_subnetworks(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a subnetwork whose `region` is not in `region.allowed` (auto-mode networks' too)."""
@@ -124,6 +149,13 @@ def _address(raw: JSON, who: str, allowed: tuple[str, ...]) -> Judgement:
     remediation="Release the address outside the allowed regions and reserve one where the workload "
     "belongs: `gcloud compute addresses delete ADDRESS --region=REGION` and `gcloud compute addresses "
     "create ADDRESS --region=europe-west1`.",
+    holds="Every regional static address is reserved in a region listed in `region.allowed`.",
+    logic="A global address passes as not region-bound: one whose `region` is absent, empty or names `global` "
+    "(the aggregated listing's scope) and whose `selfLink` has no `/regions/` segment. Any other address "
+    "is judged by its `region`." + _COMPARED,
+    unknown="An `error`, naming the field, when `region` is absent although the address's `selfLink` is "
+    "regional, or when `region` does not name a location (e.g. not a string); a listing that failed "
+    "makes the whole control `error`. An address with neither `region` nor `selfLink` passes as global.",
 )
 def reg04_addresses(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a regional address whose `region` is not in `region.allowed`; a global address
@@ -145,6 +177,13 @@ def _snapshot_locations(snap: JSON) -> tuple[list[Location], list[tuple[str, str
     remediation="Store a new snapshot in an allowed region and delete the misplaced one: `gcloud compute "
     "snapshots create SNAP --source-disk=DISK --source-disk-zone=ZONE --storage-location=europe-west1` "
     "and `gcloud compute snapshots delete SNAPSHOT`; fix the schedule that made it (REG-06).",
+    holds="Every location a snapshot is stored in is listed in `region.allowed`.",
+    logic="The locations of a snapshot are every entry of its `storageLocations[]` (a multi-region such as "
+    "`eu` included, which is where Google stores a snapshot when none is chosen); the snapshot's status "
+    "and source disk do not matter." + _COMPARED,
+    unknown="An `error`, naming the field, when `storageLocations` is absent or empty (Google always fills it, "
+    "so where the snapshot is stored is unknown), not a list, or holds an entry that is not a non-empty "
+    "string; a listing that failed makes the whole control `error`.",
 )
 def reg05_snapshots(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a snapshot with a `storageLocations[]` entry (a multi-region such as `eu` included)
@@ -178,6 +217,17 @@ def _schedule_locations(policy: JSON) -> tuple[list[Location], list[tuple[str, s
     "instead: `gcloud compute resource-policies create snapshot-schedule POLICY --region=europe-west1 "
     "--storage-location=europe-west1 --daily-schedule --start-time=02:00 --max-retention-days=14` "
     "(a schedule's storage location cannot be changed in place).",
+    holds="Every snapshot schedule is in a region listed in `region.allowed` and stores its snapshots only in "
+    "locations listed there.",
+    logic="Only resource policies with a `snapshotSchedulePolicy` are judged (other resource policies get no "
+    "result), whatever their `status` and whether any disk uses them. Their locations are `region` and "
+    "every `snapshotSchedulePolicy.snapshotProperties.storageLocations[]` entry; a schedule naming no "
+    "storage location (the list absent or empty, or no `snapshotProperties`) fails as `no storage "
+    "location`, since Google then stores its snapshots in a multi-region." + _COMPARED,
+    unknown="An `error`, naming the field, when `region` is absent, empty or not a string, when "
+    "`snapshotSchedulePolicy` or `snapshotSchedulePolicy.snapshotProperties` is not an object, or the "
+    "storage locations are not a list or hold an entry that is not a non-empty string; a listing that "
+    "failed makes the whole control `error`.",
 )
 def reg06_snapshot_schedules(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a snapshot schedule whose `region` or any storage location is outside `region.allowed`,

@@ -80,6 +80,20 @@ def _internet(instance: JSON, who: str) -> Judgement:
     remediation="Replace the authorized networks with the few addresses that need them, or clear them and "
     "connect through the Cloud SQL Auth Proxy: `gcloud sql instances patch INSTANCE "
     "--clear-authorized-networks` (or `--authorized-networks=203.0.113.10/32`).",
+    holds="No Cloud SQL instance lists, among its authorized networks, ranges that together cover every IPv4 "
+    "or every IPv6 address.",
+    logic="Every instance is judged, replicas included. The entries are "
+    "`settings.ipConfiguration.authorizedNetworks[].value` (an absent `settings`, `ipConfiguration` or "
+    "`authorizedNetworks` means none, and passes). An internet range is one of prefix 0 (`0.0.0.0/0`, "
+    "`::/0`, or a bare `0.0.0.0`, `::`), or several entries of the instance whose union covers a whole "
+    "address family (`0.0.0.0/1` with `128.0.0.0/1`); one of them fails the instance, the reason naming "
+    "the entries (value and `name`). It fails even when `ipv4Enabled` is false: the entries are unused "
+    "only while the instance has no public IP, one setting away from live. Whether the instance actually "
+    "has a public IP is FW-12's question.",
+    unknown="An `error`, naming the field, when `settings` or `settings.ipConfiguration` is not an object, "
+    "`authorizedNetworks` is not a list, an entry is not an object, or an entry's `value` is absent or "
+    "not an IP address range, and (read only when the instance fails) when `ipv4Enabled` is not a "
+    "boolean; a listing that failed makes the whole control `error`.",
 )
 def fw11_sql_internet(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails an instance whose authorized networks hold an internet range (prefix 0, or ranges
@@ -127,6 +141,15 @@ def _public_ip(instance: JSON, who: str) -> Judgement:
     "own networks, and the Auth Proxy covers the rest.",
     remediation="Give the instance a private IP and drop the public one: `gcloud sql instances patch INSTANCE "
     "--network=projects/PROJECT/global/networks/VPC --no-assign-ip`.",
+    holds="No Cloud SQL instance has a public IPv4 address.",
+    logic="Every instance is judged, replicas included. `settings.ipConfiguration.ipv4Enabled` decides: true "
+    "fails (naming the `ipAddresses[]` entries of `type` PRIMARY), false passes whatever `ipAddresses[]` "
+    "lists. Only when it is absent (instances older than private IP) does `ipAddresses[]` decide: an "
+    "entry of `type` PRIMARY fails, and none (only PRIVATE or OUTGOING entries, or no list) passes.",
+    unknown="An `error`, naming the field, when `settings` or `settings.ipConfiguration` is not an object, "
+    "`ipv4Enabled` is present but not a boolean, `ipAddresses` is not a list, or one of its entries is "
+    "not an object; a listing that failed makes the whole control `error`. An instance with neither "
+    "`ipv4Enabled` nor `ipAddresses` passes.",
 )
 def fw12_sql_public_ip(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails an instance with `ipv4Enabled: true`, or with it absent and a PRIMARY entry in `ipAddresses[]`."""

@@ -39,6 +39,13 @@ _BACKUP = "settings.backupConfiguration"
 #: retained backups when `backupRetentionSettings` (or its count) is absent: the API default
 DEFAULT_RETAINED = 7
 _COUNT_UNITS = frozenset({"COUNT", "RETENTION_UNIT_UNSPECIFIED"})
+# How BKP-05..BKP-08 treat replicas (their `logic=` starts with it).
+_REPLICAS = (
+    "Every instance gets one result. A replica (`instanceType` READ_REPLICA_INSTANCE or READ_POOL_INSTANCE, or "
+    "any instance naming its primary in `masterInstanceName`) passes as `replica: backups are taken on the "
+    "primary`, whatever else it holds; a primary is judged."
+)
+_SETTINGS_UNKNOWN = " `settings` or `settings.backupConfiguration` is not an object"
 
 
 def _primaries(snapshot: Snapshot, judge: Judge[JSON]) -> Iterator[Finding]:
@@ -70,6 +77,14 @@ def _automated(instance: JSON, who: str) -> Judgement:
     "them, and deleting the instance deletes them too.",
     remediation="Turn automated backups on, stored in the allowed region: `gcloud sql instances patch INSTANCE "
     "--backup-start-time=02:00 --backup-location=europe-west1`.",
+    holds="Every primary Cloud SQL instance takes automated backups.",
+    logic=_REPLICAS
+    + " A primary passes when `settings.backupConfiguration.enabled` is true, and fails when it is false or "
+    "absent, or when the instance has no `backupConfiguration` or no `settings` (no backups configured). "
+    "Whether a backup actually ran is BKP-07's question.",
+    unknown="An `error`, naming the field, for a primary whose" + _SETTINGS_UNKNOWN
+    + ", or whose `enabled` is present but not a boolean; a listing that failed makes the whole control "
+    "`error`.",
 )
 def bkp05_sql_backups(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a primary instance whose `settings.backupConfiguration.enabled` is not true."""
@@ -97,6 +112,17 @@ def _point_in_time(instance: JSON, who: str) -> Judgement:
     "restores to the minute before the damage, which is what the recovery point objective promises.",
     remediation="Turn it on: MySQL `gcloud sql instances patch INSTANCE --enable-bin-log`; PostgreSQL and "
     "SQL Server `gcloud sql instances patch INSTANCE --enable-point-in-time-recovery`.",
+    holds="Every primary Cloud SQL instance can be restored to a point in time.",
+    logic=_REPLICAS
+    + " The engine is the prefix of `databaseVersion`: on MySQL (`MYSQL_*`) "
+    "`settings.backupConfiguration.binaryLogEnabled` decides, on PostgreSQL (`POSTGRES_*`) and SQL "
+    "Server (`SQLSERVER_*`) `settings.backupConfiguration.pointInTimeRecoveryEnabled`; true passes, "
+    "false or absent fails, and the other engine's flag does not count. Whether automated backups are on "
+    "is BKP-05's question.",
+    unknown="An `error`, naming the field, for a primary whose `databaseVersion` is absent or names no known "
+    "engine (MYSQL_*, POSTGRES_*, SQLSERVER_*), whose" + _SETTINGS_UNKNOWN
+    + ", or whose deciding flag is present but not a boolean; a listing that failed makes the whole "
+    "control `error`.",
 )
 def bkp06_sql_point_in_time(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a primary instance without point-in-time recovery: MySQL (`databaseVersion` MYSQL_*)
@@ -161,6 +187,19 @@ def _recent(instance: JSON, who: str, now: datetime, rpo: float) -> Judgement:
     remediation="Take a backup now and find why the automated ones did not: `gcloud sql backups create "
     "--instance=INSTANCE --location=europe-west1`, then `gcloud sql backups list --instance=INSTANCE` "
     "for the failed runs and their errors.",
+    holds="Every primary Cloud SQL instance has a successful backup run that ended no longer ago than "
+    "`backup.rpo_hours`.",
+    logic=_REPLICAS
+    + " A primary's backup runs are those the collector lists for it under `backupRuns`, automated and "
+    "on-demand alike. Only runs with `status: SUCCESSFUL` and an `endTime` count; runs in any other "
+    "status, and successful ones without `endTime`, are noted in the reason. The newest counted "
+    "`endTime` is aged against the run's time (`now` of the snapshot, never the wall clock; an `endTime` "
+    "after it counts as age 0): the instance passes when that age is at most `backup.rpo_hours` (default "
+    "24), and fails when it is older or when no run counts.",
+    unknown="An `error`, naming the field, for a primary whose `backupRuns` is absent (its runs were not read, "
+    "so they are unknown) or not a list, or holds a run that is not an object; and an `error` when a "
+    "successful run's `endTime` is not an RFC 3339 time with its offset, unless another counted run is "
+    "within `backup.rpo_hours`. A listing that failed makes the whole control `error`.",
 )
 def bkp07_sql_recent_backup(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a primary instance whose newest SUCCESSFUL backup run ended longer than
@@ -200,6 +239,20 @@ def retained_backups(instance: JSON) -> tuple[int, str]:
     "deploy. Cloud SQL keeps a number of automated backups, one a day; keeping fewer than the agreed "
     "retention means the last good copy is already gone when it is needed.",
     remediation="Keep more automated backups: `gcloud sql instances patch INSTANCE --retained-backups-count=14`.",
+    holds="Every primary Cloud SQL instance keeps at least `backup.min_retention_days` days of automated "
+    "backups.",
+    logic=_REPLICAS
+    + " The number kept is `settings.backupConfiguration.backupRetentionSettings.retainedBackups` (a whole "
+    "number, or its string form), read as days since automated backups are taken once a day; with the "
+    "settings or the count absent it is the API default, 7. The primary passes when that number is at "
+    "least `backup.min_retention_days` (default 7) and fails below it. Whether backups are on is "
+    "BKP-05's question (an instance with backups off is judged by its retention setting all the same), "
+    "and `transactionLogRetentionDays` is not read.",
+    unknown="An `error`, naming the field, for a primary whose" + _SETTINGS_UNKNOWN
+    + ", whose `backupRetentionSettings` is not an object, whose `retentionUnit` is present and neither "
+    "COUNT nor RETENTION_UNIT_UNSPECIFIED (the number could not be read as backups), or whose "
+    "`retainedBackups` is a boolean, text that is not a whole number, or negative; a listing that failed "
+    "makes the whole control `error`.",
 )
 def bkp08_sql_retention(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a primary instance retaining fewer automated backups (one a day, so days) than

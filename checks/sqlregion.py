@@ -52,6 +52,22 @@ def sql_locations(instance: JSON) -> tuple[list[Location], list[tuple[str, str]]
     remediation="Pin the backups to the allowed region: `gcloud sql instances patch INSTANCE "
     "--backup-location=europe-west1`; an instance in another region must be recreated there (export, "
     "`gcloud sql instances create NAME --region=europe-west1`, import).",
+    holds="Every Cloud SQL instance, its zones and, on a primary with automated backups, the location its "
+    "backups are stored in are within `region.allowed`.",
+    logic="Every instance is judged, replicas included. Its locations are `region`, `gceZone` and "
+    "`secondaryGceZone` (each when present; a zone stands for its region, `europe-west1-b` is "
+    "`europe-west1`) and, for a primary whose `settings.backupConfiguration.enabled` is true, "
+    "`settings.backupConfiguration.location`; such a primary without a backup location fails as `no "
+    "backup location` (Google then keeps its backups in the multi-region nearest the instance, `eu` for "
+    "Belgium). Replicas (read replicas, read-pool nodes, legacy failover replicas) and instances with "
+    "backups off are judged without a backup location, and the `location` of individual backup runs is "
+    "not read. Locations are compared verbatim with `region.allowed` (default `europe-west1`): a "
+    "multi-region such as `eu` passes only where listed itself. The instance passes only when every "
+    "location is allowed, and fails naming those that are not.",
+    unknown="An `error`, naming the field, when `region` is absent, empty or not a string, `gceZone` or "
+    "`secondaryGceZone` is not a zone (`REGION-x`), and, for a primary, when `settings` or "
+    "`settings.backupConfiguration` is not an object, `enabled` is not a boolean, or the backup `location` "
+    "is not a string; a listing that failed makes the whole control `error`.",
 )
 def reg07_sql_instances(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails an instance whose `region`, `gceZone`, `secondaryGceZone` or (backups on, primaries

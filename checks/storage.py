@@ -57,6 +57,23 @@ def _prevented(bucket: JSON, org: Enforcement | Unjudgeable) -> tuple[bool, str]
     "bindings do nothing; anywhere else they are live.",
     remediation="Remove the public members: `gcloud storage buckets remove-iam-policy-binding gs://BUCKET "
     "--member=allUsers --role=ROLE`, and prevent it for good: " + _PAP_FIX + ".",
+    holds="No bucket grants `allUsers` or `allAuthenticatedUsers` a role, unless public access prevention "
+    "makes those bindings do nothing.",
+    logic="The bindings are those of the bucket's IAM policy (read at version 3 by the collector, nested under "
+    "`iamPolicy`; a bucket without one, or without `bindings`, has none): each member `allUsers` or "
+    "`allAuthenticatedUsers` of any binding, conditional bindings included (the reason names the "
+    "condition), is a public grant. Without one the bucket passes. With one, "
+    "`iamConfiguration.publicAccessPrevention` decides: `enforced` passes, the grants doing nothing; "
+    "`inherited`, its legacy spelling `unspecified`, or the field absent (the API default) pass only "
+    "where the project's effective organisation policy `storage.publicAccessPrevention` has a rule with "
+    "`enforce: true` and no `condition` (a conditional rule does not count); otherwise the bucket fails. "
+    "Legacy bucket and object ACLs are not read (DATA-02 asks for them to be off).",
+    unknown="An `error`, naming the field, when `iamPolicy` is not an object, `iamPolicy.bindings` is not a "
+    "list, or a binding's `members` is not a list; for a bucket with a public grant, also when "
+    "`iamConfiguration` is not an object or `publicAccessPrevention` is not `enforced`, `inherited` or "
+    "`unspecified`, and, where prevention is inherited, when the effective policy of "
+    "`storage.publicAccessPrevention` was not collected or cannot be read (`spec`, `spec.rules`, a "
+    "rule's `enforce` or `condition`). A listing that failed makes the whole control `error`.",
 )
 def fw13_public_buckets(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a bucket whose IAM policy grants allUsers or allAuthenticatedUsers, unless public access
@@ -180,6 +197,18 @@ def bucket_locations(bucket: JSON) -> list[Location]:
     remediation="A bucket's location cannot be changed: create one in an allowed region and move the objects, "
     "then delete the old bucket: `gcloud storage buckets create gs://NEW --location=europe-west1 "
     "--uniform-bucket-level-access --public-access-prevention` and `gcloud storage cp -r gs://BUCKET/* gs://NEW`.",
+    holds="Every location where a bucket stores its objects is listed in `region.allowed`.",
+    logic="A configurable dual-region is judged by its `customPlacementConfig.dataLocations[]` alone; every "
+    "other bucket (and one whose `dataLocations` is empty) by its `location`. Each location is compared "
+    "case-insensitively (`EUROPE-WEST1` is `europe-west1`) with the entries of `region.allowed` (default "
+    "`europe-west1`); a multi-region (`EU`, `US`, `ASIA`) or predefined dual-region (`EUR4`, `NAM4`, "
+    "...) passes only where it is itself listed: listing `eu` does not admit `europe-west1`, nor the "
+    "other way round. The bucket passes only when every location is allowed, and fails naming those that "
+    "are not.",
+    unknown="An `error`, naming the field, when `location` is absent, or it or a `dataLocations[]` entry is not "
+    "a non-empty string, when `customPlacementConfig` is not an object, or "
+    "`customPlacementConfig.dataLocations` is not a list; a listing that failed makes the whole control "
+    "`error`.",
 )
 def reg08_buckets(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a bucket whose `location` (case-insensitive), or any `customPlacementConfig.dataLocations[]`
