@@ -37,7 +37,7 @@ Locate = Callable[[JSON], tuple[list[Location], list[tuple[str, str]]]]
 # How REG-01..REG-06 compare a location with the allowed list (their `logic=` ends with it).
 _COMPARED = (
     " Each location is the last segment of the field's URL or name; a zone (`REGION-x`) stands for its region "
-    "(`europe-west1-b` is `europe-west1`). It is compared verbatim, case included, with `region.allowed` (default "
+    "(`europe-west1-b` is `europe-west1`). It is compared case-insensitively with `region.allowed` (default "
     "`europe-west1`): a multi-region (`eu`, `us`, `asia`) or dual-region (`eur4`, `nam4`, ...) passes only where "
     "it is listed itself, and listing `eu` admits neither `europe-west1` nor the other way round. The resource "
     "passes only when every location is allowed, and fails naming those that are not."
@@ -172,7 +172,8 @@ def _snapshot_locations(snap: JSON) -> tuple[list[Location], list[tuple[str, str
 
 
 @control(
-    id="REG-05", title="Snapshots are stored only in allowed regions", area=Area.REG, severity=Severity.HIGH,
+    id="REG-05", logic_version=2,
+    title="Snapshots are stored only in allowed regions", area=Area.REG, severity=Severity.HIGH,
     kinds=(Kind.SNAPSHOTS,), params=_PARAMS, unit="snapshot", references=_REFS, rationale=_RATIONALE,
     remediation="Store a new snapshot in an allowed region and delete the misplaced one: `gcloud compute "
     "snapshots create SNAP --source-disk=DISK --source-disk-zone=ZONE --storage-location=europe-west1` "
@@ -210,7 +211,7 @@ def _schedule_locations(policy: JSON) -> tuple[list[Location], list[tuple[str, s
 
 
 @control(
-    id="REG-06", title="Snapshot schedules store snapshots only in allowed regions", area=Area.REG,
+    id="REG-06", logic_version=2, title="Snapshot schedules store snapshots only in allowed regions", area=Area.REG,
     severity=Severity.HIGH, kinds=(Kind.RESOURCE_POLICIES,), params=_PARAMS, unit="snapshot schedule",
     references=_REFS, rationale=_RATIONALE,
     remediation="Create the schedule in an allowed region with an explicit storage location, and attach it "

@@ -42,7 +42,8 @@ def sql_locations(instance: JSON) -> tuple[list[Location], list[tuple[str, str]]
 
 
 @control(
-    id="REG-07", title="Cloud SQL and its backups stay in an allowed region", area=Area.REG, severity=Severity.HIGH,
+    id="REG-07", logic_version=2,
+    title="Cloud SQL and its backups stay in an allowed region", area=Area.REG, severity=Severity.HIGH,
     kinds=(Kind.SQL_INSTANCES,), params=("region.allowed",), unit="Cloud SQL instance",
     references=References(soc2=("C1.1", "CC6.7")),
     rationale="The database is where customer data lives, and its backups are full copies of it. Cloud SQL "

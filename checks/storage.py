@@ -48,7 +48,7 @@ def _prevented(bucket: JSON, org: Enforcement | Unjudgeable) -> tuple[bool, str]
 
 
 @control(
-    id="FW-13", title="No bucket is public", area=Area.FW, severity=Severity.CRITICAL,
+    id="FW-13", title="No bucket is public", logic_version=2, area=Area.FW, severity=Severity.CRITICAL,
     kinds=(Kind.BUCKETS, Kind.ORG_POLICIES), unit="bucket",
     references=References(cis=(("4.0", "5.1"), ("5.0", "5.1")), soc2=("CC6.1", "CC6.6"), sha="PUBLIC_BUCKET_ACL"),
     rationale="A binding to allUsers or allAuthenticatedUsers publishes every object of the bucket to "
@@ -60,7 +60,7 @@ def _prevented(bucket: JSON, org: Enforcement | Unjudgeable) -> tuple[bool, str]
     holds="No bucket grants `allUsers` or `allAuthenticatedUsers` a role, unless public access prevention "
     "makes those bindings do nothing.",
     logic="The bindings are those of the bucket's IAM policy (read at version 3 by the collector, nested under "
-    "`iamPolicy`; a bucket without one, or without `bindings`, has none): each member `allUsers` or "
+    "`iamPolicy`; a policy without `bindings` has none): each member `allUsers` or "
     "`allAuthenticatedUsers` of any binding, conditional bindings included (the reason names the "
     "condition), is a public grant. Without one the bucket passes. With one, "
     "`iamConfiguration.publicAccessPrevention` decides: `enforced` passes, the grants doing nothing; "
@@ -68,7 +68,8 @@ def _prevented(bucket: JSON, org: Enforcement | Unjudgeable) -> tuple[bool, str]
     "where the project's effective organisation policy `storage.publicAccessPrevention` has a rule with "
     "`enforce: true` and no `condition` (a conditional rule does not count); otherwise the bucket fails. "
     "Legacy bucket and object ACLs are not read (DATA-02 asks for them to be off).",
-    unknown="An `error`, naming the field, when `iamPolicy` is not an object, `iamPolicy.bindings` is not a "
+    unknown="An `error`, naming the field, when `iamPolicy` is absent (it was not read) or not an "
+    "object, `iamPolicy.bindings` is not a "
     "list, or a binding's `members` is not a list; for a bucket with a public grant, also when "
     "`iamConfiguration` is not an object or `publicAccessPrevention` is not `enforced`, `inherited` or "
     "`unspecified`, and, where prevention is inherited, when the effective policy of "

@@ -89,8 +89,8 @@ def uniform_access(bucket: JSON) -> tuple[bool, str]:
 def public_grants(bucket: JSON) -> list[str]:
     """`ROLE MEMBER` (with ` if 'condition'`) for every binding granting allUsers or allAuthenticatedUsers."""
     policy = bucket.get("iamPolicy")
-    if policy is None:
-        return []
+    if policy is None:  # the collector reads it beside every bucket: absent means it was not read
+        raise Unjudgeable("iamPolicy", "absent: the bucket's IAM policy was not read")
     if not isinstance(policy, dict):
         raise Unjudgeable("iamPolicy", f"{policy!r} is not an object")
     bindings = policy.get("bindings") or []

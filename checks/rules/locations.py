@@ -100,14 +100,15 @@ def judge_locations(
     *,
     failures: Sequence[tuple[str, str]] = (),
 ) -> Judgement:
-    """Pass only if every location is listed in `allowed` (verbatim, after zone -> region).
+    """Pass only if every location is listed in `allowed` (case-insensitively, after zone -> region).
 
     `failures` are (subject, reason) findings beyond the locations themselves (REG-06's
     "no storage location"). Subject: the offending locations, else every location judged.
     """
     allowed = tuple(allowed)
     shown = ", ".join(allowed)
-    outside = [loc for loc in locations if loc.region not in allowed]
+    folded = {entry.casefold() for entry in allowed}  # `EU` and `eu` are one multi-region
+    outside = [loc for loc in locations if loc.region.casefold() not in folded]
     if outside or failures:
         subject = _distinct([loc.value for loc in outside] + [s for s, _ in failures])
         parts = [loc.describe() for loc in outside] + [why for _, why in failures]

@@ -206,7 +206,7 @@ REG05: dict[str, tuple[Any, list[str] | None, Verdict, str, str]] = {
     "eu-listed": (["eu"], ["europe-west1", "eu"], PASS, "eu",
                   "snapshot s is located only within region.allowed (europe-west1, eu): storageLocations[0] eu "
                   "(a multi-region)"),
-    "EU-is-not-eu": (["EU"], ["eu"], FAIL, "EU", ANY),
+    "EU-is-eu": (["EU"], ["eu"], PASS, "EU", ANY),  # compared case-insensitively, as REG-08 compares
     "dual-region": (["eur4"], None, FAIL, "eur4", f"snapshot s is located outside {BE}: storageLocations[0] eur4 "
                                                   "(a dual-region)"),
     "dual-region-listed": (["eur4"], ["eur4"], PASS, "eur4", ANY),

@@ -44,11 +44,17 @@ def bucket(pap: str | None = "enforced", *, ubla: Any = True, members: tuple[str
         config["publicAccessPrevention"] = pap
     found: dict[str, Any] = {"kind": "storage#bucket", "name": "b", "location": "EUROPE-WEST1",
                              "iamConfiguration": config}  # fmt: skip
+    # The collector nests every bucket's IAM policy; `members` adds a binding to them.
+    bindings = [{"role": "roles/storage.legacyBucketOwner", "members": ["projectOwner:482913570164"]}]
     if members:
-        found["iamPolicy"] = {"version": 1, "etag": "CAE=", "bindings": [
-            {"role": "roles/storage.legacyBucketOwner", "members": ["projectOwner:482913570164"]},
-            {"role": "roles/storage.objectViewer", "members": list(members)}]}  # fmt: skip
+        bindings.append({"role": "roles/storage.objectViewer", "members": list(members)})
+    found["iamPolicy"] = {"version": 1, "etag": "CAE=", "bindings": bindings}
     return found
+
+
+def unread(raw: dict[str, Any]) -> dict[str, Any]:
+    """The bucket as if its IAM policy had not been read."""
+    return {key: value for key, value in raw.items() if key != "iamPolicy"}
 
 
 def judge(control: Control, buckets: list[dict[str, Any]], org: list[dict[str, Any]] | None = None,
@@ -70,7 +76,9 @@ def check(found: Finding, verdict: Verdict, subject: str, reason: str) -> None:
 VIEWER_ALL = "roles/storage.objectViewer allUsers"
 FW13: dict[str, tuple[dict[str, Any], list[dict[str, Any]] | None, Verdict, str, str]] = {
     "private": (bucket(), None, PASS, "", "bucket b: no binding grants allUsers or allAuthenticatedUsers"),
-    "no-iam-policy-no-bindings": (bucket("inherited"), None, PASS, "", ANY),
+    "no-bindings-inherited": (bucket("inherited"), None, PASS, "", ANY),
+    "iam-policy-not-read": (unread(bucket()), None, ERROR, "iamPolicy",
+                            "bucket b: cannot judge iamPolicy: absent: the bucket's IAM policy was not read"),
     "allUsers": (bucket("inherited", members=("allUsers",)), None, FAIL, VIEWER_ALL,
                  f"bucket b is public: it grants {VIEWER_ALL} (iamConfiguration.publicAccessPrevention: inherited, "
                  f"and the organisation policy {PAP} is not enforced (no policy: no rule in its effective spec))"),
