@@ -1,8 +1,9 @@
 """Cloud SQL database flags (DATA-10 to DATA-26): CIS 6.1.2-6.3.7, one control per recommendation.
 
 One table, `FLAG_CONTROLS`, holds every recommendation: the engine and flag it reads, what the
-flag's value must be, the engine's default when the flag is absent (Google's Cloud SQL flag
-reference and the engine's own), and the control's id, title and references. Each control is
+flag's value must be, the engine's default when the flag is absent (the default CIS states for
+Cloud SQL, which is the engine's own; where they differ, `log_min_messages` (CIS: `error`,
+PostgreSQL: `warning`), both pass), and the control's id, title and references. Each control is
 declared from its row and judged by the one generic judge of `checks.rules.dbflags`: an instance
 of another engine is out of scope, replicas are judged on their own flags (a replica carries its
 own `settings.databaseFlags`), and what cannot be read is `error`, naming the field.
