@@ -45,8 +45,8 @@ class Word:
         return word, word in self.good
 
 
-#: an `on`/`off` flag (the API's spelling of a boolean flag)
 def switch(good: str) -> Word:
+    """A boolean flag, which the API spells `on` or `off`."""
     return Word(valid=("on", "off"), good=(good,))
 
 
@@ -76,12 +76,6 @@ class Number:
 @dataclass(frozen=True, slots=True)
 class Unset:
     """A flag that must not be set at all, whatever its value."""
-
-    def want(self) -> str:
-        return "not set"
-
-    def vocabulary(self) -> str:
-        return "any value"
 
 
 Requirement = Word | Number | Unset
@@ -136,7 +130,6 @@ def judge_flag(rule: FlagRule, instance: JSON, who: str) -> Judgement | None:
     requirement, flag = rule.requirement, rule.flag
     entries = read_flags(instance).get(flag, [])
     on = f"{engine_name(prefix)} {instance['databaseVersion']}"
-    want = requirement.want()
     if isinstance(requirement, Unset):
         if not entries:
             return Judgement(Verdict.PASS, f"{who} ({on}) does not set {flag}")
@@ -145,6 +138,7 @@ def judge_flag(rule: FlagRule, instance: JSON, who: str) -> Judgement | None:
         return Judgement(
             Verdict.FAIL, f"{who} ({on}) sets {flag} {shown} (it must not be set)", f"{flag}={value or ''}"
         )
+    want = requirement.want()
     if len(entries) > 1:
         places = ", ".join(f"{FLAGS}[{index}]" for index, _ in entries)
         raise Unjudgeable(FLAGS, f"{flag} is set {len(entries)} times ({places}): which one applies is unknown")
