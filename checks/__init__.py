@@ -19,12 +19,13 @@ def default_registry() -> Registry:
         region,
         sqlaccess,
         sqlbackup,
+        sqlflags,
         sqlregion,
         storage,
     )
 
     controls = []
     areas = (firewall, iam, backup, region, auditlog, drift)
-    for module in (*areas, sqlbackup, sqlaccess, sqlregion, storage, logretention, keys, orgpolicy):
+    for module in (*areas, sqlbackup, sqlaccess, sqlregion, storage, logretention, keys, orgpolicy, sqlflags):
         controls.extend(controls_in(vars(module).values()))
     return Registry(controls)

@@ -14,10 +14,13 @@ def _numbered(prefix: str, count: int) -> tuple[str, ...]:
     return tuple(f"{prefix}-{n:02d}" for n in range(1, count + 1))
 
 
+#: The Cloud SQL database-flag controls (checks/sqlflags.py), CIS 6.1.2-6.3.7: DATA-10 to DATA-26.
+SQL_FLAGS: tuple[str, ...] = tuple(f"DATA-{n}" for n in range(10, 27))
+
 # In the registry's order: by id prefix, then number.
 CATALOGUE: dict[Area, tuple[str, ...]] = {
     Area.BKP: _numbered("BKP", 8),
-    Area.DATA: _numbered("DATA", 3),
+    Area.DATA: (*_numbered("DATA", 3), *SQL_FLAGS),
     Area.DRIFT: _numbered("DRIFT", 3),
     Area.FW: _numbered("FW", 13),
     Area.IAM: _numbered("IAM", 9),
@@ -29,7 +32,6 @@ CATALOGUE: dict[Area, tuple[str, ...]] = {
 #: The second catalogue's Cloud SQL controls (checks/sqlbackup.py, sqlaccess.py, sqlregion.py),
 #: in registry order: they join their areas beside the Compute controls of the area modules.
 CLOUD_SQL: tuple[str, ...] = ("BKP-05", "BKP-06", "BKP-07", "BKP-08", "DATA-01", "FW-11", "FW-12", "REG-07")
-
 
 def ids(*areas: Area) -> list[str]:
     """The ids of `areas` (default: every area), in the registry's order."""

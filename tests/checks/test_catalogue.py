@@ -19,24 +19,26 @@ from checks import (
     region,
     sqlaccess,
     sqlbackup,
+    sqlflags,
     sqlregion,
     storage,
 )
 from checks.model import Area
 from checks.registry import controls_in
-from tests.checks.catalogue import CATALOGUE, CLOUD_SQL, ids
+from tests.checks.catalogue import CATALOGUE, CLOUD_SQL, SQL_FLAGS, ids
 
 # An area's controls live in the modules of the resources they judge (FW-13 with the buckets).
 MODULES: dict[Area, tuple[ModuleType, ...]] = {
     Area.FW: (firewall, storage, sqlaccess), Area.IAM: (iam, keys), Area.BKP: (backup, sqlbackup),
     Area.REG: (region, storage, sqlregion), Area.LOG: (auditlog, logretention), Area.DRIFT: (drift,),
-    Area.DATA: (storage, sqlaccess), Area.ORG: (orgpolicy,),
+    Area.DATA: (storage, sqlaccess, sqlflags), Area.ORG: (orgpolicy,),
 }  # fmt: skip
 #: the Cloud SQL modules, each declaring controls of several areas
 SQL_MODULES: dict[ModuleType, tuple[str, ...]] = {
     sqlbackup: ("BKP-05", "BKP-06", "BKP-07", "BKP-08"),
     sqlaccess: ("DATA-01", "FW-11", "FW-12"),
     sqlregion: ("REG-07",),
+    sqlflags: SQL_FLAGS,
 }
 
 
@@ -64,7 +66,7 @@ def test_each_cloud_sql_module_declares_exactly_its_controls(module: ModuleType)
 
 
 def test_the_cloud_sql_modules_declare_the_cloud_sql_controls() -> None:
-    assert sorted(cid for ids_ in SQL_MODULES.values() for cid in ids_) == sorted(CLOUD_SQL)
+    assert sorted(cid for ids_ in SQL_MODULES.values() for cid in ids_) == sorted((*CLOUD_SQL, *SQL_FLAGS))
 def test_every_control_of_a_module_belongs_to_an_area_that_names_the_module() -> None:
     for module in {m for modules in MODULES.values() for m in modules}:
         for declared in controls_in(vars(module).values()):

@@ -40,6 +40,24 @@ MAPPING: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "FW-11": (("6.5",), ("6.5",)),  # no authorized network 0.0.0.0/0
     "FW-12": (("6.6",), ("6.7",)),  # Cloud SQL has no public IP
     "BKP-05": (("6.7",), ("6.8",)),  # Cloud SQL automated backups
+    # Cloud SQL database flags: v5.0 kept 6.1.2-6.3.7 (its new 6.6 comes after them).
+    "DATA-10": (("6.1.2",), ("6.1.2",)),  # MySQL skip_show_database on
+    "DATA-11": (("6.1.3",), ("6.1.3",)),  # MySQL local_infile off
+    "DATA-12": (("6.2.1",), ("6.2.1",)),  # PostgreSQL log_error_verbosity DEFAULT or stricter
+    "DATA-13": (("6.2.2",), ("6.2.2",)),  # PostgreSQL log_connections on
+    "DATA-14": (("6.2.3",), ("6.2.3",)),  # PostgreSQL log_disconnections on
+    "DATA-15": (("6.2.4",), ("6.2.4",)),  # PostgreSQL log_statement set appropriately
+    "DATA-16": (("6.2.5",), ("6.2.5",)),  # PostgreSQL log_min_messages at minimum WARNING
+    "DATA-17": (("6.2.6",), ("6.2.6",)),  # PostgreSQL log_min_error_statement ERROR or stricter
+    "DATA-18": (("6.2.7",), ("6.2.7",)),  # PostgreSQL log_min_duration_statement -1
+    "DATA-19": (("6.2.8",), ("6.2.8",)),  # PostgreSQL cloudsql.enable_pgaudit on
+    "DATA-20": (("6.3.1",), ("6.3.1",)),  # SQL Server external scripts enabled off
+    "DATA-21": (("6.3.2",), ("6.3.2",)),  # SQL Server cross db ownership chaining off
+    "DATA-22": (("6.3.3",), ("6.3.3",)),  # SQL Server user connections non-limiting
+    "DATA-23": (("6.3.4",), ("6.3.4",)),  # SQL Server user options not configured
+    "DATA-24": (("6.3.5",), ("6.3.5",)),  # SQL Server remote access off
+    "DATA-25": (("6.3.6",), ("6.3.6",)),  # SQL Server 3625 (trace flag) on
+    "DATA-26": (("6.3.7",), ("6.3.7",)),  # SQL Server contained database authentication off
 }  # fmt: skip
 
 

@@ -17,12 +17,14 @@ from checks.snapshot import Kind
 from monitor.collect import StuckCalls
 from monitor.daemon import Daemon
 from monitor.standin import Fault, StandIn
-from tests.checks.catalogue import CLOUD_SQL
+from tests.checks.catalogue import CLOUD_SQL as SECOND_CATALOGUE
+from tests.checks.catalogue import SQL_FLAGS
 from tests.monitor.conftest import config_for
 
 SCOPE, OTHER = "shop-prod", "ledger-clean"
 ENABLED = [c for c in default_registry() if not c.meta.id.startswith("DRIFT-")]  # config_for leaves DRIFT off
 READS_SQL = {c.meta.id for c in ENABLED if Kind.SQL_INSTANCES in c.meta.kinds}
+CLOUD_SQL = (*SECOND_CATALOGUE, *SQL_FLAGS)  # every control reading Cloud SQL instances
 
 MakeDaemon = Callable[..., tuple[Daemon, StuckCalls]]
 
