@@ -138,7 +138,9 @@ def _public_ip(instance: JSON, who: str) -> Judgement:
     unit=_UNIT, references=References(cis=(("4.0", "6.6"), ("5.0", "6.7")), soc2=("CC6.6",), sha="SQL_PUBLIC_IP"),
     rationale="A public IP puts the database on the internet, where one authorized network too many (FW-11) "
     "or a leaked password is enough. A private IP in the VPC keeps it reachable only from the estate's "
-    "own networks, and the Auth Proxy covers the rest.",
+    "own networks, and the Auth Proxy covers the rest. CIS audits `ipAddresses[].type` PRIMARY; the API's "
+    "setting that assigns the address is `settings.ipConfiguration.ipv4Enabled`, so it decides here, and the "
+    "addresses only when it is absent.",
     remediation="Give the instance a private IP and drop the public one: `gcloud sql instances patch INSTANCE "
     "--network=projects/PROJECT/global/networks/VPC --no-assign-ip`.",
     holds="No Cloud SQL instance has a public IPv4 address.",
