@@ -15,6 +15,7 @@ def default_registry() -> Registry:
         iam,
         keys,
         logretention,
+        network,
         orgpolicy,
         region,
         sqlaccess,
@@ -26,5 +27,8 @@ def default_registry() -> Registry:
     controls = []
     areas = (firewall, iam, backup, region, auditlog, drift)
     for module in (*areas, sqlbackup, sqlaccess, sqlregion, storage, logretention, keys, orgpolicy):
+        controls.extend(controls_in(vars(module).values()))
+    # The networks controls of issue 13: legacy networks, Cloud DNS, load-balancer logging.
+    for module in (network,):
         controls.extend(controls_in(vars(module).values()))
     return Registry(controls)

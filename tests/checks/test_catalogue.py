@@ -15,6 +15,7 @@ from checks import (
     iam,
     keys,
     logretention,
+    network,
     orgpolicy,
     region,
     sqlaccess,
@@ -32,6 +33,8 @@ MODULES: dict[Area, tuple[ModuleType, ...]] = {
     Area.REG: (region, storage, sqlregion), Area.LOG: (auditlog, logretention), Area.DRIFT: (drift,),
     Area.DATA: (storage, sqlaccess), Area.ORG: (orgpolicy,),
 }  # fmt: skip
+# The networks controls of issue 13 join their areas in modules of their own.
+MODULES[Area.FW] += (network,)
 #: the Cloud SQL modules, each declaring controls of several areas
 SQL_MODULES: dict[ModuleType, tuple[str, ...]] = {
     sqlbackup: ("BKP-05", "BKP-06", "BKP-07", "BKP-08"),

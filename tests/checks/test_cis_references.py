@@ -41,6 +41,10 @@ MAPPING: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "FW-12": (("6.6",), ("6.7",)),  # Cloud SQL has no public IP
     "BKP-05": (("6.7",), ("6.8",)),  # Cloud SQL automated backups
 }  # fmt: skip
+# The networks controls of issue 13 (legacy networks, DNSSEC, DNS and load-balancer logging).
+MAPPING.update({
+    "FW-14": (("3.2",), ("3.2",)),  # legacy networks do not exist
+})  # fmt: skip
 
 
 def _by_version(refs: References) -> tuple[tuple[str, ...], tuple[str, ...]]:
