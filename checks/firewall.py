@@ -21,8 +21,8 @@ from checks.model import Area, Finding, Severity, Verdict
 from checks.names import compute_name, last_segment
 from checks.params import Params
 from checks.registry import References, control
-from checks.rules.flowlogs import flow_log_shortfalls
 from checks.rules.effective import Effective, Policy, describe_rule, effective, policies, vpc_readings
+from checks.rules.flowlogs import flow_log_shortfalls
 from checks.rules.network import (
     ALL,
     EMPTY,

@@ -265,7 +265,8 @@ CIS_FLOWS = {"enable": True, "aggregationInterval": "INTERVAL_5_SEC", "flowSampl
 ALL_FLOWS = "5-second aggregation, sampling 1.0, all metadata, no filter"
 SHORT = "subnetwork s1 logs flows (logConfig.enable: true) short of CIS 3.8: "
 FW10: dict[str, tuple[dict[str, Any], Verdict, str]] = {
-    "cis-settings": ({"logConfig": CIS_FLOWS}, PASS, f"subnetwork s1 logs every flow (logConfig.enable: true, {ALL_FLOWS})"),
+    "cis-settings": ({"logConfig": CIS_FLOWS}, PASS,
+                     f"subnetwork s1 logs every flow (logConfig.enable: true, {ALL_FLOWS})"),
     "interval-default": ({"logConfig": {**CIS_FLOWS, "aggregationInterval": None}}, PASS,
                          f"subnetwork s1 logs every flow (logConfig.enable: true, {ALL_FLOWS})"),
     "filter-true": ({"logConfig": {**CIS_FLOWS, "filterExpr": " true "}}, PASS,
@@ -286,7 +287,8 @@ FW10: dict[str, tuple[dict[str, Any], Verdict, str]] = {
     "slow-interval": ({"logConfig": {**CIS_FLOWS, "aggregationInterval": "INTERVAL_30_SEC"}}, FAIL,
                       SHORT + "logConfig.aggregationInterval: INTERVAL_30_SEC (not INTERVAL_5_SEC)"),
     "metadata-default": ({"logConfig": {**CIS_FLOWS, "metadata": None}}, FAIL,
-                         SHORT + "logConfig.metadata absent: EXCLUDE_ALL_METADATA by default (not INCLUDE_ALL_METADATA)"),
+                         SHORT + "logConfig.metadata absent: EXCLUDE_ALL_METADATA by default "
+                         "(not INCLUDE_ALL_METADATA)"),
     "custom-metadata": ({"logConfig": {**CIS_FLOWS, "metadata": "CUSTOM_METADATA", "metadataFields": ["src_vpc"]}},
                         FAIL, SHORT + "logConfig.metadata: CUSTOM_METADATA (not INCLUDE_ALL_METADATA)"),
     "filtered": ({"logConfig": {**CIS_FLOWS, "filterExpr": "inIpRange(connection.src_ip, '10.0.0.0/8')"}}, FAIL,
