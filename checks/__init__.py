@@ -14,6 +14,7 @@ def default_registry() -> Registry:
         firewall,
         iam,
         keys,
+        loadbalancing,
         logretention,
         network,
         orgpolicy,
@@ -29,6 +30,6 @@ def default_registry() -> Registry:
     for module in (*areas, sqlbackup, sqlaccess, sqlregion, storage, logretention, keys, orgpolicy):
         controls.extend(controls_in(vars(module).values()))
     # The networks controls of issue 13: legacy networks, Cloud DNS, load-balancer logging.
-    for module in (network,):
+    for module in (network, loadbalancing):
         controls.extend(controls_in(vars(module).values()))
     return Registry(controls)

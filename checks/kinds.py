@@ -625,6 +625,14 @@ class Kind(enum.StrEnum):
         envelope=REGION_FIREWALL_POLICY_LIST,
     )
 
+    # --- the networks controls (issue 13): load-balancer logging, Cloud DNS
+    BACKEND_SERVICES = dataclasses.replace(
+        _compute_list("backendServices", "BackendService", "", locations=("region",), global_scope=True),
+        # The aggregated listing holds global and regional backend services: each has its own permission.
+        permissions=("compute.backendServices.list", "compute.regionBackendServices.list"),
+        doc="global and regional backend services (without a `region`: global), with their logConfig",
+    )
+
 
 Kind.ALL = tuple(Kind)
 

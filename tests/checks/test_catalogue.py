@@ -14,6 +14,7 @@ from checks import (
     firewall,
     iam,
     keys,
+    loadbalancing,
     logretention,
     network,
     orgpolicy,
@@ -35,6 +36,7 @@ MODULES: dict[Area, tuple[ModuleType, ...]] = {
 }  # fmt: skip
 # The networks controls of issue 13 join their areas in modules of their own.
 MODULES[Area.FW] += (network,)
+MODULES[Area.LOG] += (loadbalancing,)
 #: the Cloud SQL modules, each declaring controls of several areas
 SQL_MODULES: dict[ModuleType, tuple[str, ...]] = {
     sqlbackup: ("BKP-05", "BKP-06", "BKP-07", "BKP-08"),

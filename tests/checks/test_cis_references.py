@@ -44,6 +44,7 @@ MAPPING: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 # The networks controls of issue 13 (legacy networks, DNSSEC, DNS and load-balancer logging).
 MAPPING.update({
     "FW-14": (("3.2",), ("3.2",)),  # legacy networks do not exist
+    "LOG-11": (("2.16",), ("2.17",)),  # logging enabled for HTTP(S) load balancers
 })  # fmt: skip
 
 

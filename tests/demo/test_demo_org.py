@@ -43,6 +43,7 @@ KINDS = {
     "addresses": "compute#address",
     "firewallPolicies": "compute#firewallPolicy",
     "regionFirewallPolicies": "compute#firewallPolicy",
+    "backendServices": "compute#backendService",
 }
 CLEAN = "ledger-clean"
 ORG_DOMAIN = "example.be"
@@ -209,6 +210,7 @@ FAILING: dict[str, set[tuple[str, str]] | set[str]] = {
 # The networks controls of issue 13.
 FAILING.update({
     "FW-14": {("shop-staging", "global/networks/legacy-net")},
+    "LOG-11": {("shop-prod", "global/backendServices/shop-web-backend")},
 })
 EXCEPTED = {("FW-09", "shop-prod", "zones/europe-west1-b/instances/web-1")}
 
