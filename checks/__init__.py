@@ -10,6 +10,7 @@ def default_registry() -> Registry:
     from checks import (
         auditlog,
         backup,
+        dns,
         drift,
         firewall,
         iam,
@@ -30,6 +31,6 @@ def default_registry() -> Registry:
     for module in (*areas, sqlbackup, sqlaccess, sqlregion, storage, logretention, keys, orgpolicy):
         controls.extend(controls_in(vars(module).values()))
     # The networks controls of issue 13: legacy networks, Cloud DNS, load-balancer logging.
-    for module in (network, loadbalancing):
+    for module in (network, dns, loadbalancing):
         controls.extend(controls_in(vars(module).values()))
     return Registry(controls)

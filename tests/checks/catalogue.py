@@ -30,7 +30,10 @@ CATALOGUE: dict[Area, tuple[str, ...]] = {
 #: in registry order: they join their areas beside the Compute controls of the area modules.
 #: The networks controls (checks/network.py, checks/dns.py, checks/loadbalancing.py), by area; each
 #: area's ids stay in registry order, whichever block appends them.
-NETWORKS: dict[Area, tuple[str, ...]] = {Area.FW: ("FW-14",), Area.LOG: ("LOG-11",)}
+NETWORKS: dict[Area, tuple[str, ...]] = {
+    Area.FW: ("FW-14", "FW-15", "FW-16", "FW-17"),
+    Area.LOG: ("LOG-10", "LOG-11"),
+}
 for _area, _ids in NETWORKS.items():
     CATALOGUE[_area] = tuple(sorted({*CATALOGUE[_area], *_ids}, key=lambda cid: int(cid.partition("-")[2])))
 

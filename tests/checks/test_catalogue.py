@@ -10,6 +10,7 @@ from checks import (
     auditlog,
     backup,
     default_registry,
+    dns,
     drift,
     firewall,
     iam,
@@ -35,8 +36,8 @@ MODULES: dict[Area, tuple[ModuleType, ...]] = {
     Area.DATA: (storage, sqlaccess), Area.ORG: (orgpolicy,),
 }  # fmt: skip
 # The networks controls of issue 13 join their areas in modules of their own.
-MODULES[Area.FW] += (network,)
-MODULES[Area.LOG] += (loadbalancing,)
+MODULES[Area.FW] += (network, dns)
+MODULES[Area.LOG] += (dns, loadbalancing)
 #: the Cloud SQL modules, each declaring controls of several areas
 SQL_MODULES: dict[ModuleType, tuple[str, ...]] = {
     sqlbackup: ("BKP-05", "BKP-06", "BKP-07", "BKP-08"),
