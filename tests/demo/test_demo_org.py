@@ -211,6 +211,15 @@ FAILING: dict[str, set[tuple[str, str]] | set[str]] = {
 FAILING.update({
     "FW-14": {("shop-staging", "global/networks/legacy-net")},
     "LOG-11": {("shop-prod", "global/backendServices/shop-web-backend")},
+    "FW-15": {("shop-prod", "//dns.googleapis.com/projects/shop-prod/managedZones/promo")},
+    "FW-16": {("shop-prod", "//dns.googleapis.com/projects/shop-prod/managedZones/shop-legacy")},
+    "FW-17": {("data-platform", "//dns.googleapis.com/projects/data-platform/managedZones/data-zone")},
+    "LOG-10": {
+        ("shop-staging", "global/networks/default"),
+        ("shop-staging", "global/networks/staging-vpc"),
+        ("shop-staging", "global/networks/legacy-net"),
+        ("data-platform", "global/networks/data-vpc"),
+    },
 })
 EXCEPTED = {("FW-09", "shop-prod", "zones/europe-west1-b/instances/web-1")}
 

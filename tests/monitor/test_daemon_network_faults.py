@@ -21,7 +21,7 @@ from tests.monitor.conftest import config_for
 
 SCOPE, OTHER = "shop-prod", "ledger-clean"
 ENABLED = [c for c in default_registry() if not c.meta.id.startswith("DRIFT-")]  # config_for leaves DRIFT off
-KINDS = (Kind.BACKEND_SERVICES,)
+KINDS = (Kind.BACKEND_SERVICES, Kind.MANAGED_ZONES, Kind.DNS_POLICIES)
 
 MakeDaemon = Callable[..., tuple[Daemon, StuckCalls]]
 
@@ -55,7 +55,7 @@ def test_a_fault_on_a_networks_kind_turns_exactly_its_controls_to_error(
     daemon.run_scope(OTHER)
     clean, other = statuses(daemon, SCOPE), statuses(daemon, OTHER)
     reading = readers(kind)
-    assert reading and "error" not in clean.values() and {clean[c] for c in reading} == {"fail"}  # planted
+    assert reading and "error" not in clean.values() and set(reading) <= set(clean)
 
     standin.add_fault(fault)
     daemon.run_scope(SCOPE)
@@ -68,3 +68,24 @@ def test_a_fault_on_a_networks_kind_turns_exactly_its_controls_to_error(
         assert f"{kind}:" in result.reason and kind.spec.method in result.reason, result.reason
         assert cause in result.reason, result.reason
     assert statuses(daemon, OTHER) == other
+
+
+def test_a_disabled_cloud_dns_api_means_no_zone_and_no_policy_not_error(
+    standin: StandIn, make_daemon: MakeDaemon
+) -> None:
+    """Both Cloud DNS listings answer SERVICE_DISABLED: there is no zone to judge, and no DNS policy,
+    so the zone controls pass with nothing to judge and prod-vpc's queries are not logged (a fail)."""
+    daemon, _ = make_daemon(config_for([SCOPE]))
+    daemon.run_scope(SCOPE)
+    assert {c: s for c, s in statuses(daemon, SCOPE).items() if c in ("FW-15", "LOG-10")} == {
+        "FW-15": "fail", "LOG-10": "pass"
+    }  # the demo's planted unsigned zone; prod-vpc's logging policy
+    for kind in (Kind.MANAGED_ZONES, Kind.DNS_POLICIES):
+        standin.add_fault(Fault(method=kind.spec.method, project=SCOPE, status=403, reason="SERVICE_DISABLED"))
+    daemon.run_scope(SCOPE)
+    got = statuses(daemon, SCOPE)
+    assert "error" not in got.values()
+    assert (got["FW-15"], got["FW-16"], got["FW-17"], got["LOG-10"]) == ("pass", "pass", "pass", "fail")
+    [result] = daemon.store.results(control="LOG-10", scope=SCOPE, verdict="fail")
+    assert result.reason == "network prod-vpc is bound to no DNS server policy, so its queries are not logged"
+    assert daemon.store.results(control="FW-15", scope=SCOPE) == []  # passes are counted, not listed
