@@ -186,7 +186,8 @@ def minimum_requests(
     listing per kind (zones aggregated), the Cloud SQL listing with its primary's backup
     runs, the second catalogue's reads of each resource (a bucket's IAM policy, an account's
     keys, one effective policy per constraint, beside the bucket and account listings), its
-    sinks' destination, and the listings of the networks kinds (backend services, DNS); per ancestor in use its get, policy, sinks and firewall policies once."""
+    sinks' destination, and the listings of the networks kinds (backend services, DNS); per
+    ancestor in use its get, policy, sinks and firewall policies once."""
     listings = sum(max(1, math.ceil(count / PAGE)) for count in mix.values())
     sql = 2  # the instances, and the backup runs of the one primary
     data = (
