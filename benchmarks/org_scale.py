@@ -185,8 +185,9 @@ def minimum_requests(
     """The fewest requests one sweep can make: per scope its two single reads, one paged
     listing per kind (zones aggregated), the Cloud SQL listing with its primary's backup
     runs, the second catalogue's reads of each resource (a bucket's IAM policy, an account's
-    keys, one effective policy per constraint, beside the bucket and account listings), and
-    its sinks' destination; per ancestor in use its get, policy, sinks and firewall policies once."""
+    keys, one effective policy per constraint, beside the bucket and account listings), its
+    sinks' destination, and the listings of the networks kinds (backend services, DNS); per
+    ancestor in use its get, policy, sinks and firewall policies once."""
     listings = sum(max(1, math.ceil(count / PAGE)) for count in mix.values())
     sql = 2  # the instances, and the backup runs of the one primary
     data = (
@@ -195,7 +196,12 @@ def minimum_requests(
         + data_mix["orgPolicy", "effectivePolicies"]  # one getEffectivePolicy per constraint
     )  # fmt: skip
     destinations = 1  # every sink of a project writes to its one locked Logging bucket
-    per_scope = 2 + listings + sql + data + destinations
+    # the networks kinds of issue 13: backend services, managed zones, DNS policies, one listing each
+    networks = sum(
+        max(1, math.ceil(data_mix[key] / PAGE))
+        for key in (("compute", "backendServices"), ("dns", "managedZones"), ("dns", "policies"))
+    )
+    per_scope = 2 + listings + sql + data + destinations + networks
     parents = dict(synthetic_org.folder_numbers())
     leaves = synthetic_org.leaf_folders()
     ancestors: set[str] = set()

@@ -62,6 +62,10 @@ DATA_MIX: Mapping[tuple[str, str], int] = {
     ("storage", "buckets"): 4,
     ("iam", "serviceAccounts"): 2,
     ("orgPolicy", "effectivePolicies"): len(ORG_CONSTRAINTS),  # one per constraint the collector reads
+    # the networks controls of issue 13: a load balancer's backend service, a public zone, a DNS policy
+    ("compute", "backendServices"): 1,
+    ("dns", "managedZones"): 1,
+    ("dns", "policies"): 1,
 }
 #: the scenario groups holding a project's listed kinds
 GROUPS = tuple(dict.fromkeys(group for group, _ in (*DEFAULT_MIX, *DATA_MIX)))
@@ -265,7 +269,8 @@ def project(n: int, mix: Mapping[tuple[str, str], int] = DEFAULT_MIX) -> dict[st
             "stackType": "IPV4_ONLY",
             "purpose": "PRIVATE",
             "fingerprint": "ygcCWxZfoiQ=",
-            "logConfig": {"enable": i % 12 != 5, "aggregationInterval": "INTERVAL_5_SEC", "flowSampling": 1.0},
+            "logConfig": {"enable": i % 12 != 5, "aggregationInterval": "INTERVAL_5_SEC", "flowSampling": 1.0,
+                          "metadata": "INCLUDE_ALL_METADATA"},
         }
         for i, (url, where, net) in enumerate(subnets)
     ]
@@ -493,6 +498,7 @@ def project(n: int, mix: Mapping[tuple[str, str], int] = DEFAULT_MIX) -> dict[st
             "addresses": addresses,
             "firewallPolicies": network_policies,
             "regionFirewallPolicies": region_policies,
+            "backendServices": _backend_services(n, base),
         },
         # the sinks' destination, locked (LOG-04), beside the 600 like the second catalogue's resources
         "logging": {
@@ -502,7 +508,55 @@ def project(n: int, mix: Mapping[tuple[str, str], int] = DEFAULT_MIX) -> dict[st
         },
         "sql": _sql(pid, SQL_INSTANCES),
         **_data_parts(n, pid),
+        "dns": _dns(n, pid, nets),
     }
+
+
+def _backend_services(n: int, base: str, mix: Mapping[tuple[str, str], int] = DATA_MIX) -> list[dict[str, Any]]:
+    """Global external Application Load Balancer backend services; planted: logging off in one project of 8."""
+    return [
+        {
+            "kind": "compute#backendService",
+            "id": f"7{n:09d}{i:04d}",
+            "name": f"web-{i}",
+            "selfLink": f"{base}/global/backendServices/web-{i}",
+            "protocol": "HTTPS",
+            "loadBalancingScheme": "EXTERNAL_MANAGED",
+            "logConfig": {"enable": not (i == 0 and n % 8 == 2), "sampleRate": 1.0},
+        }
+        for i in range(mix["compute", "backendServices"])
+    ]
+
+
+def _dns(n: int, pid: str, nets: list[str], mix: Mapping[tuple[str, str], int] = DATA_MIX) -> dict[str, Any]:
+    """Signed public zones and a logging DNS policy over every network; planted: DNSSEC off in one project
+    of 10, the policy not logging in one of 10 (another one)."""
+    specs = [
+        {"keyType": "keySigning", "algorithm": "rsasha256", "keyLength": 2048},
+        {"keyType": "zoneSigning", "algorithm": "rsasha256", "keyLength": 1024},
+    ]
+    zones = [
+        {
+            "kind": "dns#managedZone",
+            "id": f"8{n:09d}{i:04d}",
+            "name": f"zone-{i}",
+            "dnsName": f"z{i}.{pid}.synth.example.",
+            "visibility": "public",
+            "dnssecConfig": {"state": "off" if i == 0 and n % 10 == 6 else "on", "defaultKeySpecs": specs},
+        }
+        for i in range(mix["dns", "managedZones"])
+    ]
+    policies = [
+        {
+            "kind": "dns#policy",
+            "id": f"9{n:09d}{i:04d}",
+            "name": f"dns-logging-{i}",
+            "enableLogging": not (i == 0 and n % 10 == 3),
+            "networks": [{"kind": "dns#policyNetwork", "networkUrl": url} for url in nets],
+        }
+        for i in range(mix["dns", "policies"])
+    ]
+    return {"managedZones": zones, "policies": policies}
 
 
 def _effective_policy(number: str, constraint: str, planted: bool) -> dict[str, Any]:

@@ -10,11 +10,14 @@ def default_registry() -> Registry:
     from checks import (
         auditlog,
         backup,
+        dns,
         drift,
         firewall,
         iam,
         keys,
+        loadbalancing,
         logretention,
+        network,
         orgpolicy,
         region,
         sqlaccess,
@@ -27,5 +30,8 @@ def default_registry() -> Registry:
     controls = []
     areas = (firewall, iam, backup, region, auditlog, drift)
     for module in (*areas, sqlbackup, sqlaccess, sqlregion, storage, logretention, keys, orgpolicy, sqlflags):
+        controls.extend(controls_in(vars(module).values()))
+    # The networks controls of issue 13: legacy networks, Cloud DNS, load-balancer logging.
+    for module in (network, dns, loadbalancing):
         controls.extend(controls_in(vars(module).values()))
     return Registry(controls)

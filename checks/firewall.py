@@ -6,7 +6,7 @@ and address family), and differs only in the pairs it cares about and those it a
 Every rule gets one result; a disabled rule that would expose passes with `latent`.
 FW-06 judges rule logging (a disabled rule passes as out of scope, saying so), FW-07 the
 default network and its rules, FW-08 default-deny egress per network, FW-09 external IPs
-per instance, FW-10 flow logs per subnetwork.
+per instance, FW-10 flow logs per subnetwork (on, and set as CIS 3.8 audits them).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from checks.names import compute_name, last_segment
 from checks.params import Params
 from checks.registry import References, control
 from checks.rules.effective import Effective, Policy, describe_rule, effective, policies, vpc_readings
+from checks.rules.flowlogs import flow_log_shortfalls
 from checks.rules.network import (
     ALL,
     EMPTY,
@@ -57,6 +58,9 @@ _DEFAULT_RULES = frozenset(f"default-allow-{name}" for name in ("internal", "ssh
 _NO_FLOW_LOGS = frozenset(
     {"REGIONAL_MANAGED_PROXY", "GLOBAL_MANAGED_PROXY", "PRIVATE_SERVICE_CONNECT", "INTERNAL_HTTPS_LOAD_BALANCER"}
 )
+# FW-10 judges what CIS 3.8 judges: PRIVATE subnetworks (PRIVATE_RFC_1918 is its older name).
+_FLOW_LOGS_JUDGED = frozenset({"PRIVATE", "PRIVATE_RFC_1918"})
+_FLOW_LOGS_UNJUDGED = frozenset({"PRIVATE_NAT", "PEER_MIGRATION"})
 _FW03_SERVICES: dict[str, tuple[str, ...]] = {
     "FTP": ("20-21",), "Telnet": ("23",), "SMTP": ("25",), "DNS": ("53",), "POP3": ("110",),
     "NetBIOS": ("137-139",), "LDAP": ("389", "636"), "SMB": ("445",), "MSSQL": ("1433",),
@@ -661,36 +665,63 @@ def fw09_external_ip(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
 
 
 @control(
-    id="FW-10", title="VPC flow logs are on", area=Area.FW, severity=Severity.LOW,
-    kinds=(Kind.SUBNETWORKS,), unit="subnetwork",
+    id="FW-10", title="VPC flow logs are on, as CIS audits them", area=Area.FW, severity=Severity.LOW,
+    kinds=(Kind.SUBNETWORKS,), unit="subnetwork", logic_version=2,
     references=References(cis=(("4.0", "3.8"), ("5.0", "3.10")), soc2=("CC7.2",), sha="FLOW_LOGS_DISABLED"),
     rationale="VPC flow logs record which addresses talked to which, and how much. Without them, "
     "network anomalies and data exfiltration cannot be detected, and an incident's reach cannot be "
-    "reconstructed afterwards.",
-    remediation="Turn flow logs on for the subnetwork: `gcloud compute networks subnets update SUBNET "
-    "--region=REGION --enable-flow-logs --logging-flow-sampling=1.0`.",
+    "reconstructed afterwards; sampled, aggregated over minutes, stripped of metadata or filtered, they "
+    "miss the flows an investigation needs. Google's API reference gives `metadata` the default "
+    "EXCLUDE_ALL_METADATA where CIS's console text assumes metadata is included: we follow the API, so a "
+    "subnetwork must say INCLUDE_ALL_METADATA. A `filterExpr` of `true` exports every flow, so it does "
+    "not count as narrowing (CIS asks for no filter at all). Security Command Center reports the settings "
+    "as FLOW_LOGS_SETTINGS_NOT_RECOMMENDED.",
+    remediation="Turn flow logs on with CIS's settings: `gcloud compute networks subnets update SUBNET "
+    "--region=REGION --enable-flow-logs --logging-aggregation-interval=interval-5-sec "
+    "--logging-flow-sampling=1.0 --logging-metadata=include-all` (and `--logging-filter-expr=true` to drop "
+    "a filter).",
+    holds="The subnetwork logs every flow, aggregated every 5 seconds, with all metadata and no filter.",
+    logic="Each subnetwork of the aggregated listing is judged alone, by `purpose` (absent: PRIVATE). "
+    "PRIVATE and PRIVATE_RFC_1918 are judged; proxy-only (REGIONAL_MANAGED_PROXY, GLOBAL_MANAGED_PROXY, "
+    "INTERNAL_HTTPS_LOAD_BALANCER) and PRIVATE_SERVICE_CONNECT subnetworks cannot log flows and pass "
+    "saying so; PRIVATE_NAT and PEER_MIGRATION pass as outside CIS 3.8, which judges PRIVATE ones. Flow "
+    "logs are on when `logConfig.enable` or the older `enableFlowLogs` is true (absent: off); off fails. "
+    "When on, each of these must hold, with the API's default for an absent field: "
+    "`logConfig.aggregationInterval` INTERVAL_5_SEC (default INTERVAL_5_SEC), `logConfig.flowSampling` "
+    "1.0 (default 0.5), `logConfig.metadata` INCLUDE_ALL_METADATA (default EXCLUDE_ALL_METADATA), and "
+    "`logConfig.filterExpr` absent, empty or `true`; every one that does not is named in the failure.",
+    unknown="`error` for the subnetwork when `purpose` is a value the API did not list, `logConfig` is not "
+    "an object, `logConfig.enable` or `enableFlowLogs` is not a boolean, `logConfig.flowSampling` is not a "
+    "number in [0, 1], `logConfig.aggregationInterval` or `logConfig.metadata` is not one of the API's "
+    "values, or `logConfig.filterExpr` is not a string; `error` for every subnetwork when the listing "
+    "cannot be read.",
 )
 def fw10_flow_logs(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
-    """Fails a subnetwork whose flow logs are off: neither `logConfig.enable: true` nor
-    `enableFlowLogs: true`, or a `logConfig.flowSampling` of 0 (no flow reported). Proxy-only and
-    Private Service Connect subnetworks cannot log, and pass saying so."""
+    """Fails a PRIVATE subnetwork whose flow logs are off (neither `logConfig.enable: true` nor
+    `enableFlowLogs: true`), or on with settings short of CIS 3.8's: 5-second aggregation, sampling
+    1.0, all metadata, no filter. Proxy-only and Private Service Connect subnetworks cannot log, and
+    pass saying so."""
     return per_resource(snapshot.get(Kind.SUBNETWORKS), snapshot.scope, "subnetworks", "subnetwork", _flow_logs)
 
 
 def _flow_logs(sub: JSON, who: str) -> Judgement:
-    purpose = sub.get("purpose")
+    purpose = sub.get("purpose", "PRIVATE")
+    if not isinstance(purpose, str):
+        raise Unjudgeable("purpose", f"{purpose!r} is not a string")
     if purpose in _NO_FLOW_LOGS:
         return Judgement(Verdict.PASS, f"{who} has purpose {purpose}, which cannot log flows")
+    if purpose in _FLOW_LOGS_UNJUDGED:
+        return Judgement(Verdict.PASS, f"{who} has purpose {purpose}: outside CIS 3.8, which judges PRIVATE ones")
+    if purpose not in _FLOW_LOGS_JUDGED:
+        raise Unjudgeable("purpose", f"unknown purpose {purpose!r}")
     config = obj(sub, "logConfig")
-    sampling = config.get("flowSampling", 0.5)
-    if isinstance(sampling, bool) or not isinstance(sampling, int | float):
-        raise Unjudgeable("logConfig.flowSampling", f"{sampling!r} is not a number")
     on = [key for key, value in (("logConfig.enable", flag(config, "enable", "logConfig.enable")),
                                  ("enableFlowLogs", flag(sub, "enableFlowLogs"))) if value]  # fmt: skip
-    if on and sampling > 0:
-        return Judgement(Verdict.PASS, f"{who} logs flows ({on[0]}: true)")
-    if on:
-        reason = f"{who} has {on[0]}: true but logConfig.flowSampling: {sampling}, so no flow is reported"
-        return Judgement(Verdict.FAIL, reason)
-    legacy = ", enableFlowLogs: false" if "enableFlowLogs" in sub else ""
-    return Judgement(Verdict.FAIL, f"{who} does not log flows ({_log_state(sub)}{legacy})")
+    if not on:
+        legacy = ", enableFlowLogs: false" if "enableFlowLogs" in sub else ""
+        return Judgement(Verdict.FAIL, f"{who} does not log flows ({_log_state(sub)}{legacy})")
+    short = flow_log_shortfalls(config)
+    if short:
+        return Judgement(Verdict.FAIL, f"{who} logs flows ({on[0]}: true) short of CIS 3.8: {'; '.join(short)}")
+    return Judgement(Verdict.PASS, f"{who} logs every flow ({on[0]}: true, 5-second aggregation, sampling 1.0, "
+                                   "all metadata, no filter)")  # fmt: skip

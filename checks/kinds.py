@@ -96,8 +96,19 @@ ORGPOLICY = Api(
     "google.cloud.orgpolicy_v2",
     "google-cloud-org-policy",
 )
+# Cloud DNS: its Python client (google-cloud-dns) is unmaintained, so it is read through the
+# discovery client, from the `dns.v1` document google-api-python-client ships.
+DNS = Api(
+    "dns",
+    "v1",
+    "Cloud DNS API",
+    "dns.googleapis.com",
+    "googleapiclient.discovery",
+    "google-api-python-client",
+    discovery=True,
+)
 APIS: Mapping[str, Api] = MappingProxyType(
-    {api.name: api for api in (COMPUTE, CRM, LOGGING, STORAGE, SQLADMIN, IAM, ORGPOLICY)}
+    {api.name: api for api in (COMPUTE, CRM, LOGGING, STORAGE, SQLADMIN, IAM, ORGPOLICY, DNS)}
 )
 #: the APIs read through the discovery client (`googleapiclient.discovery.build`), not a class of a package
 DISCOVERY_APIS = frozenset(api.name for api in APIS.values() if api.discovery)
@@ -130,6 +141,8 @@ BUCKETS = Client("storage", STORAGE.name, "Client")  # the handwritten JSON clie
 SQL = Client("sqladmin", SQLADMIN.name, "build")  # a discovery client: `build("sqladmin", "v1")`
 IAM_ADMIN = Client("iam", IAM.name, "build")
 ORG_POLICIES = Client("orgPolicy", ORGPOLICY.name, "OrgPolicyClient")
+#: the Cloud DNS discovery client: `build("dns", "v1")` (managed zones, DNS server policies)
+CLOUD_DNS = Client("dns", DNS.name, "build")
 NEXT_CLIENTS: tuple[Client, ...] = (
     compute_client("firewallPolicies"),
     compute_client("networkFirewallPolicies"),
@@ -252,6 +265,21 @@ EFFECTIVE_POLICY_ANSWER = Envelope(required=("name",), name_prefix="projects/")
 #: the destinations LOG-04 reads: one Cloud Storage bucket (by its global name), one Logging bucket
 BUCKET_ANSWER = Envelope(kind="storage#bucket", required=("name",))
 LOG_BUCKET_ANSWER = Envelope(required=("name",), name_prefix="projects/")
+# Cloud DNS sends `kind` on every listing, an empty one too: required, so `{}` is not read as "none".
+MANAGED_ZONES_ANSWER = Envelope(
+    kind="dns#managedZonesListResponse",
+    items="managedZones",
+    item_kind="dns#managedZone",
+    item_fields=("name", "dnsName"),
+    fields=("nextPageToken",),
+)
+DNS_POLICIES_ANSWER = Envelope(
+    kind="dns#policiesListResponse",
+    items="policies",
+    item_kind="dns#policy",
+    item_fields=("name",),
+    fields=("nextPageToken",),
+)
 #: the constraints whose effective policy the orgPolicies kind reads for each project: ORG-01's,
 #: ORG-02's and the default `org.required_constraints` of ORG-03 (bare names, no `constraints/`)
 ORG_CONSTRAINTS: tuple[str, ...] = (
@@ -623,6 +651,43 @@ class Kind(enum.StrEnum):
         doc="the project's regional network firewall policies (FirewallPolicy with `region`, rules and "
         "associations), from one aggregated listing",
         envelope=REGION_FIREWALL_POLICY_LIST,
+    )
+
+    # --- the networks controls (issue 13): load-balancer logging, Cloud DNS
+    BACKEND_SERVICES = dataclasses.replace(
+        _compute_list("backendServices", "BackendService", "", locations=("region",), global_scope=True),
+        # The aggregated listing holds global and regional backend services: each has its own permission.
+        permissions=("compute.backendServices.list", "compute.regionBackendServices.list"),
+        doc="global and regional backend services (without a `region`: global), with their logConfig",
+    )
+    MANAGED_ZONES = KindSpec(
+        name="managedZones",
+        api=DNS.name,
+        method="dns.managedZones.list",
+        # One discovery listing, paged, read by custom code (the generic listings are Compute's and Logging's).
+        shape=Shape.EACH,
+        client=CLOUD_DNS,
+        part="dns.managedZones",
+        schema="ManagedZone",
+        items="managedZones",
+        permissions=("dns.managedZones.list",),
+        doc="the project's Cloud DNS managed zones (ManagedZone, public and private, with dnssecConfig and its "
+        "defaultKeySpecs); a project without the Cloud DNS API has none",
+        envelope=MANAGED_ZONES_ANSWER,
+    )
+    DNS_POLICIES = KindSpec(
+        name="dnsPolicies",
+        api=DNS.name,
+        method="dns.policies.list",
+        shape=Shape.EACH,
+        client=CLOUD_DNS,
+        part="dns.policies",
+        schema="Policy",
+        items="policies",
+        permissions=("dns.policies.list",),
+        doc="the project's Cloud DNS server policies (Policy: enableLogging and the networks it applies to); a "
+        "project without the Cloud DNS API has none",
+        envelope=DNS_POLICIES_ANSWER,
     )
 
 

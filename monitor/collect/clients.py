@@ -59,6 +59,7 @@ _API_ARGUMENTS: Mapping[str, Mapping[str, Any]] = {
     # Discovery clients (see `_discovery`): no constructor arguments of their own.
     "sqladmin": {},
     "iam": {},
+    "dns": {},
 }
 
 

@@ -23,6 +23,7 @@ from checks.kernel import JSON
 from checks.kinds import Kind, KindSpec, Shape
 from monitor.collect import (
     buckets,
+    clouddns,
     cloudlogging,
     cloudsql,
     compute,
@@ -59,6 +60,8 @@ CUSTOM: Mapping[str, Fetch] = MappingProxyType(
         Kind.ORG_POLICIES: orgpolicies.effective,
         Kind.FIREWALL_POLICIES: firewallpolicies.hierarchical,
         Kind.REGION_NETWORK_FIREWALL_POLICIES: firewallpolicies.regional,
+        Kind.MANAGED_ZONES: clouddns.managed_zones,
+        Kind.DNS_POLICIES: clouddns.policies,
     }
 )
 

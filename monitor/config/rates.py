@@ -20,6 +20,9 @@ whole estate never runs into them by itself (README, "Quotas"):
   lowest default here: one listing and one backup-run listing per primary instance.
 - Organization Policy: `getEffectivePolicy`, nine reads a project per run; we assume no
   more than 600 a minute, as Resource Manager's, and take 8/s (480).
+- Cloud DNS: two listings a project per run (managed zones, server policies). Its read
+  quota shows on the project's Quotas page (filter "Cloud DNS API"); we assume no less
+  than Logging's 600 a minute and take 8/s (480), as for the other control-plane APIs.
 
 A value is kept as requests per second; a bare number is refused, as a duration's is.
 """
@@ -50,6 +53,7 @@ DEFAULT_RATES: Mapping[str, float] = MappingProxyType(
         "sqladmin": 2.0,
         "iam": 8.0,
         "orgpolicy": 8.0,
+        "dns": 8.0,
     }
 )
 

@@ -16,6 +16,7 @@ from types import MappingProxyType
 
 from checks.kinds import LIST_SHAPES, Kind, KindSpec
 from monitor.standin import (
+    clouddns,
     cloudlogging,
     compute,
     crm,
@@ -68,6 +69,7 @@ FAMILIES: Mapping[str, Callable[[KindSpec], dict[str, Handler]]] = MappingProxyT
         "sqladmin": _served(sqladmin.handlers),
         "iam": _served(iamadmin.handlers),
         "orgpolicy": _served(orgpolicy.handlers),
+        "dns": _served(clouddns.handlers),
     }
 )
 

@@ -31,6 +31,15 @@ CATALOGUE: dict[Area, tuple[str, ...]] = {
 
 #: The second catalogue's Cloud SQL controls (checks/sqlbackup.py, sqlaccess.py, sqlregion.py),
 #: in registry order: they join their areas beside the Compute controls of the area modules.
+#: The networks controls (checks/network.py, checks/dns.py, checks/loadbalancing.py), by area; each
+#: area's ids stay in registry order, whichever block appends them.
+NETWORKS: dict[Area, tuple[str, ...]] = {
+    Area.FW: ("FW-14", "FW-15", "FW-16", "FW-17"),
+    Area.LOG: ("LOG-10", "LOG-11"),
+}
+for _area, _ids in NETWORKS.items():
+    CATALOGUE[_area] = tuple(sorted({*CATALOGUE[_area], *_ids}, key=lambda cid: int(cid.partition("-")[2])))
+
 CLOUD_SQL: tuple[str, ...] = ("BKP-05", "BKP-06", "BKP-07", "BKP-08", "DATA-01", "FW-11", "FW-12", "REG-07")
 
 def ids(*areas: Area) -> list[str]:

@@ -10,11 +10,14 @@ from checks import (
     auditlog,
     backup,
     default_registry,
+    dns,
     drift,
     firewall,
     iam,
     keys,
+    loadbalancing,
     logretention,
+    network,
     orgpolicy,
     region,
     sqlaccess,
@@ -33,6 +36,9 @@ MODULES: dict[Area, tuple[ModuleType, ...]] = {
     Area.REG: (region, storage, sqlregion), Area.LOG: (auditlog, logretention), Area.DRIFT: (drift,),
     Area.DATA: (storage, sqlaccess, sqlflags), Area.ORG: (orgpolicy,),
 }  # fmt: skip
+# The networks controls of issue 13 join their areas in modules of their own.
+MODULES[Area.FW] += (network, dns)
+MODULES[Area.LOG] += (dns, loadbalancing)
 #: the Cloud SQL modules, each declaring controls of several areas
 SQL_MODULES: dict[ModuleType, tuple[str, ...]] = {
     sqlbackup: ("BKP-05", "BKP-06", "BKP-07", "BKP-08"),

@@ -59,6 +59,15 @@ MAPPING: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "DATA-25": (("6.3.6",), ("6.3.6",)),  # SQL Server 3625 (trace flag) on
     "DATA-26": (("6.3.7",), ("6.3.7",)),  # SQL Server contained database authentication off
 }  # fmt: skip
+# The networks controls of issue 13 (legacy networks, DNSSEC, DNS and load-balancer logging).
+MAPPING.update({
+    "FW-14": (("3.2",), ("3.2",)),  # legacy networks do not exist
+    "FW-15": (("3.3",), ("3.3",)),  # DNSSEC enabled for Cloud DNS
+    "FW-16": (("3.4",), ("3.4",)),  # RSASHA1 not used for the key-signing key
+    "FW-17": (("3.5",), ("3.5",)),  # RSASHA1 not used for the zone-signing key
+    "LOG-10": (("2.12",), ("2.13",)),  # Cloud DNS logging for all VPC networks
+    "LOG-11": (("2.16",), ("2.17",)),  # logging enabled for HTTP(S) load balancers
+})  # fmt: skip
 
 
 def _by_version(refs: References) -> tuple[tuple[str, ...], tuple[str, ...]]:

@@ -260,18 +260,55 @@ def test_fw09_external_ip(
 
 # --- FW-10 ------------------------------------------------------------------------------------
 
+CIS_FLOWS = {"enable": True, "aggregationInterval": "INTERVAL_5_SEC", "flowSampling": 1.0,
+             "metadata": "INCLUDE_ALL_METADATA"}  # fmt: skip
+ALL_FLOWS = "5-second aggregation, sampling 1.0, all metadata, no filter"
+SHORT = "subnetwork s1 logs flows (logConfig.enable: true) short of CIS 3.8: "
 FW10: dict[str, tuple[dict[str, Any], Verdict, str]] = {
-    "log-config": ({"logConfig": {"enable": True, "flowSampling": 0.5}}, PASS,
-                   "subnetwork s1 logs flows (logConfig.enable: true)"),
-    "legacy-flag": ({"enableFlowLogs": True}, PASS, "subnetwork s1 logs flows (enableFlowLogs: true)"),
+    "cis-settings": ({"logConfig": CIS_FLOWS}, PASS,
+                     f"subnetwork s1 logs every flow (logConfig.enable: true, {ALL_FLOWS})"),
+    "interval-default": ({"logConfig": {**CIS_FLOWS, "aggregationInterval": None}}, PASS,
+                         f"subnetwork s1 logs every flow (logConfig.enable: true, {ALL_FLOWS})"),
+    "filter-true": ({"logConfig": {**CIS_FLOWS, "filterExpr": " true "}}, PASS,
+                    f"subnetwork s1 logs every flow (logConfig.enable: true, {ALL_FLOWS})"),
+    "filter-empty": ({"logConfig": {**CIS_FLOWS, "filterExpr": ""}}, PASS,
+                     f"subnetwork s1 logs every flow (logConfig.enable: true, {ALL_FLOWS})"),
+    "legacy-flag-cis": ({"enableFlowLogs": True, "logConfig": {**CIS_FLOWS, "enable": None}}, PASS,
+                        f"subnetwork s1 logs every flow (enableFlowLogs: true, {ALL_FLOWS})"),
+    "rfc1918-name": ({"purpose": "PRIVATE_RFC_1918", "logConfig": CIS_FLOWS}, PASS,
+                     f"subnetwork s1 logs every flow (logConfig.enable: true, {ALL_FLOWS})"),
+    "half-sampled": ({"logConfig": {**CIS_FLOWS, "flowSampling": 0.5}}, FAIL,
+                     SHORT + "logConfig.flowSampling: 0.5 (not 1.0: only part of the flows is reported)"),
+    "sampling-default": ({"logConfig": {**CIS_FLOWS, "flowSampling": None}}, FAIL,
+                         SHORT + "logConfig.flowSampling absent: 0.5 by default (not 1.0: only part of the flows "
+                         "is reported)"),
+    "sampling-zero": ({"logConfig": {**CIS_FLOWS, "flowSampling": 0}}, FAIL,
+                      SHORT + "logConfig.flowSampling: 0 (not 1.0: only part of the flows is reported)"),
+    "slow-interval": ({"logConfig": {**CIS_FLOWS, "aggregationInterval": "INTERVAL_30_SEC"}}, FAIL,
+                      SHORT + "logConfig.aggregationInterval: INTERVAL_30_SEC (not INTERVAL_5_SEC)"),
+    "metadata-default": ({"logConfig": {**CIS_FLOWS, "metadata": None}}, FAIL,
+                         SHORT + "logConfig.metadata absent: EXCLUDE_ALL_METADATA by default "
+                         "(not INCLUDE_ALL_METADATA)"),
+    "custom-metadata": ({"logConfig": {**CIS_FLOWS, "metadata": "CUSTOM_METADATA", "metadataFields": ["src_vpc"]}},
+                        FAIL, SHORT + "logConfig.metadata: CUSTOM_METADATA (not INCLUDE_ALL_METADATA)"),
+    "filtered": ({"logConfig": {**CIS_FLOWS, "filterExpr": "inIpRange(connection.src_ip, '10.0.0.0/8')"}}, FAIL,
+                 SHORT + "logConfig.filterExpr: \"inIpRange(connection.src_ip, '10.0.0.0/8')\" (exports only the "
+                 "flows it matches)"),
+    "all-short": ({"logConfig": {"enable": True}}, FAIL,
+                  SHORT + "logConfig.flowSampling absent: 0.5 by default (not 1.0: only part of the flows is "
+                  "reported); logConfig.metadata absent: EXCLUDE_ALL_METADATA by default (not INCLUDE_ALL_METADATA)"),
+    "legacy-flag-defaults": ({"enableFlowLogs": True}, FAIL,
+                             "subnetwork s1 logs flows (enableFlowLogs: true) short of CIS 3.8: logConfig.flowSampling "
+                             "absent: 0.5 by default (not 1.0: only part of the flows is reported); logConfig.metadata "
+                             "absent: EXCLUDE_ALL_METADATA by default (not INCLUDE_ALL_METADATA)"),
     "off": ({"logConfig": {"enable": False}}, FAIL, "subnetwork s1 does not log flows (logConfig.enable: false)"),
+    "off-with-settings": ({"logConfig": {**CIS_FLOWS, "enable": False}}, FAIL,
+                          "subnetwork s1 does not log flows (logConfig.enable: false)"),
     "absent": ({}, FAIL, "subnetwork s1 does not log flows (logConfig absent: off by default)"),
     "legacy-off": ({"enableFlowLogs": False}, FAIL,
                    "subnetwork s1 does not log flows (logConfig absent: off by default, enableFlowLogs: false)"),
     "enable-absent": ({"logConfig": {"aggregationInterval": "INTERVAL_5_SEC"}}, FAIL,
                       "subnetwork s1 does not log flows (logConfig.enable absent: off by default)"),
-    "sampling-zero": ({"logConfig": {"enable": True, "flowSampling": 0}}, FAIL,
-                      "subnetwork s1 has logConfig.enable: true but logConfig.flowSampling: 0, so no flow is reported"),
     "regional-proxy": ({"purpose": "REGIONAL_MANAGED_PROXY"}, PASS,
                        "subnetwork s1 has purpose REGIONAL_MANAGED_PROXY, which cannot log flows"),
     "global-proxy": ({"purpose": "GLOBAL_MANAGED_PROXY"}, PASS,
@@ -280,19 +317,44 @@ FW10: dict[str, tuple[dict[str, Any], Verdict, str]] = {
             "subnetwork s1 has purpose PRIVATE_SERVICE_CONNECT, which cannot log flows"),
     "legacy-proxy-name": ({"purpose": "INTERNAL_HTTPS_LOAD_BALANCER"}, PASS,
                           "subnetwork s1 has purpose INTERNAL_HTTPS_LOAD_BALANCER, which cannot log flows"),
+    "private-nat": ({"purpose": "PRIVATE_NAT"}, PASS,
+                    "subnetwork s1 has purpose PRIVATE_NAT: outside CIS 3.8, which judges PRIVATE ones"),
+    "peer-migration": ({"purpose": "PEER_MIGRATION"}, PASS,
+                       "subnetwork s1 has purpose PEER_MIGRATION: outside CIS 3.8, which judges PRIVATE ones"),
     "private-purpose": ({"purpose": "PRIVATE"}, FAIL,
                         "subnetwork s1 does not log flows (logConfig absent: off by default)"),
+    "purpose-unknown": ({"purpose": "PRIVATE_FUTURE", "logConfig": CIS_FLOWS}, ERROR,
+                        "subnetwork s1: cannot judge purpose: unknown purpose 'PRIVATE_FUTURE'"),
+    "purpose-not-text": ({"purpose": ["PRIVATE"]}, ERROR,
+                         "subnetwork s1: cannot judge purpose: ['PRIVATE'] is not a string"),
+    "config-not-object": ({"logConfig": True}, ERROR, "subnetwork s1: cannot judge logConfig: True is not an object"),
     "enable-text": ({"logConfig": {"enable": "yes"}}, ERROR,
                     "subnetwork s1: cannot judge logConfig.enable: 'yes' is not a boolean"),
-    "sampling-text": ({"logConfig": {"enable": True, "flowSampling": "half"}}, ERROR,
-                      "subnetwork s1: cannot judge logConfig.flowSampling: 'half' is not a number"),
+    "sampling-text": ({"logConfig": {**CIS_FLOWS, "flowSampling": "half"}}, ERROR,
+                      "subnetwork s1: cannot judge logConfig.flowSampling: 'half' is not a number in [0, 1]"),
+    "sampling-above-one": ({"logConfig": {**CIS_FLOWS, "flowSampling": 2}}, ERROR,
+                           "subnetwork s1: cannot judge logConfig.flowSampling: 2 is not a number in [0, 1]"),
+    "interval-unknown": ({"logConfig": {**CIS_FLOWS, "aggregationInterval": "INTERVAL_1_SEC"}}, ERROR,
+                         "subnetwork s1: cannot judge logConfig.aggregationInterval: unknown value 'INTERVAL_1_SEC'"),
+    "metadata-unknown": ({"logConfig": {**CIS_FLOWS, "metadata": ["ALL"]}}, ERROR,
+                         "subnetwork s1: cannot judge logConfig.metadata: unknown value ['ALL']"),
+    "filter-not-text": ({"logConfig": {**CIS_FLOWS, "filterExpr": 1}}, ERROR,
+                        "subnetwork s1: cannot judge logConfig.filterExpr: 1 is not a string"),
 }  # fmt: skip
+
+
+def _without_none(fields: dict[str, Any]) -> dict[str, Any]:
+    """A case's fields, a None value (at the top or in `logConfig`) meaning the field is absent."""
+    kept = {key: value for key, value in fields.items() if value is not None}
+    if isinstance(kept.get("logConfig"), dict):
+        kept["logConfig"] = {key: value for key, value in kept["logConfig"].items() if value is not None}
+    return kept
 
 
 @pytest.mark.parametrize(("fields", "verdict", "reason"), FW10.values(), ids=FW10.keys())
 def test_fw10_flow_logs(fields: dict[str, Any], verdict: Verdict, reason: str) -> None:
     sub = {"name": "s1", "network": VPC, "region": PROJECT + "regions/europe-west1",
-           "selfLink": PROJECT + "regions/europe-west1/subnetworks/s1", **fields}  # fmt: skip
+           "selfLink": PROJECT + "regions/europe-west1/subnetworks/s1", **_without_none(fields)}  # fmt: skip
     found = only(firewall.fw10_flow_logs, {"subnetworks": [sub]})
     assert found.resource == "//compute.googleapis.com/projects/shop-prod/regions/europe-west1/subnetworks/s1"
     assert (found.verdict, found.reason) == (verdict, reason)

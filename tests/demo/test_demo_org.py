@@ -43,6 +43,7 @@ KINDS = {
     "addresses": "compute#address",
     "firewallPolicies": "compute#firewallPolicy",
     "regionFirewallPolicies": "compute#firewallPolicy",
+    "backendServices": "compute#backendService",
 }
 CLEAN = "ledger-clean"
 ORG_DOMAIN = "example.be"
@@ -126,6 +127,7 @@ FAILING: dict[str, set[tuple[str, str]] | set[str]] = {
     "FW-08": {
         ("shop-staging", "global/networks/default"),
         ("shop-staging", "global/networks/staging-vpc"),
+        ("shop-staging", "global/networks/legacy-net"),
         ("data-platform", "global/networks/data-vpc"),
     },
     "FW-09": {
@@ -139,6 +141,8 @@ FAILING: dict[str, set[tuple[str, str]] | set[str]] = {
         ("shop-staging", "regions/us-central1/subnetworks/default"),
         ("shop-staging", "regions/europe-west1/subnetworks/staging-europe-west1"),
         ("data-platform", "regions/europe-west4/subnetworks/data-europe-west4"),
+        ("shop-prod", "regions/europe-west1/subnetworks/prod-europe-west1"),
+        ("data-platform", "regions/europe-west1/subnetworks/data-europe-west1"),
     },
     "IAM-01": {"shop-prod", "shop-staging", "data-platform"},
     "IAM-02": {"shop-prod", "data-platform"},
@@ -208,6 +212,20 @@ FAILING: dict[str, set[tuple[str, str]] | set[str]] = {
     "LOG-03": {"shop-prod", "shop-staging", "data-platform"},
     "LOG-04": {("shop-prod", "//logging.googleapis.com/projects/shop-prod/sinks/shop-all-logs")},
 }
+# The networks controls of issue 13.
+FAILING.update({
+    "FW-14": {("shop-staging", "global/networks/legacy-net")},
+    "LOG-11": {("shop-prod", "global/backendServices/shop-web-backend")},
+    "FW-15": {("shop-prod", "//dns.googleapis.com/projects/shop-prod/managedZones/promo")},
+    "FW-16": {("shop-prod", "//dns.googleapis.com/projects/shop-prod/managedZones/shop-legacy")},
+    "FW-17": {("data-platform", "//dns.googleapis.com/projects/data-platform/managedZones/data-zone")},
+    "LOG-10": {
+        ("shop-staging", "global/networks/default"),
+        ("shop-staging", "global/networks/staging-vpc"),
+        ("shop-staging", "global/networks/legacy-net"),
+        ("data-platform", "global/networks/data-vpc"),
+    },
+})
 EXCEPTED = {("FW-09", "shop-prod", "zones/europe-west1-b/instances/web-1")}
 
 
