@@ -96,8 +96,37 @@ ORGPOLICY = Api(
     "google.cloud.orgpolicy_v2",
     "google-cloud-org-policy",
 )
+# The third catalogue's logging-and-monitoring APIs (alert policies, enabled services, Access Approval).
+MONITORING = Api(
+    "monitoring",
+    "v3",
+    "Cloud Monitoring API",
+    "monitoring.googleapis.com",
+    "google.cloud.monitoring_v3",
+    "google-cloud-monitoring",
+)
+SERVICEUSAGE = Api(
+    "serviceusage",
+    "v1",
+    "Service Usage API",
+    "serviceusage.googleapis.com",
+    "google.cloud.service_usage_v1",
+    "google-cloud-service-usage",
+)
+ACCESSAPPROVAL = Api(
+    "accessapproval",
+    "v1",
+    "Access Approval API",
+    "accessapproval.googleapis.com",
+    "google.cloud.accessapproval_v1",
+    "google-cloud-access-approval",
+)
 APIS: Mapping[str, Api] = MappingProxyType(
-    {api.name: api for api in (COMPUTE, CRM, LOGGING, STORAGE, SQLADMIN, IAM, ORGPOLICY)}
+    {
+        api.name: api
+        for api in (COMPUTE, CRM, LOGGING, STORAGE, SQLADMIN, IAM, ORGPOLICY)
+        + (MONITORING, SERVICEUSAGE, ACCESSAPPROVAL)
+    }
 )
 #: the APIs read through the discovery client (`googleapiclient.discovery.build`), not a class of a package
 DISCOVERY_APIS = frozenset(api.name for api in APIS.values() if api.discovery)
@@ -139,6 +168,11 @@ NEXT_CLIENTS: tuple[Client, ...] = (
     IAM_ADMIN,
     ORG_POLICIES,
 )
+
+
+ALERT_POLICIES_CLIENT = Client("alertPolicies", MONITORING.name, "AlertPolicyServiceClient")
+SERVICE_USAGE = Client("serviceUsage", SERVICEUSAGE.name, "ServiceUsageClient")
+ACCESS_APPROVAL = Client("accessApproval", ACCESSAPPROVAL.name, "AccessApprovalClient")
 
 
 class Shape(enum.StrEnum):
@@ -248,6 +282,13 @@ BACKUP_RUNS_ANSWER = Envelope(
 )
 SERVICE_ACCOUNTS_ANSWER = Envelope(items="accounts", item_fields=("name", "email"), fields=("nextPageToken",))
 KEYS_ANSWER = Envelope(items="keys", item_fields=("name", "keyType"), fields=())
+# Monitoring, Service Usage and Access Approval send no `kind`: an alert policy and a service are
+# told by their `name`; one page of enabled services always carries each service's `state`.
+ALERT_POLICIES_ANSWER = Envelope(
+    items="alertPolicies", item_fields=("name",), fields=("nextPageToken", "totalSize")
+)
+SERVICES_ANSWER = Envelope(items="services", item_fields=("name", "state"), fields=("nextPageToken",))
+ACCESS_APPROVAL_ANSWER = Envelope(required=("name",), name_prefix="projects/")
 EFFECTIVE_POLICY_ANSWER = Envelope(required=("name",), name_prefix="projects/")
 #: the destinations LOG-04 reads: one Cloud Storage bucket (by its global name), one Logging bucket
 BUCKET_ANSWER = Envelope(kind="storage#bucket", required=("name",))
@@ -623,6 +664,50 @@ class Kind(enum.StrEnum):
         doc="the project's regional network firewall policies (FirewallPolicy with `region`, rules and "
         "associations), from one aggregated listing",
         envelope=REGION_FIREWALL_POLICY_LIST,
+    )
+
+    # --- the third catalogue: logging and monitoring (CIS 2.4-2.11, 2.13, 2.15)
+    ALERT_POLICIES = KindSpec(
+        name="alertPolicies",
+        api=MONITORING.name,
+        method="monitoring.projects.alertPolicies.list",
+        # One paged listing under `projects/P`, read through the GAPIC REST pager (custom fetch:
+        # the generic per-parent listing is Logging's own connection).
+        shape=Shape.EACH,
+        client=ALERT_POLICIES_CLIENT,
+        part="monitoring.alertPolicies",
+        schema="AlertPolicy",
+        items="alertPolicies",
+        permissions=("monitoring.alertPolicies.list",),
+        doc="the project's Cloud Monitoring alert policies (AlertPolicy, with conditions), one paged listing",
+        envelope=ALERT_POLICIES_ANSWER,
+    )
+    ENABLED_SERVICES = KindSpec(
+        name="enabledServices",
+        api=SERVICEUSAGE.name,
+        method="serviceusage.services.list",
+        # One paged listing under `projects/P` with `filter=state:ENABLED` (custom fetch: the filter).
+        shape=Shape.EACH,
+        client=SERVICE_USAGE,
+        part="serviceUsage.services",
+        schema="GoogleApiServiceusageV1Service",
+        items="services",
+        permissions=("serviceusage.services.list",),
+        doc="the services (APIs) enabled on the project (Service, `state: ENABLED`), one filtered listing",
+        envelope=SERVICES_ANSWER,
+    )
+    ACCESS_APPROVAL_SETTINGS = KindSpec(
+        name="accessApprovalSettings",
+        api=ACCESSAPPROVAL.name,
+        method="accessapproval.projects.getAccessApprovalSettings",
+        shape=Shape.SINGLE,
+        client=ACCESS_APPROVAL,
+        part="accessApprovalSettings",
+        schema="AccessApprovalSettings",
+        permissions=("accessapproval.settings.get",),
+        doc="the project's AccessApprovalSettings as a one-element list; none when Access Approval was never "
+        "configured for it (NOT_FOUND)",
+        envelope=ACCESS_APPROVAL_ANSWER,
     )
 
 

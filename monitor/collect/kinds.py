@@ -29,6 +29,7 @@ from monitor.collect import (
     firewallpolicies,
     hierarchy,
     iamkeys,
+    monitoringreads,
     orgpolicies,
     sinkdestinations,
 )
@@ -59,6 +60,9 @@ CUSTOM: Mapping[str, Fetch] = MappingProxyType(
         Kind.ORG_POLICIES: orgpolicies.effective,
         Kind.FIREWALL_POLICIES: firewallpolicies.hierarchical,
         Kind.REGION_NETWORK_FIREWALL_POLICIES: firewallpolicies.regional,
+        Kind.ALERT_POLICIES: monitoringreads.alert_policies,
+        Kind.ENABLED_SERVICES: monitoringreads.enabled_services,
+        Kind.ACCESS_APPROVAL_SETTINGS: monitoringreads.access_approval,
     }
 )
 

@@ -20,6 +20,12 @@ whole estate never runs into them by itself (README, "Quotas"):
   lowest default here: one listing and one backup-run listing per primary instance.
 - Organization Policy: `getEffectivePolicy`, nine reads a project per run; we assume no
   more than 600 a minute, as Resource Manager's, and take 8/s (480).
+- Cloud Monitoring: alert-policy reads are "Monitoring API read requests", 6,000 a minute
+  per project (its "Quotas and limits" page); one listing a project per run, 8/s (480).
+- Service Usage: "Read requests" 1,200 a minute per consumer project (its quotas page);
+  one filtered listing a project per run, 8/s (480).
+- Access Approval: its read quota shows on the project's Quotas page; we assume no more than
+  600 a minute, as Resource Manager's: one read a project per run, 8/s (480).
 
 A value is kept as requests per second; a bare number is refused, as a duration's is.
 """
@@ -50,6 +56,9 @@ DEFAULT_RATES: Mapping[str, float] = MappingProxyType(
         "sqladmin": 2.0,
         "iam": 8.0,
         "orgpolicy": 8.0,
+        "monitoring": 8.0,
+        "serviceusage": 8.0,
+        "accessapproval": 8.0,
     }
 )
 
