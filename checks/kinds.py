@@ -97,13 +97,16 @@ ORGPOLICY = Api(
     "google-cloud-org-policy",
 )
 # The third catalogue's logging-and-monitoring APIs (alert policies, enabled services, Access Approval).
+# Cloud Monitoring v3's GAPIC clients (google-cloud-monitoring 2.32.0) speak gRPC only: its
+# alert policies are read through the discovery client, which speaks REST.
 MONITORING = Api(
     "monitoring",
     "v3",
     "Cloud Monitoring API",
     "monitoring.googleapis.com",
-    "google.cloud.monitoring_v3",
-    "google-cloud-monitoring",
+    "googleapiclient.discovery",
+    "google-api-python-client",
+    discovery=True,
 )
 SERVICEUSAGE = Api(
     "serviceusage",
@@ -170,7 +173,7 @@ NEXT_CLIENTS: tuple[Client, ...] = (
 )
 
 
-ALERT_POLICIES_CLIENT = Client("alertPolicies", MONITORING.name, "AlertPolicyServiceClient")
+ALERT_POLICIES_CLIENT = Client("monitoring", MONITORING.name, "build")  # a discovery client
 SERVICE_USAGE = Client("serviceUsage", SERVICEUSAGE.name, "ServiceUsageClient")
 ACCESS_APPROVAL = Client("accessApproval", ACCESSAPPROVAL.name, "AccessApprovalClient")
 
@@ -671,8 +674,8 @@ class Kind(enum.StrEnum):
         name="alertPolicies",
         api=MONITORING.name,
         method="monitoring.projects.alertPolicies.list",
-        # One paged listing under `projects/P`, read through the GAPIC REST pager (custom fetch:
-        # the generic per-parent listing is Logging's own connection).
+        # One paged listing under `projects/P` through the discovery client (custom fetch: the
+        # generic per-parent listing is Logging's own connection).
         shape=Shape.EACH,
         client=ALERT_POLICIES_CLIENT,
         part="monitoring.alertPolicies",
@@ -702,7 +705,9 @@ class Kind(enum.StrEnum):
         method="accessapproval.projects.getAccessApprovalSettings",
         shape=Shape.SINGLE,
         client=ACCESS_APPROVAL,
-        part="accessApprovalSettings",
+        # A list of at most one: none is "never configured" (the read answers 404 NOT_FOUND), and a
+        # project without the `accessApproval` group has the API disabled, as for every group.
+        part="accessApproval.settings",
         schema="AccessApprovalSettings",
         permissions=("accessapproval.settings.get",),
         doc="the project's AccessApprovalSettings as a one-element list; none when Access Approval was never "

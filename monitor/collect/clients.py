@@ -59,8 +59,8 @@ _API_ARGUMENTS: Mapping[str, Mapping[str, Any]] = {
     # Discovery clients (see `_discovery`): no constructor arguments of their own.
     "sqladmin": {},
     "iam": {},
-    # The third catalogue's GAPIC clients default to gRPC too.
-    "monitoring": {"transport": "rest"},
+    # The third catalogue's: Monitoring through discovery, the GAPIC ones default to gRPC.
+    "monitoring": {},
     "serviceusage": {"transport": "rest"},
     "accessapproval": {"transport": "rest"},
 }
@@ -83,7 +83,6 @@ _SESSIONS: Mapping[str, Callable[[Any], Any]] = {
     "logging": _json_session,
     "storage": _json_session,
     "orgpolicy": _rest_session,
-    "monitoring": _rest_session,
     "serviceusage": _rest_session,
     "accessapproval": _rest_session,
 }

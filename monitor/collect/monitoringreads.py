@@ -1,11 +1,11 @@
 """The logging-and-monitoring kinds of the third catalogue: alert policies, enabled services,
 Access Approval settings.
 
-Each is read through its official GAPIC client over REST, one observed call per page with
-`retry=None` and the run's timeout, and the resources are the REST JSON the `Caller`
-checked against the row's envelope (never the client's message turned back into JSON: a
-proto drops what it does not know, and `enabled` of an alert policy is a wrapper whose
-absence means "unknown", not false). A disabled API leaves the kind empty with a note
+Service Usage and Access Approval are read through their official GAPIC clients over REST,
+Cloud Monitoring through the discovery client (its GAPIC clients speak gRPC only): one
+observed call per page, `retry=None`, the run's timeout. The resources are the REST JSON
+the `Caller` checked against the row's envelope, never a client's message turned back into
+JSON (a proto drops what it does not know). A disabled API leaves the kind empty with a note
 (`ServiceDisabled` passes through); the controls decide what an empty kind with a note means.
 """
 
@@ -18,6 +18,7 @@ from typing import Any
 from checks.kernel import JSON
 from monitor.collect.calls import Caller, CallFailed
 from monitor.collect.convert import to_json
+from monitor.collect.discoverycalls import list_all, page_args
 from monitor.collect.paging import pages, proto_token
 
 #: the Service Usage filter of the enabled-services listing (`gcloud services list --enabled`)
@@ -50,8 +51,9 @@ def _request(parent_field: str, project_id: str, page_size: int | None, **extra:
 
 def alert_policies(client: Any, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:
     """Every AlertPolicy of the project (`monitoring.projects.alertPolicies.list`), page by page."""
-    request = _request("name", project_id, page_size)
-    return _listing(client.list_alert_policies, request, "alertPolicies", call)
+    api = client.projects().alertPolicies()
+    name = f"projects/{project_id}"
+    return list_all(lambda token: api.list(name=name, **page_args(page_size, token, "pageSize")), "alertPolicies", call)
 
 
 def enabled_services(client: Any, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:

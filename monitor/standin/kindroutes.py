@@ -16,13 +16,16 @@ from types import MappingProxyType
 
 from checks.kinds import LIST_SHAPES, Kind, KindSpec
 from monitor.standin import (
+    accessapproval,
     cloudlogging,
     compute,
     crm,
     firewallpolicies,
     iamadmin,
     logbuckets,
+    monitoring,
     orgpolicy,
+    serviceusage,
     sqladmin,
     storage,
 )
@@ -68,6 +71,9 @@ FAMILIES: Mapping[str, Callable[[KindSpec], dict[str, Handler]]] = MappingProxyT
         "sqladmin": _served(sqladmin.handlers),
         "iam": _served(iamadmin.handlers),
         "orgpolicy": _served(orgpolicy.handlers),
+        "monitoring": _served(monitoring.handlers),
+        "serviceusage": _served(serviceusage.handlers),
+        "accessapproval": _served(accessapproval.handlers),
     }
 )
 
