@@ -16,6 +16,7 @@ def default_registry() -> Registry:
         keys,
         logretention,
         orgpolicy,
+        oversight,
         region,
         sqlaccess,
         sqlbackup,
@@ -27,4 +28,5 @@ def default_registry() -> Registry:
     areas = (firewall, iam, backup, region, auditlog, drift)
     for module in (*areas, sqlbackup, sqlaccess, sqlregion, storage, logretention, keys, orgpolicy):
         controls.extend(controls_in(vars(module).values()))
+    controls.extend(controls_in(vars(oversight).values()))  # the third catalogue's LOG-05, LOG-06
     return Registry(controls)

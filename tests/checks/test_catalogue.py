@@ -16,6 +16,7 @@ from checks import (
     keys,
     logretention,
     orgpolicy,
+    oversight,
     region,
     sqlaccess,
     sqlbackup,
@@ -29,7 +30,7 @@ from tests.checks.catalogue import CATALOGUE, CLOUD_SQL, ids
 # An area's controls live in the modules of the resources they judge (FW-13 with the buckets).
 MODULES: dict[Area, tuple[ModuleType, ...]] = {
     Area.FW: (firewall, storage, sqlaccess), Area.IAM: (iam, keys), Area.BKP: (backup, sqlbackup),
-    Area.REG: (region, storage, sqlregion), Area.LOG: (auditlog, logretention), Area.DRIFT: (drift,),
+    Area.REG: (region, storage, sqlregion), Area.LOG: (auditlog, logretention, oversight), Area.DRIFT: (drift,),
     Area.DATA: (storage, sqlaccess), Area.ORG: (orgpolicy,),
 }  # fmt: skip
 #: the Cloud SQL modules, each declaring controls of several areas
