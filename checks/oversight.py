@@ -141,7 +141,8 @@ def log06_access_approval(snapshot: Snapshot, params: Params) -> Iterator[Findin
     found = snapshot.get(Kind.ACCESS_APPROVAL_SETTINGS)
     note = snapshot.note(Kind.ACCESS_APPROVAL_SETTINGS)
     if note:
-        yield Finding(resource, Verdict.FAIL, f"Access Approval is not enabled: {note}", "accessapproval.googleapis.com")
+        reason = f"Access Approval is not enabled: {note}"
+        yield Finding(resource, Verdict.FAIL, reason, "accessapproval.googleapis.com")
         return
     if not found:
         reason = "Access Approval is not enabled: the project has no Access Approval settings (never configured)"
