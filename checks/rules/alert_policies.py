@@ -26,7 +26,7 @@ USER_METRIC = "logging.googleapis.com/user/"
 # `metric.type = "logging.googleapis.com/user/NAME"`, quoted or not; the name runs to the quote,
 # a space or a parenthesis (a metric name has none of them)
 _METRIC_TYPE = re.compile(r'metric\.type\s*=\s*"?' + re.escape(USER_METRIC) + r'([^"\s()]+)"?', re.IGNORECASE)
-_QUERIES = {"conditionMonitoringQueryLanguage": "MQL", "conditionPrometheusQueryLanguage": "PromQL"}
+_QUERIES = {"conditionMonitoringQueryLanguage": "an MQL", "conditionPrometheusQueryLanguage": "a PromQL"}
 
 
 def metric_type(metric_name: str) -> str:
@@ -71,14 +71,14 @@ def _condition(policy: str, index: int, raw: object) -> tuple[frozenset[str], li
         query = raw.get(field)
         text = query.get("query") if isinstance(query, dict) else None
         if isinstance(text, str):
-            mentions += [(name, f"a {language} query (not read)") for name in _named_in_query(text)]
+            mentions += [(name, f"{language} query (not read)") for name in _named_in_query(text)]
     return watched, mentions
 
 
 def _named_in_query(text: str) -> list[str]:
     """User metric names a query spells out: `logging.googleapis.com/user/NAME`, or PromQL's
     `logging_googleapis_com:user_NAME`."""
-    found = re.findall(re.escape(USER_METRIC) + r"([A-Za-z0-9_.,+!*'%/-]+)", text)
+    found = re.findall(re.escape(USER_METRIC) + r"([A-Za-z0-9_.,+!*%/-]+)", text)
     found += re.findall(r"logging_googleapis_com:user_([A-Za-z0-9_]+)", text)
     return found
 
