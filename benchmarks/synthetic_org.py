@@ -23,6 +23,7 @@ import base64
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from benchmarks import synthetic_monitoring
 from checks.kinds import ORG_CONSTRAINTS
 
 ORG_NUMBER = 424200000001
@@ -62,6 +63,7 @@ DATA_MIX: Mapping[tuple[str, str], int] = {
     ("storage", "buckets"): 4,
     ("iam", "serviceAccounts"): 2,
     ("orgPolicy", "effectivePolicies"): len(ORG_CONSTRAINTS),  # one per constraint the collector reads
+    **synthetic_monitoring.MIX,  # alert policies, enabled services, Access Approval settings
 }
 #: the scenario groups holding a project's listed kinds
 GROUPS = tuple(dict.fromkeys(group for group, _ in (*DEFAULT_MIX, *DATA_MIX)))
@@ -502,6 +504,7 @@ def project(n: int, mix: Mapping[tuple[str, str], int] = DEFAULT_MIX) -> dict[st
         },
         "sql": _sql(pid, SQL_INSTANCES),
         **_data_parts(n, pid),
+        **synthetic_monitoring.parts(pid, project_number(n)),
     }
 
 
