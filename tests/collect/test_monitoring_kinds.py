@@ -51,7 +51,8 @@ def test_listings_page_one_observed_call_a_page(
         snapshot = _collect(clients, recorder, Kind.ALERT_POLICIES, page_size=1)
     finally:
         standin.load(load_scenario(scenario))
-    assert [p["name"] for p in snapshot.get(Kind.ALERT_POLICIES)] == sorted([policy["name"], *(m["name"] for m in more)])
+    names = sorted([policy["name"], *(m["name"] for m in more)])
+    assert [p["name"] for p in snapshot.get(Kind.ALERT_POLICIES)] == names
     assert recorder.codes("monitoring.projects.alertPolicies.list") == ["200"] * 3
 
 
