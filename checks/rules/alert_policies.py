@@ -10,7 +10,8 @@ parsed, so a query naming the metric does not count (it is named in the reason i
 `enabled` is a wrapped boolean: Monitoring's reference says to assume nothing when it is
 absent on read, so a policy without it cannot count and cannot be dismissed (`Unjudgeable`
 when it is the policy deciding). Thresholds, the combiner and notification channels are not
-judged (CIS leaves them to the organisation).
+judged (CIS leaves them to the organisation). As with the metrics' filters this is matching,
+not a parser of the filter language: a `NOT` before the `metric.type` clause is not read.
 """
 
 from __future__ import annotations
