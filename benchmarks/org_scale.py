@@ -194,6 +194,7 @@ def minimum_requests(
         1 + data_mix["storage", "buckets"]  # the listing, then each bucket's IAM policy
         + 1 + data_mix["iam", "serviceAccounts"]  # the listing, then each account's keys
         + data_mix["orgPolicy", "effectivePolicies"]  # one getEffectivePolicy per constraint
+        + 3  # alert policies, enabled services (one listing each), Access Approval settings (one read)
     )  # fmt: skip
     destinations = 1  # every sink of a project writes to its one locked Logging bucket
     # the networks kinds of issue 13: backend services, managed zones, DNS policies, one listing each

@@ -23,6 +23,7 @@ import base64
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from benchmarks import synthetic_monitoring
 from checks.kinds import ORG_CONSTRAINTS
 
 ORG_NUMBER = 424200000001
@@ -66,6 +67,7 @@ DATA_MIX: Mapping[tuple[str, str], int] = {
     ("compute", "backendServices"): 1,
     ("dns", "managedZones"): 1,
     ("dns", "policies"): 1,
+    **synthetic_monitoring.MIX,  # alert policies, enabled services, Access Approval settings
 }
 #: the scenario groups holding a project's listed kinds
 GROUPS = tuple(dict.fromkeys(group for group, _ in (*DEFAULT_MIX, *DATA_MIX)))
@@ -509,6 +511,7 @@ def project(n: int, mix: Mapping[tuple[str, str], int] = DEFAULT_MIX) -> dict[st
         "sql": _sql(pid, SQL_INSTANCES),
         **_data_parts(n, pid),
         "dns": _dns(n, pid, nets),
+        **synthetic_monitoring.parts(pid, project_number(n)),
     }
 
 

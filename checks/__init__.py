@@ -19,6 +19,7 @@ def default_registry() -> Registry:
         logretention,
         network,
         orgpolicy,
+        oversight,
         region,
         sqlaccess,
         sqlbackup,
@@ -34,4 +35,5 @@ def default_registry() -> Registry:
     # The networks controls of issue 13: legacy networks, Cloud DNS, load-balancer logging.
     for module in (network, dns, loadbalancing):
         controls.extend(controls_in(vars(module).values()))
+    controls.extend(controls_in(vars(oversight).values()))  # the third catalogue's LOG-05, LOG-06
     return Registry(controls)

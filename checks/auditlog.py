@@ -4,8 +4,9 @@ LOG-01 judges the effective audit configuration of a project: the union of the
 `auditConfigs` of its organisation, its folders and itself (a level can add log types,
 never remove them, but an exemption anywhere exempts). LOG-02 looks for one sink that
 exports every log of the project: on the project, or on an ancestor with
-`includeChildren: true`. LOG-03 looks, per kind of change that CIS 2.4 to 2.9 name, for an
-enabled logs-based metric whose filter holds that kind's tokens (see `checks.rules.log_filters`).
+`includeChildren: true`. LOG-03 looks, per kind of change that CIS names (v4.0 2.4 to 2.11,
+v5.0 2.5 to 2.12), for an enabled logs-based metric whose filter holds that kind's tokens (see
+`checks.rules.log_filters`) and an enabled alert policy watching it (`checks.rules.alert_policies`).
 
 Decisions the catalogue leaves open:
 - a whitespace-only sink filter is empty (the Logging API matches every entry with it);
@@ -13,7 +14,8 @@ Decisions the catalogue leaves open:
 - a sink whose `exclusions` are all `disabled: true` still does not count: the spec says
   "no exclusions", and re-enabling one is a click away; an empty list is no exclusions;
 - a `disabled` metric does not count for LOG-03; the reason names it if it would;
-- LOG-03 checks the metric only: the alerting policy on it is not collected (known limit);
+- LOG-03 counts an alert by its threshold condition's `metric.type`, as CIS audits it; an MQL or
+  PromQL query naming the metric does not count (named in the reason);
 - unreadable data (an audit config without `service`, an unknown `logType`, a sink or
   metric without `name`, a non-boolean flag) gives `error`, never `pass`; LOG-02 and
   LOG-03 still pass when another, readable sink or metric qualifies.
@@ -29,6 +31,7 @@ from checks.model import Area, Finding, Severity, Verdict
 from checks.names import project_name
 from checks.params import Params
 from checks.registry import References, control
+from checks.rules.alert_policies import Policy, alerting_on, metric_type, read_policy
 from checks.rules.log_filters import tokens_in
 from checks.rules.log_sinks import Sink, candidates, read_all
 from checks.rules.network import flag, strings
@@ -238,21 +241,30 @@ def log02_export(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
 @dataclass(frozen=True, slots=True)
 class _Change:
     subject: str
-    cis: str
+    cis: tuple[str, str]  # (v4.0 id, v5.0 id)
     sha: str
     tokens: tuple[str, ...]
 
+    @property
+    def cited(self) -> str:
+        """How a reason quotes it: by both benchmark versions."""
+        return f"CIS v4.0 {self.cis[0]} / v5.0 {self.cis[1]}"
+
 
 _CHANGES = (
-    _Change("firewall", "2.7", "FIREWALL_NOT_MONITORED",
+    _Change("firewall", ("2.7", "2.8"), "FIREWALL_NOT_MONITORED",
             ("gce_firewall_rule", "compute.firewalls.insert", "compute.firewalls.patch", "compute.firewalls.delete")),
-    _Change("ownership", "2.4", "OWNER_NOT_MONITORED", ("bindingDeltas", "roles/owner")),
-    _Change("audit-config", "2.5", "AUDIT_CONFIG_NOT_MONITORED", ("auditConfigDeltas",)),
-    _Change("custom-roles", "2.6", "CUSTOM_ROLE_NOT_MONITORED", ("iam_role", "CreateRole", "DeleteRole", "UpdateRole")),
-    _Change("routes", "2.8", "ROUTE_NOT_MONITORED", ("gce_route", "compute.routes.insert", "compute.routes.delete")),
-    _Change("networks", "2.9", "NETWORK_NOT_MONITORED",
+    _Change("ownership", ("2.4", "2.5"), "OWNER_NOT_MONITORED", ("bindingDeltas", "roles/owner")),
+    _Change("audit-config", ("2.5", "2.6"), "AUDIT_CONFIG_NOT_MONITORED", ("auditConfigDeltas",)),
+    _Change("custom-roles", ("2.6", "2.7"), "CUSTOM_ROLE_NOT_MONITORED",
+            ("iam_role", "CreateRole", "DeleteRole", "UpdateRole")),
+    _Change("routes", ("2.8", "2.9"), "ROUTE_NOT_MONITORED",
+            ("gce_route", "compute.routes.insert", "compute.routes.delete")),
+    _Change("networks", ("2.9", "2.10"), "NETWORK_NOT_MONITORED",
             ("gce_network", "compute.networks.insert", "compute.networks.patch", "compute.networks.delete",
              "compute.networks.removePeering", "compute.networks.addPeering")),
+    _Change("bucket-iam", ("2.10", "2.11"), "BUCKET_IAM_NOT_MONITORED", ("gcs_bucket", "storage.setIamPermissions")),
+    _Change("sql-config", ("2.11", "2.12"), "SQL_INSTANCE_NOT_MONITORED", ("cloudsql.instances.update",)),
 )  # fmt: skip
 
 
@@ -277,18 +289,28 @@ def _read_metric(index: int, raw: object) -> _Metric:
         raise Unjudgeable(f"metric {name} disabled", error.message) from None
 
 
-def _judge_change(resource: str, change: _Change, metrics: list[_Metric], broken: list[Unjudgeable]) -> Finding:
-    tokens, cited = ", ".join(change.tokens), f"CIS {change.cis}"
-    found = [(m, tokens_in(m.filter, change.tokens)) for m in metrics]
-    for metric, hits in found:
-        if not metric.disabled and len(hits) == len(change.tokens):
-            reason = f"metric {metric.name} matches every {cited} token ({tokens})"
-            return Finding(resource, Verdict.PASS, reason, change.subject)
-    dormant = [m.name for m, hits in found if m.disabled and len(hits) == len(change.tokens)]
+@dataclass(frozen=True, slots=True)
+class _Alerts:
+    """The project's alert policies as read, what could not be read, and the kind's note (API off)."""
+
+    policies: list[Policy]
+    broken: list[Unjudgeable]
+    note: str | None
+
+
+def _cannot(broken: list[Unjudgeable]) -> str:
+    return "cannot judge " + "; ".join(f"{error.field}: {error.message}" for error in broken)
+
+
+def _no_metric(resource: str, change: _Change, metrics: list[_Metric], broken: list[Unjudgeable]) -> Finding:
+    """No enabled metric holds every token: fail (error when an unreadable metric might have)."""
+    tokens = change.tokens
+    found = [(m, tokens_in(m.filter, tokens)) for m in metrics]
+    dormant = [m.name for m, hits in found if m.disabled and len(hits) == len(tokens)]
     partial = [(m, hits) for m, hits in found if hits and not m.disabled]
     closest = max(partial, key=lambda pair: len(pair[1])) if partial else None
-    missing = [t for t in change.tokens if closest is None or t not in closest[1]]
-    reason = f"no enabled logs-based metric matches every {cited} token: missing {', '.join(missing)}"
+    missing = [t for t in tokens if closest is None or t not in closest[1]]
+    reason = f"no enabled logs-based metric matches every {change.cited} token: missing {', '.join(missing)}"
     if closest is not None:
         reason += f" (closest: metric {closest[0].name}, with {', '.join(closest[1])})"
     elif metrics:
@@ -298,34 +320,102 @@ def _judge_change(resource: str, change: _Change, metrics: list[_Metric], broken
     if dormant:
         reason += f"; metric {', '.join(dormant)} matches but is disabled (disabled: true)"
     if broken:
-        detail = "; ".join(f"{error.field}: {error.message}" for error in broken)
-        return Finding(resource, Verdict.ERROR, f"cannot judge {detail}; and {reason}", change.subject)
+        return Finding(resource, Verdict.ERROR, f"{_cannot(broken)}; and {reason}", change.subject)
     return Finding(resource, Verdict.FAIL, f"{reason}; SHA {change.sha}", change.subject)
+
+
+def _no_alert(resource: str, change: _Change, matching: list[_Metric], alerts: _Alerts) -> Finding:
+    """Metrics hold every token, none has an enabled alert: fail, or error when a policy that might is unreadable."""
+    names = ", ".join(m.name for m in matching)
+    types = ", ".join(metric_type(m.name) for m in matching)
+    reason = (f"metric {names} matches every {change.cited} token, but no enabled alert policy has a "
+              f"threshold condition on {types}")  # fmt: skip
+    details: list[str] = []
+    unknown: list[Unjudgeable] = []
+    for metric in matching:
+        on = alerting_on(metric.name, alerts.policies)
+        details += [f"policy {p.label} watches it but is disabled (enabled: false)" for p in on.disabled]
+        details += on.mentions
+        unknown += [Unjudgeable(f"alert policy {p.name} enabled", "absent (Monitoring: assume nothing)")
+                    for p in on.unknown]  # fmt: skip
+    if alerts.note:
+        details.append(f"{alerts.note}: the project has no alert policies")
+    elif not alerts.policies and not alerts.broken:
+        details.append("the project has no alert policies")
+    reason += "".join(f"; {detail}" for detail in dict.fromkeys(details))
+    broken = unknown + alerts.broken
+    if broken:
+        return Finding(resource, Verdict.ERROR, f"{_cannot(broken)}; and {reason}", change.subject)
+    return Finding(resource, Verdict.FAIL, f"{reason}; SHA {change.sha}", change.subject)
+
+
+def _judge_change(
+    resource: str, change: _Change, metrics: list[_Metric], broken: list[Unjudgeable], alerts: _Alerts
+) -> Finding:
+    tokens = change.tokens
+    matching = [m for m in metrics if not m.disabled and len(tokens_in(m.filter, tokens)) == len(tokens)]
+    if not matching:
+        return _no_metric(resource, change, metrics, broken)
+    for metric in matching:
+        watching = alerting_on(metric.name, alerts.policies).enabled
+        if watching:
+            reason = (f"metric {metric.name} matches every {change.cited} token ({', '.join(tokens)}) and enabled "
+                      f"alert policy {watching[0].label} watches {metric_type(metric.name)}")  # fmt: skip
+            return Finding(resource, Verdict.PASS, reason, change.subject)
+    return _no_alert(resource, change, matching, alerts)
 
 
 @control(
     id="LOG-03", title="Changes to the controls are themselves alerted on", area=Area.LOG,
-    severity=Severity.MEDIUM, kinds=(Kind.LOG_METRICS,), unit="kind of change",
+    severity=Severity.MEDIUM, kinds=(Kind.LOG_METRICS, Kind.ALERT_POLICIES), unit="kind of change",
     references=References(
-        cis=(("4.0", "2.4"), ("4.0", "2.5"), ("4.0", "2.6"), ("4.0", "2.7"), ("4.0", "2.8"), ("4.0", "2.9"),
-             ("5.0", "2.5"), ("5.0", "2.6"), ("5.0", "2.7"), ("5.0", "2.8"), ("5.0", "2.9"), ("5.0", "2.10")),
+        cis=(*(("4.0", f"2.{n}") for n in range(4, 12)), *(("5.0", f"2.{n}") for n in range(5, 13))),
         soc2=("CC7.2", "CC8.1"), sha=", ".join(c.sha for c in _CHANGES)),
+    logic_version=2,
     rationale="Whoever gains a foothold changes the controls first: opens a firewall rule, adds a route "
-    "or a peering, makes themselves owner, widens a custom role, or switches audit logging down. A "
-    "logs-based metric per kind of change, with an alert on it, turns each such change into a page "
-    "within minutes instead of a surprise at the next review.",
-    remediation="Create one logs-based metric per kind with the CIS 2.4-2.9 filter, e.g. `gcloud logging "
+    "or a peering, makes themselves owner, widens a custom role or a bucket's IAM, reconfigures a "
+    "database, or switches audit logging down. A logs-based metric per kind of change, with an enabled "
+    "alert policy on it, turns each such change into a page within minutes instead of a surprise at "
+    "the next review; a metric nobody alerts on only counts. CIS audits the alert by "
+    "`conditions.conditionThreshold.filter` naming the metric's type; that is what counts here.",
+    remediation="Create one logs-based metric per kind with the benchmark's filter, e.g. `gcloud logging "
     "metrics create firewall-changes --log-filter='resource.type=\"gce_firewall_rule\" AND "
     "(protoPayload.methodName:\"compute.firewalls.patch\" OR protoPayload.methodName:\"compute.firewalls.insert\" "
-    "OR protoPayload.methodName:\"compute.firewalls.delete\")'`, and an alerting policy on each: "
+    "OR protoPayload.methodName:\"compute.firewalls.delete\")'`, then an enabled alerting policy whose "
+    "threshold condition filters on `metric.type=\"logging.googleapis.com/user/firewall-changes\"`: "
     "`gcloud alpha monitoring policies create --policy-from-file=POLICY.json`.",
+    holds="For one kind of change CIS names (v4.0 2.4-2.11, v5.0 2.5-2.12), an enabled logs-based metric's "
+    "filter selects it and an enabled alert policy has a threshold condition on that metric.",
+    logic="Per kind of change, in CIS order of the table (firewall, ownership, audit-config, custom-roles, "
+    "routes, networks, bucket-iam, sql-config): (1) a metric of `logMetrics` counts when `disabled` is not "
+    "true (absent: false) and its `filter` holds every token of the kind as a whole word, case and "
+    "whitespace ignored (`checks.rules.log_filters`; a token under NOT still counts: token matching, not a "
+    "parser). (2) For each counting metric, an alert policy of `alertPolicies` counts when `enabled` is "
+    "true and one of its `conditions` has `conditionThreshold.filter` naming "
+    "`metric.type=\"logging.googleapis.com/user/NAME\"` (quoted or not, the exact name). Absence "
+    "conditions, MQL and PromQL queries, and log-match conditions do not count (the reason names an "
+    "absence condition or a query that mentions the metric). Thresholds, the combiner and notification "
+    "channels are not judged. Pass on the first metric with such a policy; otherwise fail, naming the "
+    "closest metric, disabled ones, and disabled policies. A disabled Monitoring API means no policies.",
+    unknown="A metric or policy that cannot be read (not an object, no `name`, `filter` or "
+    "`conditionThreshold.filter` not a string, `disabled`/`enabled` not a boolean) gives `error` for a "
+    "kind no readable metric and policy passes; so does a policy watching a counting metric without "
+    "`enabled` (Monitoring says to assume nothing then). An uncollected `logMetrics` or `alertPolicies` "
+    "gives `error` for every kind.",
 )
 def log03_change_metrics(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
-    """One finding per kind of change (firewall, ownership, audit-config, custom-roles, routes,
-    networks): passes when an enabled metric's filter holds every CIS token of that kind."""
+    """One finding per kind of change (firewall, ownership, audit-config, custom-roles, routes, networks,
+    bucket-iam, sql-config): passes when an enabled metric's filter holds every CIS token of that kind
+    and an enabled alert policy's threshold condition watches that metric."""
     resource = project_name(snapshot.scope)
     readings = read_each(enumerate(snapshot.get(Kind.LOG_METRICS)), lambda item: _read_metric(*item))
     metrics = [metric for _, metric in readings if isinstance(metric, _Metric)]
     broken = [error for _, error in readings if isinstance(error, Unjudgeable)]
+    read = read_each(enumerate(snapshot.get(Kind.ALERT_POLICIES)), lambda item: read_policy(*item))
+    alerts = _Alerts(
+        [policy for _, policy in read if isinstance(policy, Policy)],
+        [error for _, error in read if isinstance(error, Unjudgeable)],
+        snapshot.note(Kind.ALERT_POLICIES),
+    )
     for change in _CHANGES:
-        yield _judge_change(resource, change, metrics, broken)
+        yield _judge_change(resource, change, metrics, broken, alerts)

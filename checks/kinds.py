@@ -107,8 +107,40 @@ DNS = Api(
     "google-api-python-client",
     discovery=True,
 )
+# The third catalogue's logging-and-monitoring APIs (alert policies, enabled services, Access Approval).
+# Cloud Monitoring v3's GAPIC clients (google-cloud-monitoring 2.32.0) speak gRPC only: its
+# alert policies are read through the discovery client, which speaks REST.
+MONITORING = Api(
+    "monitoring",
+    "v3",
+    "Cloud Monitoring API",
+    "monitoring.googleapis.com",
+    "googleapiclient.discovery",
+    "google-api-python-client",
+    discovery=True,
+)
+SERVICEUSAGE = Api(
+    "serviceusage",
+    "v1",
+    "Service Usage API",
+    "serviceusage.googleapis.com",
+    "google.cloud.service_usage_v1",
+    "google-cloud-service-usage",
+)
+ACCESSAPPROVAL = Api(
+    "accessapproval",
+    "v1",
+    "Access Approval API",
+    "accessapproval.googleapis.com",
+    "google.cloud.accessapproval_v1",
+    "google-cloud-access-approval",
+)
 APIS: Mapping[str, Api] = MappingProxyType(
-    {api.name: api for api in (COMPUTE, CRM, LOGGING, STORAGE, SQLADMIN, IAM, ORGPOLICY, DNS)}
+    {
+        api.name: api
+        for api in (COMPUTE, CRM, LOGGING, STORAGE, SQLADMIN, IAM, ORGPOLICY)
+        + (DNS, MONITORING, SERVICEUSAGE, ACCESSAPPROVAL)
+    }
 )
 #: the APIs read through the discovery client (`googleapiclient.discovery.build`), not a class of a package
 DISCOVERY_APIS = frozenset(api.name for api in APIS.values() if api.discovery)
@@ -152,6 +184,11 @@ NEXT_CLIENTS: tuple[Client, ...] = (
     IAM_ADMIN,
     ORG_POLICIES,
 )
+
+
+ALERT_POLICIES_CLIENT = Client("monitoring", MONITORING.name, "build")  # a discovery client
+SERVICE_USAGE = Client("serviceUsage", SERVICEUSAGE.name, "ServiceUsageClient")
+ACCESS_APPROVAL = Client("accessApproval", ACCESSAPPROVAL.name, "AccessApprovalClient")
 
 
 class Shape(enum.StrEnum):
@@ -261,6 +298,13 @@ BACKUP_RUNS_ANSWER = Envelope(
 )
 SERVICE_ACCOUNTS_ANSWER = Envelope(items="accounts", item_fields=("name", "email"), fields=("nextPageToken",))
 KEYS_ANSWER = Envelope(items="keys", item_fields=("name", "keyType"), fields=())
+# Monitoring, Service Usage and Access Approval send no `kind`: an alert policy and a service are
+# told by their `name`; one page of enabled services always carries each service's `state`.
+ALERT_POLICIES_ANSWER = Envelope(
+    items="alertPolicies", item_fields=("name",), fields=("nextPageToken", "totalSize")
+)
+SERVICES_ANSWER = Envelope(items="services", item_fields=("name", "state"), fields=("nextPageToken",))
+ACCESS_APPROVAL_ANSWER = Envelope(required=("name",), name_prefix="projects/")
 EFFECTIVE_POLICY_ANSWER = Envelope(required=("name",), name_prefix="projects/")
 #: the destinations LOG-04 reads: one Cloud Storage bucket (by its global name), one Logging bucket
 BUCKET_ANSWER = Envelope(kind="storage#bucket", required=("name",))
@@ -688,6 +732,51 @@ class Kind(enum.StrEnum):
         doc="the project's Cloud DNS server policies (Policy: enableLogging and the networks it applies to); a "
         "project without the Cloud DNS API has none",
         envelope=DNS_POLICIES_ANSWER,
+    )
+    # --- the third catalogue: logging and monitoring (CIS 2.4-2.11, 2.13, 2.15)
+    ALERT_POLICIES = KindSpec(
+        name="alertPolicies",
+        api=MONITORING.name,
+        method="monitoring.projects.alertPolicies.list",
+        # One paged listing under `projects/P` through the discovery client (custom fetch: the
+        # generic per-parent listing is Logging's own connection).
+        shape=Shape.EACH,
+        client=ALERT_POLICIES_CLIENT,
+        part="monitoring.alertPolicies",
+        schema="AlertPolicy",
+        items="alertPolicies",
+        permissions=("monitoring.alertPolicies.list",),
+        doc="the project's Cloud Monitoring alert policies (AlertPolicy, with conditions), one paged listing",
+        envelope=ALERT_POLICIES_ANSWER,
+    )
+    ENABLED_SERVICES = KindSpec(
+        name="enabledServices",
+        api=SERVICEUSAGE.name,
+        method="serviceusage.services.list",
+        # One paged listing under `projects/P` with `filter=state:ENABLED` (custom fetch: the filter).
+        shape=Shape.EACH,
+        client=SERVICE_USAGE,
+        part="serviceUsage.services",
+        schema="GoogleApiServiceusageV1Service",
+        items="services",
+        permissions=("serviceusage.services.list",),
+        doc="the services (APIs) enabled on the project (Service, `state: ENABLED`), one filtered listing",
+        envelope=SERVICES_ANSWER,
+    )
+    ACCESS_APPROVAL_SETTINGS = KindSpec(
+        name="accessApprovalSettings",
+        api=ACCESSAPPROVAL.name,
+        method="accessapproval.projects.getAccessApprovalSettings",
+        shape=Shape.SINGLE,
+        client=ACCESS_APPROVAL,
+        # A list of at most one: none is "never configured" (the read answers 404 NOT_FOUND), and a
+        # project without the `accessApproval` group has the API disabled, as for every group.
+        part="accessApproval.settings",
+        schema="AccessApprovalSettings",
+        permissions=("accessapproval.settings.get",),
+        doc="the project's AccessApprovalSettings as a one-element list; none when Access Approval was never "
+        "configured for it (NOT_FOUND)",
+        envelope=ACCESS_APPROVAL_ANSWER,
     )
 
 

@@ -60,6 +60,10 @@ _API_ARGUMENTS: Mapping[str, Mapping[str, Any]] = {
     "sqladmin": {},
     "iam": {},
     "dns": {},
+    # The third catalogue's: Monitoring through discovery, the GAPIC ones default to gRPC.
+    "monitoring": {},
+    "serviceusage": {"transport": "rest"},
+    "accessapproval": {"transport": "rest"},
 }
 
 
@@ -80,6 +84,8 @@ _SESSIONS: Mapping[str, Callable[[Any], Any]] = {
     "logging": _json_session,
     "storage": _json_session,
     "orgpolicy": _rest_session,
+    "serviceusage": _rest_session,
+    "accessapproval": _rest_session,
 }
 
 

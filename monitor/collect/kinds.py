@@ -30,6 +30,7 @@ from monitor.collect import (
     firewallpolicies,
     hierarchy,
     iamkeys,
+    monitoringreads,
     orgpolicies,
     sinkdestinations,
 )
@@ -62,6 +63,9 @@ CUSTOM: Mapping[str, Fetch] = MappingProxyType(
         Kind.REGION_NETWORK_FIREWALL_POLICIES: firewallpolicies.regional,
         Kind.MANAGED_ZONES: clouddns.managed_zones,
         Kind.DNS_POLICIES: clouddns.policies,
+        Kind.ALERT_POLICIES: monitoringreads.alert_policies,
+        Kind.ENABLED_SERVICES: monitoringreads.enabled_services,
+        Kind.ACCESS_APPROVAL_SETTINGS: monitoringreads.access_approval,
     }
 )
 

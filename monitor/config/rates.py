@@ -23,6 +23,12 @@ whole estate never runs into them by itself (README, "Quotas"):
 - Cloud DNS: two listings a project per run (managed zones, server policies). Its read
   quota shows on the project's Quotas page (filter "Cloud DNS API"); we assume no less
   than Logging's 600 a minute and take 8/s (480), as for the other control-plane APIs.
+- Cloud Monitoring: alert-policy reads are "Monitoring API read requests", 6,000 a minute
+  per project (its "Quotas and limits" page); one listing a project per run, 8/s (480).
+- Service Usage: "Read requests" 1,200 a minute per consumer project (its quotas page);
+  one filtered listing a project per run, 8/s (480).
+- Access Approval: its read quota shows on the project's Quotas page; we assume no more than
+  600 a minute, as Resource Manager's: one read a project per run, 8/s (480).
 
 A value is kept as requests per second; a bare number is refused, as a duration's is.
 """
@@ -54,6 +60,9 @@ DEFAULT_RATES: Mapping[str, float] = MappingProxyType(
         "iam": 8.0,
         "orgpolicy": 8.0,
         "dns": 8.0,
+        "monitoring": 8.0,
+        "serviceusage": 8.0,
+        "accessapproval": 8.0,
     }
 )
 

@@ -16,6 +16,7 @@ from types import MappingProxyType
 
 from checks.kinds import LIST_SHAPES, Kind, KindSpec
 from monitor.standin import (
+    accessapproval,
     clouddns,
     cloudlogging,
     compute,
@@ -23,7 +24,9 @@ from monitor.standin import (
     firewallpolicies,
     iamadmin,
     logbuckets,
+    monitoring,
     orgpolicy,
+    serviceusage,
     sqladmin,
     storage,
 )
@@ -70,6 +73,9 @@ FAMILIES: Mapping[str, Callable[[KindSpec], dict[str, Handler]]] = MappingProxyT
         "iam": _served(iamadmin.handlers),
         "orgpolicy": _served(orgpolicy.handlers),
         "dns": _served(clouddns.handlers),
+        "monitoring": _served(monitoring.handlers),
+        "serviceusage": _served(serviceusage.handlers),
+        "accessapproval": _served(accessapproval.handlers),
     }
 )
 

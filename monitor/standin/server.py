@@ -469,6 +469,8 @@ def _parse_body(raw: bytes) -> tuple[Any, Reply | None]:
 def _project_keys(params: Mapping[str, str], scenario: Scenario) -> tuple[tuple[str, ...], str | None]:
     """The names a request's project goes by (for fault matching) and its projectId."""
     key = next((params[p] for p in _PROJECT_PARAMS if p in params), None)
+    if key is None and params.get("v1Id") == "projects":  # Service Usage names its parent `v1/{+parent}/services`
+        key = params.get("v1Id1")
     if key is None:
         return (), None
     project = scenario.project(key)

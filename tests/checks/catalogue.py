@@ -24,7 +24,7 @@ CATALOGUE: dict[Area, tuple[str, ...]] = {
     Area.DRIFT: _numbered("DRIFT", 3),
     Area.FW: _numbered("FW", 13),
     Area.IAM: _numbered("IAM", 9),
-    Area.LOG: _numbered("LOG", 4),
+    Area.LOG: _numbered("LOG", 6),
     Area.ORG: _numbered("ORG", 3),
     Area.REG: _numbered("REG", 8),
 }

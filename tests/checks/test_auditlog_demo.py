@@ -1,4 +1,4 @@
-"""LOG-01 to LOG-03 on the demo organisation's own data, handed over in the shapes the
+"""LOG-01 to LOG-03 on the demo organisation's own data (LOG-03 with its alert policies), handed over in the shapes the
 collectors deliver (`Kind.ANCESTRY`, `Kind.ANCESTOR_SINKS`): the planted LOG failures, and
 nothing else, independent of the collectors and the stand-in."""
 
@@ -41,7 +41,7 @@ def verdicts() -> dict[tuple[str, str], list[tuple[Verdict, str, str]]]:
         ancestry = [{"resource": _bare(node), "iamPolicy": node.get("iamPolicy", {})} for node in chain]
         sinks = [{"parent": n["name"], "sink": s} for n in chain for s in n.get("logging", {}).get("sinks", [])]
         logging = {part: project["logging"][part] for part in ("sinks", "metrics")}
-        fragment = {"iamPolicy": project["iamPolicy"], "logging": logging}
+        fragment = {"iamPolicy": project["iamPolicy"], "logging": logging, "monitoring": project["monitoring"]}
         snapshot = make_snapshot(fragment, scope=project["projectId"], ancestry=ancestry, ancestor_sinks=sinks)
         for control_id, control in CONTROLS.items():
             findings = list(control(snapshot, Params()))

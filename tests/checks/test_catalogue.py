@@ -19,6 +19,7 @@ from checks import (
     logretention,
     network,
     orgpolicy,
+    oversight,
     region,
     sqlaccess,
     sqlbackup,
@@ -33,7 +34,7 @@ from tests.checks.catalogue import CATALOGUE, CLOUD_SQL, SQL_FLAGS, ids
 # An area's controls live in the modules of the resources they judge (FW-13 with the buckets).
 MODULES: dict[Area, tuple[ModuleType, ...]] = {
     Area.FW: (firewall, storage, sqlaccess), Area.IAM: (iam, keys), Area.BKP: (backup, sqlbackup),
-    Area.REG: (region, storage, sqlregion), Area.LOG: (auditlog, logretention), Area.DRIFT: (drift,),
+    Area.REG: (region, storage, sqlregion), Area.LOG: (auditlog, logretention, oversight), Area.DRIFT: (drift,),
     Area.DATA: (storage, sqlaccess, sqlflags), Area.ORG: (orgpolicy,),
 }  # fmt: skip
 # The networks controls of issue 13 join their areas in modules of their own.

@@ -28,7 +28,12 @@ MAPPING: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "LOG-01": (("2.1",), ("2.1",)),  # Cloud Audit Logging configured properly
     "LOG-02": (("2.2",), ("2.3",)),  # sinks configured for all log entries
     "LOG-04": (("2.3",), ("2.4",)),  # log buckets' retention locked
-    "LOG-03": (("2.4", "2.5", "2.6", "2.7", "2.8", "2.9"), ("2.5", "2.6", "2.7", "2.8", "2.9", "2.10")),
+    # log metric filter and alert per change: ownership, audit config, custom roles, firewall rules, routes,
+    # networks, Cloud Storage IAM, SQL instance configuration
+    "LOG-03": (("2.4", "2.5", "2.6", "2.7", "2.8", "2.9", "2.10", "2.11"),
+               ("2.5", "2.6", "2.7", "2.8", "2.9", "2.10", "2.11", "2.12")),
+    "LOG-05": (("2.13",), ("2.14",)),  # Cloud Asset Inventory is enabled
+    "LOG-06": (("2.15",), ("2.16",)),  # Access Approval is enabled
     "FW-07": (("3.1",), ("3.1",)),  # default network does not exist
     "FW-01": (("3.6",), ("3.6",)),  # SSH restricted from the internet
     "FW-02": (("3.7",), ("3.7",)),  # RDP restricted from the internet
@@ -124,7 +129,10 @@ def test_tables_render_each_version_compactly() -> None:
     registry = default_registry()
     rows = {line.split(" | ")[0].lstrip("| "): line for line in catalogue_markdown(registry).splitlines()}
     assert "| 4.0: 6.6 · 5.0: 6.7 |" in rows["FW-12"]
-    assert "| 4.0: 2.4, 2.5, 2.6, 2.7, 2.8, 2.9 · 5.0: 2.5, 2.6, 2.7, 2.8, 2.9, 2.10 |" in rows["LOG-03"]
+    assert (
+        "| 4.0: 2.4, 2.5, 2.6, 2.7, 2.8, 2.9, 2.10, 2.11 · 5.0: 2.5, 2.6, 2.7, 2.8, 2.9, 2.10, 2.11, 2.12 |"
+        in rows["LOG-03"]
+    )
     assert "| No database or admin port from the internet | — | — |" in rows["FW-03"]
     verbose = catalogue_table(registry, verbose=True).splitlines()
     at = {line.split()[0]: index for index, line in enumerate(verbose) if not line.startswith(" ")}

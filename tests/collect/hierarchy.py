@@ -142,6 +142,9 @@ _PERMISSIONS = {
     "iam.projects.serviceAccounts.list": "iam.serviceAccounts.list",
     "iam.projects.serviceAccounts.keys.list": "iam.serviceAccountKeys.list",
     "orgpolicy.projects.policies.getEffectivePolicy": "orgpolicy.policy.get",
+    # the third catalogue's logging and monitoring reads
+    "monitoring.projects.alertPolicies.list": "monitoring.alertPolicies.list",
+    "accessapproval.projects.getAccessApprovalSettings": "accessapproval.settings.get",
 }
 
 

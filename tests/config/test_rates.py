@@ -24,6 +24,9 @@ def test_every_api_a_kind_reads_has_a_default_below_its_published_quota() -> Non
         "sqladmin": 180,
         "orgpolicy": 600,
         "dns": 600,  # assumed, as for Org Policy: Cloud DNS shows its read quota per project
+        "monitoring": 6000,
+        "serviceusage": 1200,
+        "accessapproval": 600,  # assumed, as Resource Manager's (monitor/config/rates.py)
     }
     for api, rate in DEFAULT_RATES.items():
         burst = max(1.0, rate)  # a bucket holds one second of its rate
@@ -33,7 +36,8 @@ def test_every_api_a_kind_reads_has_a_default_below_its_published_quota() -> Non
 def test_defaults_and_overrides_merge_per_api() -> None:
     config = parse_config(MINIMAL, "cw.yaml")
     assert config.gcp.max_concurrent_scopes == 8
-    second = {"storage": 8.0, "sqladmin": 2.0, "iam": 8.0, "orgpolicy": 8.0, "dns": 8.0}
+    second = {"storage": 8.0, "sqladmin": 2.0, "iam": 8.0, "orgpolicy": 8.0}
+    second |= {"dns": 8.0, "monitoring": 8.0, "serviceusage": 8.0, "accessapproval": 8.0}  # the third catalogue's
     assert config.gcp.rate_limits == {"compute": 20.0, "cloudresourcemanager": 8.0, "logging": 8.0, **second}
     config = parse_config(MINIMAL + "gcp: {max_concurrent_scopes: 3, rate_limits: {logging: 30/m}}\n", "cw.yaml")
     assert config.gcp.max_concurrent_scopes == 3
@@ -66,6 +70,9 @@ def test_the_dumped_config_reads_back_the_same() -> None:
         "iam": "8/s",
         "orgpolicy": "8/s",
         "dns": "8/s",
+        "monitoring": "8/s",
+        "serviceusage": "8/s",
+        "accessapproval": "8/s",
     }
 
 

@@ -211,6 +211,8 @@ FAILING: dict[str, set[tuple[str, str]] | set[str]] = {
     "LOG-02": {"shop-staging", "data-platform"},
     "LOG-03": {"shop-prod", "shop-staging", "data-platform"},
     "LOG-04": {("shop-prod", "//logging.googleapis.com/projects/shop-prod/sinks/shop-all-logs")},
+    "LOG-05": {"shop-staging"},
+    "LOG-06": {"data-platform"},
 }
 # The networks controls of issue 13.
 FAILING.update({

@@ -55,6 +55,8 @@ LOGGING_EMPTY |= {(str(Kind.ANCESTOR_SINKS), "empty-object")}
 NO_OTHER_KIND = {(str(Kind.SQL_INSTANCES), "other-kind")}
 # IAM's listings carry no `kind` either, and its answer for no service accounts is `{}` itself.
 LOGGING_EMPTY |= {(str(Kind.SERVICE_ACCOUNT_KEYS), "empty-object")}
+# Monitoring's and Service Usage's listings carry no `kind` either: `{}` is their answer for none.
+LOGGING_EMPTY |= {(str(Kind.ALERT_POLICIES), "empty-object"), (str(Kind.ENABLED_SERVICES), "empty-object")}
 MATRIX = [
     pytest.param(mode, name, kinds, calls, id=f"{mode}-{name.replace(' ', '-')}")
     for mode in MODES

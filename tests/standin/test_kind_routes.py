@@ -71,6 +71,7 @@ def _url(api: str, method_id: str, doc: dict[str, Any], spec: KindSpec) -> tuple
     one = found[0] if isinstance(found, list) else found
     names = re.findall(r"\{(\w+)\}", method.url_path)
     values = {"project": SHOP, "projectsId": SHOP, "foldersId": "5501", "organizationsId": "4242"}
+    values.update({"v1Id": "projects", "v1Id1": SHOP})  # Service Usage: `v1/{+parent}/services`
     for place in ("zone", "region"):
         if place in names:
             values[place] = str(one[place]).rsplit("/", 1)[-1]
@@ -216,7 +217,9 @@ def test_an_unknown_part_of_a_holder_is_named_with_the_known_ones() -> None:
         f"folders[0].compute: unknown field (nor one of the parts: {node_parts})",
         f"projects[0].spanner: unknown field (nor one of the parts: {project_parts})",
     ]
-    assert project_parts == "iamPolicy, compute, logging, sql, storage, iam, orgPolicy, dns"
+    assert project_parts == (
+        "iamPolicy, compute, logging, sql, storage, iam, orgPolicy, dns, monitoring, serviceUsage, accessApproval"
+    )
     assert node_parts == "iamPolicy, logging, firewallPolicies"
 
 
