@@ -26,6 +26,7 @@ from monitor.collect import (
     cloudlogging,
     cloudsql,
     compute,
+    computeproject,
     firewallpolicies,
     hierarchy,
     iamkeys,
@@ -59,6 +60,7 @@ CUSTOM: Mapping[str, Fetch] = MappingProxyType(
         Kind.ORG_POLICIES: orgpolicies.effective,
         Kind.FIREWALL_POLICIES: firewallpolicies.hierarchical,
         Kind.REGION_NETWORK_FIREWALL_POLICIES: firewallpolicies.regional,
+        Kind.COMPUTE_PROJECT: computeproject.compute_project,
     }
 )
 

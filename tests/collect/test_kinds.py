@@ -43,13 +43,14 @@ def test_every_kind_round_trips_the_scenario_json(
     assert {Kind.FIREWALLS, Kind.ADDRESSES, Kind.SINKS, Kind.LOG_METRICS} <= set(LISTINGS)
 
     (project,) = snapshot.get(Kind.PROJECT)
-    parts = ("compute", "logging", "iamPolicy", "sql", "storage", "iam", "orgPolicy")
+    parts = ("compute", "logging", "iamPolicy", "sql", "storage", "iam", "orgPolicy", "computeProject")
     expected_project = {k: v for k, v in source.items() if k not in parts}
     # google.protobuf writes Timestamps in their shortest exact form ("...:00Z" for
     # "...:00.000Z"): the same instant, so compare timestamps as instants, the rest as is.
     assert _instant(project.pop("createTime")) == _instant(expected_project.pop("createTime"))
     assert project == expected_project
     assert list(snapshot.get(Kind.IAM_POLICY)) == [source["iamPolicy"]]
+    assert list(snapshot.get(Kind.COMPUTE_PROJECT)) == [source["computeProject"]]  # every field, as sent
     assert list(snapshot.get(Kind.SINKS)) == source["logging"]["sinks"]
     assert list(snapshot.get(Kind.LOG_METRICS)) == source["logging"]["metrics"]
     assert [a["resource"]["name"] for a in snapshot.get(Kind.ANCESTRY)] == ["folders/5501", "organizations/4242"]

@@ -216,7 +216,7 @@ def test_an_unknown_part_of_a_holder_is_named_with_the_known_ones() -> None:
         f"folders[0].compute: unknown field (nor one of the parts: {node_parts})",
         f"projects[0].spanner: unknown field (nor one of the parts: {project_parts})",
     ]
-    assert project_parts == "iamPolicy, compute, logging, sql, storage, iam, orgPolicy"
+    assert project_parts == "iamPolicy, computeProject, compute, logging, sql, storage, iam, orgPolicy"
     assert node_parts == "iamPolicy, logging, firewallPolicies"
 
 
