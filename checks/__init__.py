@@ -21,10 +21,11 @@ def default_registry() -> Registry:
         sqlbackup,
         sqlregion,
         storage,
+        vm,
     )
 
     controls = []
     areas = (firewall, iam, backup, region, auditlog, drift)
-    for module in (*areas, sqlbackup, sqlaccess, sqlregion, storage, logretention, keys, orgpolicy):
+    for module in (*areas, sqlbackup, sqlaccess, sqlregion, storage, logretention, keys, orgpolicy, vm):
         controls.extend(controls_in(vars(module).values()))
     return Registry(controls)

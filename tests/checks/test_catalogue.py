@@ -21,6 +21,7 @@ from checks import (
     sqlbackup,
     sqlregion,
     storage,
+    vm,
 )
 from checks.model import Area
 from checks.registry import controls_in
@@ -30,7 +31,7 @@ from tests.checks.catalogue import CATALOGUE, CLOUD_SQL, ids
 MODULES: dict[Area, tuple[ModuleType, ...]] = {
     Area.FW: (firewall, storage, sqlaccess), Area.IAM: (iam, keys), Area.BKP: (backup, sqlbackup),
     Area.REG: (region, storage, sqlregion), Area.LOG: (auditlog, logretention), Area.DRIFT: (drift,),
-    Area.DATA: (storage, sqlaccess), Area.ORG: (orgpolicy,),
+    Area.DATA: (storage, sqlaccess), Area.ORG: (orgpolicy,), Area.VM: (vm,),
 }  # fmt: skip
 #: the Cloud SQL modules, each declaring controls of several areas
 SQL_MODULES: dict[ModuleType, tuple[str, ...]] = {
