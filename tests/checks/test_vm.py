@@ -379,7 +379,8 @@ def test_the_area_is_the_catalogues_and_every_definition_is_filled() -> None:
 
 
 def test_a_compliant_vm_passes_every_control() -> None:
+    confidential = instance(machineType=N2D, confidentialInstanceConfig={"enableConfidentialCompute": True})
     for item in default_registry():
         if item.meta.area is Area.VM:
-            found = judge(item, instance(machineType=N2D, confidentialInstanceConfig={"enableConfidentialCompute": True}))
+            found = judge(item, confidential)
             assert [f.verdict for f in found] == [PASS], (item.meta.id, found)
