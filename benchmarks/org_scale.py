@@ -57,6 +57,7 @@ import yaml
 from benchmarks import synthetic_org
 from benchmarks.naive_collector import NaiveCollector
 from benchmarks.standin_process import StandInProcess
+from checks.kinds import Holder, Kind, Shape
 from monitor.config.rates import DEFAULT_RATES
 from monitor.standin.control import StandInControl
 
@@ -182,7 +183,7 @@ def minimum_requests(
     mix: Mapping[tuple[str, str], int] = synthetic_org.DEFAULT_MIX,
     data_mix: Mapping[tuple[str, str], int] = synthetic_org.DATA_MIX,
 ) -> dict[str, int]:
-    """The fewest requests one sweep can make: per scope its two single reads, one paged
+    """The fewest requests one sweep can make: per scope its single reads, one paged
     listing per kind (zones aggregated), the Cloud SQL listing with its primary's backup
     runs, the second catalogue's reads of each resource (a bucket's IAM policy, an account's
     keys, one effective policy per constraint, beside the bucket and account listings), and
@@ -195,7 +196,9 @@ def minimum_requests(
         + data_mix["orgPolicy", "effectivePolicies"]  # one getEffectivePolicy per constraint
     )  # fmt: skip
     destinations = 1  # every sink of a project writes to its one locked Logging bucket
-    per_scope = 2 + listings + sql + data + destinations
+    # the single reads: the project, its IAM policy, Compute's view of it (common instance metadata)
+    singles = sum(1 for kind in Kind if kind.spec.shape is Shape.SINGLE and kind.spec.holder is Holder.PROJECT)
+    per_scope = singles + listings + sql + data + destinations
     parents = dict(synthetic_org.folder_numbers())
     leaves = synthetic_org.leaf_folders()
     ancestors: set[str] = set()
