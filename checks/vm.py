@@ -11,9 +11,8 @@ instance's `error`, naming the field; GKE nodes are left out where CIS leaves th
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
-from checks.kernel import JSON, Judgement, Unjudgeable, per_resource
+from checks.kernel import JSON, Judge, Judgement, Unjudgeable, per_resource
 from checks.model import Area, Finding, Severity, Verdict
 from checks.params import Params
 from checks.registry import References, control
@@ -39,7 +38,7 @@ _UNSPECIFIED = "CONFIDENTIAL_INSTANCE_TYPE_UNSPECIFIED"
 _GKE = "GKE nodes (named `gke-…` and labelled `goog-gke-node`) are out of scope, as CIS excludes them"
 
 
-def _instances(snapshot: Snapshot, judge: Any) -> Iterator[Finding]:
+def _instances(snapshot: Snapshot, judge: Judge[JSON]) -> Iterator[Finding]:
     return per_resource(snapshot.get(Kind.INSTANCES), snapshot.scope, "instances", "instance", judge)
 
 
