@@ -57,6 +57,7 @@ import yaml
 from benchmarks import synthetic_org
 from benchmarks.naive_collector import NaiveCollector
 from benchmarks.standin_process import StandInProcess
+from checks.kinds import Holder, Kind, Shape
 from monitor.config.rates import DEFAULT_RATES
 from monitor.standin.control import StandInControl
 
@@ -182,7 +183,7 @@ def minimum_requests(
     mix: Mapping[tuple[str, str], int] = synthetic_org.DEFAULT_MIX,
     data_mix: Mapping[tuple[str, str], int] = synthetic_org.DATA_MIX,
 ) -> dict[str, int]:
-    """The fewest requests one sweep can make: per scope its two single reads, one paged
+    """The fewest requests one sweep can make: per scope its single reads, one paged
     listing per kind (zones aggregated), the Cloud SQL listing with its primary's backup
     runs, the second catalogue's reads of each resource (a bucket's IAM policy, an account's
     keys, one effective policy per constraint, beside the bucket and account listings), its
@@ -194,7 +195,7 @@ def minimum_requests(
         1 + data_mix["storage", "buckets"]  # the listing, then each bucket's IAM policy
         + 1 + data_mix["iam", "serviceAccounts"]  # the listing, then each account's keys
         + data_mix["orgPolicy", "effectivePolicies"]  # one getEffectivePolicy per constraint
-        + 3  # alert policies, enabled services (one listing each), Access Approval settings (one read)
+        + 2  # alert policies, enabled services: one listing each (Access Approval's read is a single)
     )  # fmt: skip
     destinations = 1  # every sink of a project writes to its one locked Logging bucket
     # the networks kinds of issue 13: backend services, managed zones, DNS policies, one listing each
@@ -202,7 +203,10 @@ def minimum_requests(
         max(1, math.ceil(data_mix[key] / PAGE))
         for key in (("compute", "backendServices"), ("dns", "managedZones"), ("dns", "policies"))
     )
-    per_scope = 2 + listings + sql + data + destinations + networks
+    # the single reads: the project, its IAM policy, Compute's view of it (common instance metadata),
+    # its Access Approval settings
+    singles = sum(1 for kind in Kind if kind.spec.shape is Shape.SINGLE and kind.spec.holder is Holder.PROJECT)
+    per_scope = singles + listings + sql + data + destinations + networks
     parents = dict(synthetic_org.folder_numbers())
     leaves = synthetic_org.leaf_folders()
     ancestors: set[str] = set()

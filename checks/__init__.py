@@ -26,11 +26,12 @@ def default_registry() -> Registry:
         sqlflags,
         sqlregion,
         storage,
+        vm,
     )
 
     controls = []
     areas = (firewall, iam, backup, region, auditlog, drift)
-    for module in (*areas, sqlbackup, sqlaccess, sqlregion, storage, logretention, keys, orgpolicy, sqlflags):
+    for module in (*areas, sqlbackup, sqlaccess, sqlregion, storage, logretention, keys, orgpolicy, sqlflags, vm):
         controls.extend(controls_in(vars(module).values()))
     # The networks controls of issue 13: legacy networks, Cloud DNS, load-balancer logging.
     for module in (network, dns, loadbalancing):

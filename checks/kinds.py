@@ -175,6 +175,8 @@ IAM_ADMIN = Client("iam", IAM.name, "build")
 ORG_POLICIES = Client("orgPolicy", ORGPOLICY.name, "OrgPolicyClient")
 #: the Cloud DNS discovery client: `build("dns", "v1")` (managed zones, DNS server policies)
 CLOUD_DNS = Client("dns", DNS.name, "build")
+#: Compute's own view of a project (its common instance metadata); "projects" is Resource Manager's client
+COMPUTE_PROJECTS = Client("computeProjects", COMPUTE.name, "ProjectsClient")
 NEXT_CLIENTS: tuple[Client, ...] = (
     compute_client("firewallPolicies"),
     compute_client("networkFirewallPolicies"),
@@ -248,6 +250,8 @@ POLICY_ANSWER = Envelope(
 )
 SINKS_ANSWER = Envelope(items="sinks", item_fields=("name", "destination"), fields=("nextPageToken",))
 _COMPUTE_LIST_FIELDS = ("id", "nextPageToken", "selfLink", "warning")
+#: Compute's Project (`compute.projects.get`): fields left open, as for Resource Manager's Project
+COMPUTE_PROJECT_ANSWER = Envelope(kind="compute#project", required=("name",))
 #: a firewall-policy listing: an organisation's or folder's (hierarchical), or a project's network policies
 FIREWALL_POLICY_LIST = Envelope(
     kind="compute#firewallPolicyList",
@@ -777,6 +781,20 @@ class Kind(enum.StrEnum):
         doc="the project's AccessApprovalSettings as a one-element list; none when Access Approval was never "
         "configured for it (NOT_FOUND)",
         envelope=ACCESS_APPROVAL_ANSWER,
+    )
+    # --- compute instances (CIS 4.1-4.8, 4.11): the project's common instance metadata
+    COMPUTE_PROJECT = KindSpec(
+        name="computeProject",
+        api=COMPUTE.name,
+        method="compute.projects.get",
+        shape=Shape.SINGLE,
+        client=COMPUTE_PROJECTS,
+        part="computeProject",
+        schema="Project",
+        permissions=("compute.projects.get",),
+        doc="the project as Compute Engine sees it (compute v1 Project: commonInstanceMetadata, "
+        "defaultServiceAccount), one projects.get, as a one-element list",
+        envelope=COMPUTE_PROJECT_ANSWER,
     )
 
 

@@ -36,6 +36,7 @@ class Area(StrEnum):
     LOG = "logging"
     DRIFT = "drift"
     DATA = "data"
+    VM = "compute"
 
 
 def is_drift(control: str) -> bool:

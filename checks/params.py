@@ -135,6 +135,24 @@ class OrgParams(_Strict):
     required_constraints: tuple[Annotated[str, AfterValidator(_constraint)], ...] = REQUIRED_CONSTRAINTS
 
 
+#: VM-09's default: the machine families whose VMs can run as Confidential VMs (AMD SEV / SEV-SNP on
+#: N2D, C2D, C3D; Intel TDX on C3). CIS audits N2D only; the other families can take it just as well.
+CONFIDENTIAL_FAMILIES: tuple[str, ...] = ("n2d", "c2d", "c3d", "c3")
+_FAMILY = re.compile(r"^[a-z][a-z0-9]*$")
+
+
+def _family(name: str) -> str:
+    if not _FAMILY.match(name):
+        raise ValueError(f"{name!r} is not a machine family (a machine type's name up to its first '-', e.g. 'n2d')")
+    return name
+
+
+class ComputeParams(_Strict):
+    # VM-07: label equalities a VM must all match to be critical (its disks need customer keys); {} = every VM
+    critical_selector: dict[str, str] = Field(default_factory=dict)
+    confidential_families: tuple[Annotated[str, AfterValidator(_family)], ...] = CONFIDENTIAL_FAMILIES
+
+
 class Params(_Strict):
     """All control parameters; defaults are the README's ("Configuration")."""
 
@@ -143,6 +161,7 @@ class Params(_Strict):
     iam: IamParams = IamParams()
     backup: BackupParams = BackupParams()
     org: OrgParams = OrgParams()
+    compute: ComputeParams = ComputeParams()
 
     def merged(self, overrides: dict[str, Any]) -> Params:
         """These params with a scope's partial overrides applied (validated again)."""

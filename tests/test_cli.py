@@ -173,7 +173,7 @@ def test_check_bad_yaml_scenario_exits_2_naming_file_and_line(tmp_path: Path) ->
         f"Error: {path}:5: projects[0].colour: unknown field "
         f"(nor one of the parts: {', '.join(PARTS[Holder.PROJECT].keys_in_order)})"
     )
-    assert ", ".join(PARTS[Holder.PROJECT].keys_in_order).startswith("iamPolicy, compute, logging, sql, storage")
+    assert ", ".join(PARTS[Holder.PROJECT].keys_in_order).startswith("iamPolicy, computeProject, compute, logging, sql")
 
 
 def test_check_without_config_or_scenario_exits_2() -> None:

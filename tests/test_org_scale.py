@@ -13,17 +13,18 @@ from monitor.config.model import load_config
 
 def test_the_minimum_is_one_listing_per_kind_per_scope_and_each_ancestor_once() -> None:
     one = org_scale.minimum_requests(1)
-    # project get + IAM policy + 12 listings + Cloud SQL's listing and backup runs + buckets (listing,
-    # 4 IAM policies) + accounts (listing, 2 key listings) + 9 effective policies + alert policies, enabled
-    # services and Access Approval settings + the sinks' bucket + backend services, managed zones and DNS
-    # policies (one listing each);
+    # project get + IAM policy + Compute's project get + Access Approval settings + 12 listings + Cloud
+    # SQL's listing and backup runs + buckets (listing, 4 IAM policies) + accounts (listing, 2 key
+    # listings) + 9 effective policies + alert policies and enabled services (a listing each) + the
+    # sinks' bucket + backend services, managed zones and DNS policies (one listing each);
     # the leaf folder, its parent and the organisation, each read four times (get, IAM policy, sinks,
     # firewall policies), and their sinks' one destination
-    assert one == {"per_scope": 40, "ancestors": 12, "total": 40 + 12 + 1}
+    assert one == {"per_scope": 41, "ancestors": 12, "total": 41 + 12 + 1}
     many = org_scale.minimum_requests(1000)
-    assert many["ancestors"] == 4 * 25 and many["total"] == 40 * 1000 + 100 + 1
+    assert many["ancestors"] == 4 * 25 and many["total"] == 41 * 1000 + 100 + 1
     big = dict(synthetic_org.DEFAULT_MIX) | {("compute", "firewalls"): 1001}
-    assert org_scale.minimum_requests(1, big)["per_scope"] == 42  # 1,001 rules take three pages
+    assert org_scale.minimum_requests(1, big)["per_scope"] == 43  # 1,001 rules take three pages
+
 
 
 def test_the_rate_floor_is_the_slowest_apis_calls_over_its_default_rate() -> None:

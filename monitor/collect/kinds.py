@@ -27,6 +27,7 @@ from monitor.collect import (
     cloudlogging,
     cloudsql,
     compute,
+    computeproject,
     firewallpolicies,
     hierarchy,
     iamkeys,
@@ -66,6 +67,7 @@ CUSTOM: Mapping[str, Fetch] = MappingProxyType(
         Kind.ALERT_POLICIES: monitoringreads.alert_policies,
         Kind.ENABLED_SERVICES: monitoringreads.enabled_services,
         Kind.ACCESS_APPROVAL_SETTINGS: monitoringreads.access_approval,
+        Kind.COMPUTE_PROJECT: computeproject.compute_project,
     }
 )
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 
-from checks.kinds import LIST_SHAPES, Kind, KindSpec
+from checks.kinds import LIST_SHAPES, Kind, KindSpec, Shape
 from monitor.standin import (
     accessapproval,
     clouddns,
     cloudlogging,
     compute,
+    computeproject,
     crm,
     firewallpolicies,
     iamadmin,
@@ -48,6 +49,8 @@ def _served(handlers: Callable[[], dict[str, Handler]]) -> Callable[[KindSpec], 
 def _compute(spec: KindSpec) -> dict[str, Handler]:
     """A Compute row: its listing and the get of one resource, derived from the row; a firewall-policy
     listing is served already (`firewallpolicies`: by parent, with associations), and a walk has no get."""
+    if spec.shape is Shape.SINGLE:  # Compute's own view of the project (its common instance metadata)
+        return computeproject.kind_handlers(spec)
     served = firewallpolicies.handlers()
     if spec.method not in served:
         return compute.kind_handlers(spec)

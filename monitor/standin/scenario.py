@@ -102,6 +102,8 @@ class Project:
     resource: Resource
     iam_policy: Resource | None
     parts: Mapping[str, Mapping[str, tuple[Resource, ...]]] = field(default_factory=dict)
+    #: the one-object parts other than the IAM policy, by key (`computeProject`)
+    singles: Mapping[str, Resource] = field(default_factory=dict)
 
     @property
     def compute(self) -> Mapping[str, tuple[Resource, ...]] | None:
@@ -397,6 +399,7 @@ def _project(raw: Mapping[str, Any], path: str, problems: list[tuple[str, str]])
         resource=resource,
         iam_policy=policy,
         parts=_freeze_parts(raw, table),
+        singles={key: raw[key] for key in table.singles if key in raw and key != "iamPolicy"},
     )
 
 

@@ -27,6 +27,7 @@ CATALOGUE: dict[Area, tuple[str, ...]] = {
     Area.LOG: _numbered("LOG", 6),
     Area.ORG: _numbered("ORG", 3),
     Area.REG: _numbered("REG", 8),
+    Area.VM: _numbered("VM", 9),
 }
 
 #: The second catalogue's Cloud SQL controls (checks/sqlbackup.py, sqlaccess.py, sqlregion.py),

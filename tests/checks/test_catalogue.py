@@ -26,6 +26,7 @@ from checks import (
     sqlflags,
     sqlregion,
     storage,
+    vm,
 )
 from checks.model import Area
 from checks.registry import controls_in
@@ -35,7 +36,7 @@ from tests.checks.catalogue import CATALOGUE, CLOUD_SQL, SQL_FLAGS, ids
 MODULES: dict[Area, tuple[ModuleType, ...]] = {
     Area.FW: (firewall, storage, sqlaccess), Area.IAM: (iam, keys), Area.BKP: (backup, sqlbackup),
     Area.REG: (region, storage, sqlregion), Area.LOG: (auditlog, logretention, oversight), Area.DRIFT: (drift,),
-    Area.DATA: (storage, sqlaccess, sqlflags), Area.ORG: (orgpolicy,),
+    Area.DATA: (storage, sqlaccess, sqlflags), Area.ORG: (orgpolicy,), Area.VM: (vm,),
 }  # fmt: skip
 # The networks controls of issue 13 join their areas in modules of their own.
 MODULES[Area.FW] += (network, dns)

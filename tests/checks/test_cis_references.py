@@ -63,6 +63,15 @@ MAPPING: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "DATA-24": (("6.3.5",), ("6.3.5",)),  # SQL Server remote access off
     "DATA-25": (("6.3.6",), ("6.3.6",)),  # SQL Server 3625 (trace flag) on
     "DATA-26": (("6.3.7",), ("6.3.7",)),  # SQL Server contained database authentication off
+    "VM-01": (("4.1",), ("4.1",)),  # instances not using the default service account
+    "VM-02": (("4.2",), ("4.2",)),  # not the default service account with full Cloud API access
+    "VM-03": (("4.3",), ("4.3",)),  # "Block project-wide SSH keys" enabled
+    "VM-04": (("4.4",), ("4.4",)),  # OS Login enabled
+    "VM-05": (("4.5",), ("4.5",)),  # "Enable connecting to serial ports" not enabled
+    "VM-06": (("4.6",), ("4.6",)),  # IP forwarding not enabled
+    "VM-07": (("4.7",), ("4.7",)),  # critical VMs' disks encrypted with CSEK
+    "VM-08": (("4.8",), ("4.8",)),  # Shielded VM enabled
+    "VM-09": (("4.11",), ("4.11",)),  # Confidential Computing enabled
 }  # fmt: skip
 # The networks controls of issue 13 (legacy networks, DNSSEC, DNS and load-balancer logging).
 MAPPING.update({

@@ -51,6 +51,7 @@ def test_every_kind_round_trips_the_scenario_json(
     assert _instant(project.pop("createTime")) == _instant(expected_project.pop("createTime"))
     assert project == expected_project
     assert list(snapshot.get(Kind.IAM_POLICY)) == [source["iamPolicy"]]
+    assert list(snapshot.get(Kind.COMPUTE_PROJECT)) == [source["computeProject"]]  # every field, as sent
     assert list(snapshot.get(Kind.SINKS)) == source["logging"]["sinks"]
     assert list(snapshot.get(Kind.LOG_METRICS)) == source["logging"]["metrics"]
     assert [a["resource"]["name"] for a in snapshot.get(Kind.ANCESTRY)] == ["folders/5501", "organizations/4242"]

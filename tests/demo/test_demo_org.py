@@ -81,6 +81,13 @@ NONPROD_POLICY = "locations/global/firewallPolicies/550200117"
 # of the failing resource under projects/P/). Per-scope and per-grant controls (IAM,
 # LOG), whose results name the project: the failing scopes. Resources outside Compute (buckets,
 # keys, organisation policies) by their full name.
+WEB_1 = ("shop-prod", "zones/europe-west1-b/instances/web-1")
+APP_1 = ("shop-prod", "zones/europe-west1-c/instances/app-1")
+BASTION = ("shop-prod", "zones/europe-west1-d/instances/bastion-old")
+STAGING_WEB = ("shop-staging", "zones/europe-west1-b/instances/staging-web-1")
+WIN_JUMP = ("shop-staging", "zones/europe-west1-c/instances/win-jump-1")
+ETL = ("data-platform", "zones/europe-west1-b/instances/etl-1")
+TRAINER = ("data-platform", "zones/europe-west4-a/instances/trainer-1")
 FAILING: dict[str, set[tuple[str, str]] | set[str]] = {
     "FW-01": {
         ("shop-staging", "global/firewalls/default-allow-ssh"),
@@ -213,6 +220,16 @@ FAILING: dict[str, set[tuple[str, str]] | set[str]] = {
     "LOG-04": {("shop-prod", "//logging.googleapis.com/projects/shop-prod/sinks/shop-all-logs")},
     "LOG-05": {"shop-staging"},
     "LOG-06": {"data-platform"},
+    # the VM controls (checks/vm.py): instances by project and zone
+    "VM-01": {WEB_1, APP_1, BASTION, STAGING_WEB, WIN_JUMP, TRAINER},
+    "VM-02": {APP_1, BASTION, STAGING_WEB, WIN_JUMP, TRAINER},
+    "VM-03": {BASTION, WIN_JUMP},
+    "VM-04": {BASTION, STAGING_WEB, WIN_JUMP},
+    "VM-05": {STAGING_WEB},
+    "VM-06": {ETL},
+    "VM-07": {APP_1},
+    "VM-08": {BASTION, WIN_JUMP, TRAINER},
+    "VM-09": {ETL},
 }
 # The networks controls of issue 13.
 FAILING.update({

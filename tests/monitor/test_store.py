@@ -221,6 +221,7 @@ def test_configured_by_area_counts_pairs_in_every_area(store: ResultStore) -> No
         "logging": 0,
         "drift": 0,
         "data": 0,
+        "compute": 0,
     }
 
 

@@ -218,7 +218,8 @@ def test_an_unknown_part_of_a_holder_is_named_with_the_known_ones() -> None:
         f"projects[0].spanner: unknown field (nor one of the parts: {project_parts})",
     ]
     assert project_parts == (
-        "iamPolicy, compute, logging, sql, storage, iam, orgPolicy, dns, monitoring, serviceUsage, accessApproval"
+        "iamPolicy, computeProject, compute, logging, sql, storage, iam, orgPolicy, dns, monitoring, serviceUsage, "
+        "accessApproval"
     )
     assert node_parts == "iamPolicy, logging, firewallPolicies"
 
