@@ -59,6 +59,10 @@ _API_ARGUMENTS: Mapping[str, Mapping[str, Any]] = {
     # Discovery clients (see `_discovery`): no constructor arguments of their own.
     "sqladmin": {},
     "iam": {},
+    # The identity catalogue's GAPIC clients default to gRPC too.
+    "cloudkms": {"transport": "rest"},
+    "apikeys": {"transport": "rest"},
+    "essentialcontacts": {"transport": "rest"},
 }
 
 
@@ -79,6 +83,9 @@ _SESSIONS: Mapping[str, Callable[[Any], Any]] = {
     "logging": _json_session,
     "storage": _json_session,
     "orgpolicy": _rest_session,
+    "cloudkms": _rest_session,
+    "apikeys": _rest_session,
+    "essentialcontacts": _rest_session,
 }
 
 

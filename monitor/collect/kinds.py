@@ -22,13 +22,16 @@ from typing import Any
 from checks.kernel import JSON
 from checks.kinds import Kind, KindSpec, Shape
 from monitor.collect import (
+    apikeys,
     buckets,
     cloudlogging,
     cloudsql,
     compute,
+    contacts,
     firewallpolicies,
     hierarchy,
     iamkeys,
+    kmskeys,
     orgpolicies,
     sinkdestinations,
 )
@@ -59,6 +62,9 @@ CUSTOM: Mapping[str, Fetch] = MappingProxyType(
         Kind.ORG_POLICIES: orgpolicies.effective,
         Kind.FIREWALL_POLICIES: firewallpolicies.hierarchical,
         Kind.REGION_NETWORK_FIREWALL_POLICIES: firewallpolicies.regional,
+        Kind.KEY_RINGS: kmskeys.key_rings,
+        Kind.API_KEYS: apikeys.api_keys,
+        Kind.ESSENTIAL_CONTACTS: contacts.contacts,
     }
 )
 

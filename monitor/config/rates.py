@@ -20,6 +20,11 @@ whole estate never runs into them by itself (README, "Quotas"):
   lowest default here: one listing and one backup-run listing per primary instance.
 - Organization Policy: `getEffectivePolicy`, nine reads a project per run; we assume no
   more than 600 a minute, as Resource Manager's, and take 8/s (480).
+- Cloud KMS: read requests, 300 a minute per project (its "Quotas" page, "Read requests");
+  4/s is 240. A project takes 1 + locations (about 40) + 2 x rings + keys reads a run.
+- API Keys: one listing a project; we assume no more than 600 reads a minute, and take 4/s.
+- Essential Contacts: one `contacts:compute` a project; we assume no more than 600 reads a
+  minute, and take 4/s.
 
 A value is kept as requests per second; a bare number is refused, as a duration's is.
 """
@@ -50,6 +55,9 @@ DEFAULT_RATES: Mapping[str, float] = MappingProxyType(
         "sqladmin": 2.0,
         "iam": 8.0,
         "orgpolicy": 8.0,
+        "cloudkms": 4.0,
+        "apikeys": 4.0,
+        "essentialcontacts": 4.0,
     }
 )
 

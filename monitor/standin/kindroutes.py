@@ -16,11 +16,14 @@ from types import MappingProxyType
 
 from checks.kinds import LIST_SHAPES, Kind, KindSpec
 from monitor.standin import (
+    apikeys,
     cloudlogging,
     compute,
+    contacts,
     crm,
     firewallpolicies,
     iamadmin,
+    kms,
     logbuckets,
     orgpolicy,
     sqladmin,
@@ -68,6 +71,9 @@ FAMILIES: Mapping[str, Callable[[KindSpec], dict[str, Handler]]] = MappingProxyT
         "sqladmin": _served(sqladmin.handlers),
         "iam": _served(iamadmin.handlers),
         "orgpolicy": _served(orgpolicy.handlers),
+        "cloudkms": _served(kms.handlers),
+        "apikeys": _served(apikeys.handlers),
+        "essentialcontacts": _served(contacts.handlers),
     }
 )
 

@@ -216,8 +216,8 @@ def test_an_unknown_part_of_a_holder_is_named_with_the_known_ones() -> None:
         f"folders[0].compute: unknown field (nor one of the parts: {node_parts})",
         f"projects[0].spanner: unknown field (nor one of the parts: {project_parts})",
     ]
-    assert project_parts == "iamPolicy, compute, logging, sql, storage, iam, orgPolicy"
-    assert node_parts == "iamPolicy, logging, firewallPolicies"
+    assert project_parts == "iamPolicy, compute, logging, sql, storage, iam, orgPolicy, kms, apiKeys, essentialContacts"
+    assert node_parts == "iamPolicy, logging, essentialContacts, firewallPolicies"
 
 
 def test_the_minimal_scenario_holds_a_resource_of_every_project_kind() -> None:
