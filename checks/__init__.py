@@ -8,12 +8,15 @@ from checks.registry import Registry, controls_in
 def default_registry() -> Registry:
     """Every shipped control, gathered explicitly from the area modules."""
     from checks import (
+        apikeys,
         auditlog,
         backup,
+        contacts,
         drift,
         firewall,
         iam,
         keys,
+        kms,
         logretention,
         orgpolicy,
         region,
@@ -26,5 +29,7 @@ def default_registry() -> Registry:
     controls = []
     areas = (firewall, iam, backup, region, auditlog, drift)
     for module in (*areas, sqlbackup, sqlaccess, sqlregion, storage, logretention, keys, orgpolicy):
+        controls.extend(controls_in(vars(module).values()))
+    for module in (kms, apikeys, contacts):  # the identity catalogue (CIS 1.9-1.16)
         controls.extend(controls_in(vars(module).values()))
     return Registry(controls)

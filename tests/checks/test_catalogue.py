@@ -7,13 +7,16 @@ from types import ModuleType
 import pytest
 
 from checks import (
+    apikeys,
     auditlog,
     backup,
+    contacts,
     default_registry,
     drift,
     firewall,
     iam,
     keys,
+    kms,
     logretention,
     orgpolicy,
     region,
@@ -28,7 +31,8 @@ from tests.checks.catalogue import CATALOGUE, CLOUD_SQL, ids
 
 # An area's controls live in the modules of the resources they judge (FW-13 with the buckets).
 MODULES: dict[Area, tuple[ModuleType, ...]] = {
-    Area.FW: (firewall, storage, sqlaccess), Area.IAM: (iam, keys), Area.BKP: (backup, sqlbackup),
+    Area.FW: (firewall, storage, sqlaccess), Area.IAM: (iam, keys, kms, apikeys, contacts),
+    Area.BKP: (backup, sqlbackup),
     Area.REG: (region, storage, sqlregion), Area.LOG: (auditlog, logretention), Area.DRIFT: (drift,),
     Area.DATA: (storage, sqlaccess), Area.ORG: (orgpolicy,),
 }  # fmt: skip
