@@ -20,6 +20,12 @@ API = "essentialcontacts"
 GROUP = "essentialContacts"
 DEFAULT_PAGE, MAX_PAGE = 50, 100
 EVERY = "ALL"
+#: the categories' numbers in the API's proto: the GAPIC REST clients send enums in the query as
+#: numbers (`$alt=json;enum-encoding=int`), the discovery client and gcloud as names
+CATEGORY_NUMBERS = {
+    "0": "NOTIFICATION_CATEGORY_UNSPECIFIED", "2": "ALL", "3": "SUSPENSION", "5": "SECURITY", "6": "TECHNICAL",
+    "7": "BILLING", "8": "LEGAL", "9": "PRODUCT_UPDATES", "10": "TECHNICAL_INCIDENTS",
+}  # fmt: skip
 
 
 def _ancestors_contacts(call: Call, parent: str) -> Iterator[Resource]:
@@ -37,7 +43,8 @@ def _compute(call: Call) -> Reply:
     project, parts = project_group(call, call.params["projectsId"], API, GROUP)
     # The router keeps the last value of a repeated parameter: one category is served. Discovery
     # does not mark the parameter required, and none asked is read as every category.
-    wanted = {call.query.get("notificationCategories") or EVERY}
+    asked = call.query.get("notificationCategories") or EVERY
+    wanted = {CATEGORY_NUMBERS.get(asked, asked)}
 
     def subscribed(contact: Resource) -> bool:
         categories = set(contact.get("notificationCategorySubscriptions", ()))
