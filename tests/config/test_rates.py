@@ -23,6 +23,9 @@ def test_every_api_a_kind_reads_has_a_default_below_its_published_quota() -> Non
         "storage": 600,
         "sqladmin": 180,
         "orgpolicy": 600,
+        "cloudkms": 300,  # KMS "Read requests" per minute per project
+        "apikeys": 600,  # assumed, as Resource Manager's
+        "essentialcontacts": 600,  # assumed, as Resource Manager's
     }
     for api, rate in DEFAULT_RATES.items():
         burst = max(1.0, rate)  # a bucket holds one second of its rate
@@ -33,6 +36,7 @@ def test_defaults_and_overrides_merge_per_api() -> None:
     config = parse_config(MINIMAL, "cw.yaml")
     assert config.gcp.max_concurrent_scopes == 8
     second = {"storage": 8.0, "sqladmin": 2.0, "iam": 8.0, "orgpolicy": 8.0}
+    second |= {"cloudkms": 4.0, "apikeys": 4.0, "essentialcontacts": 4.0}  # the identity catalogue's
     assert config.gcp.rate_limits == {"compute": 20.0, "cloudresourcemanager": 8.0, "logging": 8.0, **second}
     config = parse_config(MINIMAL + "gcp: {max_concurrent_scopes: 3, rate_limits: {logging: 30/m}}\n", "cw.yaml")
     assert config.gcp.max_concurrent_scopes == 3
@@ -64,6 +68,9 @@ def test_the_dumped_config_reads_back_the_same() -> None:
         "sqladmin": "2/s",
         "iam": "8/s",
         "orgpolicy": "8/s",
+        "cloudkms": "4/s",
+        "apikeys": "4/s",
+        "essentialcontacts": "4/s",
     }
 
 
