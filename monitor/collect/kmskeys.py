@@ -9,7 +9,8 @@ read: IAM-10 judges a key public when either grants `allUsers` or `allAuthentica
 Policies are read at version 3 (conditional bindings shown as they are).
 
 A disabled Cloud KMS API answers the first call: the kind is empty (no keys can exist).
-Any later failure fails the kind, naming the location, ring or key it was about.
+Any later failure fails the kind, naming the location, ring or key it was about, and so
+does a listing of no location at all (KMS offers `global` and every region everywhere).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import functools
 from typing import Any
 
 from checks.kernel import JSON
-from monitor.collect.calls import Caller
+from monitor.collect.calls import Caller, CallFailed
 from monitor.collect.gapiclists import list_json, read_json
 from monitor.collect.hierarchy import POLICY_VERSION, about
 
@@ -39,6 +40,8 @@ def _policy(client: Any, call: Caller, resource: str) -> JSON:
 def key_rings(client: Any, project_id: str, call: Caller, page_size: int | None = None) -> list[JSON]:
     """Every KeyRing of the project, with `iamPolicy` and `cryptoKeys` (each CryptoKey with `iamPolicy`)."""
     locations = list_json(call, client.list_locations, {"name": f"projects/{project_id}"}, "locations", page_size)
+    if not locations:  # KMS offers `global` and every region to every project: none is a broken answer
+        raise CallFailed(f"{call.method}: no KMS location listed for projects/{project_id}, refused", status="200")
     rings_call, ring_policy = call.derive(RINGS_METHOD, SERVICE), call.derive(RING_POLICY_METHOD, SERVICE)
     keys_call, key_policy = call.derive(KEYS_METHOD, SERVICE), call.derive(KEY_POLICY_METHOD, SERVICE)
     found: list[JSON] = []

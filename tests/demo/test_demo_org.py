@@ -82,8 +82,9 @@ NONPROD_POLICY = "locations/global/firewallPolicies/550200117"
 # keys, organisation policies) by their full name.
 # The identity catalogue's planted keys (full resource names, as the results name them).
 SHOP_KEY = "//cloudkms.googleapis.com/projects/shop-prod/locations/europe-west1/keyRings/shop-keys/cryptoKeys/{}"
-STOREFRONT_KEY = "//apikeys.googleapis.com/projects/482913570164/locations/global/keys/0e4f7a21-9c3b-4d8e-a6f5-2b1c0d9e8f7a"
-PARTNER_KEY = "//apikeys.googleapis.com/projects/604135792386/locations/global/keys/7b3d9c55-1e2f-4a6b-8c7d-9e0f1a2b3c4d"
+API_KEY = "//apikeys.googleapis.com/projects/{}/locations/global/keys/{}"
+STOREFRONT_KEY = API_KEY.format("482913570164", "0e4f7a21-9c3b-4d8e-a6f5-2b1c0d9e8f7a")
+PARTNER_KEY = API_KEY.format("604135792386", "7b3d9c55-1e2f-4a6b-8c7d-9e0f1a2b3c4d")
 #: times that are schedules, ahead of `now` by nature (a KMS key's next rotation)
 SCHEDULED = frozenset({"nextRotationTime"})
 FAILING: dict[str, set[tuple[str, str]] | set[str]] = {

@@ -55,6 +55,9 @@ LOGGING_EMPTY |= {(str(Kind.ANCESTOR_SINKS), "empty-object")}
 NO_OTHER_KIND = {(str(Kind.SQL_INSTANCES), "other-kind")}
 # IAM's listings carry no `kind` either, and its answer for no service accounts is `{}` itself.
 LOGGING_EMPTY |= {(str(Kind.SERVICE_ACCOUNT_KEYS), "empty-object")}
+# API Keys and Essential Contacts leave an empty list out too: `{}` is no keys, no contacts (a KMS
+# location listing is never empty, so the keyRings kind refuses `{}`).
+LOGGING_EMPTY |= {(str(Kind.API_KEYS), "empty-object"), (str(Kind.ESSENTIAL_CONTACTS), "empty-object")}
 MATRIX = [
     pytest.param(mode, name, kinds, calls, id=f"{mode}-{name.replace(' ', '-')}")
     for mode in MODES

@@ -43,7 +43,8 @@ def test_each_identity_kind_is_read_by_its_controls() -> None:
 
 KMS = "cloudkms.projects.locations"
 FAULTS = [
-    pytest.param(Kind.KEY_RINGS, Fault(method=f"{KMS}.list", project=SCOPE, status=403), "HTTP 403", id="kms-locations-403"),
+    pytest.param(Kind.KEY_RINGS, Fault(method=f"{KMS}.list", project=SCOPE, status=403), "HTTP 403",
+                 id="kms-locations-403"),
     pytest.param(Kind.KEY_RINGS, Fault(method=f"{KMS}.keyRings.list", project=SCOPE, status=500), "HTTP 500",
                  id="kms-rings-500"),
     pytest.param(Kind.KEY_RINGS, Fault(method=f"{KMS}.keyRings.getIamPolicy", project=SCOPE, kind="hostile",
