@@ -5,15 +5,16 @@ projects spread over the 20 leaf folders, each project holding about 600 resourc
 every kind the collectors read: firewalls, networks, subnetworks, instances, disks,
 snapshots, resource policies, addresses, log sinks and logs-based metrics, plus its IAM
 policy, two Cloud SQL instances (a primary with a backup run, and its read replica), and a
-few buckets, service accounts (with their keys), effective organisation policies, a KMS key
-ring, an API key and an Essential Contact on top (`DATA_MIX`). Resources sit in the few
-zones a real estate uses (`ZONES`), so a collector listing zone by zone lists only those.
-The same `projects` and `per_project` always give the same document (no randomness, no clock): figures from two runs describe one estate.
+few buckets, service accounts (with their keys), effective organisation policies, a KMS
+key ring, an API key and an Essential Contact on top (`DATA_MIX`). Resources sit in the
+few zones a real estate uses (`ZONES`), so a collector listing zone by zone lists only
+those. The same `projects` and `per_project` always give the same document (no randomness,
+no clock): figures from two runs describe one estate.
 
 Built from plain dict literals, sharing the nested objects every resource of a kind has
 alike (nothing mutates a scenario document: the stand-in copies it when it loads it), so
-1,000 × 600 resources take seconds. A small share of resources is planted to fail
-(one open SSH rule in 20, one disk in 10 without a snapshot schedule), so controls have
+1,000 × 600 resources take seconds. A small share of resources is planted to fail (one
+open SSH rule in 20, one disk in 10 without a snapshot schedule), so controls have
 failures to report as in a real estate.
 """
 
