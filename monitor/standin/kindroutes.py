@@ -4,9 +4,9 @@ A kind row implies the routes its collector reads (its listing, or its reads up 
 hierarchy) and the get of one resource of it; each API's module (`compute`, `crm`,
 `cloudlogging`) turns a row of its API into those routes. A row whose API has no family
 module fails here, at the stand-in's start, rather than answering 501 later. The second
-catalogue's APIs (`storage`, `sqladmin`, `iam`, `orgpolicy`) and Compute's firewall
-policies serve routes of their own (by parent, per resource): a row of theirs takes the
-route of its method.
+catalogue's APIs (`storage`, `sqladmin`, `iam`, `orgpolicy`), the identity catalogue's
+(`cloudkms`, `apikeys`, `essentialcontacts`) and Compute's firewall policies serve routes
+of their own (by parent, per resource): a row of theirs takes the route of its method.
 """
 
 from __future__ import annotations
