@@ -5,15 +5,16 @@ projects spread over the 20 leaf folders, each project holding about 600 resourc
 every kind the collectors read: firewalls, networks, subnetworks, instances, disks,
 snapshots, resource policies, addresses, log sinks and logs-based metrics, plus its IAM
 policy, two Cloud SQL instances (a primary with a backup run, and its read replica), and a
-few buckets, service accounts (with their keys) and effective organisation policies on top
-(`DATA_MIX`). Resources sit in the few zones a real estate uses (`ZONES`), so a collector
-listing zone by zone lists only those. The same `projects` and `per_project` always give
-the same document (no randomness, no clock): figures from two runs describe one estate.
+few buckets, service accounts (with their keys), effective organisation policies, a KMS
+key ring, an API key and an Essential Contact on top (`DATA_MIX`). Resources sit in the
+few zones a real estate uses (`ZONES`), so a collector listing zone by zone lists only
+those. The same `projects` and `per_project` always give the same document (no randomness,
+no clock): figures from two runs describe one estate.
 
 Built from plain dict literals, sharing the nested objects every resource of a kind has
 alike (nothing mutates a scenario document: the stand-in copies it when it loads it), so
-1,000 × 600 resources take seconds. A small share of resources is planted to fail
-(one open SSH rule in 20, one disk in 10 without a snapshot schedule), so controls have
+1,000 × 600 resources take seconds. A small share of resources is planted to fail (one
+open SSH rule in 20, one disk in 10 without a snapshot schedule), so controls have
 failures to report as in a real estate.
 """
 
@@ -68,6 +69,10 @@ DATA_MIX: Mapping[tuple[str, str], int] = {
     ("dns", "managedZones"): 1,
     ("dns", "policies"): 1,
     **synthetic_monitoring.MIX,  # alert policies, enabled services, Access Approval settings
+    # the identity catalogue's: a key ring with one key, an API key, a project contact
+    ("kms", "keyRings"): 1,
+    ("apiKeys", "keys"): 1,
+    ("essentialContacts", "contacts"): 1,
 }
 #: the scenario groups holding a project's listed kinds
 GROUPS = tuple(dict.fromkeys(group for group, _ in (*DEFAULT_MIX, *DATA_MIX)))
@@ -512,6 +517,7 @@ def project(n: int, mix: Mapping[tuple[str, str], int] = DEFAULT_MIX) -> dict[st
         **_data_parts(n, pid),
         "dns": _dns(n, pid, nets),
         **synthetic_monitoring.parts(pid, project_number(n)),
+        **_identity_parts(n, pid),
     }
 
 
@@ -560,6 +566,37 @@ def _dns(n: int, pid: str, nets: list[str], mix: Mapping[tuple[str, str], int] =
         for i in range(mix["dns", "policies"])
     ]
     return {"managedZones": zones, "policies": policies}
+
+
+def _identity_parts(n: int, pid: str) -> dict[str, Any]:
+    """A key ring with one CMEK key, one restricted API key, and a contact for every category.
+
+    Planted: a key without rotation in one project of 10, a key without API restriction in one
+    of 20 (every API key fails IAM-12: CIS wants none, and a real estate has some).
+    """
+    number = project_number(n)
+    ring = f"projects/{pid}/locations/europe-west1/keyRings/ring-0"
+    rotation = {} if n % 10 == 3 else {"rotationPeriod": "7776000s", "nextRotationTime": "2026-12-20T00:00:00Z"}
+    key = {"name": f"{ring}/cryptoKeys/cmek-0", "purpose": "ENCRYPT_DECRYPT", "createTime": "2024-02-05T08:31:12Z",
+           **rotation, "iamPolicy": {"version": 1, "etag": "ACAB"}}  # fmt: skip
+    targets = [] if n % 20 == 7 else [{"service": "maps-backend.googleapis.com"}]
+    uid = f"00000000-0000-4000-8000-{n:012d}"
+    api_key = {
+        "name": f"projects/{number}/locations/global/keys/{uid}",
+        "uid": uid,
+        "displayName": "maps",
+        "createTime": "2026-11-01T00:00:00Z",
+        "restrictions": {"browserKeyRestrictions": {"allowedReferrers": [f"https://{pid}.example.com/*"]},
+                         **({"apiTargets": targets} if targets else {})},
+    }  # fmt: skip
+    contact = {"name": f"projects/{number}/contacts/1", "email": f"ops@{pid}.example.com",
+               "notificationCategorySubscriptions": ["ALL"], "validationState": "VALID"}  # fmt: skip
+    return {
+        "kms": {"keyRings": [{"name": ring, "createTime": "2024-02-05T08:31:00Z", "cryptoKeys": [key],
+                              "iamPolicy": {"version": 1, "etag": "ACAB"}}]},
+        "apiKeys": {"keys": [api_key]},
+        "essentialContacts": {"contacts": [contact]},
+    }  # fmt: skip
 
 
 def _effective_policy(number: str, constraint: str, planted: bool) -> dict[str, Any]:

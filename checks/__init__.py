@@ -8,13 +8,16 @@ from checks.registry import Registry, controls_in
 def default_registry() -> Registry:
     """Every shipped control, gathered explicitly from the area modules."""
     from checks import (
+        apikeys,
         auditlog,
         backup,
+        contacts,
         dns,
         drift,
         firewall,
         iam,
         keys,
+        kms,
         loadbalancing,
         logretention,
         network,
@@ -37,4 +40,6 @@ def default_registry() -> Registry:
     for module in (network, dns, loadbalancing):
         controls.extend(controls_in(vars(module).values()))
     controls.extend(controls_in(vars(oversight).values()))  # the third catalogue's LOG-05, LOG-06
+    for module in (kms, apikeys, contacts):  # the identity catalogue (CIS 1.9-1.16)
+        controls.extend(controls_in(vars(module).values()))
     return Registry(controls)

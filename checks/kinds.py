@@ -135,11 +135,33 @@ ACCESSAPPROVAL = Api(
     "google.cloud.accessapproval_v1",
     "google-cloud-access-approval",
 )
+# The identity catalogue's APIs (CIS 1.9-1.16): Cloud KMS keys, API keys, Essential Contacts;
+# their GAPIC clients speak REST (`transport="rest"`).
+CLOUDKMS = Api(
+    "cloudkms",
+    "v1",
+    "Cloud Key Management Service (KMS) API",
+    "cloudkms.googleapis.com",
+    "google.cloud.kms_v1",
+    "google-cloud-kms",
+)
+APIKEYS = Api(
+    "apikeys", "v2", "API Keys API", "apikeys.googleapis.com", "google.cloud.api_keys_v2", "google-cloud-api-keys"
+)
+ESSENTIALCONTACTS = Api(
+    "essentialcontacts",
+    "v1",
+    "Essential Contacts API",
+    "essentialcontacts.googleapis.com",
+    "google.cloud.essential_contacts_v1",
+    "google-cloud-essential-contacts",
+)
+IDENTITY_APIS = (CLOUDKMS, APIKEYS, ESSENTIALCONTACTS)
 APIS: Mapping[str, Api] = MappingProxyType(
     {
         api.name: api
         for api in (COMPUTE, CRM, LOGGING, STORAGE, SQLADMIN, IAM, ORGPOLICY)
-        + (DNS, MONITORING, SERVICEUSAGE, ACCESSAPPROVAL)
+        + (DNS, MONITORING, SERVICEUSAGE, ACCESSAPPROVAL, *IDENTITY_APIS)
     }
 )
 #: the APIs read through the discovery client (`googleapiclient.discovery.build`), not a class of a package
@@ -186,6 +208,10 @@ NEXT_CLIENTS: tuple[Client, ...] = (
     IAM_ADMIN,
     ORG_POLICIES,
 )
+# The identity catalogue's clients (one each).
+KMS_CLIENT = Client("kms", CLOUDKMS.name, "KeyManagementServiceClient")
+APIKEYS_CLIENT = Client("apiKeys", APIKEYS.name, "ApiKeysClient")
+CONTACTS_CLIENT = Client("essentialContacts", ESSENTIALCONTACTS.name, "EssentialContactsServiceClient")
 
 
 ALERT_POLICIES_CLIENT = Client("monitoring", MONITORING.name, "build")  # a discovery client
@@ -341,6 +367,14 @@ ORG_CONSTRAINTS: tuple[str, ...] = (
     "sql.restrictPublicIp",
     "sql.restrictAuthorizedNetworks",
 )
+
+#: The identity catalogue's answers: KMS's locations, key rings and keys (listed location by
+#: location, ring by ring), their IAM policies; API keys; the contacts Essential Contacts computes.
+KMS_LOCATIONS_ANSWER = Envelope(items="locations", item_fields=("name", "locationId"), fields=("nextPageToken",))
+KEY_RINGS_ANSWER = Envelope(items="keyRings", item_fields=("name",), fields=("nextPageToken", "totalSize"))
+CRYPTO_KEYS_ANSWER = Envelope(items="cryptoKeys", item_fields=("name",), fields=("nextPageToken", "totalSize"))
+API_KEYS_ANSWER = Envelope(items="keys", item_fields=("name",), fields=("nextPageToken",))
+CONTACTS_ANSWER = Envelope(items="contacts", item_fields=("name", "email"), fields=("nextPageToken",))
 
 
 @dataclass(frozen=True, slots=True)
@@ -796,6 +830,64 @@ class Kind(enum.StrEnum):
         "defaultServiceAccount), one projects.get, as a one-element list",
         envelope=COMPUTE_PROJECT_ANSWER,
     )
+    # --- the identity catalogue: Cloud KMS keys, API keys, Essential Contacts (CIS 1.9-1.16)
+    KEY_RINGS = KindSpec(
+        name="keyRings",
+        api=CLOUDKMS.name,
+        # Key rings live per location and KMS lists them location by location: the locations once,
+        # then each location's rings, each ring's keys, and the IAM policy of each ring and key.
+        method="cloudkms.projects.locations.list",
+        shape=Shape.EACH,
+        client=KMS_CLIENT,
+        part="kms.keyRings",
+        schema="KeyRing",
+        items="locations",
+        reads=(
+            "cloudkms.projects.locations.keyRings.list",
+            "cloudkms.projects.locations.keyRings.getIamPolicy",
+            "cloudkms.projects.locations.keyRings.cryptoKeys.list",
+            "cloudkms.projects.locations.keyRings.cryptoKeys.getIamPolicy",
+        ),
+        permissions=(
+            "cloudkms.locations.list",
+            "cloudkms.keyRings.list",
+            "cloudkms.keyRings.getIamPolicy",
+            "cloudkms.cryptoKeys.list",
+            "cloudkms.cryptoKeys.getIamPolicy",
+        ),
+        doc="the project's Cloud KMS key rings (KeyRing) of every location, each with its IAM Policy "
+        "(version 3) under `iamPolicy` and its CryptoKeys under `cryptoKeys`, each key with its own "
+        "`iamPolicy`: 1 + locations + 2 x rings + keys calls",
+        envelope=KMS_LOCATIONS_ANSWER,
+    )
+    API_KEYS = KindSpec(
+        name="apiKeys",
+        api=APIKEYS.name,
+        method="apikeys.projects.locations.keys.list",
+        shape=Shape.EACH,
+        client=APIKEYS_CLIENT,
+        part="apiKeys.keys",
+        schema="V2Key",
+        items="keys",
+        permissions=("apikeys.keys.list",),
+        doc="the project's API keys (V2Key, without the key string; deleted keys left out), one listing "
+        "of `projects/P/locations/global`",
+        envelope=API_KEYS_ANSWER,
+    )
+    ESSENTIAL_CONTACTS = KindSpec(
+        name="essentialContacts",
+        api=ESSENTIALCONTACTS.name,
+        method="essentialcontacts.projects.contacts.compute",
+        shape=Shape.EACH,
+        client=CONTACTS_CLIENT,
+        part="essentialContacts.contacts",
+        schema="GoogleCloudEssentialcontactsV1Contact",
+        items="contacts",
+        permissions=("essentialcontacts.contacts.list",),
+        doc="the contacts Google notifies about the project (GoogleCloudEssentialcontactsV1Contact): its own "
+        "and those inherited from its folders and organisation, one `contacts:compute` of every category",
+        envelope=CONTACTS_ANSWER,
+    )
 
 
 Kind.ALL = tuple(Kind)
@@ -888,6 +980,11 @@ NEXT_ANSWERS: Mapping[str, Envelope] = MappingProxyType(
         "compute.networks.getEffectiveFirewalls": Envelope(
             items="firewallPolicys", item_fields=("name", "type"), fields=("firewalls",)
         ),
+        # the identity catalogue's per-resource reads (KMS key rings and keys, their policies)
+        "cloudkms.projects.locations.keyRings.list": KEY_RINGS_ANSWER,
+        "cloudkms.projects.locations.keyRings.getIamPolicy": POLICY_ANSWER,
+        "cloudkms.projects.locations.keyRings.cryptoKeys.list": CRYPTO_KEYS_ANSWER,
+        "cloudkms.projects.locations.keyRings.cryptoKeys.getIamPolicy": POLICY_ANSWER,
     }
 )
 

@@ -111,11 +111,30 @@ class FirewallParams(_Strict):
         return tuple(parse_port_spec(spec) for spec in self.public_ports)
 
 
+#: CIS 1.16's categories; `ALL` on a contact covers each of them
+CONTACT_CATEGORIES = ("LEGAL", "SECURITY", "SUSPENSION", "TECHNICAL")
+_CATEGORIES = frozenset(
+    {"ALL", "SUSPENSION", "SECURITY", "TECHNICAL", "BILLING", "LEGAL", "PRODUCT_UPDATES", "TECHNICAL_INCIDENTS"}
+)
+
+
+def _category(name: str) -> str:
+    if name not in _CATEGORIES:
+        raise ValueError(f"{name!r} is not an Essential Contacts category ({', '.join(sorted(_CATEGORIES))})")
+    return name
+
+
 class IamParams(_Strict):
     allowed_domains: tuple[str, ...] = ()
     privileged_members: tuple[str, ...] = ()
     # strict: `true` is not a number of days
     key_max_age_days: int = Field(default=90, ge=1, strict=True)
+    # CIS 1.10: a KMS key's rotation period, and the wait for its next rotation, at most this many days
+    kms_rotation_max_days: int = Field(default=90, ge=1, strict=True)
+    # CIS 1.15: an API key older than this many days (by createTime) is due for rotation
+    api_key_max_age_days: int = Field(default=90, ge=1, strict=True)
+    # CIS 1.16: the notification categories each of which must reach an Essential Contact
+    essential_contact_categories: tuple[Annotated[str, AfterValidator(_category)], ...] = CONTACT_CATEGORIES
 
 
 class BackupParams(_Strict):

@@ -64,6 +64,10 @@ _API_ARGUMENTS: Mapping[str, Mapping[str, Any]] = {
     "monitoring": {},
     "serviceusage": {"transport": "rest"},
     "accessapproval": {"transport": "rest"},
+    # The identity catalogue's GAPIC clients default to gRPC too.
+    "cloudkms": {"transport": "rest"},
+    "apikeys": {"transport": "rest"},
+    "essentialcontacts": {"transport": "rest"},
 }
 
 
@@ -86,6 +90,9 @@ _SESSIONS: Mapping[str, Callable[[Any], Any]] = {
     "orgpolicy": _rest_session,
     "serviceusage": _rest_session,
     "accessapproval": _rest_session,
+    "cloudkms": _rest_session,
+    "apikeys": _rest_session,
+    "essentialcontacts": _rest_session,
 }
 
 

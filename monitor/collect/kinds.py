@@ -22,15 +22,18 @@ from typing import Any
 from checks.kernel import JSON
 from checks.kinds import Kind, KindSpec, Shape
 from monitor.collect import (
+    apikeys,
     buckets,
     clouddns,
     cloudlogging,
     cloudsql,
     compute,
     computeproject,
+    contacts,
     firewallpolicies,
     hierarchy,
     iamkeys,
+    kmskeys,
     monitoringreads,
     orgpolicies,
     sinkdestinations,
@@ -68,6 +71,9 @@ CUSTOM: Mapping[str, Fetch] = MappingProxyType(
         Kind.ENABLED_SERVICES: monitoringreads.enabled_services,
         Kind.ACCESS_APPROVAL_SETTINGS: monitoringreads.access_approval,
         Kind.COMPUTE_PROJECT: computeproject.compute_project,
+        Kind.KEY_RINGS: kmskeys.key_rings,
+        Kind.API_KEYS: apikeys.api_keys,
+        Kind.ESSENTIAL_CONTACTS: contacts.contacts,
     }
 )
 

@@ -29,6 +29,11 @@ whole estate never runs into them by itself (README, "Quotas"):
   one filtered listing a project per run, 8/s (480).
 - Access Approval: its read quota shows on the project's Quotas page; we assume no more than
   600 a minute, as Resource Manager's: one read a project per run, 8/s (480).
+- Cloud KMS: read requests, 300 a minute per project (its "Quotas" page, "Read requests");
+  4/s is 240. A project takes 1 + locations (about 40) + 2 x rings + keys reads a run.
+- API Keys: one listing a project; we assume no more than 600 reads a minute, and take 4/s.
+- Essential Contacts: one `contacts:compute` a project; we assume no more than 600 reads a
+  minute, and take 4/s.
 
 A value is kept as requests per second; a bare number is refused, as a duration's is.
 """
@@ -63,6 +68,9 @@ DEFAULT_RATES: Mapping[str, float] = MappingProxyType(
         "monitoring": 8.0,
         "serviceusage": 8.0,
         "accessapproval": 8.0,
+        "cloudkms": 4.0,
+        "apikeys": 4.0,
+        "essentialcontacts": 4.0,
     }
 )
 

@@ -4,9 +4,9 @@ A kind row implies the routes its collector reads (its listing, or its reads up 
 hierarchy) and the get of one resource of it; each API's module (`compute`, `crm`,
 `cloudlogging`) turns a row of its API into those routes. A row whose API has no family
 module fails here, at the stand-in's start, rather than answering 501 later. The second
-catalogue's APIs (`storage`, `sqladmin`, `iam`, `orgpolicy`) and Compute's firewall
-policies serve routes of their own (by parent, per resource): a row of theirs takes the
-route of its method.
+catalogue's APIs (`storage`, `sqladmin`, `iam`, `orgpolicy`), the identity catalogue's
+(`cloudkms`, `apikeys`, `essentialcontacts`) and Compute's firewall policies serve routes
+of their own (by parent, per resource): a row of theirs takes the route of its method.
 """
 
 from __future__ import annotations
@@ -17,13 +17,16 @@ from types import MappingProxyType
 from checks.kinds import LIST_SHAPES, Kind, KindSpec, Shape
 from monitor.standin import (
     accessapproval,
+    apikeys,
     clouddns,
     cloudlogging,
     compute,
     computeproject,
+    contacts,
     crm,
     firewallpolicies,
     iamadmin,
+    kms,
     logbuckets,
     monitoring,
     orgpolicy,
@@ -79,6 +82,9 @@ FAMILIES: Mapping[str, Callable[[KindSpec], dict[str, Handler]]] = MappingProxyT
         "monitoring": _served(monitoring.handlers),
         "serviceusage": _served(serviceusage.handlers),
         "accessapproval": _served(accessapproval.handlers),
+        "cloudkms": _served(kms.handlers),
+        "apikeys": _served(apikeys.handlers),
+        "essentialcontacts": _served(contacts.handlers),
     }
 )
 

@@ -25,7 +25,11 @@ OTHER_PARTS: Mapping[Holder, Mapping[str, tuple[str, str]]] = MappingProxyType(
             "logging.entries": ("logging", "LogEntry"),
             "sql.backupRuns": ("sqladmin", "BackupRun"),  # `instance` names its instance
         },
-        Holder.ANCESTORS: {"logging.entries": ("logging", "LogEntry")},
+        Holder.ANCESTORS: {
+            "logging.entries": ("logging", "LogEntry"),
+            # the contacts a folder or the organisation sets, inherited by the projects below
+            "essentialContacts.contacts": ("essentialcontacts", "GoogleCloudEssentialcontactsV1Contact"),
+        },
     }
 )
 #: lists a holder writes under a bare key rather than in a group: key -> (API, schema)
@@ -44,6 +48,9 @@ NESTED: Mapping[tuple[str, str], Mapping[str, tuple[str, bool]]] = MappingProxyT
     {
         ("storage", "Bucket"): {"iamPolicy": ("Policy", False)},
         ("iam", "ServiceAccount"): {"keys": ("ServiceAccountKey", True)},
+        # a KMS key ring's policy and keys, and each key's policy (nested twice: see `scenario`)
+        ("cloudkms", "KeyRing"): {"iamPolicy": ("Policy", False), "cryptoKeys": ("CryptoKey", True)},
+        ("cloudkms", "CryptoKey"): {"iamPolicy": ("Policy", False)},
     }
 )
 #: the resource collections a holder's parts live under in API paths (`logging.folders.sinks.list`)

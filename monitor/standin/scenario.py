@@ -267,10 +267,10 @@ def _map_resources(data: Mapping[str, Any], fn: ResourceFn) -> tuple[dict[str, A
             if many and not isinstance(value, list):
                 problems.append((at, "expected a list"))
                 continue
-            if many:
-                mapped[key] = [fn(api, ref, v, index(at, i)) for i, v in enumerate(value)]
+            if many:  # a nested resource may carry nested ones too (a KMS key ring's keys, each with its policy)
+                mapped[key] = [resource(api, ref, v, index(at, i)) for i, v in enumerate(value)]
             else:
-                mapped[key] = fn(api, ref, value, at)
+                mapped[key] = resource(api, ref, value, at)
         return mapped
 
     def items_of(items: Any, where: str, api: Api, schema: str) -> list[Any] | None:

@@ -25,12 +25,15 @@ from pathlib import Path
 from typing import Any
 
 from monitor.standin import (
+    apikeys,
     cloudlogging,
     compute,
+    contacts,
     crm,
     firewallpolicies,
     hostile,
     iamadmin,
+    kms,
     mutations,
     orgpolicy,
     sqladmin,
@@ -126,6 +129,9 @@ class StandIn:
                 **sqladmin.handlers(),
                 **iamadmin.handlers(),
                 **orgpolicy.handlers(),
+                **kms.handlers(),
+                **apikeys.handlers(),
+                **contacts.handlers(),
             }
         )
         self._httpd: _Server | None = None

@@ -23,7 +23,7 @@ CATALOGUE: dict[Area, tuple[str, ...]] = {
     Area.DATA: (*_numbered("DATA", 3), *SQL_FLAGS),
     Area.DRIFT: _numbered("DRIFT", 3),
     Area.FW: _numbered("FW", 13),
-    Area.IAM: _numbered("IAM", 9),
+    Area.IAM: _numbered("IAM", 16),  # IAM-10..16: the identity catalogue (KMS keys, API keys, contacts)
     Area.LOG: _numbered("LOG", 6),
     Area.ORG: _numbered("ORG", 3),
     Area.REG: _numbered("REG", 8),

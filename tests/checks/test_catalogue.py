@@ -7,14 +7,17 @@ from types import ModuleType
 import pytest
 
 from checks import (
+    apikeys,
     auditlog,
     backup,
+    contacts,
     default_registry,
     dns,
     drift,
     firewall,
     iam,
     keys,
+    kms,
     loadbalancing,
     logretention,
     network,
@@ -34,7 +37,8 @@ from tests.checks.catalogue import CATALOGUE, CLOUD_SQL, SQL_FLAGS, ids
 
 # An area's controls live in the modules of the resources they judge (FW-13 with the buckets).
 MODULES: dict[Area, tuple[ModuleType, ...]] = {
-    Area.FW: (firewall, storage, sqlaccess), Area.IAM: (iam, keys), Area.BKP: (backup, sqlbackup),
+    Area.FW: (firewall, storage, sqlaccess), Area.IAM: (iam, keys, kms, apikeys, contacts),
+    Area.BKP: (backup, sqlbackup),
     Area.REG: (region, storage, sqlregion), Area.LOG: (auditlog, logretention, oversight), Area.DRIFT: (drift,),
     Area.DATA: (storage, sqlaccess, sqlflags), Area.ORG: (orgpolicy,), Area.VM: (vm,),
 }  # fmt: skip

@@ -25,6 +25,13 @@ MAPPING: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "IAM-09": (("1.7",), ("1.8",)),  # user-managed keys rotated every 90 days
     "IAM-04": (("1.8",), ("1.9",)),  # separation of duties, service-account roles
     "IAM-05": (("1.11",), ("1.12",)),  # separation of duties, KMS roles
+    "IAM-10": (("1.9",), ("1.10",)),  # Cloud KMS cryptokeys not anonymously or publicly accessible
+    "IAM-11": (("1.10",), ("1.11",)),  # KMS encryption keys rotated within 90 days
+    "IAM-12": (("1.12",), ("1.13",)),  # API keys only exist for active services
+    "IAM-13": (("1.13",), ("1.14",)),  # API keys restricted to specified hosts and apps (Manual in CIS)
+    "IAM-14": (("1.14",), ("1.15",)),  # API keys restricted to the APIs the application needs
+    "IAM-15": (("1.15",), ("1.16",)),  # API keys rotated every 90 days
+    "IAM-16": (("1.16",), ("1.17",)),  # Essential Contacts configured for the organisation
     "LOG-01": (("2.1",), ("2.1",)),  # Cloud Audit Logging configured properly
     "LOG-02": (("2.2",), ("2.3",)),  # sinks configured for all log entries
     "LOG-04": (("2.3",), ("2.4",)),  # log buckets' retention locked

@@ -145,6 +145,14 @@ _PERMISSIONS = {
     # the third catalogue's logging and monitoring reads
     "monitoring.projects.alertPolicies.list": "monitoring.alertPolicies.list",
     "accessapproval.projects.getAccessApprovalSettings": "accessapproval.settings.get",
+    # the identity catalogue's (Cloud KMS, API Keys, Essential Contacts: `compute` needs `list`)
+    "cloudkms.projects.locations.list": "cloudkms.locations.list",
+    "cloudkms.projects.locations.keyRings.list": "cloudkms.keyRings.list",
+    "cloudkms.projects.locations.keyRings.getIamPolicy": "cloudkms.keyRings.getIamPolicy",
+    "cloudkms.projects.locations.keyRings.cryptoKeys.list": "cloudkms.cryptoKeys.list",
+    "cloudkms.projects.locations.keyRings.cryptoKeys.getIamPolicy": "cloudkms.cryptoKeys.getIamPolicy",
+    "apikeys.projects.locations.keys.list": "apikeys.keys.list",
+    "essentialcontacts.projects.contacts.compute": "essentialcontacts.contacts.list",
 }
 
 

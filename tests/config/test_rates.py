@@ -27,6 +27,9 @@ def test_every_api_a_kind_reads_has_a_default_below_its_published_quota() -> Non
         "monitoring": 6000,
         "serviceusage": 1200,
         "accessapproval": 600,  # assumed, as Resource Manager's (monitor/config/rates.py)
+        "cloudkms": 300,  # KMS "Read requests" per minute per project
+        "apikeys": 600,  # assumed, as Resource Manager's
+        "essentialcontacts": 600,  # assumed, as Resource Manager's
     }
     for api, rate in DEFAULT_RATES.items():
         burst = max(1.0, rate)  # a bucket holds one second of its rate
@@ -38,6 +41,7 @@ def test_defaults_and_overrides_merge_per_api() -> None:
     assert config.gcp.max_concurrent_scopes == 8
     second = {"storage": 8.0, "sqladmin": 2.0, "iam": 8.0, "orgpolicy": 8.0}
     second |= {"dns": 8.0, "monitoring": 8.0, "serviceusage": 8.0, "accessapproval": 8.0}  # the third catalogue's
+    second |= {"cloudkms": 4.0, "apikeys": 4.0, "essentialcontacts": 4.0}
     assert config.gcp.rate_limits == {"compute": 20.0, "cloudresourcemanager": 8.0, "logging": 8.0, **second}
     config = parse_config(MINIMAL + "gcp: {max_concurrent_scopes: 3, rate_limits: {logging: 30/m}}\n", "cw.yaml")
     assert config.gcp.max_concurrent_scopes == 3
@@ -73,6 +77,9 @@ def test_the_dumped_config_reads_back_the_same() -> None:
         "monitoring": "8/s",
         "serviceusage": "8/s",
         "accessapproval": "8/s",
+        "cloudkms": "4/s",
+        "apikeys": "4/s",
+        "essentialcontacts": "4/s",
     }
 
 

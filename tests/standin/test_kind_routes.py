@@ -219,9 +219,9 @@ def test_an_unknown_part_of_a_holder_is_named_with_the_known_ones() -> None:
     ]
     assert project_parts == (
         "iamPolicy, computeProject, compute, logging, sql, storage, iam, orgPolicy, dns, monitoring, serviceUsage, "
-        "accessApproval"
+        "accessApproval, kms, apiKeys, essentialContacts"
     )
-    assert node_parts == "iamPolicy, logging, firewallPolicies"
+    assert node_parts == "iamPolicy, logging, essentialContacts, firewallPolicies"
 
 
 def test_the_minimal_scenario_holds_a_resource_of_every_project_kind() -> None:
