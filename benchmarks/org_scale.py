@@ -187,8 +187,9 @@ def minimum_requests(
     listing per kind (zones aggregated), the Cloud SQL listing with its primary's backup
     runs, the second catalogue's reads of each resource (a bucket's IAM policy, an account's
     keys, one effective policy per constraint, beside the bucket and account listings), its
-    sinks' destination, and the listings of the networks kinds (backend services, DNS); per
-    ancestor in use its get, policy, sinks and firewall policies once."""
+    sinks' destination, the listings of the networks kinds (backend services, DNS) and the
+    identity kinds' reads (KMS location by location); per ancestor in use its get, policy,
+    sinks and firewall policies once."""
     listings = sum(max(1, math.ceil(count / PAGE)) for count in mix.values())
     sql = 2  # the instances, and the backup runs of the one primary
     data = (
@@ -206,7 +207,12 @@ def minimum_requests(
     # the single reads: the project, its IAM policy, Compute's view of it (common instance metadata),
     # its Access Approval settings
     singles = sum(1 for kind in Kind if kind.spec.shape is Shape.SINGLE and kind.spec.holder is Holder.PROJECT)
-    per_scope = singles + listings + sql + data + destinations + networks
+    # the identity kinds: Cloud KMS has no listing across locations, so its locations once, each
+    # location's rings (the stand-in lists `global` and the one region the synthetic ring sits in),
+    # each ring's IAM policy and keys, each key's IAM policy; one API-key listing, one contacts:compute
+    rings = data_mix["kms", "keyRings"]
+    identity = (1 + 2 + 2 * rings + rings * synthetic_org.KEYS_PER_RING) + 1 + 1
+    per_scope = singles + listings + sql + data + destinations + networks + identity
     parents = dict(synthetic_org.folder_numbers())
     leaves = synthetic_org.leaf_folders()
     ancestors: set[str] = set()

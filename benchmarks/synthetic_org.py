@@ -74,6 +74,8 @@ DATA_MIX: Mapping[tuple[str, str], int] = {
     ("apiKeys", "keys"): 1,
     ("essentialContacts", "contacts"): 1,
 }
+#: the CMEK keys in each synthetic key ring (`_identity_parts`)
+KEYS_PER_RING = 1
 #: the scenario groups holding a project's listed kinds
 GROUPS = tuple(dict.fromkeys(group for group, _ in (*DEFAULT_MIX, *DATA_MIX)))
 

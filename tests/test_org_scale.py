@@ -16,14 +16,16 @@ def test_the_minimum_is_one_listing_per_kind_per_scope_and_each_ancestor_once() 
     # project get + IAM policy + Compute's project get + Access Approval settings + 12 listings + Cloud
     # SQL's listing and backup runs + buckets (listing, 4 IAM policies) + accounts (listing, 2 key
     # listings) + 9 effective policies + alert policies and enabled services (a listing each) + the
-    # sinks' bucket + backend services, managed zones and DNS policies (one listing each);
+    # sinks' bucket + backend services, managed zones and DNS policies (one listing each) + KMS (its
+    # locations, the rings of `global` and europe-west1, the ring's policy and keys, the key's policy), API
+    # keys and Essential Contacts (one listing each);
     # the leaf folder, its parent and the organisation, each read four times (get, IAM policy, sinks,
     # firewall policies), and their sinks' one destination
-    assert one == {"per_scope": 41, "ancestors": 12, "total": 41 + 12 + 1}
+    assert one == {"per_scope": 49, "ancestors": 12, "total": 49 + 12 + 1}
     many = org_scale.minimum_requests(1000)
-    assert many["ancestors"] == 4 * 25 and many["total"] == 41 * 1000 + 100 + 1
+    assert many["ancestors"] == 4 * 25 and many["total"] == 49 * 1000 + 100 + 1
     big = dict(synthetic_org.DEFAULT_MIX) | {("compute", "firewalls"): 1001}
-    assert org_scale.minimum_requests(1, big)["per_scope"] == 43  # 1,001 rules take three pages
+    assert org_scale.minimum_requests(1, big)["per_scope"] == 51  # 1,001 rules take three pages
 
 
 
