@@ -59,6 +59,10 @@ _API_ARGUMENTS: Mapping[str, Mapping[str, Any]] = {
     # Discovery clients (see `_discovery`): no constructor arguments of their own.
     "sqladmin": {},
     "iam": {},
+    # BigQuery's handwritten JSON client, like Cloud Storage's: HTTP only; every call names its project.
+    "bigquery": {"project": STORAGE_CLIENT_PROJECT},
+    # dataproc_v1 defaults to gRPC like resourcemanager_v3.
+    "dataproc": {"transport": "rest"},
 }
 
 
@@ -79,6 +83,8 @@ _SESSIONS: Mapping[str, Callable[[Any], Any]] = {
     "logging": _json_session,
     "storage": _json_session,
     "orgpolicy": _rest_session,
+    "bigquery": _json_session,
+    "dataproc": _rest_session,
 }
 
 

@@ -22,10 +22,12 @@ from typing import Any
 from checks.kernel import JSON
 from checks.kinds import Kind, KindSpec, Shape
 from monitor.collect import (
+    bigquery,
     buckets,
     cloudlogging,
     cloudsql,
     compute,
+    dataproc,
     firewallpolicies,
     hierarchy,
     iamkeys,
@@ -59,6 +61,10 @@ CUSTOM: Mapping[str, Fetch] = MappingProxyType(
         Kind.ORG_POLICIES: orgpolicies.effective,
         Kind.FIREWALL_POLICIES: firewallpolicies.hierarchical,
         Kind.REGION_NETWORK_FIREWALL_POLICIES: firewallpolicies.regional,
+        Kind.BIGQUERY_DATASETS: bigquery.datasets,
+        Kind.BIGQUERY_TABLES: bigquery.tables,
+        # the default regions; a run lists the configuration's (`CollectSettings.dataproc_regions`)
+        Kind.DATAPROC_CLUSTERS: dataproc.clusters,
     }
 )
 

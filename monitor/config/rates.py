@@ -20,6 +20,10 @@ whole estate never runs into them by itself (README, "Quotas"):
   lowest default here: one listing and one backup-run listing per primary instance.
 - Organization Policy: `getEffectivePolicy`, nine reads a project per run; we assume no
   more than 600 a minute, as Resource Manager's, and take 8/s (480).
+- BigQuery: API requests, 100 a second per user per method (its "Quotas and limits"
+  page); 8/s (480 a minute) keeps the dataset and table reads of a sweep far below.
+- Dataproc: cluster requests are counted per project and region per minute; we assume
+  no more than 200 a minute and take 2/s (120): one listing per region per project.
 
 A value is kept as requests per second; a bare number is refused, as a duration's is.
 """
@@ -50,6 +54,8 @@ DEFAULT_RATES: Mapping[str, float] = MappingProxyType(
         "sqladmin": 2.0,
         "iam": 8.0,
         "orgpolicy": 8.0,
+        "bigquery": 8.0,
+        "dataproc": 2.0,
     }
 )
 

@@ -16,9 +16,11 @@ from types import MappingProxyType
 
 from checks.kinds import LIST_SHAPES, Kind, KindSpec
 from monitor.standin import (
+    bigquery,
     cloudlogging,
     compute,
     crm,
+    dataproc,
     firewallpolicies,
     iamadmin,
     logbuckets,
@@ -68,6 +70,8 @@ FAMILIES: Mapping[str, Callable[[KindSpec], dict[str, Handler]]] = MappingProxyT
         "sqladmin": _served(sqladmin.handlers),
         "iam": _served(iamadmin.handlers),
         "orgpolicy": _served(orgpolicy.handlers),
+        "bigquery": _served(bigquery.handlers),
+        "dataproc": _served(dataproc.handlers),
     }
 )
 

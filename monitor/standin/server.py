@@ -25,9 +25,11 @@ from pathlib import Path
 from typing import Any
 
 from monitor.standin import (
+    bigquery,
     cloudlogging,
     compute,
     crm,
+    dataproc,
     firewallpolicies,
     hostile,
     iamadmin,
@@ -49,7 +51,7 @@ log = logging.getLogger("monitor.standin")
 HOST = "127.0.0.1"
 CONTROL_PREFIX = "/_standin/"
 DRIP_CONTENT_LENGTH = 10_000_000
-_PROJECT_PARAMS = ("project", "projectsId")
+_PROJECT_PARAMS = ("project", "projectsId", "projectId")  # projectId: Dataproc's
 _NODE_PARAMS = (("folders", "foldersId"), ("organizations", "organizationsId"))
 
 
@@ -126,6 +128,8 @@ class StandIn:
                 **sqladmin.handlers(),
                 **iamadmin.handlers(),
                 **orgpolicy.handlers(),
+                **bigquery.handlers(),
+                **dataproc.handlers(),
             }
         )
         self._httpd: _Server | None = None

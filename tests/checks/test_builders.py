@@ -32,7 +32,7 @@ def test_make_snapshot_reads_every_project_kinds_part() -> None:
         elif spec.part:
             expected = [shop[spec.part]]
         else:
-            parts = ("compute", "logging", "iamPolicy", "sql", "storage", "iam", "orgPolicy")
+            parts = ("compute", "logging", "iamPolicy", "sql", "storage", "iam", "orgPolicy", "bigquery", "dataproc")
             expected = [{k: v for k, v in shop.items() if k not in parts}]
         if kind is not Kind.SQL_INSTANCES:
             assert list(snapshot.get(kind)) == expected, kind

@@ -142,6 +142,8 @@ _PERMISSIONS = {
     "iam.projects.serviceAccounts.list": "iam.serviceAccounts.list",
     "iam.projects.serviceAccounts.keys.list": "iam.serviceAccountKeys.list",
     "orgpolicy.projects.policies.getEffectivePolicy": "orgpolicy.policy.get",
+    "bigquery.datasets.list": "bigquery.datasets.get",
+    "dataproc.projects.regions.clusters.list": "dataproc.clusters.list",
 }
 
 

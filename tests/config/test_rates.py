@@ -23,6 +23,8 @@ def test_every_api_a_kind_reads_has_a_default_below_its_published_quota() -> Non
         "storage": 600,
         "sqladmin": 180,
         "orgpolicy": 600,
+        "bigquery": 6000,
+        "dataproc": 200,
     }
     for api, rate in DEFAULT_RATES.items():
         burst = max(1.0, rate)  # a bucket holds one second of its rate
@@ -32,7 +34,7 @@ def test_every_api_a_kind_reads_has_a_default_below_its_published_quota() -> Non
 def test_defaults_and_overrides_merge_per_api() -> None:
     config = parse_config(MINIMAL, "cw.yaml")
     assert config.gcp.max_concurrent_scopes == 8
-    second = {"storage": 8.0, "sqladmin": 2.0, "iam": 8.0, "orgpolicy": 8.0}
+    second = {"storage": 8.0, "sqladmin": 2.0, "iam": 8.0, "orgpolicy": 8.0, "bigquery": 8.0, "dataproc": 2.0}
     assert config.gcp.rate_limits == {"compute": 20.0, "cloudresourcemanager": 8.0, "logging": 8.0, **second}
     config = parse_config(MINIMAL + "gcp: {max_concurrent_scopes: 3, rate_limits: {logging: 30/m}}\n", "cw.yaml")
     assert config.gcp.max_concurrent_scopes == 3
@@ -64,6 +66,8 @@ def test_the_dumped_config_reads_back_the_same() -> None:
         "sqladmin": "2/s",
         "iam": "8/s",
         "orgpolicy": "8/s",
+        "bigquery": "8/s",
+        "dataproc": "2/s",
     }
 
 

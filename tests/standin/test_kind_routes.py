@@ -71,8 +71,13 @@ def _url(api: str, method_id: str, doc: dict[str, Any], spec: KindSpec) -> tuple
     one = found[0] if isinstance(found, list) else found
     names = re.findall(r"\{(\w+)\}", method.url_path)
     values = {"project": SHOP, "projectsId": SHOP, "foldersId": "5501", "organizationsId": "4242"}
+    if spec.api == "bigquery":  # a dataset or table is named by its reference
+        reference = one.get("tableReference") or one.get("datasetReference") or {}
+        values.update(datasetsId=reference.get("datasetId", ""), tablesId=reference.get("tableId", ""))
+    if spec.api == "dataproc":  # a cluster's region is its `goog-dataproc-location` label
+        values.update(projectId=SHOP, region=one["labels"]["goog-dataproc-location"])
     for place in ("zone", "region"):
-        if place in names:
+        if place in names and place not in values:
             values[place] = str(one[place]).rsplit("/", 1)[-1]
     if "locationsId" in names:  # a Logging bucket: `projects/P/locations/L/buckets/B`
         values["locationsId"] = str(one["name"]).split("/")[3]
@@ -121,8 +126,8 @@ def test_the_kind_routes_and_the_other_routes_do_not_overlap(served: StandIn) ->
 
 def test_a_row_of_an_api_without_a_stand_in_module_fails_loudly() -> None:
     assert set(FAMILIES) == set(APIS)
-    with pytest.raises(LookupError, match="no module serving the bigquery API"):
-        routes_of(dataclasses.replace(Kind.FIREWALLS.spec, api="bigquery"))
+    with pytest.raises(LookupError, match="no module serving the pubsub API"):
+        routes_of(dataclasses.replace(Kind.FIREWALLS.spec, api="pubsub"))
     with pytest.raises(LookupError, match="does not serve sql.users.list"):
         routes_of(dataclasses.replace(Kind.FIREWALLS.spec, api="sqladmin", method="sql.users.list"))
     assert set(routes_of(dataclasses.replace(Kind.FIREWALLS.spec, api="sqladmin", method="sql.instances.list"))) == {
@@ -216,7 +221,7 @@ def test_an_unknown_part_of_a_holder_is_named_with_the_known_ones() -> None:
         f"folders[0].compute: unknown field (nor one of the parts: {node_parts})",
         f"projects[0].spanner: unknown field (nor one of the parts: {project_parts})",
     ]
-    assert project_parts == "iamPolicy, compute, logging, sql, storage, iam, orgPolicy"
+    assert project_parts == "iamPolicy, compute, logging, sql, storage, iam, orgPolicy, bigquery, dataproc"
     assert node_parts == "iamPolicy, logging, firewallPolicies"
 
 
