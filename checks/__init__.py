@@ -10,6 +10,8 @@ def default_registry() -> Registry:
     from checks import (
         auditlog,
         backup,
+        bigquery,
+        dataproc,
         drift,
         firewall,
         iam,
@@ -26,5 +28,7 @@ def default_registry() -> Registry:
     controls = []
     areas = (firewall, iam, backup, region, auditlog, drift)
     for module in (*areas, sqlbackup, sqlaccess, sqlregion, storage, logretention, keys, orgpolicy):
+        controls.extend(controls_in(vars(module).values()))
+    for module in (bigquery, dataproc):  # CIS 7.1-7.3, 8.1
         controls.extend(controls_in(vars(module).values()))
     return Registry(controls)

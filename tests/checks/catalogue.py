@@ -17,7 +17,7 @@ def _numbered(prefix: str, count: int) -> tuple[str, ...]:
 # In the registry's order: by id prefix, then number.
 CATALOGUE: dict[Area, tuple[str, ...]] = {
     Area.BKP: _numbered("BKP", 8),
-    Area.DATA: _numbered("DATA", 3),
+    Area.DATA: (*_numbered("DATA", 3), "DATA-40", "DATA-41", "DATA-42", "DATA-43"),
     Area.DRIFT: _numbered("DRIFT", 3),
     Area.FW: _numbered("FW", 13),
     Area.IAM: _numbered("IAM", 9),

@@ -9,6 +9,8 @@ import pytest
 from checks import (
     auditlog,
     backup,
+    bigquery,
+    dataproc,
     default_registry,
     drift,
     firewall,
@@ -30,7 +32,7 @@ from tests.checks.catalogue import CATALOGUE, CLOUD_SQL, ids
 MODULES: dict[Area, tuple[ModuleType, ...]] = {
     Area.FW: (firewall, storage, sqlaccess), Area.IAM: (iam, keys), Area.BKP: (backup, sqlbackup),
     Area.REG: (region, storage, sqlregion), Area.LOG: (auditlog, logretention), Area.DRIFT: (drift,),
-    Area.DATA: (storage, sqlaccess), Area.ORG: (orgpolicy,),
+    Area.DATA: (storage, sqlaccess, bigquery, dataproc), Area.ORG: (orgpolicy,),
 }  # fmt: skip
 #: the Cloud SQL modules, each declaring controls of several areas
 SQL_MODULES: dict[ModuleType, tuple[str, ...]] = {
