@@ -22,14 +22,18 @@ API = "bigquery"
 MAX_RESULTS = 1000
 
 
-def _listed_fields(schema: str, field: str) -> frozenset[str]:
-    """The fields of one entry of a listing (`DatasetList.datasets[]`), from the discovery document."""
-    properties = load_api(API).schemas[schema]["properties"][field]["items"]["properties"]
-    return frozenset(properties)
+def _listed_fields(schema: str, field: str) -> dict[str, Any]:
+    """The schema of one entry of a listing (`DatasetList.datasets[]`), from the discovery document."""
+    return dict(load_api(API).schemas[schema]["properties"][field]["items"])
 
 
-def _entry(resource: Resource, fields: frozenset[str]) -> dict[str, Any]:
-    return {k: v for k, v in resource.items() if k in fields}
+def _entry(resource: Any, schema: dict[str, Any]) -> Any:
+    """`resource` cut to what the listing's entry schema holds: its fields, and inline objects' own
+    (a table's `view` lists `useLegacySql`, not its `query`)."""
+    properties = schema.get("properties")
+    if not isinstance(resource, dict) or properties is None:
+        return resource
+    return {k: _entry(v, properties[k]) for k, v in resource.items() if k in properties}
 
 
 def _dataset_id(dataset: Resource) -> str:
