@@ -195,7 +195,10 @@ def minimum_requests(
         + data_mix["orgPolicy", "effectivePolicies"]  # one getEffectivePolicy per constraint
     )  # fmt: skip
     destinations = 1  # every sink of a project writes to its one locked Logging bucket
-    per_scope = 2 + listings + sql + data + destinations
+    # BigQuery's datasets listing (shared by its two kinds; the synthetic projects leave the API off, so
+    # no dataset or table reads follow) and Dataproc's listing of the one allowed region (europe-west1)
+    analytics = 1 + 1
+    per_scope = 2 + listings + sql + data + destinations + analytics
     parents = dict(synthetic_org.folder_numbers())
     leaves = synthetic_org.leaf_folders()
     ancestors: set[str] = set()
