@@ -31,11 +31,19 @@ _WALK_CALLS = {
 }
 #: the walks up the hierarchy, which read the project and its ancestors
 WALKS = (Kind.ANCESTRY, Kind.ANCESTOR_SINKS, Kind.FIREWALL_POLICIES)
+
+
+def _fed_by(kind: Kind) -> tuple[Kind, ...]:
+    """The kinds a kind's own call feeds: itself, and any kind reading the same call (BigQuery's tables
+    kind lists the datasets too, through the one listing a run shares)."""
+    return tuple(k for k in Kind if kind.spec.method in (k.spec.method, *k.spec.reads))
+
+
 #: (what breaks, the kinds it feeds, the calls answered hostile): each kind's own listing or
 #: read, and the walks' reads of the project and its ancestors (shared by the three walks)
 TARGETS: list[tuple[str, tuple[Kind, ...], tuple[str, ...]]] = [
     *(
-        (str(kind), (kind,), _WALK_CALLS.get(kind, (kind.spec.method,)))
+        (str(kind), _fed_by(kind), _WALK_CALLS.get(kind, (kind.spec.method,)))
         for kind in Kind
         if any(kind in c.meta.kinds for c in ENABLED)
     ),
@@ -55,6 +63,8 @@ LOGGING_EMPTY |= {(str(Kind.ANCESTOR_SINKS), "empty-object")}
 NO_OTHER_KIND = {(str(Kind.SQL_INSTANCES), "other-kind")}
 # IAM's listings carry no `kind` either, and its answer for no service accounts is `{}` itself.
 LOGGING_EMPTY |= {(str(Kind.SERVICE_ACCOUNT_KEYS), "empty-object")}
+# Dataproc's listing carries no `kind` either: `{}` is its answer for no clusters in a region.
+LOGGING_EMPTY |= {(str(Kind.DATAPROC_CLUSTERS), "empty-object")}
 MATRIX = [
     pytest.param(mode, name, kinds, calls, id=f"{mode}-{name.replace(' ', '-')}")
     for mode in MODES
