@@ -69,7 +69,8 @@ def judge_cluster_key(cluster: JSON, who: str) -> Judgement | None:
     unknown="A `config` that is absent (on a cluster that is not on GKE) or not an object, an "
     "`encryptionConfig` that is not an object, a key field that is not a `projects/…/cryptoKeys/…` name, "
     "or a cluster without its `goog-dataproc-location` label (no region to name it by) is an error naming "
-    "that field; a region whose listing failed fails the whole kind (error).",
+    "that field; a region whose listing failed, or no region to list at all (`region.allowed` names "
+    "multi-regions only), fails the whole kind (error).",
 )
 def data43_dataproc_cmek(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a cluster whose disks use Google's key."""

@@ -20,7 +20,7 @@ from typing import Any
 
 from checks.kernel import JSON
 from checks.rules.regions import REGIONS
-from monitor.collect.calls import Caller
+from monitor.collect.calls import Caller, CallFailed
 from monitor.collect.convert import to_json
 from monitor.collect.paging import pages, proto_token
 
@@ -42,9 +42,17 @@ def _one_page(client: Any, request: dict[str, Any], token: str, timeout: float) 
 def clusters(
     client: Any, project_id: str, call: Caller, page_size: int | None = None, regions: Sequence[str] = DEFAULT_REGIONS
 ) -> list[JSON]:
-    """Every Cluster of the project in `regions` (one listing each), as the API's JSON."""
+    """Every Cluster of the project in `regions` (one listing each), as the API's JSON.
+
+    No region to list (`region.allowed` names multi-regions only) fails the kind: an empty
+    listing nobody made would pass DATA-43 on clusters nobody looked for.
+    """
+    chosen = listed_regions(regions)
+    if not chosen:
+        named = ", ".join(regions) or "none"
+        raise CallFailed(f"{call.method}: no region to list clusters in (region.allowed names {named}: no region)")
     found: list[JSON] = []
-    for region in listed_regions(regions):
+    for region in chosen:
         request: dict[str, Any] = {"project_id": project_id, "region": region}
         if page_size is not None:
             request["page_size"] = page_size

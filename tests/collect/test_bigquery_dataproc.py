@@ -104,7 +104,6 @@ def test_a_partial_dataset_listing_is_refused() -> None:
     [
         (("europe-west1",), ["etl"]),
         (("europe-west1", "eu", "europe-west4", "europe-west1"), ["etl", "west4"]),
-        (("eu",), []),  # a multi-region holds no clusters: nothing to list
     ],
 )
 def test_dataproc_lists_each_configured_region_once(
@@ -118,6 +117,18 @@ def test_dataproc_lists_each_configured_region_once(
     requests = standin.requests_for(Kind.DATAPROC_CLUSTERS.spec.method)
     listed = [r.path.split("/regions/")[1].split("/")[0] for r in requests]
     assert listed == list(listed_regions(regions))  # `iowa` (us-central1) is never asked for
+
+
+def test_no_region_to_list_fails_the_kind_rather_than_pass_on_nothing(
+    standin: StandIn, clients: GcpClients, recorder: Recorder
+) -> None:
+    settings = fast(dataproc_regions=("eu", "eur4"))
+    kinds = [Kind.DATAPROC_CLUSTERS]
+    snapshot = collect_snapshot(PROJECT, kinds, clients, settings=settings, observer=recorder, now=NOW).snapshot
+
+    data = snapshot.kinds[Kind.DATAPROC_CLUSTERS]
+    assert not data.ok and "no region to list clusters in (region.allowed names eu, eur4: no region)" in str(data.error)
+    assert standin.requests == []
 
 
 def test_the_dataproc_regions_are_every_scopes_allowed_regions() -> None:
