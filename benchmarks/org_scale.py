@@ -195,9 +195,12 @@ def minimum_requests(
         + data_mix["orgPolicy", "effectivePolicies"]  # one getEffectivePolicy per constraint
     )  # fmt: skip
     destinations = 1  # every sink of a project writes to its one locked Logging bucket
-    # BigQuery's datasets listing (shared by its two kinds; the synthetic projects leave the API off, so
-    # no dataset or table reads follow) and Dataproc's listing of the one allowed region (europe-west1)
-    analytics = 1 + 1
+    # BigQuery: the datasets listing (shared by its two kinds), each dataset's get and tables listing,
+    # each table's get; Dataproc: the listing of the one allowed region (europe-west1)
+    analytics = (
+        1 + 2 * data_mix["bigquery", "datasets"] + data_mix["bigquery", "tables"]
+        + 1
+    )  # fmt: skip
     per_scope = 2 + listings + sql + data + destinations + analytics
     parents = dict(synthetic_org.folder_numbers())
     leaves = synthetic_org.leaf_folders()

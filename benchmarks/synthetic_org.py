@@ -5,8 +5,8 @@ projects spread over the 20 leaf folders, each project holding about 600 resourc
 every kind the collectors read: firewalls, networks, subnetworks, instances, disks,
 snapshots, resource policies, addresses, log sinks and logs-based metrics, plus its IAM
 policy, two Cloud SQL instances (a primary with a backup run, and its read replica), and a
-few buckets, service accounts (with their keys) and effective organisation policies on top
-(`DATA_MIX`). Resources sit in the few zones a real estate uses (`ZONES`), so a collector
+few buckets, service accounts (with their keys), effective organisation policies, BigQuery
+datasets and tables and a Dataproc cluster on top (`DATA_MIX`). Resources sit in the few zones a real estate uses (`ZONES`), so a collector
 listing zone by zone lists only those. The same `projects` and `per_project` always give
 the same document (no randomness, no clock): figures from two runs describe one estate.
 
@@ -62,6 +62,9 @@ DATA_MIX: Mapping[tuple[str, str], int] = {
     ("storage", "buckets"): 4,
     ("iam", "serviceAccounts"): 2,
     ("orgPolicy", "effectivePolicies"): len(ORG_CONSTRAINTS),  # one per constraint the collector reads
+    ("bigquery", "datasets"): 2,
+    ("bigquery", "tables"): 4,  # two in each dataset
+    ("dataproc", "clusters"): 1,  # in europe-west1, the one region the benchmark's config allows
 }
 #: the scenario groups holding a project's listed kinds
 GROUPS = tuple(dict.fromkeys(group for group, _ in (*DEFAULT_MIX, *DATA_MIX)))
@@ -556,7 +559,53 @@ def _data_parts(n: int, pid: str, mix: Mapping[tuple[str, str], int] = DATA_MIX)
         "storage": {"buckets": buckets},
         "iam": {"serviceAccounts": accounts},
         "orgPolicy": {"effectivePolicies": policies},
+        **_analytics(n, pid, mix),
     }
+
+
+def _analytics(n: int, pid: str, mix: Mapping[tuple[str, str], int]) -> dict[str, Any]:
+    """BigQuery datasets (each with its tables, spread evenly) and Dataproc clusters, all on a project key.
+
+    Planted: one table in 10 projects without a key (DATA-41).
+    """
+    key = f"projects/{pid}/locations/europe-west1/keyRings/data/cryptoKeys/analytics"
+    count = mix["bigquery", "datasets"]
+    datasets = [
+        {
+            "kind": "bigquery#dataset",
+            "id": f"{pid}:ds_{i}",
+            "datasetReference": {"projectId": pid, "datasetId": f"ds_{i}"},
+            "location": "europe-west1",
+            "type": "DEFAULT",
+            "defaultEncryptionConfiguration": {"kmsKeyName": key},
+            "access": [{"role": "OWNER", "specialGroup": "projectOwners"}],
+        }
+        for i in range(count)
+    ]
+    tables = []
+    for i in range(mix["bigquery", "tables"]):
+        dataset = f"ds_{i % count}"
+        table: dict[str, Any] = {
+            "kind": "bigquery#table",
+            "id": f"{pid}:{dataset}.t_{i}",
+            "tableReference": {"projectId": pid, "datasetId": dataset, "tableId": f"t_{i}"},
+            "type": "TABLE",
+            "location": "europe-west1",
+        }
+        if not (i == 0 and n % 10 == 7):
+            table["encryptionConfiguration"] = {"kmsKeyName": key}
+        tables.append(table)
+    clusters = [
+        {
+            "projectId": pid,
+            "clusterName": f"etl-{i}",
+            "config": {"encryptionConfig": {"gcePdKmsKeyName": key}},
+            "labels": {"goog-dataproc-location": "europe-west1"},
+            "status": {"state": "RUNNING"},
+        }
+        for i in range(mix["dataproc", "clusters"])
+    ]
+    return {"bigquery": {"datasets": datasets, "tables": tables}, "dataproc": {"clusters": clusters}}
 
 
 def _sql(pid: str, count: int) -> dict[str, Any]:

@@ -169,7 +169,7 @@ def test_check_bad_yaml_scenario_exits_2_naming_file_and_line(tmp_path: Path) ->
     assert code == 2 and out == ""
     assert err.strip().splitlines()[-1] == (
         f"Error: {path}:5: projects[0].colour: unknown field "
-        "(nor one of the parts: iamPolicy, compute, logging, sql, storage, iam, orgPolicy)"
+        "(nor one of the parts: iamPolicy, compute, logging, sql, storage, iam, orgPolicy, bigquery, dataproc)"
     )
 
 

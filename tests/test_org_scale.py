@@ -16,13 +16,13 @@ def test_the_minimum_is_one_listing_per_kind_per_scope_and_each_ancestor_once() 
     # project get + IAM policy + 12 listings + Cloud SQL's listing and backup runs + buckets (listing,
     # 4 IAM policies) + accounts (listing, 2 key listings) + 9 effective policies + the sinks' bucket;
     # the leaf folder, its parent and the organisation, each read four times (get, IAM policy, sinks,
-    # firewall policies), and their sinks' one destination; BigQuery's datasets and Dataproc's clusters
-    # listings (both APIs off in the synthetic projects)
-    assert one == {"per_scope": 36, "ancestors": 12, "total": 36 + 12 + 1}
+    # firewall policies), and their sinks' one destination; BigQuery's datasets listing, 2 dataset gets,
+    # 2 table listings and 4 table gets, and Dataproc's one regional listing
+    assert one == {"per_scope": 44, "ancestors": 12, "total": 44 + 12 + 1}
     many = org_scale.minimum_requests(1000)
-    assert many["ancestors"] == 4 * 25 and many["total"] == 36 * 1000 + 100 + 1
+    assert many["ancestors"] == 4 * 25 and many["total"] == 44 * 1000 + 100 + 1
     big = dict(synthetic_org.DEFAULT_MIX) | {("compute", "firewalls"): 1001}
-    assert org_scale.minimum_requests(1, big)["per_scope"] == 38  # 1,001 rules take three pages
+    assert org_scale.minimum_requests(1, big)["per_scope"] == 46  # 1,001 rules take three pages
 
 
 def test_the_rate_floor_is_the_slowest_apis_calls_over_its_default_rate() -> None:
