@@ -7,8 +7,9 @@ snapshots, resource policies, addresses, log sinks and logs-based metrics, plus 
 policy, two Cloud SQL instances (a primary with a backup run, and its read replica), and a
 few buckets, service accounts (with their keys), effective organisation policies, BigQuery
 datasets and tables and a Dataproc cluster on top (`DATA_MIX`). Resources sit in the few
-zones a real estate uses (`ZONES`), so a collector listing zone by zone lists only those. The same `projects` and `per_project` always give
-the same document (no randomness, no clock): figures from two runs describe one estate.
+zones a real estate uses (`ZONES`), so a collector listing zone by zone lists only those.
+The same `projects` and `per_project` always give the same document (no randomness, no
+clock): figures from two runs describe one estate.
 
 Built from plain dict literals, sharing the nested objects every resource of a kind has
 alike (nothing mutates a scenario document: the stand-in copies it when it loads it), so
