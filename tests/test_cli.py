@@ -13,8 +13,10 @@ import pytest
 from click.testing import CliRunner
 
 from checks import default_registry
+from checks.kinds import Holder
 from checks.model import Area
 from monitor.commands.main import cli
+from monitor.standin.parts import PARTS
 from tests.checks.catalogue import ids
 from tests.tools import fifo_released_after
 
@@ -169,7 +171,7 @@ def test_check_bad_yaml_scenario_exits_2_naming_file_and_line(tmp_path: Path) ->
     assert code == 2 and out == ""
     assert err.strip().splitlines()[-1] == (
         f"Error: {path}:5: projects[0].colour: unknown field "
-        "(nor one of the parts: iamPolicy, compute, logging, sql, storage, iam, orgPolicy, bigquery, dataproc)"
+        f"(nor one of the parts: {', '.join(PARTS[Holder.PROJECT].keys_in_order)})"
     )
 
 

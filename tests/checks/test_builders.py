@@ -7,6 +7,7 @@ import json
 import pytest
 
 from checks.kinds import Holder, Kind
+from monitor.standin.parts import PARTS
 from tests.builders import make_snapshot
 from tests.standin.conftest import MINIMAL, SHOP
 
@@ -32,7 +33,7 @@ def test_make_snapshot_reads_every_project_kinds_part() -> None:
         elif spec.part:
             expected = [shop[spec.part]]
         else:
-            parts = ("compute", "logging", "iamPolicy", "sql", "storage", "iam", "orgPolicy", "bigquery", "dataproc")
+            parts = PARTS[Holder.PROJECT].keys
             expected = [{k: v for k, v in shop.items() if k not in parts}]
         if kind is not Kind.SQL_INSTANCES:
             assert list(snapshot.get(kind)) == expected, kind
