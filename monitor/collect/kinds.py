@@ -56,15 +56,15 @@ CUSTOM: Mapping[str, Fetch] = MappingProxyType(
         Kind.ANCESTOR_SINKS: cloudlogging.ancestor_sinks,
         Kind.SINK_DESTINATIONS: sinkdestinations.destinations,
         Kind.BUCKETS: buckets.buckets,
+        Kind.BIGQUERY_DATASETS: bigquery.datasets,
+        Kind.BIGQUERY_TABLES: bigquery.tables,
+        # the default regions; a run lists the configuration's (`CollectSettings.dataproc_regions`)
+        Kind.DATAPROC_CLUSTERS: dataproc.clusters,
         Kind.SQL_INSTANCES: cloudsql.instances,
         Kind.SERVICE_ACCOUNT_KEYS: iamkeys.accounts,
         Kind.ORG_POLICIES: orgpolicies.effective,
         Kind.FIREWALL_POLICIES: firewallpolicies.hierarchical,
         Kind.REGION_NETWORK_FIREWALL_POLICIES: firewallpolicies.regional,
-        Kind.BIGQUERY_DATASETS: bigquery.datasets,
-        Kind.BIGQUERY_TABLES: bigquery.tables,
-        # the default regions; a run lists the configuration's (`CollectSettings.dataproc_regions`)
-        Kind.DATAPROC_CLUSTERS: dataproc.clusters,
     }
 )
 

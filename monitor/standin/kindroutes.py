@@ -67,11 +67,11 @@ FAMILIES: Mapping[str, Callable[[KindSpec], dict[str, Handler]]] = MappingProxyT
         "cloudresourcemanager": crm.kind_handlers,
         "logging": _logging,
         "storage": _served(storage.handlers),
+        "bigquery": _served(bigquery.handlers),
+        "dataproc": _served(dataproc.handlers),
         "sqladmin": _served(sqladmin.handlers),
         "iam": _served(iamadmin.handlers),
         "orgpolicy": _served(orgpolicy.handlers),
-        "bigquery": _served(bigquery.handlers),
-        "dataproc": _served(dataproc.handlers),
     }
 )
 

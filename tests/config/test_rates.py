@@ -17,14 +17,14 @@ def test_every_api_a_kind_reads_has_a_default_below_its_published_quota() -> Non
     # project: the figures we assume for them (monitor/config/rates.py) hold the defaults as low.
     published_per_minute = {
         "compute": 1500,
+        "bigquery": 6000,
+        "dataproc": 200,
         "cloudresourcemanager": 600,
         "logging": 600,
         "iam": 6000,
         "storage": 600,
         "sqladmin": 180,
         "orgpolicy": 600,
-        "bigquery": 6000,
-        "dataproc": 200,
     }
     for api, rate in DEFAULT_RATES.items():
         burst = max(1.0, rate)  # a bucket holds one second of its rate
@@ -60,14 +60,14 @@ def test_the_dumped_config_reads_back_the_same() -> None:
     dumped = config.model_dump(mode="json")["gcp"]["rate_limits"]
     assert dumped == {
         "compute": "90/m",
+        "bigquery": "8/s",
+        "dataproc": "2/s",
         "cloudresourcemanager": "8/s",
         "logging": "8/s",
         "storage": "8/s",
         "sqladmin": "2/s",
         "iam": "8/s",
         "orgpolicy": "8/s",
-        "bigquery": "8/s",
-        "dataproc": "2/s",
     }
 
 
