@@ -5,11 +5,10 @@ projects spread over the 20 leaf folders, each project holding about 600 resourc
 every kind the collectors read: firewalls, networks, subnetworks, instances, disks,
 snapshots, resource policies, addresses, log sinks and logs-based metrics, plus its IAM
 policy, two Cloud SQL instances (a primary with a backup run, and its read replica), and a
-few buckets, service accounts (with their keys), effective organisation policies, BigQuery
-datasets and tables and a Dataproc cluster on top (`DATA_MIX`). Resources sit in the few
-zones a real estate uses (`ZONES`), so a collector listing zone by zone lists only those.
-The same `projects` and `per_project` always give the same document (no randomness, no
-clock): figures from two runs describe one estate.
+few buckets, service accounts (with their keys) and effective organisation policies on top
+(`DATA_MIX`). Resources sit in the few zones a real estate uses (`ZONES`), so a collector
+listing zone by zone lists only those. The same `projects` and `per_project` always give
+the same document (no randomness, no clock): figures from two runs describe one estate.
 
 Built from plain dict literals, sharing the nested objects every resource of a kind has
 alike (nothing mutates a scenario document: the stand-in copies it when it loads it), so
@@ -60,6 +59,7 @@ SQL_INSTANCES = 2
 #: the second catalogue's resources per project, on top of the 600 (which, like the naive
 #: collector, count Compute and Logging only): few, as in a real project
 DATA_MIX: Mapping[tuple[str, str], int] = {
+    # BigQuery datasets and tables, and a Dataproc cluster (`_analytics`)
     ("bigquery", "datasets"): 2,
     ("bigquery", "tables"): 4,  # two in each dataset
     ("dataproc", "clusters"): 1,  # in europe-west1, the one region the benchmark's config allows

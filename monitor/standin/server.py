@@ -125,11 +125,11 @@ class StandIn:
                 **self._mutations.handlers(),
                 **firewallpolicies.handlers(),
                 **storage.handlers(),
+                **bigquery.handlers(),
+                **dataproc.handlers(),
                 **sqladmin.handlers(),
                 **iamadmin.handlers(),
                 **orgpolicy.handlers(),
-                **bigquery.handlers(),
-                **dataproc.handlers(),
             }
         )
         self._httpd: _Server | None = None
