@@ -58,13 +58,13 @@ TARGETS: list[tuple[str, tuple[Kind, ...], tuple[str, ...]]] = [
 #: no sinks: read as an empty listing, as a real one is (`tests/collect/test_hostile.py`).
 LOGGING_EMPTY = {(str(Kind.SINKS), "empty-object"), (str(Kind.LOG_METRICS), "empty-object")}
 LOGGING_EMPTY |= {(str(Kind.ANCESTOR_SINKS), "empty-object")}
+# Dataproc's listing carries no `kind` either: `{}` is its answer for no clusters in a region.
+LOGGING_EMPTY |= {(str(Kind.DATAPROC_CLUSTERS), "empty-object")}
 #: Kinds whose listing has no other kind's answer on the same route parameters: the SQL Admin API
 #: lists nothing else per project (backup runs need an instance), so `other-kind` cannot be served.
 NO_OTHER_KIND = {(str(Kind.SQL_INSTANCES), "other-kind")}
 # IAM's listings carry no `kind` either, and its answer for no service accounts is `{}` itself.
 LOGGING_EMPTY |= {(str(Kind.SERVICE_ACCOUNT_KEYS), "empty-object")}
-# Dataproc's listing carries no `kind` either: `{}` is its answer for no clusters in a region.
-LOGGING_EMPTY |= {(str(Kind.DATAPROC_CLUSTERS), "empty-object")}
 MATRIX = [
     pytest.param(mode, name, kinds, calls, id=f"{mode}-{name.replace(' ', '-')}")
     for mode in MODES
