@@ -133,7 +133,8 @@ def judge_public(dataset: JSON, who: str) -> Judgement:
     "allUsers / allAuthenticatedUsers entries from `access`, then `bq update --source ds.json PROJECT:DATASET`; "
     "and refuse new ones with the organisation policy iam.allowedPolicyMemberDomains.",
     holds="The dataset's access list grants nothing to allUsers or allAuthenticatedUsers.",
-    logic="Reads the dataset as datasets.get answers it. Each entry of `access[]` names its member in one "
+    logic="Reads the dataset as datasets.get answers it at access policy version 3 (conditional entries keep "
+    "their role and condition). Each entry of `access[]` names its member in one "
     "field; an entry whose `specialGroup` or `iamMember` is exactly `allUsers` or `allAuthenticatedUsers` "
     "makes the dataset public (fail), whatever its `role` and even under a `condition` (named in the reason). "
     "Other entries (`userByEmail`, `groupByEmail`, `domain`, the project groups, authorised views, routines "

@@ -4,7 +4,8 @@ As for Cloud Storage (`buckets.py`): `Client._connection.api_request` sends one 
 answers its parsed JSON, while the client's own listings page on their own, past the
 `Caller`, and build objects from the JSON. Neither listing carries what the controls judge
 (a dataset's `access` and `defaultEncryptionConfiguration`, a table's
-`encryptionConfiguration`), so each listed resource is read again with its `get`: sequential
+`encryptionConfiguration`), so each listed resource is read again with its `get` (a dataset
+at access policy version 3, a table in the BASIC view): sequential
 inside the kind's worker, each an observed call bound by the run's deadline. A dataset or
 table that cannot be read fails the kind: "no public grant" about an access list nobody saw
 would be a pass by default. A listing whose `unreachable` names locations is partial and
@@ -27,6 +28,9 @@ DATASET_METHOD = "bigquery.datasets.get"
 TABLE_METHOD = "bigquery.tables.get"
 #: the table view read: everything but storage statistics, which no control needs (Google: "more efficient")
 TABLE_VIEW = "BASIC"
+#: the access list read as IAM policy version 3: conditional entries keep their role and condition
+#: (below 3 their role reads `…_withcond_…`, as IAM mangles conditional bindings)
+ACCESS_POLICY_VERSION = 3
 
 
 def _get(connection: Any, path: str, params: dict[str, Any], timeout: float) -> Any:
@@ -96,7 +100,8 @@ def datasets(client: Any, project_id: str, call: Caller, page_size: int | None =
     found: list[JSON] = []
     for listed in listed_datasets(connection, project_id, call, page_size):
         path = f"/projects/{_quoted(project_id)}/datasets/{_quoted(_dataset_id(listed))}"
-        found.append(get(functools.partial(_get, connection, path, {}), parsed=True))
+        params = {"accessPolicyVersion": ACCESS_POLICY_VERSION}
+        found.append(get(functools.partial(_get, connection, path, params), parsed=True))
     return found
 
 

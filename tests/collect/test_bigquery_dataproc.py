@@ -78,7 +78,8 @@ def test_both_bigquery_kinds_share_one_datasets_listing_and_read_each_resource_o
     assert all("encryptionConfiguration" in t for t in tables)
     [listing] = standin.requests_for("bigquery.datasets.list")  # once for both kinds, hidden datasets included
     assert listing.query.get("all") == "true"
-    assert len(standin.requests_for("bigquery.datasets.get")) == 3
+    dataset_gets = standin.requests_for("bigquery.datasets.get")
+    assert len(dataset_gets) == 3 and {r.query.get("accessPolicyVersion") for r in dataset_gets} == {"3"}
     assert len(standin.requests_for("bigquery.tables.list")) == 3  # one per dataset, the empty ones too
     gets = standin.requests_for("bigquery.tables.get")
     assert len(gets) == 3 and {r.query.get("view") for r in gets} == {"BASIC"}
