@@ -5,11 +5,14 @@ A scenario's `bigquery.datasets` hold Datasets as datasets.get answers them, and
 `tableReference.datasetId`. The listings show what Google's do: an entry per resource with
 the listing's own fields only (no `access`, no encryption), `kind` always set, an empty
 list left out. Hidden datasets (`_` names) are listed only with `all=true`, as BigQuery
-does. An unknown dataset or table is BigQuery's 404.
+does. An unknown dataset or table is BigQuery's 404. `accessPolicyVersion` is honoured as
+BigQuery documents it: below 3, a conditional access entry shows a mangled role and no condition.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from monitor.standin.discovery import load_api
@@ -73,9 +76,30 @@ def _datasets(call: Call) -> Reply:
     return Reply(200, paged(call, shown, size, "datasets", {"kind": "bigquery#datasetList", "etag": "e0"}))
 
 
+def _access_view(access: Any, version: int) -> Any:
+    """The access list as `accessPolicyVersion` shows it: below 3 a conditional entry loses its
+    condition and its role is mangled, as BigQuery documents (`…_with_conditionalbinding_HASH`)."""
+    if version >= 3 or not isinstance(access, list):
+        return access
+    shown = []
+    for entry in access:
+        if isinstance(entry, dict) and "condition" in entry:
+            entry = {k: v for k, v in entry.items() if k != "condition"}
+            digest = hashlib.sha256(json.dumps(entry, sort_keys=True).encode()).hexdigest()[:10]
+            entry["role"] = f"{entry.get('role', '')}_with_conditionalbinding_{digest}"
+        shown.append(entry)
+    return shown
+
+
 def _get_dataset(call: Call) -> Reply:
     _, dataset, _ = _dataset(call)
-    return Reply(200, dict(dataset))
+    version = call.int_query("accessPolicyVersion", 0)
+    if version not in (0, 1, 3):
+        raise ApiError(400, f"Invalid value for accessPolicyVersion: {version}. Valid values are 0, 1 and 3.")
+    answer = dict(dataset)
+    if "access" in answer:
+        answer["access"] = _access_view(answer["access"], version)
+    return Reply(200, answer)
 
 
 def _tables(call: Call) -> Reply:

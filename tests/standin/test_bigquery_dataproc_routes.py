@@ -75,6 +75,21 @@ def test_listings_show_only_the_listing_fields(standin: StandIn) -> None:
     assert "encryptionConfiguration" in _get(standin, "bigquery.tables.get").json()
 
 
+def test_a_conditional_access_entry_is_shown_whole_only_at_version_3(standin: StandIn) -> None:
+    until = {"title": "until-2027", "expression": "request.time < timestamp('2027-01-01T00:00:00Z')"}
+    doc = _document()
+    doc["projects"][0]["bigquery"]["datasets"][0]["access"].append(
+        {"role": "READER", "groupByEmail": "auditors@example.be", "condition": until}
+    )
+    with StandIn(load_scenario(doc)) as served:
+        whole = _get(served, "bigquery.datasets.get", accessPolicyVersion="3").json()["access"][-1]
+        legacy = _get(served, "bigquery.datasets.get").json()["access"][-1]
+        refused = _get(served, "bigquery.datasets.get", accessPolicyVersion="2")
+    assert whole == {"role": "READER", "groupByEmail": "auditors@example.be", "condition": until}
+    assert "condition" not in legacy and legacy["role"].startswith("READER_with_conditionalbinding_")
+    assert refused.status_code == 400 and "accessPolicyVersion" in refused.json()["error"]["message"]
+
+
 def test_a_region_without_clusters_answers_an_empty_object(standin: StandIn) -> None:
     answer = requests.get(f"{standin.url}/v1/projects/{PROJECT}/regions/us-central1/clusters", timeout=10)
     assert answer.status_code == 200 and answer.json() == {}
