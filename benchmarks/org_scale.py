@@ -212,7 +212,13 @@ def minimum_requests(
     # each ring's IAM policy and keys, each key's IAM policy; one API-key listing, one contacts:compute
     rings = data_mix["kms", "keyRings"]
     identity = (1 + 2 + 2 * rings + rings * synthetic_org.KEYS_PER_RING) + 1 + 1
-    per_scope = singles + listings + sql + data + destinations + networks + identity
+    # BigQuery: the datasets listing (shared by its two kinds), each dataset's get and tables listing,
+    # each table's get; Dataproc: the listing of the one allowed region (europe-west1)
+    analytics = (
+        1 + 2 * data_mix["bigquery", "datasets"] + data_mix["bigquery", "tables"]
+        + 1
+    )  # fmt: skip
+    per_scope = singles + listings + sql + data + destinations + networks + identity + analytics
     parents = dict(synthetic_org.folder_numbers())
     leaves = synthetic_org.leaf_folders()
     ancestors: set[str] = set()

@@ -61,6 +61,10 @@ SQL_INSTANCES = 2
 #: the second catalogue's resources per project, on top of the 600 (which, like the naive
 #: collector, count Compute and Logging only): few, as in a real project
 DATA_MIX: Mapping[tuple[str, str], int] = {
+    # BigQuery datasets and tables, and a Dataproc cluster (`_analytics`)
+    ("bigquery", "datasets"): 2,
+    ("bigquery", "tables"): 4,  # two in each dataset
+    ("dataproc", "clusters"): 1,  # in europe-west1, the one region the benchmark's config allows
     ("storage", "buckets"): 4,
     ("iam", "serviceAccounts"): 2,
     ("orgPolicy", "effectivePolicies"): len(ORG_CONSTRAINTS),  # one per constraint the collector reads
@@ -652,7 +656,53 @@ def _data_parts(n: int, pid: str, mix: Mapping[tuple[str, str], int] = DATA_MIX)
         "storage": {"buckets": buckets},
         "iam": {"serviceAccounts": accounts},
         "orgPolicy": {"effectivePolicies": policies},
+        **_analytics(n, pid, mix),
     }
+
+
+def _analytics(n: int, pid: str, mix: Mapping[tuple[str, str], int]) -> dict[str, Any]:
+    """BigQuery datasets (each with its tables, spread evenly) and Dataproc clusters, all on a project key.
+
+    Planted: one table in 10 projects without a key (DATA-41).
+    """
+    key = f"projects/{pid}/locations/europe-west1/keyRings/data/cryptoKeys/analytics"
+    count = mix["bigquery", "datasets"]
+    datasets = [
+        {
+            "kind": "bigquery#dataset",
+            "id": f"{pid}:ds_{i}",
+            "datasetReference": {"projectId": pid, "datasetId": f"ds_{i}"},
+            "location": "europe-west1",
+            "type": "DEFAULT",
+            "defaultEncryptionConfiguration": {"kmsKeyName": key},
+            "access": [{"role": "OWNER", "specialGroup": "projectOwners"}],
+        }
+        for i in range(count)
+    ]
+    tables = []
+    for i in range(mix["bigquery", "tables"]):
+        dataset = f"ds_{i % count}"
+        table: dict[str, Any] = {
+            "kind": "bigquery#table",
+            "id": f"{pid}:{dataset}.t_{i}",
+            "tableReference": {"projectId": pid, "datasetId": dataset, "tableId": f"t_{i}"},
+            "type": "TABLE",
+            "location": "europe-west1",
+        }
+        if not (i == 0 and n % 10 == 7):
+            table["encryptionConfiguration"] = {"kmsKeyName": key}
+        tables.append(table)
+    clusters = [
+        {
+            "projectId": pid,
+            "clusterName": f"etl-{i}",
+            "config": {"encryptionConfig": {"gcePdKmsKeyName": key}},
+            "labels": {"goog-dataproc-location": "europe-west1"},
+            "status": {"state": "RUNNING"},
+        }
+        for i in range(mix["dataproc", "clusters"])
+    ]
+    return {"bigquery": {"datasets": datasets, "tables": tables}, "dataproc": {"clusters": clusters}}
 
 
 def _sql(pid: str, count: int) -> dict[str, Any]:

@@ -11,7 +11,9 @@ def default_registry() -> Registry:
         apikeys,
         auditlog,
         backup,
+        bigquery,
         contacts,
+        dataproc,
         dns,
         drift,
         firewall,
@@ -41,5 +43,7 @@ def default_registry() -> Registry:
         controls.extend(controls_in(vars(module).values()))
     controls.extend(controls_in(vars(oversight).values()))  # the third catalogue's LOG-05, LOG-06
     for module in (kms, apikeys, contacts):  # the identity catalogue (CIS 1.9-1.16)
+        controls.extend(controls_in(vars(module).values()))
+    for module in (bigquery, dataproc):  # CIS 7.1-7.3, 8.1
         controls.extend(controls_in(vars(module).values()))
     return Registry(controls)

@@ -157,11 +157,24 @@ ESSENTIALCONTACTS = Api(
     "google-cloud-essential-contacts",
 )
 IDENTITY_APIS = (CLOUDKMS, APIKEYS, ESSENTIALCONTACTS)
+# --- BigQuery and Dataproc (issue 13): BigQuery's handwritten JSON client, as Cloud Storage's;
+# Dataproc's GAPIC client over REST.
+BIGQUERY = Api(
+    "bigquery", "v2", "BigQuery API", "bigquery.googleapis.com", "google.cloud.bigquery", "google-cloud-bigquery"
+)
+DATAPROC = Api(
+    "dataproc",
+    "v1",
+    "Cloud Dataproc API",
+    "dataproc.googleapis.com",
+    "google.cloud.dataproc_v1",
+    "google-cloud-dataproc",
+)
 APIS: Mapping[str, Api] = MappingProxyType(
     {
         api.name: api
         for api in (COMPUTE, CRM, LOGGING, STORAGE, SQLADMIN, IAM, ORGPOLICY)
-        + (DNS, MONITORING, SERVICEUSAGE, ACCESSAPPROVAL, *IDENTITY_APIS)
+        + (DNS, MONITORING, SERVICEUSAGE, ACCESSAPPROVAL, *IDENTITY_APIS, BIGQUERY, DATAPROC)
     }
 )
 #: the APIs read through the discovery client (`googleapiclient.discovery.build`), not a class of a package
@@ -199,6 +212,9 @@ ORG_POLICIES = Client("orgPolicy", ORGPOLICY.name, "OrgPolicyClient")
 CLOUD_DNS = Client("dns", DNS.name, "build")
 #: Compute's own view of a project (its common instance metadata); "projects" is Resource Manager's client
 COMPUTE_PROJECTS = Client("computeProjects", COMPUTE.name, "ProjectsClient")
+# BigQuery's handwritten JSON client (not a GAPIC one: no transport to choose), Dataproc's GAPIC client.
+BIGQUERY_CLIENT = Client("bigquery", BIGQUERY.name, "Client")
+DATAPROC_CLUSTERS = Client("dataprocClusters", DATAPROC.name, "ClusterControllerClient")
 NEXT_CLIENTS: tuple[Client, ...] = (
     compute_client("firewallPolicies"),
     compute_client("networkFirewallPolicies"),
@@ -354,6 +370,24 @@ DNS_POLICIES_ANSWER = Envelope(
     item_fields=("name",),
     fields=("nextPageToken",),
 )
+# BigQuery sends `kind` on every answer, an empty listing too: required, so `{}` is not "no datasets".
+# Discovery declares no `kind` for a listing's entries, so they are typed by their reference.
+DATASETS_ANSWER = Envelope(
+    kind="bigquery#datasetList",
+    items="datasets",
+    item_fields=("datasetReference",),
+    fields=("etag", "nextPageToken", "unreachable"),
+)
+DATASET_ANSWER = Envelope(kind="bigquery#dataset", required=("id",))
+TABLES_ANSWER = Envelope(
+    kind="bigquery#tableList",
+    items="tables",
+    item_fields=("tableReference",),
+    fields=("etag", "nextPageToken", "totalItems"),
+)
+TABLE_ANSWER = Envelope(kind="bigquery#table", required=("id",))
+# Dataproc's listing carries no `kind`, and an empty one is `{}` itself.
+CLUSTERS_ANSWER = Envelope(items="clusters", item_fields=("clusterName",), fields=("nextPageToken",))
 #: the constraints whose effective policy the orgPolicies kind reads for each project: ORG-01's,
 #: ORG-02's and the default `org.required_constraints` of ORG-03 (bare names, no `constraints/`)
 ORG_CONSTRAINTS: tuple[str, ...] = (
@@ -888,6 +922,54 @@ class Kind(enum.StrEnum):
         "and those inherited from its folders and organisation, one `contacts:compute` of every category",
         envelope=CONTACTS_ANSWER,
     )
+    # --- BigQuery and Dataproc (CIS 7.1-7.3, 8.1)
+    BIGQUERY_DATASETS = KindSpec(
+        name="bigqueryDatasets",
+        api=BIGQUERY.name,
+        method="bigquery.datasets.list",
+        shape=Shape.EACH,
+        client=BIGQUERY_CLIENT,
+        part="bigquery.datasets",
+        schema="Dataset",
+        items="datasets",
+        reads=("bigquery.datasets.get",),
+        # Listing datasets needs no permission of its own: it shows those the caller may `get`.
+        permissions=("bigquery.datasets.get",),
+        doc="the project's BigQuery datasets (Dataset), each read by one datasets.get: the listing lacks "
+        "`access` and `defaultEncryptionConfiguration`",
+        envelope=DATASETS_ANSWER,
+    )
+    BIGQUERY_TABLES = KindSpec(
+        name="bigqueryTables",
+        api=BIGQUERY.name,
+        method="bigquery.tables.list",
+        shape=Shape.EACH,
+        client=BIGQUERY_CLIENT,
+        part="bigquery.tables",
+        schema="Table",
+        items="tables",
+        reads=("bigquery.datasets.list", "bigquery.tables.get"),
+        permissions=("bigquery.datasets.get", "bigquery.tables.list", "bigquery.tables.get"),
+        doc="the tables of every BigQuery dataset of the project (Table, views included): one datasets.list, "
+        "one tables.list per dataset and one tables.get (BASIC view) per table, since the listing lacks "
+        "`encryptionConfiguration`",
+        envelope=TABLES_ANSWER,
+    )
+    DATAPROC_CLUSTERS = KindSpec(
+        name="dataprocClusters",
+        api=DATAPROC.name,
+        method="dataproc.projects.regions.clusters.list",
+        shape=Shape.EACH,
+        client=DATAPROC_CLUSTERS,
+        part="dataproc.clusters",
+        schema="Cluster",
+        items="clusters",
+        permissions=("dataproc.clusters.list",),
+        doc="the project's Dataproc clusters (Cluster) in each region the configuration names "
+        "(every scope's `region.allowed`, multi-regions left out): one listing per region, since Dataproc "
+        "has no listing of all regions; a cluster in another region is not seen",
+        envelope=CLUSTERS_ANSWER,
+    )
 
 
 Kind.ALL = tuple(Kind)
@@ -985,6 +1067,12 @@ NEXT_ANSWERS: Mapping[str, Envelope] = MappingProxyType(
         "cloudkms.projects.locations.keyRings.getIamPolicy": POLICY_ANSWER,
         "cloudkms.projects.locations.keyRings.cryptoKeys.list": CRYPTO_KEYS_ANSWER,
         "cloudkms.projects.locations.keyRings.cryptoKeys.getIamPolicy": POLICY_ANSWER,
+        # BigQuery's per-dataset and per-table reads, Dataproc's per-region listings
+        "bigquery.datasets.list": DATASETS_ANSWER,
+        "bigquery.datasets.get": DATASET_ANSWER,
+        "bigquery.tables.list": TABLES_ANSWER,
+        "bigquery.tables.get": TABLE_ANSWER,
+        "dataproc.projects.regions.clusters.list": CLUSTERS_ANSWER,
     }
 )
 

@@ -18,14 +18,16 @@ def test_the_minimum_is_one_listing_per_kind_per_scope_and_each_ancestor_once() 
     # listings) + 9 effective policies + alert policies and enabled services (a listing each) + the
     # sinks' bucket + backend services, managed zones and DNS policies (one listing each) + KMS (its
     # locations, the rings of `global` and europe-west1, the ring's policy and keys, the key's policy), API
-    # keys and Essential Contacts (one listing each);
+    # keys and Essential Contacts (one listing each) + BigQuery's datasets listing, 2 dataset gets, 2 table
+    # listings and 4 table gets, and Dataproc's one regional listing;
     # the leaf folder, its parent and the organisation, each read four times (get, IAM policy, sinks,
     # firewall policies), and their sinks' one destination
-    assert one == {"per_scope": 49, "ancestors": 12, "total": 49 + 12 + 1}
+    assert one == {"per_scope": 59, "ancestors": 12, "total": 59 + 12 + 1}
     many = org_scale.minimum_requests(1000)
-    assert many["ancestors"] == 4 * 25 and many["total"] == 49 * 1000 + 100 + 1
+    assert many["ancestors"] == 4 * 25 and many["total"] == 59 * 1000 + 100 + 1
     big = dict(synthetic_org.DEFAULT_MIX) | {("compute", "firewalls"): 1001}
-    assert org_scale.minimum_requests(1, big)["per_scope"] == 51  # 1,001 rules take three pages
+    assert org_scale.minimum_requests(1, big)["per_scope"] == 61  # 1,001 rules take three pages
+
 
 
 

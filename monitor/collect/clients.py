@@ -54,6 +54,10 @@ _API_ARGUMENTS: Mapping[str, Mapping[str, Any]] = {
     "logging": {"_use_grpc": False, "project": LOGGING_CLIENT_PROJECT},
     # The handwritten JSON client: HTTP only, no transport to choose.
     "storage": {"project": STORAGE_CLIENT_PROJECT},
+    # BigQuery's handwritten JSON client, like Cloud Storage's: HTTP only; every call names its project.
+    "bigquery": {"project": STORAGE_CLIENT_PROJECT},
+    # dataproc_v1 defaults to gRPC like resourcemanager_v3.
+    "dataproc": {"transport": "rest"},
     # orgpolicy_v2 defaults to gRPC like resourcemanager_v3.
     "orgpolicy": {"transport": "rest"},
     # Discovery clients (see `_discovery`): no constructor arguments of their own.
@@ -87,6 +91,8 @@ _SESSIONS: Mapping[str, Callable[[Any], Any]] = {
     "cloudresourcemanager": _rest_session,
     "logging": _json_session,
     "storage": _json_session,
+    "bigquery": _json_session,
+    "dataproc": _rest_session,
     "orgpolicy": _rest_session,
     "serviceusage": _rest_session,
     "accessapproval": _rest_session,

@@ -27,7 +27,7 @@ from queue import Empty, SimpleQueue
 
 from checks.kinds import ORG_CONSTRAINTS, Holder, Kind, Shape
 from checks.snapshot import KindData, Snapshot
-from monitor.collect import orgpolicies
+from monitor.collect import dataproc, orgpolicies
 from monitor.collect.calls import (
     MAX_ITEMS,
     MAX_PAGES,
@@ -73,6 +73,9 @@ class CollectSettings:
     #: the constraints whose effective policy the orgPolicies kind reads: the catalogue's, and
     #: every one a scope's `org.required_constraints` names (`runtime.constraints_to_read`)
     org_constraints: tuple[str, ...] = ORG_CONSTRAINTS
+    #: the regions the dataprocClusters kind lists (one listing each): every scope's `region.allowed`
+    #: (`runtime.dataproc_regions`); multi-regions are dropped when listing
+    dataproc_regions: tuple[str, ...] = dataproc.DEFAULT_REGIONS
 
 
 #: how many times the largest evaluation limit a listing may hold before collection refuses it
@@ -203,6 +206,8 @@ def _collect_kind(
     try:
         client = clients if hands_all_clients(spec) else clients.get(spec.client.name)
         fetch = orgpolicies.reading(settings.org_constraints) if kind == Kind.ORG_POLICIES else FETCHES[kind]
+        if kind == Kind.DATAPROC_CLUSTERS:
+            fetch = dataproc.reading(settings.dataproc_regions)
         resources = fetch(client, scope, call, settings.page_size)
     except ServiceDisabled as exc:
         return KindData(note=exc.note), False, exc.service

@@ -23,6 +23,7 @@ from checks.kernel import JSON
 from checks.kinds import Kind, KindSpec, Shape
 from monitor.collect import (
     apikeys,
+    bigquery,
     buckets,
     clouddns,
     cloudlogging,
@@ -30,6 +31,7 @@ from monitor.collect import (
     compute,
     computeproject,
     contacts,
+    dataproc,
     firewallpolicies,
     hierarchy,
     iamkeys,
@@ -60,6 +62,10 @@ CUSTOM: Mapping[str, Fetch] = MappingProxyType(
         Kind.ANCESTOR_SINKS: cloudlogging.ancestor_sinks,
         Kind.SINK_DESTINATIONS: sinkdestinations.destinations,
         Kind.BUCKETS: buckets.buckets,
+        Kind.BIGQUERY_DATASETS: bigquery.datasets,
+        Kind.BIGQUERY_TABLES: bigquery.tables,
+        # the default regions; a run lists the configuration's (`CollectSettings.dataproc_regions`)
+        Kind.DATAPROC_CLUSTERS: dataproc.clusters,
         Kind.SQL_INSTANCES: cloudsql.instances,
         Kind.SERVICE_ACCOUNT_KEYS: iamkeys.accounts,
         Kind.ORG_POLICIES: orgpolicies.effective,

@@ -7,6 +7,10 @@ whole estate never runs into them by itself (README, "Quotas"):
 
 - Compute Engine: 1,500 read and 1,500 list requests per minute per project (the rate
   quota groups of its "API rate limits" page); 20/s is 1,200 a minute.
+- BigQuery: API requests, 100 a second per user per method (its "Quotas and limits"
+  page); 8/s (480 a minute) keeps the dataset and table reads of a sweep far below.
+- Dataproc: cluster requests are counted per project and region per minute; we assume
+  no more than 200 a minute and take 2/s (120): one listing per region per project.
 - Resource Manager: reads and lists of projects, folders and organisations, 600 a minute
   per API consumer project (its "Quotas and limits" page); 8/s is 480.
 - Cloud Logging: control requests (sinks, log-based metrics), 600 a minute per project
@@ -58,6 +62,8 @@ _HINT = "write requests per second or per minute, e.g. '20/s' or '1200/m'"
 DEFAULT_RATES: Mapping[str, float] = MappingProxyType(
     {
         "compute": 20.0,
+        "bigquery": 8.0,
+        "dataproc": 2.0,
         "cloudresourcemanager": 8.0,
         "logging": 8.0,
         "storage": 8.0,

@@ -52,6 +52,7 @@ def collect_settings(config: Config) -> CollectSettings:
         max_items=max_items_for(max([evaluation.max_resources, *evaluation.max_resources_by_kind.values()])),
         rate_limits=dict(config.gcp.rate_limits),
         org_constraints=constraints_to_read(config),
+        dataproc_regions=dataproc_regions(config),
     )
 
 
@@ -67,6 +68,18 @@ def constraints_to_read(config: Config) -> tuple[str, ...]:
     variants += [config.params.merged(p.overrides()) for p in config.scopes.projects]
     required = (bare(name) for params in variants for name in params.org.required_constraints)
     return tuple(dict.fromkeys((*ORG_CONSTRAINTS, *required)))
+
+
+def dataproc_regions(config: Config) -> tuple[str, ...]:
+    """Every region some scope allows (`region.allowed`), in order: where Dataproc clusters are listed.
+
+    Read for every scope, as the constraints are: one listing more a project costs less
+    than a collector that knows each scope's params. Multi-regions are dropped when listing.
+    """
+    variants = [config.params]
+    variants += [config.params.merged(o.overrides()) for o in config.scopes.overrides]
+    variants += [config.params.merged(p.overrides()) for p in config.scopes.projects]
+    return tuple(dict.fromkeys(region for params in variants for region in params.region.allowed))
 
 
 def make_collect(

@@ -26,10 +26,12 @@ from typing import Any
 
 from monitor.standin import (
     apikeys,
+    bigquery,
     cloudlogging,
     compute,
     contacts,
     crm,
+    dataproc,
     firewallpolicies,
     hostile,
     iamadmin,
@@ -52,7 +54,7 @@ log = logging.getLogger("monitor.standin")
 HOST = "127.0.0.1"
 CONTROL_PREFIX = "/_standin/"
 DRIP_CONTENT_LENGTH = 10_000_000
-_PROJECT_PARAMS = ("project", "projectsId")
+_PROJECT_PARAMS = ("project", "projectsId", "projectId")  # projectId: Dataproc's
 _NODE_PARAMS = (("folders", "foldersId"), ("organizations", "organizationsId"))
 
 
@@ -126,6 +128,8 @@ class StandIn:
                 **self._mutations.handlers(),
                 **firewallpolicies.handlers(),
                 **storage.handlers(),
+                **bigquery.handlers(),
+                **dataproc.handlers(),
                 **sqladmin.handlers(),
                 **iamadmin.handlers(),
                 **orgpolicy.handlers(),

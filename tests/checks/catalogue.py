@@ -20,7 +20,7 @@ SQL_FLAGS: tuple[str, ...] = tuple(f"DATA-{n}" for n in range(10, 27))
 # In the registry's order: by id prefix, then number.
 CATALOGUE: dict[Area, tuple[str, ...]] = {
     Area.BKP: _numbered("BKP", 8),
-    Area.DATA: (*_numbered("DATA", 3), *SQL_FLAGS),
+    Area.DATA: (*_numbered("DATA", 3), *SQL_FLAGS, "DATA-40", "DATA-41", "DATA-42", "DATA-43"),
     Area.DRIFT: _numbered("DRIFT", 3),
     Area.FW: _numbered("FW", 13),
     Area.IAM: _numbered("IAM", 16),  # IAM-10..16: the identity catalogue (KMS keys, API keys, contacts)

@@ -10,7 +10,9 @@ from checks import (
     apikeys,
     auditlog,
     backup,
+    bigquery,
     contacts,
+    dataproc,
     default_registry,
     dns,
     drift,
@@ -40,7 +42,7 @@ MODULES: dict[Area, tuple[ModuleType, ...]] = {
     Area.FW: (firewall, storage, sqlaccess), Area.IAM: (iam, keys, kms, apikeys, contacts),
     Area.BKP: (backup, sqlbackup),
     Area.REG: (region, storage, sqlregion), Area.LOG: (auditlog, logretention, oversight), Area.DRIFT: (drift,),
-    Area.DATA: (storage, sqlaccess, sqlflags), Area.ORG: (orgpolicy,), Area.VM: (vm,),
+    Area.DATA: (storage, sqlaccess, sqlflags, bigquery, dataproc), Area.ORG: (orgpolicy,), Area.VM: (vm,),
 }  # fmt: skip
 # The networks controls of issue 13 join their areas in modules of their own.
 MODULES[Area.FW] += (network, dns)

@@ -80,9 +80,6 @@ def test_a_shifted_or_unknown_id_is_caught(declared: Declared, expected: list[st
     assert len(found) == len(expected) and all(e in f for e, f in zip(expected, found, strict=True)), found
 
 
-@pytest.mark.xfail(
-    strict=False, reason="issue 13: controls for the remaining automated recommendations land in parallel"
-)
 def test_every_automated_v4_recommendation_is_judged_by_a_control() -> None:
     mapped = {x for v4_ids, _ in _declared().values() for x in v4_ids}
     missing = [x for x in AUTOMATED_V4 if x not in mapped]

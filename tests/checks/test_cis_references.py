@@ -47,6 +47,10 @@ MAPPING: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "FW-10": (("3.8",), ("3.10",)),  # VPC flow logs for every subnet
     "FW-09": (("4.9",), ("4.9",)),  # instances have no public IP
     "FW-13": (("5.1",), ("5.1",)),  # bucket not anonymously or publicly accessible
+    "DATA-40": (("7.1",), ("7.1",)),  # BigQuery datasets not anonymously or publicly accessible
+    "DATA-41": (("7.2",), ("7.2",)),  # all BigQuery tables encrypted with CMEK
+    "DATA-42": (("7.3",), ("7.3",)),  # a default CMEK for all BigQuery datasets
+    "DATA-43": (("8.1",), ("8.1",)),  # Dataproc cluster encrypted with CMEK
     "DATA-02": (("5.2",), ("5.2",)),  # uniform bucket-level access
     "DATA-01": (("6.4",), ("6.4",)),  # Cloud SQL requires SSL
     "FW-11": (("6.5",), ("6.5",)),  # no authorized network 0.0.0.0/0

@@ -137,6 +137,8 @@ def collect(clients: GcpClients, recorder: Recorder, scope: str, *kinds: str, **
 
 #: the second catalogue's methods whose permission is not spelled like the method id
 _PERMISSIONS = {
+    "bigquery.datasets.list": "bigquery.datasets.get",
+    "dataproc.projects.regions.clusters.list": "dataproc.clusters.list",
     "sql.instances.list": "cloudsql.instances.list",
     "sql.backupRuns.list": "cloudsql.backupRuns.list",
     "iam.projects.serviceAccounts.list": "iam.serviceAccounts.list",

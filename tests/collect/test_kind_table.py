@@ -65,7 +65,7 @@ def test_every_client_is_built_and_speaks_rest(clients: GcpClients, name: str) -
     transport = getattr(client, "transport", None)
     if transport is not None:  # GAPIC clients: gRPC is their default, the stand-in speaks REST
         assert transport.kind == "rest"
-    elif row.api == "storage":  # the handwritten storage client is JSON over HTTP only
+    elif row.api in ("storage", "bigquery"):  # the handwritten storage and BigQuery clients: JSON over HTTP only
         assert client._connection.API_BASE_URL == clients.endpoint
     else:  # the handwritten logging client
         assert client._use_grpc is False

@@ -17,6 +17,8 @@ def test_every_api_a_kind_reads_has_a_default_below_its_published_quota() -> Non
     # project: the figures we assume for them (monitor/config/rates.py) hold the defaults as low.
     published_per_minute = {
         "compute": 1500,
+        "bigquery": 6000,
+        "dataproc": 200,
         "cloudresourcemanager": 600,
         "logging": 600,
         "iam": 6000,
@@ -41,7 +43,7 @@ def test_defaults_and_overrides_merge_per_api() -> None:
     assert config.gcp.max_concurrent_scopes == 8
     second = {"storage": 8.0, "sqladmin": 2.0, "iam": 8.0, "orgpolicy": 8.0}
     second |= {"dns": 8.0, "monitoring": 8.0, "serviceusage": 8.0, "accessapproval": 8.0}  # the third catalogue's
-    second |= {"cloudkms": 4.0, "apikeys": 4.0, "essentialcontacts": 4.0}
+    second |= {"cloudkms": 4.0, "apikeys": 4.0, "essentialcontacts": 4.0, "bigquery": 8.0, "dataproc": 2.0}
     assert config.gcp.rate_limits == {"compute": 20.0, "cloudresourcemanager": 8.0, "logging": 8.0, **second}
     config = parse_config(MINIMAL + "gcp: {max_concurrent_scopes: 3, rate_limits: {logging: 30/m}}\n", "cw.yaml")
     assert config.gcp.max_concurrent_scopes == 3
@@ -67,6 +69,8 @@ def test_the_dumped_config_reads_back_the_same() -> None:
     dumped = config.model_dump(mode="json")["gcp"]["rate_limits"]
     assert dumped == {
         "compute": "90/m",
+        "bigquery": "8/s",
+        "dataproc": "2/s",
         "cloudresourcemanager": "8/s",
         "logging": "8/s",
         "storage": "8/s",

@@ -212,6 +212,12 @@ FAILING: dict[str, set[tuple[str, str]] | set[str]] = {
         ("shop-prod", "//storage.googleapis.com/example-be-shop-exports"),
         ("data-platform", "//storage.googleapis.com/example-be-data-lake"),
     },
+    "DATA-40": {("data-platform", "//bigquery.googleapis.com/projects/data-platform/datasets/marketing_exports")},
+    "DATA-41": {("data-platform", "//bigquery.googleapis.com/projects/data-platform/datasets/scratch/tables/tmp_join")},
+    "DATA-42": {("data-platform", "//bigquery.googleapis.com/projects/data-platform/datasets/scratch")},
+    "DATA-43": {
+        ("data-platform", "//dataproc.googleapis.com/projects/data-platform/regions/europe-west1/clusters/etl-spark")
+    },
     "IAM-08": {("shop-prod", CI_KEY)},
     "IAM-09": {("shop-prod", CI_KEY)},
     "ORG-01": {(p, ORG_POLICY.format(p, "gcp.resourceLocations")) for p in ("shop-staging", "data-platform")},

@@ -31,11 +31,19 @@ _WALK_CALLS = {
 }
 #: the walks up the hierarchy, which read the project and its ancestors
 WALKS = (Kind.ANCESTRY, Kind.ANCESTOR_SINKS, Kind.FIREWALL_POLICIES)
+
+
+def _fed_by(kind: Kind) -> tuple[Kind, ...]:
+    """The kinds a kind's own call feeds: itself, and any kind reading the same call (BigQuery's tables
+    kind lists the datasets too, through the one listing a run shares)."""
+    return tuple(k for k in Kind if kind.spec.method in (k.spec.method, *k.spec.reads))
+
+
 #: (what breaks, the kinds it feeds, the calls answered hostile): each kind's own listing or
 #: read, and the walks' reads of the project and its ancestors (shared by the three walks)
 TARGETS: list[tuple[str, tuple[Kind, ...], tuple[str, ...]]] = [
     *(
-        (str(kind), (kind,), _WALK_CALLS.get(kind, (kind.spec.method,)))
+        (str(kind), _fed_by(kind), _WALK_CALLS.get(kind, (kind.spec.method,)))
         for kind in Kind
         if any(kind in c.meta.kinds for c in ENABLED)
     ),
@@ -50,6 +58,8 @@ TARGETS: list[tuple[str, tuple[Kind, ...], tuple[str, ...]]] = [
 #: no sinks: read as an empty listing, as a real one is (`tests/collect/test_hostile.py`).
 LOGGING_EMPTY = {(str(Kind.SINKS), "empty-object"), (str(Kind.LOG_METRICS), "empty-object")}
 LOGGING_EMPTY |= {(str(Kind.ANCESTOR_SINKS), "empty-object")}
+# Dataproc's listing carries no `kind` either: `{}` is its answer for no clusters in a region.
+LOGGING_EMPTY |= {(str(Kind.DATAPROC_CLUSTERS), "empty-object")}
 #: Kinds whose listing has no other kind's answer on the same route parameters: the SQL Admin API
 #: lists nothing else per project (backup runs need an instance), so `other-kind` cannot be served.
 NO_OTHER_KIND = {(str(Kind.SQL_INSTANCES), "other-kind")}

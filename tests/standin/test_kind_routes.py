@@ -72,8 +72,13 @@ def _url(api: str, method_id: str, doc: dict[str, Any], spec: KindSpec) -> tuple
     names = re.findall(r"\{(\w+)\}", method.url_path)
     values = {"project": SHOP, "projectsId": SHOP, "foldersId": "5501", "organizationsId": "4242"}
     values.update({"v1Id": "projects", "v1Id1": SHOP})  # Service Usage: `v1/{+parent}/services`
+    if spec.api == "bigquery":  # a dataset or table is named by its reference
+        reference = one.get("tableReference") or one.get("datasetReference") or {}
+        values.update(datasetsId=reference.get("datasetId", ""), tablesId=reference.get("tableId", ""))
+    if spec.api == "dataproc":  # a cluster's region is its `goog-dataproc-location` label
+        values.update(projectId=SHOP, region=one["labels"]["goog-dataproc-location"])
     for place in ("zone", "region"):
-        if place in names:
+        if place in names and place not in values:
             values[place] = str(one[place]).rsplit("/", 1)[-1]
     if "locationsId" in names:  # a Logging bucket: `projects/P/locations/L/buckets/B`
         values["locationsId"] = str(one["name"]).split("/")[3]
@@ -122,8 +127,8 @@ def test_the_kind_routes_and_the_other_routes_do_not_overlap(served: StandIn) ->
 
 def test_a_row_of_an_api_without_a_stand_in_module_fails_loudly() -> None:
     assert set(FAMILIES) == set(APIS)
-    with pytest.raises(LookupError, match="no module serving the bigquery API"):
-        routes_of(dataclasses.replace(Kind.FIREWALLS.spec, api="bigquery"))
+    with pytest.raises(LookupError, match="no module serving the pubsub API"):
+        routes_of(dataclasses.replace(Kind.FIREWALLS.spec, api="pubsub"))
     with pytest.raises(LookupError, match="does not serve sql.users.list"):
         routes_of(dataclasses.replace(Kind.FIREWALLS.spec, api="sqladmin", method="sql.users.list"))
     assert set(routes_of(dataclasses.replace(Kind.FIREWALLS.spec, api="sqladmin", method="sql.instances.list"))) == {
@@ -219,7 +224,7 @@ def test_an_unknown_part_of_a_holder_is_named_with_the_known_ones() -> None:
     ]
     assert project_parts == (
         "iamPolicy, computeProject, compute, logging, sql, storage, iam, orgPolicy, dns, monitoring, serviceUsage, "
-        "accessApproval, kms, apiKeys, essentialContacts"
+        "accessApproval, kms, apiKeys, essentialContacts, bigquery, dataproc"
     )
     assert node_parts == "iamPolicy, logging, essentialContacts, firewallPolicies"
 
