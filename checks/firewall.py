@@ -458,7 +458,7 @@ def _rule_logging(raw: JSON, who: str) -> Judgement:
 
 
 @control(
-    id="FW-07", title="No default network", area=Area.FW, severity=Severity.MEDIUM,
+    id="FW-07", title="No default network", area=Area.FW, severity=Severity.MEDIUM, logic_version=2,
     kinds=(Kind.FIREWALLS, Kind.NETWORKS), unit="network, and default-allow-* rule",
     references=References(cis=(("4.0", "3.1"), ("5.0", "3.1")), soc2=("CC6.6",), sha="DEFAULT_NETWORK"),
     rationale="The default network is created with every project: an auto-mode VPC with a subnetwork "
@@ -475,17 +475,20 @@ def _rule_logging(raw: JSON, who: str) -> Judgement:
     "`default-allow-ssh`, `default-allow-rdp` or `default-allow-icmp`, whatever network it is on, gets "
     "one result: it passes with `disabled: true` and fails otherwise (`disabled` false or absent). Every "
     "other firewall rule is out of scope and gets no result; firewall policies are not read.",
-    unknown="An `error`, naming the field, for a default-allow-* rule whose `disabled` is not a boolean; a "
-    "listing that failed makes the whole control `error`. A network without a `name` is judged as not "
-    "named `default` and passes.",
+    unknown="An `error`, naming the field, for a default-allow-* rule whose `disabled` is not a boolean, and "
+    "for a network or firewall rule without a `name` (it might be the default one); a listing that failed "
+    "makes the whole control `error`.",
 )
 def fw07_default_network(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a network named `default`, and each enabled default-allow-internal/-ssh/-rdp/-icmp
     rule: the permissive defaults every project is created with."""
     for network in snapshot.get(Kind.NETWORKS):
-        name = str(network.get("name", "?"))
+        name = network.get("name")
         resource = compute_name(network, snapshot.scope, "networks")
-        if name == "default":
+        if not isinstance(name, str) or not name:  # it might be the default network
+            said = "absent" if name is None else f"{name!r} is not a network name"
+            yield Finding(resource, Verdict.ERROR, f"network ?: cannot judge name: {said}", "name")
+        elif name == "default":
             reason = "network default is the project's default network (name: default)"
             yield Finding(resource, Verdict.FAIL, reason, name)
         else:
@@ -494,7 +497,9 @@ def fw07_default_network(snapshot: Snapshot, params: Params) -> Iterator[Finding
 
 
 def _default_rule(raw: JSON, who: str) -> Judgement | None:
-    name = str(raw.get("name", "?"))
+    name = raw.get("name")
+    if not isinstance(name, str) or not name:  # it might be one of the default rules
+        raise Unjudgeable("name", "absent" if name is None else f"{name!r} is not a rule name")
     if name not in _DEFAULT_RULES:
         return None
     if flag(raw, "disabled"):

@@ -93,6 +93,13 @@ FW07: dict[str, tuple[dict[str, Any], str, Verdict, str, str]] = {
                  "default-allow-ssh", "rule default-allow-ssh is disabled (disabled: true)"),
     "unreadable": ({"firewalls": [fw("default-allow-rdp", disabled=1)]}, "firewalls/default-allow-rdp", ERROR,
                    "disabled", "rule default-allow-rdp: cannot judge disabled: 1 is not a boolean"),
+    # without a name, a network or rule might be the default one: never a pass
+    "unnamed-network": ({"networks": [{"selfLink": PROJECT + "global/networks/default"}]}, "networks/default",
+                        ERROR, "name", "network ?: cannot judge name: absent"),
+    "unnamed-rule": ({"firewalls": [{"selfLink": PROJECT + "global/firewalls/default-allow-ssh"}]},
+                     "firewalls/default-allow-ssh", ERROR, "name", "rule ?: cannot judge name: absent"),
+    "numbered-rule": ({"firewalls": [{**fw("x"), "name": 7}]}, "firewalls/x", ERROR, "name",
+                      "rule 7: cannot judge name: 7 is not a rule name"),
 }  # fmt: skip
 
 
