@@ -256,7 +256,12 @@ class ScopeScheduler:
             log.info("rerun_dirty_scope", scope=scope)
 
     def _listen(self, event: Any) -> None:
-        if event.job_id == HEARTBEAT_JOB and event.code == EVENT_JOB_EXECUTED:
+        # Job events count lost *scope* runs. A heartbeat that ran late (its one thread starved
+        # of the interpreter on a busy machine) skips a beat as `max_instances`: no run was lost,
+        # and the heartbeat's own timestamp is the signal for starvation. Only its errors count.
+        if event.job_id == HEARTBEAT_JOB and event.code != EVENT_JOB_ERROR:
+            if event.code != EVENT_JOB_EXECUTED:
+                log.debug("heartbeat_skipped", reason=_EVENT_NAMES.get(event.code))
             return
         name = _EVENT_NAMES.get(event.code)
         if name is None:

@@ -202,6 +202,42 @@ def test_each_skipped_firing_is_logged_once_and_the_listener_never_raises(
     assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
 
 
+def test_a_late_heartbeat_is_not_counted_as_a_lost_scope_run(
+    make: Callable[..., ScopeScheduler], recorder: Recorder
+) -> None:
+    """A heartbeat slower than its interval (a starved machine) skips beats: no scope run was lost."""
+    slow_beats = 0
+
+    def slow_beat() -> None:
+        nonlocal slow_beats
+        slow_beats += 1
+        time.sleep(0.25)  # 2.5 heartbeat intervals
+
+    sched = ScopeScheduler(
+        lambda scope: None, workers=1, on_event=recorder.event, heartbeat=slow_beat, heartbeat_interval=0.1
+    )
+    try:
+        sched.start()
+        assert wait_for(lambda: slow_beats >= 4)
+    finally:
+        sched.shutdown(wait=False)
+    assert recorder.events["max_instances"] == 0 and recorder.events["missed"] == 0
+
+
+def test_a_failing_heartbeat_is_counted(make: Callable[..., ScopeScheduler], recorder: Recorder) -> None:
+    def failing_beat() -> None:
+        raise RuntimeError("metrics gone")
+
+    sched = ScopeScheduler(
+        lambda scope: None, workers=1, on_event=recorder.event, heartbeat=failing_beat, heartbeat_interval=0.1
+    )
+    try:
+        sched.start()
+        assert wait_for(lambda: recorder.events["error"] >= 2)
+    finally:
+        sched.shutdown(wait=False)
+
+
 # --- spreading runs over the interval (issue 11: 1,000 projects inside Google's quotas) ------
 
 
