@@ -126,9 +126,9 @@ def test_with_latency_every_answer_waits_and_the_naive_sample_is_scaled(
     with StandInProcess(3, per_project=60, timeout=120) as standin:
         found = org_scale.with_latency(standin, tmp_path, 3, late, timeout=120, rates="unlimited")
         left = standin.stats()
-    assert found["latency_naive_sample"] == 1 and found["latency_naive_errors"] == []
+    assert found["latency_naive_sample"] == 1 and found["latency_naive_errors"] == [], found
     assert found["naive_latency_s"] == pytest.approx(3 * found["latency_naive_sample_s"])
     # one project read one call at a time: at least one wait per call (the collector makes 30-odd)
-    assert found["latency_naive_sample_s"] >= 30 * late
-    assert found["latency_sweep_s"] > late and found["latency_ratio"] > 0
-    assert left["handled"] == 0  # the stand-in is left reset for what is measured next
+    assert found["latency_naive_sample_s"] >= 30 * late, found
+    assert found["latency_sweep_s"] > late and found["latency_ratio"] > 0, found
+    assert left["handled"] == 0, left  # the stand-in is left reset for what is measured next
