@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import urllib.error
 import urllib.parse
@@ -62,10 +63,12 @@ def results(url: str, control: str | None, scope: str | None, show_all: bool, fm
         for state in page.get("controls", []):
             passing += state.get("passing", 0)
             for item in state.get("results", []):
-                rows.append(Result(**{**item, "verdict": Verdict(item["verdict"])}))
+                fields = {k: v for k, v in item.items() if k in RESULT_FIELDS}  # first_seen, new: the page's
+                rows.append(Result(**{**fields, "verdict": Verdict(item["verdict"])}))
     click.echo(check_table(rows, show_passing=show_all, passes_counted=passing))
 
 
+RESULT_FIELDS = frozenset(field.name for field in dataclasses.fields(Result))
 #: pairs asked for a page, and pages read at most (5,000 × 2,000: ten million pairs)
 PAGE_LIMIT, MAX_PAGES = 5000, 2000
 

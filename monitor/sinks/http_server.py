@@ -55,8 +55,23 @@ def state_json(state: ControlState) -> dict[str, Any]:
         "last_run": rfc3339(state.last_run) if state.last_run is not None else None,
         "last_success": rfc3339(state.last_success) if state.last_success is not None else None,
         "interval": state.interval,
-        "results": [r.to_json() for r in state.results],
+        "new_failure_at": rfc3339(state.new_failure_at) if state.new_failure_at is not None else None,
+        "results": _results_json(state),
     }
+
+
+def _results_json(state: ControlState) -> list[dict[str, Any]]:
+    """The kept results, each failure with since when it fails (`first_seen`) and whether that is `new`."""
+    seen = state.first_seen()
+    rows = []
+    for result in state.results:
+        row = result.to_json()
+        entry = seen.get((result.resource, result.subject)) if result.verdict is Verdict.FAIL else None
+        if entry is not None:
+            row["first_seen"] = rfc3339(entry.at)
+            row["new"] = entry.new
+        rows.append(row)
+    return rows
 
 
 class _BadQuery(ValueError):

@@ -123,6 +123,12 @@ class StoreCollector:
             "How often the control runs for the scope, for staleness alerts.",
             labels=pair,
         )
+        new_failure = GaugeMetricFamily(
+            PREFIX + "control_new_failure_timestamp_seconds",
+            "Unix time the newest failure of the latest run that is new was first seen: it appeared after a run "
+            "that judged the pair without it. Absent while the pair has no new failure (standing ones are not new).",
+            labels=pair,
+        )
         changes = CounterMetricFamily(
             PREFIX + "verdict_changes",
             "Status transitions of a control for a scope.",
@@ -151,11 +157,14 @@ class StoreCollector:
                     last_run.add_metric(labels, state.last_run)
                 if state.last_success is not None:
                     last_success.add_metric(labels, state.last_success)
+                if state.new_failure_at is not None:
+                    new_failure.add_metric(labels, state.new_failure_at)
             for key, count in sorted(view.transitions.items()):
                 changes.add_metric(list(key), count)
             for area, count in sorted(view.configured_by_area.items()):
                 configured.add_metric([area], count)
-        yield from (status, failing, excepted, checked, last_run, last_success, interval, changes, configured)
+        yield from (status, failing, excepted, checked, last_run, last_success, interval, new_failure)
+        yield from (changes, configured)
 
 
 def _check(value: str, allowed: Iterable[str], what: str) -> None:

@@ -27,6 +27,22 @@ if TYPE_CHECKING:
 
 TransitionKey = tuple[str, str, str, str]
 """(control, scope, from status, to status)."""
+FailureKey = tuple[str, str]
+"""(resource, subject): one failing result of a pair."""
+
+
+@dataclass(frozen=True, slots=True)
+class FirstSeen:
+    """When a failing result was first seen failing (unix time) and whether that was *new*.
+
+    New means the pair had been judged before (a run not in `error`) and this result was not
+    failing then: a change of the estate, worth a page. A failure found on a pair's first
+    judged run may be years old; it is standing, not new. Times are this process's: a restart
+    starts them again (and what it finds first is standing).
+    """
+
+    at: float
+    new: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,11 +69,18 @@ class ControlState:
     last_success: float | None
     interval: float
     packed: bytes
+    judged: bool = False  # some run of the pair ended in something other than `error`
+    seen: bytes = b""  # the failures' first-seen times, packed (`pack_seen`)
+    new_failure_at: float | None = None  # newest first-seen of a current, new, non-excepted failure
 
     @property
     def results(self) -> tuple[Result, ...]:
         """The failures and errors of the latest run (each reader unpacks its own copy)."""
         return unpack_results(self.control, self.scope, self.packed)
+
+    def first_seen(self) -> dict[FailureKey, FirstSeen]:
+        """Each failing result's first-seen time, by (resource, subject)."""
+        return unpack_seen(self.seen)
 
 
 def pack_results(results: Sequence[Result]) -> bytes:
@@ -85,6 +108,51 @@ def unpack_results(control: str, scope: str, packed: bytes) -> tuple[Result, ...
                reason=reason, excepted=excepted, latent=latent, exception_reason=why)
         for resource, subject, verdict, reason, excepted, latent, why in rows
     )  # fmt: skip
+
+
+def pack_seen(seen: dict[FailureKey, FirstSeen]) -> bytes:
+    """First-seen times as compressed JSON rows (b"" for none), packed like the results."""
+    if not seen:
+        return b""
+    rows = [[resource, subject, entry.at, entry.new] for (resource, subject), entry in seen.items()]
+    return zlib.compress(json.dumps(rows, separators=(",", ":"), ensure_ascii=False).encode("utf-8"), 1)
+
+
+def unpack_seen(packed: bytes) -> dict[FailureKey, FirstSeen]:
+    if not packed:
+        return {}
+    rows = json.loads(zlib.decompress(packed))
+    return {(resource, subject): FirstSeen(at, new) for resource, subject, at, new in rows}
+
+
+def carry_seen(
+    old: dict[FailureKey, FirstSeen], results: Sequence[Result], *, judged_before: bool, in_error: bool, at: float
+) -> dict[FailureKey, FirstSeen]:
+    """The first-seen times after a run ended at `at`.
+
+    A failure seen before keeps its time; one not seen before is first seen now, and new if
+    the pair was judged before. A run in `error` did not see everything: the failures it did
+    not report may still be there, so their times are carried, not forgotten (else a
+    transient error would turn every standing failure into a new one on the next run).
+    """
+    seen: dict[FailureKey, FirstSeen] = dict(old) if in_error else {}
+    for result in results:
+        if result.verdict is not Verdict.FAIL:
+            continue
+        key = (result.resource, result.subject)
+        seen[key] = old.get(key) or FirstSeen(at, judged_before)
+    return seen
+
+
+def newest_new_failure(seen: dict[FailureKey, FirstSeen], results: Sequence[Result]) -> float | None:
+    """The newest first-seen time of a new failure this run reports outside any accepted risk."""
+    times = [
+        entry.at
+        for r in results
+        if r.verdict is Verdict.FAIL and not r.excepted
+        and (entry := seen.get((r.resource, r.subject))) is not None and entry.new
+    ]  # fmt: skip
+    return max(times) if times else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +269,13 @@ class ResultStore:
         kept = tuple(r for r in results if r.verdict is not Verdict.PASS)
         packed = pack_results(kept)  # outside the lock: readers wait only for the swap
         key = (meta.id, scope)
+        with self._lock:  # runs of one scope are serialised (ScopeScheduler), so `before` is still current below
+            before = self._states.get(key)
+        old_seen = unpack_seen(before.seen) if before is not None else {}
+        judged_before = before is not None and before.judged
+        seen = carry_seen(old_seen, kept, judged_before=judged_before, in_error=status is Verdict.ERROR, at=ended_at)
+        packed_seen = pack_seen(seen)
+        new_failure_at = newest_new_failure(seen, kept)
         with self._lock:
             old = self._states.get(key)
             state = ControlState(
@@ -217,6 +292,9 @@ class ResultStore:
                 last_success=ended_at if status is not Verdict.ERROR else (old.last_success if old else None),
                 interval=old.interval if old else 0.0,
                 packed=packed,
+                judged=judged_before or status is not Verdict.ERROR,
+                seen=packed_seen,
+                new_failure_at=new_failure_at,
             )
             if old is None:
                 return state

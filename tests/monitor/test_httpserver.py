@@ -131,6 +131,7 @@ def test_results_document(server: MetricsServer) -> None:
         "last_run": "2023-11-14T22:28:20Z",
         "last_success": "2023-11-14T22:28:20Z",
         "interval": 900.0,
+        "new_failure_at": "2023-11-14T22:28:20Z",  # a and b failed after a run that judged the pair
     }
     assert fw["results"][0] == {
         "control": "FW-01",
@@ -141,6 +142,8 @@ def test_results_document(server: MetricsServer) -> None:
         "reason": "because",
         "excepted": False,
         "latent": False,
+        "first_seen": "2023-11-14T22:28:20Z",
+        "new": True,
     }
     never = doc["controls"][0]
     assert (never["status"], never["last_run"], never["last_success"], never["results"]) == (None, None, None, [])

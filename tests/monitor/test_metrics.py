@@ -287,6 +287,7 @@ def test_every_family_is_exported_with_help_and_type(metrics: Metrics) -> None:
         "controlwatch_control_checked_resources": "gauge",
         "controlwatch_control_last_run_timestamp_seconds": "gauge",
         "controlwatch_control_last_success_timestamp_seconds": "gauge",
+        "controlwatch_control_new_failure_timestamp_seconds": "gauge",
         "controlwatch_control_interval_seconds": "gauge",
         "controlwatch_verdict_changes_total": "counter",
         "controlwatch_controls_configured": "gauge",
