@@ -33,6 +33,7 @@ from monitor.evidence import Record, Report, verify_ledger
 from monitor.evidence.canonical import format_time
 from monitor.evidence.estate import Estate
 from monitor.evidence.references import References
+from monitor.evidence.signing import TEST_KEY_WARNING
 
 __all__ = ["report_command"]
 
@@ -134,6 +135,8 @@ def report_command(
         state = f"verification FAILED ({checked.first_bad})"
     elif not checked.signatures_checked:
         state = "chain intact, signatures NOT checked (no public key)"
+    elif checked.test_key:
+        state = "chain intact, signed with the public TEST key (proves nothing)"
     else:
         state = "verified"
     at = f"seq {head[0]}" if head is not None else "empty ledger"
@@ -146,3 +149,5 @@ def report_command(
     )
     if checked is not None and not checked.ok:
         click.echo(f"warning: the ledger failed verification: {checked.first_bad}", err=True)
+    if checked is not None and checked.test_key:
+        click.echo(f"warning: {TEST_KEY_WARNING}", err=True)

@@ -43,7 +43,7 @@ from monitor.evidence.records import (
     time_problem,
 )
 from monitor.evidence.references import Expander
-from monitor.evidence.signing import keyring
+from monitor.evidence.signing import accepts_test_key, keyring
 from monitor.evidence.verify import check_checkpoint
 
 __all__ = ["checkpoints_in_export", "verify_export"]
@@ -298,6 +298,7 @@ def _report(
         problems_total=problems.total,
         notes=tuple(notes),
         extra=extra,
+        test_key=accepts_test_key(keys),
     )
 
 
@@ -377,6 +378,7 @@ def _verify_csv(path: Path, chain_report: Report) -> Report:
         problems=tuple(problems),
         problems_total=total,
         notes=chain_report.notes,
+        test_key=chain_report.test_key,
         extra={**dict(chain_report.extra), "csv_rows": len(rows) - 1},
     )
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.evidence.canonical import json_fields
+from monitor.evidence.signing import TEST_KEY_WARNING
 
 __all__ = ["MAX_PROBLEMS", "Problem", "ProblemList", "Report", "problem_order"]
 
@@ -44,6 +45,7 @@ class Report:
     problems_total: int = 0
     notes: tuple[str, ...] = ()
     extra: Mapping[str, Any] = field(default_factory=dict)
+    test_key: bool = False  # the keys accepted the bundled public TEST key: the signatures prove nothing
 
     @property
     def ok(self) -> bool:
@@ -74,6 +76,7 @@ class Report:
             "anchored_through": self.anchored_through,
             "unanchored": self.unanchored,
             "signatures_checked": self.signatures_checked,
+            "test_key": self.test_key,
             "first_bad": json_fields(self.first_bad) if self.first_bad else None,
             "problems": [json_fields(p) for p in self.problems],
             "problems_total": self.problems_total,
@@ -87,6 +90,8 @@ class Report:
             f"{self.source}: {'OK' if self.ok else 'FAILED'}: {self.records} records"
             + (f" (seq {self.first_seq}..{self.last_seq})" if self.first_seq is not None else ""),
         ]
+        if self.test_key:
+            lines.append(f"WARNING: {TEST_KEY_WARNING}")
         if self.first_bad is not None:
             lines.append(f"first bad: {self.first_bad}")
             if self.problems_total > 1:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor.evidence.report_format import when
+from monitor.evidence.signing import TEST_KEY_WARNING
 
 __all__ = ["Detail", "EventView", "Verdict", "describe_event", "verdict"]
 
@@ -80,6 +81,9 @@ def verdict(verified: bool | None, verification: Mapping[str, Any] | None) -> Ve
         details.extend(Detail(_text(note)) for note in info.get("notes", []))
     if not verified:
         css, head = "bad", "Verification FAILED: the ledger was altered or damaged; do not rely on this report."
+    elif info.get("test_key"):
+        css, head = "bad", "Signed with the bundled public TEST key: the signatures prove nothing."
+        details.insert(0, Detail(TEST_KEY_WARNING[0].upper() + TEST_KEY_WARNING[1:] + "."))
     elif not signatures:
         css, head = "warn", "Chain intact, but signatures NOT checked (no public key given)."
     else:

@@ -188,3 +188,14 @@ def keyring(keys: Iterable[Ed25519PublicKey | SigningKey]) -> dict[str, Ed25519P
 
 
 PublicKeys = Mapping[str, Ed25519PublicKey]
+
+TEST_KEY_WARNING = (
+    "the signatures were checked with the bundled TEST key, whose private half is public (it ships with "
+    "controlwatch): anyone can sign with it, so the signatures prove nothing. Sign with your own key "
+    "(evidence.signing_key) for evidence that counts"
+)
+
+
+def accepts_test_key(public_keys: PublicKeys | None) -> bool:
+    """Whether verifying with `public_keys` accepts what the bundled TEST key signs (then nothing is proven)."""
+    return public_keys is not None and demo_key().key_id in public_keys

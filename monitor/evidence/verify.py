@@ -62,6 +62,7 @@ from monitor.evidence.records import GENESIS, Record, check_record, check_record
 from monitor.evidence.references import ReferenceCheck
 from monitor.evidence.repeats import REPEATED, RUN
 from monitor.evidence.retained import RetainedCheck, RetainedStatement
+from monitor.evidence.signing import accepts_test_key
 
 __all__ = ["Problem", "Report", "check_record_fields", "verify_ledger"]
 
@@ -308,6 +309,7 @@ def _walk(
         problems=tuple(problems.kept),
         problems_total=problems.total,
         notes=tuple(notes),
+        test_key=accepts_test_key(public_keys),
     )
 
 

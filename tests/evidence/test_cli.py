@@ -479,3 +479,59 @@ def test_export_warns_when_the_ledger_does_not_reach_the_end_of_the_period(
     assert "not yet covered by a signed checkpoint" not in result.stderr  # its last record is a checkpoint
     checked = invoke("verify", "--export", out, "--public-key", pub)
     assert checked.exit_code == 1 and "before the end of the period" in checked.stdout
+
+
+# --- the bundled TEST key: its signatures prove nothing, and every output says so ---------------
+
+
+@pytest.fixture
+def test_key_ledger(tmp_path: Path) -> tuple[Path, Path]:
+    from monitor.evidence.signing import demo_key
+
+    key = demo_key()
+    path, pub = tmp_path / "demo.sqlite3", tmp_path / "demo.pub"
+    build(path, key)
+    pub.write_bytes(public_key_pem(key.public_key))
+    return path, pub
+
+
+def test_verify_with_the_test_key_warns_that_it_proves_nothing(test_key_ledger: tuple[Path, Path]) -> None:
+    path, pub = test_key_ledger
+    result = invoke("verify", "--ledger", path, "--public-key", pub)
+    assert result.exit_code == 0, result.output  # the chain is intact; the warning is about what that is worth
+    assert "WARNING: the signatures were checked with the bundled TEST key" in result.stdout
+    assert "prove nothing" in result.stdout
+    doc = json.loads(invoke("verify", "--ledger", path, "--public-key", pub, "--format", "json").stdout)
+    assert doc["test_key"] is True and doc["ok"] is True
+
+
+def test_verify_with_an_own_key_has_no_test_key_warning(ledger_file: Path, pub: Path) -> None:
+    result = invoke("verify", "--ledger", ledger_file, "--public-key", pub)
+    assert "TEST key" not in result.stdout
+    assert json.loads(invoke("verify", "--ledger", ledger_file, "--public-key", pub, "--format", "json").stdout)[
+        "test_key"
+    ] is False
+
+
+def test_an_export_signed_with_the_test_key_warns_too(test_key_ledger: tuple[Path, Path], tmp_path: Path) -> None:
+    path, pub = test_key_ledger
+    out = tmp_path / "period.jsonl"
+    exported = invoke("export", "--ledger", path, "--from", FROM, "--to", TO, "--format", "jsonl", "--out", out)
+    assert exported.exit_code == 0, exported.output
+    result = invoke("verify", "--export", out, "--public-key", pub)
+    assert result.exit_code == 0, result.output
+    assert "WARNING: the signatures were checked with the bundled TEST key" in result.stdout
+
+
+def test_a_report_signed_with_the_test_key_says_so_prominently(
+    test_key_ledger: tuple[Path, Path], tmp_path: Path
+) -> None:
+    path, pub = test_key_ledger
+    out = tmp_path / "report.html"
+    result = invoke("report", "--ledger", path, "--from", FROM, "--to", TO, "--out", out, "--public-key", pub)
+    assert result.exit_code == 0, result.output
+    assert "signed with the public TEST key (proves nothing)" in result.stdout
+    assert "warning: the signatures were checked with the bundled TEST key" in result.stderr
+    page = out.read_text()
+    assert '<div class="verdict bad"><strong>Signed with the bundled public TEST key' in page
+    assert "Verified: every hash" not in page
