@@ -119,6 +119,21 @@ def checked_period(from_time: datetime, to_time: datetime) -> tuple[datetime, da
     return from_time, to_time
 
 
+def up_to_now(from_time: datetime, to_time: datetime, now: datetime) -> tuple[datetime, bool]:
+    """The end of what has happened of [from, to): `to`, or `now` for a period not ended (open).
+
+    Nothing after `now` is recorded yet: reporting it would invent outcomes (a failure
+    "resolved" at the period's end, the future "not monitored"), and sampling it would draw
+    moments nobody could have observed. A period that starts in the future has nothing at all.
+    """
+    if from_time >= now:
+        fail(
+            f"--from {format_time(from_time)} is not before now ({format_time(now)}): "
+            "nothing in the period has been recorded yet"
+        )
+    return (to_time, False) if to_time <= now else (now, True)
+
+
 # --- shared options --------------------------------------------------------------------------
 
 

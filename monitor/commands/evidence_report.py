@@ -27,6 +27,7 @@ from monitor.commands.evidence_args import (
     period_options,
     retained_statements,
     unanchored_limit,
+    up_to_now,
     verification_keys,
 )
 from monitor.evidence import Record, Report, verify_ledger
@@ -95,6 +96,8 @@ def report_command(
     from monitor.evidence.report_html import render_report
 
     from_time, to_time = checked_period(from_time, to_time)
+    generated_at = datetime.now(UTC)
+    to_time, open_period = up_to_now(from_time, to_time, generated_at)
     config = config_or_none(config_path)
     paths = ledger_files(ledger_paths, config)
     keys = verification_keys(public_keys, config)
@@ -116,13 +119,15 @@ def report_command(
     period = (format_time(from_time), format_time(to_time))
     document = render_report(
         summary.to_json(),
-        title=title or f"Evidence report, {_label(from_time)} to {_label(to_time)} (UTC)",
+        title=title
+        or f"Evidence report, {_label(from_time)} to {'now (open period)' if open_period else _label(to_time)} (UTC)",
         period=period,
         ledger_head=head,
         verified=None if checked is None else checked.ok,
         verification=None if checked is None else checked.to_json(),
-        generated_at=datetime.now(UTC),
+        generated_at=generated_at,
         generator=f"controlwatch {__version__}",
+        open_period=open_period,
         ledger_heads=named if len(named) > 1 else (),
     )
     try:
@@ -144,9 +149,8 @@ def report_command(
         at = f"heads of {len(named)} ledgers read as one estate"
     else:
         at = f"ledger head {at}"
-    click.echo(
-        f"wrote {out}: {len(summary.controls)} (control, scope) pairs over [{period[0]}, {period[1]}); {at}; {state}"
-    )
+    up_to = f"[{period[0]}, {period[1]})" if not open_period else f"[{period[0]}, now = {period[1]}) (open period)"
+    click.echo(f"wrote {out}: {len(summary.controls)} (control, scope) pairs over {up_to}; {at}; {state}")
     if checked is not None and not checked.ok:
         click.echo(f"warning: the ledger failed verification: {checked.first_bad}", err=True)
     if checked is not None and checked.test_key:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 
 import click
 
@@ -14,6 +14,7 @@ from monitor.commands.evidence_args import (
     opened,
     period_options,
     source_options,
+    up_to_now,
 )
 from monitor.evidence import sample
 from monitor.evidence.canonical import format_time
@@ -47,6 +48,7 @@ def sample_command(
     from monitor.evidence.sample import population
 
     from_time, to_time = checked_period(from_time, to_time)
+    to_time, open_period = up_to_now(from_time, to_time, datetime.now(UTC))
     path = ledger_file(ledger_path, config_or_none(config_path))
     wanted_controls = list(controls) or None
     wanted_scopes = list(scopes) or None
@@ -59,6 +61,7 @@ def sample_command(
             "method": "controlwatch-sample/v1",
             "from": format_time(from_time),
             "to": format_time(to_time),
+            "open": open_period,
             "seed": seed,
             "count": count,
             "filter": {"controls": wanted_controls, "scopes": wanted_scopes},
@@ -74,6 +77,11 @@ def sample_command(
         f"{len(drawn)} samples of [{format_time(from_time)}, {format_time(to_time)}), seed {seed!r}, "
         f"from {len(pairs)} (control, scope) pairs (method controlwatch-sample/v1)"
     )
+    if open_period:
+        click.echo(
+            f"open period: it has not ended, so moments are drawn up to now ({format_time(to_time)}) only; "
+            f"redraw the same samples with --to {format_time(to_time)}"
+        )
     rows = [("#", "moment (UTC)", "control", "scope", "state", "seq", "hash", "evidence")]
     for item in drawn:
         rows.append(

@@ -107,6 +107,7 @@ def render_report(
     generated_at: str | datetime | None = None,
     generator: str = "controlwatch",
     ledger_heads: Sequence[tuple[str, tuple[int, str] | None]] = (),
+    open_period: bool = False,
 ) -> str:
     """The report as one HTML document (a `str`); nothing is read or written here.
 
@@ -114,7 +115,8 @@ def render_report(
     (seq, hash) of the ledger when the report was made (None: empty ledger); `verified` the
     outcome of `verify_ledger` (None: not verified), with its `Report.to_json()` as
     `verification` for the details; `generated_at` when the report was made. `ledger_heads`
-    (name, head) of each ledger, when several are read as one estate.
+    (name, head) of each ledger, when several are read as one estate. `open_period`: the
+    period asked for has not ended, and `period` ends at the moment the report was made.
     """
     from_s, to_s = time_of(period[0]), time_of(period[1])
     controls: list[Mapping[str, Any]] = list(summary_json.get("controls", []))
@@ -134,6 +136,7 @@ def render_report(
             csp=_CSP,
             period_from=from_s,
             period_to=to_s,
+            open_period=open_period,
             period_seconds=(parse_time(to_s) - parse_time(from_s)).total_seconds(),
             generated=time_of(generated_at) if generated_at is not None else None,
             ledger_head=ledger_head,

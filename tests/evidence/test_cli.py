@@ -367,7 +367,7 @@ def test_sample_narrowed_and_empty(ledger_file: Path) -> None:
                    "--scope", "nowhere")  # fmt: skip
     assert empty.exit_code == 0 and "no (control, scope) was monitored" in empty.stdout
     # After the daemon stopped, the population it declared is still due: every sample is a gap.
-    later = invoke("sample", "--ledger", ledger_file, "--from", "2027-01-01", "--to", "2027-01-02", "--count", "5",
+    later = invoke("sample", "--ledger", ledger_file, "--from", "2026-06-01", "--to", "2026-06-02", "--count", "5",
                    "--seed", "1", "--format", "json")  # fmt: skip
     assert {s["state"] for s in json.loads(later.stdout)["samples"]} == {"gap"}
     assert (
@@ -535,3 +535,50 @@ def test_a_report_signed_with_the_test_key_says_so_prominently(
     page = out.read_text()
     assert '<div class="verdict bad"><strong>Signed with the bundled public TEST key' in page
     assert "Verified: every hash" not in page
+
+
+# --- a period that has not ended: reported and sampled up to now, never beyond ---------------
+
+
+def test_a_period_that_starts_in_the_future_has_nothing_recorded(ledger_file: Path, tmp_path: Path) -> None:
+    with time_machine.travel(T0 - H, tick=False):
+        sampled = invoke("sample", "--ledger", ledger_file, "--from", FROM, "--to", TO, "--count", "3", "--seed", "1")
+        reported = invoke("report", "--ledger", ledger_file, "--from", FROM, "--to", TO, "--out", tmp_path / "r.html")
+    for result in (sampled, reported):
+        assert result.exit_code == 2
+        assert "is not before now" in result.stderr and "nothing in the period has been recorded yet" in result.stderr
+
+
+def test_samples_of_an_open_period_are_drawn_only_from_moments_already_recorded(ledger_file: Path) -> None:
+    now = T0 + 90 * timedelta(minutes=1)  # the period [00:00, 04:00) is half over; the daemon runs every 15 min
+    with time_machine.travel(now, tick=False):
+        result = invoke("sample", "--ledger", ledger_file, "--from", FROM, "--to", TO, "--count", "200", "--seed", "7",
+                        "--format", "json")  # fmt: skip
+        text = invoke("sample", "--ledger", ledger_file, "--from", FROM, "--to", TO, "--count", "5", "--seed", "7")
+    doc = json.loads(result.stdout)
+    assert doc["open"] is True and doc["to"] == format_time(now)
+    moments = [s["moment"] for s in doc["samples"]]
+    assert len(moments) == 200 and max(moments) < format_time(now)
+    assert "gap" not in {s["state"] for s in doc["samples"]}  # the future is not "not monitored"
+    assert f"open period: it has not ended, so moments are drawn up to now ({format_time(now)}) only" in text.stdout
+    # the same draw, closed at the moment it was made, is reproducible on any later day
+    closed = invoke("sample", "--ledger", ledger_file, "--from", FROM, "--to", format_time(now), "--count", "200",
+                    "--seed", "7", "--format", "json")  # fmt: skip
+    assert json.loads(closed.stdout)["samples"] == doc["samples"] and json.loads(closed.stdout)["open"] is False
+
+
+def test_a_report_of_an_open_period_invents_no_resolution_and_no_future_gap(
+    ledger_file: Path, pub: Path, tmp_path: Path
+) -> None:
+    now = T0 + 90 * timedelta(minutes=1)  # FW-01 in shop-prod has failed since 01:00 and still does
+    out = tmp_path / "open.html"
+    with time_machine.travel(now, tick=False):
+        result = invoke("report", "--ledger", ledger_file, "--from", FROM, "--to", TO, "--out", out, "--public-key", pub)
+    assert result.exit_code == 0, result.output
+    assert f"now = {format_time(now)}) (open period)" in result.stdout
+    page = out.read_text()
+    assert "open, up to NOW" in page and "to now (open period)" in page
+    assert "resolved (passing) at 2026-03-02 02:00:00" not in page  # what happens after now is not known
+    assert "still so at the end of the period" in page  # the failure is open, as it is
+    assert "Every control was monitored throughout the period: no gap." in page  # the future is not a gap
+    assert "0 with gaps in monitoring" in page
