@@ -622,7 +622,7 @@ def _approval(instance: JSON, scope: str, specs: Iterable[str]) -> str | None:
 
 @control(
     id="FW-09", title="No VM can get an external IP unless approved", area=Area.FW, severity=Severity.HIGH,
-    kinds=(Kind.INSTANCES,), params=("firewall.public_instances",), unit="instance",
+    kinds=(Kind.INSTANCES,), params=("firewall.public_instances",), unit="instance", logic_version=2,
     references=References(cis=(("4.0", "4.9"), ("5.0", "4.9")), soc2=("CC6.6",), sha="PUBLIC_IP_ADDRESS"),
     rationale="A VM with an external IP is directly reachable from the internet, and only its firewall "
     "rules stand between it and every scanner; one too-wide rule exposes it. VMs should reach out "
@@ -645,8 +645,8 @@ def _approval(instance: JSON, scope: str, specs: Iterable[str]) -> str | None:
     "interface and address.",
     unknown="An `error`, naming the field, when `networkInterfaces`, an `accessConfigs` or an "
     "`ipv6AccessConfigs` is not a list of objects, or an access config's `type` is neither "
-    "ONE_TO_ONE_NAT nor DIRECT_IPV6; a listing that failed makes the whole control `error`. An instance "
-    "without `networkInterfaces` is judged as having no external address and passes.",
+    "ONE_TO_ONE_NAT nor DIRECT_IPV6, or `networkInterfaces` is absent or empty (every instance has at least "
+    "one: its addresses were not read, so it cannot pass); a listing that failed makes the whole control `error`.",
 )
 def fw09_external_ip(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails an instance with a ONE_TO_ONE_NAT access config (with or without natIP, running or

@@ -377,7 +377,9 @@ def external_ips(instance: JSON) -> Iterator[tuple[str, str]]:
     """(subject, reason) for each way an instance gets an external IP: a ONE_TO_ONE_NAT access
     config (the type when absent), with or without a natIP (a stopped VM gets one on start), or an
     ipv6AccessConfigs entry; raises Unjudgeable."""
-    interfaces = instance.get("networkInterfaces") or []
+    interfaces = instance.get("networkInterfaces")
+    if not interfaces:  # every instance has at least one: an absent list is data not read, not "no address"
+        raise Unjudgeable("networkInterfaces", "is absent or empty (every instance has at least one interface)")
     if not isinstance(interfaces, list) or not all(isinstance(nic, dict) for nic in interfaces):
         raise Unjudgeable("networkInterfaces", "is not a list of objects")
     for i, nic in enumerate(interfaces):

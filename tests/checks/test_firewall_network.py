@@ -228,7 +228,9 @@ FW09: dict[str, tuple[dict[str, Any], list[str], Verdict, str, str]] = {
                    "nic1 ONE_TO_ONE_NAT 34.76.1.2", "…"),
     "internal-only": (vm({"name": "nic0", "networkIP": "10.0.0.2"}), [], PASS, "",
                       "instance web-1 has no external IP (no ONE_TO_ONE_NAT accessConfigs, no ipv6AccessConfigs)"),
-    "no-interfaces": (vm(), [], PASS, "", "…"),
+    "no-interfaces": (vm(), [], ERROR, "networkInterfaces",
+                      "instance web-1: cannot judge networkInterfaces: is absent or empty (every instance has at "
+                      "least one interface)"),
     "approved-path": (vm({"name": "nic0", "accessConfigs": [NAT]}), ["shop-prod/europe-west1-b/web-1"], PASS,
                       "nic0 ONE_TO_ONE_NAT 34.76.1.2",
                       "instance web-1 has an external IP via networkInterfaces[0].accessConfigs[0] (type "
