@@ -98,7 +98,8 @@ def test_the_prometheusrule_is_the_generators_output() -> None:
 def test_the_prometheusrule_holds_the_rule_files_groups_and_kube_prometheus_labels() -> None:
     rule = load_yaml(PROMETHEUSRULE)
     assert rule["spec"]["groups"] == load_yaml(RULES)["groups"]
-    assert "&" not in PROMETHEUSRULE.read_text(encoding="utf-8").split("spec:", 1)[1].split("expr")[0]
+    text = PROMETHEUSRULE.read_text(encoding="utf-8")
+    assert not re.search(r":\s+[&*]\w+\s*$", text, re.MULTILINE), "YAML anchors and aliases are expanded"
     labels = rule["metadata"]["labels"]
     assert labels["prometheus"] == "k8s" and labels["role"] == "alert-rules"  # kube-prometheus's ruleSelector
     assert rule["metadata"]["namespace"] == kinds(WORKLOADS["single"])["Deployment"]["metadata"]["namespace"]
