@@ -7,14 +7,17 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.deploy import promql
 from tests.deploy.conftest import DASHBOARD, DASHBOARD_SCRIPT, RUNBOOK_BASE, RUNBOOKS, Prometheus
 from tests.deploy.exported import exported_samples
 from tests.deploy.test_alert_rules import check_names_and_labels
+from tests.tools import require_tool
 
 # What Grafana puts in place of its variables; `.*` is the dashboard's "All" value.
 SUBSTITUTIONS = {
@@ -145,6 +148,41 @@ def test_a_state_timeline_of_each_control_and_scope() -> None:
     texts = {m["options"][k]["text"]: k for m in timeline["fieldConfig"]["defaults"]["mappings"] for k in m["options"]}
     assert texts == {"pass": "0", "fail": "1", "error": "2"}
     assert timeline["gridPos"]["w"] == 24
+
+
+@pytest.mark.slow
+def test_the_state_timeline_reads_pass_fail_and_error_from_real_series(tmp_path: Path) -> None:
+    """promtool evaluates the panel's query over one-hot status series: 0 pass, 1 fail, 2 error, per pair."""
+    [timeline] = [p for p in panels() if p["type"] == "state-timeline"]
+    expr = substitute(timeline["targets"][0]["expr"])
+    base = 'controlwatch_control_status{job="controlwatch",instance="i",area="firewall",severity="high"'
+    one_hot = {"FW-01": "pass pass fail fail error", "FW-02": "error fail pass pass pass"}
+    series = []
+    for control, statuses in one_hot.items():
+        for status in ("pass", "fail", "error"):
+            values = " ".join("1" if s == status else "0" for s in statuses.split())
+            series.append({"series": f'{base},control="{control}",scope="p",status="{status}"}}', "values": values})
+    code = {"pass": 0, "fail": 1, "error": 2}
+    cases = [
+        {
+            "expr": expr,
+            "eval_time": f"{minute}m",
+            "exp_samples": [
+                {"labels": f'{{control="{control}",scope="p"}}', "value": code[statuses.split()[minute]]}
+                for control, statuses in one_hot.items()
+            ],
+        }
+        for minute in range(5)
+    ]
+    (tmp_path / "none.yml").write_text("groups: []\n", encoding="utf-8")
+    test = {"rule_files": ["none.yml"], "evaluation_interval": "1m",
+            "tests": [{"interval": "1m", "input_series": series, "promql_expr_test": cases}]}  # fmt: skip
+    (tmp_path / "timeline.test.yml").write_text(yaml.safe_dump(test, sort_keys=False), encoding="utf-8")
+    done = subprocess.run(
+        [require_tool("promtool"), "test", "rules", "timeline.test.yml"],
+        capture_output=True, text=True, timeout=60, cwd=tmp_path,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def _links(panel: dict[str, Any]) -> list[str]:
