@@ -182,7 +182,7 @@ def failing() -> list[Panel]:
         state_timeline(
             "Status over time (control × scope)",
             target(
-                f"max by (control, scope) ({STATUS},status=\"fail\"}}"
+                f'max by (control, scope) ({STATUS},status="fail"}}'
                 f' + ignoring(status) 2 * {STATUS},status="error"}})',
                 "{{control}} {{scope}}",
             ),
