@@ -1,25 +1,61 @@
 """What the controlwatch dashboard shows: every panel's PromQL, one function per row.
 
-Every selector carries job="controlwatch", like the alert rules, and the per-control
-ones follow the `scope` and `area` variables defined here beside the selectors that
-use them. tests/deploy parses each query on a real Prometheus and checks that it names
-only metrics and labels the daemon exports.
+Every selector follows the `job` and `instance` variables (`J`), so one dashboard serves any scrape
+job name (a ServiceMonitor's, GKE's PodMonitoring's, a static config's) and each replica of a sharded
+daemon; the per-control ones also follow `scope` and `area`. The variables are defined here beside
+the selectors that use them. Tables link each row to the daemon's /results page (the `results_base`
+variable) and to the runbooks (`runbook_base`). tests/deploy parses each query on a real Prometheus
+and checks that it names only metrics and labels the daemon exports.
 """
 
 from __future__ import annotations
 
-from grafana_panels import Panel, colored_column, stat, table, target, timeseries, variable
+from grafana_panels import (
+    Panel,
+    colored_column,
+    link,
+    stat,
+    state_timeline,
+    table,
+    target,
+    textbox,
+    timeseries,
+    variable,
+)
 
-J = 'job="controlwatch"'
+J = 'job=~"$job",instance=~"$instance"'
 SCOPE = 'scope=~"$scope"'
 AREA = 'area=~"$area"'
 STATUS = f"controlwatch_control_status{{{J},{SCOPE},{AREA}"
 
-#: the dashboard's query variables, the `$scope` and `$area` that SCOPE and AREA filter on
+RESULTS_BASE = "http://controlwatch:9797"
+RUNBOOK_BASE = "https://github.com/example/controlwatch/blob/main/deploy/runbooks/"
+
+#: the dashboard's variables: `$job` and `$instance` (J), `$scope` and `$area`, and the link bases
 VARIABLES = [
+    variable("job", "Job", "label_values(controlwatch_build_info, job)"),
+    variable("instance", "Instance", 'label_values(controlwatch_build_info{job=~"$job"}, instance)'),
     variable("scope", "Scope", f"label_values(controlwatch_control_interval_seconds{{{J}}}, scope)"),
     variable("area", "Area", f"label_values(controlwatch_controls_configured{{{J}}}, area)"),
+    textbox(
+        "results_base",
+        "controlwatch URL",
+        RESULTS_BASE,
+        "Where your browser reaches the daemon's HTTP port (its /results page), e.g. http://localhost:9797 "
+        "behind `kubectl port-forward`.",
+    ),
+    textbox("runbook_base", "Runbooks URL", RUNBOOK_BASE, "Where the runbooks are: the alert rules' runbook_url base."),
 ]
+
+
+def results_link(title: str = "Open in /results", source: str = "__data.fields") -> dict[str, object]:
+    """The clicked row's (or, with `__field.labels`, series') control and scope on the daemon's results page."""
+    return link(title, f"${{results_base}}/results?scope=${{{source}.scope}}&control=${{{source}.control}}")
+
+
+def runbook_link(alert: str) -> dict[str, object]:
+    return link(f"Runbook: {alert}", f"${{runbook_base}}{alert}.md")
+
 
 STALE = (
     f"(time() - controlwatch_control_last_success_timestamp_seconds{{{J},{SCOPE}}}"
@@ -73,6 +109,12 @@ def overview() -> list[Panel]:
             *per_status,
             rename={"area": "Area", "scope": "Scope", "Value #A": "pass", "Value #B": "fail", "Value #C": "error"},
             sort="fail",
+            links=[
+                link(
+                    "This area and scope in /results",
+                    "${results_base}/results?scope=${__data.fields.scope}&area=${__data.fields.area}",
+                )
+            ],
             overrides=[
                 colored_column("fail", ((None, "green"), (1, "red"))),
                 colored_column("error", ((None, "green"), (1, "orange"))),
@@ -131,6 +173,23 @@ def failing() -> list[Panel]:
                     "properties": [{"id": "custom.hidden", "value": True}],
                 },
             ],
+            links=[
+                results_link("Failing resources in /results"),
+                runbook_link("ControlwatchControlFailing"),
+                runbook_link("ControlwatchControlError"),
+            ],
+        ),
+        state_timeline(
+            "Status over time (control × scope)",
+            target(
+                f'max by (control, scope) ({STATUS},status="fail"}}'
+                f' + ignoring(status) 2 * {STATUS},status="error"}})',
+                "{{control}} {{scope}}",
+            ),
+            states=((0, "pass", "green"), (1, "fail", "red"), (2, "error", "orange")),
+            description="One band per control and scope: when it passed, failed or could not judge. "
+            "Narrow it with the scope and area variables on a large estate.",
+            links=[results_link(source="__field.labels")],
         ),
         table(
             "Stale controls (no success for twice the interval)",
@@ -143,6 +202,7 @@ def failing() -> list[Panel]:
             },
             description="ControlwatchControlStale: a control that has not succeeded for twice its interval, "
             "including one that never succeeded since the start.",
+            links=[results_link(), runbook_link("ControlwatchControlStale")],
         ),
         timeseries(
             "Failing resources by scope",
@@ -199,6 +259,7 @@ def exceptions() -> list[Panel]:
             rename={"control": "Control", "scope": "Scope", "Value": "Excepted resources"},
             sort="Excepted resources",
             description="Accepted risks (`exceptions:` in the config) keep a failure visible, not counted.",
+            links=[results_link("Excepted resources in /results"), runbook_link("ControlwatchExceptionsStale")],
         ),
         stat(
             "Stale accepted risks",

@@ -20,10 +20,9 @@ from dashboard_rows import ROWS, VARIABLES
 from grafana_panels import Panel
 
 OUT = Path(__file__).with_name("controlwatch-dashboard.json")
-RUNBOOKS = "https://github.com/example/controlwatch/blob/main/deploy/runbooks/"
 
 #: width and height of each panel type on the 24-column grid; a row wraps when full
-SIZES = {"stat": (4, 4), "table": (12, 8), "timeseries": (12, 8)}
+SIZES = {"stat": (4, 4), "table": (12, 8), "timeseries": (12, 8), "state-timeline": (24, 10)}
 WIDE = {"Failing and erroring controls": 24}
 
 
@@ -65,8 +64,8 @@ def dashboard() -> dict[str, Any]:
         "uid": "controlwatch",
         "title": "controlwatch",
         "description": "Google Cloud security controls judged by controlwatch: verdicts per area and scope, "
-        "drift, accepted risks, and the daemon's own health. Import it and pick the Prometheus "
-        'data source that scrapes job="controlwatch".',
+        "drift, accepted risks, and the daemon's own health. Import it, pick the Prometheus data source "
+        "that scrapes the daemon, and set controlwatch URL to where your browser reaches its /results.",
         "tags": ["controlwatch", "security", "compliance"],
         "editable": True,
         "graphTooltip": 1,
@@ -75,7 +74,7 @@ def dashboard() -> dict[str, Any]:
         "time": {"from": "now-24h", "to": "now"},
         "refresh": "1m",
         "timezone": "utc",
-        "links": [{"title": "Runbooks", "type": "link", "url": RUNBOOKS, "targetBlank": True, "icon": "doc"}],
+        "links": [{"title": "Runbooks", "type": "link", "url": "${runbook_base}", "targetBlank": True, "icon": "doc"}],
         "annotations": {
             "list": [
                 {

@@ -105,8 +105,10 @@ def table(
     description: str = "",
     sort: str = "",
     overrides: list[dict[str, Any]] | None = None,
+    links: list[dict[str, Any]] | None = None,
 ) -> Panel:
-    """An instant table: the queries are merged on their common labels, `rename` picks and names the columns."""
+    """An instant table: the queries are merged on their common labels, `rename` picks and names the columns;
+    `links` are data links on every cell, so a row opens what it is about."""
     return {
         "type": "table",
         "title": title,
@@ -124,7 +126,10 @@ def table(
                 },
             },
         ],
-        "fieldConfig": {"defaults": {"custom": {"align": "auto", "filterable": True}}, "overrides": overrides or []},
+        "fieldConfig": {
+            "defaults": {"custom": {"align": "auto", "filterable": True}, "links": links or []},
+            "overrides": overrides or [],
+        },
         "options": {
             "showHeader": True,
             "footer": {"show": False},
@@ -159,5 +164,63 @@ def variable(name: str, label: str, query: str) -> dict[str, Any]:
         "current": {"selected": True, "text": ["All"], "value": ["$__all"]},
         "sort": 1,
         "regex": "",
+        "hide": 0,
+    }
+
+
+def link(title: str, url: str) -> dict[str, Any]:
+    """A data link; `url` may use dashboard variables and `${__data.fields.LABEL}` of the clicked row."""
+    return {"title": title, "url": url, "targetBlank": True}
+
+
+def state_timeline(
+    title: str,
+    *targets: dict[str, Any],
+    states: tuple[tuple[int, str, str], ...],
+    description: str = "",
+    links: list[dict[str, Any]] | None = None,
+) -> Panel:
+    """One band per series, coloured by `states` (value, text, colour): a status over time."""
+    return {
+        "type": "state-timeline",
+        "title": title,
+        "description": description,
+        "datasource": DS,
+        "targets": list(targets),
+        "fieldConfig": {
+            "defaults": {
+                "color": {"mode": "thresholds"},
+                "thresholds": thresholds((None, "transparent")),
+                "mappings": [
+                    {"type": "value", "options": {str(value): {"text": text, "color": color, "index": i}}}
+                    for i, (value, text, color) in enumerate(states)
+                ],
+                "custom": {"fillOpacity": 80, "lineWidth": 0},
+                "links": links or [],
+            },
+            "overrides": [],
+        },
+        "options": {
+            "mergeValues": True,
+            "showValue": "never",
+            "alignValue": "left",
+            "rowHeight": 0.9,
+            "legend": {"showLegend": True, "displayMode": "list", "placement": "bottom"},
+            "tooltip": {"mode": "single", "sort": "none"},
+        },
+    }
+
+
+def textbox(name: str, label: str, default: str, description: str) -> dict[str, Any]:
+    """A free-text variable (a URL the dashboard's links start with), set on import or in the URL."""
+    option = {"selected": True, "text": default, "value": default}
+    return {
+        "name": name,
+        "label": label,
+        "description": description,
+        "type": "textbox",
+        "query": default,
+        "current": option,
+        "options": [option],
         "hide": 0,
     }

@@ -19,6 +19,7 @@ from prometheus_client.registry import Collector
 from checks.kinds import APIS
 from checks.model import Area, Verdict
 from monitor.sinks.pair_series import PairSeries
+from monitor.sinks.process_metrics import register_runtime_collectors
 from monitor.sinks.scope_metrics import ScopesCollector
 from monitor.sinks.shard_metrics import ShardCollector
 from monitor.sinks.store import ResultStore, StoreView
@@ -303,6 +304,7 @@ class Metrics:
             registry=reg,
         )
         build.labels(version, mode).set(1)
+        register_runtime_collectors(reg)  # process_*, python_info, python_gc_*
         # A scrape: the per-control families joined from each scope's kept text, then the rest.
         self._store = store
         self.pair_series = PairSeries(store, StoreCollector._families)

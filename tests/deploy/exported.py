@@ -35,7 +35,8 @@ def _metrics_section() -> str:
 def readme_families() -> dict[str, set[str]]:
     """README metric tables: family name (counters with `_total`) -> label names."""
     families: dict[str, set[str]] = {}
-    for m in re.finditer(r"^\| `(controlwatch_\w+)` \| (\w+) \|([^|]*)\|", _metrics_section(), re.MULTILINE):
+    row = r"^\| `((?:controlwatch|process|python)_\w+)` \| (\w+) \|([^|]*)\|"  # process_*, python_*: runtime
+    for m in re.finditer(row, _metrics_section(), re.MULTILINE):
         families[m.group(1)] = set(re.findall(r"`(\w+)`", m.group(3)))
     return families
 

@@ -314,7 +314,35 @@ def test_every_family_is_exported_with_help_and_type(metrics: Metrics) -> None:
         "controlwatch_scheduler_job_events_total": "counter",
         "controlwatch_scheduler_heartbeat_timestamp_seconds": "gauge",
         "controlwatch_build_info": "gauge",
+        "process_virtual_memory_bytes": "gauge",
+        "process_resident_memory_bytes": "gauge",
+        "process_start_time_seconds": "gauge",
+        "process_cpu_seconds_total": "counter",
+        "process_open_fds": "gauge",
+        "process_max_fds": "gauge",
+        "python_info": "gauge",
+        "python_gc_objects_collected_total": "counter",
+        "python_gc_objects_uncollectable_total": "counter",
+        "python_gc_collections_total": "counter",
     }
+
+
+def test_process_and_runtime_families_describe_this_process(metrics: Metrics) -> None:
+    """The registry's own process_* and python_* families: read from /proc/self, not made up."""
+    import os
+    import platform
+    import resource
+
+    assert (value(metrics, "process_resident_memory_bytes") or 0) > 1_000_000
+    assert value(metrics, "process_max_fds") == resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    before = value(metrics, "process_open_fds")
+    with open(os.devnull, "rb"):  # one more descriptor while this is open
+        assert value(metrics, "process_open_fds") == (before or 0) + 1
+    major, minor, patch = platform.python_version_tuple()
+    info = {"implementation": platform.python_implementation(), "major": major, "minor": minor,
+            "patchlevel": patch, "version": platform.python_version()}  # fmt: skip
+    assert value(metrics, "python_info", **info) == 1
+    assert value(metrics, "python_gc_collections_total", generation="0") is not None
 
 
 def test_no_label_holds_a_resource_name(metrics: Metrics) -> None:
