@@ -132,7 +132,10 @@ def reg03_subnetworks(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
 
 def _address(raw: JSON, who: str, allowed: tuple[str, ...]) -> Judgement:
     region = raw.get("region")
-    link = str(raw.get("selfLink", ""))
+    link = str(raw.get("selfLink") or "")
+    if (region is None or region == "") and not link:  # nothing says where it is: global or not is unknown
+        raise Unjudgeable("selfLink", "and region are both absent: whether the address is global or regional "
+                          "is unknown")  # fmt: skip
     if (region is None or region == "" or last_segment(str(region)) == "global") and "/regions/" not in link:
         shown = "region absent" if region is None or region == "" else f"region {last_segment(str(region))}"
         return Judgement(Verdict.PASS, f"{who}: global address, not region-bound ({shown})", "global")
@@ -145,7 +148,7 @@ def _address(raw: JSON, who: str, allowed: tuple[str, ...]) -> Judgement:
 
 @control(
     id="REG-04", title="Addresses are reserved only in allowed regions", area=Area.REG, severity=Severity.HIGH,
-    kinds=(Kind.ADDRESSES,), params=_PARAMS, unit="address", references=_REFS, rationale=_RATIONALE,
+    logic_version=2, kinds=(Kind.ADDRESSES,), params=_PARAMS, unit="address", references=_REFS, rationale=_RATIONALE,
     remediation="Release the address outside the allowed regions and reserve one where the workload "
     "belongs: `gcloud compute addresses delete ADDRESS --region=REGION` and `gcloud compute addresses "
     "create ADDRESS --region=europe-west1`.",
@@ -155,7 +158,8 @@ def _address(raw: JSON, who: str, allowed: tuple[str, ...]) -> Judgement:
     "is judged by its `region`." + _COMPARED,
     unknown="An `error`, naming the field, when `region` is absent although the address's `selfLink` is "
     "regional, or when `region` does not name a location (e.g. not a string); a listing that failed "
-    "makes the whole control `error`. An address with neither `region` nor `selfLink` passes as global.",
+    "makes the whole control `error`, and when both `region` and `selfLink` are absent (global or not is "
+    "unknown).",
 )
 def reg04_addresses(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails a regional address whose `region` is not in `region.allowed`; a global address

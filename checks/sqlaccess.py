@@ -130,12 +130,15 @@ def _public_ip(instance: JSON, who: str) -> Judgement:
     if primary:
         reason = f"{who} has a public IP{at} ({_IP}.ipv4Enabled absent, ipAddresses lists a PRIMARY address)"
         return Judgement(Verdict.FAIL, reason, ", ".join(primary))
+    if instance.get("ipAddresses") is None:  # nothing read says whether it has one: not a pass
+        raise Unjudgeable(f"{_IP}.ipv4Enabled", "and ipAddresses are both absent: the instance's addresses are unknown")
     return Judgement(Verdict.PASS, f"{who} has no public IP ({_IP}.ipv4Enabled absent, no PRIMARY in ipAddresses)")
 
 
 @control(
     id="FW-12", title="Cloud SQL has no public IP", area=Area.FW, severity=Severity.MEDIUM, kinds=_KINDS,
-    unit=_UNIT, references=References(cis=(("4.0", "6.6"), ("5.0", "6.7")), soc2=("CC6.6",), sha="SQL_PUBLIC_IP"),
+    unit=_UNIT, logic_version=2,
+    references=References(cis=(("4.0", "6.6"), ("5.0", "6.7")), soc2=("CC6.6",), sha="SQL_PUBLIC_IP"),
     rationale="A public IP puts the database on the internet, where one authorized network too many (FW-11) "
     "or a leaked password is enough. A private IP in the VPC keeps it reachable only from the estate's "
     "own networks, and the Auth Proxy covers the rest. CIS audits `ipAddresses[].type` PRIMARY; the API's "
@@ -150,8 +153,8 @@ def _public_ip(instance: JSON, who: str) -> Judgement:
     "entry of `type` PRIMARY fails, and none (only PRIVATE or OUTGOING entries, or no list) passes.",
     unknown="An `error`, naming the field, when `settings` or `settings.ipConfiguration` is not an object, "
     "`ipv4Enabled` is present but not a boolean, `ipAddresses` is not a list, or one of its entries is "
-    "not an object; a listing that failed makes the whole control `error`. An instance with neither "
-    "`ipv4Enabled` nor `ipAddresses` passes.",
+    "not an object, or when neither `ipv4Enabled` nor `ipAddresses` is present (nothing says whether it has "
+    "a public address); a listing that failed makes the whole control `error`.",
 )
 def fw12_sql_public_ip(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """Fails an instance with `ipv4Enabled: true`, or with it absent and a PRIMARY entry in `ipAddresses[]`."""

@@ -362,7 +362,9 @@ FW12: dict[str, tuple[dict[str, Any], Verdict, str, str]] = {
     "absent-private-only": ({"ip": {"ipv4Enabled": DROP}}, PASS, "",
                             f"instance db has no public IP ({IP}.ipv4Enabled absent, no PRIMARY in ipAddresses)"),
     "absent-outgoing-only": ({"ip": {"ipv4Enabled": DROP}, "ipAddresses": PUBLIC[1:]}, PASS, "", ANY),
-    "absent-no-addresses": ({"ip": {"ipv4Enabled": DROP}, "ipAddresses": DROP}, PASS, "", ANY),
+    "absent-no-addresses": ({"ip": {"ipv4Enabled": DROP}, "ipAddresses": DROP}, ERROR, f"{IP}.ipv4Enabled",
+                            f"instance db: cannot judge {IP}.ipv4Enabled: and ipAddresses are both absent: the "
+                            "instance's addresses are unknown"),
     "no-settings-with-primary": ({"settings": DROP, "ipAddresses": PUBLIC}, FAIL, "34.77.1.2", ANY),
     "not-a-boolean": ({"ip": {"ipv4Enabled": "true"}}, ERROR, f"{IP}.ipv4Enabled", ANY),
     "addresses-not-a-list": ({"ip": {"ipv4Enabled": DROP}, "ipAddresses": "34.77.1.2"}, ERROR, "ipAddresses", ANY),

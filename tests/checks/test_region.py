@@ -180,7 +180,9 @@ REG04: dict[str, tuple[dict[str, Any], list[str] | None, Verdict, str, str, str]
     "global-scope-region": ({"region": PROJECT + "global", "selfLink": PROJECT + "global/addresses/a"}, None, PASS,
                             "global", "address a: global address, not region-bound (region global)",
                             "global/addresses/a"),
-    "global-without-link": ({}, None, PASS, "global", ANY, "global/addresses/a"),
+    "neither-region-nor-link": ({}, None, ERROR, "selfLink", "address a: cannot judge selfLink: and region are "
+                                "both absent: whether the address is global or regional is unknown",
+                                "global/addresses/a"),
     "region-lost": ({"selfLink": regn("europe-west4") + "/addresses/a"}, None, ERROR, "region",
                     "address a: cannot judge region: absent, but its selfLink is regional "
                     f"({regn('europe-west4')}/addresses/a)", "regions/europe-west4/addresses/a"),
