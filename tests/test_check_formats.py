@@ -215,3 +215,10 @@ def _outcome(result: list[Any]) -> str:
         if any(isinstance(r, kind) for r in result):
             return name
     return "pass"
+
+
+def test_readme_documents_every_format_and_the_csv_columns() -> None:
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    for fmt in ("sarif", "junit", "csv", "ocsf"):
+        assert f"**`--format {fmt}`**" in readme, fmt
+    assert " ".join(f"{column}," for column in COLUMNS).rstrip(",") in " ".join(readme.split())
