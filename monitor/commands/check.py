@@ -102,17 +102,19 @@ def check(
     if write_evidence:
         _check_evidence(config, runs, "scenario" if loaded is not None else "live")
     if fmt in RENDERERS:
-        report = CheckReport(
-            now=now,
-            results=results,
-            controls={c: registry.get(c).meta for c in {r.control for r in results}},
-            version=__version__,
-            source=config_path or scenario,
-            judged={run.scope: tuple(run.results) for _, run in runs},
+        _print_report(
+            fmt,
+            CheckReport(
+                now,
+                results,
+                {c.meta.id: c.meta for c in registry},
+                __version__,
+                source=config_path or scenario,
+                judged={run.scope: tuple(run.results) for _, run in runs},
+                seconds={run.scope: run.ended - run.started for _, run in runs},
+            ),
+            notes,
         )
-        click.echo(RENDERERS[fmt](report), nl=False)
-        for note in notes:  # stdout stays one document; what was left out goes to stderr
-            click.echo(f"note: {note}", err=True)
     elif fmt == "json":
         click.echo(check_json(now, results, notes))
     else:
@@ -120,6 +122,13 @@ def check(
         for note in notes:
             click.echo(f"note: {note}")
     sys.exit(EXIT_ERROR if discovery_error else exit_code(results))
+
+
+def _print_report(fmt: str, report: CheckReport, notes: list[str]) -> None:
+    """A format for CI systems and scanners: stdout stays one document, notes go to stderr."""
+    click.echo(RENDERERS[fmt](report), nl=False)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
 
 
 def _chosen(asked: tuple[str, ...], watched: tuple[str, ...]) -> list[str]:

@@ -26,8 +26,8 @@ def render(report: CheckReport) -> str:
         suite = ET.SubElement(root, "testsuite", name=scope, timestamp=iso(report.now), hostname="controlwatch")
         for control in controls:
             _testcase(suite, scope, control, report, by_case[(scope, control)])
-        _count(suite, suite.findall("testcase"))
-    _count(root, root.findall("testsuite/testcase"))
+        _count(suite, suite.findall("testcase"), (report.seconds or {}).get(scope, 0.0))
+    _count(root, root.findall("testsuite/testcase"), sum((report.seconds or {}).values()))
     ET.indent(root)
     return ET.tostring(root, encoding="unicode", xml_declaration=True) + "\n"
 
@@ -39,9 +39,14 @@ def _testcase(suite: ET.Element, scope: str, control: str, report: CheckReport, 
     failures = [r for r in results if r.verdict is Verdict.FAIL and not r.excepted]
     excepted = [r for r in results if r.excepted]
     if errors:
-        _outcome(case, "error", f"{control} could not judge {len(errors)} in {scope}", errors)
+        _outcome(case, "error", f"{control} could not judge {len(errors)} of {len(results)} in {scope}", errors)
     elif failures:
-        _outcome(case, "failure", f"{control} fails for {len(failures)} in {scope} ({meta.severity.value})", failures)
+        _outcome(
+            case,
+            "failure",
+            f"{control} fails for {len(failures)} of {len(results)} in {scope} (severity {meta.severity.value})",
+            failures,
+        )
     elif not results:
         ET.SubElement(case, "skipped", message="not applicable: nothing to judge in this scope")
     elif len(excepted) == len(results):
@@ -62,8 +67,8 @@ def _line(result: Result) -> str:
     return f"{result.resource}{subject}: {result.reason}"
 
 
-def _count(element: ET.Element, cases: list[ET.Element]) -> None:
+def _count(element: ET.Element, cases: list[ET.Element], seconds: float) -> None:
     element.set("tests", str(len(cases)))
     for tag, attribute in (("failure", "failures"), ("error", "errors"), ("skipped", "skipped")):
         element.set(attribute, str(sum(1 for c in cases if c.find(tag) is not None)))
-    element.set("time", "0")
+    element.set("time", f"{seconds:.3f}")

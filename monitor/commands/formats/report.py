@@ -25,6 +25,7 @@ class CheckReport:
     version: str
     source: str | None = None  # the config (or scenario) file the run read, as given on the command line
     judged: Mapping[str, Sequence[str]] | None = None  # scope -> the controls run there, results or not
+    seconds: Mapping[str, float] | None = None  # scope -> how long its run took, collection included
 
     def controls_by_scope(self) -> dict[str, list[str]]:
         """Each scope's controls, including those that found nothing to judge (not applicable)."""

@@ -88,8 +88,8 @@ def _result(result: Result, meta: ControlMeta, rule_index: int, source: str | No
                 "logicalLocations": [
                     {"name": result.scope, "kind": "namespace"},
                     {
-                        "name": result.resource,
-                        "fullyQualifiedName": f"{result.scope}/{result.resource}",
+                        "name": result.resource.rsplit("/", 1)[-1],
+                        "fullyQualifiedName": result.resource,
                         "kind": "resource",
                     },
                 ],
