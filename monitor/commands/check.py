@@ -21,6 +21,7 @@ from monitor.commands.common import (
     serving,
     with_overrides,
 )
+from monitor.commands.formats import RENDERERS, CheckReport
 from monitor.config.model import Config
 from monitor.files import read_regular_file
 from monitor.sinks.logs import configure_logging
@@ -36,7 +37,15 @@ if TYPE_CHECKING:
     type=click.Path(dir_okay=False),
     help="Evaluate a scenario file offline, through the local stand-in and the real collectors.",
 )
-@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json", *RENDERERS]),
+    default="table",
+    show_default=True,
+    help="table or json; sarif (GitHub code scanning), junit (CI test reports), csv (one row per finding), "
+    "ocsf (OCSF Compliance Findings).",
+)
 @click.option("--control", "controls", multiple=True, help="Only this control (repeatable).")
 @click.option("--scope", "scopes", multiple=True, help="Only this scope (repeatable).")
 @click.option("--all", "show_all", is_flag=True, help="Table: list passing results too.")
@@ -92,13 +101,34 @@ def check(
     results = [r for _, run in runs for control_results in run.results.values() for r in control_results]
     if write_evidence:
         _check_evidence(config, runs, "scenario" if loaded is not None else "live")
-    if fmt == "json":
+    if fmt in RENDERERS:
+        _print_report(
+            fmt,
+            CheckReport(
+                now,
+                results,
+                {c.meta.id: c.meta for c in registry},
+                __version__,
+                source=config_path or scenario,
+                judged={run.scope: tuple(run.results) for _, run in runs},
+                seconds={run.scope: run.ended - run.started for _, run in runs},
+            ),
+            notes,
+        )
+    elif fmt == "json":
         click.echo(check_json(now, results, notes))
     else:
         click.echo(check_table(results, show_passing=show_all))
         for note in notes:
             click.echo(f"note: {note}")
     sys.exit(EXIT_ERROR if discovery_error else exit_code(results))
+
+
+def _print_report(fmt: str, report: CheckReport, notes: list[str]) -> None:
+    """A format for CI systems and scanners: stdout stays one document, notes go to stderr."""
+    click.echo(RENDERERS[fmt](report), nl=False)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
 
 
 def _chosen(asked: tuple[str, ...], watched: tuple[str, ...]) -> list[str]:
