@@ -20,11 +20,13 @@ import yaml
 from structlog.testing import capture_logs
 
 from monitor.config.web_config import WebConfigError, load_web_config
+from monitor.daemon import Daemon
 from monitor.sinks.http_dispatch import Limits
 from monitor.sinks.http_server import MetricsServer
 from monitor.sinks.metrics import Metrics
 from monitor.sinks.store import ResultStore
 from monitor.sinks.web_protection import NO_PROTECTION, WebProtection, load_protection
+from tests.monitor.conftest import config_for
 from tests.tools import require_tool, wait_until
 from tests.webcerts import Pki, bcrypt_hash, make_pki
 
@@ -420,3 +422,44 @@ def test_a_bad_web_config_fails_the_start_with_the_problem(tmp_path: Path) -> No
     assert done.returncode == 2, done.stderr
     assert "Traceback" not in done.stderr and "hunter2" not in done.stderr
     assert f"{web}:2: basic_auth_users.prometheus: not a bcrypt hash" in done.stderr
+
+
+def test_sighup_reads_the_web_config_again_and_a_bad_one_keeps_the_running_protection(
+    pki: Pki, tmp_path: Path, make_daemon: Callable[..., tuple[Daemon, object]]
+) -> None:
+    web = write_web_config(tmp_path, {"basic_auth_users": {"prometheus": bcrypt_hash(PASSWORD)}})
+    plain = config_for(["shop-prod"])
+    protected = plain.model_copy(update={"metrics": plain.metrics.model_copy(update={"web_config_file": web})})
+    daemon, _ = make_daemon(plain)
+    daemon.start()
+    try:
+        url = f"http://127.0.0.1:{daemon.server.port}/metrics"
+        assert plain_status(url) == 200
+        assert daemon.reload(lambda: protected)
+        assert plain_status(url) == 401 and plain_status(url, ("prometheus", PASSWORD)) == 200
+        web.write_text("basic_auth_users: {prometheus: not-a-hash}\n", encoding="utf-8")
+        assert not daemon.reload(lambda: protected)  # refused, logged, counted...
+        assert plain_status(url) == 401  # ...and the port stays protected as it was
+        write_web_config(tmp_path, {"tls_server_config": tls_section(pki)})
+        assert daemon.reload(lambda: protected)  # certificates are read again: TLS from the next connection
+        assert daemon.server.url.startswith("https://")
+        context = ssl.create_default_context(cafile=str(pki.ca))
+        assert https_get(daemon.server, "/metrics", context)[0] == 200
+    finally:
+        daemon.stop(grace=1.0)
+
+
+def plain_status(url: str, auth: tuple[str, str] | None = None) -> int:
+    parts = url.split("/", 3)
+    host, port = parts[2].rsplit(":", 1)
+    conn = http.client.HTTPConnection(host, int(port), timeout=TIMEOUT)
+    headers = {}
+    if auth is not None:
+        headers["Authorization"] = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+    try:
+        conn.request("GET", "/" + parts[3], headers=headers)
+        response = conn.getresponse()
+        response.read()
+        return response.status
+    finally:
+        conn.close()
