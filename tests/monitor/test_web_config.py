@@ -19,6 +19,7 @@ import pytest
 import yaml
 from structlog.testing import capture_logs
 
+from checks.model import Verdict
 from monitor.config.web_config import WebConfigError, load_web_config
 from monitor.daemon import Daemon
 from monitor.sinks.http_dispatch import Limits
@@ -27,6 +28,7 @@ from monitor.sinks.metrics import Metrics
 from monitor.sinks.store import ResultStore
 from monitor.sinks.web_protection import NO_PROTECTION, WebProtection, load_protection
 from tests.monitor.conftest import config_for
+from tests.monitor.test_store import FW01, res
 from tests.tools import require_tool, wait_until
 from tests.webcerts import Pki, bcrypt_hash, make_pki
 
@@ -327,6 +329,34 @@ def test_a_handshake_never_finished_is_closed_at_the_head_deadline_without_holdi
         assert stalled.recv(1) == b"" and silent.recv(1) == b""  # closed by the server...
         assert time.monotonic() - started < 2 * deadline  # ...at the deadline
     assert wait_until(lambda: server.slow_clients_dropped == 2, TIMEOUT)
+
+
+def test_a_large_answer_is_written_whole_over_tls_to_a_slow_reader(pki: Pki, tmp_path: Path) -> None:
+    """Megabytes through TLS's partial, non-blocking writes, taken by a client that pauses."""
+    store = ResultStore()
+    store.configure([(FW01, "shop-prod", 900.0)])
+    failing = [res(FW01, "shop-prod", Verdict.FAIL, f"rule-{i:05d}") for i in range(5000)]
+    store.record("shop-prod", FW01, failing, 1_700_000_000.0)
+    protection = load_protection(write_web_config(tmp_path, {"tls_server_config": tls_section(pki)}))
+    server = MetricsServer("127.0.0.1:0", Metrics(store, version="0.1.0", mode="demo"), store, protection=protection)
+    server.start()
+    try:
+        context = ssl.create_default_context(cafile=str(pki.ca))
+        conn = http.client.HTTPSConnection("127.0.0.1", server.port, timeout=TIMEOUT, context=context)
+        conn.request("GET", "/results")
+        response = conn.getresponse()
+        chunks = []
+        for _ in range(10_000):
+            chunk = response.read(256 * 1024)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            time.sleep(0.02)  # the server's socket buffer fills: its writes wait for the selector
+        conn.close()
+        body = json.loads(b"".join(chunks))
+        assert len(body["controls"][0]["results"]) == 5000 and len(chunks) > 2
+    finally:
+        server.stop()
 
 
 def test_basic_auth_answers_401_without_the_right_password_and_pays_bcrypt_once(
