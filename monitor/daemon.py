@@ -56,6 +56,7 @@ from monitor.sinks.run_evidence import RunEvidence
 from monitor.sinks.run_log import RunLog
 from monitor.sinks.stale_risks import StaleRisks
 from monitor.sinks.store import ResultStore
+from monitor.sinks.web_protection import load_protection
 
 log = structlog.get_logger("controlwatch.daemon")
 _EVENTS_KEPT = 200  # audit events remembered per scope, for attributing drift
@@ -96,7 +97,9 @@ class Daemon:
         self.metrics = Metrics(self.store, version=__version__, mode=runtime.mode)
         if config.scopes.discovering:  # until the first listing, the set is only the listed projects
             self.store.hold(_FIRST_DISCOVERY)
-        self.server = MetricsServer(config.metrics.listen, self.metrics, self.store)
+        # A bad web config file (TLS, basic auth) raises WebConfigError here: the start fails.
+        protection = load_protection(config.metrics.web_config_file)
+        self.server = MetricsServer(config.metrics.listen, self.metrics, self.store, protection=protection)
         self.evidence = evidence(self.metrics) if evidence is not None else None
         sinks: list[ResultSink] = [self.store]
         if self.evidence is not None:
@@ -198,6 +201,7 @@ class Daemon:
         try:
             config = load()
             plans = build_plans(config, self._registry)
+            protection = load_protection(config.metrics.web_config_file)  # certificates read again too
         except Exception as exc:  # ConfigError or a bug: either way the old config keeps running
             self.metrics.config_reload(False)
             log.error("config_reload_failed", error=str(exc))
@@ -227,6 +231,7 @@ class Daemon:
                 entries.append(("exceptions_changed", body))
             self._record([*entries, *(refreshed.entries if refreshed is not None else ())])
             self._record_population()
+        self.server.protect(protection)
         if config.drift != old.drift or (self.poller is not None) != self._poller_wanted():
             self._restart_poller(config)
         if config.scopes.discovering != old.scopes.discovering or config.scopes.refresh != old.scopes.refresh:

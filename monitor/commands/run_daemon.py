@@ -27,6 +27,7 @@ from monitor.commands.common import (
 from monitor.config.addresses import split_host_port
 from monitor.config.model import Config, load_config
 from monitor.config.sharding import ShardError, shard_from
+from monitor.config.web_config import WebConfigError
 from monitor.demo import moved_with_the_estate
 from monitor.sinks.logs import configure_logging
 
@@ -97,6 +98,8 @@ def run(config_path: str | None, demo: bool, listen: str | None, grace: float) -
             daemon = Daemon(config, default_registry(), runtime, baselines=baselines, evidence=evidence, shard=shard)
         except (OSError, sqlite3.Error) as exc:  # a state file that cannot be opened: say which, in one line
             raise UsageFailure(f"cannot start: {type(exc).__name__}: {exc}") from None
+        except WebConfigError as exc:  # metrics.web_config_file: each line names the file, line and key
+            raise UsageFailure(f"cannot start: metrics.web_config_file:\n{exc}") from None
 
         def reload() -> Config:
             fresh = load_config(path, known_controls=default_registry().ids())

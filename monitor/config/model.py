@@ -217,6 +217,7 @@ class AcceptedRiskConfig(_Frozen):
 
 class MetricsConfig(_Frozen):
     listen: Annotated[str, AfterValidator(_listen)] = "127.0.0.1:9797"
+    web_config_file: FilePath | None = None  # TLS and basic auth, exporter-toolkit's format (`web_config`)
 
     @property
     def host(self) -> str:

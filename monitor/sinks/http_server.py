@@ -27,6 +27,7 @@ from monitor.sinks.http_dispatch import DEFAULT_LIMITS, Dispatcher, Limits
 from monitor.sinks.metrics import Metrics
 from monitor.sinks.page_token import BadPageToken
 from monitor.sinks.store import ControlState, ResultStore
+from monitor.sinks.web_protection import NO_PROTECTION, WebProtection, warn_if_unprotected
 
 SCHEMA_VERSION = 1
 FILTERS = ("control", "scope", "status", "area", "severity")
@@ -236,8 +237,10 @@ class MetricsServer:
         *,
         on_error: ErrorCallback | None = None,
         limits: Limits = DEFAULT_LIMITS,
+        protection: WebProtection = NO_PROTECTION,
     ) -> None:
         self._host, self._requested_port = split_host_port(listen)
+        self._protection = protection  # TLS and basic auth (`metrics.web_config_file`)
         self._metrics = metrics
         self._store = store
         self._on_error = on_error
@@ -256,6 +259,7 @@ class MetricsServer:
         server.on_error = self._on_error
         self._server = server
         self._dispatcher = Dispatcher(server, self._limits)
+        self.protect(self._protection)
         self._thread = threading.Thread(
             target=self._dispatcher.serve_forever, kwargs={"poll_interval": 0.1}, name="metrics-http", daemon=True
         )
@@ -272,6 +276,23 @@ class MetricsServer:
         server.server_close()
         self._server = self._dispatcher = self._thread = None
 
+    def protect(self, protection: WebProtection) -> None:
+        """Use `protection` for the connections accepted from now on (a SIGHUP reload swaps it)."""
+        self._protection = protection
+        if self._dispatcher is not None:
+            self._dispatcher.tls = protection.tls
+            self._dispatcher.middleware = protection.guard
+            warn_if_unprotected(self._host, self.port, protection)
+
+    @property
+    def protection(self) -> WebProtection:
+        return self._protection
+
+    @property
+    def handshakes_failed(self) -> int:
+        """TLS handshakes refused: no or a bad client certificate, or not TLS at all."""
+        return self._dispatcher.handshakes_failed if self._dispatcher is not None else 0
+
     @property
     def slow_clients_dropped(self) -> int:
         """Connections closed because their request never arrived in full (or too many waited)."""
@@ -286,6 +307,7 @@ class MetricsServer:
 
     @property
     def url(self) -> str:
-        """Base URL, e.g. `http://127.0.0.1:9797`."""
+        """Base URL, e.g. `http://127.0.0.1:9797` (`https://` with TLS)."""
         host = f"[{self._host}]" if ":" in self._host else (self._host or "0.0.0.0")
-        return f"http://{host}:{self.port}"
+        scheme = "https" if self._protection.tls is not None else "http"
+        return f"{scheme}://{host}:{self.port}"
