@@ -96,7 +96,9 @@ class Daemon:
         self.metrics = Metrics(self.store, version=__version__, mode=runtime.mode)
         if config.scopes.discovering:  # until the first listing, the set is only the listed projects
             self.store.hold(_FIRST_DISCOVERY)
-        self.server = MetricsServer(config.metrics.listen, self.metrics, self.store)
+        self.server = MetricsServer(
+            config.metrics.listen, self.metrics, self.store, catalogue={c.meta.id: c.meta for c in registry}
+        )
         self.evidence = evidence(self.metrics) if evidence is not None else None
         sinks: list[ResultSink] = [self.store]
         if self.evidence is not None:
