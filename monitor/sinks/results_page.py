@@ -111,8 +111,9 @@ class PairView:
     errors: RowList
 
     @property
-    def rows(self) -> int:
-        return self.failures.total + self.accepted.total + self.errors.total
+    def quiet(self) -> bool:
+        """Passing with nothing to read (no accepted risk): listed in one line at the page's end."""
+        return self.status == Verdict.PASS.value and self.accepted.total == 0
 
 
 @dataclass(slots=True)
@@ -127,6 +128,10 @@ class ControlGroup:
     rationale: str
     link: str
     pairs: list[PairView] = field(default_factory=list)
+
+    @property
+    def quiet(self) -> bool:
+        return all(pair.quiet for pair in self.pairs)
 
 
 def _rows(results: Iterable[Result], seen: Mapping[tuple[str, str], FirstSeen], now: float) -> RowList:
@@ -267,7 +272,8 @@ def render_results(
         "results.html.j2",
         about=about,
         generated=utc_text(now),
-        groups=groups,
+        groups=[group for group in groups if not group.quiet],
+        quiet_groups=[group for group in groups if group.quiet],
         filters=filters,
         filter_text=", ".join(f"{name} {filters[name]}" for name in FILTER_ORDER if name in filters),
         totals={name: statuses.count(name) for name in ("fail", "error", "pass", "not run")},

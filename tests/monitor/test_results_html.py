@@ -205,6 +205,25 @@ def test_the_page_says_what_fails_since_when_and_how_to_fix_it(server: MetricsSe
     assert "This page: 2 fail 1 error 1 pass 1 not run" in text
 
 
+def test_pairs_that_pass_with_nothing_to_read_take_one_line_at_the_end(server: MetricsServer) -> None:
+    _, _, body = page(server, "/results?scope=shop-dev")
+    text = visible(body)
+    assert pairs_shown(body) == [("BKP-01", "shop-dev"), ("FW-01", "shop-dev"), ("IAM-01", "shop-dev")]
+    assert f"Passing, nothing accepted (1 control on this page) control title severity passing in IAM-01 {IAM01.title} high shop-dev" in text
+    assert "IAM-01 " + IAM01.title + " high iam" not in text  # no section of its own
+    store = ResultStore()  # passing beside an accepted risk: the risk is shown, with approver and expiry
+    store.configure([(FW01, "s", 900.0)])
+    jump = result(FW01, "s", Verdict.FAIL, "jump", excepted=True, exception_reason=RISK)
+    store.record("s", FW01, [result(FW01, "s", Verdict.PASS, "https"), jump], T0)
+    served = start(store)
+    try:
+        text = visible(page(served, "/results")[2])
+    finally:
+        served.stop()
+    assert "Passing, nothing accepted" not in text
+    assert "s pass 0 failing · 1 accepted · 1 passing · 2 checked" in text and RISK in text
+
+
 def test_the_first_seen_time_is_the_one_the_json_gives(server: MetricsServer) -> None:
     _, _, body = page(server, "/results?scope=shop-prod&control=FW-01", None)
     [state] = json.loads(body)["controls"]
