@@ -26,6 +26,7 @@ from monitor.sinks.store import ControlState, FirstSeen
 ROWS_SHOWN = 100  # results of one pair written into the page; the rest are counted and linked (JSON)
 SCOPES_LISTED = 200  # scopes in the landing page's table, those with the most failing pairs first
 FOLD_OVER = 10  # a pair's result list longer than this starts folded
+OPEN_UP_TO = 5  # pairs with something to read on a page, up to which their lists start open
 FILTER_ORDER = ("scope", "control", "area", "severity", "status")
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'self'"
 
@@ -274,6 +275,8 @@ def render_results(
         generated=utc_text(now),
         groups=[group for group in groups if not group.quiet],
         quiet_groups=[group for group in groups if group.quiet],
+        # A few pairs (a link from an alert): their lists open. Many (a scope, an area): folded, one line each.
+        unfold=sum(1 for group in groups for pair in group.pairs if not pair.quiet) <= OPEN_UP_TO,
         filters=filters,
         filter_text=", ".join(f"{name} {filters[name]}" for name in FILTER_ORDER if name in filters),
         totals={name: statuses.count(name) for name in ("fail", "error", "pass", "not run")},

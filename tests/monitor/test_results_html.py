@@ -249,6 +249,22 @@ def test_long_lists_fold_and_are_capped_with_a_count() -> None:
     assert "rule-099" in text and "rule-100" not in text
 
 
+def test_a_page_of_many_pairs_starts_folded_and_one_pair_starts_open() -> None:
+    store = ResultStore()
+    scopes = [f"p-{i}" for i in range(6)]
+    store.configure([(FW01, scope, 900.0) for scope in scopes])
+    for scope in scopes:
+        store.record(scope, FW01, [result(FW01, scope, Verdict.FAIL, "allow-ssh")], T0)
+    served = start(store)
+    try:
+        many = page(served, "/results")[2]
+        one = page(served, "/results?scope=p-3&control=FW-01")[2]
+    finally:
+        served.stop()
+    assert many.count('<details class="failing">') == 6 and "<details class=\"failing\" open>" not in many
+    assert one.count('<details class="failing" open>') == 1
+
+
 # -- filters and paging ------------------------------------------------------------------------
 
 
