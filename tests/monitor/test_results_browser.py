@@ -20,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from checks import default_registry
 from tests.evidence.test_report_html import CHROMIUM_FLAGS
 from tests.tools import require_tool, wait_until
 
@@ -187,6 +188,10 @@ def test_an_on_call_engineer_reads_what_fails_in_a_browser(demo: DemoDaemon, bro
     assert "What fails now: scope shop-staging, control FW-01" in text
     assert "default-allow-ssh" in text and since in text
     assert not any(f"\n{control} " in text for control in failing - {"FW-01"})
+    fw01 = default_registry().get("FW-01").meta  # the daemon's catalogue: title, and the remediation folded
+    assert f"FW-01 {fw01.title} critical firewall" in text and fw01.remediation[:40] not in text
+    browser.find_element(By.CSS_SELECTOR, "details.fix > summary").click()
+    assert fw01.remediation[:40] in browser.find_element(By.TAG_NAME, "body").text
     screenshot(browser, tmp_path, "results-filtered")
 
     # The link alerts and dashboards use still answers JSON to a script.
