@@ -102,6 +102,7 @@ class PairView:
     checked: int
     passing: int
     last_run: str | None
+    last_success: str | None  # the last run that could judge (not `error`): what an error pair hides since
     failing_since: str | None  # the oldest first-seen of a failure outside accepted risks
     failing_for: str | None
     new: bool  # a failure outside accepted risks is new (appeared after a judged run)
@@ -170,6 +171,7 @@ def pair_view(state: ControlState, now: float) -> PairView:
         checked=state.checked,
         passing=state.passing,
         last_run=utc_text(state.last_run) if state.last_run is not None else None,
+        last_success=utc_text(state.last_success) if state.last_success is not None else None,
         failing_since=utc_text(oldest) if oldest is not None else None,
         failing_for=age_text(now - oldest) if oldest is not None else None,
         new=any(entry.new for entry in firsts),

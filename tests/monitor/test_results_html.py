@@ -202,7 +202,8 @@ def test_the_page_says_what_fails_since_when_and_how_to_fix_it(server: MetricsSe
     # the accepted risk with its approver and expiry, failing since the first run
     assert re.search(rf"firewalls/jump\s+jump is open[^|]*?{re.escape(RISK)}\s+{utc_text(T0)}", text)
     # the error with its cause; the pair that never ran
-    assert "shop-prod error 0 failing · 0 accepted · 0 passing · 1 checked" in text
+    error_line = "shop-prod error 0 failing · 0 accepted · 0 passing · 1 checked last judged never last run"
+    assert f"{error_line} {utc_text(T0 + 901)}" in text
     assert "1 error (not judged)" in text and "getIamPolicy: 403 PERMISSION_DENIED" in text
     assert "shop-dev not run no run ended yet" in text
     assert "This page: 2 fail 1 error 1 pass 1 not run" in text
