@@ -28,6 +28,7 @@ from monitor.sinks.accept import FORMATS, HTML, chosen_format
 from monitor.sinks.http_dispatch import DEFAULT_LIMITS, Dispatcher, Limits
 from monitor.sinks.metrics import Metrics
 from monitor.sinks.page_token import BadPageToken
+from monitor.sinks.results_view import About, control_order
 from monitor.sinks.store import ControlState, ResultStore
 
 SCHEMA_VERSION = 1
@@ -231,9 +232,9 @@ class _Handler(BaseHTTPRequestHandler):
             raise _BadQuery(f"query parameter 'scope': {params['scope']!r} is not a configured scope")
         return params
 
-    def _about(self) -> results_page.About:
+    def _about(self) -> About:
         ready, waiting = self.store.ready()
-        return results_page.About(self.metrics.version, self.metrics.mode, ready, tuple(waiting))
+        return About(self.metrics.version, self.metrics.mode, ready, tuple(waiting))
 
     def _landing(self) -> None:
         page = results_page.render_landing(states=self.store.states(), about=self._about(), now=_now())
@@ -251,7 +252,7 @@ class _Handler(BaseHTTPRequestHandler):
             first_page="page_token" not in params,
             about=self._about(),
             scopes=sorted(self.store.configured_scopes()),
-            controls=sorted(self.store.configured_controls(), key=results_page.control_order),
+            controls=sorted(self.store.configured_controls(), key=control_order),
             now=_now(),
         )
         self._send(HTTPStatus.OK, page, HTML_TYPE, vary=True)

@@ -22,7 +22,8 @@ from checks.registry import ControlMeta
 from monitor.sinks.accept import prefers_html
 from monitor.sinks.http_server import MetricsServer
 from monitor.sinks.metrics import Metrics
-from monitor.sinks.results_page import environment, utc_text
+from monitor.sinks.results_page import environment
+from monitor.sinks.results_view import utc_text
 from monitor.sinks.store import ResultStore
 from tests.monitor.test_httpserver import get
 
