@@ -23,7 +23,7 @@ from monitor.sinks.accept import prefers_html
 from monitor.sinks.http_server import MetricsServer
 from monitor.sinks.metrics import Metrics
 from monitor.sinks.results_page import environment
-from monitor.sinks.results_view import utc_text
+from monitor.sinks.results_view import age_text, results_url, utc_text
 from monitor.sinks.store import ResultStore
 from tests.monitor.test_httpserver import get
 
@@ -105,6 +105,25 @@ def pairs_shown(document: str) -> list[tuple[str, str]]:
             r'<a class="scope" href="/results\?scope=([^&"]+)&amp;control=([^&"]+)"', document
         )
     ]
+
+
+def test_links_name_the_filters_in_one_stable_order() -> None:
+    """The form alerts and dashboards link to: `/results?scope=S&control=C`, whatever the call's order."""
+    assert results_url(control="FW-01", scope="shop-prod") == "/results?scope=shop-prod&control=FW-01"
+    assert results_url(status="fail", severity="critical", limit=None) == "/results?severity=critical&status=fail"
+    assert results_url() == "/results"
+    assert results_url(scope="a b&c") == "/results?scope=a+b%26c"
+    with pytest.raises(ValueError, match="verdict"):
+        results_url(verdict="fail")
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "0 s"), (59.9, "59 s"), (60, "1 min"), (3600, "1 h"), (3 * 3600 + 300, "3 h 5 min"), (86400, "1 d"),
+     (4 * 86400 + 7300, "4 d 2 h"), (-5, "0 s")],
+)  # fmt: skip
+def test_ages_read_at_a_glance(seconds: float, text: str) -> None:
+    assert age_text(seconds) == text
 
 
 # -- content negotiation ----------------------------------------------------------------------
