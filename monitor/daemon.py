@@ -99,7 +99,13 @@ class Daemon:
             self.store.hold(_FIRST_DISCOVERY)
         # A bad web config file (TLS, basic auth) raises WebConfigError here: the start fails.
         protection = load_protection(config.metrics.web_config_file)
-        self.server = MetricsServer(config.metrics.listen, self.metrics, self.store, protection=protection)
+        self.server = MetricsServer(
+            config.metrics.listen,
+            self.metrics,
+            self.store,
+            protection=protection,
+            catalogue={c.meta.id: c.meta for c in registry},
+        )
         self.evidence = evidence(self.metrics) if evidence is not None else None
         sinks: list[ResultSink] = [self.store]
         if self.evidence is not None:

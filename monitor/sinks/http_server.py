@@ -1,4 +1,4 @@
-"""The metrics port: `/metrics`, `/results`, `/healthz`, `/readyz`, on the stdlib HTTP server.
+"""The metrics port: `/metrics`, `/results`, `/healthz`, `/readyz` and the `/` overview, on the stdlib HTTP server.
 
 Every route reads memory only (the `ResultStore` and the metrics registry), so a scrape or an
 on-call `curl` never waits on Google. Request lines are not logged: Prometheus scrapes every
@@ -11,7 +11,7 @@ import json
 import socket
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -21,18 +21,23 @@ from urllib.parse import parse_qs, urlsplit
 from prometheus_client.exposition import choose_encoder
 
 from checks.model import Area, Severity, Verdict
+from checks.registry import ControlMeta
 from monitor.config.addresses import split_host_port
-from monitor.sinks import page_token
+from monitor.sinks import page_token, results_page
+from monitor.sinks.accept import FORMATS, HTML, chosen_format
 from monitor.sinks.http_dispatch import DEFAULT_LIMITS, Dispatcher, Limits
 from monitor.sinks.metrics import Metrics
 from monitor.sinks.page_token import BadPageToken
+from monitor.sinks.results_view import About, control_order
 from monitor.sinks.store import ControlState, ResultStore
 from monitor.sinks.web_protection import NO_PROTECTION, WebProtection, warn_if_unprotected
 
 SCHEMA_VERSION = 1
 FILTERS = ("control", "scope", "status", "area", "severity")
-RESULTS_PARAMS = (*FILTERS, "limit", "page_token")
+RESULTS_PARAMS = (*FILTERS, "limit", "page_token", "format")
 DEFAULT_LIMIT, MAX_LIMIT = 500, 5000  # pairs per `/results` page
+HTML_DEFAULT_LIMIT = 100  # pairs per page a person reads (each with up to ROWS_SHOWN results)
+HTML_TYPE = "text/html; charset=utf-8"
 ErrorCallback = Callable[[str, BaseException], None]
 
 
@@ -75,6 +80,10 @@ def _results_json(state: ControlState) -> list[dict[str, Any]]:
     return rows
 
 
+def _now() -> float:
+    return datetime.now(UTC).timestamp()
+
+
 class _BadQuery(ValueError):
     """A `/results` query the caller must fix: answered 400 with the message."""
 
@@ -90,9 +99,9 @@ def _kept(state: ControlState, filters: dict[str, str]) -> bool:
     )
 
 
-def _limit(text: str | None) -> int:
+def _limit(text: str | None, default: int = DEFAULT_LIMIT) -> int:
     if text is None:
-        return DEFAULT_LIMIT
+        return default
     if not text.isdigit() or not 1 <= int(text) <= MAX_LIMIT:
         raise _BadQuery(f"query parameter 'limit' must be a whole number from 1 to {MAX_LIMIT}, got {text!r}")
     return int(text)
@@ -120,6 +129,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     metrics: Metrics
     store: ResultStore
+    catalogue: Mapping[str, ControlMeta]
     disable_nagle_algorithm = True
     timeout = None  # the dispatcher sets the connection's timeout (Limits.io_timeout)
     server_version = "controlwatch"
@@ -132,8 +142,11 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         url = urlsplit(self.path)
+        self._html = False  # set by `/results` when the client prefers HTML: its errors are pages too
         try:
-            if url.path == "/metrics":
+            if url.path == "/":
+                self._landing()
+            elif url.path == "/metrics":
                 self._metrics()
             elif url.path == "/results":
                 self._results(url.query)
@@ -144,7 +157,10 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._error(HTTPStatus.NOT_FOUND, f"no route {url.path}")
         except (_BadQuery, BadPageToken) as exc:
-            self._error(HTTPStatus.BAD_REQUEST, str(exc))
+            if self._html:
+                self._page_error(HTTPStatus.BAD_REQUEST, str(exc))
+            else:
+                self._error(HTTPStatus.BAD_REQUEST, str(exc))
         except Exception as exc:  # answer 500 rather than drop the connection
             if self.server.on_error is not None:
                 self.server.on_error(f"GET {url.path}", exc)
@@ -162,21 +178,34 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(HTTPStatus.OK, self.metrics.exposition(content_type, encoder), content_type)
 
     def _results(self, query: str) -> None:
+        self._html = self._wants_html(query)
         params = self._parse_results_query(query)
         filters = {name: params[name] for name in FILTERS if name in params}
-        limit = _limit(params.get("limit"))
+        limit = _limit(params.get("limit"), HTML_DEFAULT_LIMIT if self._html else DEFAULT_LIMIT)
         after = page_token.read(params["page_token"], filters) if "page_token" in params else None
         states, more = self.store.page(after, limit, lambda s: _kept(s, filters))
+        if self._html:
+            self._results_page(states, filters, params, more)
+            return
         body = {
             "schema_version": SCHEMA_VERSION,
-            "generated_at": rfc3339(datetime.now(UTC).timestamp()),
+            "generated_at": rfc3339(_now()),
             "controls": [state_json(s) for s in states],
             "next_page_token": page_token.make((states[-1].control, states[-1].scope), filters) if more else None,
         }
-        self._json(HTTPStatus.OK, body)
+        self._json(HTTPStatus.OK, body, vary=True)
+
+    def _wants_html(self, query: str) -> bool:
+        """HTML only for an explicit `format=html`, or a client preferring `text/html` (a browser)."""
+        given = parse_qs(query, keep_blank_values=True).get("format")
+        fmt = given[0] if given and len(given) == 1 and given[0] in FORMATS else None
+        return chosen_format(self.headers.get("Accept"), fmt) == HTML
 
     def _parse_results_query(self, query: str) -> dict[str, str]:
-        """Validate the filters: a typo must answer 400, never an empty (all-clear looking) list."""
+        """Validate the filters: a typo must answer 400, never an empty (all-clear looking) list.
+
+        For a browser, an empty field of the filter form means "any": it is dropped, not refused.
+        """
         try:
             raw = parse_qs(query, keep_blank_values=True, strict_parsing=bool(query))
         except ValueError:
@@ -185,11 +214,15 @@ class _Handler(BaseHTTPRequestHandler):
         for name, values in raw.items():
             if name not in RESULTS_PARAMS:
                 raise _BadQuery(f"unknown query parameter {name!r}; allowed: {', '.join(RESULTS_PARAMS)}")
+            if self._html and values == [""]:
+                continue
             if len(values) != 1:
                 raise _BadQuery(f"query parameter {name!r} given more than once")
             if not values[0]:
                 raise _BadQuery(f"query parameter {name!r} is empty")
             params[name] = values[0]
+        if "format" in params and params["format"] not in FORMATS:
+            raise _BadQuery(f"query parameter 'format' must be {' or '.join(FORMATS)}, got {params['format']!r}")
         for name, allowed in (("status", Verdict), ("area", Area), ("severity", Severity)):
             values = [v.value for v in allowed]
             if name in params and params[name] not in values:
@@ -199,6 +232,35 @@ class _Handler(BaseHTTPRequestHandler):
         if "scope" in params and params["scope"] not in self.store.configured_scopes():
             raise _BadQuery(f"query parameter 'scope': {params['scope']!r} is not a configured scope")
         return params
+
+    def _about(self) -> About:
+        ready, waiting = self.store.ready()
+        return About(self.metrics.version, self.metrics.mode, ready, tuple(waiting))
+
+    def _landing(self) -> None:
+        page = results_page.render_landing(states=self.store.states(), about=self._about(), now=_now())
+        self._send(HTTPStatus.OK, page, HTML_TYPE)
+
+    def _results_page(
+        self, states: list[ControlState], filters: dict[str, str], params: dict[str, str], more: bool
+    ) -> None:
+        page = results_page.render_results(
+            states=states,
+            catalogue=self.catalogue,
+            filters=filters,
+            limit=params.get("limit"),
+            next_token=page_token.make((states[-1].control, states[-1].scope), filters) if more else None,
+            first_page="page_token" not in params,
+            about=self._about(),
+            scopes=sorted(self.store.configured_scopes()),
+            controls=sorted(self.store.configured_controls(), key=control_order),
+            now=_now(),
+        )
+        self._send(HTTPStatus.OK, page, HTML_TYPE, vary=True)
+
+    def _page_error(self, status: HTTPStatus, message: str) -> None:
+        page = results_page.render_error(status=int(status), message=message, about=self._about(), now=_now())
+        self._send(status, page, HTML_TYPE, vary=True)
 
     def _readyz(self) -> None:
         ready, waiting = self.store.ready()
@@ -210,15 +272,19 @@ class _Handler(BaseHTTPRequestHandler):
     def _error(self, status: HTTPStatus, message: str, *, allow_get: bool = False) -> None:
         self._json(status, {"error": message, "status": int(status)}, allow_get=allow_get)
 
-    def _json(self, status: HTTPStatus, body: dict[str, Any], *, allow_get: bool = False) -> None:
+    def _json(self, status: HTTPStatus, body: dict[str, Any], *, allow_get: bool = False, vary: bool = False) -> None:
         data = (json.dumps(body, indent=None, separators=(",", ":")) + "\n").encode()
-        self._send(status, data, "application/json", allow_get=allow_get)
+        self._send(status, data, "application/json", allow_get=allow_get, vary=vary)
 
-    def _send(self, status: HTTPStatus, data: bytes, content_type: str, *, allow_get: bool = False) -> None:
+    def _send(
+        self, status: HTTPStatus, data: bytes, content_type: str, *, allow_get: bool = False, vary: bool = False
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(data)))
         self.send_header("Cache-Control", "no-store")
+        if vary:  # `/results` answers JSON or HTML by the Accept header
+            self.send_header("Vary", "Accept")
         if allow_get:
             self.send_header("Allow", "GET")
         self.end_headers()
@@ -238,9 +304,12 @@ class MetricsServer:
         on_error: ErrorCallback | None = None,
         limits: Limits = DEFAULT_LIMITS,
         protection: WebProtection = NO_PROTECTION,
+        catalogue: Mapping[str, ControlMeta] | None = None,
     ) -> None:
+        """`catalogue`: the controls' titles and remediations by id, for the pages people read."""
         self._host, self._requested_port = split_host_port(listen)
         self._protection = protection  # TLS and basic auth (`metrics.web_config_file`)
+        self._catalogue: Mapping[str, ControlMeta] = dict(catalogue or {})
         self._metrics = metrics
         self._store = store
         self._on_error = on_error
@@ -253,7 +322,9 @@ class MetricsServer:
         """Bind and serve; raises OSError at once if the address is taken."""
         if self._server is not None:
             raise RuntimeError("MetricsServer already started")
-        handler = type("Handler", (_Handler,), {"metrics": self._metrics, "store": self._store})
+        handler = type(
+            "Handler", (_Handler,), {"metrics": self._metrics, "store": self._store, "catalogue": self._catalogue}
+        )
         server_class = _Server6 if ":" in self._host else _Server
         server = server_class((self._host, self._requested_port), handler)
         server.on_error = self._on_error

@@ -180,6 +180,7 @@ class Metrics:
 
     def __init__(self, store: ResultStore, *, version: str, mode: str = "live") -> None:
         _check(mode, MODES, "mode")
+        self.version, self.mode = version, mode  # what `/` says this process is
         self.registry: CollectorRegistry = _NoCreatedRegistry()
         reg = self.registry
         self.store_collector = StoreCollector(store)

@@ -208,7 +208,7 @@ def test_readyz_goes_from_503_to_200() -> None:
         server.stop()
 
 
-@pytest.mark.parametrize("path", ["/", "/metric", "/results/FW-01", "/favicon.ico"])
+@pytest.mark.parametrize("path", ["/metric", "/results/FW-01", "/favicon.ico", "/index.html"])
 def test_unknown_route_is_404(server: MetricsServer, path: str) -> None:
     status, doc = get_json(server, path)
     assert status == 404 and path in doc["error"]
