@@ -364,16 +364,18 @@ def _verify_csv(path: Path, chain_report: Report) -> Report:
                 problems.append(Problem(key[0], f"CSV line {number}: no such control_run record in the chain sidecar"))
             total += len(lines)
             continue
-        expected = rebuild(found)  # one row per failing resource, in the record's order
-        for index, (number, row) in enumerate(lines):
-            if index >= len(expected) or row != expected[index]:
+        expected = rebuild(found)  # one row per failing resource; each must be there once
+        for number, row in lines:
+            if row in expected:
+                expected.remove(row)
+            else:
                 problems.append(Problem(key[0], f"CSV line {number} differs from the verified record"))
                 total += 1
-        if len(lines) < len(expected):
+        if expected:
             problems.append(
                 Problem(
                     key[0],
-                    f"the run of {key[1]} has {len(lines)} CSV rows, its verified record gives {len(expected)} "
+                    f"the run of {key[1]} lacks {len(expected)} of the CSV rows its verified record gives "
                     "(one per failing resource): rows were dropped",
                 )
             )
