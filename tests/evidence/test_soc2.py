@@ -356,3 +356,33 @@ def test_failing_resource_names_are_escaped(tmp_path: Path) -> None:
         view = soc2_view(summarize(ledger, T0, END), {"FW-01": ControlRef("No SSH", ("CC6.6",))})
     page = render_soc2(view.to_json(), title="t", ledger_head=None, verified=None)
     assert "<script>" not in page and "fw/&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;x&quot;" in page
+
+
+def test_evidence_soc2_of_an_open_period_reports_up_to_now_only(signed: tuple[Path, Path]) -> None:
+    import time_machine
+
+    from monitor.evidence.canonical import format_time
+
+    path, pub = signed
+    now = T0 + 90 * timedelta(minutes=1)  # FW-01 has failed since 01:00; nothing after now is known
+    with time_machine.travel(now, tick=False):
+        result = invoke("soc2", "--ledger", path, "--from", FROM, "--to", TO, "--public-key", pub, "--format", "json")
+        page = invoke("soc2", "--ledger", path, "--from", FROM, "--to", TO, "--public-key", pub).stdout
+    doc = json.loads(result.stdout)
+    assert doc["open"] is True and doc["to"] == format_time(now)
+    fw = next(p for c in doc["criteria"] if c["id"] == "CC6.6" for p in c["attention"] if p["control"] == "FW-01")
+    assert fw["shares"]["fail"] == pytest.approx(0.5 / 1.5) and fw["shares"]["gap"] == 0  # the future is no gap
+    assert "open, up to NOW" in page
+
+
+def test_evidence_soc2_signed_with_the_test_key_says_it_proves_nothing(tmp_path: Path) -> None:
+    from monitor.evidence.signing import demo_key
+
+    path, pub = tmp_path / "demo.sqlite3", tmp_path / "demo.pub"
+    key = demo_key()
+    build(path, {("FW-01", "p"): passes}, key)
+    pub.write_bytes(public_key_pem(key.public_key))
+    result = invoke("soc2", "--ledger", path, "--from", FROM, "--to", TO, "--public-key", pub)
+    assert result.exit_code == 0, result.output
+    assert '<div class="verdict bad"><strong>Signed with the bundled public TEST key' in result.stdout
+    assert "warning: the signatures were checked with the bundled TEST key" in result.stderr
