@@ -125,6 +125,7 @@ class FailingGroup:
     anchor: str
     control: str
     scope: str
+    counts: dict[str, int]
     resources: tuple[FailingResource, ...]
 
 
@@ -172,9 +173,10 @@ def soc2_view(summary: Summary, catalogue: Mapping[str, ControlRef]) -> Soc2View
     by_criterion: dict[str, list[PairShares]] = {}
     for item in summary.controls:
         anchor = None
+        counts = count_by_state(item.failing_resources)
         if item.failing_resources:
             anchor = f"fr-{len(groups)}"
-            groups.append(FailingGroup(anchor, item.control, item.scope, item.failing_resources))
+            groups.append(FailingGroup(anchor, item.control, item.scope, counts, item.failing_resources))
         ref = catalogue.get(item.control)
         pair = PairShares(
             control=item.control,
@@ -183,7 +185,7 @@ def soc2_view(summary: Summary, catalogue: Mapping[str, ControlRef]) -> Soc2View
             runs=item.runs,
             shares=_shares(item),
             last_status=item.last_status,
-            failing=count_by_state(item.failing_resources),
+            failing=counts,
             anchor=anchor,
         )
         for criterion in ref.criteria if ref is not None and ref.criteria else (UNMAPPED,):
