@@ -27,7 +27,15 @@ __all__ = ["export_command"]
 @period_options
 @click.option("--control", help="Only this control's runs (other records appear by digest).")
 @click.option("--scope", help="Only this scope's runs (other records appear by digest).")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "csv"]),
+    default="jsonl",
+    show_default=True,
+    help="jsonl: the records with their chain; csv: one row per failing resource per run (and one per run "
+    "with none), each with the seq and hash of the record that proves it.",
+)
 @click.option(
     "--out",
     required=True,

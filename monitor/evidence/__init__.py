@@ -16,7 +16,9 @@ Modules: `canonical` and `records` (the exact bytes hashed), `ledger` (SQLite st
 `bodies` (record bodies), `signing`, `statement` and `checkpoint` (keys and signed heads),
 `verify`, `retained` and `findings`, `prune`, `export` and `export_verify`, `sample`, `summary`,
 `losses` (the `evidence_lost` tally of failed appends), `repeats` (runs equal to the previous
-one written as references) and `references` (reading those back, and checking them).
+one written as references) and `references` (reading those back, and checking them),
+`failing` (the resources found failing, with their records) and `soc2` (the period by
+Trust Services Criterion).
 """
 
 from __future__ import annotations

@@ -26,9 +26,14 @@ omitted records without seeing their bodies: editing, dropping, adding or reorde
 record breaks a hash or a link, and a rewrite breaks the checkpoint signature. What the
 verifier requires beyond that is in `export_verify.py`.
 
-CSV: a flat table of the matching `control_run` records, plus the same JSON Lines as a
-sidecar `FILE.chain.jsonl`; `verify_export(FILE.csv)` checks the sidecar and that every
-CSV row equals its record.
+CSV: a flat table of the matching `control_run` records, one row per failing resource per
+run (a failure, a failure under an accepted risk, or a resource the control could not judge:
+`resource`, `subject`, `result`, `reason`, `risk_approver`, `risk_expires`), and one row with
+those columns empty for a run with none; every row carries its run's counts and the `seq`
+and `hash` of the record that proves it. The same JSON Lines go to a sidecar
+`FILE.chain.jsonl`; `verify_export(FILE.csv)` checks the sidecar and that the rows of every
+run are exactly those its verified record gives (`csv_rows`). A CSV of the earlier layout,
+one row per run (`LEGACY_CSV_COLUMNS`), verifies as it was written.
 """
 
 from __future__ import annotations
@@ -43,16 +48,17 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from monitor.evidence.canonical import format_time
+from monitor.evidence.failing import failing_state
 from monitor.evidence.ledger import Ledger
 from monitor.evidence.records import Record, body_digest
 from monitor.evidence.references import References, entries_of
 from monitor.evidence.repeats import REPEATED
 
-__all__ = ["CSV_COLUMNS", "FILTERABLE", "FORMAT", "ExportResult", "csv_row", "export"]
+__all__ = ["CSV_COLUMNS", "FILTERABLE", "FORMAT", "LEGACY_CSV_COLUMNS", "ExportResult", "csv_row", "csv_rows", "export"]
 
 FORMAT = "controlwatch-evidence-export"
 FORMAT_VERSION = 1
-CSV_COLUMNS = (
+LEGACY_CSV_COLUMNS = (
     "time",
     "control",
     "scope",
@@ -68,6 +74,10 @@ CSV_COLUMNS = (
     "seq",
     "hash",
 )
+"""One row per run: the CSV layout before the failing resources were listed."""
+RESOURCE_COLUMNS = ("resource", "subject", "result", "reason", "risk_approver", "risk_expires")
+CSV_COLUMNS = (*LEGACY_CSV_COLUMNS[:-2], *RESOURCE_COLUMNS, *LEGACY_CSV_COLUMNS[-2:])
+"""One row per failing resource per run; `seq` and `hash` (the proving record) stay last."""
 FILTERABLE = frozenset({"control_run", "control_runs_repeated", "baseline_approved"})
 """Kinds a control/scope filter may leave out (their bodies say which control and scope)."""
 _ALWAYS_WHOLE = frozenset({"checkpoint", "prune_anchor"})
@@ -141,7 +151,7 @@ def export(
 
 
 def csv_row(record: Record) -> list[str]:
-    """The CSV row of a `control_run` record (the verifier rebuilds it from the verified record)."""
+    """The `LEGACY_CSV_COLUMNS` row of a `control_run` record: the run, its counts, its record."""
     data = record.data
     counts = data.get("counts", {})
     return [
@@ -158,13 +168,40 @@ def csv_row(record: Record) -> list[str]:
     ]
 
 
+def csv_rows(record: Record) -> list[list[str]]:
+    """The `CSV_COLUMNS` rows of a `control_run` record: one per failing resource, or one with the
+    resource columns empty when none failed (the verifier rebuilds them from the verified record)."""
+    run = csv_row(record)
+    head, proof = run[:-2], run[-2:]
+    results = record.data.get("results")
+    rows = []
+    for result in results if isinstance(results, list) else []:
+        state = failing_state(result) if isinstance(result, dict) else None
+        if state is None:
+            continue
+        exception = result.get("exception")
+        risk = exception if isinstance(exception, dict) else {}
+        resource = [
+            _cell(result.get("resource")),
+            _cell(result.get("subject")),
+            state,
+            _cell(result.get("reason")),
+            _cell(risk.get("approver")),
+            _cell(risk.get("expires")),
+        ]
+        rows.append([*head, *resource, *proof])
+    return rows or [[*head, *([""] * len(RESOURCE_COLUMNS)), *proof]]
+
+
+def _cell(value: object) -> str:
+    return "" if value is None else str(value)
+
+
 def _csv_rows(
     ledger: Ledger, from_time: datetime, to_time: datetime, control: str | None, scope: str | None
 ) -> list[list[str]]:
-    return [
-        csv_row(record)
-        for record in References(ledger).runs(from_time, to_time, control=control, scope=scope)
-    ]
+    runs = References(ledger).runs(from_time, to_time, control=control, scope=scope)
+    return [row for record in runs for row in csv_rows(record)]
 
 
 def _write_jsonl(

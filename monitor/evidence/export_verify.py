@@ -28,7 +28,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from monitor.evidence.checkpoint import Checkpoint
-from monitor.evidence.export import CSV_COLUMNS, FILTERABLE, csv_row
+from monitor.evidence.export import CSV_COLUMNS, FILTERABLE, LEGACY_CSV_COLUMNS, csv_row, csv_rows
 from monitor.evidence.export_parse import Omitted, header_problem, open_text, parse_export, record_format
 from monitor.evidence.findings import Problem, ProblemList, Report, problem_order
 from monitor.evidence.prune import PruneAnchor
@@ -341,28 +341,46 @@ def _verify_csv(path: Path, chain_report: Report) -> Report:
     wanted = {key for key, r in records.items() if period and period.get("from", "") <= r.time < period.get("to", "")}
     with open_text(path, newline="") as handle:
         rows = list(csv.reader(handle))
-    if not rows or tuple(rows[0]) != CSV_COLUMNS:
+    columns = tuple(rows[0]) if rows else ()
+    if columns not in (CSV_COLUMNS, LEGACY_CSV_COLUMNS):
         problems.append(Problem(None, "the CSV header is not the export's column list"))
         total += 1
-        rows = [list(CSV_COLUMNS)]
-    seen: set[tuple[int, str]] = set()
+        rows, columns = [list(CSV_COLUMNS)], CSV_COLUMNS
+    rebuild = csv_rows if columns == CSV_COLUMNS else lambda record: [csv_row(record)]
+    lines_of: dict[tuple[int, str], list[tuple[int, list[str]]]] = {}
     for number, row in enumerate(rows[1:], 2):
         try:
-            seq = int(row[CSV_COLUMNS.index("seq")])
-            key = (seq, row[CSV_COLUMNS.index("control")])
+            seq = int(row[columns.index("seq")])
+            key = (seq, row[columns.index("control")])
         except (ValueError, IndexError):
             problems.append(Problem(None, f"CSV line {number}: no seq"))
             total += 1
             continue
+        lines_of.setdefault(key, []).append((number, row))
+    for key, lines in lines_of.items():
         found = records.get(key)
         if found is None:
-            problems.append(Problem(seq, f"CSV line {number}: no such control_run record in the chain sidecar"))
+            for number, _ in lines:
+                problems.append(Problem(key[0], f"CSV line {number}: no such control_run record in the chain sidecar"))
+            total += len(lines)
+            continue
+        expected = rebuild(found)  # one row per failing resource; each must be there once
+        for number, row in lines:
+            if row in expected:
+                expected.remove(row)
+            else:
+                problems.append(Problem(key[0], f"CSV line {number} differs from the verified record"))
+                total += 1
+        if expected:
+            problems.append(
+                Problem(
+                    key[0],
+                    f"the run of {key[1]} lacks {len(expected)} of the CSV rows its verified record gives "
+                    "(one per failing resource): rows were dropped",
+                )
+            )
             total += 1
-        elif row != csv_row(found):
-            problems.append(Problem(seq, f"CSV line {number} differs from the verified record"))
-            total += 1
-        seen.add(key)
-    for seq, control in sorted(wanted - seen):
+    for seq, control in sorted(wanted - lines_of.keys()):
         problems.append(Problem(seq, f"a control run ({control}) in the export has no CSV row"))
         total += 1
     problems.sort(key=problem_order)

@@ -11,16 +11,29 @@ from datetime import datetime
 
 from monitor.evidence.canonical import format_time, parse_time
 
-__all__ = ["COLOURS", "GAP_STROKE", "STATES", "STATE_LABELS", "duration", "pct", "time_of", "when"]
+__all__ = [
+    "COLOURS",
+    "DETAILED_STATES",
+    "GAP_STROKE",
+    "STATES",
+    "STATE_LABELS",
+    "duration",
+    "pct",
+    "time_of",
+    "when",
+]
 
 STATES = ("pass", "fail", "error", "gap")
+# The SOC 2 view's states: passing only under an accepted risk is told apart (`excepted`).
+DETAILED_STATES = ("pass", "excepted", "fail", "error", "gap")
 STATE_LABELS = {
     "pass": "passing",
+    "excepted": "excepted (failing under an accepted risk)",
     "fail": "failing",
     "error": "error (not evaluated)",
     "gap": "not monitored",
 }
-COLOURS = {"pass": "#1a7f37", "fail": "#cf222e", "error": "#8250df", "gap": "#afb8c1"}
+COLOURS = {"pass": "#1a7f37", "excepted": "#bf8700", "fail": "#cf222e", "error": "#8250df", "gap": "#afb8c1"}
 GAP_STROKE = "#57606a"
 
 

@@ -28,6 +28,7 @@ import jinja2
 from monitor.evidence.canonical import parse_time
 from monitor.evidence.report_format import (
     COLOURS,
+    DETAILED_STATES,
     GAP_STROKE,
     STATE_LABELS,
     STATES,
@@ -39,19 +40,25 @@ from monitor.evidence.report_format import (
 from monitor.evidence.report_svg import Ids, area_timeline, legend, share_bar
 from monitor.evidence.report_text import describe_event, verdict
 
-__all__ = ["COLOURS", "STATE_LABELS", "environment", "render_report"]
+__all__ = ["COLOURS", "CSP", "STATE_LABELS", "environment", "render_report", "restore_entities"]
 
 # MarkupSafe writes " and ' as &#34; and &#39;; html.escape, which wrote the report before the
 # templates did, as &quot; and &#x27;. Kept, so the same ledger gives the same source in reports
 # of any version. Only escaping makes these (one in the data is escaped to "&amp;#34;").
 _ENTITIES = {"&#34;": "&quot;", "&#39;": "&#x27;"}
 
-_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
+CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'"
 
 
 def _fixed(value: float, digits: int = 1) -> str:
     """A coordinate for the SVG source: a fixed number of decimals keeps the file short and stable."""
     return f"{float(value):.{digits}f}"
+
+
+def _counted(counts: Mapping[str, int]) -> str:
+    """`3 failing, 1 excepted`: the non-zero counts of failing resources by state, in their order."""
+    words = {"fail": "failing", "excepted": "excepted", "error": "in error"}
+    return ", ".join(f"{count} {words.get(name, name)}" for name, count in counts.items() if count)
 
 
 def _blank_none(value: object) -> object:
@@ -72,8 +79,14 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         auto_reload=False,
     )
-    env.filters.update(pct=pct, when=when, duration=duration, fixed=_fixed)
-    env.globals.update(states=STATES, state_labels=STATE_LABELS, colours=COLOURS, gap_stroke=GAP_STROKE)
+    env.filters.update(pct=pct, when=when, duration=duration, fixed=_fixed, counted=_counted)
+    env.globals.update(
+        states=STATES,
+        detailed_states=DETAILED_STATES,
+        state_labels=STATE_LABELS,
+        colours=COLOURS,
+        gap_stroke=GAP_STROKE,
+    )
     return env
 
 
@@ -108,6 +121,7 @@ def render_report(
     generator: str = "controlwatch",
     ledger_heads: Sequence[tuple[str, tuple[int, str] | None]] = (),
     open_period: bool = False,
+    soc2: Mapping[str, Any] | None = None,
 ) -> str:
     """The report as one HTML document (a `str`); nothing is read or written here.
 
@@ -117,6 +131,7 @@ def render_report(
     `verification` for the details; `generated_at` when the report was made. `ledger_heads`
     (name, head) of each ledger, when several are read as one estate. `open_period`: the
     period asked for has not ended, and `period` ends at the moment the report was made.
+    `soc2`: the view by criterion (`Soc2View.to_json()`), shown first, with the failing resources.
     """
     from_s, to_s = time_of(period[0]), time_of(period[1])
     controls: list[Mapping[str, Any]] = list(summary_json.get("controls", []))
@@ -133,7 +148,7 @@ def render_report(
         .render(
             title=title,
             generator=generator,
-            csp=_CSP,
+            csp=CSP,
             period_from=from_s,
             period_to=to_s,
             open_period=open_period,
@@ -152,8 +167,22 @@ def render_report(
             risks=[risk for item in controls for risk in item["accepted_risks"]],
             drift=[event for item in controls for event in item["drift"]],
             events=[describe_event(event) for event in summary_json.get("events", [])],
+            soc2=soc2,
+            fold_over=FOLD_OVER,
+            shown_rows=SHOWN_ROWS,
         )
     )
+    return restore_entities(document)
+
+
+FOLD_OVER = 12
+"""A list longer than this (control sections, failing resources of one pair) starts folded."""
+SHOWN_ROWS = 8
+"""The pairs of a criterion shown before the rest is folded: a criterion fits one screen."""
+
+
+def restore_entities(document: str) -> str:
+    """The quotes written as `html.escape` did (see `_ENTITIES`)."""
     for markupsafe, html_escape in _ENTITIES.items():
         document = document.replace(markupsafe, html_escape)
     return document

@@ -1,12 +1,13 @@
 """Report data over a period: what the HTML report and the CLI render, as plain values.
 
 For every control+scope: the share of the period it was passing, failing, in error or
-unmonitored; failure and error intervals (when they started, and when and how they
-ended); gaps in monitoring (no run for more than twice the interval); drift events; the
-accepted risks in force, with approver and expiry; and a per-area timeline. Plus the
-population per day ("was every project checked on date D?"), with the skipped runs and
-lost evidence that explain a missing one (`gap_causes.py`), and the daemon events that
-explain gaps.
+unmonitored (and, for the SOC 2 view, passing only under an accepted risk: `excepted`);
+the resources it found failing, with their records (`failing.py`); failure and error
+intervals (when they started, and when and how they ended); gaps in monitoring (no run
+for more than twice the interval); drift events; the accepted risks in force, with
+approver and expiry; and a per-area timeline. Plus the population per day ("was every
+project checked on date D?"), with the skipped runs and lost evidence that explain a
+missing one (`gap_causes.py`), and the daemon events that explain gaps.
 
 The state model is the one `sample` uses: a run's status holds from its end until the
 next run ends, but no longer than twice its interval; after that the pair is in a gap.
@@ -25,6 +26,7 @@ from checks.model import is_drift
 from monitor.evidence.bodies import area_of
 from monitor.evidence.canonical import format_time, json_fields, parse_time, utc
 from monitor.evidence.estate import LedgerReader
+from monitor.evidence.failing import FailingResource, FailingTracker
 from monitor.evidence.gap_causes import GapCauses
 from monitor.evidence.references import expanded
 from monitor.evidence.sample import DEFAULT_INTERVAL, population
@@ -33,6 +35,7 @@ __all__ = [
     "AcceptedRiskSeen",
     "AreaSegment",
     "ControlSummary",
+    "DETAILED_STATES",
     "DayCoverage",
     "DriftEvent",
     "Interval",
@@ -41,6 +44,7 @@ __all__ = [
 ]
 
 STATES = ("pass", "fail", "error", "gap")
+DETAILED_STATES = ("pass", "excepted", "fail", "error", "gap")
 _WORST = {"error": 3, "fail": 2, "gap": 1, "pass": 0}
 _EVENT_KINDS = (
     "daemon_start",
@@ -111,6 +115,10 @@ class ControlSummary:
     drift: tuple[DriftEvent, ...]
     accepted_risks: tuple[AcceptedRiskSeen, ...]
     timeline: tuple[Interval, ...]
+    # `shares` with the time passing only under an accepted risk told apart as `excepted`
+    # (a run whose every failure is excepted rolls up to pass): the SOC 2 view's states.
+    detailed_shares: dict[str, float] = field(default_factory=dict)
+    failing_resources: tuple[FailingResource, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +172,7 @@ class _Run:
     status: str
     seq: int
     interval: timedelta
+    excepted: bool = False  # passing, but only because every failure is under an accepted risk
 
 
 @dataclass(slots=True)
@@ -175,6 +184,7 @@ class _Pair:
     drift: list[DriftEvent] = field(default_factory=list)
     last_drift: frozenset[tuple[str, str, str]] | None = None
     risks: dict[tuple[str, ...], list[Any]] = field(default_factory=dict)
+    failing: FailingTracker | None = None
 
 
 def summarize(
@@ -195,7 +205,7 @@ def summarize(
     pairs: dict[tuple[str, str], _Pair] = {}
     reader = expanded(ledger)  # repeated runs as the runs they are, each against its own ledger
     for control, scope in population(reader, from_time, to_time, controls=controls, scopes=scopes):
-        pairs[(control, scope)] = _Pair(control, scope, area_of(control))
+        pairs[(control, scope)] = _Pair(control, scope, area_of(control), failing=FailingTracker(control, scope))
         before = reader.latest_run(control, scope, from_time)
         if before is not None:
             data = before.data
@@ -238,6 +248,8 @@ def summarize(
             checked_by_day[run.ended.date()].add(pair.scope)
         _note_drift(pair, record.seq, record.hash, data)
         _note_risks(pair, data)
+        if from_time <= run.ended < to_time and pair.failing is not None:
+            pair.failing.note(record.seq, data)
 
     for record in ledger.query(to_time, _FAR, kinds=["evidence_lost"]):  # written once the ledger recovered
         causes.add(record)
@@ -252,6 +264,9 @@ def summarize(
         shares = {state: 0.0 for state in STATES}
         for segment in timeline:
             shares[segment.state] += segment.seconds / period
+        detailed = {state: 0.0 for state in DETAILED_STATES}
+        for segment in _timeline(pair.runs, from_time, to_time, tell_excepted=True):
+            detailed[segment.state] += segment.seconds / period
         in_period = [run for run in pair.runs if run.ended >= from_time]
         summaries.append(
             ControlSummary(
@@ -268,6 +283,8 @@ def summarize(
                 drift=tuple(pair.drift),
                 accepted_risks=tuple(_risks_seen(pair)),
                 timeline=tuple(timeline),
+                detailed_shares=detailed,
+                failing_resources=pair.failing.resources() if pair.failing is not None else (),
             )
         )
     return Summary(
@@ -286,16 +303,23 @@ def summarize(
 
 def _run(seq: int, data: dict[str, Any], default_interval: timedelta) -> _Run:
     interval = data.get("interval_seconds")
+    status = str(data["status"])
+    counts = data.get("counts")
+    excepted = status == "pass" and isinstance(counts, dict) and bool(counts.get("excepted"))
     return _Run(
         ended=parse_time(str(data["ended"])),
-        status=str(data["status"]),
+        status=status,
         seq=seq,
         interval=timedelta(seconds=float(interval)) if interval is not None else default_interval,
+        excepted=excepted,
     )
 
 
-def _timeline(runs: Sequence[_Run], start: datetime, end: datetime) -> list[Interval]:
-    """States over `[start, end)`, merged, each ended by the state that followed."""
+def _timeline(runs: Sequence[_Run], start: datetime, end: datetime, *, tell_excepted: bool = False) -> list[Interval]:
+    """States over `[start, end)`, merged, each ended by the state that followed.
+
+    `tell_excepted`: a run passing only under accepted risks is in state `excepted`, not `pass`.
+    """
     raw: list[tuple[datetime, datetime, str, int | None]] = []
     ordered = sorted(runs, key=lambda run: (run.ended, run.seq))
     if not ordered or ordered[0].ended > start:
@@ -307,7 +331,8 @@ def _timeline(runs: Sequence[_Run], start: datetime, end: datetime) -> list[Inte
         seg_start = max(run.ended, start)
         seg_end = min(following, valid_until, end)
         if seg_end > seg_start:
-            raw.append((seg_start, seg_end, run.status, run.seq))
+            state = "excepted" if tell_excepted and run.excepted else run.status
+            raw.append((seg_start, seg_end, state, run.seq))
         gap_start = max(valid_until, start)
         gap_end = min(following, end)
         if gap_end > gap_start:

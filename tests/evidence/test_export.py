@@ -5,24 +5,29 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import timedelta
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from checks.model import Result, Verdict
 from monitor.evidence import (
     Checkpointer,
     Ledger,
     SigningKey,
     checkpoints_in_export,
+    control_run_body,
     export,
     keyring,
     prune,
     verify_export,
     verify_ledger,
 )
+from monitor.evidence.export import CSV_COLUMNS, LEGACY_CSV_COLUMNS
 from monitor.evidence.records import body_digest
+from monitor.evidence.repeats import RepeatWriter
 from tests.evidence.conftest import T0, fill, tamper
 
 FROM, TO = T0 + timedelta(minutes=10), T0 + timedelta(minutes=20)
@@ -287,3 +292,143 @@ def test_checkpoints_kept_from_an_export_catch_a_later_truncation(
     assert verify_ledger(filled.path, keyring([key])).ok  # alone, a shorter chain looks fine
     report = verify_ledger(filled.path, keyring([key]), retained=kept)
     assert not report.ok and "truncation" in str(report.first_bad)
+
+
+# --- CSV: one row per failing resource per run ---------------------------------------------------
+
+
+def failing_run(ended: datetime, status: str) -> dict[str, Any]:
+    """FW-01 in shop-prod: two rules open to the internet and one under an accepted risk when failing."""
+    results = [
+        Result("FW-01", "shop-prod", "fw/allow-web", "tcp:443", Verdict.PASS, "HTTPS may face the internet"),
+    ]
+    if status == "fail":
+        results += [
+            Result("FW-01", "shop-prod", "fw/allow-ssh", "tcp:22", Verdict.FAIL, "SSH open to 0.0.0.0/0"),
+            Result("FW-01", "shop-prod", "fw/debug", "tcp:22", Verdict.FAIL, 'debug rule, "temporary"'),
+            Result(
+                "FW-01", "shop-prod", "fw/jump", "tcp:22", Verdict.FAIL, "bastion", excepted=True,
+                exception_reason="accepted risk: jump host (approved by ciso@example.be, expires 2026-06-30)",
+            ),
+        ]  # fmt: skip
+    return control_run_body(
+        control="FW-01",
+        scope="shop-prod",
+        started=ended - timedelta(seconds=2),
+        ended=ended,
+        results=results,
+        params={},
+        inputs={"firewalls": {"resources": [{"name": "f"}]}},
+        logic_version=1,
+        controlwatch_version="0.1.0",
+        source="demo",
+        interval=timedelta(minutes=1),
+    )
+
+
+@pytest.fixture
+def resources_csv(ledger: Ledger, key: SigningKey, tmp_path: Path) -> Path:
+    """Runs a minute apart, through the daemon's writer (unchanged runs become repeat records):
+    passing at 00:00-00:02, failing on three resources at 00:03-00:06, passing again from 00:07."""
+    writer = RepeatWriter(ledger)
+    for minute in range(10):
+        moment = T0 + timedelta(minutes=minute)
+        writer.append([("control_run", failing_run(moment, "fail" if 3 <= minute < 7 else "pass"))], time=moment)
+    Checkpointer(ledger, key).checkpoint(T0 + timedelta(minutes=11))
+    out = tmp_path / "fw.csv"
+    export(ledger, T0, T0 + timedelta(minutes=10), fmt="csv", out=out)
+    return out
+
+
+def test_a_csv_row_per_failing_resource_per_run(resources_csv: Path, key: SigningKey, ledger: Ledger) -> None:
+    with open(resources_csv, newline="") as handle:
+        table = list(csv.DictReader(handle))
+    assert list(table[0])[-2:] == ["seq", "hash"]
+    assert {"resource", "subject", "result", "reason", "risk_approver", "risk_expires"} <= set(table[0])
+    by_time: dict[str, list[dict[str, str]]] = {}
+    for row in table:
+        by_time.setdefault(row["ended"], []).append(row)
+    assert len(by_time) == 10  # every run is there
+    passing = [rows for rows in by_time.values() if rows[0]["status"] == "pass"]
+    assert len(passing) == 6 and all(len(rows) == 1 and rows[0]["resource"] == "" for rows in passing)
+    failing = [rows for rows in by_time.values() if rows[0]["status"] == "fail"]
+    assert len(failing) == 4
+    for rows in failing:  # the failing resources by name, each on its own row, all proved by the run's record
+        assert [(r["resource"], r["result"]) for r in rows] == [
+            ("fw/allow-ssh", "fail"), ("fw/debug", "fail"), ("fw/jump", "excepted"),
+        ]  # fmt: skip
+        assert rows[2]["risk_approver"] == "ciso@example.be" and rows[2]["risk_expires"] == "2026-06-30"
+        assert rows[1]["reason"] == 'debug rule, "temporary"'
+        assert len({(r["seq"], r["hash"]) for r in rows}) == 1
+    # three of the failing runs are repeats of the first: their rows name the repeat record
+    kinds = {r.seq: r.kind for r in ledger.records()}
+    assert sorted(kinds[int(rows[0]["seq"])] for rows in failing) == ["control_run", *["control_runs_repeated"] * 3]
+    report = verify_export(resources_csv, key.public_key)
+    assert report.ok, report.summary()
+    assert report.extra["csv_rows"] == 6 + 4 * 3
+
+
+def _rewrite(path: Path, edit: Callable[[list[list[str]]], list[list[str]]]) -> None:
+    with open(path, newline="") as handle:
+        table = list(csv.reader(handle))
+    with open(path, "w", newline="") as handle:
+        csv.writer(handle, lineterminator="\n").writerows(edit(table))
+
+
+def _first_failing(table: list[list[str]]) -> int:
+    return next(i for i, row in enumerate(table) if row[table[0].index("result")] == "fail")
+
+
+@pytest.mark.parametrize(
+    ("name", "edit", "problem"),
+    [
+        (
+            "a resource renamed",
+            lambda t: [row if i != _first_failing(t) else [c.replace("fw/allow-ssh", "fw/other") for c in row]
+                       for i, row in enumerate(t)],
+            "differs from the verified record",
+        ),
+        (
+            "a failure shown as excepted",
+            lambda t: [row if i != _first_failing(t) else [c.replace("fail", "excepted") if j == t[0].index("result")
+                       else c for j, c in enumerate(row)] for i, row in enumerate(t)],
+            "differs from the verified record",
+        ),
+        ("a resource row dropped", lambda t: [row for i, row in enumerate(t) if i != _first_failing(t)],
+         "rows were dropped"),
+        ("a resource row added", lambda t: [*t, t[_first_failing(t)]], "differs from the verified record"),
+    ],
+    ids=lambda value: value if isinstance(value, str) else "",
+)  # fmt: skip
+def test_a_changed_resource_row_fails_verification(
+    resources_csv: Path, key: SigningKey, name: str, edit: Callable[[list[list[str]]], list[list[str]]], problem: str
+) -> None:
+    _rewrite(resources_csv, edit)
+    report = verify_export(resources_csv, key.public_key)
+    assert not report.ok, name
+    assert problem in str(report.first_bad), report.summary()
+
+
+def test_a_csv_of_the_earlier_layout_still_verifies(resources_csv: Path, key: SigningKey) -> None:
+    """One row per run, as exports were written before the failing resources were listed."""
+
+    def legacy(table: list[list[str]]) -> list[list[str]]:
+        kept = [CSV_COLUMNS.index(name) for name in LEGACY_CSV_COLUMNS]
+        rows: list[list[str]] = []
+        for row in table:
+            short = [row[i] for i in kept]
+            if short not in rows:
+                rows.append(short)
+        return rows
+
+    _rewrite(resources_csv, legacy)
+    assert verify_export(resources_csv, key.public_key).ok
+
+    def passed(table: list[list[str]]) -> list[list[str]]:
+        status = table[0].index("status")
+        index = next(i for i, row in enumerate(table) if row[status] == "fail")
+        return [[*row[:status], "pass", *row[status + 1 :]] if i == index else row for i, row in enumerate(table)]
+
+    _rewrite(resources_csv, passed)
+    edited = verify_export(resources_csv, key.public_key)
+    assert not edited.ok and "differs from the verified record" in str(edited.first_bad)

@@ -135,3 +135,30 @@ def test_a_population_stated_before_the_period_still_counts(history: Ledger) -> 
     [day2] = summarize(history, T0 + 24 * H, T0 + 48 * H).coverage
     assert day2.expected == ("shop-dev", "shop-prod")
     assert day2.missing == ("shop-dev", "shop-prod")
+
+
+def test_time_passing_only_under_an_accepted_risk_is_told_apart(history: Ledger) -> None:
+    """From 14:00 FW-01 passes only because its one failure is under an accepted risk: the SOC 2
+    view's `excepted`; the other states are the same as in `shares`."""
+    fw = summarize(history, T0, T0 + 24 * H).get("FW-01", "shop-prod")
+    detailed = fw.detailed_shares
+    assert detailed["excepted"] == pytest.approx(10 / 24)
+    assert detailed["pass"] == pytest.approx(fw.shares["pass"] - 10 / 24)
+    assert all(detailed[state] == pytest.approx(fw.shares[state]) for state in ("fail", "error", "gap"))
+    assert sum(detailed.values()) == pytest.approx(1.0)
+
+
+def test_the_failing_resources_of_the_period_with_their_records(history: Ledger) -> None:
+    fw = summarize(history, T0 + 3 * H, T0 + 24 * H).get("FW-01", "shop-prod")
+    by_state = {item.state: item for item in fw.failing_resources}
+    assert set(by_state) == {"fail", "excepted", "error"}
+    failing = by_state["fail"]  # 04:00-06:00, eight runs; the run at 03:45 is not in the period
+    assert (failing.first_seen, failing.last_seen, failing.runs) == (
+        format_time(T0 + 4 * H), format_time(T0 + 5.75 * H), 8,
+    )  # fmt: skip
+    seqs = {r.seq: r for r in history.records()}
+    assert seqs[failing.first_seq].data["ended"] == failing.first_seen
+    assert seqs[failing.last_seq].data["ended"] == failing.last_seen
+    excepted = by_state["excepted"]
+    assert excepted.approver == "ciso@example.be" and excepted.expires == "2026-06-30" and excepted.runs == 40
+    assert by_state["error"].runs == 4  # 08:00-08:45
