@@ -31,6 +31,8 @@ from monitor.config.model import Config
 from monitor.drift.attribution import RecentEvents
 from monitor.drift.audit_poller import AuditEvent, AuditPoller
 from monitor.drift.baselines import BaselineStore, default_path
+from monitor.drift.live import ROUTE as LIVE_ROUTE
+from monitor.drift.live import LiveDrift, live_route
 from monitor.drift.reporter import DriftReporter
 from monitor.evidence.bodies import (
     config_reload_body,
@@ -96,12 +98,19 @@ class Daemon:
         self.metrics = Metrics(self.store, version=__version__, mode=runtime.mode)
         if config.scopes.discovering:  # until the first listing, the set is only the listed projects
             self.store.hold(_FIRST_DISCOVERY)
-        self.server = MetricsServer(config.metrics.listen, self.metrics, self.store)
+        self.drift_live = LiveDrift()  # what `controlwatch baseline diff --daemon` compares (GET /baseline/live)
+        self.server = MetricsServer(
+            config.metrics.listen,
+            self.metrics,
+            self.store,
+            routes={LIVE_ROUTE: live_route(self.drift_live, lambda: self.baselines)},
+        )
         self.evidence = evidence(self.metrics) if evidence is not None else None
         sinks: list[ResultSink] = [self.store]
         if self.evidence is not None:
             sinks.append(RunEvidence(self.evidence, self.metrics, source=runtime.mode))
-        sinks += [DriftReporter(self.metrics), self.metrics, StaleRisks(self.store, self.metrics, clock), RunLog()]
+        sinks += [DriftReporter(self.metrics), self.drift_live, self.metrics]
+        sinks += [StaleRisks(self.store, self.metrics, clock), RunLog()]
         self.metrics.sinks(sink.name for sink in sinks)
         self._job = ScopeJob(
             runtime=runtime,

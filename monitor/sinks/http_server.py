@@ -11,7 +11,7 @@ import json
 import socket
 import sys
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -33,6 +33,8 @@ FILTERS = ("control", "scope", "status", "area", "severity")
 RESULTS_PARAMS = (*FILTERS, "limit", "page_token")
 DEFAULT_LIMIT, MAX_LIMIT = 500, 5000  # pairs per `/results` page
 ErrorCallback = Callable[[str, BaseException], None]
+#: An extra read-only JSON route: called with the query string, answers (HTTP status, body).
+Route = Callable[[str], tuple[int, dict[str, Any]]]
 
 
 def rfc3339(ts: float) -> str:
@@ -104,6 +106,7 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     metrics: Metrics
     store: ResultStore
+    routes: Mapping[str, Route] = {}
     disable_nagle_algorithm = True
     timeout = None  # the dispatcher sets the connection's timeout (Limits.io_timeout)
     server_version = "controlwatch"
@@ -125,6 +128,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(HTTPStatus.OK, b"ok\n", "text/plain; charset=utf-8")
             elif url.path == "/readyz":
                 self._readyz()
+            elif url.path in self.routes:
+                status, body = self.routes[url.path](url.query)
+                self._json(HTTPStatus(status), body)
             else:
                 self._error(HTTPStatus.NOT_FOUND, f"no route {url.path}")
         except (_BadQuery, BadPageToken) as exc:
@@ -221,8 +227,10 @@ class MetricsServer:
         *,
         on_error: ErrorCallback | None = None,
         limits: Limits = DEFAULT_LIMITS,
+        routes: Mapping[str, Route] | None = None,
     ) -> None:
         self._host, self._requested_port = split_host_port(listen)
+        self._routes = dict(routes or {})
         self._metrics = metrics
         self._store = store
         self._on_error = on_error
@@ -235,7 +243,9 @@ class MetricsServer:
         """Bind and serve; raises OSError at once if the address is taken."""
         if self._server is not None:
             raise RuntimeError("MetricsServer already started")
-        handler = type("Handler", (_Handler,), {"metrics": self._metrics, "store": self._store})
+        handler = type(
+            "Handler", (_Handler,), {"metrics": self._metrics, "store": self._store, "routes": self._routes}
+        )
         server_class = _Server6 if ":" in self._host else _Server
         server = server_class((self._host, self._requested_port), handler)
         server.on_error = self._on_error
