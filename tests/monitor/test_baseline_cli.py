@@ -211,7 +211,9 @@ def test_diff_without_any_baseline_previews_the_whole_state(cli: Cli, tmp_path: 
     code, out, err = cli("diff", "--scenario", path, "--control", "DRIFT-01")
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0] == "example-shop DRIFT-01: no approved baseline; approving would record 4 firewall rules and policies:"
+    assert lines[0] == (
+        "example-shop DRIFT-01: no approved baseline; approving would record 4 firewall rules and policies:"
+    )
     [internal] = [line for line in lines if line.startswith("  firewall allow-internal: ")]
     assert "sourceRanges ['10.132.0.0/20']" in internal and "direction 'INGRESS'" in internal
     assert len(lines) == 5  # the header and the 4 rules and policies
@@ -265,3 +267,56 @@ def test_a_store_that_is_not_a_database_exits_2(cli: Cli, tmp_path: Path) -> Non
     Path(cli.store).write_text("not sqlite")
     code, _, err = cli("show")
     assert code == 2 and err.startswith(f"Error: {cli.store}: cannot open the baseline store: ")
+
+
+# --- approve reviews, then asks ---------------------------------------------------------------------
+
+
+def test_approve_shows_the_diff_against_the_current_baseline_and_asks(cli: Cli, tmp_path: Path) -> None:
+    assert cli("approve", "--yes", "--scenario", scenario(tmp_path), "--approver", "alice@example.be")[0] == 0
+    changed = scenario(tmp_path, widen, "changed.json")
+    cli.terminal = True
+    code, out, err = cli("approve", "--scenario", changed, "--approver", "bob@example.be", "--control", "DRIFT-01",
+                         answer="n\n")  # fmt: skip
+    assert code == 1 and "Aborted" in err
+    assert out.splitlines() == [
+        f"example-shop DRIFT-01: 1 change since {BASELINE}",
+        "  firewall allow-internal changed",
+        "      sourceRanges ['10.132.0.0/20'] → ['0.0.0.0/0']",
+    ]
+    assert "Record this as the approved baseline of example-shop (DRIFT-01) by bob@example.be? [y/N]" in err
+    assert len(cli.recorded) == 1  # declined: nothing stored, nothing recorded
+    code, out, err = cli("approve", "--scenario", changed, "--approver", "bob@example.be", "--control", "DRIFT-01",
+                         answer="y\n")  # fmt: skip
+    assert code == 0, err
+    assert out.splitlines()[-2].startswith("approved example-shop: DRIFT-01 (4 firewall rules and policies) by bob")
+    assert cli("diff", "--scenario", changed)[0] == 0  # the widened rule is the baseline now
+
+
+def test_approve_without_a_terminal_or_yes_records_nothing(cli: Cli, tmp_path: Path) -> None:
+    code, out, err = cli("approve", "--scenario", scenario(tmp_path), "--approver", "alice@example.be")
+    assert code == 2
+    assert out.startswith("example-shop DRIFT-01: no approved baseline; approving would record 4 firewall rules")
+    assert err.strip() == (
+        "Error: not approved: stdin is not a terminal, so nobody can answer 'Record this as the approved baseline "
+        "of example-shop (DRIFT-01, DRIFT-02, DRIFT-03) by alice@example.be?'; review the above and pass --yes to "
+        "record it"
+    )
+    assert not Path(cli.store).exists() and cli.recorded == []
+
+
+def test_the_real_command_refuses_to_approve_from_a_pipe(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    store = tmp_path / "baselines.sqlite3"
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "baseline", "approve", "--scenario", scenario(tmp_path), "--store",
+         str(store), "--approver", "alice@example.be", "--control", "DRIFT-02"],
+        cwd=Path(__file__).parents[2], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "Error: not approved: stdin is not a terminal" in done.stderr and "Traceback" not in done.stderr
+    assert "example-shop DRIFT-02: no approved baseline; approving would record 2 grants:" in done.stdout
+    assert not store.exists()
