@@ -1,4 +1,5 @@
-"""The metrics port: `/metrics`, `/results`, `/healthz`, `/readyz`, on the stdlib HTTP server.
+"""The metrics port: `/metrics`, `/results`, `/healthz`, `/readyz`, on the stdlib HTTP server,
+and the read-only JSON routes the daemon adds (`routes`: `/baseline/live`).
 
 Every route reads memory only (the `ResultStore` and the metrics registry), so a scrape or an
 on-call `curl` never waits on Google. Request lines are not logged: Prometheus scrapes every

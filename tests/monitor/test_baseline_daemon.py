@@ -219,3 +219,40 @@ def test_the_runbooks_commands_work_as_written(running: Running, terminal: None)
         assert code == 0, (written, out, err)
     statuses = running.run()
     assert {status for status, _ in statuses.values()} == {"pass"}
+
+
+@pytest.mark.parametrize(
+    ("listen", "url"),
+    [("0.0.0.0:9797", "http://127.0.0.1:9797"), ("[::]:9797", "http://[::1]:9797"),
+     ("[::1]:8080", "http://[::1]:8080"), ("metrics.internal:9797", "http://metrics.internal:9797")],
+)  # fmt: skip
+def test_the_daemon_address_comes_from_metrics_listen(listen: str, url: str) -> None:
+    from monitor.commands.baseline_daemon import DEFAULT_URL, FROM_CONFIG, daemon_url
+    from monitor.config.model import parse_config
+
+    config = parse_config(f"scopes: {{projects: [{{id: shop-prod}}]}}\nmetrics: {{listen: '{listen}'}}\n", "cw.yaml")
+    assert daemon_url(FROM_CONFIG, config) == url
+    assert daemon_url(None, config) == url
+    assert daemon_url(None, None) == DEFAULT_URL == "http://127.0.0.1:9797"
+    assert daemon_url("https://cw.example.com:9797/", config) == "https://cw.example.com:9797"
+
+
+def test_daemon_without_a_url_asks_the_daemon_of_the_config(running: Running, tmp_path: Path) -> None:
+    running.run()
+    config = tmp_path / "same-port.yaml"
+    text = running.config_path.read_text().replace("127.0.0.1:0", running.url.removeprefix("http://"))
+    config.write_text(text)
+    env: dict[str, str | None] = {"CONTROLWATCH_DAEMON": None, "CONTROLWATCH_CONFIG": None}
+    code, out, err = invoke(f"controlwatch baseline diff --daemon --config {config} --scope {SCOPE} --format json", env)
+    assert code == 0, err
+    doc = json.loads(out)
+    assert doc["drift"] is False and doc["would_record"] is True
+    assert [r["control"] for r in doc["results"]] == list(DRIFT)
+    assert f"the daemon at {running.url} collected" in err
+
+
+def test_a_daemon_that_is_not_there_is_one_clear_line(tmp_path: Path) -> None:
+    env: dict[str, str | None] = {"CONTROLWATCH_DAEMON": "http://127.0.0.1:9", "CONTROLWATCH_CONFIG": None}
+    code, out, err = invoke(f"controlwatch baseline diff --scope {SCOPE} --store {tmp_path / 'b.sqlite3'}", env)
+    assert code == 2 and out == ""
+    assert err.startswith("Error: cannot reach the daemon at http://127.0.0.1:9 (") and len(err.splitlines()) == 1
