@@ -119,6 +119,16 @@ def in_the_pod(running: Running) -> dict[str, str | None]:
     return {"CONTROLWATCH_CONFIG": str(running.config_path), "CONTROLWATCH_DAEMON": None}
 
 
+def alerts_commands() -> list[str]:
+    """The `controlwatch baseline` commands the drift alerts' descriptions name, in runbook terms."""
+    rules = yaml.safe_load((ROOT / "deploy" / "prometheus" / "controlwatch-alerts.yml").read_text())
+    descriptions = [r["annotations"]["description"] for g in rules["groups"] for r in g["rules"]
+                    if r.get("alert") in ("ControlwatchDriftActive", "ControlwatchNoApprovedBaseline")]  # fmt: skip
+    assert len(descriptions) == 2
+    named = [c for text in descriptions for c in COMMAND.findall(text)]
+    return [c.replace("{{ $labels.scope }}", "SCOPE").replace("{{ $labels.control }}", "CONTROL") for c in named]
+
+
 def widened(scenario: dict[str, Any]) -> dict[str, Any]:
     changed = copy.deepcopy(scenario)
     [project] = [p for p in changed["projects"] if p["projectId"] == SCOPE]
@@ -206,15 +216,17 @@ def test_the_runbooks_commands_work_as_written(running: Running, terminal: None)
     host = running.url.removeprefix("http://")
     fill = {"SCOPE": SCOPE, "CONTROL": "DRIFT-01", "YOU": "you@example.com", "FILE": str(running.config_path),
             "HOST:9797": host}  # fmt: skip
-    commands = [c for path in RUNBOOKS for c in COMMAND.findall(path.read_text())]
+    commands = [c for path in RUNBOOKS for c in COMMAND.findall(path.read_text())] + alerts_commands()
     kinds = [" diff ", " approve ", " show "]  # previews first, then approvals, then who approved
     ordered = sorted(dict.fromkeys(commands), key=lambda c: next(i for i, k in enumerate(kinds) if k in c + " "))
-    assert len(ordered) >= 6, ordered
+    assert len(ordered) >= 8, ordered
     for written in ordered:
         command = re.sub("|".join(map(re.escape, fill)), lambda m: fill[m.group(0)], written)
         pod = command.startswith("kubectl exec")
         command = command.split(" -- ", 1)[1] if pod else command
-        env = in_the_pod(running) if pod or "--config" in command else through_daemon(running)
+        # approving collects with the daemon's config: in the pod (or wherever CONTROLWATCH_CONFIG names it)
+        beside_the_store = pod or "--config" in command or " approve " in command
+        env = in_the_pod(running) if beside_the_store else through_daemon(running)
         code, out, err = invoke(command, env, answer="y\n")
         assert code == 0, (written, out, err)
     statuses = running.run()
