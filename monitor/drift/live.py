@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
@@ -20,6 +20,7 @@ from urllib.parse import parse_qs
 
 from checks.driftstate import CONTROL_AREAS, StateError, kinds_for, watched_state
 from checks.model import is_drift
+from checks.snapshot import Snapshot
 from monitor.drift.baselines import BaselineStore, timestamp
 from monitor.sinks.base import FinishedRun
 
@@ -30,16 +31,34 @@ Answer = tuple[int, dict[str, Any]]
 
 @dataclass(frozen=True, slots=True)
 class LiveState:
-    """One scope's last collected state: per DRIFT control its state, or why it could not be read."""
+    """One scope's last collection of what its DRIFT controls read; their states are built on
+    request (`states`), so a run pays for keeping references only."""
 
-    scope: str
-    collected_at: str
-    states: Mapping[str, dict[str, Any]]
-    errors: Mapping[str, str]
+    snapshot: Snapshot
+    controls: tuple[str, ...]
+
+    @property
+    def collected_at(self) -> str:
+        return timestamp(self.snapshot.now.astimezone(UTC))
+
+    def states(self) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+        """Per DRIFT control its state `{area: items}`, or why it could not be read."""
+        states: dict[str, dict[str, Any]] = {}
+        errors: dict[str, str] = {}
+        for control in self.controls:
+            failed = self.snapshot.failed_kinds(kinds_for([control]))
+            if failed:
+                errors[control] = "; ".join(f"{kind}: {why}" for kind, why in sorted(failed.items()))
+                continue
+            try:
+                states[control] = watched_state(self.snapshot, [control])[control]
+            except StateError as exc:
+                errors[control] = str(exc)
+        return states, errors
 
 
 class LiveDrift:
-    """A result sink keeping, per scope, the drift-watched state of its last run."""
+    """A result sink keeping, per scope, what the DRIFT controls of its last run read."""
 
     name = "drift_live"
     essential = False
@@ -50,24 +69,16 @@ class LiveDrift:
 
     def on_run(self, finished: FinishedRun) -> None:
         scope = finished.scope
-        controls = [c.meta.id for c in finished.plan.controls if is_drift(c.meta.id) and c.meta.id in CONTROL_AREAS]
+        controls = tuple(
+            c.meta.id for c in finished.plan.controls if is_drift(c.meta.id) and c.meta.id in CONTROL_AREAS
+        )
         if not controls or not finished.still_configured():
             with self._lock:
                 self._by_scope.pop(scope, None)
             return
         snapshot = finished.run.snapshot
-        states: dict[str, dict[str, Any]] = {}
-        errors: dict[str, str] = {}
-        for control in controls:
-            failed = snapshot.failed_kinds(kinds_for([control]))
-            if failed:
-                errors[control] = "; ".join(f"{kind}: {why}" for kind, why in sorted(failed.items()))
-                continue
-            try:
-                states[control] = watched_state(snapshot, [control])[control]
-            except StateError as exc:
-                errors[control] = str(exc)
-        state = LiveState(scope, timestamp(snapshot.now.astimezone(UTC)), states, errors)
+        kept = {kind: data for kind, data in snapshot.kinds.items() if kind in kinds_for(controls)}
+        state = LiveState(Snapshot(scope=snapshot.scope, now=snapshot.now, kinds=kept), controls)
         with self._lock:
             self._by_scope[scope] = state
 
@@ -104,16 +115,18 @@ def live_route(live: LiveDrift, baselines: Callable[[], BaselineStore]) -> Calla
                 f"no live drift state for scope {values[0]!r}: not a scope of this daemon with DRIFT controls "
                 "enabled, or its first run has not finished",
             )
+        scope = state.snapshot.scope
+        states, errors = state.states()
         try:
-            baseline = baselines().get(state.scope)
+            baseline = baselines().get(scope)
         except (sqlite3.Error, OSError, ValueError) as exc:  # the daemon's runs say so too (baseline_store_unreadable)
             return _error(503, f"cannot read the baseline store: {exc}")
         return 200, {
             "schema_version": SCHEMA_VERSION,
-            "scope": state.scope,
+            "scope": scope,
             "collected_at": state.collected_at,
-            "controls": dict(state.states),
-            "errors": dict(state.errors),
+            "controls": states,
+            "errors": errors,
             "baseline": baseline,
         }
 
