@@ -236,6 +236,7 @@ def make_baseline_group(
     @_SCOPE
     @click.option("--control", "controls", multiple=True, type=_CONTROLS, help="Only this control (repeatable).")
     @click.option("--approver", help="Who approves (default: the OS user).")
+    @click.option("--change", "change", help="The change reference (ticket) this approval belongs to: kept with it.")
     @click.option("--yes", is_flag=True, help="Record without asking (the review is still printed).")
     @_CONFIG
     @_SCENARIO
@@ -244,6 +245,7 @@ def make_baseline_group(
         scopes: tuple[str, ...],
         controls: tuple[str, ...],
         approver: str | None,
+        change: str | None,
         yes: bool,
         config_path: str | None,
         scenario: str | None,
@@ -271,7 +273,7 @@ def make_baseline_group(
         target = _open(path)
         for scope, state in states.items():
             try:
-                approval = target.approve(scope, state, who, controls=chosen, now=clock())
+                approval = target.approve(scope, state, who, controls=chosen, now=clock(), change=change)
             except (sqlite3.Error, BaselineError) as exc:
                 fail(f"{target.path}: cannot store the approval of {scope}: {exc}")
             if record is not None and live.config is not None:
@@ -279,7 +281,7 @@ def make_baseline_group(
             what = ", ".join(f"{c.control} ({counted(c.items, c.control)})" for c in approval.controls)
             click.echo(
                 f"approved {scope}: {what} by {approval.approver} at {approval.approved_at} "
-                f"(approval {approval.id}, {target.path})"
+                f"(approval {approval.id}{f', change {approval.change}' if approval.change else ''}, {target.path})"
             )
         click.echo(f"a daemon reading {target.path} judges against it from each scope's next run")
 
@@ -400,7 +402,10 @@ def _show_table(entries: list[dict[str, Any]], history: bool) -> str:
         lines.append(f"history of {entry['scope']}:")
         for record in entry["history"]:
             what = ", ".join(f"{c} ({counted(v['items'], c)})" for c, v in record["controls"].items())
-            lines.append(f"  approval {record['approval']}: {record['approved_at']} by {record['approver']}: {what}")
+            change = f" (change {record['change']})" if "change" in record else ""
+            lines.append(
+                f"  approval {record['approval']}: {record['approved_at']} by {record['approver']}{change}: {what}"
+            )
     return "\n".join(lines)
 
 
@@ -420,7 +425,8 @@ def record_approval(approval: Approval, config: Config) -> None:
         approver=record["approver"],
         baseline_digest=digest(record["controls"]),
         controls=list(record["controls"]),
-        note=f"approval {record['approval']} at {record['approved_at']}",
+        note=f"approval {record['approval']} at {record['approved_at']}"
+        + (f", change {approval.change}" if approval.change else ""),
     )
     ledger = Ledger(config.evidence.path)
     try:

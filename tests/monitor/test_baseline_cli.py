@@ -320,3 +320,16 @@ def test_the_real_command_refuses_to_approve_from_a_pipe(tmp_path: Path) -> None
     assert "Error: not approved: stdin is not a terminal" in done.stderr and "Traceback" not in done.stderr
     assert "example-shop DRIFT-02: no approved baseline; approving would record 2 grants:" in done.stdout
     assert not store.exists()
+
+
+def test_a_change_reference_is_kept_with_the_approval(cli: Cli, tmp_path: Path) -> None:
+    path = scenario(tmp_path)
+    code, out, _ = cli("approve", "--yes", "--scenario", path, "--approver", "alice@example.be", "--control",
+                       "DRIFT-02", "--change", "CHG-1234")  # fmt: skip
+    assert code == 0 and "(approval 1, change CHG-1234, " in out
+    [(approval, _)] = cli.recorded
+    assert approval.change == "CHG-1234" and approval.to_evidence()["change"] == "CHG-1234"
+    cli("approve", "--yes", "--scenario", path, "--approver", "bob@example.be", "--control", "DRIFT-02")
+    code, out, _ = cli("show", "--history")
+    assert "  approval 1: 2026-11-25T12:30:00Z by alice@example.be (change CHG-1234): DRIFT-02 (2 grants)" in out
+    assert "  approval 2: 2026-11-25T12:30:00Z by bob@example.be: DRIFT-02 (2 grants)" in out

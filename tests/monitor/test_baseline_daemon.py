@@ -215,7 +215,7 @@ def test_the_runbooks_commands_work_as_written(running: Running, terminal: None)
     running.run()
     host = running.url.removeprefix("http://")
     fill = {"SCOPE": SCOPE, "CONTROL": "DRIFT-01", "YOU": "you@example.com", "FILE": str(running.config_path),
-            "HOST:9797": host}  # fmt: skip
+            "HOST:9797": host, "TICKET": "CHG-1234"}  # fmt: skip
     commands = [c for path in RUNBOOKS for c in COMMAND.findall(path.read_text())] + alerts_commands()
     kinds = [" diff ", " approve ", " show "]  # previews first, then approvals, then who approved
     ordered = sorted(dict.fromkeys(commands), key=lambda c: next(i for i, k in enumerate(kinds) if k in c + " "))
@@ -231,6 +231,7 @@ def test_the_runbooks_commands_work_as_written(running: Running, terminal: None)
         assert code == 0, (written, out, err)
     statuses = running.run()
     assert {status for status, _ in statuses.values()} == {"pass"}
+    assert "CHG-1234" in [a.change for a in running.daemon.baselines.history(SCOPE)]
 
 
 @pytest.mark.parametrize(
