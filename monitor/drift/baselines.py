@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS approvals (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     scope TEXT NOT NULL,
     approver TEXT NOT NULL,
-    approved_at TEXT NOT NULL
+    approved_at TEXT NOT NULL,
+    change_ref TEXT
 );
 CREATE TABLE IF NOT EXISTS approved_states (
     approval_id INTEGER NOT NULL REFERENCES approvals(id),
