@@ -98,20 +98,16 @@ class Daemon:
         self.metrics = Metrics(self.store, version=__version__, mode=runtime.mode)
         if config.scopes.discovering:  # until the first listing, the set is only the listed projects
             self.store.hold(_FIRST_DISCOVERY)
-        self.drift_live = LiveDrift()  # what `controlwatch baseline diff --daemon` compares (GET /baseline/live)
-        self.server = MetricsServer(
-            config.metrics.listen,
-            self.metrics,
-            self.store,
-            routes={LIVE_ROUTE: live_route(self.drift_live, lambda: self.baselines)},
-        )
+        self.server = MetricsServer(config.metrics.listen, self.metrics, self.store)
         self.evidence = evidence(self.metrics) if evidence is not None else None
         sinks: list[ResultSink] = [self.store]
         if self.evidence is not None:
             sinks.append(RunEvidence(self.evidence, self.metrics, source=runtime.mode))
+        self.drift_live = LiveDrift()  # what `controlwatch baseline diff` reads from a daemon (GET /baseline/live)
         sinks += [DriftReporter(self.metrics), self.drift_live, self.metrics]
         sinks += [StaleRisks(self.store, self.metrics, clock), RunLog()]
         self.metrics.sinks(sink.name for sink in sinks)
+        self.server.add_route(LIVE_ROUTE, live_route(self.drift_live, lambda: self.baselines))
         self._job = ScopeJob(
             runtime=runtime,
             store=self.store,

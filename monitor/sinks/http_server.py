@@ -1,5 +1,4 @@
-"""The metrics port: `/metrics`, `/results`, `/healthz`, `/readyz`, on the stdlib HTTP server,
-and the read-only JSON routes the daemon adds (`routes`: `/baseline/live`).
+"""The metrics port: `/metrics`, `/results`, `/healthz`, `/readyz`, on the stdlib HTTP server.
 
 Every route reads memory only (the `ResultStore` and the metrics registry), so a scrape or an
 on-call `curl` never waits on Google. Request lines are not logged: Prometheus scrapes every
@@ -16,7 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 from prometheus_client.exposition import choose_encoder
@@ -34,7 +33,8 @@ FILTERS = ("control", "scope", "status", "area", "severity")
 RESULTS_PARAMS = (*FILTERS, "limit", "page_token")
 DEFAULT_LIMIT, MAX_LIMIT = 500, 5000  # pairs per `/results` page
 ErrorCallback = Callable[[str, BaseException], None]
-#: An extra read-only JSON route: called with the query string, answers (HTTP status, body).
+#: An extra read-only JSON route (`MetricsServer.add_route`): called with the query string,
+#: answers (HTTP status, body).
 Route = Callable[[str], tuple[int, dict[str, Any]]]
 
 
@@ -107,11 +107,11 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
     metrics: Metrics
     store: ResultStore
-    routes: Mapping[str, Route] = {}
     disable_nagle_algorithm = True
     timeout = None  # the dispatcher sets the connection's timeout (Limits.io_timeout)
     server_version = "controlwatch"
     sys_version = ""
+    routes: Mapping[str, Route] = {}
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: request lines would flood stderr at every scrape."""
@@ -228,10 +228,8 @@ class MetricsServer:
         *,
         on_error: ErrorCallback | None = None,
         limits: Limits = DEFAULT_LIMITS,
-        routes: Mapping[str, Route] | None = None,
     ) -> None:
         self._host, self._requested_port = split_host_port(listen)
-        self._routes = dict(routes or {})
         self._metrics = metrics
         self._store = store
         self._on_error = on_error
@@ -239,17 +237,22 @@ class MetricsServer:
         self._server: _Server | None = None
         self._dispatcher: Dispatcher | None = None
         self._thread: threading.Thread | None = None
+        self._routes: dict[str, Route] = {}
+
+    def add_route(self, path: str, answer: Route) -> None:
+        """Serve `answer` on `GET path` too (from the next `start`): JSON routes the daemon adds,
+        such as `/baseline/live`, behind the same dispatcher and limits."""
+        self._routes[path] = answer
 
     def start(self) -> None:
         """Bind and serve; raises OSError at once if the address is taken."""
         if self._server is not None:
             raise RuntimeError("MetricsServer already started")
-        handler = type(
-            "Handler", (_Handler,), {"metrics": self._metrics, "store": self._store, "routes": self._routes}
-        )
+        handler = type("Handler", (_Handler,), {"metrics": self._metrics, "store": self._store})
         server_class = _Server6 if ":" in self._host else _Server
         server = server_class((self._host, self._requested_port), handler)
         server.on_error = self._on_error
+        cast(type[_Handler], handler).routes = dict(self._routes)
         self._server = server
         self._dispatcher = Dispatcher(server, self._limits)
         self._thread = threading.Thread(
