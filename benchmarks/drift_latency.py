@@ -262,7 +262,7 @@ class Harness:
     def approve_baselines(self) -> None:
         done = subprocess.run(
             [sys.executable, "-m", "monitor", "baseline", "approve", "--config", str(self.config_path),
-             "--approver", "drift-bench"],
+             "--approver", "drift-bench", "--yes"],
             cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
         )  # fmt: skip
         if done.returncode != 0:

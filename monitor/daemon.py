@@ -31,6 +31,8 @@ from monitor.config.model import Config
 from monitor.drift.attribution import RecentEvents
 from monitor.drift.audit_poller import AuditEvent, AuditPoller
 from monitor.drift.baselines import BaselineStore, default_path
+from monitor.drift.live import ROUTE as LIVE_ROUTE
+from monitor.drift.live import LiveDrift, live_route
 from monitor.drift.reporter import DriftReporter
 from monitor.evidence.bodies import (
     config_reload_body,
@@ -110,8 +112,11 @@ class Daemon:
         sinks: list[ResultSink] = [self.store]
         if self.evidence is not None:
             sinks.append(RunEvidence(self.evidence, self.metrics, source=runtime.mode))
-        sinks += [DriftReporter(self.metrics), self.metrics, StaleRisks(self.store, self.metrics, clock), RunLog()]
+        self.drift_live = LiveDrift()  # what `controlwatch baseline diff` reads from a daemon (GET /baseline/live)
+        sinks += [DriftReporter(self.metrics), self.drift_live, self.metrics]
+        sinks += [StaleRisks(self.store, self.metrics, clock), RunLog()]
         self.metrics.sinks(sink.name for sink in sinks)
+        self.server.add_route(LIVE_ROUTE, live_route(self.drift_live, lambda: self.baselines))
         self._job = ScopeJob(
             runtime=runtime,
             store=self.store,

@@ -265,7 +265,7 @@ def test_baseline_approval_is_recorded_as_evidence(tmp_path: Path) -> None:
         f"scopes: {{projects: [{{id: ledger-clean}}]}}\nevidence: {{path: '{tmp_path / 'evidence.sqlite3'}'}}\n"
     )
     code, out, err = invoke(
-        "baseline", "approve", "--config", str(config), "--scenario", str(DEMO_SCENARIO), "--approver", "alice"
+        "baseline", "approve", "--yes", "--config", str(config), "--scenario", str(DEMO_SCENARIO), "--approver", "alice"
     )
     assert code == 0, err
     ledger = Ledger(tmp_path / "evidence.sqlite3", create=False)

@@ -1,11 +1,16 @@
 """`controlwatch baseline`: approve the live drift-watched state, show what is approved, and
 diff the live state against it (approving is an explicit command: README, "Drift and approved baselines").
 
-`approve` and `diff` read the live state through the same collectors as `check`: from real
-GCP with `--config`, or offline from a scenario file through the local stand-in with
-`--scenario`. `show` reads the store only and never imports a Google client. Exit codes:
-0 ok (`diff`: no drift), 1 drift (`diff`), 2 bad usage, no baseline, or a live state that
-could not be read (one clear line, no traceback).
+`diff` reads the live state from a running daemon (`--daemon URL`; the default when neither
+`--config` nor `--scenario` is given), which also says which baseline it reads; or collects
+it through the same collectors as `check`: from real GCP with `--config`, or offline from a
+scenario file through the local stand-in with `--scenario`. Where nothing was approved yet,
+`diff` previews what `approve` would record. `approve` collects (never from a daemon: it
+writes the store beside the config's `evidence.path`, which the daemon with that config
+reads at each run), shows that same review and asks before recording unless `--yes`.
+`show` reads the store only and never imports a Google client. Exit codes: 0 ok (`diff`: no
+drift), 1 drift (`diff`) or an approval declined, 2 bad usage or a live state that could not
+be read (one clear line, no traceback).
 
 Every approval is also evidence: appended to the ledger at `evidence.path` (`record_approval`).
 """
@@ -25,10 +30,12 @@ from typing import Any
 
 import click
 
-from checks.driftstate import AREA_ITEM, CONTROL_AREAS, STATE_VERSION, Change, StateError, diff, kinds_for
+from checks.driftstate import CONTROL_AREAS, StateError, kinds_for
 from checks.driftstate import watched_state as live_state
 from checks.snapshot import Snapshot
 from monitor.collect.collector import StuckCalls
+from monitor.commands.baseline_daemon import DEFAULT_URL, FROM_CONFIG, DaemonLive, daemon_url
+from monitor.commands.baseline_review import Preview, counted, items_of, review
 from monitor.commands.common import (
     config_and_scenario,
     fail,
@@ -53,26 +60,65 @@ def _now() -> datetime:
 
 @dataclass(frozen=True, slots=True)
 class _Live:
-    """Where the live state comes from: the config (scopes, store) and a snapshot reader."""
+    """Where the live state comes from: the config (scopes, store) and its readers. `daemon`
+    is set when a running daemon gives the state (and the baseline it reads)."""
 
-    config: Config
-    read: Callable[[str, Sequence[str]], Snapshot]
+    config: Config | None
+    scopes: Callable[[Sequence[str]], list[str]]
+    controls: Callable[[str, Sequence[str]], list[str]]
+    state: Callable[[str, Sequence[str]], dict[str, dict[str, Any]]]
+    daemon: DaemonLive | None = None
 
 
 @contextmanager
-def _live(config_path: str | None, scenario: str | None) -> Iterator[_Live]:
+def _collected(config_path: str | None, scenario: str | None) -> Iterator[_Live]:
     """Collectors for the config's scopes, against real GCP or a scenario through the stand-in."""
     config, loaded = config_and_scenario(
         config_path,
         scenario,
-        neither="no live state to read: pass --config FILE (real GCP) or --scenario FILE (offline)",
+        neither="no live state to read: pass --config FILE (real GCP; or set CONTROLWATCH_CONFIG) or "
+        "--scenario FILE (offline)",
     )
     stuck = StuckCalls()  # calls abandoned at the deadline run on daemon threads: they never hold the exit
     if loaded is None:
-        yield _Live(config, _reader(config, None, stuck))
+        yield _collecting(config, _reader(config, None, stuck))
         return
     with serving(loaded, shift_time=False) as server:
-        yield _Live(config, _reader(with_overrides(config, endpoint=server.url), loaded.now, stuck))
+        yield _collecting(config, _reader(with_overrides(config, endpoint=server.url), loaded.now, stuck))
+
+
+def _collecting(config: Config, read: Callable[[str, Sequence[str]], Snapshot]) -> _Live:
+    return _Live(
+        config,
+        scopes=lambda chosen: _scopes(config, chosen),
+        controls=lambda _scope, chosen: list(dict.fromkeys(chosen)) or list(CONTROL_AREAS),
+        state=lambda scope, controls: _state(read, scope, controls),
+    )
+
+
+@contextmanager
+def _diffed(config_path: str | None, scenario: str | None, daemon: str | None) -> Iterator[_Live]:
+    """What `diff` reads: a running daemon (`--daemon`, or neither `--config` nor `--scenario`),
+    else the collectors."""
+    if daemon is not None and scenario:
+        fail("--daemon reads the live state from a running daemon, --scenario from a file: pass one of them")
+    if daemon is None and (config_path or scenario):
+        with _collected(config_path, scenario) as live:
+            yield live
+        return
+    config = load_config_file(config_path) if config_path else None
+    source = DaemonLive(daemon_url(daemon, config))
+
+    def controls(scope: str, chosen: Sequence[str]) -> list[str]:
+        return list(dict.fromkeys(chosen)) or source.controls(scope)
+
+    yield _Live(
+        config,
+        scopes=lambda chosen: list(chosen) or source.scopes(),
+        controls=controls,
+        state=lambda scope, chosen: source.state(scope, list(chosen)),
+        daemon=source,
+    )
 
 
 def _reader(config: Config, fixed_now: datetime | None, stuck: StuckCalls) -> Callable[[str, Sequence[str]], Snapshot]:
@@ -93,10 +139,12 @@ def _reader(config: Config, fixed_now: datetime | None, stuck: StuckCalls) -> Ca
     return read
 
 
-def _state(live: _Live, scope: str, controls: Sequence[str]) -> dict[str, dict[str, Any]]:
+def _state(
+    read: Callable[[str, Sequence[str]], Snapshot], scope: str, controls: Sequence[str]
+) -> dict[str, dict[str, Any]]:
     """The live state of `controls` in `scope`; exit 2 when any input could not be collected."""
     kinds = kinds_for(controls)
-    snapshot = live.read(scope, kinds)
+    snapshot = read(scope, kinds)
     failed = snapshot.failed_kinds(kinds)
     if failed:
         cause = "; ".join(f"{kind}: {why}" for kind, why in sorted(failed.items()))
@@ -111,36 +159,34 @@ def _scopes(config: Config, chosen: Sequence[str]) -> list[str]:
     unknown = [s for s in chosen if s not in config.scope_ids()]
     if unknown:
         fail(f"unknown scope {', '.join(unknown)}; scopes: {', '.join(config.scope_ids())}")
-    return list(chosen) or list(config.scope_ids())
+    return list(dict.fromkeys(chosen)) or list(config.scope_ids())
+
+
+def _store_path(store: str | None, config: Config | None) -> Path:
+    """`--store`, else `baselines.sqlite3` beside `evidence.path`: where the daemon reads."""
+    return Path(store) if store else default_path(config.evidence.path if config is not None else None)
 
 
 def _store(store: str | None, config: Config | None, *, create: bool) -> BaselineStore:
-    path = Path(store) if store else default_path(config.evidence.path if config is not None else None)
+    path = _store_path(store, config)
     if not create and not path.exists():
         fail(f"no approved baseline: {path} does not exist; approve one with `controlwatch baseline approve`")
+    return _open(path)
+
+
+def _open(path: Path) -> BaselineStore:
     try:
         return BaselineStore(path)
     except (sqlite3.Error, OSError) as exc:  # not a database, not writable, ...: said in one line
         fail(f"{path}: cannot open the baseline store: {exc}")
 
 
-def _items(part: dict[str, Any], control: str) -> int:
-    area = CONTROL_AREAS.get(control, "")
-    items = part.get("state", {}).get(area, {})
-    return len(items) if isinstance(items, dict) else 0
-
-
-# DRIFT-01's items are the VPC rules and the project's network firewall policies
-_UNITS = {
-    "DRIFT-01": ("firewall rule or policy", "firewall rules and policies"),
-    "DRIFT-02": ("grant", "grants"),
-    "DRIFT-03": ("disk", "disks"),
-}
-
-
-def _counted(count: int, control: str) -> str:
-    one, many = _UNITS.get(control, ("item", "items"))
-    return f"{count} {one if count == 1 else many}"
+def _approved(path: Path) -> Callable[[str], dict[str, Any] | None]:
+    """The baselines at `path`, read without creating the store where there is none."""
+    if not path.exists():
+        return lambda _scope: None
+    source = _open(path)
+    return source.get
 
 
 _SCOPE = click.option("--scope", "scopes", multiple=True, help="Only this scope (repeatable).")
@@ -156,9 +202,31 @@ _STORE = click.option(
 _FORMAT = click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 
 
-def make_baseline_group(*, record: Recorder | None = None, clock: Clock = _now) -> click.Group:
+_DAEMON = click.option(
+    "--daemon",
+    is_flag=False,
+    flag_value=FROM_CONFIG,
+    envvar="CONTROLWATCH_DAEMON",
+    help=f"Read the live state from a running daemon at this URL (default {DEFAULT_URL}, or `metrics.listen` of "
+    "--config when given without a URL; or CONTROLWATCH_DAEMON). The default when neither --config nor "
+    "--scenario is given.",
+)
+
+
+def stdin_is_terminal() -> bool:
+    """Whether someone can answer a question: an approval is never confirmed by a pipe."""
+    return sys.stdin is not None and sys.stdin.isatty()
+
+
+def make_baseline_group(
+    *, record: Recorder | None = None, clock: Clock = _now, interactive: Callable[[], bool] | None = None
+) -> click.Group:
     """The `baseline` command group; `record` receives every approval (for the evidence
-    ledger), `clock` gives the approval time (fixed in tests)."""
+    ledger), `clock` gives the approval time (fixed in tests), `interactive` says whether
+    stdin can confirm an approval (default: it is a terminal)."""
+
+    def can_ask() -> bool:
+        return interactive() if interactive is not None else stdin_is_terminal()
 
     @click.group("baseline")
     def baseline() -> None:
@@ -168,6 +236,8 @@ def make_baseline_group(*, record: Recorder | None = None, clock: Clock = _now) 
     @_SCOPE
     @click.option("--control", "controls", multiple=True, type=_CONTROLS, help="Only this control (repeatable).")
     @click.option("--approver", help="Who approves (default: the OS user).")
+    @click.option("--change", "change", help="The change reference (ticket) this approval belongs to: kept with it.")
+    @click.option("--yes", is_flag=True, help="Record without asking (the review is still printed).")
     @_CONFIG
     @_SCENARIO
     @_STORE
@@ -175,31 +245,45 @@ def make_baseline_group(*, record: Recorder | None = None, clock: Clock = _now) 
         scopes: tuple[str, ...],
         controls: tuple[str, ...],
         approver: str | None,
+        change: str | None,
+        yes: bool,
         config_path: str | None,
         scenario: str | None,
         store: str | None,
     ) -> None:
-        """Approve the live state as the baseline (other controls keep theirs). Review it first
-        with `controlwatch baseline diff`."""
+        """Approve the live state as the baseline (other controls keep theirs): shows what changes
+        against the current baseline (or the whole state where none) and asks first."""
         who = (approver or _os_user()).strip()
         if not who:
             fail("--approver must name someone")
         chosen = list(dict.fromkeys(controls)) or list(CONTROL_AREAS)
-        with _live(config_path, scenario) as live:
-            states = {scope: _state(live, scope, chosen) for scope in _scopes(live.config, scopes)}
-        target = _store(store, live.config, create=True)
+        with _collected(config_path, scenario) as live:
+            states = {scope: live.state(scope, chosen) for scope in live.scopes(scopes)}
+        path = _store_path(store, live.config)
+        approved = _approved(path)
+        entries = [e for scope, state in states.items() for e in review(scope, chosen, approved(scope), state,
+                                                                          approving=True)]  # fmt: skip
+        click.echo("\n".join(line for entry in entries for line in entry.lines()))
+        if not yes:
+            question = f"Record this as the approved baseline of {', '.join(states)} ({', '.join(chosen)}) by {who}?"
+            if not can_ask():
+                fail(f"not approved: stdin is not a terminal, so nobody can answer {question!r}; "
+                     "review the above and pass --yes to record it")  # fmt: skip
+            click.confirm(question, abort=True, err=True)
+        target = _open(path)
         for scope, state in states.items():
             try:
-                approval = target.approve(scope, state, who, controls=chosen, now=clock())
+                approval = target.approve(scope, state, who, controls=chosen, now=clock(), change=change)
             except (sqlite3.Error, BaselineError) as exc:
                 fail(f"{target.path}: cannot store the approval of {scope}: {exc}")
-            if record is not None:
+            if record is not None and live.config is not None:
                 record(approval, live.config)
-            what = ", ".join(f"{c.control} ({_counted(c.items, c.control)})" for c in approval.controls)
+            what = ", ".join(f"{c.control} ({counted(c.items, c.control)})" for c in approval.controls)
             click.echo(
                 f"approved {scope}: {what} by {approval.approver} at {approval.approved_at} "
-                f"(approval {approval.id}, {target.path})"
+                f"(approval {approval.id}{f', change {approval.change}' if approval.change else ''}, {target.path})"
             )
+        click.echo(f"a daemon reading {target.path} judges against it from each scope's next run")
 
     @baseline.command("show")
     @_SCOPE
@@ -225,6 +309,7 @@ def make_baseline_group(*, record: Recorder | None = None, clock: Clock = _now) 
     @_SCOPE
     @click.option("--control", "controls", multiple=True, type=_CONTROLS, help="Only this control (repeatable).")
     @_FORMAT
+    @_DAEMON
     @_CONFIG
     @_SCENARIO
     @_STORE
@@ -232,25 +317,34 @@ def make_baseline_group(*, record: Recorder | None = None, clock: Clock = _now) 
         scopes: tuple[str, ...],
         controls: tuple[str, ...],
         fmt: str,
+        daemon: str | None,
         config_path: str | None,
         scenario: str | None,
         store: str | None,
     ) -> None:
-        """The live state against the approved baseline, field by field: exit 0 no drift, 1 drift."""
-        with _live(config_path, scenario) as live:
-            source = _store(store, live.config, create=False)
-            plan = _diff_plan(source, _scopes(live.config, scopes), scopes, controls)
-            compared = [
-                entry
-                for scope, (doc, parts) in plan.items()
-                for entry in _compare(scope, doc, parts, _state(live, scope, parts))
-            ]
-        drifted = any(entry.changes for entry in compared)
+        """The live state against the approved baseline, field by field (where none is approved:
+        what `approve` would record): exit 0 no drift, 1 drift."""
+        with _diffed(config_path, scenario, daemon) as live:
+            source = live.daemon
+            approved = (
+                source.baseline if source is not None and not store else _approved(_store_path(store, live.config))
+            )
+            entries = []
+            for scope in live.scopes(scopes):
+                chosen = live.controls(scope, controls)
+                state = live.state(scope, chosen)
+                if source is not None:
+                    collected = source.document(scope).get("collected_at")
+                    click.echo(f"{scope}: the live state the daemon at {source.url} collected at {collected}", err=True)
+                entries += review(scope, chosen, approved(scope), state)
+        drifted = any(entry.changes for entry in entries)
         if fmt == "json":
-            results = [entry.to_json() for entry in compared]
-            click.echo(json.dumps({"schema_version": 1, "drift": drifted, "results": results}, indent=2))
+            results = [entry.to_json() for entry in entries]
+            would = any(isinstance(entry, Preview) for entry in entries)
+            doc = {"schema_version": 1, "drift": drifted, "would_record": would, "results": results}
+            click.echo(json.dumps(doc, indent=2))
         else:
-            click.echo("\n".join(line for entry in compared for line in entry.lines()))
+            click.echo("\n".join(line for entry in entries for line in entry.lines()))
         sys.exit(EXIT_DRIFT if drifted else 0)
 
     return baseline
@@ -267,7 +361,7 @@ def _show_entry(scope: str, doc: dict[str, Any], source: BaselineStore, history:
     controls = [
         {
             "control": control,
-            "items": _items(part, control),
+            "items": items_of(part.get("state", {}), control),
             "approved_by": part["approved_by"],
             "approved_at": part["approved_at"],
             "approval": part["approval"],
@@ -295,7 +389,7 @@ def _show_table(entries: list[dict[str, Any]], history: bool) -> str:
                 (
                     entry["scope"],
                     c["control"],
-                    _counted(c["items"], c["control"]),
+                    counted(c["items"], c["control"]),
                     c["approved_by"],
                     c["approved_at"],
                     str(c["approval"]),
@@ -307,90 +401,17 @@ def _show_table(entries: list[dict[str, Any]], history: bool) -> str:
         lines.append("")
         lines.append(f"history of {entry['scope']}:")
         for record in entry["history"]:
-            what = ", ".join(f"{c} ({_counted(v['items'], c)})" for c, v in record["controls"].items())
-            lines.append(f"  approval {record['approval']}: {record['approved_at']} by {record['approver']}: {what}")
+            what = ", ".join(f"{c} ({counted(v['items'], c)})" for c, v in record["controls"].items())
+            change = f" (change {record['change']})" if "change" in record else ""
+            lines.append(
+                f"  approval {record['approval']}: {record['approved_at']} by {record['approver']}{change}: {what}"
+            )
     return "\n".join(lines)
 
 
 def _columns(rows: Sequence[Sequence[str]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
-
-
-_Plan = dict[str, tuple[dict[str, Any], list[str]]]
-
-
-def _diff_plan(source: BaselineStore, scopes: list[str], named: Sequence[str], controls: Sequence[str]) -> _Plan:
-    """Per scope, its baseline document and the controls to compare. Scopes named with
-    `--scope` must have a baseline; otherwise scopes without one are skipped, and said so."""
-    plan: _Plan = {}
-    for scope in scopes:
-        doc = source.get(scope)
-        if doc is None:
-            if named:
-                fail(
-                    f"no approved baseline for scope {scope}; approve one with "
-                    f"`controlwatch baseline approve --scope {scope}`"
-                )
-            click.echo(f"{scope}: no approved baseline, not compared", err=True)
-            continue
-        parts = list(dict.fromkeys(controls)) or list(doc["controls"])
-        for control in parts:
-            part = doc["controls"].get(control)
-            if part is None:
-                fail(
-                    f"no approved baseline for {control} in scope {scope}; approve one with "
-                    f"`controlwatch baseline approve --scope {scope} --control {control}`"
-                )
-            if part.get("state_version") != STATE_VERSION:
-                fail(
-                    f"the baseline of {control} in scope {scope} was stored with state version "
-                    f"{part.get('state_version')}, this controlwatch compares {STATE_VERSION}: re-approve it"
-                )
-        plan[scope] = (doc, parts)
-    if not plan:
-        fail(f"no approved baseline for any scope in {source.path}")
-    return plan
-
-
-@dataclass(frozen=True, slots=True)
-class _Compared:
-    """One control of one scope: its baseline and what changed since."""
-
-    scope: str
-    control: str
-    part: dict[str, Any]
-    changes: list[Change]
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "scope": self.scope,
-            "control": self.control,
-            "approved_by": self.part["approved_by"],
-            "approved_at": self.part["approved_at"],
-            "approval": self.part["approval"],
-            "items": _items(self.part, self.control),
-            "changes": [c.to_json() for c in self.changes],
-        }
-
-    def lines(self) -> list[str]:
-        since = f"the baseline approved by {self.part['approved_by']} at {self.part['approved_at']}"
-        count = len(self.changes)
-        if not count:
-            return [
-                f"{self.scope} {self.control}: no drift from {since} "
-                f"({_counted(_items(self.part, self.control), self.control)})"
-            ]
-        lines = [f"{self.scope} {self.control}: {count} change{'s' if count > 1 else ''} since {since}"]
-        for change in self.changes:
-            lines.append(f"  {AREA_ITEM.get(change.area, change.area)} {change.key} {change.change}")
-            lines.extend(f"      {field.describe()}" for field in change.fields)
-        return lines
-
-
-def _compare(scope: str, doc: dict[str, Any], controls: list[str], live: dict[str, Any]) -> list[_Compared]:
-    parts = doc["controls"]
-    return [_Compared(scope, c, parts[c], diff(parts[c]["state"], live[c])) for c in controls]
 
 
 def record_approval(approval: Approval, config: Config) -> None:
@@ -404,7 +425,8 @@ def record_approval(approval: Approval, config: Config) -> None:
         approver=record["approver"],
         baseline_digest=digest(record["controls"]),
         controls=list(record["controls"]),
-        note=f"approval {record['approval']} at {record['approved_at']}",
+        note=f"approval {record['approval']} at {record['approved_at']}"
+        + (f", change {approval.change}" if approval.change else ""),
     )
     ledger = Ledger(config.evidence.path)
     try:

@@ -1,1 +1,2 @@
-"""Drift: approved baselines, the Admin Activity poller, drift tracking and who-changed-what attribution."""
+"""Drift: approved baselines, the Admin Activity poller, drift tracking and who-changed-what
+attribution, and the live state the daemon serves to `controlwatch baseline diff`."""

@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS approvals (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     scope TEXT NOT NULL,
     approver TEXT NOT NULL,
-    approved_at TEXT NOT NULL
+    approved_at TEXT NOT NULL,
+    change_ref TEXT
 );
 CREATE TABLE IF NOT EXISTS approved_states (
     approval_id INTEGER NOT NULL REFERENCES approvals(id),
@@ -89,10 +90,11 @@ class Approval:
     approver: str
     approved_at: str
     controls: tuple[ApprovedControl, ...]
+    change: str | None = None  # the change reference (ticket) the approver gave, if any
 
     def to_evidence(self) -> dict[str, Any]:
         """The evidence-ledger record of this approval (the states are identified by digest)."""
-        return {
+        record: dict[str, Any] = {
             "type": "baseline_approval",
             "approval": self.id,
             "scope": self.scope,
@@ -100,6 +102,9 @@ class Approval:
             "approved_at": self.approved_at,
             "controls": {c.control: {"items": c.items, "digest": c.digest} for c in self.controls},
         }
+        if self.change is not None:
+            record["change"] = self.change
+        return record
 
 
 class BaselineStore:
@@ -112,6 +117,9 @@ class BaselineStore:
         with self._transaction() as db:
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 db.execute(statement)
+            columns = {row[1] for row in db.execute("PRAGMA table_info(approvals)")}
+            if "change_ref" not in columns:  # a store from before change references: its rows have none
+                db.execute("ALTER TABLE approvals ADD COLUMN change_ref TEXT")
 
     @contextmanager
     def _transaction(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
@@ -135,6 +143,7 @@ class BaselineStore:
         *,
         controls: list[str] | None = None,
         now: datetime,
+        change: str | None = None,
     ) -> Approval:
         """Store `state_by_control` (`{"DRIFT-01": {"firewalls": {...}}, ...}`, from
         `checks.driftstate.watched_state`) as the approved baseline of `scope`, for `controls`
@@ -146,9 +155,11 @@ class BaselineStore:
         if now.tzinfo is None:
             raise BaselineError("the approval time must carry a time zone")
         at = timestamp(now)
+        change = (change.strip() or None) if change is not None else None
         with self._transaction() as db:
             cursor = db.execute(
-                "INSERT INTO approvals (scope, approver, approved_at) VALUES (?, ?, ?)", (scope, approver.strip(), at)
+                "INSERT INTO approvals (scope, approver, approved_at, change_ref) VALUES (?, ?, ?, ?)",
+                (scope, approver.strip(), at, change),
             )
             approval_id = int(cursor.lastrowid or 0)
             db.executemany(
@@ -156,7 +167,7 @@ class BaselineStore:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 [(approval_id, scope, c.control, STATE_VERSION, c.items, c.digest, text) for c, text in rows],
             )
-        return Approval(approval_id, scope, approver.strip(), at, tuple(c for c, _ in rows))
+        return Approval(approval_id, scope, approver.strip(), at, tuple(c for c, _ in rows), change)
 
     @staticmethod
     def _row(control: str, state_by_control: Mapping[str, Mapping[str, Any]]) -> tuple[ApprovedControl, str]:
@@ -202,7 +213,7 @@ class BaselineStore:
         """Every approval of `scope`, oldest first."""
         with self._transaction(write=False) as db:
             approvals = db.execute(
-                "SELECT id, approver, approved_at FROM approvals WHERE scope = ? ORDER BY id", (scope,)
+                "SELECT id, approver, approved_at, change_ref FROM approvals WHERE scope = ? ORDER BY id", (scope,)
             ).fetchall()
             parts = db.execute(
                 "SELECT approval_id, control, items, digest FROM approved_states WHERE scope = ? "
@@ -212,7 +223,7 @@ class BaselineStore:
         by_id: dict[int, list[ApprovedControl]] = {}
         for approval_id, control, items, digest in parts:
             by_id.setdefault(approval_id, []).append(ApprovedControl(control, items, digest))
-        return [Approval(i, scope, who, at, tuple(by_id.get(i, ()))) for i, who, at in approvals]
+        return [Approval(i, scope, who, at, tuple(by_id.get(i, ())), ref) for i, who, at, ref in approvals]
 
     def scopes(self) -> list[str]:
         """The scopes with an approved baseline (what the exporter reports per scope)."""

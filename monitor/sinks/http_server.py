@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qs, urlsplit
 
 from prometheus_client.exposition import choose_encoder
@@ -39,6 +39,9 @@ DEFAULT_LIMIT, MAX_LIMIT = 500, 5000  # pairs per `/results` page
 HTML_DEFAULT_LIMIT = 100  # pairs per page a person reads (each with up to ROWS_SHOWN results)
 HTML_TYPE = "text/html; charset=utf-8"
 ErrorCallback = Callable[[str, BaseException], None]
+#: An extra read-only JSON route (`MetricsServer.add_route`): called with the query string,
+#: answers (HTTP status, body).
+Route = Callable[[str], tuple[int, dict[str, Any]]]
 
 
 def rfc3339(ts: float) -> str:
@@ -134,6 +137,7 @@ class _Handler(BaseHTTPRequestHandler):
     timeout = None  # the dispatcher sets the connection's timeout (Limits.io_timeout)
     server_version = "controlwatch"
     sys_version = ""
+    routes: Mapping[str, Route] = {}
 
     def log_message(self, format: str, *args: Any) -> None:
         """Quiet: request lines would flood stderr at every scrape."""
@@ -154,6 +158,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(HTTPStatus.OK, b"ok\n", "text/plain; charset=utf-8")
             elif url.path == "/readyz":
                 self._readyz()
+            elif url.path in self.routes:
+                status, body = self.routes[url.path](url.query)
+                self._json(HTTPStatus(status), body)
             else:
                 self._error(HTTPStatus.NOT_FOUND, f"no route {url.path}")
         except (_BadQuery, BadPageToken) as exc:
@@ -317,6 +324,12 @@ class MetricsServer:
         self._server: _Server | None = None
         self._dispatcher: Dispatcher | None = None
         self._thread: threading.Thread | None = None
+        self._routes: dict[str, Route] = {}
+
+    def add_route(self, path: str, answer: Route) -> None:
+        """Serve `answer` on `GET path` too (from the next `start`): JSON routes the daemon adds,
+        such as `/baseline/live`, behind the same dispatcher and limits."""
+        self._routes[path] = answer
 
     def start(self) -> None:
         """Bind and serve; raises OSError at once if the address is taken."""
@@ -328,6 +341,7 @@ class MetricsServer:
         server_class = _Server6 if ":" in self._host else _Server
         server = server_class((self._host, self._requested_port), handler)
         server.on_error = self._on_error
+        cast(type[_Handler], handler).routes = dict(self._routes)
         self._server = server
         self._dispatcher = Dispatcher(server, self._limits)
         self.protect(self._protection)

@@ -32,15 +32,19 @@ def scenario(tmp_path: Path, mutate: Any = None, name: str = "scenario.json") ->
 
 
 class Cli:
-    """The group with a fixed clock and a recorder, and the store in a temporary directory."""
+    """The group with a fixed clock and a recorder, and the store in a temporary directory;
+    `terminal` says whether stdin can answer the approval question (`answer` is typed)."""
 
     def __init__(self, tmp_path: Path) -> None:
         self.store = str(tmp_path / "baselines.sqlite3")
         self.recorded: list[tuple[Approval, Config]] = []
-        self.group = make_baseline_group(record=lambda a, c: self.recorded.append((a, c)), clock=lambda: AT)
+        self.terminal = False
+        self.group = make_baseline_group(
+            record=lambda a, c: self.recorded.append((a, c)), clock=lambda: AT, interactive=lambda: self.terminal
+        )
 
-    def __call__(self, *args: str) -> tuple[int, str, str]:
-        result = CliRunner().invoke(self.group, [*args, "--store", self.store], catch_exceptions=False)
+    def __call__(self, *args: str, answer: str | None = None) -> tuple[int, str, str]:
+        result = CliRunner().invoke(self.group, [*args, "--store", self.store], input=answer, catch_exceptions=False)
         return result.exit_code, result.stdout, result.stderr
 
 
@@ -67,12 +71,14 @@ def rewrite(project: dict[str, Any]) -> None:
 
 def test_approve_then_diff_is_no_drift(cli: Cli, tmp_path: Path) -> None:
     path = scenario(tmp_path)
-    code, out, _ = cli("approve", "--scenario", path, "--approver", "alice@example.be")
+    code, out, _ = cli("approve", "--yes", "--scenario", path, "--approver", "alice@example.be")
     assert code == 0
-    assert out == (
+    assert out.splitlines()[-2:] == [
         "approved example-shop: DRIFT-01 (4 firewall rules and policies), DRIFT-02 (2 grants), DRIFT-03 (1 disk) by "
-        f"alice@example.be at 2026-11-25T12:30:00Z (approval 1, {cli.store})\n"
-    )
+        f"alice@example.be at 2026-11-25T12:30:00Z (approval 1, {cli.store})",
+        f"a daemon reading {cli.store} judges against it from each scope's next run",
+    ]
+    assert "example-shop DRIFT-02: no approved baseline; approving would record 2 grants:" in out.splitlines()
     code, out, _ = cli("diff", "--scenario", path)
     assert code == 0
     assert out.splitlines() == [
@@ -83,7 +89,7 @@ def test_approve_then_diff_is_no_drift(cli: Cli, tmp_path: Path) -> None:
 
 
 def test_a_widened_firewall_is_drift_field_by_field(cli: Cli, tmp_path: Path) -> None:
-    assert cli("approve", "--scenario", scenario(tmp_path), "--approver", "alice@example.be")[0] == 0
+    assert cli("approve", "--yes", "--scenario", scenario(tmp_path), "--approver", "alice@example.be")[0] == 0
     changed = scenario(tmp_path, widen, "changed.json")
     code, out, _ = cli("diff", "--scenario", changed)
     assert code == 1
@@ -104,7 +110,7 @@ def test_a_widened_firewall_is_drift_field_by_field(cli: Cli, tmp_path: Path) ->
 
 
 def test_a_no_op_rewrite_through_the_collectors_is_no_drift(cli: Cli, tmp_path: Path) -> None:
-    assert cli("approve", "--scenario", scenario(tmp_path), "--approver", "alice@example.be")[0] == 0
+    assert cli("approve", "--yes", "--scenario", scenario(tmp_path), "--approver", "alice@example.be")[0] == 0
     code, out, _ = cli("diff", "--scenario", scenario(tmp_path, rewrite, "rewritten.json"), "--format", "json")
     assert code == 0, out
     assert json.loads(out)["drift"] is False
@@ -112,8 +118,8 @@ def test_a_no_op_rewrite_through_the_collectors_is_no_drift(cli: Cli, tmp_path: 
 
 def test_show_lists_approver_time_and_counts(cli: Cli, tmp_path: Path) -> None:
     path = scenario(tmp_path)
-    cli("approve", "--scenario", path, "--approver", "alice@example.be")
-    cli("approve", "--scenario", path, "--approver", "bob@example.be", "--control", "DRIFT-02")
+    cli("approve", "--yes", "--scenario", path, "--approver", "alice@example.be")
+    cli("approve", "--yes", "--scenario", path, "--approver", "bob@example.be", "--control", "DRIFT-02")
     code, out, _ = cli("show")
     assert code == 0
     lines = out.splitlines()
@@ -136,7 +142,7 @@ def test_approvals_are_handed_to_the_recorder_and_default_to_the_os_user(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("getpass.getuser", lambda: "ops")
-    assert cli("approve", "--scenario", scenario(tmp_path), "--control", "DRIFT-03")[0] == 0
+    assert cli("approve", "--yes", "--scenario", scenario(tmp_path), "--control", "DRIFT-03")[0] == 0
     [(approval, config)] = cli.recorded
     assert (approval.approver, approval.scope, [c.control for c in approval.controls]) == ("ops", "example-shop",
                                                                                           ["DRIFT-03"])
@@ -145,8 +151,9 @@ def test_approvals_are_handed_to_the_recorder_and_default_to_the_os_user(
 
 
 def test_the_demo_organisation_round_trips(cli: Cli) -> None:
-    code, out, _ = cli("approve", "--scenario", str(DEMO_SCENARIO), "--approver", "alice@example.be")
-    assert code == 0 and len(out.splitlines()) == 4
+    code, out, _ = cli("approve", "--yes", "--scenario", str(DEMO_SCENARIO), "--approver", "alice@example.be")
+    approved = [line for line in out.splitlines() if line.startswith("approved ")]
+    assert code == 0 and len(approved) == 4
     code, out, _ = cli("diff", "--scenario", str(DEMO_SCENARIO), "--format", "json")
     doc = json.loads(out)
     assert code == 0 and doc["drift"] is False and len(doc["results"]) == 12
@@ -155,12 +162,14 @@ def test_the_demo_organisation_round_trips(cli: Cli) -> None:
 # --- usage and missing baselines: exit 2, one line -------------------------------------------------
 
 ERRORS: dict[str, tuple[list[str], str]] = {
-    "diff-without-store": (["diff", "--scenario", "{s}"], "Error: no approved baseline: {store} does not exist; "
-                           "approve one with `controlwatch baseline approve`"),
     "show-without-store": (["show"], "Error: no approved baseline: {store} does not exist; "
                            "approve one with `controlwatch baseline approve`"),
-    "no-source": (["approve"], "Error: no live state to read: pass --config FILE (real GCP) or --scenario FILE "
-                  "(offline)"),
+    "no-source": (["approve"], "Error: no live state to read: pass --config FILE (real GCP; or set "
+                  "CONTROLWATCH_CONFIG) or --scenario FILE (offline)"),
+    "daemon-and-scenario": (["diff", "--daemon", "http://127.0.0.1:9", "--scenario", "{s}"], "Error: --daemon reads "
+                            "the live state from a running daemon, --scenario from a file: pass one of them"),
+    "daemon-not-a-url": (["diff", "--daemon", "127.0.0.1:9797"], "Error: --daemon: '127.0.0.1:9797' is not an "
+                         "http:// or https:// URL (e.g. http://127.0.0.1:9797)"),
     "unknown-scope": (["approve", "--scenario", "{s}", "--scope", "nope"],
                       "Error: unknown scope nope; scopes: example-shop"),
     "unknown-control": (["approve", "--scenario", "{s}", "--control", "DRIFT-09"], "Error: Invalid value for "
@@ -179,20 +188,50 @@ def test_usage_errors_exit_2_with_one_line(cli: Cli, tmp_path: Path, args: list[
     assert err.strip().splitlines()[-1] == message.format(**fill)
 
 
-def test_diff_of_a_control_never_approved_exits_2(cli: Cli, tmp_path: Path) -> None:
+def test_diff_previews_a_control_never_approved(cli: Cli, tmp_path: Path) -> None:
     path = scenario(tmp_path)
-    cli("approve", "--scenario", path, "--control", "DRIFT-02", "--approver", "a")
-    code, _, err = cli("diff", "--scenario", path, "--control", "DRIFT-01")
-    assert code == 2
-    assert err.strip() == ("Error: no approved baseline for DRIFT-01 in scope example-shop; approve one with "
-                           "`controlwatch baseline approve --scope example-shop --control DRIFT-01`")
-    code, out, _ = cli("diff", "--scenario", path)  # only what was approved is compared
-    assert code == 0 and out.startswith("example-shop DRIFT-02: no drift")
+    cli("approve", "--yes", "--scenario", path, "--control", "DRIFT-02", "--approver", "alice@example.be")
+    code, out, _ = cli("diff", "--scenario", path, "--control", "DRIFT-01")
+    assert code == 0
+    assert out.splitlines()[0] == (
+        "example-shop DRIFT-01: no approved baseline; approving would record 4 firewall rules and policies:"
+    )
+    code, out, _ = cli("diff", "--scenario", path)  # the approved control compared, the others previewed
+    assert code == 0
+    heads = [line for line in out.splitlines() if line.startswith("example-shop")]
+    assert heads == [
+        "example-shop DRIFT-01: no approved baseline; approving would record 4 firewall rules and policies:",
+        f"example-shop DRIFT-02: no drift from {BASELINE} (2 grants)",
+        "example-shop DRIFT-03: no approved baseline; approving would record 1 disk:",
+    ]
 
 
-def test_scopes_without_a_baseline_are_skipped_unless_named(cli: Cli, tmp_path: Path) -> None:
+def test_diff_without_any_baseline_previews_the_whole_state(cli: Cli, tmp_path: Path) -> None:
     path = scenario(tmp_path)
-    cli("approve", "--scenario", path, "--approver", "a")
+    code, out, err = cli("diff", "--scenario", path, "--control", "DRIFT-01")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0] == (
+        "example-shop DRIFT-01: no approved baseline; approving would record 4 firewall rules and policies:"
+    )
+    [internal] = [line for line in lines if line.startswith("  firewall allow-internal: ")]
+    assert "sourceRanges ['10.132.0.0/20']" in internal and "direction 'INGRESS'" in internal
+    assert len(lines) == 5  # the header and the 4 rules and policies
+    assert not Path(cli.store).exists()  # a preview never creates the store
+    code, out, _ = cli("diff", "--scenario", path, "--format", "json")
+    doc = json.loads(out)
+    assert code == 0 and doc["drift"] is False and doc["would_record"] is True
+    recorded = {r["control"]: r["would_record"] for r in doc["results"]}
+    assert recorded["DRIFT-02"]["items"] == 2 and set(recorded["DRIFT-02"]["state"]) == {"grants"}
+    # what the preview shows is what approve records
+    cli("approve", "--yes", "--scenario", path, "--approver", "alice@example.be")
+    shown = json.loads(cli("show", "--format", "json")[1])["baselines"][0]["controls"]
+    assert {c["control"]: c["items"] for c in shown} == {c: r["items"] for c, r in recorded.items()}
+
+
+def test_scopes_without_a_baseline_are_previewed(cli: Cli, tmp_path: Path) -> None:
+    path = scenario(tmp_path)
+    cli("approve", "--yes", "--scenario", path, "--approver", "a")
     config = tmp_path / "cw.yaml"
     config.write_text("scopes: {projects: [{id: example-shop}, {id: other-shop}]}\n")
     two = json.loads(Path(path).read_text())
@@ -200,21 +239,22 @@ def test_scopes_without_a_baseline_are_skipped_unless_named(cli: Cli, tmp_path: 
     two["projects"].append({**other, "name": "projects/999999999"})
     both = tmp_path / "two.json"
     both.write_text(json.dumps(two))
-    code, out, err = cli("diff", "--scenario", str(both), "--config", str(config))
-    assert code == 0 and "other-shop: no approved baseline, not compared" in err
-    assert "other-shop" not in out
-    code, _, err = cli("diff", "--scenario", str(both), "--config", str(config), "--scope", "other-shop")
-    assert code == 2 and err.strip().startswith("Error: no approved baseline for scope other-shop")
+    code, out, _ = cli("diff", "--scenario", str(both), "--config", str(config))
+    assert code == 0
+    assert "example-shop DRIFT-01: no drift from the baseline approved by a" in out
+    assert "other-shop DRIFT-01: no approved baseline; approving would record 4 firewall rules and policies:" in out
+    code, out, _ = cli("diff", "--scenario", str(both), "--config", str(config), "--scope", "other-shop")
+    assert code == 0 and "example-shop" not in out and "other-shop DRIFT-03: no approved baseline" in out
 
 
 def test_an_unreadable_live_state_is_not_approved(cli: Cli, tmp_path: Path) -> None:
     config = tmp_path / "cw.yaml"
     config.write_text("scopes: {projects: [{id: example-shop}]}\n"
                       "gcp: {api_endpoint: 'http://127.0.0.1:9', call_timeout: 1s, run_deadline: 1s}\n")
-    code, out, err = cli("approve", "--config", str(config), "--approver", "a")
+    code, out, err = cli("approve", "--yes", "--config", str(config), "--approver", "a")
     assert code == 2 and out == ""
     assert err.startswith("Error: cannot read the live state of example-shop (")
-    assert not Path(cli.store).exists() or cli("show")[0] == 2
+    assert not Path(cli.store).exists()
 
 
 def test_the_shipped_group() -> None:
@@ -227,3 +267,69 @@ def test_a_store_that_is_not_a_database_exits_2(cli: Cli, tmp_path: Path) -> Non
     Path(cli.store).write_text("not sqlite")
     code, _, err = cli("show")
     assert code == 2 and err.startswith(f"Error: {cli.store}: cannot open the baseline store: ")
+
+
+# --- approve reviews, then asks ---------------------------------------------------------------------
+
+
+def test_approve_shows_the_diff_against_the_current_baseline_and_asks(cli: Cli, tmp_path: Path) -> None:
+    assert cli("approve", "--yes", "--scenario", scenario(tmp_path), "--approver", "alice@example.be")[0] == 0
+    changed = scenario(tmp_path, widen, "changed.json")
+    cli.terminal = True
+    code, out, err = cli("approve", "--scenario", changed, "--approver", "bob@example.be", "--control", "DRIFT-01",
+                         answer="n\n")  # fmt: skip
+    assert code == 1 and "Aborted" in err
+    assert out.splitlines() == [
+        f"example-shop DRIFT-01: 1 change since {BASELINE}",
+        "  firewall allow-internal changed",
+        "      sourceRanges ['10.132.0.0/20'] → ['0.0.0.0/0']",
+    ]
+    assert "Record this as the approved baseline of example-shop (DRIFT-01) by bob@example.be? [y/N]" in err
+    assert len(cli.recorded) == 1  # declined: nothing stored, nothing recorded
+    code, out, err = cli("approve", "--scenario", changed, "--approver", "bob@example.be", "--control", "DRIFT-01",
+                         answer="y\n")  # fmt: skip
+    assert code == 0, err
+    assert out.splitlines()[-2].startswith("approved example-shop: DRIFT-01 (4 firewall rules and policies) by bob")
+    assert cli("diff", "--scenario", changed)[0] == 0  # the widened rule is the baseline now
+
+
+def test_approve_without_a_terminal_or_yes_records_nothing(cli: Cli, tmp_path: Path) -> None:
+    code, out, err = cli("approve", "--scenario", scenario(tmp_path), "--approver", "alice@example.be")
+    assert code == 2
+    assert out.startswith("example-shop DRIFT-01: no approved baseline; approving would record 4 firewall rules")
+    assert err.strip() == (
+        "Error: not approved: stdin is not a terminal, so nobody can answer 'Record this as the approved baseline "
+        "of example-shop (DRIFT-01, DRIFT-02, DRIFT-03) by alice@example.be?'; review the above and pass --yes to "
+        "record it"
+    )
+    assert not Path(cli.store).exists() and cli.recorded == []
+
+
+def test_the_real_command_refuses_to_approve_from_a_pipe(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    store = tmp_path / "baselines.sqlite3"
+    done = subprocess.run(
+        [sys.executable, "-m", "monitor", "baseline", "approve", "--scenario", scenario(tmp_path), "--store",
+         str(store), "--approver", "alice@example.be", "--control", "DRIFT-02"],
+        cwd=Path(__file__).parents[2], stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=120,
+        check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "Error: not approved: stdin is not a terminal" in done.stderr and "Traceback" not in done.stderr
+    assert "example-shop DRIFT-02: no approved baseline; approving would record 2 grants:" in done.stdout
+    assert not store.exists()
+
+
+def test_a_change_reference_is_kept_with_the_approval(cli: Cli, tmp_path: Path) -> None:
+    path = scenario(tmp_path)
+    code, out, _ = cli("approve", "--yes", "--scenario", path, "--approver", "alice@example.be", "--control",
+                       "DRIFT-02", "--change", "CHG-1234")  # fmt: skip
+    assert code == 0 and "(approval 1, change CHG-1234, " in out
+    [(approval, _)] = cli.recorded
+    assert approval.change == "CHG-1234" and approval.to_evidence()["change"] == "CHG-1234"
+    cli("approve", "--yes", "--scenario", path, "--approver", "bob@example.be", "--control", "DRIFT-02")
+    code, out, _ = cli("show", "--history")
+    assert "  approval 1: 2026-11-25T12:30:00Z by alice@example.be (change CHG-1234): DRIFT-02 (2 grants)" in out
+    assert "  approval 2: 2026-11-25T12:30:00Z by bob@example.be: DRIFT-02 (2 grants)" in out

@@ -152,3 +152,22 @@ def test_concurrent_approvals_all_land(tmp_path: Path) -> None:
 def test_default_path_is_beside_the_evidence_ledger() -> None:
     assert default_path(Path("/var/lib/cw/evidence.sqlite3")) == Path("/var/lib/cw/baselines.sqlite3")
     assert default_path() == DEFAULT_PATH == Path(".controlwatch/baselines.sqlite3")
+
+
+def test_a_store_from_before_change_references_is_upgraded_in_place(tmp_path: Path) -> None:
+    from contextlib import closing
+
+    path = tmp_path / "old.sqlite3"
+    with closing(sqlite3.connect(path)) as db:  # the first schema: approvals without change_ref
+        db.executescript(
+            "CREATE TABLE approvals (id INTEGER PRIMARY KEY AUTOINCREMENT, scope TEXT NOT NULL, "
+            "approver TEXT NOT NULL, approved_at TEXT NOT NULL);"
+            "INSERT INTO approvals (scope, approver, approved_at) "
+            "VALUES ('shop-prod', 'alice', '2026-11-20T09:00:00Z');"
+        )
+    store = BaselineStore(path)
+    [old] = store.history("shop-prod")
+    assert (old.approver, old.change, "change" in old.to_evidence()) == ("alice", None, False)
+    new = store.approve("shop-prod", live(), "bob", now=T0, change=" CHG-7 ")
+    assert new.change == "CHG-7" and [a.change for a in store.history("shop-prod")] == [None, "CHG-7"]
+    assert store.approve("shop-prod", live(), "bob", now=T0, change="  ").change is None

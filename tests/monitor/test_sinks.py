@@ -52,7 +52,7 @@ def test_every_sink_sees_the_run_in_order_even_after_one_raises() -> None:
 
 def test_the_daemon_hands_each_run_to_store_evidence_drift_metrics_risks_and_log(make_daemon: MakeDaemon) -> None:
     daemon, _ = make_daemon(config_for([SCOPE]))
-    assert [sink.name for sink in daemon.sinks] == ["store", "drift", "metrics", "stale_risks", "log"]
+    assert [sink.name for sink in daemon.sinks] == ["store", "drift", "drift_live", "metrics", "stale_risks", "log"]
 
 
 class Failing(Recording):
