@@ -85,6 +85,7 @@ def check(
     configure_logging("error", stream=sys.stderr)
 
     def check_with(served: Config, fixed_now: datetime | None) -> tuple[datetime, list[Any], list[str], str | None]:
+        _require_reachable(served)
         resolved = resolve_scopes(served)
         chosen = _chosen(scopes, resolved.watched())
         baselines = _baselines(config, baseline_file, chosen)
@@ -129,6 +130,16 @@ def _print_report(fmt: str, report: CheckReport, notes: list[str]) -> None:
     click.echo(RENDERERS[fmt](report), nl=False)
     for note in notes:
         click.echo(f"note: {note}", err=True)
+
+
+def _require_reachable(config: Config) -> None:
+    """An endpoint that refuses connections stops the check at once, in one line, before any retry."""
+    from monitor.collect.endpoint_probe import unreachable
+
+    endpoint = config.gcp.api_endpoint
+    problem = unreachable(endpoint) if endpoint else None
+    if problem:
+        raise UsageFailure(f"{problem} (gcp.api_endpoint)")
 
 
 def _chosen(asked: tuple[str, ...], watched: tuple[str, ...]) -> list[str]:
