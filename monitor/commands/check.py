@@ -22,6 +22,7 @@ from monitor.commands.common import (
     with_overrides,
 )
 from monitor.commands.formats import RENDERERS, CheckReport
+from monitor.commands.scenario_config import config_for_check
 from monitor.config.model import Config
 from monitor.files import read_regular_file
 from monitor.sinks.logs import configure_logging
@@ -77,6 +78,9 @@ def check(
     unknown = [c for c in controls if c not in registry]
     if unknown:
         raise UsageFailure(f"unknown control {', '.join(unknown)}; see `controlwatch controls`")
+    config_path, config_note = config_for_check(config_path, scenario)
+    if config_note:
+        click.echo(config_note, err=True)
     config, loaded = config_and_scenario(
         config_path, scenario, neither="nothing to check: pass --config FILE (real GCP) or --scenario FILE (offline)"
     )
