@@ -192,10 +192,23 @@ def test_controls_json_lists_the_whole_catalogue() -> None:
         assert all(set(entry) == {"version", "id"} for entry in item["references"]["cis"])
 
 
-def test_controls_table_has_a_row_per_control() -> None:
+def test_controls_table_has_a_row_per_control_and_fits_100_columns() -> None:
     code, out, _ = invoke("controls")
     assert code == 0
-    assert len(out.strip().splitlines()) == len(default_registry()) + 1
+    lines = out.strip().splitlines()
+    rows = [line.split()[0] for line in lines if not line.startswith(" ")]
+    assert rows == ["ID", *default_registry().ids()]
+    too_wide = [line for line in lines if len(line) > 100]
+    assert too_wide == []
+    titles = " ".join(line[lines[0].index("TITLE") :].strip() for line in lines[1:])  # wrapped, never cut
+    assert all(meta.title in titles for meta in (c.meta for c in default_registry()))
+
+
+def test_controls_table_wraps_titles_to_a_narrower_terminal() -> None:
+    from monitor.commands.catalogue import catalogue_table
+
+    lines = catalogue_table(default_registry(), width=80).splitlines()
+    assert max(len(line) for line in lines) <= 80 and len(lines) > len(default_registry()) + 1
 
 
 def test_config_validate(tmp_path: Path) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -13,7 +14,7 @@ import click
 
 from checks import default_registry
 from checks.model import Result, Verdict
-from monitor.commands.catalogue import catalogue_json, catalogue_markdown, catalogue_table
+from monitor.commands.catalogue import TABLE_WIDTH, catalogue_json, catalogue_markdown, catalogue_table
 from monitor.commands.catalogue_doc import controls_document
 from monitor.commands.check_output import check_table
 from monitor.commands.common import UsageFailure
@@ -39,7 +40,8 @@ def controls(fmt: str, verbose: bool) -> None:
     elif fmt == "document":
         click.echo(controls_document(registry), nl=False)
     else:
-        click.echo(catalogue_table(registry, verbose=verbose))
+        columns = shutil.get_terminal_size((TABLE_WIDTH, 24)).columns  # a narrower terminal: narrower rows
+        click.echo(catalogue_table(registry, verbose=verbose, width=min(TABLE_WIDTH, columns)))
 
 
 @click.command()
