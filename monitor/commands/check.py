@@ -79,8 +79,6 @@ def check(
     if unknown:
         raise UsageFailure(f"unknown control {', '.join(unknown)}; see `controlwatch controls`")
     config_path, config_note = config_for_check(config_path, scenario)
-    if config_note:
-        click.echo(config_note, err=True)
     config, loaded = config_and_scenario(
         config_path, scenario, neither="nothing to check: pass --config FILE (real GCP) or --scenario FILE (offline)"
     )
@@ -104,6 +102,8 @@ def check(
     else:
         now, runs, notes, discovery_error = check_with(config, None)
     results = [r for _, run in runs for control_results in run.results.values() for r in control_results]
+    if config_note:  # with the results: a bad input before them is still one line
+        click.echo(config_note, err=True)
     if write_evidence:
         _check_evidence(config, runs, "scenario" if loaded is not None else "live")
     if fmt in RENDERERS:
