@@ -7,6 +7,7 @@ so the answer does not depend on this checkout's own `.venv`.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -73,3 +74,21 @@ def test_after_make_run_the_developer_targets_still_add_the_dev_extra(checkout: 
 def test_after_a_full_install_make_run_installs_nothing(checkout: Path) -> None:
     stamp(checkout, ".installed", ".installed-run")
     assert installs(planned(checkout, "run")) == [] and installs(planned(checkout, "lint")) == []
+
+
+def test_what_make_run_installs_is_enough_for_the_daemon() -> None:
+    """`monitor/` and `checks/` import nothing only the dev extra installs (a `make run` venv lacks it)."""
+    import ast
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["optional-dependencies"]
+    dev_only = {re.split(r"[=<>\[ ]", spec)[0].lower().replace("-", "_") for spec in extras["dev"]}
+    assert {"pytest", "selenium", "time_machine"} <= dev_only
+    imported = set()
+    for path in [*(ROOT / "monitor").rglob("*.py"), *(ROOT / "checks").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                imported |= {(alias.name.split(".")[0], path.name) for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                imported.add((node.module.split(".")[0], path.name))
+    assert sorted((module, name) for module, name in imported if module in dev_only) == []
