@@ -78,9 +78,9 @@ def check(
     unknown = [c for c in controls if c not in registry]
     if unknown:
         raise UsageFailure(f"unknown control {', '.join(unknown)}; see `controlwatch controls`")
-    config_path, config_note = config_for_check(config_path, scenario)
+    judged_with, config_note = config_for_check(config_path, scenario)
     config, loaded = config_and_scenario(
-        config_path, scenario, neither="nothing to check: pass --config FILE (real GCP) or --scenario FILE (offline)"
+        judged_with, scenario, neither="nothing to check: pass --config FILE (real GCP) or --scenario FILE (offline)"
     )
     if not config.scopes.discovering:
         _chosen(scopes, config.scope_ids())  # a typo is refused before anything is read
