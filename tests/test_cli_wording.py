@@ -34,7 +34,7 @@ def test_counted_agrees_with_its_count() -> None:
 def test_no_command_writes_a_count_before_a_fixed_plural() -> None:
     offenders = [
         f"{path.relative_to(ROOT)}:{number}"
-        for path in sorted((ROOT / "monitor" / "commands").glob("*.py"))
+        for path in sorted((ROOT / "monitor" / "commands").rglob("*.py"))
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
         if COUNT_THEN_PLURAL.search(line)
     ]
