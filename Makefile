@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# `make run` needs only the daemon and the stand-in: its own stamp, without the dev extra.
+RUN_STAMP := $(VENV)/.installed-run
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DEB_PACKAGES := prometheus=2.42.0+ds-5+deb12u1 prometheus-alertmanager=0.25.0-1+b4 \
 	chromium=156.0.8078.108-1~deb12u1 chromium-driver=156.0.8078.108-1~deb12u1
@@ -14,7 +16,14 @@ $(STAMP): pyproject.toml requirements/constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade "pip==25.3"
 	$(PY) -m pip install -q -c requirements/constraints.txt -e ".[sandbox,dev]"
-	touch $(STAMP)
+	touch $(STAMP) $(RUN_STAMP)
+
+# The dev extra includes everything `run` needs, so a full install stamps both.
+$(RUN_STAMP): pyproject.toml requirements/constraints.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade "pip==25.3"
+	$(PY) -m pip install -q -c requirements/constraints.txt -e ".[sandbox]"
+	touch $(RUN_STAMP)
 
 venv: $(STAMP)
 
@@ -32,7 +41,7 @@ tools:
 	        $(foreach p,$(DEB_PACKAGES),$(firstword $(subst =, ,$(p)))); }; }; \
 	fi
 
-run: $(STAMP)
+run: $(RUN_STAMP)
 	$(VENV)/bin/controlwatch run --demo
 
 lint: $(STAMP)

@@ -192,10 +192,23 @@ def test_controls_json_lists_the_whole_catalogue() -> None:
         assert all(set(entry) == {"version", "id"} for entry in item["references"]["cis"])
 
 
-def test_controls_table_has_a_row_per_control() -> None:
+def test_controls_table_has_a_row_per_control_and_fits_100_columns() -> None:
     code, out, _ = invoke("controls")
     assert code == 0
-    assert len(out.strip().splitlines()) == len(default_registry()) + 1
+    lines = out.strip().splitlines()
+    rows = [line.split()[0] for line in lines if not line.startswith(" ")]
+    assert rows == ["ID", *default_registry().ids()]
+    too_wide = [line for line in lines if len(line) > 100]
+    assert too_wide == []
+    titles = " ".join(line[lines[0].index("TITLE") :].strip() for line in lines[1:])  # wrapped, never cut
+    assert all(meta.title in titles for meta in (c.meta for c in default_registry()))
+
+
+def test_controls_table_wraps_titles_to_a_narrower_terminal() -> None:
+    from monitor.commands.catalogue import catalogue_table
+
+    lines = catalogue_table(default_registry(), width=80).splitlines()
+    assert max(len(line) for line in lines) <= 80 and len(lines) > len(default_registry()) + 1
 
 
 def test_config_validate(tmp_path: Path) -> None:
@@ -230,13 +243,50 @@ def test_results_reads_a_running_daemons_store(tmp_path: Path) -> None:
     server.start()
     try:
         code, out, _ = invoke("results", "--url", server.url)
-        assert code == 0 and "FW-01" in out and "global/firewalls/ssh-any" in out
+        assert code == 1 and "FW-01" in out and "global/firewalls/ssh-any" in out
         code, _, err = invoke("results", "--url", server.url, "--control", "FW-77")
         assert code == 2 and "FW-77" in err
     finally:
         server.stop()
     code, _, err = invoke("results", "--url", "http://127.0.0.1:9")
     assert code == 2 and "is `controlwatch run` listening" in err
+
+
+def test_results_exits_as_check_does() -> None:
+    """0 nothing fails (excepted failures included), 1 something fails, 3 a control is in error."""
+    from checks.model import Result, Verdict
+    from monitor.sinks.http_server import MetricsServer
+    from monitor.sinks.metrics import Metrics
+    from monitor.sinks.store import ResultStore
+
+    fw01, fw02 = (default_registry().get(c).meta for c in ("FW-01", "FW-02"))
+    store = ResultStore()
+    store.configure([(fw01, "shop-prod", 900.0), (fw02, "shop-prod", 900.0)])
+    rule = "//compute.googleapis.com/projects/shop-prod/global/firewalls/ssh-any"
+
+    def fw01_fails(excepted: bool) -> None:
+        reason = "CHG-1" if excepted else None
+        failing = Result("FW-01", "shop-prod", rule, "tcp:22", Verdict.FAIL, "open", excepted, False, reason)
+        store.record("shop-prod", fw01, [failing], 1.0)
+
+    server = MetricsServer("127.0.0.1:0", Metrics(store, version="t"), store)
+    server.start()
+    try:
+        def codes(*args: str) -> tuple[int, int]:
+            return (invoke("results", "--url", server.url, *args)[0],
+                    invoke("results", "--url", server.url, "--format", "json", *args)[0])
+
+        assert codes() == (0, 0)  # nothing has run yet
+        fw01_fails(excepted=True)
+        store.record("shop-prod", fw02, [Result("FW-02", "shop-prod", rule, "", Verdict.PASS, "closed")], 1.0)
+        assert codes() == (0, 0)
+        fw01_fails(excepted=False)
+        assert codes() == (1, 1)
+        store.record("shop-prod", fw02, [], 2.0)  # a run that judged nothing: the pair is in error
+        assert codes() == (3, 3) and codes("--control", "FW-01") == (1, 1)
+        assert codes("--control", "FW-02") == (3, 3)
+    finally:
+        server.stop()
 
 
 def test_help_on_every_command() -> None:

@@ -35,6 +35,7 @@ from monitor.collect.envelope import UNPARSED, judge, watching
 from monitor.collect.observer import ApiObserver
 from monitor.collect.ratelimit import RateLimits
 from monitor.collect.sweepreads import SweepReads
+from monitor.plurals import counted
 
 T = TypeVar("T")
 
@@ -463,14 +464,15 @@ class Caller:
                 if outcome.retry_reason is None:
                     raise CallFailed(failed, status=outcome.code) from exc
                 if attempts >= policy.max_attempts:
-                    raise CallFailed(f"{failed} (gave up after {attempts} attempts)", status=outcome.code) from exc
+                    tried = counted(attempts, "attempt")
+                    raise CallFailed(f"{failed} (gave up after {tried})", status=outcome.code) from exc
                 if outcome.rate_limited:
                     wait = policy.past_quota_boundary(self._wall_clock(), self._rand)
                 else:
                     wait = policy.backoff(attempts - 1, self._rand)
                 if self._clock() + wait >= self._deadline:
                     raise CallFailed(
-                        f"{failed} (gave up after {attempts} attempts: waiting {wait:.1f}s "
+                        f"{failed} (gave up after {counted(attempts, 'attempt')}: waiting {wait:.1f}s "
                         f"to retry would pass the run deadline)",
                         status=outcome.code,
                         deadline=True,

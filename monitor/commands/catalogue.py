@@ -6,6 +6,7 @@ and a test fails when the two differ, so the documentation cannot drift from the
 
 from __future__ import annotations
 
+import textwrap
 from typing import Any
 
 from checks.registry import ControlMeta, Registry
@@ -39,29 +40,35 @@ def catalogue_json(registry: Registry) -> list[dict[str, Any]]:
     return [control_json(c.meta) for c in registry]
 
 
-def catalogue_table(registry: Registry, *, verbose: bool = False) -> str:
-    """One row per control; `verbose` adds the full definition under each row: what must hold, the
+#: the terminal width the table fits by default (the title column wraps to stay inside it)
+TABLE_WIDTH = 100
+_TITLE_MIN = 24
+
+
+def catalogue_table(registry: Registry, *, verbose: bool = False, width: int = TABLE_WIDTH) -> str:
+    """One row per control, each line at most `width` characters: the title wraps under itself.
+    `verbose` adds the full definition under each row: the area, unit, parameters, what must hold, the
     logic, what unknown data gives, the rationale, the references and the remediation."""
-    header = ("ID", "SEVERITY", "AREA", "PER", "PARAMS", "CIS", "SOC 2", "SCC FINDING", "TITLE")
+    header = ("ID", "SEVERITY", "CIS", "SOC 2", "TITLE")  # the area is the id's prefix, and in `-v`
     rows: list[tuple[str, ...]] = [header]
     for meta in (c.meta for c in registry):
         refs = meta.references
         values = (
             meta.id,
             meta.severity.value,
-            meta.area.value,
-            meta.unit,
-            ",".join(meta.params) or "-",
-            refs.cis_text() or "-",
-            ",".join(refs.soc2) or "-",
-            refs.sha or "-",
+            _clip(refs.cis_text() or "-", 20),
+            _clip(",".join(refs.soc2) or "-", 12),
         )
-        rows.append((*(_clip(value) for value in values), meta.title))
+        rows.append((*values, meta.title))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    indent = sum(widths) + 2 * len(widths)
+    title_width = max(_TITLE_MIN, width - indent)
     lines = []
     for index, row in enumerate(rows):
-        padded = [cell.ljust(width) for cell, width in zip(row[:-1], widths, strict=True)]
-        lines.append("  ".join(padded) + "  " + row[-1])
+        padded = "  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  "
+        title = textwrap.wrap(row[-1], title_width, break_on_hyphens=False) or [""]
+        lines.append(padded + title[0])
+        lines.extend(" " * indent + more for more in title[1:])
         if verbose and index:
             lines.extend(f"    {label}: {text}" for label, text in definition_lines(registry.get(row[0]).meta))
     return "\n".join(lines)
@@ -71,7 +78,9 @@ def definition_lines(meta: ControlMeta) -> list[tuple[str, str]]:
     """The labelled lines of one control's definition, as `controls -v` prints them."""
     refs = meta.references
     return [
+        ("area", meta.area.value),
         ("per", f"{meta.unit} (reads {', '.join(meta.kinds)})"),
+        ("params", ", ".join(meta.params) or "none"),
         ("holds", meta.holds),
         ("logic", meta.logic),
         ("unknown", meta.unknown),

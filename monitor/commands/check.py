@@ -22,6 +22,7 @@ from monitor.commands.common import (
     with_overrides,
 )
 from monitor.commands.formats import RENDERERS, CheckReport
+from monitor.commands.scenario_config import config_for_check
 from monitor.config.model import Config
 from monitor.files import read_regular_file
 from monitor.sinks.logs import configure_logging
@@ -77,14 +78,16 @@ def check(
     unknown = [c for c in controls if c not in registry]
     if unknown:
         raise UsageFailure(f"unknown control {', '.join(unknown)}; see `controlwatch controls`")
+    judged_with, config_note = config_for_check(config_path, scenario)
     config, loaded = config_and_scenario(
-        config_path, scenario, neither="nothing to check: pass --config FILE (real GCP) or --scenario FILE (offline)"
+        judged_with, scenario, neither="nothing to check: pass --config FILE (real GCP) or --scenario FILE (offline)"
     )
     if not config.scopes.discovering:
         _chosen(scopes, config.scope_ids())  # a typo is refused before anything is read
     configure_logging("error", stream=sys.stderr)
 
     def check_with(served: Config, fixed_now: datetime | None) -> tuple[datetime, list[Any], list[str], str | None]:
+        _require_reachable(served)
         resolved = resolve_scopes(served)
         chosen = _chosen(scopes, resolved.watched())
         baselines = _baselines(config, baseline_file, chosen)
@@ -99,6 +102,8 @@ def check(
     else:
         now, runs, notes, discovery_error = check_with(config, None)
     results = [r for _, run in runs for control_results in run.results.values() for r in control_results]
+    if config_note:  # with the results: a bad input before them is still one line
+        click.echo(config_note, err=True)
     if write_evidence:
         _check_evidence(config, runs, "scenario" if loaded is not None else "live")
     if fmt in RENDERERS:
@@ -129,6 +134,16 @@ def _print_report(fmt: str, report: CheckReport, notes: list[str]) -> None:
     click.echo(RENDERERS[fmt](report), nl=False)
     for note in notes:
         click.echo(f"note: {note}", err=True)
+
+
+def _require_reachable(config: Config) -> None:
+    """An endpoint that refuses connections stops the check at once, in one line, before any retry."""
+    from monitor.collect.endpoint_probe import unreachable
+
+    endpoint = config.gcp.api_endpoint
+    problem = unreachable(endpoint) if endpoint else None
+    if problem:
+        raise UsageFailure(f"{problem} (gcp.api_endpoint)")
 
 
 def _chosen(asked: tuple[str, ...], watched: tuple[str, ...]) -> list[str]:

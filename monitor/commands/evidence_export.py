@@ -18,6 +18,7 @@ from monitor.commands.evidence_args import (
 )
 from monitor.evidence import export
 from monitor.evidence.canonical import format_time
+from monitor.plurals import counted
 
 __all__ = ["export_command"]
 
@@ -78,8 +79,9 @@ def export_command(
     files = " and ".join(str(p) for p in result.paths)
     covered = f"seq {result.first_seq}..{result.last_seq}" if result.first_seq is not None else "no record"
     click.echo(
-        f"exported {result.records} records of [{format_time(from_time)}, {format_time(to_time)}) to {files} "
-        f"({covered} covered; {result.omitted} other records by digest; {result.checkpoints} checkpoints)"
+        f"exported {counted(result.records, 'record')} of [{format_time(from_time)}, {format_time(to_time)}) "
+        f"to {files} ({covered} covered; {counted(result.omitted, 'other record')} by digest; "
+        f"{counted(result.checkpoints, 'checkpoint')})"
     )
     if result.records == 0:
         click.echo("note: no record matched (an empty export proves nothing)", err=True)

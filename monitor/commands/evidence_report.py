@@ -22,6 +22,7 @@ from monitor.commands.evidence_args import (
 )
 from monitor.commands.evidence_period import period_label, read_period, verification_state
 from monitor.evidence.signing import TEST_KEY_WARNING
+from monitor.plurals import counted
 
 __all__ = ["report_command"]
 
@@ -93,11 +94,12 @@ def report_command(
     state = verification_state(checked)
     at = f"seq {head[0]}" if head is not None else "empty ledger"
     if len(named) > 1:
-        at = f"heads of {len(named)} ledgers read as one estate"
+        at = f"heads of {counted(len(named), 'ledger')} read as one estate"
     else:
         at = f"ledger head {at}"
     up_to = f"[{period[0]}, {period[1]})" if not open_period else f"[{period[0]}, now = {period[1]}) (open period)"
-    click.echo(f"wrote {out}: {len(read.summary.controls)} (control, scope) pairs over {up_to}; {at}; {state}")
+    pairs = counted(len(read.summary.controls), "(control, scope) pair")
+    click.echo(f"wrote {out}: {pairs} over {up_to}; {at}; {state}")
     if checked is not None and not checked.ok:
         click.echo(f"warning: the ledger failed verification: {checked.first_bad}", err=True)
     if checked is not None and checked.test_key:

@@ -18,6 +18,7 @@ from monitor.commands.evidence_args import (
 )
 from monitor.evidence import sample
 from monitor.evidence.canonical import format_time
+from monitor.plurals import counted
 
 __all__ = ["sample_command"]
 
@@ -74,8 +75,8 @@ def sample_command(
         click.echo(f"no (control, scope) was monitored in [{format_time(from_time)}, {format_time(to_time)})")
         return
     click.echo(
-        f"{len(drawn)} samples of [{format_time(from_time)}, {format_time(to_time)}), seed {seed!r}, "
-        f"from {len(pairs)} (control, scope) pairs (method controlwatch-sample/v1)"
+        f"{counted(len(drawn), 'sample')} of [{format_time(from_time)}, {format_time(to_time)}), seed {seed!r}, "
+        f"from {counted(len(pairs), '(control, scope) pair')} (method controlwatch-sample/v1)"
     )
     if open_period:
         click.echo(

@@ -30,6 +30,7 @@ from monitor.commands.evidence_args import (
     verification_keys,
 )
 from monitor.evidence import Report, verify_export, verify_ledger
+from monitor.plurals import counted
 
 if TYPE_CHECKING:
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -104,8 +105,9 @@ def _say_estate(reports: list[tuple[Path, Report]], fmt: str) -> None:
     else:
         failed = sum(1 for _, report in reports if not report.ok)
         lines = [_report_text(report) for _, report in reports]
-        verdict = "every ledger verified" if ok else f"{failed} of {len(reports)} ledgers FAILED"
-        lines.append(f"estate of {len(reports)} ledgers: {verdict}")
+        ledgers = counted(len(reports), "ledger")
+        verdict = "every ledger verified" if ok else f"{failed} of {ledgers} FAILED"
+        lines.append(f"estate of {ledgers}: {verdict}")
         click.echo("\n".join(lines))
     if not ok:
         sys.exit(EXIT_VERIFY_FAILED)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shutil
+import sys
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -13,9 +15,9 @@ import click
 
 from checks import default_registry
 from checks.model import Result, Verdict
-from monitor.commands.catalogue import catalogue_json, catalogue_markdown, catalogue_table
+from monitor.commands.catalogue import TABLE_WIDTH, catalogue_json, catalogue_markdown, catalogue_table
 from monitor.commands.catalogue_doc import controls_document
-from monitor.commands.check_output import check_table
+from monitor.commands.check_output import EXIT_ERROR, check_table, exit_code
 from monitor.commands.common import UsageFailure
 
 
@@ -39,7 +41,8 @@ def controls(fmt: str, verbose: bool) -> None:
     elif fmt == "document":
         click.echo(controls_document(registry), nl=False)
     else:
-        click.echo(catalogue_table(registry, verbose=verbose))
+        columns = shutil.get_terminal_size((TABLE_WIDTH, 24)).columns  # a narrower terminal: narrower rows
+        click.echo(catalogue_table(registry, verbose=verbose, width=min(TABLE_WIDTH, columns)))
 
 
 @click.command()
@@ -49,23 +52,27 @@ def controls(fmt: str, verbose: bool) -> None:
 @click.option("--all", "show_all", is_flag=True, help="Show passing results too (a daemon serves only their count).")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 def results(url: str, control: str | None, scope: str | None, show_all: bool, fmt: str) -> None:
-    """What fails now, read from a running daemon's /results (every page of it)."""
+    """What fails now, read from a running daemon's /results (every page of it).
+
+    Exit 0 nothing fails (excepted failures included), 1 something fails, 3 a control is in error
+    (3 wins over 1), 2 the daemon cannot be read or the filter is refused: the codes of `check`."""
     query = {k: v for k, v in (("control", control), ("scope", scope)) if v}
     pages = _read_pages(f"{url.rstrip('/')}/results", {**query, "limit": str(PAGE_LIMIT)})
+    states = [state for page in pages for state in page.get("controls", [])]
+    rows: list[Result] = []
+    for state in states:
+        for item in state.get("results", []):
+            fields = {k: v for k, v in item.items() if k in RESULT_FIELDS}  # first_seen, new: the page's
+            rows.append(Result(**{**fields, "verdict": Verdict(item["verdict"])}))
     if fmt == "json":
-        body = {**pages[0], "controls": [state for page in pages for state in page.get("controls", [])]}
+        body = {**pages[0], "controls": states}
         body.pop("next_page_token", None)
         click.echo(json.dumps(body, indent=2))
-        return
-    rows: list[Result] = []
-    passing = 0
-    for page in pages:
-        for state in page.get("controls", []):
-            passing += state.get("passing", 0)
-            for item in state.get("results", []):
-                fields = {k: v for k, v in item.items() if k in RESULT_FIELDS}  # first_seen, new: the page's
-                rows.append(Result(**{**fields, "verdict": Verdict(item["verdict"])}))
-    click.echo(check_table(rows, show_passing=show_all, passes_counted=passing))
+    else:
+        passing = sum(state.get("passing", 0) for state in states)
+        click.echo(check_table(rows, show_passing=show_all, passes_counted=passing))
+    in_error = any(state.get("status") == Verdict.ERROR.value for state in states)
+    sys.exit(EXIT_ERROR if in_error else exit_code(rows))
 
 
 RESULT_FIELDS = frozenset(field.name for field in dataclasses.fields(Result))

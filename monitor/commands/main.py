@@ -1,7 +1,8 @@
 """The `controlwatch` command line: the root group, and each command group added to it.
 
-Exit codes: 0 ok, 1 something fails (check), 2 bad usage/config/scenario/credentials,
-3 a result is `error` (check). Commands that need no Google API never import the clients.
+Exit codes: 0 ok, 1 something fails (check, results), 2 bad usage/config/scenario/credentials
+or an unreachable endpoint or daemon, 3 a result is `error` (check, results). Commands that
+need no Google API never import the clients.
 Each command lives in its own module over `commands.common`; this module only assembles them.
 """
 

@@ -91,6 +91,8 @@ def run(config_path: str | None, demo: bool, listen: str | None, grace: float) -
                 standin=endpoint,
             )
         config = with_overrides(adjust(config), endpoint=endpoint, listen=listen)
+        if scenario is None:
+            _say_if_unreachable(config)
         runtime = _runtime(build_runtime, config, endpoint, "demo" if demo else "live")
         baselines = _baselines(config)
         evidence = _evidence_factory(config, runtime, demo)
@@ -111,6 +113,21 @@ def run(config_path: str | None, demo: bool, listen: str | None, grace: float) -
         except OSError as exc:  # the metrics port: in use, or not ours to bind
             raise UsageFailure(f"metrics.listen {config.metrics.listen}: {exc.strerror or exc}") from None
     leave_now_if_threads_linger()
+
+
+def _say_if_unreachable(config: Config) -> None:
+    """An endpoint that refuses connections is said once, in one line, at start-up. The daemon keeps
+    running (its controls report error until the endpoint answers): it may come up later."""
+    from monitor.collect.endpoint_probe import unreachable
+
+    endpoint = config.gcp.api_endpoint
+    problem = unreachable(endpoint) if endpoint else None
+    if problem:
+        log.error(
+            "endpoint_unreachable",
+            detail=f"{problem} (gcp.api_endpoint): every control reports error until it answers",
+            endpoint=endpoint,
+        )
 
 
 def _baselines(config: Config) -> Any:

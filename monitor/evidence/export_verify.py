@@ -45,6 +45,7 @@ from monitor.evidence.records import (
 from monitor.evidence.references import Expander
 from monitor.evidence.signing import accepts_test_key, keyring
 from monitor.evidence.verify import check_checkpoint
+from monitor.plurals import counted, is_are
 
 __all__ = ["checkpoints_in_export", "verify_export"]
 
@@ -115,7 +116,8 @@ def _verify_jsonl(path: Path, keys: Mapping[str, Ed25519PublicKey] | None) -> Re
         unsigned = sum(1 for record in exported if walk.anchored_through is None or record.seq > walk.anchored_through)
         problems.add(
             exported[-1].seq,
-            f"{unsigned} exported records are not covered by a valid checkpoint signature, so nothing proves "
+            f"{counted(unsigned, 'exported record')} {is_are(unsigned)} not covered by a valid checkpoint signature, "
+            "so nothing proves "
             "them; export again after the next checkpoint",
         )
     end_time = _entry_time(parsed.entries.get(end))

@@ -12,6 +12,7 @@ from typing import Any
 
 from monitor.evidence.canonical import json_fields
 from monitor.evidence.signing import TEST_KEY_WARNING
+from monitor.plurals import counted, is_are
 
 __all__ = ["MAX_PROBLEMS", "Problem", "ProblemList", "Report", "problem_order"]
 
@@ -87,7 +88,7 @@ class Report:
     def summary(self) -> str:
         """A few lines for people (the CLI prints this)."""
         lines = [
-            f"{self.source}: {'OK' if self.ok else 'FAILED'}: {self.records} records"
+            f"{self.source}: {'OK' if self.ok else 'FAILED'}: {counted(self.records, 'record')}"
             + (f" (seq {self.first_seq}..{self.last_seq})" if self.first_seq is not None else ""),
         ]
         if self.test_key:
@@ -98,11 +99,13 @@ class Report:
                 lines.append(f"{self.problems_total} problems in all")
         signed = "" if self.signatures_checked else " (signatures NOT checked: no public key given)"
         if self.anchored_through is not None:
-            lines.append(f"anchored by {self.checkpoints} checkpoints through seq {self.anchored_through}{signed}")
+            anchors = counted(self.checkpoints, "checkpoint")
+            lines.append(f"anchored by {anchors} through seq {self.anchored_through}{signed}")
         else:
             lines.append(f"no valid checkpoint{signed}")
         if self.unanchored:
-            lines.append(f"{self.unanchored} records after the last checkpoint are not yet anchored")
+            unanchored = counted(self.unanchored, "record")
+            lines.append(f"{unanchored} after the last checkpoint {is_are(self.unanchored)} not yet anchored")
         lines.extend(self.notes)
         return "\n".join(lines)
 

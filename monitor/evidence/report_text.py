@@ -13,6 +13,7 @@ from typing import Any
 
 from monitor.evidence.report_format import when
 from monitor.evidence.signing import TEST_KEY_WARNING
+from monitor.plurals import counted, is_are
 
 __all__ = ["Detail", "EventView", "Verdict", "describe_event", "verdict"]
 
@@ -59,18 +60,20 @@ def verdict(verified: bool | None, verification: Mapping[str, Any] | None) -> Ve
         anchored = info.get("anchored_through")
         details.append(
             Detail(
-                f"{_text(info.get('records'))} records checked "
+                f"{_counted(info.get('records'), 'record')} checked "
                 f"(seq {_text(info.get('first_seq'))}..{_text(info.get('last_seq'))}); "
                 + (
-                    f"anchored by {_text(info.get('checkpoints'))} signed checkpoints through seq {anchored}."
+                    f"anchored by {_counted(info.get('checkpoints'), 'signed checkpoint')} through seq {anchored}."
                     if anchored is not None
                     else "no valid signed checkpoint."
                 )
             )
         )
         if info.get("unanchored"):
-            unanchored = f"{info['unanchored']} records after the last checkpoint"
-            details.append(Detail(f"{unanchored} are not yet anchored by a signature."))
+            count = info["unanchored"]
+            unanchored = f"{_counted(count, 'record')} after the last checkpoint"
+            verb = is_are(count) if isinstance(count, int) else "are"
+            details.append(Detail(f"{unanchored} {verb} not yet anchored by a signature."))
         first_bad = info.get("first_bad")
         if isinstance(first_bad, Mapping):
             where = f"record {first_bad.get('seq')}: " if first_bad.get("seq") is not None else ""
@@ -150,3 +153,8 @@ def describe_event(event: Mapping[str, Any]) -> EventView:
     if lines is None:
         return EventView(time, kind, seq, (), json.dumps(body, sort_keys=True, ensure_ascii=False))
     return EventView(time, kind, seq, tuple(lines))
+
+
+def _counted(value: Any, noun: str) -> str:
+    """A count from the verification document with its noun (plural unless it is the integer one)."""
+    return counted(value, noun) if isinstance(value, int) else f"{_text(value)} {noun}s"

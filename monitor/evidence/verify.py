@@ -63,6 +63,7 @@ from monitor.evidence.references import ReferenceCheck
 from monitor.evidence.repeats import REPEATED, RUN
 from monitor.evidence.retained import RetainedCheck, RetainedStatement
 from monitor.evidence.signing import accepts_test_key
+from monitor.plurals import counted
 
 __all__ = ["Problem", "Report", "check_record_fields", "verify_ledger"]
 
@@ -364,8 +365,8 @@ def _check_anchoring(
         start = first.seq if first is not None else head.seq
         problems.add(
             head.seq,
-            f"no valid checkpoint signs any of the {count} records from seq {start}: nothing made with the key "
-            "vouches for them (a chain rewritten without the key, its checkpoints removed, looks like this)",
+            f"no valid checkpoint signs any of the {counted(count, 'record')} from seq {start}: nothing made with "
+            "the key vouches for them (a chain rewritten without the key, its checkpoints removed, looks like this)",
         )
         return
     seq, time = newest

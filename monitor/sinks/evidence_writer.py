@@ -27,6 +27,7 @@ from monitor.evidence.losses import LostEvidence
 from monitor.evidence.repeats import RepeatWriter
 from monitor.sinks.evidence_copy import CloudCopy
 from monitor.sinks.metrics import Metrics
+from monitor.sinks.signing_notice import log_signing_state
 
 log = structlog.get_logger("controlwatch.evidence")
 Entry = tuple[str, Mapping[str, Any]]
@@ -92,14 +93,7 @@ class EvidenceWriter:
         self._abandoned = False
 
     def start(self) -> None:
-        if self._key is None:
-            log.warning(
-                "evidence_unsigned",
-                message="evidence.signing_key_file is not set: the ledger is hash-chained but no checkpoint is "
-                "signed, so a rewrite of the whole chain cannot be told apart (ControlwatchEvidenceCheckpointMissing)",
-            )
-        elif self._key.test_key:
-            log.warning("evidence_test_key", message="checkpoints are signed with the bundled TEST key (demo only)")
+        log_signing_state(self._key)
         head = self.ledger.head()
         self._metrics.evidence_appended(self.ledger.length(), records=0)
         if head is not None and head.kind == "checkpoint":

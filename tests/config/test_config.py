@@ -37,6 +37,13 @@ def test_example_loads_with_what_it_documents() -> None:
     assert config.disabled_for("shop-dev") == {"FW-08"}
     [risk] = config.exceptions
     assert (risk.control, risk.scope, risk.expires) == ("FW-05", "shop-prod", date(2027, 3, 31))
+    assert config.gcp.api_endpoint is None  # a copied example reaches Google, never a stand-in that is not there
+
+
+def test_the_examples_stand_in_endpoint_is_commented_out_and_works_uncommented() -> None:
+    text = EXAMPLE.read_text()
+    assert "\n  # api_endpoint: " in text
+    config = parse_config(text.replace("\n  # api_endpoint: ", "\n  api_endpoint: "), "cw.yaml")
     assert config.gcp.api_endpoint == "http://127.0.0.1:8085"
 
 
@@ -67,9 +74,9 @@ def _unset_keys(model: type[BaseModel], values: list[Any], path: str, skip: set[
 
 def test_example_sets_every_key() -> None:
     """A key added to the models must be documented in the example (partial scope params and `shard`,
-    written in one of its two forms, aside)."""
+    written in one of its two forms, aside; `gcp.api_endpoint` is there commented out)."""
     data = yaml.safe_load(EXAMPLE.read_text())
-    assert _unset_keys(Config, [data], "", skip={"scopes.projects.params", "shard"}) == []
+    assert _unset_keys(Config, [data], "", skip={"scopes.projects.params", "shard"}) == ["gcp.api_endpoint"]
 
 
 # --- defaults -------------------------------------------------------------------------
