@@ -192,7 +192,7 @@ PublicKeys = Mapping[str, Ed25519PublicKey]
 TEST_KEY_WARNING = (
     "the signatures were checked with the bundled TEST key, whose private half is public (it ships with "
     "controlwatch): anyone can sign with it, so the signatures prove nothing. Sign with your own key "
-    "(evidence.signing_key) for evidence that counts"
+    "(evidence.signing_key_file) for evidence that counts"
 )
 
 
