@@ -30,6 +30,7 @@ def test_no_tracked_file_points_outside_the_repository() -> None:
 # `NAME.md`, and the target of a relative markdown link. A path is read from the repository
 # root or from the citing file's folder (runbooks name each other by file name).
 CITING = ("README.md", "CONTRIBUTING.md", "docs/", "deploy/")
+KUBECTL = re.compile(r"\bkubectl\b[^`\n]*")
 LINK = re.compile(r"\]\(([^)\s#]+)(?:#[^)]*)?\)")
 
 
@@ -45,6 +46,7 @@ def _path_pattern(top_folders: set[str]) -> re.Pattern[str]:
 def cited_paths(text: str, top_folders: set[str], *, markdown: bool = True) -> list[str]:
     """Every repository path `text` cites (see CITING above for what counts); links only in `markdown`."""
     links = [t for t in LINK.findall(text) if "://" not in t and not t.startswith("mailto:")] if markdown else []
+    text = KUBECTL.sub("", text)  # `kubectl exec deploy/controlwatch`: a Kubernetes object, not a file
     return list(dict.fromkeys(_path_pattern(top_folders).findall(text) + links))
 
 
@@ -54,6 +56,8 @@ def test_cited_paths_are_found() -> None:
         "not https://example.com/docs/a.md, `deploy/runbooks/<alert>.md`, `0.0.0.0/0` or [top](#controls)"
     )
     assert cited_paths(text, {"docs", "deploy"}) == ["DESIGN.md", "docs/oncall.md", "deploy/runbooks/X.md"]
+    kubectl = "`kubectl exec -n controlwatch deploy/controlwatch -- controlwatch baseline diff`, `deploy/iam/x.yaml`"
+    assert cited_paths(kubectl, {"deploy"}) == ["deploy/iam/x.yaml"]
     assert cited_paths(r'NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251})")', {"docs"}, markdown=False) == []
 
 
