@@ -170,7 +170,7 @@ def drift01_firewalls(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
 
 
 @control(
-    id="DRIFT-02", title="Project IAM bindings match the approved baseline", area=Area.DRIFT,
+    id="DRIFT-02", title="Project IAM bindings match the approved baseline", area=Area.DRIFT, logic_version=2,
     severity=Severity.HIGH, kinds=(Kind.IAM_POLICY,), unit="grant", references=_REFERENCES,
     rationale="Who holds which role is the heart of access control; a grant added outside review is how "
     "privilege creeps and how attackers persist. " + _RATIONALE_TAIL,
@@ -186,9 +186,9 @@ def drift01_firewalls(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     "and its condition's `title`, `expression` and `description`. The policy's `etag`, `version` and "
     "audit configuration are not compared, and every result is named by the project." + _LOGIC_TAIL,
     unknown=_UNKNOWN
-    + ", and when the live state cannot be built: not exactly one IAM policy listed, or its `bindings` not "
-    "a list; a listing that failed makes the whole control `error`. A binding that is not an object is "
-    "left out rather than reported.",
+    + ", and when the live state cannot be built: not exactly one IAM policy listed, its `bindings` not "
+    "a list, or a binding that is not an object (left out, it could hide a grant); a listing that failed "
+    "makes the whole control `error`.",
 )
 def drift02_grants(snapshot: Snapshot, params: Params) -> Iterator[Finding]:
     """One result per (role, member, condition) grant in the baseline or live."""

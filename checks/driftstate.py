@@ -224,9 +224,9 @@ def grant_state(policies: Sequence[JSON]) -> dict[str, Any]:
     if not isinstance(bindings, list):
         raise StateError(f"the IAM policy's bindings are not a list ({bindings!r})")
     found: list[tuple[str, str, str, dict[str, Any]]] = []  # (role, member, title, item)
-    for binding in bindings:
-        if not isinstance(binding, dict):
-            continue
+    for index, binding in enumerate(bindings):
+        if not isinstance(binding, dict):  # dropping it could hide a grant: the state is unknown
+            raise StateError(f"the IAM policy's bindings[{index}] is not an object ({binding!r})")
         role, members, condition = binding.get("role"), binding.get("members") or [], binding.get("condition")
         cond = _condition(condition)
         title = cond.get("title") or cond.get("expression") or ""

@@ -183,6 +183,12 @@ def test_grants_need_exactly_one_policy() -> None:
         grant_state([])
 
 
+def test_a_binding_that_is_not_an_object_makes_the_grants_unknown() -> None:
+    policy = {"bindings": [{"role": "roles/viewer", "members": ["user:a@x.be"]}, "roles/owner user:b@x.be"]}
+    with pytest.raises(StateError, match=r"bindings\[1\] is not an object"):
+        grant_state([policy])
+
+
 # --- disks and schedules ----------------------------------------------------------------------
 
 
