@@ -195,7 +195,7 @@ def test_drift_alert_reaches_the_webhook_and_resolves(tmp_path: Path, webhook: W
         assert wait_until(lambda: bool(webhook.drift("firing")), 150, interval=0.5), webhook.notifications
         [alert] = webhook.drift("firing")[:1]
         assert alert["labels"]["control"] == "DRIFT-01" and alert["labels"]["scope"] == SCOPE
-        assert alert["labels"]["severity"] == "page" and alert["annotations"]["runbook_url"].endswith(
+        assert alert["labels"]["severity"] == "critical" and alert["annotations"]["runbook_url"].endswith(
             "ControlwatchDriftActive.md"
         )
         # It reached on-call through the pager receiver, and through no other.
