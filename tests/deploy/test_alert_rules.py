@@ -251,7 +251,9 @@ def test_one_results_base_url() -> None:
         if rule["alert"] not in RESULTS_ALERTS:
             assert url is None, rule["alert"]
             continue
-        query = "?scope={{ $labels.scope }}" + ("&control={{ $labels.control }}" if RESULTS_ALERTS[rule["alert"]] else "")
+        query = "?scope={{ $labels.scope }}" + (
+            "&control={{ $labels.control }}" if RESULTS_ALERTS[rule["alert"]] else ""
+        )
         assert url == f"{RESULTS_BASE}/results{query}", rule["alert"]
     assert text.count(RESULTS_BASE) == len(re.findall(r"results_url: ", text)) + 2, "the base only in results_url"
 
