@@ -89,6 +89,7 @@ def tickets_by_scope(hook: Webhook) -> Counter[str]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(STARTUP_TIMEOUT + 2 * PAGE_TIMEOUT + 120)  # the bounded waits below, plus starting the stack
 def test_demo_start_pages_nobody_and_a_new_exposure_pages_once(tmp_path: Path) -> None:
     require_tool("prometheus")
     require_tool("prometheus-alertmanager")
