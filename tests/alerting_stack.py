@@ -113,14 +113,21 @@ def start_alertmanager(tmp_path: Path, config: dict[str, Any]) -> tuple[subproce
     return proc, port
 
 
-def start_prometheus(tmp_path: Path, metrics_port: int, alertmanager_port: int) -> subprocess.Popen[bytes]:
-    """A real Prometheus on loopback scraping the daemon every second with the shipped rules."""
+def start_prometheus(
+    tmp_path: Path, metrics_port: int, alertmanager_port: int, scrape_interval: str = "1s"
+) -> subprocess.Popen[bytes]:
+    """A real Prometheus on loopback scraping the daemon (every second by default) with the shipped rules.
+
+    A scrape slower than the interval fails, and a failed scrape marks every series stale, which
+    resolves alerts and fires them again: a daemon with a large /metrics on a loaded machine needs a
+    longer interval than one second.
+    """
     binary = require_tool("prometheus")
     prom_port = free_port()
     (tmp_path / "prometheus.yml").write_text(
         yaml.safe_dump(
             {
-                "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+                "global": {"scrape_interval": scrape_interval, "evaluation_interval": "1s"},
                 "rule_files": [str(RULES)],
                 "alerting": {"alertmanagers": [{"static_configs": [{"targets": [f"127.0.0.1:{alertmanager_port}"]}]}]},
                 "scrape_configs": [

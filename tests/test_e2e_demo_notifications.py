@@ -117,7 +117,7 @@ def test_demo_start_pages_nobody_and_a_new_exposure_pages_once(tmp_path: Path) -
                 env={**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"},
             )
             procs.append(daemon)
-            procs.append(start_prometheus(tmp_path, metrics_port, am_port))
+            procs.append(start_prometheus(tmp_path, metrics_port, am_port, scrape_interval="5s"))
 
             # Start-up: one ticket per failing scope, each listing the scope's failing controls; no page.
             startup = wait_until(lambda: set(tickets_by_scope(hook)) >= FAILING_SCOPES, STARTUP_TIMEOUT, interval=1.0)
