@@ -28,6 +28,7 @@ DASHBOARD_SCRIPT = ROOT / "deploy" / "grafana" / "generate_dashboard.py"
 RUNBOOKS = ROOT / "deploy" / "runbooks"
 ONCALL = ROOT / "README.md"  # the on-call section lives in the README
 RUNBOOK_BASE = "https://github.com/example/controlwatch/blob/main/deploy/runbooks/"
+RESULTS_BASE = "http://controlwatch.controlwatch.svc:9797"  # the daemon's external URL in `results_url`
 
 READY_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0

@@ -17,6 +17,7 @@ import yaml
 from tests.deploy import promql
 from tests.deploy.conftest import (
     PROMETHEUS_EXAMPLE,
+    RESULTS_BASE,
     RULE_TESTS,
     RULES,
     RUNBOOK_BASE,
@@ -29,7 +30,16 @@ from tests.deploy.conftest import (
 from tests.deploy.exported import closed_label_values, exported_samples
 from tests.tools import require_tool, wait_until
 
-SEVERITIES = {"page", "ticket", "none"}
+SEVERITIES = {"critical", "warning", "none"}  # kube-prometheus's; Watchdog alone is `none`
+RESULTS_ALERTS = {  # alerts about a scope link to its /results page (and control, when they carry one)
+    "ControlwatchControlNewFailure": True,
+    "ControlwatchScopeFailing": False,
+    "ControlwatchControlError": True,
+    "ControlwatchControlStale": True,
+    "ControlwatchDriftActive": True,
+    "ControlwatchNoApprovedBaseline": False,
+    "ControlwatchRunDeadlineExceeded": False,
+}
 PROMTOOL_TIMEOUT = 60
 
 
@@ -83,7 +93,7 @@ def _flip_severity(test: dict[str, Any]) -> bool:
     if case is None:
         return False
     labels = case["exp_alerts"][0]["exp_labels"]
-    labels["severity"] = "ticket" if labels["severity"] == "page" else "page"
+    labels["severity"] = "warning" if labels["severity"] == "critical" else "critical"
     return True
 
 
@@ -141,7 +151,7 @@ def test_every_alert_has_a_firing_and_a_quiet_unit_test() -> None:
 
 
 def test_every_alert_rule_is_exercised_by_a_firing_case() -> None:
-    """Each rule of a multi-rule alert (page/ticket, overdue/never) fires in some test with its own labels."""
+    """Each rule of a multi-rule alert (critical/warning, overdue/never) fires in some test with its own labels."""
     fired = {
         (case["alertname"], exp["exp_labels"].get("severity"), exp["exp_labels"].get("stale"))
         for case in rule_tests()
@@ -156,7 +166,8 @@ def test_firing_expectations_carry_every_annotation() -> None:
     for case in rule_tests():
         for exp in case["exp_alerts"]:
             assert exp["exp_labels"]["severity"] in SEVERITIES, case
-            assert set(exp["exp_annotations"]) == {"summary", "description", "runbook_url"}, case
+            links = {"results_url"} if case["alertname"] in RESULTS_ALERTS else set()
+            assert set(exp["exp_annotations"]) == {"summary", "description", "runbook_url"} | links, case
             assert exp["exp_annotations"]["runbook_url"] == f"{RUNBOOK_BASE}{case['alertname']}.md"
 
 
@@ -166,7 +177,8 @@ def test_firing_expectations_carry_every_annotation() -> None:
 def test_the_alert_set() -> None:
     assert alert_names() == sorted(
         [
-            "ControlwatchControlFailing",
+            "ControlwatchControlNewFailure",
+            "ControlwatchScopeFailing",
             "ControlwatchControlError",
             "ControlwatchControlStale",
             "ControlwatchDriftActive",
@@ -203,20 +215,63 @@ def test_every_alert_has_severity_annotations_and_its_runbook(rule: dict[str, An
         assert 'job="controlwatch"' in rule["expr"], 'every controlwatch selector names job="controlwatch"'
 
 
-def test_control_failing_pages_for_critical_and_high_and_tickets_otherwise() -> None:
-    rules = {r["labels"]["severity"]: r["expr"] for r in alert_rules() if r["alert"] == "ControlwatchControlFailing"}
-    assert set(rules) == {"page", "ticket"}
-    assert 'severity=~"critical|high"' in rules["page"]
-    assert 'severity=~"medium|low"' in rules["ticket"]
-    for expr in rules.values():
-        assert 'status="fail"' in expr
+def test_only_a_new_failure_of_a_critical_or_high_control_pages_for_a_failure() -> None:
+    """Failures page only when new (first seen within the window); standing ones are one ticket per scope."""
+    [new] = [r for r in alert_rules() if r["alert"] == "ControlwatchControlNewFailure"]
+    assert new["labels"]["severity"] == "critical"
+    assert 'severity=~"critical|high"' in new["expr"] and 'status="fail"' in new["expr"]
+    assert "time() - controlwatch_control_new_failure_timestamp_seconds" in new["expr"]
+    [scope] = [r for r in alert_rules() if r["alert"] == "ControlwatchScopeFailing"]
+    assert scope["labels"]["severity"] == "warning"
+    assert "count by (job, instance, scope)" in scope["expr"], "one alert per scope, not per control"
+    paging_on_status = [
+        r["alert"]
+        for r in alert_rules()
+        if r["labels"]["severity"] == "critical" and 'status="fail"' in r["expr"] and r["alert"] != new["alert"]
+    ]
+    assert paging_on_status == [], "a standing failure must not page"
 
 
 def test_one_runbook_base_url() -> None:
-    """Operators point the runbooks elsewhere with one substitution of this one string."""
-    urls = re.findall(r"runbook_url: \"([^\"]+)\"", RULES.read_text(encoding="utf-8"))
-    assert urls
-    assert {url[: len(RUNBOOK_BASE)] for url in urls} == {RUNBOOK_BASE}
+    """Operators point the runbooks elsewhere with one substitution of this one string, used nowhere else."""
+    text = RULES.read_text(encoding="utf-8")
+    urls = re.findall(r"runbook_url: \"([^\"]+)\"", text)
+    assert {url for url in urls} == {rule["annotations"]["runbook_url"] for rule in alert_rules()}
+    for url in urls:
+        assert url.startswith(RUNBOOK_BASE), url
+        assert (RUNBOOKS / url.removeprefix(RUNBOOK_BASE)).is_file(), f"{url}: no such runbook in deploy/runbooks"
+    assert text.count(RUNBOOK_BASE) == len(urls) + 2, "the base only in runbook_url (and the header)"
+
+
+def test_one_results_base_url() -> None:
+    """`results_url` is the daemon's filtered /results page, from one base, on every alert about a scope."""
+    text = RULES.read_text(encoding="utf-8")
+    for rule in alert_rules():
+        url = rule["annotations"].get("results_url")
+        if rule["alert"] not in RESULTS_ALERTS:
+            assert url is None, rule["alert"]
+            continue
+        query = "?scope={{ $labels.scope }}" + (
+            "&control={{ $labels.control }}" if RESULTS_ALERTS[rule["alert"]] else ""
+        )
+        assert url == f"{RESULTS_BASE}/results{query}", rule["alert"]
+    assert text.count(RESULTS_BASE) == len(re.findall(r"results_url: ", text)) + 2, "the base only in results_url"
+
+
+def test_the_documented_substitution_relinks_every_alert(tmp_path: Path) -> None:
+    """The header's substitution, applied to both bases, moves every link and leaves valid rules."""
+    text = RULES.read_text(encoding="utf-8")
+    moved = text.replace(RUNBOOK_BASE, "https://git.example.be/sec/runbooks/").replace(
+        RESULTS_BASE, "https://controlwatch.example.be"
+    )
+    (tmp_path / RULES.name).write_text(moved, encoding="utf-8")
+    done = promtool("check", "rules", str(tmp_path / RULES.name))
+    assert done.returncode == 0, done.stdout + done.stderr
+    for rule in (r for g in yaml.safe_load(moved)["groups"] for r in g["rules"]):
+        annotations = rule["annotations"]
+        assert annotations["runbook_url"] == f"https://git.example.be/sec/runbooks/{rule['alert']}.md"
+        if rule["alert"] in RESULTS_ALERTS:
+            assert annotations["results_url"].startswith("https://controlwatch.example.be/results?scope=")
 
 
 def test_rules_and_their_tests_use_only_exported_metrics_and_labels() -> None:

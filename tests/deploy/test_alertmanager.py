@@ -30,14 +30,18 @@ def test_amtool_check_config() -> None:
 @pytest.mark.parametrize(
     ("labels", "receiver"),
     [
-        (["severity=page"], "pager"),
-        (["severity=ticket"], "ticket"),
+        (["severity=critical"], "pager"),
+        (["severity=warning"], "ticket"),
+        (["severity=info"], "ticket"),
         (["alertname=Watchdog"], "deadmans-switch"),
         (["alertname=Watchdog", "severity=none"], "deadmans-switch"),
         ([], "ticket"),
         (["severity=none"], "ticket"),
-        (["alertname=ControlwatchControlStale", "severity=page", "control=FW-01", "scope=p"], "pager"),
-        (["alertname=ControlwatchControlError", "severity=ticket", "scope=p"], "ticket"),
+        (["severity=page"], "ticket"),  # the old values route nowhere special any more
+        (["alertname=ControlwatchControlNewFailure", "severity=critical", "control=FW-01", "scope=p"], "pager"),
+        (["alertname=ControlwatchScopeFailing", "severity=warning", "scope=p"], "ticket"),
+        (["alertname=ControlwatchControlStale", "severity=critical", "control=FW-01", "scope=p"], "pager"),
+        (["alertname=ControlwatchControlError", "severity=warning", "scope=p"], "ticket"),
     ],
 )
 def test_routes(labels: list[str], receiver: str) -> None:
@@ -49,9 +53,14 @@ def test_routes(labels: list[str], receiver: str) -> None:
 
 
 def test_grouping_and_dead_mans_switch_repeat() -> None:
+    """One notification per scope and receiver: pages and tickets inherit `group_by: [scope]`."""
     route = load_yaml(ALERTMANAGER_EXAMPLE)["route"]
     assert route["receiver"] == "ticket"
-    assert route["group_by"] == ["alertname", "control", "scope"]
+    assert route["group_by"] == ["scope"]
+    by_severity = {r["matchers"][0]: r for r in route["routes"] if r["matchers"][0].startswith("severity=")}
+    assert set(by_severity) == {'severity="critical"', 'severity="warning"'}
+    for child in by_severity.values():
+        assert "group_by" not in child and "routes" not in child, child
     [watchdog] = [r for r in route["routes"] if r["matchers"] == ['alertname="Watchdog"']]
     assert watchdog["receiver"] == "deadmans-switch"
     assert watchdog["repeat_interval"] == "1m"
@@ -87,7 +96,7 @@ def test_inhibit_rules_present() -> None:
         ),
         (
             ('alertname="ControlwatchDriftActive"',),
-            ('alertname="ControlwatchControlFailing"', 'area="drift"'),
+            ('alertname="ControlwatchControlNewFailure"', 'area="drift"'),
             ("job", "control", "scope"),
         ),
     ]
@@ -127,39 +136,39 @@ def alertmanager(tmp_path: Path) -> Iterator[str]:
 # (case, alertname, labels, inhibited?). Each case has its own job value, so cases cannot inhibit each other.
 CASES = [
     # the exporter of instance a is down: a's alerts are explained, b's are not
-    ("down", "ControlwatchExporterDown", "job=j1 instance=a severity=page", False),
-    ("down", "ControlwatchControlFailing", "job=j1 instance=a control=FW-01 scope=p severity=page", True),
-    ("down", "ControlwatchControlStale", "job=j1 instance=a control=FW-02 scope=p severity=page", True),
-    ("down", "ControlwatchControlFailing", "job=j1 instance=b control=FW-01 scope=q severity=page", False),
+    ("down", "ControlwatchExporterDown", "job=j1 instance=a severity=critical", False),
+    ("down", "ControlwatchControlNewFailure", "job=j1 instance=a control=FW-01 scope=p severity=critical", True),
+    ("down", "ControlwatchControlStale", "job=j1 instance=a control=FW-02 scope=p severity=critical", True),
+    ("down", "ControlwatchControlNewFailure", "job=j1 instance=b control=FW-01 scope=q severity=critical", False),
     # no target at all: every other alert of the job
-    ("absent", "ControlwatchExporterAbsent", "job=j2 severity=page", False),
-    ("absent", "ControlwatchSchedulerHeartbeatStale", "job=j2 instance=c severity=page", True),
-    ("absent", "ControlwatchEvidenceWriteErrors", "job=j2 instance=d severity=page", True),
+    ("absent", "ControlwatchExporterAbsent", "job=j2 severity=critical", False),
+    ("absent", "ControlwatchSchedulerHeartbeatStale", "job=j2 instance=c severity=critical", True),
+    ("absent", "ControlwatchEvidenceWriteErrors", "job=j2 instance=d severity=critical", True),
     # deadline in scope p explains p's errors, not q's, and not p's failures
-    ("deadline", "ControlwatchRunDeadlineExceeded", "job=j3 instance=a scope=p severity=ticket", False),
-    ("deadline", "ControlwatchControlError", "job=j3 instance=a control=LOG-01 scope=p severity=ticket", True),
-    ("deadline", "ControlwatchControlError", "job=j3 instance=a control=LOG-01 scope=q severity=ticket", False),
-    ("deadline", "ControlwatchControlFailing", "job=j3 instance=a control=LOG-02 scope=p severity=page", False),
+    ("deadline", "ControlwatchRunDeadlineExceeded", "job=j3 instance=a scope=p severity=warning", False),
+    ("deadline", "ControlwatchControlError", "job=j3 instance=a control=LOG-01 scope=p severity=warning", True),
+    ("deadline", "ControlwatchControlError", "job=j3 instance=a control=LOG-01 scope=q severity=warning", False),
+    ("deadline", "ControlwatchControlNewFailure", "job=j3 instance=a control=LOG-02 scope=p severity=critical", False),
     # rate limiting (per API, no scope label) explains the errors of its instance
-    ("quota", "ControlwatchApiRateLimited", "job=j4 instance=a service=compute severity=ticket", False),
-    ("quota", "ControlwatchControlError", "job=j4 instance=a control=FW-01 scope=p severity=ticket", True),
-    ("quota", "ControlwatchControlError", "job=j4 instance=b control=FW-01 scope=p severity=ticket", False),
+    ("quota", "ControlwatchApiRateLimited", "job=j4 instance=a service=compute severity=warning", False),
+    ("quota", "ControlwatchControlError", "job=j4 instance=a control=FW-01 scope=p severity=warning", True),
+    ("quota", "ControlwatchControlError", "job=j4 instance=b control=FW-01 scope=p severity=warning", False),
     # a stopped scheduler explains stale controls and lost runs
-    ("heartbeat", "ControlwatchSchedulerHeartbeatStale", "job=j5 instance=a severity=page", False),
-    ("heartbeat", "ControlwatchControlStale", "job=j5 instance=a control=FW-01 scope=p severity=page", True),
-    ("heartbeat", "ControlwatchSchedulerJobsLost", "job=j5 instance=a event=missed severity=ticket", True),
+    ("heartbeat", "ControlwatchSchedulerHeartbeatStale", "job=j5 instance=a severity=critical", False),
+    ("heartbeat", "ControlwatchControlStale", "job=j5 instance=a control=FW-01 scope=p severity=critical", True),
+    ("heartbeat", "ControlwatchSchedulerJobsLost", "job=j5 instance=a event=missed severity=warning", True),
     # active drift is the reason its DRIFT control fails; other controls of the scope still page
-    ("drift", "ControlwatchDriftActive", "job=j6 instance=a control=DRIFT-01 scope=p severity=page", False),
+    ("drift", "ControlwatchDriftActive", "job=j6 instance=a control=DRIFT-01 scope=p severity=critical", False),
     (
         "drift",
-        "ControlwatchControlFailing",
-        "job=j6 instance=a control=DRIFT-01 scope=p area=drift severity=page",
+        "ControlwatchControlNewFailure",
+        "job=j6 instance=a control=DRIFT-01 scope=p area=drift severity=critical",
         True,
     ),
     (
         "drift",
-        "ControlwatchControlFailing",
-        "job=j6 instance=a control=FW-01 scope=p area=firewall severity=page",
+        "ControlwatchControlNewFailure",
+        "job=j6 instance=a control=FW-01 scope=p area=firewall severity=critical",
         False,
     ),
     # never inhibited
