@@ -175,7 +175,8 @@ def failing() -> list[Panel]:
             ],
             links=[
                 results_link("Failing resources in /results"),
-                runbook_link("ControlwatchControlFailing"),
+                runbook_link("ControlwatchControlNewFailure"),
+                runbook_link("ControlwatchScopeFailing"),
                 runbook_link("ControlwatchControlError"),
             ],
         ),
