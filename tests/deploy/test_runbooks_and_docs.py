@@ -66,3 +66,16 @@ def test_metric_names_in_prose_are_exported(path: Path) -> None:
     for name in set(re.findall(r"\bcontrolwatch_[a-z0-9_]*[a-z0-9]\b", path.read_text(encoding="utf-8"))) - not_metrics:
         samples = exported_samples()
         assert name in samples or f"{name}_bucket" in samples, f"{name} in {path.name} is not exported by the daemon"
+
+
+def test_the_runbook_of_every_alert_with_a_results_url_points_at_the_filtered_page() -> None:
+    """On-call reading a runbook finds the page the alert links to (`results_url`), named the same way."""
+    import yaml
+
+    rules = yaml.safe_load((ROOT / "deploy/prometheus/controlwatch-alerts.yml").read_text(encoding="utf-8"))
+    every = [rule for group in rules["groups"] for rule in group["rules"]]
+    with_link = {rule["alert"] for rule in every if "results_url" in rule.get("annotations", {})}
+    assert len(with_link) >= 5
+    for alert in sorted(with_link):
+        text = (ROOT / "deploy/runbooks" / f"{alert}.md").read_text(encoding="utf-8")
+        assert "results_url" in text and "/results" in text, alert
