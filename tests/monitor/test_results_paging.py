@@ -109,11 +109,11 @@ def test_controlwatch_results_reads_every_page(server: MetricsServer, monkeypatc
 
     monkeypatch.setattr(inspect_cmds, "PAGE_LIMIT", 100)  # nine pages of the 900 pairs
     code, out, _ = invoke("results", "--url", server.url, "--format", "json")
-    assert code == 0
+    assert code == 1  # failures, as `check` exits
     doc = json.loads(out)
     assert len(doc["controls"]) == 900 and "next_page_token" not in doc
     code, out, _ = invoke("results", "--url", server.url)
-    assert code == 0 and out.strip().endswith("500 pass, 100 fail, 0 excepted, 0 error")
+    assert code == 1 and out.strip().endswith("500 pass, 100 fail, 0 excepted, 0 error")
 
 
 def test_a_results_json_has_every_field_of_the_result() -> None:
