@@ -343,15 +343,29 @@ def config_reload_body(*, result: str, config_digest: str | None = None, error: 
 
 
 def baseline_approved_body(
-    *, scope: str, approver: str, baseline_digest: str, controls: Sequence[str] = (), note: str | None = None
+    *,
+    scope: str,
+    approver: str,
+    baseline_digest: str,
+    controls: Sequence[str] = (),
+    note: str | None = None,
+    change: str | None = None,
+    before_change: bool | None = None,
+    expires: str | None = None,
 ) -> dict[str, Any]:
-    return {
+    """A baseline approval. `change`: the change ticket it belongs to; `before_change`: True when
+    it was given before the change (a pre-approval applied by a run, or, with `expires`, one
+    still waiting for its change until then), False when given after it."""
+    body: dict[str, Any] = {
         "scope": scope,
         "approver": approver,
         "baseline_digest": baseline_digest,
         "controls": sorted(controls),
         "note": note,
     }
+    extra = {"change": change, "before_change": before_change, "expires": expires}
+    body.update({key: value for key, value in extra.items() if value is not None})
+    return body
 
 
 def exceptions_changed_body(
