@@ -265,7 +265,7 @@ class BaselineStore:
         run sees it, until `expires`, for the change ticket `change`."""
         rows = [self._row(control, expected) for control in sorted(expected)]
         if not scope.strip() or not approver.strip() or not change.strip() or not rows:
-            raise BaselineError("a pre-approval needs a scope, an approver, a change reference and at least one control")
+            raise BaselineError("a pre-approval needs a scope, an approver, a change reference and a control")
         if now.tzinfo is None or expires.tzinfo is None:
             raise BaselineError("the approval and expiry times must carry a time zone")
         if expires <= now:

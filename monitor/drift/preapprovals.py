@@ -161,6 +161,8 @@ def notes_by_control(outcomes: Sequence[Outcome]) -> dict[str, list[str]]:
     notes: dict[str, list[str]] = {}
     for outcome in outcomes:
         note = outcome.note()
-        for control in outcome.pre.controls if note is not None else ():
+        if note is None:
+            continue
+        for control in outcome.pre.controls:
             notes.setdefault(control, []).append(note)
     return notes

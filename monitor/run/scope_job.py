@@ -1,7 +1,8 @@
 """One scheduled run of one scope, from the scheduler's call to the sinks.
 
 Collect and judge once (`sweep.run_scope`), DRIFT controls against the approved baseline
-(moved first to a pre-approved state the live state matches: `ChangeApprovals`); attribute drift to the audit events seen so far; hand the finished run to every sink. A
+(moved first to a pre-approved state the live state matches: `ChangeApprovals`); attribute
+drift to the audit events seen so far; hand the finished run to every sink. A
 scope whose earlier calls are still stuck past their deadline is not run: its controls
 record `error` saying so, so the last verdicts are never left standing as if current, and
 the evidence gets a `run_skipped` record with the cause, so the gap in it is explained.
