@@ -9,7 +9,9 @@ change is made, in one of the shapes controlwatch already prints:
   state}}`);
 - the bare states `{control: state}`, for the one `--scope` given.
 
-A state is `{area: {key: item}}` as the normaliser writes it (`checks.driftstate`). Every
+A state is `{area: {key: item}}` as the normaliser writes it (`checks.driftstate`); the lists
+it keeps as sets (source ranges, tags, service accounts, storage locations, …) may be written
+in any order, and are sorted here as it sorts them, so that an edit by hand compares. Every
 problem is an error naming the file, the scope, the control and the item: a pre-approval
 is only as good as the state it names, and a typo would otherwise approve nothing, silently.
 """
@@ -21,12 +23,21 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from checks.driftstate import CONTROL_AREAS, FIREWALLS, GRANTS, STATE_VERSION, firewall_state, policy_state
+from checks.driftstate import CONTROL_AREAS, DISKS, FIREWALLS, GRANTS, STATE_VERSION, firewall_state, policy_state
 from monitor.commands.common import fail
 
 _RULE_FIELDS = frozenset(firewall_state([{"name": "x"}])["x"])
 _POLICY_FIELDS = frozenset(policy_state([{"name": "x"}])["global/firewallPolicies/x"])
 _GRANT_FIELDS = frozenset({"role", "member"})
+#: The fields the normaliser keeps as sorted sets of strings, and whether it lower-cases them.
+_RULE_SETS = {"sourceRanges": False, "destinationRanges": False, "sourceTags": False, "targetTags": False,
+              "sourceServiceAccounts": True, "targetServiceAccounts": True}  # fmt: skip
+_POLICY_RULE_SETS = {
+    **dict.fromkeys(("srcIpRanges", "destIpRanges", "srcRegionCodes", "destRegionCodes", "srcThreatIntelligences",
+                     "destThreatIntelligences", "srcFqdns", "destFqdns", "srcAddressGroups", "destAddressGroups",
+                     "targetResources", "srcSecureTags", "targetSecureTags"), False),
+    "targetServiceAccounts": True,
+}  # fmt: skip
 
 
 def read_expected(path: str, scopes: Sequence[str], controls: Sequence[str]) -> dict[str, dict[str, dict[str, Any]]]:
@@ -120,7 +131,36 @@ def _state(state: Any, where: str, control: str) -> dict[str, Any]:
         if not isinstance(item, dict):
             fail(f"{where}: {area} {key!r} must be an object, not {type(item).__name__}")
         _fields(area, key, item, f"{where}: {area} {key!r}")
-    return {area: items}
+    return {area: {key: _sorted_sets(area, key, item) for key, item in items.items()}}
+
+
+def _sets(values: Any, lower: bool) -> Any:
+    if not isinstance(values, list) or not all(isinstance(value, str) for value in values):
+        return values  # not a list of strings: compared as written (and so, most likely, not matched)
+    return sorted({value.strip().lower() if lower else value.strip() for value in values})
+
+
+def _sorted_sets(area: str, key: str, item: dict[str, Any]) -> dict[str, Any]:
+    """The item with its set-like lists in the normaliser's order."""
+    item = dict(item)
+    if area == FIREWALLS and "/firewallPolicies/" not in key:
+        item.update({name: _sets(item[name], lower) for name, lower in _RULE_SETS.items()})
+    elif area == FIREWALLS:
+        item["associations"] = _sets(item["associations"], False)
+        rules = item["rules"]
+        if isinstance(rules, dict):
+            item["rules"] = {
+                priority: {**rule, **{n: _sets(rule[n], lower) for n, lower in _POLICY_RULE_SETS.items() if n in rule}}
+                if isinstance(rule, dict) else rule
+                for priority, rule in rules.items()
+            }  # fmt: skip
+    elif area == DISKS and isinstance(item.get("schedules"), dict):
+        item["schedules"] = {
+            name: {**settings, "storageLocations": _sets(settings["storageLocations"], True)}
+            if isinstance(settings, dict) and "storageLocations" in settings else settings
+            for name, settings in item["schedules"].items()
+        }  # fmt: skip
+    return item
 
 
 def _fields(area: str, key: str, item: Mapping[str, Any], where: str) -> None:

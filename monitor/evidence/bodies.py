@@ -240,8 +240,13 @@ def bodies_from_run(
     controlwatch_version: str,
     source: str,
     interval: timedelta | None = None,
+    results: Mapping[str, Sequence[Result]] | None = None,
 ) -> list[tuple[str, dict[str, Any]]]:
-    """One `control_run` body per control of a scope run, ready for `Ledger.append_many`."""
+    """One `control_run` body per control of a scope run, ready for `Ledger.append_many`.
+
+    `results`: the results as the daemon stores and shows them (DRIFT ones naming who made
+    the change, from the Admin Activity audit log), when they differ from the run's own."""
+    judged = results if results is not None else run.results
     all_params = plan.params.model_dump(mode="json")
     started = datetime.fromtimestamp(run.started, UTC)
     ended = datetime.fromtimestamp(run.ended, UTC)
@@ -249,7 +254,7 @@ def bodies_from_run(
     digests = InputDigests()  # the snapshot's kinds encoded once for every control of the run
     for control in plan.controls:
         meta = control.meta
-        if meta.id not in run.results:
+        if meta.id not in judged:
             continue
         inputs: dict[str, KindData | Mapping[str, Any]] = {
             kind: run.snapshot.kinds.get(kind, KindData(error="not collected")) for kind in meta.kinds
@@ -262,7 +267,7 @@ def bodies_from_run(
             scope=run.scope,
             started=started,
             ended=ended,
-            results=run.results[meta.id],
+            results=judged[meta.id],
             params={key: _dotted(all_params, key) for key in meta.params},
             inputs=inputs,
             logic_version=meta.logic_version,
