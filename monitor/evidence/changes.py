@@ -22,7 +22,10 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
+
+from monitor.evidence.canonical import format_time
 
 __all__ = ["APPROVALS", "ChangeSeen", "ChangeTracker"]
 
@@ -62,9 +65,17 @@ class _Open:
     last_failing: str  # when the last run that found it drifted ended
 
 
+def _time(text: str) -> str:
+    """A time from a reason (`2026-11-25T12:30:00Z`) written as the ledger writes times."""
+    try:
+        return format_time(datetime.fromisoformat(text))
+    except ValueError:  # not a time with a zone: shown as written
+        return text
+
+
 def _made(reason: str) -> tuple[str, str | None]:
     match = _MADE.search(reason)
-    return (match["who"], match["at"]) if match else (UNKNOWN, None)
+    return (match["who"], _time(match["at"])) if match else (UNKNOWN, None)
 
 
 def _what(reason: str) -> str:
@@ -96,7 +107,7 @@ class ChangeTracker:
             match = _APPROVED.match(str(result.get("reason", "")))
             if result.get("verdict") == "pass" and match:
                 self._done.append(self._seen(control, scope, seq, ended, result, "before", match["who"],
-                                             match["at"], match["ref"], None))  # fmt: skip
+                                             _time(match["at"]), match["ref"], None))  # fmt: skip
         if data.get("status") not in ("pass", "fail"):
             return  # could not judge: what was drifted stays open
         opened = self._open.setdefault((control, scope), {})
