@@ -8,6 +8,9 @@ scenario file through the local stand-in with `--scenario`. Where nothing was ap
 `diff` previews what `approve` would record. `approve` collects (never from a daemon: it
 writes the store beside the config's `evidence.path`, which the daemon with that config
 reads at each run), shows that same review and asks before recording unless `--yes`.
+`approve --expect FILE --change REF [--window 4h]` approves a change before it is made: the
+intended state (`baseline_expect.py`), stored as a pre-approval the daemon applies when a run
+sees exactly that state within the window (`monitor.drift.preapprovals`).
 `show` reads the store only and never imports a Google client. Exit codes: 0 ok (`diff`: no
 drift), 1 drift (`diff`) or an approval declined, 2 bad usage or a live state that could not
 be read (one clear line, no traceback).

@@ -14,6 +14,7 @@ asks `judge` about each pending pre-approval of the scope:
   change, more than the change, or another change): fail closed, the drift stays unapproved.
 - `expired`: the live state is the expected one, but seen after the window: an expired
   pre-approval approves nothing; someone approves it after the change.
+- `lapsed`: expired, and the live state is not its expected state either: nothing to say.
 - `unchanged`: the live state is the approved baseline still: the pre-approval waits.
 - `unreadable`: a control it names was not read by the run: nothing is approved on it.
 
@@ -31,7 +32,7 @@ from typing import Any, Literal
 
 from checks.driftstate import diff
 
-Status = Literal["approved", "differs", "expired", "unchanged", "unreadable"]
+Status = Literal["approved", "differs", "expired", "lapsed", "unchanged", "unreadable"]
 State = Mapping[str, Any]  # one control's state: {area: {key: item}}
 
 
@@ -130,7 +131,7 @@ def judge(
         return Outcome("unchanged", pre)
     differs = sum(len(diff(pre.expected[control], live[control])) for control in pre.controls)
     if differs:
-        return Outcome("differs", pre, differs)
+        return Outcome("lapsed" if pre.expired(now) else "differs", pre, differs)
     if now < moment(pre.approved_at) or pre.expired(now):
         return Outcome("expired", pre)
     return Outcome("approved", pre)

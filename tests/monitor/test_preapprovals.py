@@ -53,6 +53,7 @@ CASES = {
     ),
     "another change": ({"DRIFT-01": OPENED}, {"DRIFT-01": fw(ssh=SSH, web=WEB)}, 30, "differs", 2),
     "expired window": ({"DRIFT-01": OPENED}, {"DRIFT-01": OPENED}, 4 * 60 + 1, "expired", 0),
+    "expired and another change": ({"DRIFT-01": OPENED}, {"DRIFT-01": fw(ssh=SSH, web=WEB)}, 5 * 60, "lapsed", 2),
     "seen before the approval": ({"DRIFT-01": OPENED}, {"DRIFT-01": OPENED}, -1, "expired", 0),
     "not changed yet": ({"DRIFT-01": OPENED}, {"DRIFT-01": BASELINE["DRIFT-01"]}, 30, "unchanged", 0),
     "a control not read": ({"DRIFT-01": OPENED, "DRIFT-02": {"grants": {}}}, {"DRIFT-01": OPENED}, 30, "unreadable", 0),
@@ -72,7 +73,7 @@ def test_only_the_exact_expected_state_within_the_window_is_approved(
         assert all("not the change CHG-1 pre-approved by alice" in n for n in said["DRIFT-01"])
     if status == "expired":
         assert "expired" in said["DRIFT-01"][0] and "--change CHG-1" in said["DRIFT-01"][0]
-    if status in ("approved", "unchanged", "unreadable"):
+    if status in ("approved", "lapsed", "unchanged", "unreadable"):
         assert said == {}
 
 
