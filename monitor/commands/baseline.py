@@ -345,7 +345,8 @@ def make_baseline_group(
                      "is pre-approved against one; approve the current state first (`baseline approve`)")  # fmt: skip
             found = review(scope, list(states), baseline, states)
             if not any(entry.changes for entry in found):
-                fail(f"--expect {expect}: the state for {scope} is its approved baseline: no change to approve")
+                fail(f"--expect {expect}: the state for {scope} is its approved baseline: no change to approve "
+                     "(--scope names the scopes that change)")  # fmt: skip
             if not any(diff(state, lives[scope][control]) for control, state in states.items()):
                 fail(f"the live state of {scope} is already the expected state: the change was made before this "
                      f"approval; approve it after the change: `controlwatch baseline approve --scope {scope} "
