@@ -13,6 +13,13 @@ The baseline document (built by `monitor.drift.baselines.BaselineStore.get`):
         "2026-11-25T12:00:00Z", "state_version": 1, "digest": "sha256:...",
         "state": {"firewalls": {"allow-ssh": {...normalised rule...}}}}, ...}}
 
+Two optional keys of a part say what the daemon knows of approvals given before a change
+(`monitor.drift.preapprovals`): `approved_change` (`{"change", "approver", "approved_at",
+"previous"}`: this run moved the baseline to a pre-approved state; each item that differs
+from `previous` passes with a reason starting `approved change REF (approved by X at T,
+before the change)`) and `unapproved` (sentences added to the reason of every drifted item:
+why a pending pre-approval does not cover it).
+
 A scope without a baseline, or whose baseline has no part for the control, gives one
 `error` result whose reason starts with "no approved baseline": the alert rules route on
 that wording (its own alert, not the generic error page). A baseline that cannot be read,
@@ -44,6 +51,9 @@ from checks.registry import References, control
 from checks.snapshot import Kind, Snapshot
 
 NO_BASELINE = "no approved baseline"
+#: How the reason of a drifted item approved before its change starts (attribution and the
+#: evidence report's list of changes read it).
+APPROVED_CHANGE = "approved change"
 _REFERENCES = References(soc2=("CC8.1", "CC7.1"))
 _ZONE = re.compile(r".+-[a-z]")  # a zone is its region plus -a..-z; a region ends in a digit
 
@@ -104,13 +114,33 @@ def _judge(snapshot: Snapshot, control_id: str) -> Iterator[Finding]:
         yield Finding(project_name(scope), Verdict.ERROR, f"cannot judge: {exc}")
         return
     changes: dict[str, Change] = {change.key: change for change in diff({area: items}, {area: live})}
-    for key in sorted(set(items) | set(live)):
+    approved_now = _approved_changes(part, area, live)
+    notes = "".join(f"; {note}" for note in part.get("unapproved", ()) if isinstance(note, str))
+    for key in sorted(set(items) | set(live) | set(approved_now)):
         resource = _resource(area, key, scope)
         change = changes.get(key)
-        if change is None:
+        if key in approved_now:
+            yield Finding(resource, Verdict.PASS, approved_now[key][0], approved_now[key][1])
+        elif change is None:
             yield Finding(resource, Verdict.PASS, f"{AREA_ITEM[area]} {key} matches the {approved}")
         else:
-            yield Finding(resource, Verdict.FAIL, f"{change.describe()} (since the {approved})", change.change)
+            yield Finding(resource, Verdict.FAIL, f"{change.describe()} (since the {approved}){notes}", change.change)
+
+
+def _approved_changes(part: Mapping[str, Any], area: str, live: Mapping[str, Any]) -> dict[str, tuple[str, str]]:
+    """Per item this run's pre-approved change touched: its reason and kind of change."""
+    applied = part.get("approved_change")
+    previous = applied.get("previous") if isinstance(applied, Mapping) else None
+    if not isinstance(applied, Mapping) or not isinstance(previous, Mapping):
+        return {}
+    head = (
+        f"{APPROVED_CHANGE} {applied.get('change')} (approved by {applied.get('approver')} at "
+        f"{applied.get('approved_at')}, before the change)"
+    )
+    return {
+        change.key: (f"{head}: {change.describe()}", change.change)
+        for change in diff({area: previous.get(area, {})}, {area: live})
+    }
 
 
 _LOGIC_TAIL = (

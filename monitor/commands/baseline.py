@@ -8,6 +8,9 @@ scenario file through the local stand-in with `--scenario`. Where nothing was ap
 `diff` previews what `approve` would record. `approve` collects (never from a daemon: it
 writes the store beside the config's `evidence.path`, which the daemon with that config
 reads at each run), shows that same review and asks before recording unless `--yes`.
+`approve --expect FILE --change REF [--window 4h]` approves a change before it is made: the
+intended state (`baseline_expect.py`), stored as a pre-approval the daemon applies when a run
+sees exactly that state within the window (`monitor.drift.preapprovals`).
 `show` reads the store only and never imports a Google client. Exit codes: 0 ok (`diff`: no
 drift), 1 drift (`diff`) or an approval declined, 2 bad usage or a live state that could not
 be read (one clear line, no traceback).
@@ -24,17 +27,18 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import click
 
-from checks.driftstate import CONTROL_AREAS, StateError, kinds_for
+from checks.driftstate import CONTROL_AREAS, StateError, diff, kinds_for
 from checks.driftstate import watched_state as live_state
 from checks.snapshot import Snapshot
 from monitor.collect.collector import StuckCalls
 from monitor.commands.baseline_daemon import DEFAULT_URL, FROM_CONFIG, DaemonLive, daemon_url
+from monitor.commands.baseline_expect import read_expected
 from monitor.commands.baseline_review import Preview, counted, items_of, review
 from monitor.commands.common import (
     config_and_scenario,
@@ -43,14 +47,18 @@ from monitor.commands.common import (
     serving,
     with_overrides,
 )
+from monitor.commands.evidence_args import Duration
 from monitor.config.model import Config
-from monitor.drift.baselines import Approval, BaselineError, BaselineStore, default_path
+from monitor.drift.baselines import Approval, BaselineError, BaselineStore, default_path, timestamp
+from monitor.drift.preapprovals import PreApproval
 
-#: Called with every stored approval and the config it was made under: where the lead's
-#: evidence ledger appends `approval.to_evidence()`.
-Recorder = Callable[[Approval, Config], None]
+#: Called with every stored approval (or pre-approval) and the config it was made under: where
+#: the evidence ledger appends it.
+Recorder = Callable[[Approval | PreApproval, Config], None]
 Clock = Callable[[], datetime]
 EXIT_DRIFT = 1
+#: How long a pre-approval waits for its change when `--window` is not given.
+DEFAULT_WINDOW = timedelta(hours=24)
 _CONTROLS = click.Choice(list(CONTROL_AREAS))
 
 
@@ -237,6 +245,19 @@ def make_baseline_group(
     @click.option("--control", "controls", multiple=True, type=_CONTROLS, help="Only this control (repeatable).")
     @click.option("--approver", help="Who approves (default: the OS user).")
     @click.option("--change", "change", help="The change reference (ticket) this approval belongs to: kept with it.")
+    @click.option(
+        "--expect",
+        "expect",
+        type=click.Path(dir_okay=False),
+        help="Approve BEFORE the change: the intended state (JSON, as `baseline show --format json` prints it); "
+        "the change is approved once a run sees exactly this state within --window. Needs --change.",
+    )
+    @click.option(
+        "--window",
+        type=Duration(),
+        help=f"With --expect: how long the pre-approval waits for its change (default {DEFAULT_WINDOW.seconds // 3600}h"
+        "); seen later, the change is an unapproved drift.",
+    )
     @click.option("--yes", is_flag=True, help="Record without asking (the review is still printed).")
     @_CONFIG
     @_SCENARIO
@@ -246,16 +267,27 @@ def make_baseline_group(
         controls: tuple[str, ...],
         approver: str | None,
         change: str | None,
+        expect: str | None,
+        window: timedelta | None,
         yes: bool,
         config_path: str | None,
         scenario: str | None,
         store: str | None,
     ) -> None:
         """Approve the live state as the baseline (other controls keep theirs): shows what changes
-        against the current baseline (or the whole state where none) and asks first."""
+        against the current baseline (or the whole state where none) and asks first. With
+        --expect, approve a change before it is made."""
         who = (approver or _os_user()).strip()
         if not who:
             fail("--approver must name someone")
+        if window is not None and expect is None:
+            fail("--window needs --expect FILE: a pre-approval approves one stated state, never any change in a window")
+        if expect is not None:
+            if not (change or "").strip():
+                fail("--expect needs --change REF: a change approved before it is made is named by its ticket")
+            pre_approve(expect, scopes, controls, who, str(change).strip(), window or DEFAULT_WINDOW, yes,
+                        config_path, scenario, store)  # fmt: skip
+            return
         chosen = list(dict.fromkeys(controls)) or list(CONTROL_AREAS)
         with _collected(config_path, scenario) as live:
             states = {scope: live.state(scope, chosen) for scope in live.scopes(scopes)}
@@ -284,6 +316,65 @@ def make_baseline_group(
                 f"(approval {approval.id}{f', change {approval.change}' if approval.change else ''}, {target.path})"
             )
         click.echo(f"a daemon reading {target.path} judges against it from each scope's next run")
+
+    def pre_approve(
+        expect: str,
+        scopes: tuple[str, ...],
+        controls: tuple[str, ...],
+        who: str,
+        change: str,
+        window: timedelta,
+        yes: bool,
+        config_path: str | None,
+        scenario: str | None,
+        store: str | None,
+    ) -> None:
+        """Store the state in `expect` as approved once a run sees it, within `window`."""
+        expected = read_expected(expect, scopes, controls)
+        with _collected(config_path, scenario) as live:
+            lives = {scope: live.state(scope, list(expected[scope])) for scope in live.scopes(list(expected))}
+        path = _store_path(store, live.config)
+        approved = _approved(path)
+        entries = []
+        for scope, states in expected.items():
+            baseline = approved(scope)
+            parts = baseline.get("controls", {}) if baseline is not None else {}
+            unapproved = [c for c in states if not isinstance(parts.get(c), dict)]
+            if unapproved:
+                fail(f"no approved baseline for {', '.join(unapproved)} in scope {scope} ({path}): a change "
+                     "is pre-approved against one; approve the current state first (`baseline approve`)")  # fmt: skip
+            found = review(scope, list(states), baseline, states)
+            if not any(entry.changes for entry in found):
+                fail(f"--expect {expect}: the state for {scope} is its approved baseline: no change to approve "
+                     "(--scope names the scopes that change)")  # fmt: skip
+            if not any(diff(state, lives[scope][control]) for control, state in states.items()):
+                fail(f"the live state of {scope} is already the expected state: the change was made before this "
+                     f"approval; approve it after the change: `controlwatch baseline approve --scope {scope} "
+                     f"--change {change}`")  # fmt: skip
+            entries += found
+        now = clock()
+        until = now + window
+        click.echo(f"change {change}, pre-approved until {timestamp(until)}: a run that sees exactly this state "
+                   "by then records it as approved and moves the baseline to it")  # fmt: skip
+        click.echo("\n".join(line for entry in entries for line in entry.lines()))
+        if not yes:
+            question = f"Pre-approve change {change} for {', '.join(expected)} by {who}?"
+            if not can_ask():
+                fail(f"not approved: stdin is not a terminal, so nobody can answer {question!r}; "
+                     "review the above and pass --yes to record it")  # fmt: skip
+            click.confirm(question, abort=True, err=True)
+        target = _open(path)
+        for scope, states in expected.items():
+            try:
+                pre = target.pre_approve(scope, states, who, now=now, expires=until, change=change)
+            except (sqlite3.Error, BaselineError) as exc:
+                fail(f"{target.path}: cannot store the pre-approval of {scope}: {exc}")
+            if record is not None and live.config is not None:
+                record(pre, live.config)
+            what = ", ".join(f"{c} ({counted(items_of(s, c), c)})" for c, s in sorted(states.items()))
+            click.echo(f"pre-approved change {change} for {scope}: {what} by {who} at {pre.approved_at}, until "
+                       f"{pre.expires_at} (pre-approval {pre.id}, {target.path})")  # fmt: skip
+        click.echo(f"a daemon reading {target.path} approves the change when a run sees exactly this state")
 
     @baseline.command("show")
     @_SCOPE
@@ -367,6 +458,7 @@ def _show_entry(scope: str, doc: dict[str, Any], source: BaselineStore, history:
             "approval": part["approval"],
             "digest": part["digest"],
             "state_version": part["state_version"],
+            "state": part.get("state", {}),  # what `approve --expect` reads back, edited to the intended state
         }
         for control, part in doc["controls"].items()
     ]
@@ -378,6 +470,9 @@ def _show_entry(scope: str, doc: dict[str, Any], source: BaselineStore, history:
     }
     if history:
         entry["history"] = [approval.to_evidence() for approval in source.history(scope)]
+        entry["pre_approvals"] = [pre.to_evidence() for pre in source.pre_approvals(scope)]
+    else:
+        entry["pre_approvals"] = [pre.to_evidence() for pre in source.pre_approvals(scope, pending=True)]
     return entry
 
 
@@ -403,8 +498,19 @@ def _show_table(entries: list[dict[str, Any]], history: bool) -> str:
         for record in entry["history"]:
             what = ", ".join(f"{c} ({counted(v['items'], c)})" for c, v in record["controls"].items())
             change = f" (change {record['change']})" if "change" in record else ""
+            if "pre_approval" in record:
+                change = (f" (change {record['change']}, approved before the change as pre-approval "
+                          f"{record['pre_approval']}; seen at {record['applied_at']})")  # fmt: skip
             lines.append(
                 f"  approval {record['approval']}: {record['approved_at']} by {record['approver']}{change}: {what}"
+            )
+    for entry in entries:
+        for pre in entry["pre_approvals"]:
+            state = f"applied as approval {pre['applied_as']}" if "applied_as" in pre else "pending"
+            lines.append(
+                f"{entry['scope']}: pre-approval {pre['pre_approval']} of change {pre['change']} "
+                f"({', '.join(pre['controls'])}) by {pre['approver']} at {pre['approved_at']}, until "
+                f"{pre['expires_at']}: {state}"
             )
     return "\n".join(lines)
 
@@ -414,20 +520,35 @@ def _columns(rows: Sequence[Sequence[str]]) -> list[str]:
     return ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
 
 
-def record_approval(approval: Approval, config: Config) -> None:
-    """Every baseline approval is evidence: appended to the ledger at `evidence.path`."""
+def record_approval(approval: Approval | PreApproval, config: Config) -> None:
+    """Every baseline approval is evidence: appended to the ledger at `evidence.path`. A
+    pre-approval is too, as an approval given before its change, waiting until `expires`."""
     from monitor.evidence import Ledger
     from monitor.evidence.bodies import baseline_approved_body, digest
 
     record = approval.to_evidence()
-    body = baseline_approved_body(
-        scope=record["scope"],
-        approver=record["approver"],
-        baseline_digest=digest(record["controls"]),
-        controls=list(record["controls"]),
-        note=f"approval {record['approval']} at {record['approved_at']}"
-        + (f", change {approval.change}" if approval.change else ""),
-    )
+    if isinstance(approval, PreApproval):
+        body = baseline_approved_body(
+            scope=approval.scope,
+            approver=approval.approver,
+            baseline_digest=digest(record["controls"]),
+            controls=list(approval.controls),
+            note=f"pre-approval {approval.id} at {approval.approved_at} of change {approval.change}, until "
+            f"{approval.expires_at}: approved once a run sees the expected state",
+            change=approval.change,
+            before_change=True,
+            expires=approval.expires_at,
+        )
+    else:
+        body = baseline_approved_body(
+            scope=record["scope"],
+            approver=record["approver"],
+            baseline_digest=digest(record["controls"]),
+            controls=list(record["controls"]),
+            note=f"approval {record['approval']} at {record['approved_at']}"
+            + (f", change {approval.change}" if approval.change else ""),
+            change=approval.change,
+        )
     ledger = Ledger(config.evidence.path)
     try:
         ledger.append("baseline_approved", body)

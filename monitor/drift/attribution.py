@@ -2,8 +2,9 @@
 
 Pure: the daemon keeps the recent events per scope (from the audit poller) and calls
 `attribute` on a run's DRIFT results before storing them, so `/results` and the drift log
-line say "changed by sre@example.be at …". A result with no matching event is unchanged:
-the audit log may be late, and the next run tries again.
+line say "changed by sre@example.be at …" (a change approved before it was made too). A
+result with no matching event is unchanged: the audit log may be late, and the next run
+tries again.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 
+from checks.drift import APPROVED_CHANGE
 from checks.model import Result, Verdict, is_drift
 from monitor.drift.audit_poller import AuditEvent
 
@@ -42,12 +44,14 @@ def _matches(result: Result, event: AuditEvent) -> bool:
 
 
 def attribute(results: Sequence[Result], events: Iterable[AuditEvent]) -> list[Result]:
-    """Append the latest matching audit event (who, when, which method) to each drifted result."""
+    """Append the latest matching audit event (who, when, which method) to each drifted result,
+    and to each change approved before it was made (the evidence names who made it too)."""
     recent = sorted(events, key=lambda e: e.timestamp)
     attributed: list[Result] = []
     for result in results:
         event = next((e for e in reversed(recent) if _matches(result, e)), None)
-        if result.verdict is not Verdict.FAIL or event is None:
+        changed = result.verdict is Verdict.FAIL or result.reason.startswith(APPROVED_CHANGE)
+        if not changed or event is None:
             attributed.append(result)
             continue
         who = event.principal or "an unknown principal"

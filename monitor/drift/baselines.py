@@ -12,11 +12,15 @@ separate history log to get the same.
 Nothing is ever updated or deleted: the baseline of a scope is, per control, the state of
 the latest approval that covered it. Each approval returns an `Approval` whose
 `to_evidence()` is the record the evidence ledger appends.
+
+Approvals given before a change (`pre_approvals`, see `preapprovals.py`) are kept beside
+them: once a run sees the expected state, `apply` adds the approval that moves the baseline
+to it, naming the pre-approval (`approvals.pre_approval`) and when the change was seen
+(`applied_at`); a pre-approval is pending while no approval names it.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator, Mapping
@@ -27,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from checks.driftstate import CONTROL_AREAS, STATE_VERSION
+from monitor.drift.preapprovals import PreApproval, canonical, state_digest
 
 DOCUMENT_VERSION = 1
 DEFAULT_PATH = Path(".controlwatch/baselines.sqlite3")
@@ -50,7 +55,18 @@ CREATE TABLE IF NOT EXISTS approved_states (
     PRIMARY KEY (approval_id, control)
 );
 CREATE INDEX IF NOT EXISTS approved_states_latest ON approved_states (scope, control, approval_id);
+CREATE TABLE IF NOT EXISTS pre_approvals (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    scope TEXT NOT NULL,
+    approver TEXT NOT NULL,
+    approved_at TEXT NOT NULL,
+    expires_at TEXT NOT NULL,
+    change_ref TEXT NOT NULL,
+    expected TEXT NOT NULL
+);
 """
+#: Columns added to `approvals` after its first release: a store from before gets them empty.
+_ADDED_COLUMNS = {"change_ref": "TEXT", "pre_approval": "INTEGER", "applied_at": "TEXT"}
 
 
 class BaselineError(ValueError):
@@ -65,11 +81,6 @@ def default_path(evidence_path: Path | None = None) -> Path:
 def timestamp(moment: datetime) -> str:
     """UTC, to the second, `Z`-suffixed: how approval times are stored and shown."""
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def canonical(state: Any) -> str:
-    """The one JSON spelling of a state: what is stored and what the digest covers."""
-    return json.dumps(state, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +102,8 @@ class Approval:
     approved_at: str
     controls: tuple[ApprovedControl, ...]
     change: str | None = None  # the change reference (ticket) the approver gave, if any
+    pre_approval: int | None = None  # the pre-approval this applies (approved before the change)
+    applied_at: str | None = None  # when a run saw the pre-approved change
 
     def to_evidence(self) -> dict[str, Any]:
         """The evidence-ledger record of this approval (the states are identified by digest)."""
@@ -104,6 +117,8 @@ class Approval:
         }
         if self.change is not None:
             record["change"] = self.change
+        if self.pre_approval is not None:
+            record.update(pre_approval=self.pre_approval, applied_at=self.applied_at)
         return record
 
 
@@ -118,8 +133,9 @@ class BaselineStore:
             for statement in filter(str.strip, _SCHEMA.split(";")):
                 db.execute(statement)
             columns = {row[1] for row in db.execute("PRAGMA table_info(approvals)")}
-            if "change_ref" not in columns:  # a store from before change references: its rows have none
-                db.execute("ALTER TABLE approvals ADD COLUMN change_ref TEXT")
+            for column, kind in _ADDED_COLUMNS.items():
+                if column not in columns:  # a store from before: its rows have none
+                    db.execute(f"ALTER TABLE approvals ADD COLUMN {column} {kind}")
 
     @contextmanager
     def _transaction(self, *, write: bool = True) -> Iterator[sqlite3.Connection]:
@@ -179,9 +195,7 @@ class BaselineStore:
         area = CONTROL_AREAS[control]
         if set(state) != {area} or not isinstance(state[area], Mapping):
             raise BaselineError(f"the state of {control} must be {{{area!r}: {{...}}}}, not keys {sorted(state)}")
-        text = canonical(state)
-        digest = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
-        return ApprovedControl(control, len(state[area]), digest), text
+        return ApprovedControl(control, len(state[area]), state_digest(state)), canonical(state)
 
     def get(self, scope: str) -> dict[str, Any] | None:
         """The baseline document `Snapshot.baseline` expects (see `checks.drift`), or None."""
@@ -213,7 +227,9 @@ class BaselineStore:
         """Every approval of `scope`, oldest first."""
         with self._transaction(write=False) as db:
             approvals = db.execute(
-                "SELECT id, approver, approved_at, change_ref FROM approvals WHERE scope = ? ORDER BY id", (scope,)
+                "SELECT id, approver, approved_at, change_ref, pre_approval, applied_at FROM approvals "
+                "WHERE scope = ? ORDER BY id",
+                (scope,),
             ).fetchall()
             parts = db.execute(
                 "SELECT approval_id, control, items, digest FROM approved_states WHERE scope = ? "
@@ -223,9 +239,84 @@ class BaselineStore:
         by_id: dict[int, list[ApprovedControl]] = {}
         for approval_id, control, items, digest in parts:
             by_id.setdefault(approval_id, []).append(ApprovedControl(control, items, digest))
-        return [Approval(i, scope, who, at, tuple(by_id.get(i, ())), ref) for i, who, at, ref in approvals]
+        return [
+            Approval(i, scope, who, at, tuple(by_id.get(i, ())), ref, pre, applied)
+            for i, who, at, ref, pre, applied in approvals
+        ]
 
     def scopes(self) -> list[str]:
         """The scopes with an approved baseline (what the exporter reports per scope)."""
         with self._transaction(write=False) as db:
             return [row[0] for row in db.execute("SELECT DISTINCT scope FROM approvals ORDER BY scope")]
+
+    # -- approvals given before the change ---------------------------------------------------
+
+    def pre_approve(
+        self,
+        scope: str,
+        expected: Mapping[str, Mapping[str, Any]],
+        approver: str,
+        *,
+        now: datetime,
+        expires: datetime,
+        change: str,
+    ) -> PreApproval:
+        """Store the state `expected` (`{control: {area: {...}}}`) as approved for `scope` once a
+        run sees it, until `expires`, for the change ticket `change`."""
+        rows = [self._row(control, expected) for control in sorted(expected)]
+        if not scope.strip() or not approver.strip() or not change.strip() or not rows:
+            raise BaselineError("a pre-approval needs a scope, an approver, a change reference and a control")
+        if now.tzinfo is None or expires.tzinfo is None:
+            raise BaselineError("the approval and expiry times must carry a time zone")
+        if expires <= now:
+            raise BaselineError("a pre-approval must expire after it is given")
+        states = {c.control: json.loads(text) for c, text in rows}
+        at, until = timestamp(now), timestamp(expires)
+        with self._transaction() as db:
+            cursor = db.execute(
+                "INSERT INTO pre_approvals (scope, approver, approved_at, expires_at, change_ref, expected) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (scope, approver.strip(), at, until, change.strip(), canonical(states)),
+            )
+            pre_id = int(cursor.lastrowid or 0)
+        return PreApproval(pre_id, scope, approver.strip(), at, until, change.strip(), states)
+
+    def pre_approvals(self, scope: str, *, pending: bool = False) -> list[PreApproval]:
+        """Every pre-approval of `scope`, oldest first (`pending`: only those no approval applied)."""
+        with self._transaction(write=False) as db:
+            rows = db.execute(
+                "SELECT p.id, p.approver, p.approved_at, p.expires_at, p.change_ref, p.expected, a.id, a.applied_at "
+                "FROM pre_approvals p LEFT JOIN approvals a ON a.pre_approval = p.id WHERE p.scope = ? ORDER BY p.id",
+                (scope,),
+            ).fetchall()
+        found = [
+            PreApproval(i, scope, who, at, until, ref, json.loads(expected), applied, applied_at)
+            for i, who, at, until, ref, expected, applied, applied_at in rows
+        ]
+        return [pre for pre in found if pre.applied is None] if pending else found
+
+    def apply(self, pre: PreApproval, *, now: datetime) -> Approval:
+        """The approval that moves the baseline to `pre`'s expected state, made once: a second
+        call (another run, another replica) returns the approval the first one stored."""
+        rows = [self._row(control, pre.expected) for control in pre.controls]
+        with self._transaction() as db:
+            done = db.execute(
+                "SELECT id, applied_at FROM approvals WHERE pre_approval = ? ORDER BY id LIMIT 1", (pre.id,)
+            ).fetchone()
+            if done is not None:
+                approval_id, applied_at = int(done[0]), str(done[1])
+            else:
+                applied_at = timestamp(now)
+                cursor = db.execute(
+                    "INSERT INTO approvals (scope, approver, approved_at, change_ref, pre_approval, applied_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    (pre.scope, pre.approver, pre.approved_at, pre.change, pre.id, applied_at),
+                )
+                approval_id = int(cursor.lastrowid or 0)
+                db.executemany(
+                    "INSERT INTO approved_states (approval_id, scope, control, state_version, items, digest, state) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(approval_id, pre.scope, c.control, STATE_VERSION, c.items, c.digest, text) for c, text in rows],
+                )
+        controls = tuple(c for c, _ in rows)
+        return Approval(approval_id, pre.scope, pre.approver, pre.approved_at, controls, pre.change, pre.id, applied_at)

@@ -240,8 +240,13 @@ def bodies_from_run(
     controlwatch_version: str,
     source: str,
     interval: timedelta | None = None,
+    results: Mapping[str, Sequence[Result]] | None = None,
 ) -> list[tuple[str, dict[str, Any]]]:
-    """One `control_run` body per control of a scope run, ready for `Ledger.append_many`."""
+    """One `control_run` body per control of a scope run, ready for `Ledger.append_many`.
+
+    `results`: the results as the daemon stores and shows them (DRIFT ones naming who made
+    the change, from the Admin Activity audit log), when they differ from the run's own."""
+    judged = results if results is not None else run.results
     all_params = plan.params.model_dump(mode="json")
     started = datetime.fromtimestamp(run.started, UTC)
     ended = datetime.fromtimestamp(run.ended, UTC)
@@ -249,7 +254,7 @@ def bodies_from_run(
     digests = InputDigests()  # the snapshot's kinds encoded once for every control of the run
     for control in plan.controls:
         meta = control.meta
-        if meta.id not in run.results:
+        if meta.id not in judged:
             continue
         inputs: dict[str, KindData | Mapping[str, Any]] = {
             kind: run.snapshot.kinds.get(kind, KindData(error="not collected")) for kind in meta.kinds
@@ -262,7 +267,7 @@ def bodies_from_run(
             scope=run.scope,
             started=started,
             ended=ended,
-            results=run.results[meta.id],
+            results=judged[meta.id],
             params={key: _dotted(all_params, key) for key in meta.params},
             inputs=inputs,
             logic_version=meta.logic_version,
@@ -343,15 +348,29 @@ def config_reload_body(*, result: str, config_digest: str | None = None, error: 
 
 
 def baseline_approved_body(
-    *, scope: str, approver: str, baseline_digest: str, controls: Sequence[str] = (), note: str | None = None
+    *,
+    scope: str,
+    approver: str,
+    baseline_digest: str,
+    controls: Sequence[str] = (),
+    note: str | None = None,
+    change: str | None = None,
+    before_change: bool | None = None,
+    expires: str | None = None,
 ) -> dict[str, Any]:
-    return {
+    """A baseline approval. `change`: the change ticket it belongs to; `before_change`: True when
+    it was given before the change (a pre-approval applied by a run, or, with `expires`, one
+    still waiting for its change until then), False when given after it."""
+    body: dict[str, Any] = {
         "scope": scope,
         "approver": approver,
         "baseline_digest": baseline_digest,
         "controls": sorted(controls),
         "note": note,
     }
+    extra = {"change": change, "before_change": before_change, "expires": expires}
+    body.update({key: value for key, value in extra.items() if value is not None})
+    return body
 
 
 def exceptions_changed_body(

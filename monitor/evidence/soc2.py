@@ -6,7 +6,9 @@ declares the criteria it evidences (`References(soc2=...)` in the catalogue), so
 summary of a period (`summary.py`) regroups as: for each criterion, its controls, and for
 each control × scope the share of the period it was passing, failing, excepted (passing
 only under an accepted risk), in error or unmonitored, with the count of resources found
-failing and the id of the report's block that names them with their records.
+failing and the id of the report's block that names them with their records. Under CC8.1,
+the changes of the drift-watched state in the period, with who made and who approved each
+(`changes.py`).
 
 The view is typed data, built here and rendered by templates (`report_soc2.py`) or written
 as JSON (`Soc2View.to_json()`); nothing here formats text for people.
@@ -19,6 +21,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from monitor.evidence.canonical import json_fields
+from monitor.evidence.changes import APPROVALS, ChangeSeen
 from monitor.evidence.failing import FailingResource, count_by_state
 from monitor.evidence.summary import DETAILED_STATES, ControlSummary, Summary
 
@@ -135,9 +138,16 @@ class Soc2View:
     to_time: str
     criteria: tuple[Criterion, ...]
     failing: tuple[FailingGroup, ...]
+    changes: tuple[ChangeSeen, ...] = ()  # CC8.1: every change in the period and its approval
+
+    @property
+    def change_counts(self) -> dict[str, int]:
+        """How many changes were approved before, after, reverted, or not approved (`none`)."""
+        return {state: sum(1 for change in self.changes if change.approval == state) for state in APPROVALS}
 
     def to_json(self) -> dict[str, object]:
         fields = json_fields(self)
+        fields["change_counts"] = self.change_counts
         for criterion, typed in zip(fields["criteria"], self.criteria, strict=True):
             for name in ("attention", "clean"):
                 for pair, item in zip(criterion[name], getattr(typed, name), strict=True):
@@ -203,7 +213,7 @@ def soc2_view(summary: Summary, catalogue: Mapping[str, ControlRef]) -> Soc2View
                 clean=tuple(sorted((p for p in pairs if p.throughout), key=lambda p: (p.control, p.scope))),
             )
         )
-    return Soc2View(summary.from_time, summary.to_time, tuple(criteria), tuple(groups))
+    return Soc2View(summary.from_time, summary.to_time, tuple(criteria), tuple(groups), summary.changes)
 
 
 def _title(criterion: str) -> str:

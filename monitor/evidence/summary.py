@@ -4,7 +4,8 @@ For every control+scope: the share of the period it was passing, failing, in err
 unmonitored (and, for the SOC 2 view, passing only under an accepted risk: `excepted`);
 the resources it found failing, with their records (`failing.py`); failure and error
 intervals (when they started, and when and how they ended); gaps in monitoring (no run
-for more than twice the interval); drift events; the accepted risks in force, with
+for more than twice the interval); drift events; every change of the drift-watched state,
+who made it and whether and by whom it was approved, before or after (`changes.py`); the accepted risks in force, with
 approver and expiry; and a per-area timeline. Plus the population per day ("was every
 project checked on date D?"), with the skipped runs and lost evidence that explain a
 missing one (`gap_causes.py`), and the daemon events that explain gaps.
@@ -25,6 +26,7 @@ from typing import Any
 from checks.model import is_drift
 from monitor.evidence.bodies import area_of
 from monitor.evidence.canonical import format_time, json_fields, parse_time, utc
+from monitor.evidence.changes import ChangeSeen, ChangeTracker
 from monitor.evidence.estate import LedgerReader
 from monitor.evidence.failing import FailingResource, FailingTracker
 from monitor.evidence.gap_causes import GapCauses
@@ -153,6 +155,7 @@ class Summary:
     events: tuple[dict[str, Any], ...]
     first_seq: int | None
     last_seq: int | None
+    changes: tuple[ChangeSeen, ...] = ()  # every change of the drift-watched state, with its approval
 
     def get(self, control: str, scope: str) -> ControlSummary:
         for item in self.controls:
@@ -204,12 +207,17 @@ def summarize(
     scopes = list(scopes) if scopes is not None else None
     pairs: dict[tuple[str, str], _Pair] = {}
     reader = expanded(ledger)  # repeated runs as the runs they are, each against its own ledger
+    changes = ChangeTracker()
+    seeded: set[int] = set()  # the runs before the period already fed to `changes`
     for control, scope in population(reader, from_time, to_time, controls=controls, scopes=scopes):
         pairs[(control, scope)] = _Pair(control, scope, area_of(control), failing=FailingTracker(control, scope))
         before = reader.latest_run(control, scope, from_time)
         if before is not None:
             data = before.data
             pairs[(control, scope)].runs.append(_run(before.seq, data, default_interval))
+            if is_drift(control):  # a change drifted before the period and still open is in it too
+                changes.run(control, scope, before.seq, data)
+                seeded.add(before.seq)
     events: list[dict[str, Any]] = []
     expected_by_day: dict[date, set[str]] = {}
     in_force = ledger.last_of_kinds_before(["sweep_population"], from_time)
@@ -226,6 +234,8 @@ def summarize(
         last_seq = record.seq
         if record.kind in _CAUSES:
             causes.add(record)
+        if record.kind == "baseline_approved":
+            changes.approval(record.seq, record.time, record.data)
         if record.kind in _EVENT_KINDS:
             events.append({"seq": record.seq, "kind": record.kind, "time": record.time, "body": record.data})
             continue
@@ -247,6 +257,8 @@ def summarize(
         if from_time <= run.ended < to_time:
             checked_by_day[run.ended.date()].add(pair.scope)
         _note_drift(pair, record.seq, record.hash, data)
+        if is_drift(pair.control) and record.seq not in seeded:
+            changes.run(pair.control, pair.scope, record.seq, data)
         _note_risks(pair, data)
         if from_time <= run.ended < to_time and pair.failing is not None:
             pair.failing.note(record.seq, data)
@@ -298,6 +310,7 @@ def summarize(
         events=tuple(events),
         first_seq=first_seq,
         last_seq=last_seq,
+        changes=changes.changes(),
     )
 
 

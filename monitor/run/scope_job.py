@@ -1,7 +1,8 @@
 """One scheduled run of one scope, from the scheduler's call to the sinks.
 
-Collect and judge once (`sweep.run_scope`), DRIFT controls against the approved baseline;
-attribute drift to the audit events seen so far; hand the finished run to every sink. A
+Collect and judge once (`sweep.run_scope`), DRIFT controls against the approved baseline
+(moved first to a pre-approved state the live state matches: `ChangeApprovals`); attribute
+drift to the audit events seen so far; hand the finished run to every sink. A
 scope whose earlier calls are still stuck past their deadline is not run: its controls
 record `error` saying so, so the last verdicts are never left standing as if current, and
 the evidence gets a `run_skipped` record with the cause, so the gap in it is explained.
@@ -16,7 +17,9 @@ from typing import Any
 import structlog
 
 from checks.model import Verdict, is_drift
+from checks.snapshot import Snapshot
 from monitor.config.model import Config
+from monitor.drift.approved_changes import ChangeApprovals
 from monitor.drift.attribution import RecentEvents, attribute_run
 from monitor.drift.baselines import BaselineStore
 from monitor.evidence.bodies import run_skipped_body
@@ -54,6 +57,7 @@ class ScopeJob:
         self.sinks = tuple(sinks)
         self._clock = clock
         self._record = record  # evidence records (the writer's `submit`); None: no ledger
+        self._approvals = ChangeApprovals(baselines, record)
 
     def run(self, plan: ScopePlan, config: Config, still_configured: Callable[[], bool]) -> None:
         """One run; if it raises, every control of the scope says so at once (and the error goes
@@ -85,6 +89,7 @@ class ScopeJob:
             self._metrics,
             clock=lambda: self._clock().timestamp(),
             baseline=self._baseline_for(plan),
+            rebase=self._rebase,
         )
         results = attribute_run(run.results, self._events.of(scope))
         deliver(self.sinks, FinishedRun(plan, run, results, config, still_configured), self._metrics.sink_failure)
@@ -114,6 +119,14 @@ class ScopeJob:
         except Exception as exc:  # like a run's evidence: counted and logged, never the run's undoing
             self._metrics.evidence_write_error()
             log.error("evidence_body_failed", scope=plan.scope, error=f"{type(exc).__name__}: {exc}")
+
+    def _rebase(self, snapshot: Snapshot, baseline: Mapping[str, Any] | None) -> Mapping[str, Any] | None:
+        """The baseline with a pre-approved change the run sees applied; as it was if the store fails."""
+        try:
+            return self._approvals.rebase(snapshot, baseline)
+        except Exception as exc:  # like an unreadable store: the drift is judged against the baseline as it is
+            log.error("pre_approval_unreadable", scope=snapshot.scope, error=f"{type(exc).__name__}: {exc}")
+            return baseline
 
     def _baseline_for(self, plan: ScopePlan) -> Mapping[str, Any] | None:
         if not any(is_drift(c.meta.id) for c in plan.controls):

@@ -79,13 +79,17 @@ def run_scope(
     clock: Callable[[], float] = time.time,
     monotonic: Callable[[], float] = time.monotonic,
     baseline: Mapping[str, Any] | None = None,
+    rebase: Callable[[Snapshot, Mapping[str, Any] | None], Mapping[str, Any] | None] | None = None,
 ) -> ScopeRun:
     """Collect once, judge every control of the plan (DRIFT ones against `baseline`) within the
     plan's evaluation budget (its deadline counted on `monotonic` from the end of collection),
-    mark accepted risks."""
+    mark accepted risks. `rebase` sees the collected snapshot and may give the baseline the
+    DRIFT controls judge against instead (a change approved before it was made)."""
     started = clock()
     judged_at = now if now is not None else datetime.fromtimestamp(started, UTC)
     snapshot, deadline_exceeded, abandoned = collect(plan.scope, plan.kinds(), observer, judged_at)
+    if rebase is not None:
+        baseline = rebase(snapshot, baseline)
     if baseline is not None:
         snapshot = replace(snapshot, baseline=baseline)
     deadline = plan.budget.start(monotonic)

@@ -35,6 +35,7 @@ class RunEvidence:
                 controlwatch_version=__version__,
                 source=self._source,
                 interval=finished.config.schedule.interval,
+                results=finished.results,  # DRIFT results with who made the change: the evidence names them
             )
             self._writer.submit(bodies)
         except Exception as exc:

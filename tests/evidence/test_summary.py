@@ -127,7 +127,7 @@ def test_narrowed_summary_and_json(history: Ledger) -> None:
     assert [(c.control, c.scope) for c in summary.controls] == [("FW-01", "shop-prod")]
     data = summary.to_json()
     assert data["controls"][0]["failures"][0]["ended_by"] == "pass"
-    assert set(data) == {"from", "to", "controls", "areas", "coverage", "events", "first_seq", "last_seq"}
+    assert set(data) == {"from", "to", "controls", "areas", "coverage", "events", "first_seq", "last_seq", "changes"}
 
 
 def test_a_population_stated_before_the_period_still_counts(history: Ledger) -> None:
