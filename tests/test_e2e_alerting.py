@@ -79,7 +79,7 @@ def test_drift_alert_reaches_the_webhook_and_resolves(tmp_path: Path, webhook: W
             f"metrics: {{listen: '127.0.0.1:{metrics_port}'}}\n"
             "drift: {audit_poll_interval: 1s}\n"
         )
-        approved = CliRunner().invoke(baseline, ["approve", "--config", str(cw), "--approver", "e2e"])
+        approved = CliRunner().invoke(baseline, ["approve", "--yes", "--config", str(cw), "--approver", "e2e"])
         assert approved.exit_code == 0, approved.output
         env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
         daemon = subprocess.Popen(
