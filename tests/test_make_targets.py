@@ -32,8 +32,17 @@ def checkout(tmp_path: Path) -> Path:
 def planned(checkout: Path, target: str) -> str:
     """The commands `make TARGET` would run, one a line."""
     make = require_tool("make")
+    # Under `make test` this runs as a sub-make: MAKEFLAGS/MAKELEVEL from the parent would add
+    # "Entering directory" lines (and options) to the plan; this make is on its own.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS", "MAKEFILES")}
     done = subprocess.run(
-        [make, "-n", target], cwd=checkout, capture_output=True, text=True, timeout=60, check=True
+        [make, "-n", "--no-print-directory", target],
+        cwd=checkout,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
     return done.stdout
 
