@@ -7,19 +7,26 @@ that moved between replicas has one timeline.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
+
+import click
 
 from monitor.commands.common import fail
 from monitor.commands.evidence_args import (
+    anchoring_options,
     checked_period,
     config_or_none,
+    estate_source_options,
+    key_option,
     ledger_files,
     opened,
+    period_options,
     retained_statements,
     unanchored_limit,
     up_to_now,
@@ -29,11 +36,12 @@ from monitor.evidence import Record, Report, verify_ledger
 from monitor.evidence.canonical import format_time
 from monitor.evidence.estate import Estate
 from monitor.evidence.references import References
+from monitor.evidence.signing import TEST_KEY_WARNING
 
 if TYPE_CHECKING:
     from monitor.evidence.summary import Summary
 
-__all__ = ["PeriodRead", "period_label", "read_period", "verification_state"]
+__all__ = ["PeriodRead", "period_label", "read_period", "reads_period", "verification_state", "warn_if_unproven"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,3 +141,56 @@ def verification_state(checked: Report | None) -> str:
     if checked.test_key:
         return "chain intact, signed with the public TEST key (proves nothing)"
     return "verified"
+
+
+def reads_period(output: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """The options of a period read from verified ledgers (`--ledger`, `--from`/`--to`, keys,
+    `--control`/`--scope`, `--no-verify`, anchoring); the command is called with `read`, the
+    `PeriodRead`, instead of them. `output` names what `--no-verify` leaves unverified."""
+
+    def decorate(command: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(command)
+        def with_read(
+            *,
+            config_path: str | None,
+            ledger_paths: tuple[str, ...],
+            from_time: datetime,
+            to_time: datetime,
+            public_keys: tuple[str, ...],
+            controls: tuple[str, ...],
+            scopes: tuple[str, ...],
+            no_verify: bool,
+            retained: tuple[str, ...],
+            max_unanchored: timedelta | None,
+            **rest: Any,
+        ) -> None:
+            read = read_period(
+                config_path=config_path, ledger_paths=ledger_paths, from_time=from_time, to_time=to_time,
+                public_keys=public_keys, controls=controls, scopes=scopes, no_verify=no_verify,
+                retained=retained, max_unanchored=max_unanchored,
+            )  # fmt: skip
+            command(read=read, **rest)
+
+        options = (
+            estate_source_options,
+            period_options,
+            key_option,
+            click.option("--control", "controls", multiple=True, help="Only this control (repeatable)."),
+            click.option("--scope", "scopes", multiple=True, help="Only this scope (repeatable)."),
+            click.option("--no-verify", is_flag=True, help=f"Do not verify the ledger first ({output} then says so)."),
+            anchoring_options,
+        )
+        decorated: Callable[..., None] = with_read
+        for option in reversed(options):
+            decorated = option(decorated)
+        return decorated
+
+    return decorate
+
+
+def warn_if_unproven(checked: Report | None) -> None:
+    """On stderr: a ledger that failed verification, or signatures made with the public TEST key."""
+    if checked is not None and not checked.ok:
+        click.echo(f"warning: the ledger failed verification: {checked.first_bad}", err=True)
+    if checked is not None and checked.test_key:
+        click.echo(f"warning: {TEST_KEY_WARNING}", err=True)

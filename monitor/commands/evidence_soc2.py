@@ -9,16 +9,19 @@ The ledgers are verified first, as for `evidence report` (`evidence_period.py`).
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import click
 
 from monitor import __version__
 from monitor.commands.common import fail
-from monitor.commands.evidence_args import anchoring_options, estate_source_options, key_option, period_options
-from monitor.commands.evidence_period import PeriodRead, period_label, read_period, verification_state
-from monitor.evidence.signing import TEST_KEY_WARNING
+from monitor.commands.evidence_period import (
+    PeriodRead,
+    period_label,
+    reads_period,
+    verification_state,
+    warn_if_unproven,
+)
 
 __all__ = ["soc2_command"]
 
@@ -55,49 +58,17 @@ def _document(read: PeriodRead, fmt: str, title: str | None) -> str:
 
 
 @click.command("soc2", short_help="The period by SOC 2 Trust Services Criterion (HTML or JSON).")
-@estate_source_options
-@period_options
-@key_option
+@reads_period("the output")
 @click.option("--format", "fmt", type=click.Choice(["html", "json"]), default="html", show_default=True)
 @click.option("--out", default="-", show_default=True, type=click.Path(dir_okay=False, allow_dash=True),
               help="The file to write (- for standard output).")  # fmt: skip
 @click.option("--title", help="Title of the HTML page (default: names the period).")
-@click.option("--control", "controls", multiple=True, help="Only this control (repeatable).")
-@click.option("--scope", "scopes", multiple=True, help="Only this scope (repeatable).")
-@click.option("--no-verify", is_flag=True, help="Do not verify the ledger first (the output then says so).")
-@anchoring_options
-def soc2_command(
-    config_path: str | None,
-    ledger_paths: tuple[str, ...],
-    from_time: datetime,
-    to_time: datetime,
-    public_keys: tuple[str, ...],
-    fmt: str,
-    out: str,
-    title: str | None,
-    controls: tuple[str, ...],
-    scopes: tuple[str, ...],
-    no_verify: bool,
-    retained: tuple[str, ...],
-    max_unanchored: timedelta | None,
-) -> None:
+def soc2_command(read: PeriodRead, fmt: str, out: str, title: str | None) -> None:
     """Per Trust Services Criterion of [--from, --to): its controls, each control × scope's shares, failing resources.
 
     The ledger is verified first (with the public key, when given or configured); the
     output says whether it verified.
     """
-    read = read_period(
-        config_path=config_path,
-        ledger_paths=ledger_paths,
-        from_time=from_time,
-        to_time=to_time,
-        public_keys=public_keys,
-        controls=controls,
-        scopes=scopes,
-        no_verify=no_verify,
-        retained=retained,
-        max_unanchored=max_unanchored,
-    )
     document = _document(read, fmt, title)
     checked = read.checked
     if out == "-":
@@ -109,7 +80,4 @@ def soc2_command(
             fail(f"{out}: cannot write the SOC 2 view: {exc.strerror or exc}")
         pairs = len(read.summary.controls)
         click.echo(f"wrote {out}: {pairs} (control, scope) pairs; {verification_state(checked)}")
-    if checked is not None and not checked.ok:
-        click.echo(f"warning: the ledger failed verification: {checked.first_bad}", err=True)
-    if checked is not None and checked.test_key:
-        click.echo(f"warning: {TEST_KEY_WARNING}", err=True)
+    warn_if_unproven(checked)
