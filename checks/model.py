@@ -86,6 +86,22 @@ class Result:
             data["exception_reason"] = self.exception_reason
         return data
 
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Result:
+        """The inverse of `to_json`; keys a reader added beside the result (`/results`'s
+        `first_seen`, `new`) are not the result's and are left out."""
+        return cls(
+            control=data["control"],
+            scope=data["scope"],
+            resource=data["resource"],
+            subject=data["subject"],
+            verdict=Verdict(data["verdict"]),
+            reason=data["reason"],
+            excepted=data.get("excepted", False),
+            latent=data.get("latent", False),
+            exception_reason=data.get("exception_reason"),
+        )
+
 
 def roll_up(results: Iterable[Result]) -> Verdict:
     """Status of a control for a scope: any error wins, then any non-excepted failure."""

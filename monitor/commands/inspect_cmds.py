@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 import sys
@@ -62,8 +61,7 @@ def results(url: str, control: str | None, scope: str | None, show_all: bool, fm
     rows: list[Result] = []
     for state in states:
         for item in state.get("results", []):
-            fields = {k: v for k, v in item.items() if k in RESULT_FIELDS}  # first_seen, new: the page's
-            rows.append(Result(**{**fields, "verdict": Verdict(item["verdict"])}))
+            rows.append(Result.from_json(item))
     if fmt == "json":
         body = {**pages[0], "controls": states}
         body.pop("next_page_token", None)
@@ -75,7 +73,6 @@ def results(url: str, control: str | None, scope: str | None, show_all: bool, fm
     sys.exit(EXIT_ERROR if in_error else exit_code(rows))
 
 
-RESULT_FIELDS = frozenset(field.name for field in dataclasses.fields(Result))
 #: pairs asked for a page, and pages read at most (5,000 × 2,000: ten million pairs)
 PAGE_LIMIT, MAX_PAGES = 5000, 2000
 

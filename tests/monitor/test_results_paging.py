@@ -126,3 +126,6 @@ def test_a_results_json_has_every_field_of_the_result() -> None:
     assert excepted.to_json() == {**asdict(excepted), "verdict": "fail"}
     plain = Result("FW-01", "p", "//r", "", Verdict.PASS, "closed")
     assert plain.to_json() == {k: v for k, v in asdict(plain).items() if k != "exception_reason"} | {"verdict": "pass"}
+    # and read back: what a `/results` row adds beside the result (since when it fails) is not the result's
+    for result in (excepted, plain):
+        assert Result.from_json({**result.to_json(), "first_seen": "2026-01-01T00:00:00Z", "new": True}) == result
